@@ -1,0 +1,31 @@
+import type * as provider from "@pulumi/pulumi/provider";
+
+/** The value the engine sends for an input not yet known during a preview. */
+export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+const stable = (v: unknown): string =>
+    JSON.stringify(v, (_k, val) =>
+        val && typeof val === "object" && !Array.isArray(val)
+            ? Object.fromEntries(Object.entries(val).sort(([a], [b]) => a.localeCompare(b)))
+            : val,
+    ) ?? "undefined";
+
+/** The input keys whose value differs between the old outputs and the new inputs. */
+export function changedKeys(olds: object, news: object, outputOnly: readonly string[]): string[] {
+    const o = olds as Record<string, unknown>;
+    const n = news as Record<string, unknown>;
+    const keys = new Set([...Object.keys(o), ...Object.keys(n)].filter((k) => !outputOnly.includes(k)));
+    return [...keys].filter((k) => stable(n[k]).includes(unknownValue) || stable(o[k]) !== stable(n[k])).sort();
+}
+
+/** A diff for resources that cannot change in place: every changed input replaces. */
+export function diffReplacingAll(olds: object, news: object, outputOnly: readonly string[]): provider.DiffResult {
+    const replaces = changedKeys(olds, news, outputOnly);
+    return { changes: replaces.length > 0, replaces };
+}
+
+/** The resource type of a URN: `urn:pulumi:stack::project::parent$type::name` gives `type`. */
+export function typeOfUrn(urn: string): string {
+    const qualified = urn.split("::")[2] ?? "";
+    return qualified.slice(qualified.lastIndexOf("$") + 1);
+}

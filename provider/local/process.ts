@@ -1,0 +1,154 @@
+// zdr:local:Process — a long-running process on this machine, started detached so that it
+// outlives the provider, identified by pid *and* start time so that a reused pid is never
+// signalled, and stopped gracefully (SIGTERM, then SIGKILL after the stop timeout).
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type * as provider from "@pulumi/pulumi/provider";
+import { diffReplacingAll } from "../diff";
+
+export const processType = "zdr:local:Process";
+
+export interface ProcessInputs {
+    /** argv of the process; the first element is looked up on PATH. */
+    readonly command: string[];
+    /** Extra environment; the provider's own environment is not inherited beyond PATH and HOME. */
+    readonly env?: Record<string, string>;
+    readonly cwd?: string;
+    /** stdout and stderr are appended here. */
+    readonly logFile: string;
+    /** Polled after start until it answers 2xx. @default - no health check */
+    readonly healthUrl?: string;
+    /** @default 15000 */
+    readonly healthTimeoutMs?: number;
+    /** Time between SIGTERM and SIGKILL on stop. @default 10000 */
+    readonly stopTimeoutMs?: number;
+    /** Any change replaces the process, like `triggers` of @pulumi/command. */
+    readonly triggers?: unknown[];
+}
+
+export interface ProcessOutputs extends ProcessInputs {
+    readonly pid: number;
+    /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+    readonly startTicks: string;
+}
+
+/** Start time of a live pid, or undefined when no such process exists (or it is a zombie). */
+export function processStartTicks(pid: number): string | undefined {
+    let stat: string;
+    try {
+        stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+        return undefined;
+    }
+    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z") {
+        return undefined;
+    }
+    return fields[19];
+}
+
+export function isSameProcessAlive(pid: number, startTicks: string): boolean {
+    return processStartTicks(pid) === startTicks;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitHealthy(url: string, timeoutMs: number, pid: number, startTicks: string, logFile: string) {
+    const deadline = Date.now() + timeoutMs;
+    let last = "no answer yet";
+    while (Date.now() < deadline) {
+        if (!isSameProcessAlive(pid, startTicks)) {
+            throw new Error(`process ${pid} exited before ${url} became healthy; see ${logFile}`);
+        }
+        try {
+            const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+            if (res.ok) {
+                return;
+            }
+            last = `HTTP ${res.status}`;
+        } catch (e) {
+            last = (e as Error).message;
+        }
+        await sleep(100);
+    }
+    throw new Error(`process ${pid} not healthy at ${url} after ${timeoutMs} ms (last: ${last}); see ${logFile}`);
+}
+
+export async function startProcess(inputs: ProcessInputs): Promise<ProcessOutputs> {
+    if (!Array.isArray(inputs.command) || inputs.command.length === 0) {
+        throw new Error("command must be a non-empty argv array");
+    }
+    fs.mkdirSync(path.dirname(inputs.logFile), { recursive: true });
+    const log = fs.openSync(inputs.logFile, "a");
+    const child = spawn(inputs.command[0], inputs.command.slice(1), {
+        cwd: inputs.cwd,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/", ...inputs.env },
+        detached: true,
+        stdio: ["ignore", log, log],
+    });
+    fs.closeSync(log);
+    const pid = await new Promise<number>((resolve, reject) => {
+        child.once("error", (e) => reject(new Error(`could not start ${inputs.command[0]}: ${e.message}`)));
+        child.once("spawn", () => resolve(child.pid as number));
+    });
+    child.unref();
+    let startTicks: string | undefined;
+    for (let i = 0; i < 50 && startTicks === undefined; i++) {
+        startTicks = processStartTicks(pid);
+        if (startTicks === undefined) {
+            await sleep(10);
+        }
+    }
+    if (startTicks === undefined) {
+        throw new Error(`process ${pid} (${inputs.command.join(" ")}) exited at once; see ${inputs.logFile}`);
+    }
+    if (inputs.healthUrl) {
+        try {
+            await waitHealthy(inputs.healthUrl, inputs.healthTimeoutMs ?? 15000, pid, startTicks, inputs.logFile);
+        } catch (e) {
+            await stopProcess(pid, startTicks, 2000);
+            throw e;
+        }
+    }
+    return { ...inputs, pid, startTicks };
+}
+
+/** SIGTERM, wait up to stopTimeoutMs, then SIGKILL. A process already gone is fine. */
+export async function stopProcess(pid: number, startTicks: string, stopTimeoutMs: number): Promise<void> {
+    if (!isSameProcessAlive(pid, startTicks)) {
+        return;
+    }
+    process.kill(pid, "SIGTERM");
+    const deadline = Date.now() + stopTimeoutMs;
+    while (Date.now() < deadline) {
+        if (!isSameProcessAlive(pid, startTicks)) {
+            return;
+        }
+        await sleep(50);
+    }
+    if (isSameProcessAlive(pid, startTicks)) {
+        process.kill(pid, "SIGKILL");
+    }
+}
+
+export const processProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "delete">> = {
+    async diff(_id, _urn, olds: ProcessOutputs, news: ProcessInputs) {
+        return diffReplacingAll(olds, news, ["pid", "startTicks"]);
+    },
+    async create(_urn, inputs: ProcessInputs) {
+        const outs = await startProcess(inputs);
+        return { id: String(outs.pid), outs };
+    },
+    async read(id, _urn, props?: ProcessOutputs) {
+        // A refresh of a process that is gone drops it from the state.
+        if (!props || !isSameProcessAlive(props.pid, props.startTicks)) {
+            return { id: "", props: {} };
+        }
+        return { id, props };
+    },
+    async delete(_id, _urn, props: ProcessOutputs) {
+        await stopProcess(props.pid, props.startTicks, props.stopTimeoutMs ?? 10000);
+    },
+};

@@ -1,0 +1,40 @@
+// The zdr resource provider: the leaf actions of a release (processes on this machine, and in
+// later modules the HAProxy runtime API) as a Pulumi provider plugin written with
+// @pulumi/pulumi/provider. bin/pulumi-resource-zdr starts it; the engine finds that script on
+// PATH as an ambient plugin.
+import * as provider from "@pulumi/pulumi/provider";
+import { typeOfUrn } from "./diff";
+import { processProvider, processType } from "./local/process";
+
+const byType: Record<string, Partial<provider.Provider>> = {
+    [processType]: processProvider,
+};
+
+function forUrn(urn: string): Partial<provider.Provider> {
+    const type = typeOfUrn(urn);
+    const p = byType[type];
+    if (!p) {
+        throw new Error(`zdr provider: unknown resource type ${type} (known: ${Object.keys(byType).join(", ")})`);
+    }
+    return p;
+}
+
+const zdr: provider.Provider = {
+    version: "0.1.0",
+    diff: (id, urn, olds, news) => forUrn(urn).diff!(id, urn, olds, news),
+    create: (urn, inputs) => forUrn(urn).create!(urn, inputs),
+    read: (id, urn, props) => forUrn(urn).read!(id, urn, props),
+    update: (id, urn, olds, news) => {
+        const p = forUrn(urn);
+        if (!p.update) {
+            throw new Error(`zdr provider: ${typeOfUrn(urn)} cannot be updated in place`);
+        }
+        return p.update(id, urn, olds, news);
+    },
+    delete: (id, urn, props) => forUrn(urn).delete!(id, urn, props),
+};
+
+provider.main(zdr, process.argv.slice(2)).catch((e) => {
+    console.error(`zdr provider failed: ${e instanceof Error ? e.stack : e}`);
+    process.exit(1);
+});

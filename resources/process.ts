@@ -1,0 +1,35 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** Inputs of {@link Process}: a long-running process on the machine that runs the engine. */
+export interface ProcessArgs {
+    /** argv; the first element is looked up on PATH. */
+    readonly command: pulumi.Input<pulumi.Input<string>[]>;
+    /** Environment of the process; only PATH and HOME are inherited. @default - none */
+    readonly env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Working directory. @default - the provider's */
+    readonly cwd?: pulumi.Input<string>;
+    /** stdout and stderr are appended to this file. */
+    readonly logFile: pulumi.Input<string>;
+    /** Polled after the start until it answers 2xx; the create fails if it does not. @default - no health check */
+    readonly healthUrl?: pulumi.Input<string>;
+    /** @default 15000 */
+    readonly healthTimeoutMs?: pulumi.Input<number>;
+    /** Time between SIGTERM and SIGKILL when the process is stopped. @default 10000 */
+    readonly stopTimeoutMs?: pulumi.Input<number>;
+    /** Any change of these replaces the process. @default - none */
+    readonly triggers?: pulumi.Input<unknown[]>;
+}
+
+/**
+ * A process started detached by the zdr provider (zdr:local:Process). Every input change
+ * replaces it: the old one gets SIGTERM and the stop timeout to finish its in-flight work.
+ */
+export class Process extends pulumi.CustomResource {
+    declare readonly pid: pulumi.Output<number>;
+    declare readonly startTicks: pulumi.Output<string>;
+    declare readonly logFile: pulumi.Output<string>;
+
+    constructor(name: string, args: ProcessArgs, opts?: pulumi.CustomResourceOptions) {
+        super("zdr:local:Process", name, { ...args, pid: undefined, startTicks: undefined }, opts);
+    }
+}

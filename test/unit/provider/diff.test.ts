@@ -1,0 +1,29 @@
+import { strict as assert } from "node:assert";
+import { changedKeys, diffReplacingAll, typeOfUrn, unknownValue } from "../../../provider/diff";
+
+describe("provider diff", () => {
+    const outputOnly = ["pid", "startTicks"];
+    const cases: { name: string; olds: object; news: object; replaces: string[] }[] = [
+        { name: "no change when only output-only fields differ", olds: { command: ["a"], pid: 1 }, news: { command: ["a"] }, replaces: [] },
+        { name: "a changed argv replaces", olds: { command: ["a"] }, news: { command: ["b"] }, replaces: ["command"] },
+        { name: "key order inside an object is not a change", olds: { env: { A: "1", B: "2" } }, news: { env: { B: "2", A: "1" } }, replaces: [] },
+        { name: "a removed input replaces", olds: { command: ["a"], cwd: "/x" }, news: { command: ["a"] }, replaces: ["cwd"] },
+        { name: "an added input replaces", olds: { command: ["a"] }, news: { command: ["a"], healthUrl: "http://x" }, replaces: ["healthUrl"] },
+        { name: "an unknown value (preview) counts as a change", olds: { env: { V: "1" } }, news: { env: { V: unknownValue } }, replaces: ["env"] },
+        { name: "changed triggers replace", olds: { triggers: ["v1"] }, news: { triggers: ["v2"] }, replaces: ["triggers"] },
+    ];
+    for (const c of cases) {
+        it(c.name, () => {
+            assert.deepEqual(changedKeys(c.olds, c.news, outputOnly), c.replaces);
+            assert.deepEqual(diffReplacingAll(c.olds, c.news, outputOnly), { changes: c.replaces.length > 0, replaces: c.replaces });
+        });
+    }
+
+    const urns: [string, string][] = [
+        ["urn:pulumi:dev::zdr::zdr:local:Process::web-1", "zdr:local:Process"],
+        ["urn:pulumi:dev::zdr::zdr:fleet:Fleet$zdr:local:Process::web-1", "zdr:local:Process"],
+    ];
+    for (const [urn, type] of urns) {
+        it(`reads the type ${type} from ${urn}`, () => assert.equal(typeOfUrn(urn), type));
+    }
+});
