@@ -1,13 +1,17 @@
-// The zdr resource provider: the leaf actions of a release (processes on this machine, and in
-// later modules the HAProxy runtime API) as a Pulumi provider plugin written with
+// The zdr resource provider: the leaf actions of a release (processes on this machine, the
+// HAProxy runtime API, PostgreSQL migrations) as a Pulumi provider plugin written with
 // @pulumi/pulumi/provider. bin/pulumi-resource-zdr starts it; the engine finds that script on
 // PATH as an ambient plugin.
 import * as provider from "@pulumi/pulumi/provider";
 import { typeOfUrn } from "./diff";
+import { memberProvider, memberType } from "./haproxy/member";
 import { processProvider, processType } from "./local/process";
+import { migrationProvider, migrationType } from "./postgres/migration";
 
 const byType: Record<string, Partial<provider.Provider>> = {
     [processType]: processProvider,
+    [memberType]: memberProvider,
+    [migrationType]: migrationProvider,
 };
 
 function forUrn(urn: string): Partial<provider.Provider> {
@@ -23,7 +27,10 @@ const zdr: provider.Provider = {
     version: "0.1.0",
     diff: (id, urn, olds, news) => forUrn(urn).diff!(id, urn, olds, news),
     create: (urn, inputs) => forUrn(urn).create!(urn, inputs),
-    read: (id, urn, props) => forUrn(urn).read!(id, urn, props),
+    read: (id, urn, props) => {
+        const p = forUrn(urn);
+        return p.read ? p.read(id, urn, props) : Promise.resolve({ id, props });
+    },
     update: (id, urn, olds, news) => {
         const p = forUrn(urn);
         if (!p.update) {

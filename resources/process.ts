@@ -1,5 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 
+/** A JSON-lines file where the zdr provider records the release steps it carries out. */
+export interface EventSinkArgs {
+    readonly file: pulumi.Input<string>;
+    /** The server the events are about. */
+    readonly server: pulumi.Input<string>;
+}
+
 /** Inputs of {@link Process}: a long-running process on the machine that runs the engine. */
 export interface ProcessArgs {
     /** argv; the first element is looked up on PATH. */
@@ -10,12 +17,20 @@ export interface ProcessArgs {
     readonly cwd?: pulumi.Input<string>;
     /** stdout and stderr are appended to this file. */
     readonly logFile: pulumi.Input<string>;
+    /** Files written before the start (path to content). @default - none */
+    readonly files?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Polled after the start until it answers 2xx; the create fails if it does not. @default - no health check */
     readonly healthUrl?: pulumi.Input<string>;
+    /** `host:port` polled after the start until it accepts a connection. @default - none */
+    readonly readyTcp?: pulumi.Input<string>;
     /** @default 15000 */
     readonly healthTimeoutMs?: pulumi.Input<number>;
-    /** Time between SIGTERM and SIGKILL when the process is stopped. @default 10000 */
+    /** Time between the stop signal and SIGKILL when the process is stopped. @default 10000 */
     readonly stopTimeoutMs?: pulumi.Input<number>;
+    /** @default "SIGTERM" */
+    readonly stopSignal?: pulumi.Input<"SIGTERM" | "SIGINT">;
+    /** Where the provider records `deploy` start and end. @default - nowhere */
+    readonly events?: pulumi.Input<EventSinkArgs>;
     /** Any change of these replaces the process. @default - none */
     readonly triggers?: pulumi.Input<unknown[]>;
 }

@@ -3,9 +3,11 @@
 // signalled, and stopped gracefully (SIGTERM, then SIGKILL after the stop timeout).
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { diffReplacingAll } from "../diff";
+import { EventSink, recordEvent } from "../events";
 
 export const processType = "zdr:local:Process";
 
@@ -17,12 +19,20 @@ export interface ProcessInputs {
     readonly cwd?: string;
     /** stdout and stderr are appended here. */
     readonly logFile: string;
+    /** Files written before the start (path to content), e.g. a configuration file. */
+    readonly files?: Record<string, string>;
     /** Polled after start until it answers 2xx. @default - no health check */
     readonly healthUrl?: string;
+    /** `host:port` polled after start until it accepts a TCP connection. @default - none */
+    readonly readyTcp?: string;
     /** @default 15000 */
     readonly healthTimeoutMs?: number;
-    /** Time between SIGTERM and SIGKILL on stop. @default 10000 */
+    /** Time between the stop signal and SIGKILL. @default 10000 */
     readonly stopTimeoutMs?: number;
+    /** @default "SIGTERM" */
+    readonly stopSignal?: "SIGTERM" | "SIGINT";
+    /** Records `deploy` start and end of this process's start. @default - no events */
+    readonly events?: EventSink;
     /** Any change replaces the process, like `triggers` of @pulumi/command. */
     readonly triggers?: unknown[];
 }
@@ -55,30 +65,52 @@ export function isSameProcessAlive(pid: number, startTicks: string): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitHealthy(url: string, timeoutMs: number, pid: number, startTicks: string, logFile: string) {
+function tcpAccepts(hostPort: string): Promise<void> {
+    const [host, port] = hostPort.split(":");
+    return new Promise((resolve, reject) => {
+        const s = net.connect(Number(port), host);
+        s.setTimeout(1000, () => s.destroy(new Error("timeout")));
+        s.once("connect", () => {
+            s.destroy();
+            resolve();
+        });
+        s.once("error", reject);
+    });
+}
+
+async function httpOk(url: string): Promise<void> {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    if (!res.ok) {
+        throw new Error(`HTTP ${res.status}`);
+    }
+}
+
+async function waitReady(what: string, probe: () => Promise<void>, timeoutMs: number, pid: number, startTicks: string, logFile: string) {
     const deadline = Date.now() + timeoutMs;
     let last = "no answer yet";
     while (Date.now() < deadline) {
         if (!isSameProcessAlive(pid, startTicks)) {
-            throw new Error(`process ${pid} exited before ${url} became healthy; see ${logFile}`);
+            throw new Error(`process ${pid} exited before ${what} became ready; see ${logFile}`);
         }
         try {
-            const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-            if (res.ok) {
-                return;
-            }
-            last = `HTTP ${res.status}`;
+            await probe();
+            return;
         } catch (e) {
             last = (e as Error).message;
         }
         await sleep(100);
     }
-    throw new Error(`process ${pid} not healthy at ${url} after ${timeoutMs} ms (last: ${last}); see ${logFile}`);
+    throw new Error(`process ${pid} not ready at ${what} after ${timeoutMs} ms (last: ${last}); see ${logFile}`);
 }
 
 export async function startProcess(inputs: ProcessInputs): Promise<ProcessOutputs> {
     if (!Array.isArray(inputs.command) || inputs.command.length === 0) {
         throw new Error("command must be a non-empty argv array");
+    }
+    recordEvent(inputs.events, "deploy", "start");
+    for (const [file, content] of Object.entries(inputs.files ?? {})) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, content);
     }
     fs.mkdirSync(path.dirname(inputs.logFile), { recursive: true });
     const log = fs.openSync(inputs.logFile, "a");
@@ -104,23 +136,35 @@ export async function startProcess(inputs: ProcessInputs): Promise<ProcessOutput
     if (startTicks === undefined) {
         throw new Error(`process ${pid} (${inputs.command.join(" ")}) exited at once; see ${inputs.logFile}`);
     }
-    if (inputs.healthUrl) {
-        try {
-            await waitHealthy(inputs.healthUrl, inputs.healthTimeoutMs ?? 15000, pid, startTicks, inputs.logFile);
-        } catch (e) {
-            await stopProcess(pid, startTicks, 2000);
-            throw e;
+    const timeoutMs = inputs.healthTimeoutMs ?? 15000;
+    try {
+        if (inputs.readyTcp) {
+            const hostPort = inputs.readyTcp;
+            await waitReady(hostPort, () => tcpAccepts(hostPort), timeoutMs, pid, startTicks, inputs.logFile);
         }
+        if (inputs.healthUrl) {
+            const url = inputs.healthUrl;
+            await waitReady(url, () => httpOk(url), timeoutMs, pid, startTicks, inputs.logFile);
+        }
+    } catch (e) {
+        await stopProcess(pid, startTicks, 2000, "SIGKILL");
+        throw e;
     }
+    recordEvent(inputs.events, "deploy", "end");
     return { ...inputs, pid, startTicks };
 }
 
-/** SIGTERM, wait up to stopTimeoutMs, then SIGKILL. A process already gone is fine. */
-export async function stopProcess(pid: number, startTicks: string, stopTimeoutMs: number): Promise<void> {
+/** The stop signal, wait up to stopTimeoutMs, then SIGKILL. A process already gone is fine. */
+export async function stopProcess(
+    pid: number,
+    startTicks: string,
+    stopTimeoutMs: number,
+    signal: NodeJS.Signals = "SIGTERM",
+): Promise<void> {
     if (!isSameProcessAlive(pid, startTicks)) {
         return;
     }
-    process.kill(pid, "SIGTERM");
+    process.kill(pid, signal);
     const deadline = Date.now() + stopTimeoutMs;
     while (Date.now() < deadline) {
         if (!isSameProcessAlive(pid, startTicks)) {
@@ -149,6 +193,6 @@ export const processProvider: Required<Pick<provider.Provider, "diff" | "create"
         return { id, props };
     },
     async delete(_id, _urn, props: ProcessOutputs) {
-        await stopProcess(props.pid, props.startTicks, props.stopTimeoutMs ?? 10000);
+        await stopProcess(props.pid, props.startTicks, props.stopTimeoutMs ?? 10000, props.stopSignal ?? "SIGTERM");
     },
 };

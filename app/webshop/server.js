@@ -1,0 +1,75 @@
+// The sample webshop: products and orders in PostgreSQL, one file for all versions.
+//   v1  reads and writes products.legacy_code
+//   v2  stops reading legacy_code; writes orders.channel (added by migrations/v2.sql)
+//   v3  like v2; its release drops legacy_code (migrations/v3.sql), safe once no v1 is live
+// Environment: PORT, APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
+// SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
+"use strict";
+const http = require("node:http");
+const { Pool } = require("pg");
+
+const version = process.env.APP_VERSION;
+const port = Number(process.env.PORT);
+if (!["v1", "v2", "v3"].includes(version) || !port) {
+    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2 or v3 and PORT a port", version, port }));
+    process.exit(2);
+}
+const pool = new Pool({ max: 5, connectionTimeoutMillis: 3000 });
+
+const queries = {
+    listProducts:
+        version === "v1"
+            ? "SELECT id, name, price_cents, legacy_code FROM products ORDER BY id"
+            : "SELECT id, name, price_cents FROM products ORDER BY id",
+    placeOrder:
+        version === "v1"
+            ? "INSERT INTO orders (product_id, quantity) VALUES ($1, $2) RETURNING id"
+            : "INSERT INTO orders (product_id, quantity, channel) VALUES ($1, $2, 'web') RETURNING id",
+};
+
+function send(res, status, body) {
+    res.writeHead(status, { "content-type": "application/json", "x-app-version": version });
+    res.end(JSON.stringify(body));
+}
+
+async function readJson(req) {
+    let body = "";
+    for await (const chunk of req) {
+        body += chunk;
+        if (body.length > 10000) throw new Error("request body too large");
+    }
+    return body ? JSON.parse(body) : {};
+}
+
+async function handle(req, res) {
+    const url = new URL(req.url, "http://localhost");
+    if (req.method === "GET" && url.pathname === "/health") {
+        await pool.query("SELECT 1");
+        return send(res, 200, { status: "ok", version });
+    }
+    if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/products")) {
+        const { rows } = await pool.query(queries.listProducts);
+        return send(res, 200, { version, products: rows });
+    }
+    if (req.method === "POST" && url.pathname === "/orders") {
+        const { productId = 1, quantity = 1 } = await readJson(req);
+        const { rows } = await pool.query(queries.placeOrder, [productId, quantity]);
+        return send(res, 201, { version, orderId: rows[0].id });
+    }
+    return send(res, 404, { error: "not found" });
+}
+
+const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+        console.log(JSON.stringify({ t: Date.now(), level: "error", version, path: req.url, msg: err.message }));
+        if (!res.headersSent) send(res, 500, { error: err.message });
+    });
+});
+server.keepAliveTimeout = 5000;
+server.listen(port, "127.0.0.1", () => console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "listening", version, port })));
+
+process.on("SIGTERM", () => {
+    console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "stopping", version }));
+    server.close(() => pool.end().finally(() => process.exit(0)));
+    server.closeIdleConnections();
+});

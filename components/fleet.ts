@@ -1,0 +1,75 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ReleasePlan, ServerPlan } from "../src/release/plan";
+
+/** What a target (local processes + HAProxy, AWS, ...) supplies: the leaf resources of one server. */
+export interface FleetTarget {
+    /**
+     * Runs `server.version` on the server. Its creation means "deployed and healthy"; its
+     * deletion stops the old version. The fleet passes `deleteBeforeReplace` and the ordering.
+     */
+    deploy(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
+    /**
+     * The server's membership in the load balancer. Creation = reattach and wait until the load
+     * balancer sees it healthy; deletion = drain (no new requests, wait for in-flight ones).
+     */
+    membership(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): Membership;
+}
+
+export interface Membership {
+    readonly resource: pulumi.CustomResource;
+    readonly inLoadBalancer: pulumi.Output<boolean>;
+}
+
+export interface FleetArgs {
+    readonly plan: ReleasePlan;
+    readonly target: FleetTarget;
+    /** Resources every deploy waits for, e.g. the release's schema migration. @default - none */
+    readonly dependsOn?: pulumi.Resource[];
+}
+
+export interface ServerState {
+    readonly name: string;
+    readonly version: string;
+    readonly inLoadBalancer: boolean;
+}
+
+/**
+ * A fleet behind a load balancer whose servers change version one at a time.
+ *
+ * Per server i the graph is:
+ *   deploy-i  (deleteBeforeReplace; dependsOn member-(i-1) and args.dependsOn)
+ *   member-i  (deleteBeforeReplace; replaceWith deploy-i)
+ * When server i's version changes, the engine replaces deploy-i delete-first and, because
+ * member-i names deploy-i in replaceWith, deletes member-i before it: drain, stop, deploy,
+ * reattach. Server i+1 registers only after member-i's step has finished, so servers move
+ * strictly one at a time. A server whose version does not change gets no step. The engine's
+ * actual step order is recorded in docs/release-graph.md.
+ */
+export class Fleet extends pulumi.ComponentResource {
+    readonly servers: pulumi.Output<ServerState[]>;
+
+    constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("zdr:fleet:Fleet", name, {}, opts);
+        let previous: pulumi.Resource | undefined;
+        const states: pulumi.Output<ServerState>[] = [];
+        for (const server of args.plan.servers) {
+            const deploy = args.target.deploy(`${name}-${server.name}-deploy`, server, {
+                parent: this,
+                deleteBeforeReplace: true,
+                dependsOn: [...(previous ? [previous] : []), ...(args.dependsOn ?? [])],
+            });
+            const member = args.target.membership(`${name}-${server.name}-member`, server, {
+                parent: this,
+                deleteBeforeReplace: true,
+                replaceWith: [deploy],
+                dependsOn: [deploy],
+            });
+            previous = member.resource;
+            states.push(
+                member.inLoadBalancer.apply((inLoadBalancer) => ({ name: server.name, version: server.version, inLoadBalancer })),
+            );
+        }
+        this.servers = pulumi.all(states);
+        this.registerOutputs({ servers: this.servers });
+    }
+}

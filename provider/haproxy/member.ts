@@ -1,0 +1,97 @@
+// zdr:haproxy:Member — a server's membership in an HAProxy backend, through the runtime API.
+// create = reattach: state ready, then wait until HAProxy's own health check says UP.
+// delete = drain: state drain (no new requests), wait until the server has no session and
+//          nothing queued (bounded by the drain timeout), then state maint.
+import type * as provider from "@pulumi/pulumi/provider";
+import { HaproxyRuntime } from "../../src/haproxy/runtime";
+import { diffReplacingAll } from "../diff";
+import { EventSink, recordEvent } from "../events";
+
+export const memberType = "zdr:haproxy:Member";
+
+export interface MemberInputs {
+    /** The admin socket: a unix socket path or host:port. */
+    readonly runtimeApi: string;
+    readonly backend: string;
+    readonly server: string;
+    /** The version the server runs; shown in the state, no effect on HAProxy. */
+    readonly version?: string;
+    /** @default 30000 */
+    readonly drainTimeoutMs?: number;
+    /** @default 30000 */
+    readonly healthTimeoutMs?: number;
+    readonly events?: EventSink;
+}
+
+export interface MemberOutputs extends MemberInputs {
+    readonly inLoadBalancer: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function reattach(m: MemberInputs): Promise<void> {
+    const api = new HaproxyRuntime(m.runtimeApi);
+    const timeoutMs = m.healthTimeoutMs ?? 30000;
+    recordEvent(m.events, "reattach", "start");
+    await api.setServerState(m.backend, m.server, "ready");
+    const deadline = Date.now() + timeoutMs;
+    let status = "";
+    for (let polls = 0; Date.now() < deadline && polls < 100000; polls++) {
+        status = (await api.serverStat(m.backend, m.server)).status;
+        if (status === "UP") {
+            recordEvent(m.events, "reattach", "end");
+            return;
+        }
+        await sleep(50);
+    }
+    throw new Error(
+        `reattach of ${m.backend}/${m.server}: HAProxy does not see it UP after ${timeoutMs} ms (last status: ${status || "none"})`,
+    );
+}
+
+/** Returns the sessions still open when the drain timeout ended it (0 on a clean drain). */
+export async function drain(m: MemberInputs): Promise<number> {
+    const api = new HaproxyRuntime(m.runtimeApi);
+    recordEvent(m.events, "drain", "start");
+    await api.setServerState(m.backend, m.server, "drain");
+    const deadline = Date.now() + (m.drainTimeoutMs ?? 30000);
+    let open = -1;
+    for (let polls = 0; polls < 100000; polls++) {
+        const s = await api.serverStat(m.backend, m.server);
+        open = s.scur + s.qcur;
+        if (open === 0 || Date.now() >= deadline) {
+            break;
+        }
+        await sleep(50);
+    }
+    await api.setServerState(m.backend, m.server, "maint");
+    recordEvent(m.events, "drain", "end");
+    return open;
+}
+
+export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "delete">> = {
+    async diff(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
+        return diffReplacingAll(olds, news, ["inLoadBalancer"]);
+    },
+    async create(_urn, inputs: MemberInputs) {
+        await reattach(inputs);
+        return { id: `${inputs.backend}/${inputs.server}`, outs: { ...inputs, inLoadBalancer: true } };
+    },
+    async read(id, _urn, props?: MemberOutputs) {
+        if (!props) {
+            return { id, props: {} };
+        }
+        const stat = await new HaproxyRuntime(props.runtimeApi).serverStat(props.backend, props.server);
+        // A server in maintenance is not a member: a refresh drops it from the state.
+        if (stat.status.startsWith("MAINT")) {
+            return { id: "", props: {} };
+        }
+        return { id, props: { ...props, inLoadBalancer: !stat.status.startsWith("DRAIN") } };
+    },
+    async delete(_id, _urn, props: MemberOutputs) {
+        const open = await drain(props);
+        if (open > 0) {
+            console.error(`zdr: drain of ${props.backend}/${props.server} timed out with ${open} session(s) still open`);
+        }
+    },
+};

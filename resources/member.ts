@@ -1,0 +1,31 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { EventSinkArgs } from "./process";
+
+export interface HaproxyMemberArgs {
+    /** HAProxy's admin socket: a unix socket path or host:port. */
+    readonly runtimeApi: pulumi.Input<string>;
+    readonly backend: pulumi.Input<string>;
+    /** The server's name in the backend. */
+    readonly server: pulumi.Input<string>;
+    /** The version the server runs (recorded in the state). */
+    readonly version: pulumi.Input<string>;
+    /** Longest wait for in-flight requests on drain. @default 30000 */
+    readonly drainTimeoutMs?: pulumi.Input<number>;
+    /** Longest wait for HAProxy to see the server UP on reattach. @default 30000 */
+    readonly healthTimeoutMs?: pulumi.Input<number>;
+    /** Where the provider records `drain` and `reattach` start and end. @default - nowhere */
+    readonly events?: pulumi.Input<EventSinkArgs>;
+}
+
+/**
+ * A server's membership in an HAProxy backend (zdr:haproxy:Member). Creating it reattaches the
+ * server and waits until HAProxy's health check sees it UP; deleting it drains the server.
+ */
+export class HaproxyMember extends pulumi.CustomResource {
+    declare readonly inLoadBalancer: pulumi.Output<boolean>;
+    declare readonly version: pulumi.Output<string>;
+
+    constructor(name: string, args: HaproxyMemberArgs, opts?: pulumi.CustomResourceOptions) {
+        super("zdr:haproxy:Member", name, { ...args, inLoadBalancer: undefined }, opts);
+    }
+}

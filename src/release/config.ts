@@ -1,0 +1,164 @@
+// The release settings of a stack, validated before anything changes. Every message names the
+// config key and what is allowed.
+import { z } from "zod";
+
+export const namespace = "zdr";
+
+/** Raw values as `pulumi.Config#get` returns them: strings, arrays and objects as JSON text. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+export interface ReleaseConfig {
+    /** Server names in release order. */
+    readonly servers: readonly string[];
+    readonly stableVersion: string;
+    readonly releaseVersion: string;
+    /** How many servers, from the first, run releaseVersion. */
+    readonly canaryCount: number;
+    /** Per-server version overrides, e.g. to roll one server back. */
+    readonly pins: Readonly<Record<string, string>>;
+    readonly drainTimeoutSeconds: number;
+    readonly healthCheckIntervalMs: number;
+    readonly healthTimeoutSeconds: number;
+}
+
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "ConfigError";
+    }
+}
+
+const serverName = /^[a-z][a-z0-9-]{0,31}$/;
+const versionName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function json(key: string, text: string | undefined, problems: string[]): unknown {
+    if (text === undefined) {
+        return undefined;
+    }
+    try {
+        return JSON.parse(text);
+    } catch {
+        problems.push(`${namespace}:${key}: must be a list in YAML or JSON; got ${JSON.stringify(text)}`);
+        return undefined;
+    }
+}
+
+function integer(key: string, text: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
+    if (text === undefined || text === "") {
+        return fallback;
+    }
+    const n = Number(text);
+    if (!/^-?\d+$/.test(text.trim()) || n < min || n > max) {
+        problems.push(`${namespace}:${key}: must be an integer from ${min} to ${max}; got ${JSON.stringify(text)}`);
+        return fallback;
+    }
+    return n;
+}
+
+/**
+ * Validates raw stack config. Worked example: servers [web-1, web-2, web-3], stableVersion v1,
+ * releaseVersion v2, canaryCount 1 gives web-1 on v2 and the others on v1 (see planRelease).
+ * @param knownVersions versions the target can run; empty means any well-formed name
+ */
+export function parseReleaseConfig(raw: RawConfig, knownVersions: readonly string[] = []): ReleaseConfig {
+    const problems: string[] = [];
+    const known = (key: string, v: string) => {
+        if (!versionName.test(v)) {
+            problems.push(`${namespace}:${key}: ${JSON.stringify(v)} is not a version name (letters, digits, . _ -)`);
+        } else if (knownVersions.length > 0 && !knownVersions.includes(v)) {
+            problems.push(`${namespace}:${key}: unknown version ${JSON.stringify(v)}; this target has ${knownVersions.join(", ")}`);
+        }
+    };
+
+    const serversParsed = z
+        .array(z.string().regex(serverName))
+        .min(1)
+        .safeParse(json("servers", raw.servers, problems) ?? ["web-1", "web-2", "web-3"]);
+    let servers: string[] = [];
+    if (!serversParsed.success) {
+        problems.push(
+            `${namespace}:servers: must be a non-empty list of names of lower-case letters, digits and -, starting with a letter (at most 32); got ${raw.servers}`,
+        );
+    } else {
+        servers = serversParsed.data;
+        const dup = servers.find((s, i) => servers.indexOf(s) !== i);
+        if (dup) {
+            problems.push(`${namespace}:servers: ${dup} is listed twice; every server name must be unique`);
+        }
+    }
+
+    const stableVersion = raw.stableVersion ?? "v1";
+    known("stableVersion", stableVersion);
+    const releaseVersion = raw.releaseVersion || stableVersion;
+    known("releaseVersion", releaseVersion);
+
+    const canaryCount = integer("canaryCount", raw.canaryCount, 0, 0, Math.max(servers.length, 0), problems);
+
+    const pins: Record<string, string> = {};
+    const pinsRaw = json("pins", raw.pins, problems) ?? [];
+    const pinsParsed = z.array(z.string()).safeParse(pinsRaw);
+    if (!pinsParsed.success) {
+        problems.push(`${namespace}:pins: must be a list of "server=version" entries; got ${raw.pins}`);
+    } else {
+        for (const entry of pinsParsed.data) {
+            const m = /^([^=\s]+)=([^=\s]+)$/.exec(entry);
+            if (!m) {
+                problems.push(`${namespace}:pins: ${JSON.stringify(entry)} is not "server=version"`);
+                continue;
+            }
+            const [, server, version] = m;
+            if (!servers.includes(server)) {
+                problems.push(`${namespace}:pins: ${server} is not one of the servers (${servers.join(", ")})`);
+            } else if (pins[server] !== undefined) {
+                problems.push(`${namespace}:pins: ${server} is pinned twice`);
+            }
+            known("pins", version);
+            pins[server] = version;
+        }
+    }
+
+    const drainTimeoutSeconds = integer("drainTimeoutSeconds", raw.drainTimeoutSeconds, 30, 1, 3600, problems);
+    const healthCheckIntervalMs = integer("healthCheckIntervalMs", raw.healthCheckIntervalMs, 1000, 100, 60000, problems);
+    const healthTimeoutSeconds = integer("healthTimeoutSeconds", raw.healthTimeoutSeconds, 60, 1, 3600, problems);
+
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return { servers, stableVersion, releaseVersion, canaryCount, pins, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds };
+}
+
+export interface LocalConfig {
+    readonly lbPort: number;
+    readonly appBasePort: number;
+    readonly dbPort: number;
+}
+
+/**
+ * Ports of the local default. lbPort unset or 0 means $ZDR_LB_PORT, else 8080; server i listens on
+ * appBasePort + i; all must be distinct and within 1024-65535.
+ */
+export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?: string): LocalConfig {
+    const problems: string[] = [];
+    const lbDefault = envLbPort && /^\d+$/.test(envLbPort) ? Number(envLbPort) : 8080;
+    const lbPort = raw.lbPort === "0" ? lbDefault : integer("lbPort", raw.lbPort, lbDefault, 1024, 65535, problems);
+    const appBasePort = integer("appBasePort", raw.appBasePort, 9101, 1024, 65535 - Math.max(serverCount - 1, 0), problems);
+    const dbPort = integer("dbPort", raw.dbPort, 55432, 1024, 65535, problems);
+    const appPorts = (p: number) => p >= appBasePort && p < appBasePort + serverCount;
+    if (appPorts(lbPort)) {
+        problems.push(`${namespace}:lbPort: ${lbPort} is one of the app ports ${appBasePort}-${appBasePort + serverCount - 1}; choose another`);
+    }
+    if (appPorts(dbPort) || dbPort === lbPort) {
+        problems.push(`${namespace}:dbPort: ${dbPort} collides with lbPort or the app ports; choose another`);
+    }
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return { lbPort, appBasePort, dbPort };
+}
+
+/** The keys index.ts reads; anything else under the zdr namespace is a typo. */
+export const knownKeys = [
+    "target", "servers", "stableVersion", "releaseVersion", "canaryCount", "pins",
+    "drainTimeoutSeconds", "healthCheckIntervalMs", "healthTimeoutSeconds",
+    "lbPort", "appBasePort", "dbPort",
+] as const;

@@ -1,0 +1,40 @@
+// What the fleet should look like after this stage: pure arithmetic, no resources.
+import type { ReleaseConfig } from "./config";
+
+export type Role = "canary" | "stable" | "pinned";
+
+export interface ServerPlan {
+    readonly name: string;
+    /** Position in release order, from 0. */
+    readonly index: number;
+    readonly version: string;
+    readonly role: Role;
+}
+
+export interface ReleasePlan {
+    /** In release order: servers change one at a time in this order. */
+    readonly servers: readonly ServerPlan[];
+    /** Every version that runs somewhere after this stage, sorted. */
+    readonly liveVersions: readonly string[];
+}
+
+/**
+ * Worked examples, servers [web-1, web-2, web-3], stable v1, release v2:
+ * - canaryCount 0: v1 v1 v1 (all stable)
+ * - canaryCount 1: v2 v1 v1 (web-1 is the canary)
+ * - canaryCount 3: v2 v2 v2
+ * - canaryCount 2, pins [web-1=v1]: v1 v2 v1 (web-1 rolled back, web-2 still canary)
+ * - stable v2, release v2 (promoted): v2 v2 v2 whatever canaryCount says
+ */
+export function planRelease(config: ReleaseConfig): ReleasePlan {
+    const servers = config.servers.map((name, index): ServerPlan => {
+        const pinned = config.pins[name];
+        if (pinned !== undefined) {
+            return { name, index, version: pinned, role: "pinned" };
+        }
+        return index < config.canaryCount && config.releaseVersion !== config.stableVersion
+            ? { name, index, version: config.releaseVersion, role: "canary" }
+            : { name, index, version: config.stableVersion, role: "stable" };
+    });
+    return { servers, liveVersions: [...new Set(servers.map((s) => s.version))].sort() };
+}
