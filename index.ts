@@ -25,11 +25,14 @@ const env = new LocalEnvironment("local", {
     healthCheckIntervalMs: release.healthCheckIntervalMs,
 });
 
-// Every release migration up to the newest live version, in order (v1 is the base schema).
-const newestLive = Math.max(...plan.liveVersions.map((v) => webshopVersions.indexOf(v as (typeof webshopVersions)[number])));
+// Every release migration up to the newest live version that has one, in order (v1 is the
+// base schema, applied by the environment).
+const migrationFile = (v: string) => path.join(__dirname, "app/webshop/migrations", `${v}.sql`);
+const withMigration = webshopVersions.filter((v) => v !== "v1" && fs.existsSync(migrationFile(v)));
+const newestLive = Math.max(...plan.liveVersions.map((v) => withMigration.indexOf(v as (typeof withMigration)[number])));
 let lastMigration: pulumi.Resource = env.database;
-for (const version of webshopVersions.slice(1, newestLive + 1)) {
-    const file = path.join(__dirname, "app/webshop/migrations", `${version}.sql`);
+for (const version of withMigration.slice(0, newestLive + 1)) {
+    const file = migrationFile(version);
     lastMigration = new Migration(`migration-${version}`, {
         connection: { ...env.connection, port: local.dbPort },
         name: version,

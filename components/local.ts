@@ -9,7 +9,7 @@ import type { FleetTarget, Membership } from "./fleet";
 
 const root = path.resolve(__dirname, "..");
 /** The versions of the sample webshop (app/webshop/server.js). */
-export const webshopVersions = ["v1", "v2", "v3"] as const;
+export const webshopVersions = ["v1", "v2", "v3", "broken"] as const;
 export const backendName = "webshop";
 
 export interface LocalEnvironmentArgs {
@@ -128,6 +128,7 @@ export class LocalTarget implements FleetTarget {
                 PGDATABASE: env.connection.database,
             },
             logFile: path.join(env.args.dir, "logs", `${server.name}.log`),
+            label: `server ${server.name} (${server.version})`,
             healthUrl: `http://127.0.0.1:${port}/health`,
             healthTimeoutMs: this.args.healthTimeoutSeconds * 1000,
             stopTimeoutMs: this.args.drainTimeoutSeconds * 1000,

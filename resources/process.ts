@@ -17,6 +17,8 @@ export interface ProcessArgs {
     readonly cwd?: pulumi.Input<string>;
     /** stdout and stderr are appended to this file. */
     readonly logFile: pulumi.Input<string>;
+    /** Names the process in messages, e.g. "server web-1 (v2)". @default - its argv */
+    readonly label?: pulumi.Input<string>;
     /** Files written before the start (path to content). @default - none */
     readonly files?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Polled after the start until it answers 2xx; the create fails if it does not. @default - no health check */

@@ -2,7 +2,6 @@
 // scripts/pulumi, so that the Automation API gets exactly the engine and offline settings that
 // a user's manual `scripts/pulumi up` gets.
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 
@@ -31,16 +30,4 @@ export async function createStack(workDir: string, stackName: string, stateDir: 
         envVars: engineEnv(stateDir),
     });
     return Stack.create(stackName, ws);
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const { port } = srv.address() as net.AddressInfo;
-            srv.close(() => resolve(port));
-        });
-    });
 }

@@ -2,6 +2,7 @@
 //   v1  reads and writes products.legacy_code
 //   v2  stops reading legacy_code; writes orders.channel (added by migrations/v2.sql)
 //   v3  like v2; its release drops legacy_code (migrations/v3.sql), safe once no v1 is live
+//   broken  like v2, but its health check always fails: a bad release for the tests
 // Environment: PORT, APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
 // SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
 "use strict";
@@ -10,8 +11,8 @@ const { Pool } = require("pg");
 
 const version = process.env.APP_VERSION;
 const port = Number(process.env.PORT);
-if (!["v1", "v2", "v3"].includes(version) || !port) {
-    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2 or v3 and PORT a port", version, port }));
+if (!["v1", "v2", "v3", "broken"].includes(version) || !port) {
+    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3 or broken and PORT a port", version, port }));
     process.exit(2);
 }
 const pool = new Pool({ max: 5, connectionTimeoutMillis: 3000 });
@@ -44,6 +45,9 @@ async function readJson(req) {
 async function handle(req, res) {
     const url = new URL(req.url, "http://localhost");
     if (req.method === "GET" && url.pathname === "/health") {
+        if (version === "broken") {
+            return send(res, 503, { status: "failing", check: "orders queue" });
+        }
         await pool.query("SELECT 1");
         return send(res, 200, { status: "ok", version });
     }

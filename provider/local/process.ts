@@ -19,6 +19,8 @@ export interface ProcessInputs {
     readonly cwd?: string;
     /** stdout and stderr are appended here. */
     readonly logFile: string;
+    /** Names the process in messages, e.g. "server web-1 (v2)". @default - its argv */
+    readonly label?: string;
     /** Files written before the start (path to content), e.g. a configuration file. */
     readonly files?: Record<string, string>;
     /** Polled after start until it answers 2xx. @default - no health check */
@@ -85,12 +87,12 @@ async function httpOk(url: string): Promise<void> {
     }
 }
 
-async function waitReady(what: string, probe: () => Promise<void>, timeoutMs: number, pid: number, startTicks: string, logFile: string) {
+async function waitReady(label: string, what: string, probe: () => Promise<void>, timeoutMs: number, pid: number, startTicks: string, logFile: string) {
     const deadline = Date.now() + timeoutMs;
     let last = "no answer yet";
     while (Date.now() < deadline) {
         if (!isSameProcessAlive(pid, startTicks)) {
-            throw new Error(`process ${pid} exited before ${what} became ready; see ${logFile}`);
+            throw new Error(`${label}: process ${pid} exited before ${what} became ready; see ${logFile}`);
         }
         try {
             await probe();
@@ -100,7 +102,7 @@ async function waitReady(what: string, probe: () => Promise<void>, timeoutMs: nu
         }
         await sleep(100);
     }
-    throw new Error(`process ${pid} not ready at ${what} after ${timeoutMs} ms (last: ${last}); see ${logFile}`);
+    throw new Error(`${label}: health check ${what} failed for ${timeoutMs} ms (last: ${last}); see ${logFile}`);
 }
 
 export async function startProcess(inputs: ProcessInputs): Promise<ProcessOutputs> {
@@ -137,14 +139,15 @@ export async function startProcess(inputs: ProcessInputs): Promise<ProcessOutput
         throw new Error(`process ${pid} (${inputs.command.join(" ")}) exited at once; see ${inputs.logFile}`);
     }
     const timeoutMs = inputs.healthTimeoutMs ?? 15000;
+    const label = inputs.label ?? inputs.command.join(" ");
     try {
         if (inputs.readyTcp) {
             const hostPort = inputs.readyTcp;
-            await waitReady(hostPort, () => tcpAccepts(hostPort), timeoutMs, pid, startTicks, inputs.logFile);
+            await waitReady(label, hostPort, () => tcpAccepts(hostPort), timeoutMs, pid, startTicks, inputs.logFile);
         }
         if (inputs.healthUrl) {
             const url = inputs.healthUrl;
-            await waitReady(url, () => httpOk(url), timeoutMs, pid, startTicks, inputs.logFile);
+            await waitReady(label, url, () => httpOk(url), timeoutMs, pid, startTicks, inputs.logFile);
         }
     } catch (e) {
         await stopProcess(pid, startTicks, 2000, "SIGKILL");

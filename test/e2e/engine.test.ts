@@ -3,7 +3,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isSameProcessAlive } from "../../provider/local/process";
-import { createStack, freePort, projectRoot } from "../../src/engine";
+import { createStack, projectRoot } from "../../src/engine";
+import { freePort } from "../support/ports";
 
 const fixture = path.join(__dirname, "fixtures/smoke");
 
