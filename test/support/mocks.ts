@@ -1,0 +1,64 @@
+// Pulumi mocks that also record the registration requests, so that tests can read the
+// resource options mocks do not see (dependsOn, deleteBeforeReplace, replaceWith, parent).
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Registration {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    readonly parent: string;
+    readonly inputs: Record<string, unknown>;
+    readonly dependsOn: string[];
+    readonly deleteBeforeReplace: boolean;
+    readonly replaceWith: string[];
+}
+
+export async function recordRegistrations(project = "zdr", stack = "test"): Promise<Registration[]> {
+    const registrations: Registration[] = [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, inLoadBalancer: true, pid: 1 } }),
+            call: (args) => args.inputs,
+        },
+        project,
+        stack,
+        false,
+    );
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource: (req: RegisterRequest, cb: (err: unknown, res: unknown) => void) => unknown;
+    };
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) =>
+        original(req, (err, res) => {
+            if (!err) {
+                const urn = (res as { getUrn(): string }).getUrn();
+                registrations.push({
+                    type: req.getType(),
+                    name: req.getName(),
+                    urn,
+                    parent: req.getParent(),
+                    inputs: req.getObject()?.toJavaScript() ?? {},
+                    dependsOn: req.getDependenciesList(),
+                    deleteBeforeReplace: req.getDeletebeforereplace(),
+                    replaceWith: req.getReplaceWithList(),
+                });
+            }
+            cb(err, res);
+        });
+    return registrations;
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+    getDependenciesList(): string[];
+    getDeletebeforereplace(): boolean;
+    getReplaceWithList(): string[];
+}
+
+/** Resolves an Output (assertions inside apply are lost). */
+export function value<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply(resolve));
+}

@@ -1,0 +1,82 @@
+import { strict as assert } from "node:assert";
+import { recordRegistrations, Registration, value } from "../../support/mocks";
+
+describe("Fleet under mocks", () => {
+    let registrations: Registration[];
+    let servers: { name: string; version: string; inLoadBalancer: boolean }[];
+
+    before(async () => {
+        registrations = await recordRegistrations();
+        const { Fleet } = await import("../../../components/fleet");
+        const { LocalEnvironment, LocalTarget } = await import("../../../components/local");
+        const { parseReleaseConfig } = await import("../../../src/release/config");
+        const { planRelease } = await import("../../../src/release/plan");
+        const plan = planRelease(parseReleaseConfig({ releaseVersion: "v2", canaryCount: "1" }, ["v1", "v2"]));
+        const environment = new LocalEnvironment("local", { servers: ["web-1", "web-2", "web-3"], dir: "/tmp/zdr-unit", lbPort: 8080, appBasePort: 9101, dbPort: 55432, healthCheckIntervalMs: 250 });
+        const fleet = new Fleet("webshop", {
+            plan,
+            target: new LocalTarget({ environment, drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit/events.jsonl" }),
+        });
+        servers = await value(fleet.servers);
+        // let the remaining registrations settle
+        await new Promise((r) => setTimeout(r, 50));
+    });
+
+    const find = (name: string) => {
+        const r = registrations.find((x) => x.name === name);
+        assert.ok(r, `${name} was registered`);
+        return r;
+    };
+
+    it("exports each server's name, version and membership", () => {
+        assert.deepEqual(servers, [
+            { name: "web-1", version: "v2", inLoadBalancer: true },
+            { name: "web-2", version: "v1", inLoadBalancer: true },
+            { name: "web-3", version: "v1", inLoadBalancer: true },
+        ]);
+    });
+
+    it("names children after the component and parents them to it", () => {
+        const fleet = find("webshop");
+        assert.equal(fleet.type, "zdr:fleet:Fleet");
+        for (const s of ["web-1", "web-2", "web-3"]) {
+            assert.equal(find(`webshop-${s}-deploy`).parent, fleet.urn);
+            assert.equal(find(`webshop-${s}-member`).parent, fleet.urn);
+            assert.equal(find(`webshop-${s}-deploy`).type, "zdr:local:Process");
+            assert.equal(find(`webshop-${s}-member`).type, "zdr:haproxy:Member");
+        }
+    });
+
+    const graph: { server: string; previous?: string }[] = [{ server: "web-1" }, { server: "web-2", previous: "web-1" }, { server: "web-3", previous: "web-2" }];
+    for (const g of graph) {
+        it(`drains ${g.server} before it deploys: its membership is replaced with its deploy, both delete-first`, () => {
+            const deploy = find(`webshop-${g.server}-deploy`);
+            const member = find(`webshop-${g.server}-member`);
+            assert.equal(deploy.deleteBeforeReplace, true);
+            assert.equal(member.deleteBeforeReplace, true);
+            assert.deepEqual(member.replaceWith, [deploy.urn]);
+            assert.ok(member.dependsOn.includes(deploy.urn));
+        });
+        it(`${g.server} waits for ${g.previous ?? "nothing but the environment"} to be back in the load balancer`, () => {
+            const deploy = find(`webshop-${g.server}-deploy`);
+            const members = deploy.dependsOn.filter((u) => u.endsWith("-member"));
+            assert.deepEqual(members, g.previous ? [find(`webshop-${g.previous}-member`).urn] : []);
+        });
+    }
+
+    it("replaces a deploy when its version changes (triggers) and passes the version to the app", () => {
+        const deploy = find("webshop-web-1-deploy");
+        assert.deepEqual(deploy.inputs.triggers, ["v2"]);
+        assert.equal((deploy.inputs.env as Record<string, string>).APP_VERSION, "v2");
+        assert.equal((deploy.inputs.env as Record<string, string>).PORT, "9101");
+        assert.equal(find("webshop-web-3-member").inputs.server, "web-3");
+    });
+
+    it("configures HAProxy with every server in maintenance until its membership reattaches it", () => {
+        const haproxy = find("local-haproxy");
+        const cfg = Object.values(haproxy.inputs.files as Record<string, string>)[0];
+        assert.match(cfg, /server web-1 127\.0\.0\.1:9101 check disabled/);
+        assert.match(cfg, /server web-3 127\.0\.0\.1:9103 check disabled/);
+        assert.match(cfg, /bind 127\.0\.0\.1:8080/);
+    });
+});

@@ -1,0 +1,82 @@
+import { strict as assert } from "node:assert";
+import { ConfigError, parseLocalConfig, parseReleaseConfig, RawConfig } from "../../../src/release/config";
+import { planRelease } from "../../../src/release/plan";
+
+const known = ["v1", "v2", "v3", "broken"];
+const three = JSON.stringify(["web-1", "web-2", "web-3"]);
+
+describe("planRelease", () => {
+    const cases: { name: string; raw: RawConfig; versions: string[]; roles: string[]; live: string[] }[] = [
+        { name: "no release: all stable", raw: { servers: three }, versions: ["v1", "v1", "v1"], roles: ["stable", "stable", "stable"], live: ["v1"] },
+        { name: "canaryCount 1: the first server is the canary", raw: { servers: three, releaseVersion: "v2", canaryCount: "1" }, versions: ["v2", "v1", "v1"], roles: ["canary", "stable", "stable"], live: ["v1", "v2"] },
+        { name: "canaryCount 3: every server runs the release", raw: { servers: three, releaseVersion: "v2", canaryCount: "3" }, versions: ["v2", "v2", "v2"], roles: ["canary", "canary", "canary"], live: ["v2"] },
+        { name: "a pin rolls one canary back", raw: { servers: three, releaseVersion: "v2", canaryCount: "2", pins: '["web-1=v1"]' }, versions: ["v1", "v2", "v1"], roles: ["pinned", "canary", "stable"], live: ["v1", "v2"] },
+        { name: "promoted: release equals stable, canaryCount has no effect", raw: { servers: three, stableVersion: "v2", releaseVersion: "v2", canaryCount: "1" }, versions: ["v2", "v2", "v2"], roles: ["stable", "stable", "stable"], live: ["v2"] },
+        { name: "empty releaseVersion means stableVersion", raw: { servers: three, stableVersion: "v2", releaseVersion: "", canaryCount: "2" }, versions: ["v2", "v2", "v2"], roles: ["stable", "stable", "stable"], live: ["v2"] },
+        { name: "declared order is release order", raw: { servers: '["b","a"]', releaseVersion: "v3", canaryCount: "1" }, versions: ["v3", "v1"], roles: ["canary", "stable"], live: ["v1", "v3"] },
+    ];
+    for (const c of cases) {
+        it(c.name, () => {
+            const plan = planRelease(parseReleaseConfig(c.raw, known));
+            assert.deepEqual(plan.servers.map((s) => s.version), c.versions);
+            assert.deepEqual(plan.servers.map((s) => s.role), c.roles);
+            assert.deepEqual(plan.servers.map((s) => s.index), c.versions.map((_, i) => i));
+            assert.deepEqual(plan.liveVersions, c.live);
+        });
+    }
+});
+
+describe("parseReleaseConfig rejects bad input with the key and what is allowed", () => {
+    const cases: { name: string; raw: RawConfig; message: string }[] = [
+        { name: "canaryCount above the server count", raw: { servers: three, canaryCount: "4" }, message: 'zdr:canaryCount: must be an integer from 0 to 3; got "4"' },
+        { name: "canaryCount not a number", raw: { canaryCount: "two" }, message: 'zdr:canaryCount: must be an integer from 0 to 3; got "two"' },
+        { name: "negative canaryCount", raw: { canaryCount: "-1" }, message: 'zdr:canaryCount: must be an integer from 0 to 3; got "-1"' },
+        { name: "unknown release version", raw: { releaseVersion: "v9" }, message: 'zdr:releaseVersion: unknown version "v9"; this target has v1, v2, v3, broken' },
+        { name: "unknown stable version", raw: { stableVersion: "latest" }, message: 'zdr:stableVersion: unknown version "latest"; this target has v1, v2, v3, broken' },
+        { name: "duplicate server", raw: { servers: '["web-1","web-1"]' }, message: "zdr:servers: web-1 is listed twice; every server name must be unique" },
+        { name: "no servers", raw: { servers: "[]" }, message: "zdr:servers: must be a non-empty list of names" },
+        { name: "server name with a space", raw: { servers: '["web 1"]' }, message: "zdr:servers: must be a non-empty list of names" },
+        { name: "servers not a list", raw: { servers: "web-1,web-2" }, message: 'zdr:servers: must be a list in YAML or JSON; got "web-1,web-2"' },
+        { name: "pin of an unknown server", raw: { pins: '["web-9=v1"]' }, message: "zdr:pins: web-9 is not one of the servers (web-1, web-2, web-3)" },
+        { name: "pin without a version", raw: { pins: '["web-1"]' }, message: 'zdr:pins: "web-1" is not "server=version"' },
+        { name: "pin to an unknown version", raw: { pins: '["web-1=v0"]' }, message: 'zdr:pins: unknown version "v0"' },
+        { name: "server pinned twice", raw: { pins: '["web-1=v1","web-1=v2"]' }, message: "zdr:pins: web-1 is pinned twice" },
+        { name: "zero drain timeout", raw: { drainTimeoutSeconds: "0" }, message: 'zdr:drainTimeoutSeconds: must be an integer from 1 to 3600; got "0"' },
+        { name: "negative drain timeout", raw: { drainTimeoutSeconds: "-5" }, message: 'zdr:drainTimeoutSeconds: must be an integer from 1 to 3600; got "-5"' },
+        { name: "health-check interval too short", raw: { healthCheckIntervalMs: "10" }, message: 'zdr:healthCheckIntervalMs: must be an integer from 100 to 60000; got "10"' },
+        { name: "fractional health timeout", raw: { healthTimeoutSeconds: "1.5" }, message: 'zdr:healthTimeoutSeconds: must be an integer from 1 to 3600; got "1.5"' },
+    ];
+    for (const c of cases) {
+        it(c.name, () => {
+            assert.throws(() => parseReleaseConfig(c.raw, known), (e: unknown) => {
+                assert.ok(e instanceof ConfigError);
+                assert.ok(e.problems.some((p) => p.startsWith(c.message)), `${JSON.stringify(e.problems)} has no ${c.message}`);
+                return true;
+            });
+        });
+    }
+
+    it("reports every problem at once", () => {
+        assert.throws(() => parseReleaseConfig({ canaryCount: "9", drainTimeoutSeconds: "0" }, known), (e: ConfigError) => e.problems.length === 2);
+    });
+});
+
+describe("parseLocalConfig", () => {
+    const cases: { name: string; raw: RawConfig; env?: string; want?: object; message?: string }[] = [
+        { name: "defaults", raw: {}, want: { lbPort: 8080, appBasePort: 9101, dbPort: 55432 } },
+        { name: "lbPort 0 means ZDR_LB_PORT", raw: { lbPort: "0" }, env: "18080", want: { lbPort: 18080, appBasePort: 9101, dbPort: 55432 } },
+        { name: "an explicit lbPort wins over ZDR_LB_PORT", raw: { lbPort: "8081" }, env: "18080", want: { lbPort: 8081, appBasePort: 9101, dbPort: 55432 } },
+        { name: "a privileged port", raw: { lbPort: "80" }, message: 'zdr:lbPort: must be an integer from 1024 to 65535; got "80"' },
+        { name: "lbPort among the app ports", raw: { lbPort: "9102" }, message: "zdr:lbPort: 9102 is one of the app ports 9101-9103; choose another" },
+        { name: "dbPort equal to lbPort", raw: { lbPort: "9000", dbPort: "9000" }, message: "zdr:dbPort: 9000 collides with lbPort or the app ports; choose another" },
+    ];
+    for (const c of cases) {
+        it(c.name, () => {
+            if (c.want) {
+                assert.deepEqual(parseLocalConfig(c.raw, 3, c.env), c.want);
+            } else {
+                assert.throws(() => parseLocalConfig(c.raw, 3, c.env), (e: ConfigError) => e.problems.includes(c.message as string));
+            }
+        });
+    }
+});
