@@ -8,13 +8,24 @@ import { Migration } from "./resources/migration";
 import { ConfigError, knownKeys, namespace, parseLocalConfig, parseReleaseConfig } from "./src/release/config";
 import { planRelease } from "./src/release/plan";
 
+/** Bad config stops the program before any resource is registered, with a message and no stack trace. */
+function validated<T>(parse: () => T): T {
+    try {
+        return parse();
+    } catch (e) {
+        throw e instanceof ConfigError ? new pulumi.RunError(e.message) : e;
+    }
+}
+
 const config = new pulumi.Config(namespace);
 const raw = Object.fromEntries(knownKeys.map((k) => [k, config.get(k)]));
-if ((raw.target ?? "local") !== "local") {
-    throw new ConfigError([`${namespace}:target: must be "local" (the AWS target is not built yet); got ${JSON.stringify(raw.target)}`]);
-}
-const release = parseReleaseConfig(raw, webshopVersions);
-const local = parseLocalConfig(raw, release.servers.length, process.env.ZDR_LB_PORT);
+const { release, local } = validated(() => {
+    if ((raw.target ?? "local") !== "local") {
+        throw new ConfigError([`${namespace}:target: must be "local" (the AWS target is not built yet); got ${JSON.stringify(raw.target)}`]);
+    }
+    const release = parseReleaseConfig(raw, webshopVersions);
+    return { release, local: parseLocalConfig(raw, release.servers.length, process.env.ZDR_LB_PORT) };
+});
 const plan = planRelease(release);
 
 const dir = path.join(__dirname, ".zdr/local", pulumi.getStack());
