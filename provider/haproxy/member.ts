@@ -1,5 +1,6 @@
 // zdr:haproxy:Member — a server's membership in an HAProxy backend, through the runtime API.
-// create = reattach: state ready, then wait until HAProxy's own health check says UP.
+// create = reattach: health down, state ready, then wait until HAProxy's own health checks
+//          bring it UP (a server leaving maintenance otherwise shows UP before any check ran).
 // delete = drain: state drain (no new requests), wait until the server has no session and
 //          nothing queued (bounded by the drain timeout), then state maint.
 import type * as provider from "@pulumi/pulumi/provider";
@@ -33,6 +34,7 @@ export async function reattach(m: MemberInputs): Promise<void> {
     const api = new HaproxyRuntime(m.runtimeApi);
     const timeoutMs = m.healthTimeoutMs ?? 30000;
     recordEvent(m.events, "reattach", "start");
+    await api.setServerHealth(m.backend, m.server, "down");
     await api.setServerState(m.backend, m.server, "ready");
     const deadline = Date.now() + timeoutMs;
     let status = "";

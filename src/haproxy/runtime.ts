@@ -52,6 +52,14 @@ export class HaproxyRuntime {
         }
     }
 
+    /** `set server <backend>/<server> health <health>`: forces the health-check state. */
+    async setServerHealth(backend: string, server: string, health: "up" | "down"): Promise<void> {
+        const answer = (await this.command(`set server ${backend}/${server} health ${health}`)).trim();
+        if (answer !== "") {
+            throw new Error(`HAProxy refused "set server ${backend}/${server} health ${health}": ${answer}`);
+        }
+    }
+
     /** Parsed `show stat` for the servers of one backend (frontend and BACKEND rows left out). */
     async serverStats(backend: string): Promise<ServerStat[]> {
         return parseShowStat(await this.command("show stat"), backend);
