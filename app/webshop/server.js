@@ -6,7 +6,9 @@
 // Environment: PORT, APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
 // SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
 "use strict";
+const fs = require("node:fs");
 const http = require("node:http");
+const path = require("node:path");
 const { Pool } = require("pg");
 
 const version = process.env.APP_VERSION;
@@ -17,16 +19,18 @@ if (!["v1", "v2", "v3", "broken"].includes(version) || !port) {
 }
 const pool = new Pool({ max: 5, connectionTimeoutMillis: 3000 });
 
-const queries = {
-    listProducts:
-        version === "v1"
-            ? "SELECT id, name, price_cents, legacy_code FROM products ORDER BY id"
-            : "SELECT id, name, price_cents FROM products ORDER BY id",
-    placeOrder:
-        version === "v1"
-            ? "INSERT INTO orders (product_id, quantity) VALUES ($1, $2) RETURNING id"
-            : "INSERT INTO orders (product_id, quantity, channel) VALUES ($1, $2, 'web') RETURNING id",
-};
+// Every statement this version runs comes from queries/<version>.sql: the same file the
+// schema-compatibility check reads to know what a live version uses.
+const queries = Object.fromEntries(
+    fs
+        .readFileSync(path.join(__dirname, "queries", `${version}.sql`), "utf8")
+        .split(/^-- name: /m)
+        .slice(1)
+        .map((block) => {
+            const [name, ...sql] = block.split("\n");
+            return [name.trim(), sql.filter((l) => !l.startsWith("--")).join("\n").trim().replace(/;$/, "")];
+        }),
+);
 
 function send(res, status, body) {
     res.writeHead(status, { "content-type": "application/json", "x-app-version": version });
@@ -48,7 +52,7 @@ async function handle(req, res) {
         if (version === "broken") {
             return send(res, 503, { status: "failing", check: "orders queue" });
         }
-        await pool.query("SELECT 1");
+        await pool.query(queries.health);
         return send(res, 200, { status: "ok", version });
     }
     if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/products")) {
