@@ -6,7 +6,7 @@ import { Fleet } from "./components/fleet";
 import { LocalEnvironment, LocalTarget, webshopVersions } from "./components/local";
 import { Migration } from "./resources/migration";
 import { ConfigError, knownKeys, namespace, parseLocalConfig, parseReleaseConfig } from "./src/release/config";
-import { planRelease } from "./src/release/plan";
+import { liveForCheck, planRelease } from "./src/release/plan";
 
 /** Bad config stops the program before any resource is registered, with a message and no stack trace. */
 function validated<T>(parse: () => T): T {
@@ -37,18 +37,25 @@ const env = new LocalEnvironment("local", {
 });
 
 // Every release migration up to the newest live version that has one, in order (v1 is the
-// base schema, applied by the environment).
-const migrationFile = (v: string) => path.join(__dirname, "app/webshop/migrations", `${v}.sql`);
-const withMigration = webshopVersions.filter((v) => v !== "v1" && fs.existsSync(migrationFile(v)));
+// base schema, applied by the environment). Each carries what the schema-compatibility policy
+// checks it against: the schema before it and the SQL of every version live while it applies.
+const app = path.join(__dirname, "app/webshop");
+const readIfExists = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined);
+const migrationSql = (v: string) => readIfExists(path.join(app, "migrations", `${v}.sql`));
+const withMigration = webshopVersions.filter((v) => v !== "v1" && migrationSql(v) !== undefined);
 const newestLive = Math.max(...plan.liveVersions.map((v) => withMigration.indexOf(v as (typeof withMigration)[number])));
+const live = liveForCheck(plan, release).map((l) => ({ ...l, sql: readIfExists(path.join(app, "queries", `${l.version}.sql`)) }));
+let schemaBefore = migrationSql("v1") as string;
 let lastMigration: pulumi.Resource = env.database;
 for (const version of withMigration.slice(0, newestLive + 1)) {
-    const file = migrationFile(version);
+    const sql = migrationSql(version) as string;
     lastMigration = new Migration(`migration-${version}`, {
         connection: { ...env.connection, port: local.dbPort },
         name: version,
-        sql: fs.readFileSync(file, "utf8"),
+        sql,
+        compatibility: { schema: schemaBefore, live },
     }, { dependsOn: [lastMigration] });
+    schemaBefore += `\n${sql}`;
 }
 
 const fleet = new Fleet("webshop", {

@@ -14,6 +14,15 @@ export interface MigrationArgs {
     /** Unique name, recorded in the zdr_migrations ledger table. */
     readonly name: pulumi.Input<string>;
     readonly sql: pulumi.Input<string>;
+    /**
+     * What the schema-compatibility policy checks the SQL against: the schema before this
+     * migration and the SQL of every version live while it applies (sql undefined = unknown).
+     * @default - not checked
+     */
+    readonly compatibility?: pulumi.Input<{
+        readonly schema?: string;
+        readonly live: { readonly version: string; readonly role: "live" | "release" | "rollback"; readonly sql?: string }[];
+    }>;
 }
 
 /** SQL applied once, in a transaction (zdr:postgres:Migration). Deleting it changes nothing. */

@@ -3,7 +3,7 @@
 // the ledger table zdr_migrations records what was applied and when.
 import type * as provider from "@pulumi/pulumi/provider";
 import { Client } from "pg";
-import { diffReplacingAll } from "../diff";
+import { changedKeys } from "../diff";
 
 export const migrationType = "zdr:postgres:Migration";
 
@@ -20,6 +20,8 @@ export interface MigrationInputs {
     /** Unique name of the migration, e.g. `v2`. */
     readonly name: string;
     readonly sql: string;
+    /** What the schema-compatibility policy reads (live versions and their SQL); no effect here. */
+    readonly compatibility?: unknown;
 }
 
 export interface MigrationOutputs extends MigrationInputs {
@@ -53,9 +55,14 @@ export async function applyMigration(m: MigrationInputs): Promise<number> {
     }
 }
 
-export const migrationProvider: Required<Pick<provider.Provider, "diff" | "create" | "delete">> = {
+export const migrationProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
     async diff(_id, _urn, olds: MigrationOutputs, news: MigrationInputs) {
-        return diffReplacingAll(olds, news, ["appliedAt"]);
+        // A new live set changes only what the policy reads: an update that applies nothing.
+        const changed = changedKeys(olds, news, ["appliedAt"]);
+        return { changes: changed.length > 0, replaces: changed.filter((k) => k !== "compatibility") };
+    },
+    async update(_id, _urn, olds: MigrationOutputs, news: MigrationInputs) {
+        return { outs: { ...news, appliedAt: olds.appliedAt } };
     },
     async create(_urn, inputs: MigrationInputs) {
         const appliedAt = await applyMigration(inputs);

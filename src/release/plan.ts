@@ -38,3 +38,26 @@ export function planRelease(config: ReleaseConfig): ReleasePlan {
     });
     return { servers, liveVersions: [...new Set(servers.map((s) => s.version))].sort() };
 }
+
+export interface LiveForCheck {
+    readonly version: string;
+    readonly role: "live" | "release" | "rollback";
+}
+
+/**
+ * The versions a migration of this stage must not break: every version the plan runs, the
+ * release, and the rollback target (stableVersion), each once, the release and rollback roles
+ * winning. Worked example: stable v1, release v2, canaryCount 3 gives v1 (rollback), v2 (release):
+ * v1 no longer runs anywhere, but a rollback would bring it back.
+ */
+export function liveForCheck(plan: ReleasePlan, config: ReleaseConfig): LiveForCheck[] {
+    const versions = new Map<string, LiveForCheck["role"]>();
+    for (const v of plan.liveVersions) {
+        versions.set(v, "live");
+    }
+    versions.set(config.stableVersion, "rollback");
+    if (config.releaseVersion !== config.stableVersion) {
+        versions.set(config.releaseVersion, "release");
+    }
+    return [...versions].map(([version, role]) => ({ version, role })).sort((a, b) => a.version.localeCompare(b.version));
+}

@@ -1,0 +1,64 @@
+// The two migration policies: compatibility (mandatory) and locks (advisory). Both read the
+// zdr:postgres:Migration resources, whose inputs carry what the check needs (the migration,
+// the schema before it, and the SQL of every live version): CrossGuard sees only the new state.
+import { ResourceValidationArgs, ResourceValidationPolicy, ReportViolation } from "@pulumi/policy";
+import { checkMigration, LiveVersion, Violation } from "../src/migrations/check";
+import { loadParser } from "../src/migrations/sql";
+
+export const migrationType = "zdr:postgres:Migration";
+
+export interface MigrationPolicyConfig {
+    /** Rule ids (see docs/migration-rules.md) this policy does not report. */
+    readonly disabledRules: string[];
+}
+
+const configSchema = {
+    properties: {
+        disabledRules: { type: "array" as const, items: { type: "string" as const }, default: [] as string[] },
+    },
+};
+
+interface CompatibilityInputs {
+    readonly schema?: string;
+    readonly live: LiveVersion[];
+}
+
+async function violationsOf(args: ResourceValidationArgs, severity: Violation["severity"]): Promise<Violation[]> {
+    if (args.type !== migrationType) {
+        return [];
+    }
+    const compatibility = args.props.compatibility as CompatibilityInputs | undefined;
+    if (!compatibility || typeof args.props.sql !== "string") {
+        return [];
+    }
+    await loadParser();
+    const { disabledRules } = args.getConfig<MigrationPolicyConfig>();
+    return checkMigration({
+        migration: args.props.sql,
+        migrationFile: `migration ${args.props.name}`,
+        schema: compatibility.schema,
+        live: compatibility.live,
+    }).violations.filter((v) => v.severity === severity && !(disabledRules ?? []).includes(v.rule));
+}
+
+function report(violations: Violation[], reportViolation: ReportViolation, urn: string) {
+    for (const v of violations) {
+        reportViolation(v.message, urn);
+    }
+}
+
+export const schemaCompatibility: ResourceValidationPolicy = {
+    name: "schema-compatibility",
+    description: "A migration must not break a version that is still live: the fleet's versions, the release and the rollback target.",
+    enforcementLevel: "mandatory",
+    configSchema,
+    validateResource: async (args, reportViolation) => report(await violationsOf(args, "block"), reportViolation, args.urn),
+};
+
+export const migrationLocks: ResourceValidationPolicy = {
+    name: "migration-locks",
+    description: "A migration should not take locks that stall traffic or rewrite whole tables.",
+    enforcementLevel: "advisory",
+    configSchema,
+    validateResource: async (args, reportViolation) => report(await violationsOf(args, "warn"), reportViolation, args.urn),
+};

@@ -1,0 +1,72 @@
+// The zdr command line: `zdr check-migration` (and, as they land, the other commands).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Command, CommanderError } from "commander";
+import { checkMigration, CheckResult } from "./migrations/check";
+import { loadParser, SqlSyntaxError } from "./migrations/sql";
+
+export const exitCodes = { safe: 0, blocked: 1, badInput: 2 } as const;
+
+class BadInput extends Error {}
+
+function read(file: string, what: string): string {
+    try {
+        return fs.readFileSync(file, "utf8");
+    } catch (e) {
+        throw new BadInput(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+}
+
+export function formatCheck(result: CheckResult): string {
+    if (result.violations.length === 0) {
+        return "safe: no statement breaks a live version or takes a risky lock";
+    }
+    const lines = result.violations.map((v) => `${v.severity === "block" ? "BLOCK" : "warn "} ${v.message}`);
+    lines.push("", `${result.verdict}: ${result.violations.filter((v) => v.severity === "block").length} blocking, ${result.violations.filter((v) => v.severity === "warn").length} warnings`);
+    return lines.join("\n");
+}
+
+/** Runs the CLI; returns the exit code. Output goes through the given writers (tests capture it). */
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+    let code: number = exitCodes.safe;
+    const program = new Command("zdr")
+        .description("zero-downtime releases: checks and reports")
+        .exitOverride()
+        .configureOutput({ writeOut: out, writeErr: err });
+    program
+        .command("check-migration")
+        .description("check a migration against the SQL of the versions that stay live: exit 0 safe, 1 blocked, 2 bad input")
+        .argument("<migration>", "the migration's SQL file")
+        .option("--schema <file>", "the schema before the migration (resolves unqualified columns, NOT NULL, enum columns)")
+        .option("--live-queries <files...>", "the SQL each live version runs, one file per version (the file name is the version); none means usage unknown")
+        .option("--json", "print the verdict as JSON")
+        .action(async (migration: string, opts: { schema?: string; liveQueries?: string[]; json?: boolean }) => {
+            await loadParser();
+            const live = (opts.liveQueries ?? []).map((f) => ({ version: path.basename(f).replace(/\.sql$/, ""), role: "live" as const, sql: read(f, "live queries") }));
+            const result = checkMigration({
+                migration: read(migration, "migration"),
+                migrationFile: migration,
+                schema: opts.schema === undefined ? undefined : read(opts.schema, "schema"),
+                live: live.length > 0 ? live : [{ version: "the live version", role: "live" }],
+            });
+            out(`${opts.json ? JSON.stringify({ verdict: result.verdict, violations: result.violations.map(({ rule, severity, statement, object, message }) => ({ rule, severity, statement, object, message })) }, null, 2) : formatCheck(result)}\n`);
+            code = result.verdict === "blocked" ? exitCodes.blocked : exitCodes.safe;
+        });
+    try {
+        await program.parseAsync(argv, { from: "user" });
+    } catch (e) {
+        if (e instanceof CommanderError) {
+            return e.exitCode === 0 ? 0 : exitCodes.badInput;
+        }
+        if (e instanceof BadInput || e instanceof SqlSyntaxError) {
+            err(`zdr: ${e.message}\n`);
+            return exitCodes.badInput;
+        }
+        throw e;
+    }
+    return code;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then((code) => process.exit(code));
+}
