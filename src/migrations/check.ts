@@ -137,6 +137,14 @@ export function checkMigration(input: CheckInput): CheckResult {
     }));
     const violations: Violation[] = [];
     const created = new Set<string>();
+    /** NOT NULL columns as this migration goes: the schema's, plus those it adds or sets. */
+    const notNull = (table: string) => {
+        let set = schema.notNull.get(table);
+        if (!set) {
+            schema.notNull.set(table, (set = new Set()));
+        }
+        return set;
+    };
     let lockTimeout = false;
     let warnedTimeout = false;
 
@@ -206,6 +214,9 @@ export function checkMigration(input: CheckInput): CheckResult {
                         const cons = (def.constraints ?? []).map((x: any) => x.Constraint);
                         const has = (t: string) => cons.some((x: any) => x.contype === t);
                         const isSerial = serialTypes.has(qualifiedName(def.typeName?.names));
+                        if (has("CONSTR_NOTNULL") || has("CONSTR_PRIMARY")) {
+                            notNull(table).add(name);
+                        }
                         if (has("CONSTR_NOTNULL") && !has("CONSTR_DEFAULT") && !has("CONSTR_IDENTITY") && !has("CONSTR_GENERATED") && !isSerial) {
                             block(rules.addRequiredColumn, st, `${table}.${name}`, users((u) => u.tables.get(table)?.inserts ?? false), "adds the NOT NULL column without a default", `Add it with a DEFAULT (or nullable), and make it required in a later release once every live version writes it.`);
                         }
@@ -219,6 +230,7 @@ export function checkMigration(input: CheckInput): CheckResult {
                         break;
                     }
                     case "AT_SetNotNull":
+                        notNull(table).add(col);
                         block(rules.setNotNull, st, object, users((u) => {
                             const t = u.tables.get(table);
                             return t !== undefined && (t.insertOmits(col) || t.updates.has(col));
@@ -226,7 +238,7 @@ export function checkMigration(input: CheckInput): CheckResult {
                         warn(rules.notNullScan, st, object);
                         break;
                     case "AT_ColumnDefault":
-                        if (!cmd.def && !(schema.known && !schema.notNull.get(table)?.has(col))) {
+                        if (!cmd.def && !(schema.known && !notNull(table).has(col))) {
                             block(rules.dropDefault, st, object, users((u) => u.tables.get(table)?.insertOmits(col) ?? false), "drops the default of", `Drop it in a later release, once every live version writes ${object} on INSERT.`);
                         }
                         break;
@@ -251,6 +263,9 @@ export function checkMigration(input: CheckInput): CheckResult {
         } else if (n.RenameStmt) {
             const r = n.RenameStmt;
             const table = r.relation ? relationName(r.relation) : "";
+            if (table) {
+                ddlOnExisting(st, table);
+            }
             switch (r.renameType) {
                 case "OBJECT_COLUMN": {
                     const object = `${table}.${r.subname}`;
@@ -280,6 +295,7 @@ export function checkMigration(input: CheckInput): CheckResult {
             block(rules.renameTable, st, table, users((u) => u.tables.has(table)), "moves to another schema", cascade(table));
         } else if (n.DropStmt) {
             const d = n.DropStmt;
+            ddlOnExisting(st, qualifiedName(d.objects?.[0]?.List?.items) || "objects");
             for (const obj of d.objects ?? []) {
                 switch (d.removeType) {
                     case "OBJECT_TABLE":
@@ -328,6 +344,7 @@ export function checkMigration(input: CheckInput): CheckResult {
             if (created.has(table)) {
                 continue;
             }
+            ddlOnExisting(st, table);
             if (ix.unique) {
                 block(rules.newConstraint, st, `${table} (unique index${ix.idxname ? ` ${ix.idxname}` : ""})`, users((u) => u.tables.get(table)?.writes ?? false), "adds", `Make every live version write only unique values first.`);
             }
