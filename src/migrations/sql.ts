@@ -39,7 +39,7 @@ export function parseSql(sql: string, file = "<sql>"): Statement[] {
     } catch (e) {
         const err = e as Error & { cursorPosition?: number; sqlDetails?: { cursorPosition?: number } };
         const cursor = err.sqlDetails?.cursorPosition ?? err.cursorPosition ?? 0;
-        const { line, column } = position(sql, Math.max(cursor - 1, 0));
+        const { line, column } = position(sql, cursor); // cursorPosition is a 0-based offset
         throw new SqlSyntaxError(file, line, column, err.message);
     }
     return (tree.stmts ?? []).map((s) => {

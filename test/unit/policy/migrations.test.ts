@@ -1,0 +1,67 @@
+import { strict as assert } from "node:assert";
+import { migrationLocks, schemaCompatibility } from "../../../policy/migrations";
+import { runResourcePolicy } from "../../support/policy-harness";
+
+const v1 = "SELECT id, legacy_code FROM products";
+const v2 = "SELECT id FROM products";
+const migration = (sql: string, live: { version: string; role: string; sql?: string }[]) => ({
+    type: "zdr:postgres:Migration",
+    name: "migration-v3",
+    props: { name: "v3", sql, compatibility: { schema: "CREATE TABLE products (id serial PRIMARY KEY, legacy_code text);", live } },
+});
+const dropLegacy = "SET lock_timeout = '2s'; ALTER TABLE products DROP COLUMN legacy_code";
+
+describe("policy schema-compatibility", () => {
+    const cases: { name: string; resource: ReturnType<typeof migration> | { type: string; name: string; props: Record<string, unknown> }; config?: Record<string, unknown>; messages: string[] }[] = [
+        {
+            name: "passes a drop once no live version uses the column",
+            resource: migration(dropLegacy, [{ version: "v2", role: "rollback", sql: v2 }, { version: "v3", role: "release", sql: v2 }]),
+            messages: [],
+        },
+        {
+            name: "blocks a drop while the rollback version still reads the column",
+            resource: migration(dropLegacy, [{ version: "v1", role: "rollback", sql: v1 }, { version: "v3", role: "release", sql: v2 }]),
+            messages: [
+                "drop-column: `ALTER TABLE products DROP COLUMN legacy_code` drops products.legacy_code, which v1 still uses; live versions: v1 (rollback), v3 (release). Ship it in a later release, once no live or rollback version uses products.legacy_code: first release a version that stops using it, promote that version to stable, then release this change.",
+            ],
+        },
+        {
+            name: "lets a team switch a rule off in the pack's config",
+            resource: migration(dropLegacy, [{ version: "v1", role: "rollback", sql: v1 }]),
+            config: { disabledRules: ["drop-column"] },
+            messages: [],
+        },
+        {
+            name: "leaves lock warnings to the advisory policy",
+            resource: migration("CREATE INDEX ON products (legacy_code)", [{ version: "v1", role: "live", sql: v1 }]),
+            messages: [],
+        },
+        {
+            name: "ignores other resource types",
+            resource: { type: "zdr:local:Process", name: "web-1", props: { command: ["node"] } },
+            messages: [],
+        },
+        {
+            name: "ignores a migration that carries no compatibility data",
+            resource: { type: "zdr:postgres:Migration", name: "schema", props: { name: "v1", sql: "DROP TABLE products" } },
+            messages: [],
+        },
+    ];
+    for (const c of cases) {
+        it(c.name, async () => {
+            const run = await runResourcePolicy(schemaCompatibility, c.resource, c.config);
+            assert.deepEqual(run.violations.map((v) => v.message), c.messages);
+        });
+    }
+    it("is mandatory", () => assert.equal(schemaCompatibility.enforcementLevel, "mandatory"));
+});
+
+describe("policy migration-locks", () => {
+    it("reports an index built without CONCURRENTLY, advisory", async () => {
+        const run = await runResourcePolicy(migrationLocks, migration("SET lock_timeout = '2s'; CREATE INDEX ON products (legacy_code)", []));
+        assert.deepEqual(run.violations.map((v) => v.message), [
+            "require-concurrent-index-creation: `CREATE INDEX ON products (legacy_code)`: CREATE INDEX without CONCURRENTLY blocks writes to the table while it builds; use CREATE INDEX CONCURRENTLY (outside a transaction)",
+        ]);
+        assert.equal(migrationLocks.enforcementLevel, "advisory");
+    });
+});
