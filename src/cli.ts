@@ -1,11 +1,12 @@
-// The zdr command line: `zdr check-migration` (and, as they land, the other commands).
+// The zdr command line: `zdr check-migration` and `zdr analyze`.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
+import { formatJudgement, judge, Sample } from "./canary/judge";
 import { checkMigration, CheckResult } from "./migrations/check";
 import { loadParser, SqlSyntaxError } from "./migrations/sql";
 
-export const exitCodes = { safe: 0, blocked: 1, badInput: 2 } as const;
+export const exitCodes = { safe: 0, blocked: 1, badInput: 2, inconclusive: 3 } as const;
 
 class BadInput extends Error {}
 
@@ -15,6 +16,27 @@ function read(file: string, what: string): string {
     } catch (e) {
         throw new BadInput(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
+}
+
+/** Reads samples, one JSON object a line: {"status": 200, "latencyMs": 12.5, "error": "optional"}. */
+export function readSamples(file: string): Sample[] {
+    const samples: Sample[] = [];
+    read(file, "samples").split("\n").forEach((line, i) => {
+        if (line.trim() === "") {
+            return;
+        }
+        let v: { status?: unknown; latencyMs?: unknown; error?: unknown };
+        try {
+            v = JSON.parse(line);
+        } catch {
+            throw new BadInput(`${file}:${i + 1}: not JSON: ${line.slice(0, 80)}`);
+        }
+        if (typeof v.status !== "number" || !Number.isInteger(v.status) || typeof v.latencyMs !== "number" || v.latencyMs < 0 || (v.error !== undefined && typeof v.error !== "string")) {
+            throw new BadInput(`${file}:${i + 1}: needs "status" (an integer), "latencyMs" (a number >= 0) and an optional "error" (a string)`);
+        }
+        samples.push({ status: v.status, latencyMs: v.latencyMs, ...(v.error !== undefined ? { error: v.error as string } : {}) });
+    });
+    return samples;
 }
 
 export function formatCheck(result: CheckResult): string {
@@ -51,6 +73,17 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             });
             out(`${opts.json ? JSON.stringify({ verdict: result.verdict, violations: result.violations.map(({ rule, severity, statement, object, message }) => ({ rule, severity, statement, object, message })) }, null, 2) : formatCheck(result)}\n`);
             code = result.verdict === "blocked" ? exitCodes.blocked : exitCodes.safe;
+        });
+    program
+        .command("analyze")
+        .description("judge canary samples against baseline samples: exit 0 pass, 1 fail, 3 inconclusive, 2 bad input")
+        .requiredOption("--baseline <file>", "baseline samples, JSON lines")
+        .requiredOption("--canary <file>", "canary samples, JSON lines")
+        .option("--json", "print the verdict as JSON")
+        .action((opts: { baseline: string; canary: string; json?: boolean }) => {
+            const j = judge(readSamples(opts.baseline), readSamples(opts.canary));
+            out(`${opts.json ? JSON.stringify({ verdict: j.verdict, counts: j.counts, checks: j.checks }, null, 2) : formatJudgement(j)}\n`);
+            code = j.verdict === "pass" ? exitCodes.safe : j.verdict === "fail" ? exitCodes.blocked : exitCodes.inconclusive;
         });
     try {
         await program.parseAsync(argv, { from: "user" });

@@ -49,3 +49,37 @@ describe("zdr check-migration", () => {
         assert.deepEqual(json.violations.map((v: { rule: string; severity: string; object: string }) => [v.rule, v.severity, v.object]), [["drop-column", "block", "products.legacy_code"]]);
     });
 });
+
+describe("zdr analyze", () => {
+    const jsonl = (name: string, rows: object[]) => file(name, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const requests = (n: number, latencyMs: number, errorsEvery = 0, error?: string) =>
+        Array.from({ length: n }, (_, i) => (errorsEvery && i % errorsEvery === 0 ? { status: 500, latencyMs, ...(error ? { error } : {}) } : { status: 200, latencyMs: latencyMs + (i % 7) }));
+    const base = jsonl("base.jsonl", requests(1000, 20, 200, "db timeout"));
+    const same = jsonl("same.jsonl", requests(1000, 20, 200, "db timeout"));
+    const worse = jsonl("worse.jsonl", requests(1000, 20, 20, "boom"));
+    const few = jsonl("few.jsonl", requests(50, 20));
+    const broken = file("broken.jsonl", '{"status": 200, "latencyMs": 3}\n{"status": "ok"}\n');
+
+    const cases: { name: string; args: string[]; code: number; out?: RegExp; err?: RegExp }[] = [
+        { name: "exits 0 when the canary matches the baseline", args: ["analyze", "--baseline", base, "--canary", same], code: 0, out: /^verdict: pass \(baseline 1000 requests, canary 1000\)/ },
+        { name: "exits 1 and names the new error when the canary is worse", args: ["analyze", "--baseline", base, "--canary", worse], code: 1, out: /new-error: boom\s+fail/ },
+        { name: "exits 3 below the minimum sample size", args: ["analyze", "--baseline", base, "--canary", few], code: 3, out: /verdict: inconclusive/ },
+        { name: "exits 2 on a malformed line, naming it", args: ["analyze", "--baseline", base, "--canary", broken], code: 2, err: /broken\.jsonl:2: needs "status" \(an integer\)/ },
+        { name: "exits 2 without --canary", args: ["analyze", "--baseline", base], code: 2, err: /required option '--canary <file>' not specified/ },
+    ];
+    for (const c of cases) {
+        it(c.name, async () => {
+            const r = await run(c.args);
+            assert.equal(r.code, c.code, `${r.out}${r.err}`);
+            if (c.out) assert.match(r.out, c.out);
+            if (c.err) assert.match(r.err, c.err);
+        });
+    }
+
+    it("prints the verdict and the checks as JSON with --json", async () => {
+        const r = await run(["analyze", "--baseline", base, "--canary", worse, "--json"]);
+        const json = JSON.parse(r.out);
+        assert.equal(json.verdict, "fail");
+        assert.ok(json.checks.some((c: { name: string; verdict: string }) => c.name === "error-rate" && c.verdict === "fail"));
+    });
+});
