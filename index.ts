@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Fleet } from "./components/fleet";
 import { LocalEnvironment, LocalTarget, webshopVersions } from "./components/local";
+import { Judgement } from "./resources/judgement";
 import { Migration } from "./resources/migration";
 import { ConfigError, knownKeys, namespace, parseLocalConfig, parseReleaseConfig } from "./src/release/config";
 import { liveForCheck, planRelease } from "./src/release/plan";
@@ -67,6 +68,23 @@ const fleet = new Fleet("webshop", {
         eventsFile: path.join(dir, "events.jsonl"),
     }),
     dependsOn: [lastMigration],
+    judge: (name, server, opts) => {
+        const baseline = plan.servers.filter((s) => s.version === release.stableVersion).map((s) => s.name);
+        if (release.bakeSeconds === 0 || server.role !== "canary" || baseline.length === 0) {
+            return undefined;
+        }
+        const resource = new Judgement(name, {
+            requestLog: path.join(dir, "haproxy.log"),
+            canary: server.name,
+            version: server.version,
+            baseline,
+            bakeSeconds: release.bakeSeconds,
+            minSamples: release.minSamples,
+            accepted: release.acceptVerdicts[server.name] === server.version,
+            reportFile: path.join(dir, "judgements", `${server.name}-${server.version}.json`),
+        }, opts);
+        return { resource, verdict: resource.verdict };
+    },
 });
 
 export const servers = fleet.servers;

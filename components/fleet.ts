@@ -20,9 +20,19 @@ export interface Membership {
     readonly inLoadBalancer: pulumi.Output<boolean>;
 }
 
+/** Judges a canary after its reattach; undefined for servers that are not judged. */
+export type CanaryJudge = (name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions) => Judged | undefined;
+
+export interface Judged {
+    readonly resource: pulumi.CustomResource;
+    readonly verdict: pulumi.Output<string>;
+}
+
 export interface FleetArgs {
     readonly plan: ReleasePlan;
     readonly target: FleetTarget;
+    /** Canary judgement after each canary's reattach; the next server waits for it. @default - none */
+    readonly judge?: CanaryJudge;
     /** Resources every deploy waits for, e.g. the release's schema migration. @default - none */
     readonly dependsOn?: pulumi.Resource[];
 }
@@ -31,6 +41,8 @@ export interface ServerState {
     readonly name: string;
     readonly version: string;
     readonly inLoadBalancer: boolean;
+    /** The canary verdict ("pass" or "accepted") when the server was judged. */
+    readonly verdict?: string;
 }
 
 /**
@@ -39,10 +51,12 @@ export interface ServerState {
  * Per server i the graph is:
  *   deploy-i  (deleteBeforeReplace; dependsOn member-(i-1) and args.dependsOn)
  *   member-i  (deleteBeforeReplace; replaceWith deploy-i)
+ *   judgement-i (canaries only, when a judge is given; dependsOn member-i)
  * When server i's version changes, the engine replaces deploy-i delete-first and, because
  * member-i names deploy-i in replaceWith, deletes member-i before it: drain, stop, deploy,
- * reattach. Server i+1 registers only after member-i's step has finished, so servers move
- * strictly one at a time. A server whose version does not change gets no step. The engine's
+ * reattach. Server i+1 registers only after member-i's step (and canary i's judgement, when
+ * there is one) has finished, so servers move strictly one at a time. A server whose version
+ * does not change gets no step. The engine's
  * actual step order is recorded in docs/release-graph.md.
  */
 export class Fleet extends pulumi.ComponentResource {
@@ -64,9 +78,15 @@ export class Fleet extends pulumi.ComponentResource {
                 replaceWith: [deploy],
                 dependsOn: [deploy],
             });
-            previous = member.resource;
+            const judged = args.judge?.(`${name}-${server.name}-judgement`, server, { parent: this, dependsOn: [member.resource] });
+            previous = judged?.resource ?? member.resource;
             states.push(
-                member.inLoadBalancer.apply((inLoadBalancer) => ({ name: server.name, version: server.version, inLoadBalancer })),
+                pulumi.all([member.inLoadBalancer, judged?.verdict]).apply(([inLoadBalancer, verdict]) => ({
+                    name: server.name,
+                    version: server.version,
+                    inLoadBalancer,
+                    ...(verdict ? { verdict } : {}),
+                })),
             );
         }
         this.servers = pulumi.all(states);

@@ -9,7 +9,7 @@ import type { FleetTarget, Membership } from "./fleet";
 
 const root = path.resolve(__dirname, "..");
 /** The versions of the sample webshop (app/webshop/server.js). */
-export const webshopVersions = ["v1", "v2", "v3", "broken"] as const;
+export const webshopVersions = ["v1", "v2", "v3", "broken", "faulty"] as const;
 export const backendName = "webshop";
 
 export interface LocalEnvironmentArgs {
@@ -34,8 +34,11 @@ export function haproxyConfig(args: LocalEnvironmentArgs, socket: string): strin
         "global",
         `    stats socket ${socket} mode 600 level admin`,
         "    stats timeout 10s",
+        // One line per request on stdout (the process's log file): the canary judge's evidence.
+        "    log stdout format raw local0",
         "defaults",
         "    mode http",
+        "    log global",
         "    timeout connect 2s",
         "    timeout client 30s",
         "    timeout server 30s",
@@ -47,6 +50,9 @@ export function haproxyConfig(args: LocalEnvironmentArgs, socket: string): strin
         "    retry-on conn-failure empty-response",
         "frontend web",
         `    bind 127.0.0.1:${args.lbPort}`,
+        "    capture response header x-error len 120",
+        // epoch ms, server, status, server response time (ms), {x-error}
+        '    log-format "%Ts%ms %s %ST %Tr %hs"',
         `    default_backend ${backendName}`,
         `backend ${backendName}`,
         "    balance roundrobin",

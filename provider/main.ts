@@ -4,6 +4,7 @@
 // PATH as an ambient plugin.
 import * as provider from "@pulumi/pulumi/provider";
 import { typeOfUrn } from "./diff";
+import { judgementProvider, judgementType } from "./canary/judgement";
 import { memberProvider, memberType } from "./haproxy/member";
 import { processProvider, processType } from "./local/process";
 import { migrationProvider, migrationType } from "./postgres/migration";
@@ -12,6 +13,7 @@ const byType: Record<string, Partial<provider.Provider>> = {
     [processType]: processProvider,
     [memberType]: memberProvider,
     [migrationType]: migrationProvider,
+    [judgementType]: judgementProvider,
 };
 
 function forUrn(urn: string): Partial<provider.Provider> {

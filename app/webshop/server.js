@@ -3,6 +3,8 @@
 //   v2  stops reading legacy_code; writes orders.channel (added by migrations/v2.sql)
 //   v3  like v2; its release drops legacy_code (migrations/v3.sql), safe once no v1 is live
 //   broken  like v2, but its health check always fails: a bad release for the tests
+//   faulty  like v2, but 3% of its requests fail with a new error: a bad canary for the tests
+// A failed request carries its error signature in the x-error header (HAProxy logs it).
 // Environment: PORT, APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
 // SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
 "use strict";
@@ -13,8 +15,8 @@ const { Pool } = require("pg");
 
 const version = process.env.APP_VERSION;
 const port = Number(process.env.PORT);
-if (!["v1", "v2", "v3", "broken"].includes(version) || !port) {
-    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3 or broken and PORT a port", version, port }));
+if (!["v1", "v2", "v3", "broken", "faulty"].includes(version) || !port) {
+    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3, broken or faulty and PORT a port", version, port }));
     process.exit(2);
 }
 const pool = new Pool({ max: 5, connectionTimeoutMillis: 3000 });
@@ -32,8 +34,10 @@ const queries = Object.fromEntries(
         }),
 );
 
-function send(res, status, body) {
-    res.writeHead(status, { "content-type": "application/json", "x-app-version": version });
+function send(res, status, body, error) {
+    const headers = { "content-type": "application/json", "x-app-version": version };
+    if (error) headers["x-error"] = error.replace(/[^\x20-\x7e]/g, "?").slice(0, 120);
+    res.writeHead(status, headers);
     res.end(JSON.stringify(body));
 }
 
@@ -55,6 +59,9 @@ async function handle(req, res) {
         await pool.query(queries.health);
         return send(res, 200, { status: "ok", version });
     }
+    if (version === "faulty" && url.pathname !== "/health" && Math.random() < 0.03) {
+        throw new Error("injected fault: payment gateway timeout");
+    }
     if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/products")) {
         const { rows } = await pool.query(queries.listProducts);
         return send(res, 200, { version, products: rows });
@@ -70,7 +77,7 @@ async function handle(req, res) {
 const server = http.createServer((req, res) => {
     handle(req, res).catch((err) => {
         console.log(JSON.stringify({ t: Date.now(), level: "error", version, path: req.url, msg: err.message }));
-        if (!res.headersSent) send(res, 500, { error: err.message });
+        if (!res.headersSent) send(res, 500, { error: err.message }, err.message);
     });
 });
 server.keepAliveTimeout = 5000;

@@ -19,6 +19,12 @@ export interface ReleaseConfig {
     readonly drainTimeoutSeconds: number;
     readonly healthCheckIntervalMs: number;
     readonly healthTimeoutSeconds: number;
+    /** Evidence window after a canary's reattach; 0 means no canary judgement. */
+    readonly bakeSeconds: number;
+    /** Requests each side needs for a canary verdict. */
+    readonly minSamples: number;
+    /** Canary verdicts the team accepted, as server -> version. */
+    readonly acceptVerdicts: Readonly<Record<string, string>>;
 }
 
 export class ConfigError extends Error {
@@ -94,37 +100,43 @@ export function parseReleaseConfig(raw: RawConfig, knownVersions: readonly strin
 
     const canaryCount = integer("canaryCount", raw.canaryCount, 0, 0, Math.max(servers.length, 0), problems);
 
-    const pins: Record<string, string> = {};
-    const pinsRaw = json("pins", raw.pins, problems) ?? [];
-    const pinsParsed = z.array(z.string()).safeParse(pinsRaw);
-    if (!pinsParsed.success) {
-        problems.push(`${namespace}:pins: must be a list of "server=version" entries; got ${raw.pins}`);
-    } else {
-        for (const entry of pinsParsed.data) {
+    const serverVersions = (key: string): Record<string, string> => {
+        const result: Record<string, string> = {};
+        const parsed = z.array(z.string()).safeParse(json(key, raw[key], problems) ?? []);
+        if (!parsed.success) {
+            problems.push(`${namespace}:${key}: must be a list of "server=version" entries; got ${raw[key]}`);
+            return result;
+        }
+        for (const entry of parsed.data) {
             const m = /^([^=\s]+)=([^=\s]+)$/.exec(entry);
             if (!m) {
-                problems.push(`${namespace}:pins: ${JSON.stringify(entry)} is not "server=version"`);
+                problems.push(`${namespace}:${key}: ${JSON.stringify(entry)} is not "server=version"`);
                 continue;
             }
             const [, server, version] = m;
             if (!servers.includes(server)) {
-                problems.push(`${namespace}:pins: ${server} is not one of the servers (${servers.join(", ")})`);
-            } else if (pins[server] !== undefined) {
-                problems.push(`${namespace}:pins: ${server} is pinned twice`);
+                problems.push(`${namespace}:${key}: ${server} is not one of the servers (${servers.join(", ")})`);
+            } else if (result[server] !== undefined) {
+                problems.push(`${namespace}:${key}: ${server} is ${key === "pins" ? "pinned" : "listed"} twice`);
             }
-            known("pins", version);
-            pins[server] = version;
+            known(key, version);
+            result[server] = version;
         }
-    }
+        return result;
+    };
+    const pins = serverVersions("pins");
+    const acceptVerdicts = serverVersions("acceptVerdicts");
 
     const drainTimeoutSeconds = integer("drainTimeoutSeconds", raw.drainTimeoutSeconds, 30, 1, 3600, problems);
     const healthCheckIntervalMs = integer("healthCheckIntervalMs", raw.healthCheckIntervalMs, 1000, 100, 60000, problems);
     const healthTimeoutSeconds = integer("healthTimeoutSeconds", raw.healthTimeoutSeconds, 60, 1, 3600, problems);
+    const bakeSeconds = integer("bakeSeconds", raw.bakeSeconds, 0, 0, 86400, problems);
+    const minSamples = integer("minSamples", raw.minSamples, 200, 10, 1000000, problems);
 
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { servers, stableVersion, releaseVersion, canaryCount, pins, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds };
+    return { servers, stableVersion, releaseVersion, canaryCount, pins, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds, bakeSeconds, minSamples, acceptVerdicts };
 }
 
 export interface LocalConfig {
@@ -159,6 +171,6 @@ export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?
 /** The keys index.ts reads; anything else under the zdr namespace is a typo. */
 export const knownKeys = [
     "target", "servers", "stableVersion", "releaseVersion", "canaryCount", "pins",
-    "drainTimeoutSeconds", "healthCheckIntervalMs", "healthTimeoutSeconds",
+    "drainTimeoutSeconds", "healthCheckIntervalMs", "healthTimeoutSeconds", "bakeSeconds", "minSamples", "acceptVerdicts",
     "lbPort", "appBasePort", "dbPort",
 ] as const;

@@ -1,0 +1,71 @@
+// zdr:canary:Judgement — after a canary is reattached: bake, then judge the canary's requests
+// against the baseline servers' over the same window. A failing or inconclusive verdict fails
+// the create, so the `up` stops with the comparison and no later server moves; it is judged
+// again on the next `up` unless the canary is rolled back or the verdict is accepted.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type * as provider from "@pulumi/pulumi/provider";
+import { requestsOf } from "../../src/canary/evidence";
+import { formatJudgement, judge, Judgement } from "../../src/canary/judge";
+import { changedKeys } from "../diff";
+
+export const judgementType = "zdr:canary:Judgement";
+
+export interface JudgementInputs {
+    /** HAProxy's request log. */
+    readonly requestLog: string;
+    readonly canary: string;
+    readonly version: string;
+    /** Servers on the stable version, in the load balancer. */
+    readonly baseline: string[];
+    readonly bakeSeconds: number;
+    readonly minSamples: number;
+    /** The team accepted this canary's verdict in config: no judgement. */
+    readonly accepted: boolean;
+    /** Where the judgement is written as JSON, for the report. */
+    readonly reportFile: string;
+}
+
+export interface JudgementOutputs extends JudgementInputs {
+    readonly verdict: "pass" | "accepted";
+}
+
+export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<Judgement> {
+    const from = Date.now();
+    await sleep(i.bakeSeconds * 1000);
+    await sleep(1500); // HAProxy logs a request when it ends
+    const to = from + i.bakeSeconds * 1000;
+    const canary = requestsOf(i.requestLog, [i.canary], from, to);
+    const baseline = requestsOf(i.requestLog, i.baseline, from, to);
+    const j = judge(baseline, canary, { minSamples: i.minSamples });
+    fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
+    fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, ...j }, null, 2)}\n`);
+    return j;
+}
+
+export const judgementProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
+    async diff(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
+        // The baseline shrinks as later canaries move: that alone does not re-judge this one.
+        const changed = changedKeys(olds, news, ["verdict"]);
+        return { changes: changed.length > 0, replaces: changed.filter((k) => ["canary", "version", "accepted", "requestLog"].includes(k)) };
+    },
+    async update(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
+        return { outs: { ...news, verdict: olds.verdict } };
+    },
+    async create(_urn, inputs: JudgementInputs) {
+        if (inputs.accepted) {
+            return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "accepted" } };
+        }
+        const j = await bakeAndJudge(inputs);
+        if (j.verdict !== "pass") {
+            throw new Error(
+                `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${inputs.baseline.join(", ")} after ${inputs.bakeSeconds} s:\n${formatJudgement(j)}\n` +
+                    `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`,
+            );
+        }
+        return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "pass" } };
+    },
+    async delete() {
+        // A judgement is a record; nothing to undo.
+    },
+};
