@@ -1,6 +1,7 @@
 // npm run demo [-- --keep]: the main job on the local default. Brings the local stack up on v1,
 // releases v2 stage by stage (canaryCount 1, 2, 3, then promotion) under continuous HTTP load,
-// prints a report, writes .zdr/demo-report.json and tears the stack down.
+// judging each canary against the servers still on v1 for 6 s after its reattach, prints a
+// report, writes .zdr/demo-report.json and tears the stack down.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
@@ -23,7 +24,7 @@ const reportFile = path.join(projectRoot, ".zdr/demo-report.json");
 
 const baseline: Stage = {
     name: "v1 everywhere",
-    config: { stableVersion: "v1", releaseVersion: "", canaryCount: "0", pins: null, appBasePort: "9201", dbPort: "55433", drainTimeoutSeconds: "10", healthCheckIntervalMs: "250", healthTimeoutSeconds: "30" },
+    config: { stableVersion: "v1", releaseVersion: "", canaryCount: "0", pins: null, appBasePort: "9201", dbPort: "55433", drainTimeoutSeconds: "10", healthCheckIntervalMs: "250", healthTimeoutSeconds: "30", bakeSeconds: "6", minSamples: "100" },
 };
 const stages: Stage[] = [
     { name: "canary 1 (web-1 on v2)", config: { releaseVersion: "v2", canaryCount: "1" } },
@@ -45,7 +46,7 @@ async function main(): Promise<number> {
     const ws = await LocalWorkspace.create({ workDir: projectRoot, pulumiCommand: await pulumiCommand(), envVars: engineEnv(stateDir) });
     const stack = await Stack.createOrSelect(stackName, ws);
     await stack.destroy({ onOutput: () => undefined });
-    fs.rmSync(eventsFile, { force: true });
+    fs.rmSync(path.dirname(eventsFile), { recursive: true, force: true });
 
     console.log(`\n== ${baseline.name}: HAProxy on 127.0.0.1:${lbPort}, 3 webshop servers, PostgreSQL`);
     const first = await runStage(stack, baseline, progress);
@@ -79,6 +80,13 @@ async function main(): Promise<number> {
     };
     fs.writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\n${formatReport(report)}\n\nreport written to ${path.relative(process.cwd(), reportFile)}`);
+    const judgements = path.join(projectRoot, ".zdr/local", stackName, "judgements");
+    if (fs.existsSync(judgements)) {
+        console.log("\ncanary judgements (open in a browser):");
+        for (const f of fs.readdirSync(judgements).filter((x) => x.endsWith(".html")).sort()) {
+            console.log(`  ${path.relative(process.cwd(), path.join(judgements, f))}`);
+        }
+    }
     const orderProblems = checkOneAtATime(events);
     for (const p of orderProblems) {
         console.error(`order problem: ${p}`);

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { requestsOf } from "../../src/canary/evidence";
 import { formatJudgement, judge, Judgement } from "../../src/canary/judge";
+import { renderCanaryReport } from "../../src/canary/report";
 import { changedKeys } from "../diff";
 
 export const judgementType = "zdr:canary:Judgement";
@@ -22,7 +23,7 @@ export interface JudgementInputs {
     readonly minSamples: number;
     /** The team accepted this canary's verdict in config: no judgement. */
     readonly accepted: boolean;
-    /** Where the judgement is written as JSON, for the report. */
+    /** Where the judgement is written as JSON; an HTML page with charts goes beside it. */
     readonly reportFile: string;
 }
 
@@ -31,15 +32,18 @@ export interface JudgementOutputs extends JudgementInputs {
 }
 
 export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<Judgement> {
-    const from = Date.now();
+    // The first second after the reattach is left out: a freshly started process is still warming up.
+    const from = Date.now() + 1000;
     await sleep(i.bakeSeconds * 1000);
     await sleep(1500); // HAProxy logs a request when it ends
-    const to = from + i.bakeSeconds * 1000;
+    const to = Date.now() - 1500;
     const canary = requestsOf(i.requestLog, [i.canary], from, to);
     const baseline = requestsOf(i.requestLog, i.baseline, from, to);
     const j = judge(baseline, canary, { minSamples: i.minSamples });
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, ...j }, null, 2)}\n`);
+    const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests: [...canary, ...baseline] });
+    fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);
     return j;
 }
 

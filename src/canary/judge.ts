@@ -6,7 +6,8 @@
 //                   with an effect floor (ratio and absolute difference) below which a
 //                   significant difference does not fail;
 //   latency         Mann-Whitney U (rank-sum) on successful requests' latency, normal
-//                   approximation with tie correction, with a floor on the median ratio;
+//                   approximation with tie correction, with floors on the median's ratio and
+//                   difference;
 //   new-errors      per error signature the canary shows and the baseline does not: the same
 //                   z-test on its rate. Signatures the baseline shows too are known problems:
 //                   they count in the error rate like any failure, but never as new.
@@ -34,6 +35,8 @@ export interface JudgeOptions {
     readonly minErrorDelta?: number;
     /** The canary fails on latency only if its median is at least this many times the baseline's. @default 1.1 */
     readonly minLatencyRatio?: number;
+    /** ... and at least this many milliseconds higher (load balancers log whole milliseconds). @default 3 */
+    readonly minLatencyDeltaMs?: number;
     /** A new error signature needs at least this many occurrences. @default 3 */
     readonly minNewErrorCount?: number;
     /** Guardrail: canary error rate above this fails. @default 0.05 */
@@ -66,6 +69,7 @@ const defaults: Required<Omit<JudgeOptions, "maxP99Ms">> = {
     minErrorRatio: 1.5,
     minErrorDelta: 0.002,
     minLatencyRatio: 1.1,
+    minLatencyDeltaMs: 3,
     minNewErrorCount: 3,
     maxErrorRate: 0.05,
 };
@@ -167,10 +171,10 @@ export function judge(baseline: readonly Sample[], canary: readonly Sample[], op
         {
             name: "latency",
             p: baseLat.length && canLat.length ? mannWhitneyPValue(baseLat, canLat) : 1,
-            effect: median(canLat) >= median(baseLat) * o.minLatencyRatio,
+            effect: median(canLat) >= median(baseLat) * o.minLatencyRatio && median(canLat) - median(baseLat) >= o.minLatencyDeltaMs,
             baseline: median(baseLat),
             canary: median(canLat),
-            detail: `median ${median(canLat).toFixed(1)} ms vs ${median(baseLat).toFixed(1)} ms, p99 ${p99(canLat).toFixed(1)} vs ${p99(baseLat).toFixed(1)} ms (floor: x${o.minLatencyRatio})`,
+            detail: `median ${median(canLat).toFixed(1)} ms vs ${median(baseLat).toFixed(1)} ms, p99 ${p99(canLat).toFixed(1)} vs ${p99(baseLat).toFixed(1)} ms (floor: x${o.minLatencyRatio} and +${o.minLatencyDeltaMs} ms)`,
         },
         ...newSigs.map(([sig, count]) => ({
             name: `new-error: ${sig}`,

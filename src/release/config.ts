@@ -131,6 +131,9 @@ export function parseReleaseConfig(raw: RawConfig, knownVersions: readonly strin
     const healthCheckIntervalMs = integer("healthCheckIntervalMs", raw.healthCheckIntervalMs, 1000, 100, 60000, problems);
     const healthTimeoutSeconds = integer("healthTimeoutSeconds", raw.healthTimeoutSeconds, 60, 1, 3600, problems);
     const bakeSeconds = integer("bakeSeconds", raw.bakeSeconds, 0, 0, 86400, problems);
+    if (bakeSeconds === 1) {
+        problems.push(`${namespace}:bakeSeconds: must be 0 (no canary judgement) or from 2 to 86400 (the first second is warm-up); got "1"`);
+    }
     const minSamples = integer("minSamples", raw.minSamples, 200, 10, 1000000, problems);
 
     if (problems.length > 0) {

@@ -44,6 +44,10 @@ describe("parseReleaseConfig rejects bad input with the key and what is allowed"
         { name: "zero drain timeout", raw: { drainTimeoutSeconds: "0" }, message: 'zdr:drainTimeoutSeconds: must be an integer from 1 to 3600; got "0"' },
         { name: "negative drain timeout", raw: { drainTimeoutSeconds: "-5" }, message: 'zdr:drainTimeoutSeconds: must be an integer from 1 to 3600; got "-5"' },
         { name: "health-check interval too short", raw: { healthCheckIntervalMs: "10" }, message: 'zdr:healthCheckIntervalMs: must be an integer from 100 to 60000; got "10"' },
+        { name: "a bake window of one second", raw: { bakeSeconds: "1" }, message: 'zdr:bakeSeconds: must be 0 (no canary judgement) or from 2 to 86400 (the first second is warm-up); got "1"' },
+        { name: "a negative bake window", raw: { bakeSeconds: "-3" }, message: 'zdr:bakeSeconds: must be an integer from 0 to 86400; got "-3"' },
+        { name: "too few samples for a verdict", raw: { minSamples: "5" }, message: 'zdr:minSamples: must be an integer from 10 to 1000000; got "5"' },
+        { name: "an accepted verdict of an unknown server", raw: { acceptVerdicts: '["web-7=v2"]' }, message: "zdr:acceptVerdicts: web-7 is not one of the servers (web-1, web-2, web-3)" },
         { name: "fractional health timeout", raw: { healthTimeoutSeconds: "1.5" }, message: 'zdr:healthTimeoutSeconds: must be an integer from 1 to 3600; got "1.5"' },
     ];
     for (const c of cases) {

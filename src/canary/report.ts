@@ -1,0 +1,76 @@
+// The canary report for people: one HTML page per judged canary, charts drawn with vega-lite
+// and rendered to static SVG on our side (the page needs no script and no network).
+import * as vega from "vega";
+import * as vl from "vega-lite";
+import type { LoggedRequest } from "./evidence";
+import type { Judgement } from "./judge";
+
+export interface CanaryEvidence {
+    readonly canary: string;
+    readonly version: string;
+    readonly baseline: readonly string[];
+    readonly from: number;
+    readonly to: number;
+    readonly judgement: Judgement;
+    readonly requests: readonly LoggedRequest[];
+}
+
+async function svg(spec: vl.TopLevelSpec): Promise<string> {
+    const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
+    return view.toSVG();
+}
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+
+export async function renderCanaryReport(e: CanaryEvidence): Promise<string> {
+    const group = (r: LoggedRequest) => (r.server === e.canary ? `canary ${e.canary} (${e.version})` : "baseline");
+    const rows = e.requests.map((r) => ({
+        group: group(r),
+        second: Math.floor((r.t - e.from) / 1000),
+        latencyMs: r.latencyMs,
+        failed: r.status < 200 || r.status >= 300 ? 1 : 0,
+    }));
+    const colors = { field: "group", type: "nominal" as const, title: null, legend: { labelLimit: 300 } };
+    const latency = await svg({
+        title: "Latency of successful requests",
+        width: 520,
+        height: 200,
+        data: { values: rows.filter((r) => r.failed === 0) },
+        transform: [{ density: "latencyMs", groupby: ["group"], as: ["latencyMs", "density"] }],
+        mark: { type: "area", opacity: 0.5 },
+        encoding: { x: { field: "latencyMs", type: "quantitative", title: "ms" }, y: { field: "density", type: "quantitative", stack: null }, color: colors },
+    });
+    const errors = await svg({
+        title: "Failed requests per second",
+        width: 520,
+        height: 200,
+        data: { values: rows },
+        transform: [{ aggregate: [{ op: "mean", field: "failed", as: "errorRate" }], groupby: ["group", "second"] }],
+        mark: { type: "line", point: true },
+        encoding: { x: { field: "second", type: "quantitative", title: "seconds into the bake" }, y: { field: "errorRate", type: "quantitative", axis: { format: "%" }, title: "error rate" }, color: colors },
+    });
+    const checkRows = e.judgement.checks
+        .map((c) => `<tr class="${c.verdict}"><td>${escape(c.name)}</td><td>${c.verdict}</td><td>${c.pValue === undefined ? "" : c.pValue.toExponential(1)}</td><td>${escape(c.detail)}</td></tr>`)
+        .join("\n");
+    const newErrors = e.judgement.checks.filter((c) => c.name.startsWith("new-error: "));
+    return `<!doctype html>
+<html><head><meta charset="utf-8"><title>Canary ${escape(e.canary)} (${escape(e.version)}): ${e.judgement.verdict}</title>
+<style>
+body { font-family: sans-serif; margin: 2em; color: #222; }
+h1 .pass { color: #1a7f37; } h1 .fail { color: #c62828; } h1 .inconclusive { color: #9a6700; }
+table { border-collapse: collapse; margin: 1em 0; } td, th { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
+tr.fail td { background: #fde8e8; } .charts { display: flex; flex-wrap: wrap; gap: 2em; }
+</style></head>
+<body>
+<h1>Canary ${escape(e.canary)} on ${escape(e.version)}: <span class="${e.judgement.verdict}">${e.judgement.verdict}</span></h1>
+<p>Compared with ${escape(e.baseline.join(", "))} from ${new Date(e.from).toISOString()} to ${new Date(e.to).toISOString()}:
+${e.judgement.counts.canary} canary requests, ${e.judgement.counts.baseline} baseline requests.</p>
+<table><tr><th>check</th><th>verdict</th><th>p</th><th>detail</th></tr>
+${checkRows}
+</table>
+<h2>New error signatures</h2>
+${newErrors.length ? `<ul>${newErrors.map((c) => `<li>${escape(c.name.slice("new-error: ".length))}: ${escape(c.detail)}</li>`).join("")}</ul>` : "<p>None: every error the canary showed, the baseline showed too.</p>"}
+<div class="charts"><div>${latency}</div><div>${errors}</div></div>
+</body></html>
+`;
+}
