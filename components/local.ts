@@ -34,6 +34,9 @@ export function haproxyConfig(args: LocalEnvironmentArgs, socket: string): strin
         "global",
         `    stats socket ${socket} mode 600 level admin`,
         "    stats timeout 10s",
+        // Without SO_REUSEPORT a second HAProxy on the same port fails to start instead of
+        // silently sharing the port (and the traffic) with this one.
+        "    noreuseport",
         // One line per request on stdout (the process's log file): the canary judge's evidence.
         "    log stdout format raw local0",
         "defaults",
@@ -103,7 +106,7 @@ export class LocalEnvironment extends pulumi.ComponentResource {
             logFile: path.join(args.dir, "haproxy.log"),
             readyTcp: `127.0.0.1:${args.lbPort}`,
             stopTimeoutMs: 5000,
-        }, { parent: this });
+        }, { parent: this, deleteBeforeReplace: true }); // the new one needs the port
         this.registerOutputs({ lbUrl: this.lbUrl });
     }
 }
