@@ -3,32 +3,18 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Stack } from "@pulumi/pulumi/automation";
-import { createStack, projectRoot } from "../../src/engine";
-import { startLoad, Traffic } from "../../src/load/traffic";
-import { runStage, Stage, StageResult } from "../../src/release/stages";
-import { freePort, freePortRange } from "../support/ports";
+import { runStage, Stage } from "../../src/release/stages";
+import { LocalStack, openLocalStack } from "../support/local-stack";
 
 describe("canary judgement on the local default", function () {
     this.timeout(300_000);
 
-    const stackName = `e2e-canary-${process.pid}`;
-    const localDir = path.join(projectRoot, ".zdr/local", stackName);
-    let stateDir: string;
-    let stack: Stack;
-    let lbUrl: string;
-
-    async function underLoad(stage: Stage): Promise<{ result: StageResult; traffic: Traffic }> {
-        const load = startLoad(lbUrl, { rate: 200, connections: 8, maxSeconds: 200 });
-        await new Promise((r) => setTimeout(r, 300));
-        const result = await runStage(stack, stage);
-        const traffic = await load.stop();
-        return { result, traffic };
-    }
+    let local: LocalStack;
+    const underLoad = (stage: Stage) => local.underLoad(stage, 200);
 
     /** The version each server's deploy runs, from the engine's state. */
     async function deployedVersions(): Promise<Record<string, string>> {
-        const state = await stack.exportStack();
+        const state = await local.stack.exportStack();
         const out: Record<string, string> = {};
         for (const r of state.deployment.resources) {
             const m = /::webshop-(web-\d)-deploy$/.exec(r.urn);
@@ -40,33 +26,16 @@ describe("canary judgement on the local default", function () {
     }
 
     before(async () => {
-        fs.mkdirSync(path.join(projectRoot, ".zdr"), { recursive: true });
-        stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
-        stack = await createStack(projectRoot, stackName, stateDir);
-        const lbPort = await freePort();
-        lbUrl = `http://127.0.0.1:${lbPort}`;
-        const first = await runStage(stack, {
-            name: "v1",
-            config: { lbPort: String(lbPort), appBasePort: String(await freePortRange(3)), dbPort: String(await freePort()), healthCheckIntervalMs: "200", drainTimeoutSeconds: "5", healthTimeoutSeconds: "10", bakeSeconds: "6", minSamples: "60" },
-        });
-        assert.ok(first.ok, first.error);
+        local = await openLocalStack("e2e-canary", { bakeSeconds: "6", minSamples: "60" });
     });
-
-    after(async () => {
-        if (stack) {
-            await stack.destroy().catch((e) => console.error(`destroy failed: ${e.message}`));
-            await stack.workspace.removeStack(stackName).catch(() => undefined);
-        }
-        fs.rmSync(stateDir, { recursive: true, force: true });
-        fs.rmSync(localDir, { recursive: true, force: true });
-    });
+    after(() => local?.close());
 
     it("passes a healthy canary and records the verdict in the stack outputs", async () => {
         const { result, traffic } = await underLoad({ name: "v2 canary", config: { releaseVersion: "v2", canaryCount: "1" } });
         assert.ok(result.ok, result.error);
         assert.equal(traffic.failed, 0);
         assert.deepEqual(result.servers.map((s) => [s.name, s.version, (s as { verdict?: string }).verdict]), [["web-1", "v2", "pass"], ["web-2", "v1", undefined], ["web-3", "v1", undefined]]);
-        const back = await runStage(stack, { name: "back to v1", config: { releaseVersion: "", canaryCount: "0" } });
+        const back = await runStage(local.stack, { name: "back to v1", config: { releaseVersion: "", canaryCount: "0" } });
         assert.ok(back.ok, back.error);
     });
 
@@ -78,7 +47,7 @@ describe("canary judgement on the local default", function () {
         assert.deepEqual(await deployedVersions(), { "web-1": "faulty", "web-2": "v1", "web-3": "v1" });
         assert.ok(traffic.failed > 0, "the canary's own errors");
         assert.ok(traffic.failures.every((f) => f.version === "faulty"), JSON.stringify(traffic.failures));
-        const report = JSON.parse(fs.readFileSync(path.join(localDir, "judgements/web-1-faulty.json"), "utf8"));
+        const report = JSON.parse(fs.readFileSync(path.join(local.dir, "judgements/web-1-faulty.json"), "utf8"));
         assert.equal(report.verdict, "fail");
     });
 

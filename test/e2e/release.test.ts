@@ -1,35 +1,26 @@
 // The staged release on the real engine, real HAProxy, real PostgreSQL and real HTTP load.
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
-import { createStack, projectRoot } from "../../src/engine";
-import { startLoad, RunningLoad, Traffic } from "../../src/load/traffic";
+import type { Traffic } from "../../src/load/traffic";
 import { checkOneAtATime, readEvents, ReleaseEvent } from "../../src/release/report";
 import { runStage, Stage, StageResult } from "../../src/release/stages";
-import { freePort, freePortRange } from "../support/ports";
+import { LocalStack, openLocalStack } from "../support/local-stack";
 
 const servers = ["web-1", "web-2", "web-3"];
 
 describe("a staged release on the local default", function () {
     this.timeout(240_000);
 
-    const stackName = `e2e-release-${process.pid}`;
-    const localDir = path.join(projectRoot, ".zdr/local", stackName);
-    const eventsFile = path.join(localDir, "events.jsonl");
-    let stateDir: string;
+    let local: LocalStack;
     let stack: Stack;
-    let lbUrl: string;
+    let eventsFile: string;
 
     /** Runs one stage under load; returns the stage, the traffic and the events it caused. */
     async function stageUnderLoad(stage: Stage): Promise<{ result: StageResult; traffic: Traffic; events: ReleaseEvent[] }> {
         const since = Date.now();
-        const load: RunningLoad = startLoad(lbUrl, { rate: 150, connections: 6, maxSeconds: 200 });
-        await new Promise((r) => setTimeout(r, 500));
-        const result = await runStage(stack, stage);
-        await new Promise((r) => setTimeout(r, 500));
-        const traffic = await load.stop();
+        const { result, traffic } = await local.underLoad(stage);
         return { result, traffic, events: readEvents(eventsFile, since) };
     }
 
@@ -39,35 +30,12 @@ describe("a staged release on the local default", function () {
     const touched = (r: StageResult) => servers.filter((s) => r.steps.some((step) => step.name.includes(`-${s}-`)));
 
     before(async () => {
-        fs.mkdirSync(path.join(projectRoot, ".zdr"), { recursive: true });
-        stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
-        stack = await createStack(projectRoot, stackName, stateDir);
-        const lbPort = await freePort();
-        lbUrl = `http://127.0.0.1:${lbPort}`;
-        const first = await runStage(stack, {
-            name: "v1 everywhere",
-            config: {
-                lbPort: String(lbPort),
-                appBasePort: String(await freePortRange(3)),
-                dbPort: String(await freePort()),
-                stableVersion: "v1",
-                drainTimeoutSeconds: "5",
-                healthCheckIntervalMs: "200",
-                healthTimeoutSeconds: "4",
-            },
-        });
-        assert.ok(first.ok, first.error);
-        assert.deepEqual(versions(first), { "web-1": "v1", "web-2": "v1", "web-3": "v1" });
+        local = await openLocalStack("e2e-release", { drainTimeoutSeconds: "5", healthTimeoutSeconds: "4" });
+        stack = local.stack;
+        eventsFile = path.join(local.dir, "events.jsonl");
+        assert.deepEqual(versions(local.first), { "web-1": "v1", "web-2": "v1", "web-3": "v1" });
     });
-
-    after(async () => {
-        if (stack) {
-            await stack.destroy().catch((e) => console.error(`destroy failed: ${e.message}`));
-            await stack.workspace.removeStack(stackName).catch(() => undefined);
-        }
-        fs.rmSync(stateDir, { recursive: true, force: true });
-        fs.rmSync(localDir, { recursive: true, force: true });
-    });
+    after(() => local?.close());
 
     it("moves each canary through drain, deploy, reattach, one at a time, with no failed request", async () => {
         const stages: [Stage, string, Record<string, string>][] = [
@@ -105,7 +73,7 @@ describe("a staged release on the local default", function () {
         assert.match(result.error ?? "", /server web-1 \(broken\): health check http:\/\/127\.0\.0\.1:\d+\/health failed for 4000 ms \(last: HTTP 503\)/);
         assert.equal(traffic.failed, 0, `the other servers serve: ${JSON.stringify(traffic.failures)}`);
         assert.deepEqual(Object.keys(traffic.byVersion).sort(), ["v1", "v2"]);
-        const runtime = new HaproxyRuntime(path.join(localDir, "haproxy.sock"));
+        const runtime = new HaproxyRuntime(path.join(local.dir, "haproxy.sock"));
         assert.equal((await runtime.serverStat("webshop", "web-1")).status, "MAINT");
         assert.deepEqual((await runtime.serverStats("webshop")).map((s) => s.status), ["MAINT", "UP", "UP"]);
 

@@ -1,0 +1,74 @@
+// A throwaway stack of the local default for end-to-end tests: its own state folder, free
+// loopback ports, up on v1 with short timeouts; close() destroys it and removes every trace.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { createStack, projectRoot } from "../../src/engine";
+import { runStage, Stage, StageResult } from "../../src/release/stages";
+import { startLoad, Traffic } from "../../src/load/traffic";
+import { freePort, freePortRange } from "./ports";
+
+export interface LocalStack {
+    readonly stack: Stack;
+    readonly name: string;
+    readonly lbUrl: string;
+    readonly dbPort: number;
+    /** .zdr/local/<stack>: sockets, logs, events, judgements. */
+    readonly dir: string;
+    /** The first up, on v1. */
+    readonly first: StageResult;
+    /** Runs a stage under continuous load; returns the stage and what the load saw. */
+    underLoad(stage: Stage, rate?: number): Promise<{ result: StageResult; traffic: Traffic }>;
+    close(): Promise<void>;
+}
+
+export async function openLocalStack(prefix: string, config: Stage["config"] = {}): Promise<LocalStack> {
+    fs.mkdirSync(path.join(projectRoot, ".zdr"), { recursive: true });
+    const stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
+    const name = `${prefix}-${process.pid}`;
+    const dir = path.join(projectRoot, ".zdr/local", name);
+    const stack = await createStack(projectRoot, name, stateDir);
+    const lbPort = await freePort();
+    const dbPort = await freePort();
+    const lbUrl = `http://127.0.0.1:${lbPort}`;
+    const close = async () => {
+        await stack.destroy().catch((e) => console.error(`destroy of ${name} failed: ${e.message}`));
+        await stack.workspace.removeStack(name).catch(() => undefined);
+        fs.rmSync(stateDir, { recursive: true, force: true });
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
+    const first = await runStage(stack, {
+        name: "v1 everywhere",
+        config: {
+            lbPort: String(lbPort),
+            appBasePort: String(await freePortRange(3)),
+            dbPort: String(dbPort),
+            stableVersion: "v1",
+            drainTimeoutSeconds: "5",
+            healthCheckIntervalMs: "200",
+            healthTimeoutSeconds: "10",
+            ...config,
+        },
+    });
+    if (!first.ok) {
+        await close();
+    }
+    assert.ok(first.ok, first.error);
+    return {
+        stack,
+        name,
+        lbUrl,
+        dbPort,
+        dir,
+        first,
+        async underLoad(stage, rate = 150) {
+            const load = startLoad(lbUrl, { rate, connections: 6, maxSeconds: 200 });
+            await new Promise((r) => setTimeout(r, 500));
+            const result = await runStage(stack, stage);
+            await new Promise((r) => setTimeout(r, 500));
+            return { result, traffic: await load.stop() };
+        },
+        close,
+    };
+}
