@@ -35,6 +35,7 @@ const env = new LocalEnvironment("local", {
     dir,
     ...local,
     healthCheckIntervalMs: release.healthCheckIntervalMs,
+    dbPassword: config.requireSecret("dbPassword"),
 });
 
 // Every release migration up to the newest live version that has one, in order (v1 is the
@@ -55,7 +56,7 @@ for (const version of withMigration.slice(0, newestLive + 1)) {
         name: version,
         sql,
         compatibility: { schema: schemaBefore, live },
-    }, { dependsOn: [lastMigration] });
+    }, { dependsOn: [lastMigration], additionalSecretOutputs: ["connection"] });
     schemaBefore += `\n${sql}`;
 }
 

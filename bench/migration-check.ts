@@ -1,6 +1,7 @@
 // Benchmark: the migration checker on a 10,000-statement migration, and the policy pack over a
 // stack of 200 servers on the real engine (preview with and without `--policy-pack policy`).
 // Run: npx ts-node --transpile-only bench/migration-check.ts      (after `bash scripts/setup`)
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkMigration } from "../src/migrations/check";
@@ -54,6 +55,7 @@ async function main() {
     const stackName = `bench-policy-${process.pid}`;
     const stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
     const stack = await createStack(projectRoot, stackName, stateDir);
+    await stack.setConfig("zdr:dbPassword", { value: randomBytes(12).toString("base64url"), secret: true });
     try {
         const servers = Array.from({ length: 200 }, (_, i) => `web-${i + 1}`);
         await setStageConfig(stack, { servers, releaseVersion: "v3", canaryCount: "100", lbPort: "20000", appBasePort: "20001", dbPort: "21000" });

@@ -3,6 +3,7 @@
 // against HAProxy's runtime API, side by side in one run on one local environment.
 // Run: npx ts-node --transpile-only bench/stage-overhead.ts      (after `bash scripts/setup`)
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createStack, projectRoot } from "../src/engine";
@@ -36,6 +37,7 @@ async function main() {
     const localDir = path.join(projectRoot, ".zdr/local", stackName);
     const eventsFile = path.join(localDir, "events.jsonl");
     const stack = await createStack(projectRoot, stackName, stateDir);
+    await stack.setConfig("zdr:dbPassword", { value: randomBytes(12).toString("base64url"), secret: true });
     const rows: Row[] = [];
     let shellPids: number[] = [];
     try {
@@ -62,7 +64,8 @@ async function main() {
             const res = state.deployment.resources.find((x: { urn: string }) => x.urn.endsWith(`::webshop-${server}-deploy`));
             return `${server}:${appBasePort + i}:${res.outputs.pid}`;
         });
-        const env = { ...process.env, PGHOST: "127.0.0.1", PGPORT: first.config.dbPort as string, PGUSER: "zdr", PGDATABASE: "postgres" };
+        const password = (await stack.getConfig("zdr:dbPassword")).value;
+        const env = { ...process.env, PGHOST: "127.0.0.1", PGPORT: first.config.dbPort as string, PGUSER: "zdr", PGDATABASE: "postgres", PGPASSWORD: password };
         const start = Date.now();
         const out = execFileSync(path.join(projectRoot, "bench/shell-release.sh"), [path.join(localDir, "haproxy.sock"), "v1", path.join(localDir, "logs"), entries.join(" ")], { env, encoding: "utf8", timeout: 120_000 });
         const lines = out.trim().split("\n");

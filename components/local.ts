@@ -23,6 +23,8 @@ export interface LocalEnvironmentArgs {
     readonly appBasePort: number;
     readonly dbPort: number;
     readonly healthCheckIntervalMs: number;
+    /** The database password; pass a Pulumi secret. */
+    readonly dbPassword: pulumi.Input<string>;
 }
 
 /** HAProxy's configuration for the local default; servers start in maintenance until a member reattaches them. */
@@ -75,7 +77,7 @@ export class LocalEnvironment extends pulumi.ComponentResource {
     readonly runtimeApi: string;
     readonly lbUrl: string;
     readonly database: Migration;
-    readonly connection = { host: "127.0.0.1", user: "zdr", database: "postgres" };
+    readonly connection: { host: string; user: string; database: string; password: pulumi.Input<string> };
     readonly loadBalancer: Process;
 
     constructor(name: string, readonly args: LocalEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -85,19 +87,21 @@ export class LocalEnvironment extends pulumi.ComponentResource {
             throw new Error(`the HAProxy socket path ${this.runtimeApi} is longer than a unix socket allows; move the project to a shorter path`);
         }
         this.lbUrl = `http://127.0.0.1:${args.lbPort}`;
+        this.connection = { host: "127.0.0.1", user: "zdr", database: "postgres", password: pulumi.secret(args.dbPassword) };
 
         const postgres = new Process(`${name}-postgres`, {
             command: [path.join(root, "scripts/local/postgres"), path.join(args.dir, "pgdata"), String(args.dbPort)],
+            env: { ZDR_DB_PASSWORD: this.connection.password },
             logFile: path.join(args.dir, "postgres.log"),
             readyTcp: `127.0.0.1:${args.dbPort}`,
             stopSignal: "SIGINT",
             stopTimeoutMs: 10000,
-        }, { parent: this });
+        }, { parent: this, additionalSecretOutputs: ["env"] });
         this.database = new Migration(`${name}-schema`, {
             connection: { ...this.connection, port: args.dbPort },
             name: "v1",
             sql: fs.readFileSync(path.join(root, "app/webshop/migrations/v1.sql"), "utf8"),
-        }, { parent: this, dependsOn: [postgres] });
+        }, { parent: this, dependsOn: [postgres], additionalSecretOutputs: ["connection"] });
 
         const configFile = path.join(args.dir, "haproxy.cfg");
         this.loadBalancer = new Process(`${name}-haproxy`, {
@@ -135,6 +139,7 @@ export class LocalTarget implements FleetTarget {
                 PGPORT: String(env.args.dbPort),
                 PGUSER: env.connection.user,
                 PGDATABASE: env.connection.database,
+                PGPASSWORD: env.connection.password,
             },
             logFile: path.join(env.args.dir, "logs", `${server.name}.log`),
             label: `server ${server.name} (${server.version})`,
@@ -143,7 +148,7 @@ export class LocalTarget implements FleetTarget {
             stopTimeoutMs: this.args.drainTimeoutSeconds * 1000,
             triggers: [server.version],
             events: { file: this.args.eventsFile, server: server.name },
-        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer] });
+        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer], additionalSecretOutputs: ["env"] });
     }
 
     membership(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): Membership {

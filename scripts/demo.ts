@@ -2,6 +2,7 @@
 // releases v2 stage by stage (canaryCount 1, 2, 3, then promotion) under continuous HTTP load,
 // judging each canary against the servers still on v1 for 6 s after its reattach, prints a
 // report, writes .zdr/demo-report.json and tears the stack down.
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
@@ -45,6 +46,7 @@ async function main(): Promise<number> {
     console.log(`zdr demo: preparing the engine and the stack "${stackName}" (state in ${stateDir})`);
     const ws = await LocalWorkspace.create({ workDir: projectRoot, pulumiCommand: await pulumiCommand(), envVars: engineEnv(stateDir) });
     const stack = await Stack.createOrSelect(stackName, ws);
+    await stack.setConfig("zdr:dbPassword", { value: randomBytes(12).toString("base64url"), secret: true });
     await stack.destroy({ onOutput: () => undefined });
     fs.rmSync(path.dirname(eventsFile), { recursive: true, force: true });
 

@@ -1,10 +1,11 @@
-// The zdr command line: `zdr check-migration` and `zdr analyze`.
+// The zdr command line: `zdr check-migration`, `zdr analyze` and `zdr status`.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
 import { formatJudgement, judge, Sample } from "./canary/judge";
 import { checkMigration, CheckResult } from "./migrations/check";
 import { loadParser, SqlSyntaxError } from "./migrations/sql";
+import { fleetStatus, formatStatus } from "./status";
 
 export const exitCodes = { safe: 0, blocked: 1, badInput: 2, inconclusive: 3 } as const;
 
@@ -84,6 +85,24 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             const j = judge(readSamples(opts.baseline), readSamples(opts.canary));
             out(`${opts.json ? JSON.stringify({ verdict: j.verdict, counts: j.counts, checks: j.checks }, null, 2) : formatJudgement(j)}\n`);
             code = j.verdict === "pass" ? exitCodes.safe : j.verdict === "fail" ? exitCodes.blocked : exitCodes.inconclusive;
+        });
+    program
+        .command("status")
+        .description("each server's version and membership as HAProxy and the servers see them, next to the stack state: exit 0 no drift, 1 drift")
+        .option("--stack <name>", "the stack", "local")
+        .option("--json", "print the rows as JSON")
+        .action(async (opts: { stack: string; json?: boolean }) => {
+            const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+            const { engineEnv, projectRoot, pulumiCommand } = await import("./engine");
+            const stateDir = path.join(projectRoot, ".zdr/state");
+            const envVars = process.env.PULUMI_BACKEND_URL ? {} : engineEnv(stateDir);
+            const ws = await LocalWorkspace.create({ workDir: projectRoot, pulumiCommand: await pulumiCommand(), envVars });
+            const state = await ws.exportStack(opts.stack).catch((e: Error) => {
+                throw new BadInput(`cannot read the state of stack ${opts.stack}: ${e.message.split("\n").find((l) => l.startsWith("error:")) ?? e.message}`);
+            });
+            const rows = await fleetStatus(state.deployment?.resources ?? []);
+            out(`${opts.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)}\n`);
+            code = rows.some((r) => r.drift.length > 0) ? exitCodes.blocked : exitCodes.safe;
         });
     try {
         await program.parseAsync(argv, { from: "user" });

@@ -81,7 +81,7 @@ const server = http.createServer((req, res) => {
     });
 });
 server.keepAliveTimeout = 5000;
-server.listen(port, "127.0.0.1", () => console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "listening", version, port })));
+server.listen(port, "127.0.0.1", () => console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "listening", version, port, pid: process.pid })));
 
 process.on("SIGTERM", () => {
     console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "stopping", version }));

@@ -1,6 +1,7 @@
 // A throwaway stack of the local default for end-to-end tests: its own state folder, free
 // loopback ports, up on v1 with short timeouts; close() destroys it and removes every trace.
 import { strict as assert } from "node:assert";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
@@ -14,8 +15,12 @@ export interface LocalStack {
     readonly name: string;
     readonly lbUrl: string;
     readonly dbPort: number;
+    /** The database password, set as a secret. */
+    readonly dbPassword: string;
     /** .zdr/local/<stack>: sockets, logs, events, judgements. */
     readonly dir: string;
+    /** The stack's file backend. */
+    readonly backendUrl: string;
     /** The first up, on v1. */
     readonly first: StageResult;
     /** Runs a stage under continuous load; returns the stage and what the load saw. */
@@ -32,6 +37,8 @@ export async function openLocalStack(prefix: string, config: Stage["config"] = {
     const lbPort = await freePort();
     const dbPort = await freePort();
     const lbUrl = `http://127.0.0.1:${lbPort}`;
+    const dbPassword = randomBytes(12).toString("base64url");
+    await stack.setConfig("zdr:dbPassword", { value: dbPassword, secret: true });
     const close = async () => {
         await stack.destroy().catch((e) => console.error(`destroy of ${name} failed: ${e.message}`));
         await stack.workspace.removeStack(name).catch(() => undefined);
@@ -60,6 +67,8 @@ export async function openLocalStack(prefix: string, config: Stage["config"] = {
         name,
         lbUrl,
         dbPort,
+        dbPassword,
+        backendUrl: `file://${stateDir}`,
         dir,
         first,
         async underLoad(stage, rate = 150) {

@@ -11,6 +11,7 @@ export interface Registration {
     readonly dependsOn: string[];
     readonly deleteBeforeReplace: boolean;
     readonly replaceWith: string[];
+    readonly additionalSecretOutputs: string[];
 }
 
 export async function recordRegistrations(project = "zdr", stack = "test"): Promise<Registration[]> {
@@ -41,6 +42,7 @@ export async function recordRegistrations(project = "zdr", stack = "test"): Prom
                     dependsOn: req.getDependenciesList(),
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     replaceWith: req.getReplaceWithList(),
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                 });
             }
             cb(err, res);
@@ -56,6 +58,7 @@ interface RegisterRequest {
     getDependenciesList(): string[];
     getDeletebeforereplace(): boolean;
     getReplaceWithList(): string[];
+    getAdditionalsecretoutputsList(): string[];
 }
 
 /** Resolves an Output (assertions inside apply are lost). */

@@ -12,7 +12,7 @@ describe("Fleet under mocks", () => {
         const { parseReleaseConfig } = await import("../../../src/release/config");
         const { planRelease } = await import("../../../src/release/plan");
         const plan = planRelease(parseReleaseConfig({ releaseVersion: "v2", canaryCount: "1" }, ["v1", "v2"]));
-        const environment = new LocalEnvironment("local", { servers: ["web-1", "web-2", "web-3"], dir: "/tmp/zdr-unit", lbPort: 8080, appBasePort: 9101, dbPort: 55432, healthCheckIntervalMs: 250 });
+        const environment = new LocalEnvironment("local", { servers: ["web-1", "web-2", "web-3"], dir: "/tmp/zdr-unit", lbPort: 8080, appBasePort: 9101, dbPort: 55432, healthCheckIntervalMs: 250, dbPassword: "unit-secret" });
         const fleet = new Fleet("webshop", {
             plan,
             target: new LocalTarget({ environment, drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit/events.jsonl" }),
@@ -70,6 +70,13 @@ describe("Fleet under mocks", () => {
         assert.equal((deploy.inputs.env as Record<string, string>).APP_VERSION, "v2");
         assert.equal((deploy.inputs.env as Record<string, string>).PORT, "9101");
         assert.equal(find("webshop-web-3-member").inputs.server, "web-3");
+    });
+
+    it("keeps the database password secret wherever it goes", () => {
+        const secretOutputs = (name: string) => find(name).additionalSecretOutputs;
+        assert.deepEqual(secretOutputs("local-postgres"), ["env"]);
+        assert.deepEqual(secretOutputs("local-schema"), ["connection"]);
+        assert.deepEqual(secretOutputs("webshop-web-1-deploy"), ["env"]);
     });
 
     it("configures HAProxy with every server in maintenance until its membership reattaches it", () => {
