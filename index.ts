@@ -69,7 +69,7 @@ const fleet = new Fleet("webshop", {
         eventsFile: path.join(dir, "events.jsonl"),
     }),
     dependsOn: [lastMigration],
-    judge: (name, server, opts) => {
+    judge: (name, server, deploy, opts) => {
         const baseline = plan.servers.filter((s) => s.version === release.stableVersion).map((s) => s.name);
         if (release.bakeSeconds === 0 || server.role !== "canary" || baseline.length === 0) {
             return undefined;
@@ -78,6 +78,7 @@ const fleet = new Fleet("webshop", {
             requestLog: path.join(dir, "haproxy.log"),
             canary: server.name,
             version: server.version,
+            deployment: deploy.id,
             baseline,
             bakeSeconds: release.bakeSeconds,
             minSamples: release.minSamples,

@@ -20,8 +20,8 @@ export interface Membership {
     readonly inLoadBalancer: pulumi.Output<boolean>;
 }
 
-/** Judges a canary after its reattach; undefined for servers that are not judged. */
-export type CanaryJudge = (name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions) => Judged | undefined;
+/** Judges a canary (its deploy given) after its reattach; undefined for servers that are not judged. */
+export type CanaryJudge = (name: string, server: ServerPlan, deploy: pulumi.CustomResource, opts: pulumi.CustomResourceOptions) => Judged | undefined;
 
 export interface Judged {
     readonly resource: pulumi.CustomResource;
@@ -78,7 +78,7 @@ export class Fleet extends pulumi.ComponentResource {
                 replaceWith: [deploy],
                 dependsOn: [deploy],
             });
-            const judged = args.judge?.(`${name}-${server.name}-judgement`, server, { parent: this, dependsOn: [member.resource] });
+            const judged = args.judge?.(`${name}-${server.name}-judgement`, server, deploy, { parent: this, dependsOn: [member.resource] });
             previous = judged?.resource ?? member.resource;
             states.push(
                 pulumi.all([member.inLoadBalancer, judged?.verdict]).apply(([inLoadBalancer, verdict]) => ({

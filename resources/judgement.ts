@@ -7,6 +7,8 @@ export interface JudgementArgs {
     readonly canary: pulumi.Input<string>;
     /** The version the canary runs. */
     readonly version: pulumi.Input<string>;
+    /** The id of the canary's deploy: a failing verdict stands for that deployment. */
+    readonly deployment: pulumi.Input<string>;
     /** Servers on the stable version it is compared with. */
     readonly baseline: pulumi.Input<pulumi.Input<string>[]>;
     /** How long to collect evidence after the reattach. */

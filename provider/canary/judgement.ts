@@ -1,7 +1,9 @@
 // zdr:canary:Judgement — after a canary is reattached: bake, then judge the canary's requests
 // against the baseline servers' over the same window. A failing or inconclusive verdict fails
-// the create, so the `up` stops with the comparison and no later server moves; it is judged
-// again on the next `up` unless the canary is rolled back or the verdict is accepted.
+// the create, so the `up` stops with the comparison and no later server moves. The verdict is
+// kept (reportFile) for that deployment of the canary: every later `up` stops at it again,
+// without judging anew, until the canary is rolled back (a new deployment) or the verdict is
+// accepted in config.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
@@ -17,6 +19,8 @@ export interface JudgementInputs {
     readonly requestLog: string;
     readonly canary: string;
     readonly version: string;
+    /** The id of the canary's deploy: a new deployment is judged anew. */
+    readonly deployment: string;
     /** Servers on the stable version, in the load balancer. */
     readonly baseline: string[];
     readonly bakeSeconds: number;
@@ -41,7 +45,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     const baseline = requestsOf(i.requestLog, i.baseline, from, to);
     const j = judge(baseline, canary, { minSamples: i.minSamples });
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
-    fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, ...j }, null, 2)}\n`);
+    fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j }, null, 2)}\n`);
     const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests: [...canary, ...baseline] });
     fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);
     return j;
@@ -51,7 +55,7 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
     async diff(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
         // The baseline shrinks as later canaries move: that alone does not re-judge this one.
         const changed = changedKeys(olds, news, ["verdict"]);
-        return { changes: changed.length > 0, replaces: changed.filter((k) => ["canary", "version", "accepted", "requestLog"].includes(k)) };
+        return { changes: changed.length > 0, replaces: changed.filter((k) => ["canary", "version", "deployment", "accepted", "requestLog"].includes(k)) };
     },
     async update(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
         return { outs: { ...news, verdict: olds.verdict } };
@@ -60,10 +64,14 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
         if (inputs.accepted) {
             return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "accepted" } };
         }
-        const j = await bakeAndJudge(inputs);
+        const earlier = fs.existsSync(inputs.reportFile) ? (JSON.parse(fs.readFileSync(inputs.reportFile, "utf8")) as Judgement & { deployment?: string; to: number; baseline: string[] }) : undefined;
+        const stands = earlier !== undefined && earlier.deployment === inputs.deployment && earlier.verdict !== "pass";
+        const baseline = stands && earlier ? earlier.baseline : inputs.baseline;
+        const j = stands ? earlier : await bakeAndJudge(inputs);
         if (j.verdict !== "pass") {
             throw new Error(
-                `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${inputs.baseline.join(", ")} after ${inputs.bakeSeconds} s:\n${formatJudgement(j)}\n` +
+                `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${baseline.join(", ")} after ${inputs.bakeSeconds} s` +
+                    `${stands ? ` (judged at ${new Date(earlier?.to ?? 0).toISOString()}; the verdict stands for this deployment)` : ""}:\n${formatJudgement(j)}\n` +
                     `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`,
             );
         }

@@ -26,7 +26,7 @@ describe("canary judgement on the local default", function () {
     }
 
     before(async () => {
-        local = await openLocalStack("e2e-canary", { bakeSeconds: "6", minSamples: "60" });
+        local = await openLocalStack("e2e-canary", { bakeSeconds: "8", minSamples: "60" });
     });
     after(() => local?.close());
 
@@ -42,7 +42,7 @@ describe("canary judgement on the local default", function () {
     it("stops a release that fails 3% of its requests at canaryCount 1, with the comparison in the message", async () => {
         const { result, traffic } = await underLoad({ name: "faulty canary", config: { releaseVersion: "faulty", canaryCount: "1" } });
         assert.equal(result.ok, false);
-        assert.match(result.error ?? "", /canary web-1 \(faulty\) failed its judgement against web-2, web-3 after 6 s/);
+        assert.match(result.error ?? "", /canary web-1 \(faulty\) failed its judgement against web-2, web-3 after 8 s:/);
         assert.match(result.error ?? "", /new-error: injected fault: pay\s+fail\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
         assert.deepEqual(await deployedVersions(), { "web-1": "faulty", "web-2": "v1", "web-3": "v1" });
         assert.ok(traffic.failed > 0, "the canary's own errors");
@@ -54,7 +54,7 @@ describe("canary judgement on the local default", function () {
     it("refuses to move the next server while the failing canary stands", async () => {
         const { result } = await underLoad({ name: "next stage", config: { canaryCount: "2" } });
         assert.equal(result.ok, false);
-        assert.match(result.error ?? "", /canary web-1 \(faulty\) failed its judgement/);
+        assert.match(result.error ?? "", /canary web-1 \(faulty\) failed its judgement against web-2, web-3 after 8 s \(judged at [\d-]+T[\d:.]+Z; the verdict stands for this deployment\)/);
         assert.deepEqual(await deployedVersions(), { "web-1": "faulty", "web-2": "v1", "web-3": "v1" });
     });
 
