@@ -29,3 +29,25 @@ export function typeOfUrn(urn: string): string {
     const qualified = urn.split("::")[2] ?? "";
     return qualified.slice(qualified.lastIndexOf("$") + 1);
 }
+
+const signature = "4dabf18193072939515e22adb298388d";
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * Replaces the engine's secret wrappers ({ <sig>: <secret sig>, value }) by their values. The
+ * provider needs the plain value to act on; secretness in the state comes from the resources'
+ * additionalSecretOutputs.
+ */
+export function unwrapSecrets<T>(value: T): T {
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets) as T;
+    }
+    if (value && typeof value === "object") {
+        const o = value as Record<string, unknown>;
+        if (o[signature] === secretSig) {
+            return unwrapSecrets(o.value) as T;
+        }
+        return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, unwrapSecrets(v)])) as T;
+    }
+    return value;
+}

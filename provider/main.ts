@@ -3,7 +3,7 @@
 // @pulumi/pulumi/provider. bin/pulumi-resource-zdr starts it; the engine finds that script on
 // PATH as an ambient plugin.
 import * as provider from "@pulumi/pulumi/provider";
-import { typeOfUrn } from "./diff";
+import { typeOfUrn, unwrapSecrets as plain } from "./diff";
 import { judgementProvider, judgementType } from "./canary/judgement";
 import { memberProvider, memberType } from "./haproxy/member";
 import { processProvider, processType } from "./local/process";
@@ -27,20 +27,20 @@ function forUrn(urn: string): Partial<provider.Provider> {
 
 const zdr: provider.Provider = {
     version: "0.1.0",
-    diff: (id, urn, olds, news) => forUrn(urn).diff!(id, urn, olds, news),
-    create: (urn, inputs) => forUrn(urn).create!(urn, inputs),
+    diff: (id, urn, olds, news) => forUrn(urn).diff!(id, urn, plain(olds), plain(news)),
+    create: (urn, inputs) => forUrn(urn).create!(urn, plain(inputs)),
     read: (id, urn, props) => {
         const p = forUrn(urn);
-        return p.read ? p.read(id, urn, props) : Promise.resolve({ id, props });
+        return p.read ? p.read(id, urn, plain(props)) : Promise.resolve({ id, props });
     },
     update: (id, urn, olds, news) => {
         const p = forUrn(urn);
         if (!p.update) {
             throw new Error(`zdr provider: ${typeOfUrn(urn)} cannot be updated in place`);
         }
-        return p.update(id, urn, olds, news);
+        return p.update(id, urn, plain(olds), plain(news));
     },
-    delete: (id, urn, props) => forUrn(urn).delete!(id, urn, props),
+    delete: (id, urn, props) => forUrn(urn).delete!(id, urn, plain(props)),
 };
 
 provider.main(zdr, process.argv.slice(2)).catch((e) => {

@@ -21,12 +21,12 @@ export interface ServerStatus {
     readonly drift: string[];
 }
 
-async function health(port: string | undefined): Promise<string> {
-    if (!port) {
+async function health(url: string | undefined): Promise<string> {
+    if (!url) {
         return "unknown";
     }
     try {
-        const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
         const body = (await res.json()) as { version?: string };
         return res.ok ? (body.version ?? "?") : `unhealthy (HTTP ${res.status})`;
     } catch {
@@ -47,7 +47,8 @@ export async function fleetStatus(resources: readonly ResourceState[]): Promise<
             const deploy = deploys.find((d) => d.outputs?.events?.server === server);
             const member = members.find((m) => m.outputs?.server === server);
             const stateVersion = deploy?.outputs?.triggers?.[0] as string | undefined;
-            const runningVersion = await health(deploy?.outputs?.env?.PORT);
+            // env is a secret in the state (it carries the database password); the health URL is not
+            const runningVersion = await health(deploy?.outputs?.healthUrl);
             const lbStatus = lb.find((s) => s.server === server)?.status ?? "absent";
             const drift: string[] = [];
             if (stateVersion !== undefined && runningVersion !== stateVersion) {

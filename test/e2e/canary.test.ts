@@ -19,7 +19,7 @@ describe("canary judgement on the local default", function () {
         for (const r of state.deployment.resources) {
             const m = /::webshop-(web-\d)-deploy$/.exec(r.urn);
             if (m) {
-                out[m[1]] = r.outputs.env.APP_VERSION;
+                out[m[1]] = r.outputs.triggers[0];
             }
         }
         return out;

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { changedKeys, diffReplacingAll, typeOfUrn, unknownValue } from "../../../provider/diff";
+import { changedKeys, diffReplacingAll, typeOfUrn, unknownValue, unwrapSecrets } from "../../../provider/diff";
 
 describe("provider diff", () => {
     const outputOnly = ["pid", "startTicks"];
@@ -26,4 +26,14 @@ describe("provider diff", () => {
     for (const [urn, type] of urns) {
         it(`reads the type ${type} from ${urn}`, () => assert.equal(typeOfUrn(urn), type));
     }
+});
+
+describe("unwrapSecrets", () => {
+    const secret = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
+    it("unwraps secrets at any depth and leaves the rest", () => {
+        assert.deepEqual(
+            unwrapSecrets({ env: { PGPASSWORD: secret("s3cret"), PORT: "1" }, connection: secret({ password: "p" }), list: [secret(1), 2] }),
+            { env: { PGPASSWORD: "s3cret", PORT: "1" }, connection: { password: "p" }, list: [1, 2] },
+        );
+    });
 });
