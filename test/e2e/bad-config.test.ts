@@ -14,7 +14,7 @@ interface BadConfig {
 const cases: BadConfig[] = [
     { name: "canaryCount above the number of servers", config: { canaryCount: "4" }, message: 'zdr:canaryCount: must be an integer from 0 to 3; got "4"' },
     { name: "negative canaryCount", config: { canaryCount: "-1" }, message: 'zdr:canaryCount: must be an integer from 0 to 3; got "-1"' },
-    { name: "canaryCount not a number (the engine's type check)", config: { canaryCount: "two" }, message: "configuration key 'zdr:canaryCount' must be of type 'integer'" },
+    { name: "canaryCount not a number (the engine's type check)", config: { canaryCount: "two" }, message: "with configuration key 'canaryCount' must be of type 'integer'" },
     { name: "unknown release version", config: { releaseVersion: "v9" }, message: 'zdr:releaseVersion: unknown version "v9"; this target has v1, v2, v3, broken, faulty' },
     { name: "unknown stable version", config: { stableVersion: "latest" }, message: 'zdr:stableVersion: unknown version "latest"; this target has v1, v2, v3, broken, faulty' },
     { name: "duplicate server", config: { servers: ["web-1", "web-2", "web-2"] }, message: "zdr:servers: web-2 is listed twice; every server name must be unique" },
@@ -36,7 +36,7 @@ const cases: BadConfig[] = [
     { name: "database port on the load-balancer port", config: { dbPort: "LB" }, message: "zdr:dbPort: LB collides with lbPort or the app ports; choose another" },
     { name: "app ports beyond 65535", config: { appBasePort: "65534" }, message: 'zdr:appBasePort: must be an integer from 1024 to 65533; got "65534"' },
     { name: "a target not built yet", config: { target: "aws" }, message: 'zdr:target: must be "local" (the AWS target is not built yet); got "aws"' },
-    { name: "a port that is not a number (the engine's type check)", config: { dbPort: "abc" }, message: "configuration key 'zdr:dbPort' must be of type 'integer'" },
+    { name: "a port that is not a number (the engine's type check)", config: { dbPort: "abc" }, message: "with configuration key 'dbPort' must be of type 'integer'" },
 ];
 
 describe("bad stack config on the real engine", function () {
