@@ -25,10 +25,24 @@ function forUrn(urn: string): Partial<provider.Provider> {
     return p;
 }
 
+// A `pulumi up` killed mid-step leaves its plugins behind. The provider finishes what it is
+// doing (a drain, a health wait) and then exits once its engine is gone.
+let inFlight = 0;
+const track = <T>(work: () => Promise<T>): Promise<T> => {
+    inFlight++;
+    return work().finally(() => inFlight--);
+};
+const engineParent = process.ppid;
+setInterval(() => {
+    if (process.ppid !== engineParent && inFlight === 0) {
+        process.exit(0);
+    }
+}, 1000).unref();
+
 const zdr: provider.Provider = {
     version: "0.1.0",
     diff: (id, urn, olds, news) => forUrn(urn).diff!(id, urn, plain(olds), plain(news)),
-    create: (urn, inputs) => forUrn(urn).create!(urn, plain(inputs)),
+    create: (urn, inputs) => track(() => forUrn(urn).create!(urn, plain(inputs))),
     read: (id, urn, props) => {
         const p = forUrn(urn);
         return p.read ? p.read(id, urn, plain(props)) : Promise.resolve({ id, props });
@@ -38,9 +52,9 @@ const zdr: provider.Provider = {
         if (!p.update) {
             throw new Error(`zdr provider: ${typeOfUrn(urn)} cannot be updated in place`);
         }
-        return p.update(id, urn, plain(olds), plain(news));
+        return track(() => p.update!(id, urn, plain(olds), plain(news)));
     },
-    delete: (id, urn, props) => forUrn(urn).delete!(id, urn, plain(props)),
+    delete: (id, urn, props) => track(() => forUrn(urn).delete!(id, urn, plain(props))),
 };
 
 provider.main(zdr, process.argv.slice(2)).catch((e) => {
