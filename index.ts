@@ -21,6 +21,11 @@ function validated<T>(parse: () => T): T {
 const config = new pulumi.Config(namespace);
 const raw = Object.fromEntries(knownKeys.map((k) => [k, config.get(k)]));
 const { release, local } = validated(() => {
+    const known = new Set<string>([...knownKeys, "dbPassword"]);
+    const unknown = Object.keys(pulumi.runtime.allConfig()).filter((k) => k.startsWith(`${namespace}:`) && !known.has(k.slice(namespace.length + 1)));
+    if (unknown.length > 0) {
+        throw new ConfigError(unknown.map((k) => `${k}: unknown key; the keys are ${[...known].sort().join(", ")}`));
+    }
     if ((raw.target ?? "local") !== "local") {
         throw new ConfigError([`${namespace}:target: must be "local" (the AWS target is not built yet); got ${JSON.stringify(raw.target)}`]);
     }

@@ -171,7 +171,7 @@ export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?
     return { lbPort, appBasePort, dbPort };
 }
 
-/** The keys index.ts reads; anything else under the zdr namespace is a typo. */
+/** The keys index.ts reads (and the secret dbPassword); index.ts refuses any other zdr:* key as a typo. */
 export const knownKeys = [
     "target", "servers", "stableVersion", "releaseVersion", "canaryCount", "pins",
     "drainTimeoutSeconds", "healthCheckIntervalMs", "healthTimeoutSeconds", "bakeSeconds", "minSamples", "acceptVerdicts",

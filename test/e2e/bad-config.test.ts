@@ -36,6 +36,7 @@ const cases: BadConfig[] = [
     { name: "database port on the load-balancer port", config: { dbPort: "LB" }, message: "zdr:dbPort: LB collides with lbPort or the app ports; choose another" },
     { name: "app ports beyond 65535", config: { appBasePort: "65534" }, message: 'zdr:appBasePort: must be an integer from 1024 to 65533; got "65534"' },
     { name: "a target not built yet", config: { target: "aws" }, message: 'zdr:target: must be "local" (the AWS target is not built yet); got "aws"' },
+    { name: "a misspelt key", config: { canaryCoutn: "1" }, message: "zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, appBasePort, bakeSeconds, canaryCount, dbPassword, dbPort, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds, lbPort, minSamples, pins, releaseVersion, servers, stableVersion, target" },
     { name: "a port that is not a number (the engine's type check)", config: { dbPort: "abc" }, message: "with configuration key 'dbPort' must be of type 'integer'" },
 ];
 
