@@ -36,8 +36,9 @@ export interface JudgementOutputs extends JudgementInputs {
 }
 
 export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<Judgement> {
-    // The first second after the reattach is left out: a freshly started process is still warming up.
-    const from = Date.now() + 1000;
+    // The first quarter of the bake (at least a second) is left out: a freshly started process
+    // is still warming up (JIT, database connections) and answers slower for a few seconds.
+    const from = Date.now() + Math.max(1000, i.bakeSeconds * 250);
     await sleep(i.bakeSeconds * 1000);
     await sleep(1500); // HAProxy logs a request when it ends
     const to = Date.now() - 1500;

@@ -35,7 +35,7 @@ export interface JudgeOptions {
     readonly minErrorDelta?: number;
     /** The canary fails on latency only if its median is at least this many times the baseline's. @default 1.1 */
     readonly minLatencyRatio?: number;
-    /** ... and at least this many milliseconds higher (load balancers log whole milliseconds). @default 3 */
+    /** ... and at least this many milliseconds higher (load balancers log whole milliseconds). @default 5 */
     readonly minLatencyDeltaMs?: number;
     /** A new error signature needs at least this many occurrences. @default 3 */
     readonly minNewErrorCount?: number;
@@ -69,7 +69,7 @@ const defaults: Required<Omit<JudgeOptions, "maxP99Ms">> = {
     minErrorRatio: 1.5,
     minErrorDelta: 0.002,
     minLatencyRatio: 1.1,
-    minLatencyDeltaMs: 3,
+    minLatencyDeltaMs: 5,
     minNewErrorCount: 3,
     maxErrorRate: 0.05,
 };
