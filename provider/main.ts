@@ -6,7 +6,7 @@ import * as provider from "@pulumi/pulumi/provider";
 import { typeOfUrn, unwrapSecrets as plain } from "./diff";
 import { judgementProvider, judgementType } from "./canary/judgement";
 import { memberProvider, memberType } from "./haproxy/member";
-import { processProvider, processType } from "./local/process";
+import { processProvider, processType, undoProcessCreate } from "./local/process";
 import { migrationProvider, migrationType } from "./postgres/migration";
 
 const byType: Record<string, Partial<provider.Provider>> = {
@@ -33,16 +33,36 @@ const track = <T>(work: () => Promise<T>): Promise<T> => {
     return work().finally(() => inFlight--);
 };
 const engineParent = process.ppid;
+const engineGone = () => process.ppid !== engineParent;
 setInterval(() => {
-    if (process.ppid !== engineParent && inFlight === 0) {
+    if (engineGone() && inFlight === 0) {
         process.exit(0);
     }
 }, 1000).unref();
 
+// A create that finishes after its engine was killed is never written to the state: the next
+// `up` creates the resource again. Where the thing created would then be in the way (a process
+// holding its port), the provider undoes it; other creates are safe to repeat (a reattach, a
+// migration the ledger skips, a judgement).
+const undoOrphanedCreate: Record<string, (outs: any) => Promise<void>> = {
+    [processType]: undoProcessCreate,
+};
+
+async function create(urn: string, inputs: any): Promise<provider.CreateResult> {
+    const result = await forUrn(urn).create!(urn, plain(inputs));
+    const undo = undoOrphanedCreate[typeOfUrn(urn)];
+    if (engineGone() && undo) {
+        await undo(result.outs);
+        console.error(`zdr provider: the engine is gone; undid the create of ${urn} it can no longer record`);
+        throw new Error(`the engine is gone; the create of ${urn} was undone`);
+    }
+    return result;
+}
+
 const zdr: provider.Provider = {
     version: "0.1.0",
     diff: (id, urn, olds, news) => forUrn(urn).diff!(id, urn, plain(olds), plain(news)),
-    create: (urn, inputs) => track(() => forUrn(urn).create!(urn, plain(inputs))),
+    create: (urn, inputs) => track(() => create(urn, inputs)),
     read: (id, urn, props) => {
         const p = forUrn(urn);
         return p.read ? p.read(id, urn, plain(props)) : Promise.resolve({ id, props });

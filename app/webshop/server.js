@@ -66,6 +66,14 @@ async function handle(req, res) {
         const { rows } = await pool.query(queries.listProducts);
         return send(res, 200, { version, products: rows });
     }
+    if (req.method === "GET" && url.pathname === "/slow") {
+        // A slow page (a report, a large export): keeps a request in flight for `ms`, so that
+        // drains have something to wait for. Bounded to 10 s.
+        const ms = Math.min(10000, Math.max(0, Number(url.searchParams.get("ms")) || 0));
+        const { rows } = await pool.query(queries.listProducts);
+        await new Promise((r) => setTimeout(r, ms));
+        return send(res, 200, { version, products: rows.length, sleptMs: ms });
+    }
     if (req.method === "POST" && url.pathname === "/orders") {
         const { productId = 1, quantity = 1 } = await readJson(req);
         const { rows } = await pool.query(queries.placeOrder, [productId, quantity]);

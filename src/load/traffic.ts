@@ -30,6 +30,10 @@ export interface LoadOptions {
     readonly connections?: number;
     /** Hard limit: the load stops by itself after this long. */
     readonly maxSeconds: number;
+    /** GET these paths in turn instead of the shop mix (GET /products, POST /orders). */
+    readonly paths?: readonly string[];
+    /** Per-request time-out in seconds. @default 10 */
+    readonly timeoutSeconds?: number;
 }
 
 export interface RunningLoad {
@@ -48,7 +52,7 @@ interface ClientContext {
     version?: string;
 }
 
-/** Starts GET /products and POST /orders in turn against baseUrl until stop() or maxSeconds. */
+/** Starts GET /products and POST /orders (or opts.paths) in turn against baseUrl until stop() or maxSeconds. */
 export function startLoad(baseUrl: string, opts: LoadOptions): RunningLoad {
     const latencies = new Map<string, number[]>();
     const failedByVersion = new Map<string, number>();
@@ -74,8 +78,8 @@ export function startLoad(baseUrl: string, opts: LoadOptions): RunningLoad {
         connections: opts.connections ?? 8,
         overallRate: opts.rate ?? 200,
         duration: opts.maxSeconds,
-        timeout: 10,
-        requests: [
+        timeout: opts.timeoutSeconds ?? 10,
+        requests: opts.paths ? opts.paths.map((p) => ({ method: "GET", path: p, onResponse: remember })) as autocannon.Request[] : [
             { method: "GET", path: "/products", onResponse: remember },
             {
                 method: "POST",

@@ -40,6 +40,8 @@ export async function openLocalStack(prefix: string, config: Stage["config"] = {
     const dbPassword = randomBytes(12).toString("base64url");
     await stack.setConfig("zdr:dbPassword", { value: dbPassword, secret: true });
     const close = async () => {
+        // A test that failed half-way may leave an interrupted update's lock behind.
+        await stack.cancel().catch(() => undefined);
         await stack.destroy().catch((e) => console.error(`destroy of ${name} failed: ${e.message}`));
         await stack.workspace.removeStack(name).catch(() => undefined);
         fs.rmSync(stateDir, { recursive: true, force: true });

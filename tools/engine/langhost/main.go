@@ -65,6 +65,19 @@ func main() {
 	}
 	// The engine reads the port from our first line of output.
 	fmt.Printf("%d\n", handle.Port)
+	// An engine killed outright (SIGKILL) never tells its plugins; without this check the host
+	// would wait forever. Once the engine stops answering, interrupt the program and exit.
+	if engineAddress != "" {
+		lostCtx, lost := context.WithCancel(context.Background())
+		if err := rpcutil.Healthcheck(lostCtx, engineAddress, 2*time.Second, lost); err == nil {
+			go func() {
+				<-lostCtx.Done()
+				cancel()
+				time.Sleep(3 * time.Second)
+				os.Exit(0)
+			}()
+		}
+	}
 	if err := <-handle.Done; err != nil {
 		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs (zdr): stopped serving: %v\n", err)
 		os.Exit(1)
