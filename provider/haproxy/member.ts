@@ -84,11 +84,12 @@ export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" 
             return { id, props: {} };
         }
         const stat = await new HaproxyRuntime(props.runtimeApi).serverStat(props.backend, props.server);
-        // A server in maintenance is not a member: a refresh drops it from the state.
-        if (stat.status.startsWith("MAINT")) {
+        // A server in maintenance or left draining (a drain whose provider was killed) takes no
+        // new requests: it is not a member, and a refresh drops it so that the next up reattaches it.
+        if (stat.status.startsWith("MAINT") || stat.status.startsWith("DRAIN")) {
             return { id: "", props: {} };
         }
-        return { id, props: { ...props, inLoadBalancer: !stat.status.startsWith("DRAIN") } };
+        return { id, props: { ...props, inLoadBalancer: true } };
     },
     async delete(_id, _urn, props: MemberOutputs) {
         const open = await drain(props);
