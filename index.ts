@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Fleet } from "./components/fleet";
 import { LocalEnvironment, LocalTarget, webshopVersions } from "./components/local";
 import { Judgement } from "./resources/judgement";
+import { Epoch } from "./resources/epoch";
 import { Migration } from "./resources/migration";
 import { ConfigError, knownKeys, namespace, parseLocalConfig, parseReleaseConfig } from "./src/release/config";
 import { liveForCheck, planRelease } from "./src/release/plan";
@@ -52,6 +53,9 @@ const migrationSql = (v: string) => readIfExists(path.join(app, "migrations", `$
 const withMigration = webshopVersions.filter((v) => v !== "v1" && migrationSql(v) !== undefined);
 const newestLive = Math.max(...plan.liveVersions.map((v) => withMigration.indexOf(v as (typeof withMigration)[number])));
 const live = liveForCheck(plan, release).map((l) => ({ ...l, sql: readIfExists(path.join(app, "queries", `${l.version}.sql`)) }));
+// Staged: never replaced. All at once: replaced first, which drains and stops every server
+// before the migrations below (they depend on it) run. See components/fleet.ts.
+const epoch = new Epoch("release-epoch", { mode: release.releaseMode, release: release.releaseVersion });
 let schemaBefore = migrationSql("v1") as string;
 let lastMigration: pulumi.Resource = env.database;
 for (const version of withMigration.slice(0, newestLive + 1)) {
@@ -60,8 +64,8 @@ for (const version of withMigration.slice(0, newestLive + 1)) {
         connection: { ...env.connection, port: local.dbPort },
         name: version,
         sql,
-        compatibility: { schema: schemaBefore, live },
-    }, { dependsOn: [lastMigration], additionalSecretOutputs: ["connection"] });
+        compatibility: { schema: schemaBefore, live, mode: release.releaseMode },
+    }, { dependsOn: [lastMigration, epoch], additionalSecretOutputs: ["connection"] });
     schemaBefore += `\n${sql}`;
 }
 
@@ -73,6 +77,7 @@ const fleet = new Fleet("webshop", {
         healthTimeoutSeconds: release.healthTimeoutSeconds,
         eventsFile: path.join(dir, "events.jsonl"),
     }),
+    epoch,
     dependsOn: [lastMigration],
     judge: (name, server, deploy, opts) => {
         const baseline = plan.servers.filter((s) => s.version === release.stableVersion).map((s) => s.name);

@@ -7,12 +7,14 @@ export interface FleetTarget {
      * Runs `server.version` on the server. Its creation means "deployed and healthy"; its
      * deletion stops the old version. The fleet passes `deleteBeforeReplace` and the ordering.
      */
-    deploy(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
+    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
     /**
+     * Both take `epoch` (the id of FleetArgs.epoch) as an input that replaces them when it changes.
+     *
      * The server's membership in the load balancer. Creation = reattach and wait until the load
      * balancer sees it healthy; deletion = drain (no new requests, wait for in-flight ones).
      */
-    membership(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): Membership;
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership;
 }
 
 export interface Membership {
@@ -33,6 +35,11 @@ export interface FleetArgs {
     readonly target: FleetTarget;
     /** Canary judgement after each canary's reattach; the next server waits for it. @default - none */
     readonly judge?: CanaryJudge;
+    /**
+     * The release epoch: its id is an input of every deploy and membership, so replacing it (an
+     * all-at-once release) drains and stops every server before anything that depends on it.
+     */
+    readonly epoch: pulumi.CustomResource;
     /** Resources every deploy waits for, e.g. the release's schema migration. @default - none */
     readonly dependsOn?: pulumi.Resource[];
 }
@@ -56,7 +63,13 @@ export interface ServerState {
  * member-i names deploy-i in replaceWith, deletes member-i before it: drain, stop, deploy,
  * reattach. Server i+1 registers only after member-i's step (and canary i's judgement, when
  * there is one) has finished, so servers move strictly one at a time. A server whose version
- * does not change gets no step. The engine's
+ * does not change gets no step.
+ *
+ * All at once (an explicit mode for releases that break compatibility): every deploy and
+ * membership takes the epoch's id as an input; the epoch is replaced delete-first, so the engine
+ * first drains every server and stops it, then creates the new epoch; the release's migration
+ * (which depends on the epoch) runs with no server up, and the servers then come back one after
+ * the other as above. The engine's
  * actual step order is recorded in docs/release-graph.md.
  */
 export class Fleet extends pulumi.ComponentResource {
@@ -67,12 +80,12 @@ export class Fleet extends pulumi.ComponentResource {
         let previous: pulumi.Resource | undefined;
         const states: pulumi.Output<ServerState>[] = [];
         for (const server of args.plan.servers) {
-            const deploy = args.target.deploy(`${name}-${server.name}-deploy`, server, {
+            const deploy = args.target.deploy(`${name}-${server.name}-deploy`, server, args.epoch.id, {
                 parent: this,
                 deleteBeforeReplace: true,
                 dependsOn: [...(previous ? [previous] : []), ...(args.dependsOn ?? [])],
             });
-            const member = args.target.membership(`${name}-${server.name}-member`, server, {
+            const member = args.target.membership(`${name}-${server.name}-member`, server, args.epoch.id, {
                 parent: this,
                 deleteBeforeReplace: true,
                 replaceWith: [deploy],

@@ -127,7 +127,7 @@ export interface LocalTargetArgs {
 export class LocalTarget implements FleetTarget {
     constructor(private readonly args: LocalTargetArgs) {}
 
-    deploy(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
         const env = this.args.environment;
         const port = env.args.appBasePort + server.index;
         return new Process(name, {
@@ -146,12 +146,12 @@ export class LocalTarget implements FleetTarget {
             healthUrl: `http://127.0.0.1:${port}/health`,
             healthTimeoutMs: this.args.healthTimeoutSeconds * 1000,
             stopTimeoutMs: this.args.drainTimeoutSeconds * 1000,
-            triggers: [server.version],
+            triggers: [server.version, epoch],
             events: { file: this.args.eventsFile, server: server.name },
         }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer], additionalSecretOutputs: ["env"] });
     }
 
-    membership(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): Membership {
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership {
         const resource = new HaproxyMember(name, {
             runtimeApi: this.args.environment.runtimeApi,
             backend: backendName,
@@ -160,6 +160,7 @@ export class LocalTarget implements FleetTarget {
             drainTimeoutMs: this.args.drainTimeoutSeconds * 1000,
             healthTimeoutMs: this.args.healthTimeoutSeconds * 1000,
             events: { file: this.args.eventsFile, server: server.name },
+            epoch,
         }, opts);
         return { resource, inLoadBalancer: resource.inLoadBalancer };
     }

@@ -21,7 +21,12 @@ const configSchema = {
 interface CompatibilityInputs {
     readonly schema?: string;
     readonly live: LiveVersion[];
+    readonly mode?: "staged" | "all-at-once";
 }
+
+/** What a blocked staged release can do when the change cannot wait for a later release. */
+export const allAtOnceHint =
+    "If it cannot wait, release it all at once instead (zdr:releaseMode: all-at-once): every server is drained and stopped before the migration runs and started on the release after it — the shop is down meanwhile, and a rollback is a database restore.";
 
 async function violationsOf(args: ResourceValidationArgs, severity: Violation["severity"]): Promise<Violation[]> {
     if (args.type !== migrationType) {
@@ -33,12 +38,15 @@ async function violationsOf(args: ResourceValidationArgs, severity: Violation["s
     }
     await loadParser();
     const { disabledRules } = args.getConfig<MigrationPolicyConfig>();
-    return checkMigration({
+    const violations = checkMigration({
         migration: args.props.sql,
         migrationFile: `migration ${args.props.name}`,
         schema: compatibility.schema,
         live: compatibility.live,
     }).violations.filter((v) => v.severity === severity && !(disabledRules ?? []).includes(v.rule));
+    return compatibility.mode === "all-at-once" || severity !== "block"
+        ? violations
+        : violations.map((v) => ({ ...v, message: `${v.message} ${allAtOnceHint}` }));
 }
 
 function report(violations: Violation[], reportViolation: ReportViolation, urn: string) {

@@ -8,12 +8,14 @@ import { judgementProvider, judgementType } from "./canary/judgement";
 import { memberProvider, memberType } from "./haproxy/member";
 import { processProvider, processType, undoProcessCreate } from "./local/process";
 import { migrationProvider, migrationType } from "./postgres/migration";
+import { epochProvider, epochType } from "./release/epoch";
 
 const byType: Record<string, Partial<provider.Provider>> = {
     [processType]: processProvider,
     [memberType]: memberProvider,
     [migrationType]: migrationProvider,
     [judgementType]: judgementProvider,
+    [epochType]: epochProvider,
 };
 
 function forUrn(urn: string): Partial<provider.Provider> {

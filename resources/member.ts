@@ -15,6 +15,8 @@ export interface HaproxyMemberArgs {
     readonly healthTimeoutMs?: pulumi.Input<number>;
     /** Where the provider records `drain` and `reattach` start and end. @default - nowhere */
     readonly events?: pulumi.Input<EventSinkArgs>;
+    /** The release epoch's id: an all-at-once release replaces it, and so every member. @default - none */
+    readonly epoch?: pulumi.Input<string>;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface MemberInputs {
     /** @default 30000 */
     readonly healthTimeoutMs?: number;
     readonly events?: EventSink;
+    /** The release epoch's id (see provider/release/epoch.ts): a new epoch replaces the member. */
+    readonly epoch?: string;
 }
 
 export interface MemberOutputs extends MemberInputs {

@@ -25,7 +25,16 @@ export interface ReleaseConfig {
     readonly minSamples: number;
     /** Canary verdicts the team accepted, as server -> version. */
     readonly acceptVerdicts: Readonly<Record<string, string>>;
+    /**
+     * "staged" (the default): one server at a time, schema changes must keep every live version
+     * working. "all-at-once": every server is drained and stopped, the migration runs, every
+     * server starts on releaseVersion — downtime, for a release that must break compatibility.
+     */
+    readonly releaseMode: ReleaseMode;
 }
+
+export const releaseModes = ["staged", "all-at-once"] as const;
+export type ReleaseMode = (typeof releaseModes)[number];
 
 export class ConfigError extends Error {
     constructor(readonly problems: readonly string[]) {
@@ -136,10 +145,22 @@ export function parseReleaseConfig(raw: RawConfig, knownVersions: readonly strin
     }
     const minSamples = integer("minSamples", raw.minSamples, 200, 10, 1000000, problems);
 
+    const releaseMode = (raw.releaseMode || "staged") as ReleaseMode;
+    if (!releaseModes.includes(releaseMode)) {
+        problems.push(`${namespace}:releaseMode: must be one of ${releaseModes.map((m) => JSON.stringify(m)).join(", ")}; got ${JSON.stringify(raw.releaseMode)}`);
+    } else if (releaseMode === "all-at-once") {
+        if (releaseVersion === stableVersion) {
+            problems.push(`${namespace}:releaseMode: "all-at-once" needs a releaseVersion other than stableVersion (${stableVersion}); set ${namespace}:releaseVersion`);
+        }
+        if (Object.keys(pins).length > 0) {
+            problems.push(`${namespace}:pins: must be empty when ${namespace}:releaseMode is "all-at-once" (every server runs the release); got ${raw.pins}`);
+        }
+    }
+
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { servers, stableVersion, releaseVersion, canaryCount, pins, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds, bakeSeconds, minSamples, acceptVerdicts };
+    return { servers, stableVersion, releaseVersion, canaryCount, pins, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds, bakeSeconds, minSamples, acceptVerdicts, releaseMode };
 }
 
 export interface LocalConfig {
@@ -173,7 +194,7 @@ export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?
 
 /** The keys index.ts reads (and the secret dbPassword); index.ts refuses any other zdr:* key as a typo. */
 export const knownKeys = [
-    "target", "servers", "stableVersion", "releaseVersion", "canaryCount", "pins",
+    "target", "servers", "stableVersion", "releaseVersion", "releaseMode", "canaryCount", "pins",
     "drainTimeoutSeconds", "healthCheckIntervalMs", "healthTimeoutSeconds", "bakeSeconds", "minSamples", "acceptVerdicts",
     "lbPort", "appBasePort", "dbPort",
 ] as const;

@@ -1,7 +1,7 @@
 // What the fleet should look like after this stage: pure arithmetic, no resources.
 import type { ReleaseConfig } from "./config";
 
-export type Role = "canary" | "stable" | "pinned";
+export type Role = "canary" | "stable" | "pinned" | "all-at-once";
 
 export interface ServerPlan {
     readonly name: string;
@@ -25,9 +25,13 @@ export interface ReleasePlan {
  * - canaryCount 3: v2 v2 v2
  * - canaryCount 2, pins [web-1=v1]: v1 v2 v1 (web-1 rolled back, web-2 still canary)
  * - stable v2, release v2 (promoted): v2 v2 v2 whatever canaryCount says
+ * - releaseMode all-at-once, release v3: v3 v3 v3 whatever canaryCount says
  */
 export function planRelease(config: ReleaseConfig): ReleasePlan {
     const servers = config.servers.map((name, index): ServerPlan => {
+        if (config.releaseMode === "all-at-once") {
+            return { name, index, version: config.releaseVersion, role: "all-at-once" };
+        }
         const pinned = config.pins[name];
         if (pinned !== undefined) {
             return { name, index, version: pinned, role: "pinned" };
@@ -49,8 +53,13 @@ export interface LiveForCheck {
  * release, and the rollback target (stableVersion), each once, the release and rollback roles
  * winning. Worked example: stable v1, release v2, canaryCount 3 gives v1 (rollback), v2 (release):
  * v1 no longer runs anywhere, but a rollback would bring it back.
+ * All at once, only the release: every old server is stopped before the migration runs, and a
+ * rollback is a restore, not a config change.
  */
 export function liveForCheck(plan: ReleasePlan, config: ReleaseConfig): LiveForCheck[] {
+    if (config.releaseMode === "all-at-once") {
+        return [{ version: config.releaseVersion, role: "release" }];
+    }
     const versions = new Map<string, LiveForCheck["role"]>();
     for (const v of plan.liveVersions) {
         versions.set(v, "live");

@@ -13,8 +13,10 @@ describe("Fleet under mocks", () => {
         const { planRelease } = await import("../../../src/release/plan");
         const plan = planRelease(parseReleaseConfig({ releaseVersion: "v2", canaryCount: "1" }, ["v1", "v2"]));
         const environment = new LocalEnvironment("local", { servers: ["web-1", "web-2", "web-3"], dir: "/tmp/zdr-unit", lbPort: 8080, appBasePort: 9101, dbPort: 55432, healthCheckIntervalMs: 250, dbPassword: "unit-secret" });
+        const { Epoch } = await import("../../../resources/epoch");
         const fleet = new Fleet("webshop", {
             plan,
+            epoch: new Epoch("release-epoch", { mode: "staged", release: "v2" }),
             target: new LocalTarget({ environment, drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit/events.jsonl" }),
         });
         servers = await value(fleet.servers);
@@ -66,10 +68,19 @@ describe("Fleet under mocks", () => {
 
     it("replaces a deploy when its version changes (triggers) and passes the version to the app", () => {
         const deploy = find("webshop-web-1-deploy");
-        assert.deepEqual(deploy.inputs.triggers, ["v2"]);
+        assert.deepEqual(deploy.inputs.triggers, ["v2", "release-epoch-id"]);
         assert.equal((deploy.inputs.env as Record<string, string>).APP_VERSION, "v2");
         assert.equal((deploy.inputs.env as Record<string, string>).PORT, "9101");
         assert.equal(find("webshop-web-3-member").inputs.server, "web-3");
+    });
+
+    it("feeds the release epoch's id into every deploy and membership (an all-at-once release replaces them through it)", () => {
+        const epoch = find("release-epoch");
+        assert.equal(epoch.deleteBeforeReplace, true);
+        for (const server of ["web-1", "web-2", "web-3"]) {
+            assert.ok((find(`webshop-${server}-deploy`).inputs.triggers as string[]).includes("release-epoch-id"));
+            assert.equal(find(`webshop-${server}-member`).inputs.epoch, "release-epoch-id");
+        }
     });
 
     it("keeps the database password secret wherever it goes", () => {

@@ -1,13 +1,13 @@
 import { strict as assert } from "node:assert";
-import { migrationLocks, schemaCompatibility } from "../../../policy/migrations";
+import { allAtOnceHint, migrationLocks, schemaCompatibility } from "../../../policy/migrations";
 import { runResourcePolicy } from "../../support/policy-harness";
 
 const v1 = "SELECT id, legacy_code FROM products";
 const v2 = "SELECT id FROM products";
-const migration = (sql: string, live: { version: string; role: string; sql?: string }[]) => ({
+const migration = (sql: string, live: { version: string; role: string; sql?: string }[], mode?: string) => ({
     type: "zdr:postgres:Migration",
     name: "migration-v3",
-    props: { name: "v3", sql, compatibility: { schema: "CREATE TABLE products (id serial PRIMARY KEY, legacy_code text);", live } },
+    props: { name: "v3", sql, compatibility: { schema: "CREATE TABLE products (id serial PRIMARY KEY, legacy_code text);", live, ...(mode ? { mode } : {}) } },
 });
 const dropLegacy = "SET lock_timeout = '2s'; ALTER TABLE products DROP COLUMN legacy_code";
 
@@ -22,7 +22,19 @@ describe("policy schema-compatibility", () => {
             name: "blocks a drop while the rollback version still reads the column",
             resource: migration(dropLegacy, [{ version: "v1", role: "rollback", sql: v1 }, { version: "v3", role: "release", sql: v2 }]),
             messages: [
-                "drop-column: `ALTER TABLE products DROP COLUMN legacy_code` drops products.legacy_code, which v1 still uses; live versions: v1 (rollback), v3 (release). Ship it in a later release, once no live or rollback version uses products.legacy_code: first release a version that stops using it, promote that version to stable, then release this change.",
+                "drop-column: `ALTER TABLE products DROP COLUMN legacy_code` drops products.legacy_code, which v1 still uses; live versions: v1 (rollback), v3 (release). Ship it in a later release, once no live or rollback version uses products.legacy_code: first release a version that stops using it, promote that version to stable, then release this change. " + allAtOnceHint,
+            ],
+        },
+        {
+            name: "passes the same drop in an all-at-once release, whose live set is the release alone",
+            resource: migration(dropLegacy, [{ version: "v3", role: "release", sql: v2 }], "all-at-once"),
+            messages: [],
+        },
+        {
+            name: "still blocks an all-at-once release that breaks the release itself",
+            resource: migration(dropLegacy, [{ version: "v3", role: "release", sql: v1 }], "all-at-once"),
+            messages: [
+                "drop-column: `ALTER TABLE products DROP COLUMN legacy_code` drops products.legacy_code, which v3 still uses; live versions: v3 (release). Ship it in a later release, once no live or rollback version uses products.legacy_code: first release a version that stops using it, promote that version to stable, then release this change.",
             ],
         },
         {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { ConfigError, parseLocalConfig, parseReleaseConfig, RawConfig } from "../../../src/release/config";
-import { planRelease } from "../../../src/release/plan";
+import { liveForCheck, planRelease } from "../../../src/release/plan";
 
 const known = ["v1", "v2", "v3", "broken"];
 const three = JSON.stringify(["web-1", "web-2", "web-3"]);
@@ -13,6 +13,7 @@ describe("planRelease", () => {
         { name: "a pin rolls one canary back", raw: { servers: three, releaseVersion: "v2", canaryCount: "2", pins: '["web-1=v1"]' }, versions: ["v1", "v2", "v1"], roles: ["pinned", "canary", "stable"], live: ["v1", "v2"] },
         { name: "promoted: release equals stable, canaryCount has no effect", raw: { servers: three, stableVersion: "v2", releaseVersion: "v2", canaryCount: "1" }, versions: ["v2", "v2", "v2"], roles: ["stable", "stable", "stable"], live: ["v2"] },
         { name: "empty releaseVersion means stableVersion", raw: { servers: three, stableVersion: "v2", releaseVersion: "", canaryCount: "2" }, versions: ["v2", "v2", "v2"], roles: ["stable", "stable", "stable"], live: ["v2"] },
+        { name: "all at once: every server runs the release, canaryCount aside", raw: { servers: three, releaseVersion: "v3", releaseMode: "all-at-once", canaryCount: "1" }, versions: ["v3", "v3", "v3"], roles: ["all-at-once", "all-at-once", "all-at-once"], live: ["v3"] },
         { name: "declared order is release order", raw: { servers: '["b","a"]', releaseVersion: "v3", canaryCount: "1" }, versions: ["v3", "v1"], roles: ["canary", "stable"], live: ["v1", "v3"] },
     ];
     for (const c of cases) {
@@ -48,6 +49,9 @@ describe("parseReleaseConfig rejects bad input with the key and what is allowed"
         { name: "a negative bake window", raw: { bakeSeconds: "-3" }, message: 'zdr:bakeSeconds: must be an integer from 0 to 86400; got "-3"' },
         { name: "too few samples for a verdict", raw: { minSamples: "5" }, message: 'zdr:minSamples: must be an integer from 10 to 1000000; got "5"' },
         { name: "an accepted verdict of an unknown server", raw: { acceptVerdicts: '["web-7=v2"]' }, message: "zdr:acceptVerdicts: web-7 is not one of the servers (web-1, web-2, web-3)" },
+        { name: "an unknown release mode", raw: { releaseMode: "big-bang" }, message: 'zdr:releaseMode: must be one of "staged", "all-at-once"; got "big-bang"' },
+        { name: "all at once with nothing to release", raw: { releaseMode: "all-at-once" }, message: 'zdr:releaseMode: "all-at-once" needs a releaseVersion other than stableVersion (v1); set zdr:releaseVersion' },
+        { name: "all at once with a pin", raw: { releaseMode: "all-at-once", releaseVersion: "v2", pins: '["web-1=v1"]' }, message: 'zdr:pins: must be empty when zdr:releaseMode is "all-at-once"' },
         { name: "fractional health timeout", raw: { healthTimeoutSeconds: "1.5" }, message: 'zdr:healthTimeoutSeconds: must be an integer from 1 to 3600; got "1.5"' },
     ];
     for (const c of cases) {
@@ -81,6 +85,21 @@ describe("parseLocalConfig", () => {
             } else {
                 assert.throws(() => parseLocalConfig(c.raw, 3, c.env), (e: ConfigError) => e.problems.includes(c.message as string));
             }
+        });
+    }
+});
+
+describe("liveForCheck: the versions a migration of the stage must not break", () => {
+    const cases: { name: string; raw: RawConfig; want: string[] }[] = [
+        { name: "staged canary: the fleet, the release and the rollback target", raw: { servers: three, releaseVersion: "v2", canaryCount: "1" }, want: ["v1 rollback", "v2 release"] },
+        { name: "staged, every server on the release: the rollback target still counts", raw: { servers: three, releaseVersion: "v2", canaryCount: "3" }, want: ["v1 rollback", "v2 release"] },
+        { name: "a pinned older version stays live", raw: { servers: three, stableVersion: "v2", releaseVersion: "v3", canaryCount: "1", pins: '["web-3=v1"]' }, want: ["v1 live", "v2 rollback", "v3 release"] },
+        { name: "all at once: the release alone (every old server is stopped first)", raw: { servers: three, releaseVersion: "v3", releaseMode: "all-at-once" }, want: ["v3 release"] },
+    ];
+    for (const c of cases) {
+        it(c.name, () => {
+            const config = parseReleaseConfig(c.raw, known);
+            assert.deepEqual(liveForCheck(planRelease(config), config).map((l) => `${l.version} ${l.role}`), c.want);
         });
     }
 });
