@@ -9,6 +9,7 @@ import { memberProvider, memberType } from "./haproxy/member";
 import { processProvider, processType, undoProcessCreate } from "./local/process";
 import { migrationProvider, migrationType } from "./postgres/migration";
 import { epochProvider, epochType } from "./release/epoch";
+import { targetHealthProvider, targetHealthType } from "./aws/target-health";
 
 const byType: Record<string, Partial<provider.Provider>> = {
     [processType]: processProvider,
@@ -16,6 +17,7 @@ const byType: Record<string, Partial<provider.Provider>> = {
     [migrationType]: migrationProvider,
     [judgementType]: judgementProvider,
     [epochType]: epochProvider,
+    [targetHealthType]: targetHealthProvider,
 };
 
 function forUrn(urn: string): Partial<provider.Provider> {

@@ -1,0 +1,38 @@
+// zdr:aws:TargetHealth — the waits the AWS provider does not do, around an
+// aws.lb.TargetGroupAttachment (which registers and deregisters but returns at once).
+// create = wait until the target is in service (after the attachment registered it);
+// delete = drain: deregister and wait until the target is deregistered. Deregistering twice is
+//          harmless, so whether the engine deletes this or the attachment first, the server is
+//          out of the load balancer, with in-flight requests finished, before its deploy goes.
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type * as provider from "@pulumi/pulumi/provider";
+import { drainTarget, Target, waitInService } from "../../src/aws/targets";
+import { diffReplacingAll } from "../diff";
+
+export const targetHealthType = "zdr:aws:TargetHealth";
+
+export interface TargetHealthInputs extends Target {
+    readonly region: string;
+    /** Longest wait for in service. */
+    readonly healthTimeoutSeconds: number;
+    /** Longest wait for the deregistration (the group's deregistration delay and a margin). */
+    readonly drainTimeoutSeconds: number;
+    /** An AWS API endpoint other than the region's (an emulator in tests). @default - the region's */
+    readonly endpoint?: string;
+    readonly epoch?: string;
+}
+
+const client = (i: TargetHealthInputs) => new ElasticLoadBalancingV2Client({ region: i.region, ...(i.endpoint ? { endpoint: i.endpoint } : {}) });
+
+export const targetHealthProvider: Required<Pick<provider.Provider, "diff" | "create" | "delete">> = {
+    async diff(_id, _urn, olds: TargetHealthInputs, news: TargetHealthInputs) {
+        return diffReplacingAll(olds, news, []);
+    },
+    async create(_urn, inputs: TargetHealthInputs) {
+        await waitInService(client(inputs), inputs, { maxWaitSeconds: inputs.healthTimeoutSeconds });
+        return { id: `${inputs.targetGroupArn}/${inputs.targetId}`, outs: inputs };
+    },
+    async delete(_id, _urn, props: TargetHealthInputs) {
+        await drainTarget(client(props), props, { maxWaitSeconds: props.drainTimeoutSeconds });
+    },
+};
