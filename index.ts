@@ -2,11 +2,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { Fleet } from "./components/fleet";
+import { AwsEnvironment, AwsMonitors, AwsTarget } from "./components/aws";
+import { Fleet, FleetTarget } from "./components/fleet";
 import { LocalEnvironment, LocalTarget, webshopVersions } from "./components/local";
 import { Judgement } from "./resources/judgement";
 import { Epoch } from "./resources/epoch";
 import { Migration } from "./resources/migration";
+import { AwsConfig, awsKeys, parseAwsConfig } from "./src/release/aws-config";
 import { ConfigError, knownKeys, namespace, parseLocalConfig, parseReleaseConfig } from "./src/release/config";
 import { liveForCheck, planRelease } from "./src/release/plan";
 
@@ -20,29 +22,69 @@ function validated<T>(parse: () => T): T {
 }
 
 const config = new pulumi.Config(namespace);
-const raw = Object.fromEntries(knownKeys.map((k) => [k, config.get(k)]));
-const { release, local } = validated(() => {
-    const known = new Set<string>([...knownKeys, "dbPassword"]);
+const raw = Object.fromEntries([...knownKeys, ...awsKeys].map((k) => [k, config.get(k)]));
+const { release, target, local, awsConfig, problems: keyProblems } = validated(() => {
+    const known = new Set<string>([...knownKeys, ...awsKeys, "dbPassword", "sshPrivateKey"]);
     const unknown = Object.keys(pulumi.runtime.allConfig()).filter((k) => k.startsWith(`${namespace}:`) && !known.has(k.slice(namespace.length + 1)));
     if (unknown.length > 0) {
         throw new ConfigError(unknown.map((k) => `${k}: unknown key; the keys are ${[...known].sort().join(", ")}`));
     }
-    if ((raw.target ?? "local") !== "local") {
-        throw new ConfigError([`${namespace}:target: must be "local" (the AWS target is not built yet); got ${JSON.stringify(raw.target)}`]);
+    const target = raw.target ?? "local";
+    if (target !== "local" && target !== "aws") {
+        throw new ConfigError([`${namespace}:target: must be "local" or "aws"; got ${JSON.stringify(raw.target)}`]);
     }
     const release = parseReleaseConfig(raw, webshopVersions);
-    return { release, local: parseLocalConfig(raw, release.servers.length, process.env.ZDR_LB_PORT) };
+    if (target === "aws") {
+        const problems: string[] = [];
+        const key = `${namespace}:sshPrivateKey`;
+        // isConfigSecret is internal to @pulumi/pulumi (pinned at 3.248.0); it reads the secret keys the engine passes.
+        const isSecret = (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret(key);
+        if (!pulumi.runtime.allConfig()[key]) {
+            problems.push(`${key}: required for the AWS target: the deploy user's SSH private key, as a secret (pulumi config set --secret sshPrivateKey < KEYFILE)`);
+        } else if (!isSecret) {
+            problems.push(`${key}: must be a secret, not plain text in the stack file: pulumi config set --secret sshPrivateKey < KEYFILE`);
+        }
+        try {
+            return { release, target, local: undefined, awsConfig: parseAwsConfig(raw, release.servers), problems };
+        } catch (e) {
+            throw e instanceof ConfigError ? new ConfigError([...problems, ...e.problems]) : e;
+        }
+    }
+    return { release, target, local: parseLocalConfig(raw, release.servers.length, process.env.ZDR_LB_PORT), awsConfig: undefined, problems: [] as string[] };
 });
+if (keyProblems.length > 0) {
+    throw new pulumi.RunError(new ConfigError(keyProblems).message);
+}
 const plan = planRelease(release);
-
 const dir = path.join(__dirname, ".zdr/local", pulumi.getStack());
-const env = new LocalEnvironment("local", {
-    servers: release.servers,
-    dir,
-    ...local,
-    healthCheckIntervalMs: release.healthCheckIntervalMs,
-    dbPassword: config.requireSecret("dbPassword"),
-});
+const dbPassword = config.requireSecret("dbPassword");
+
+/** The target's environment: where the servers run, the load balancer, the database. */
+function environment() {
+    if (target === "aws") {
+        const c = awsConfig as AwsConfig;
+        const env = new AwsEnvironment("aws", { servers: release.servers, config: c, healthCheckIntervalSeconds: Math.max(5, Math.round(release.healthCheckIntervalMs / 1000)) });
+        const fleetTarget: FleetTarget = new AwsTarget({ environment: env, sshPrivateKey: config.requireSecret("sshPrivateKey"), healthTimeoutSeconds: release.healthTimeoutSeconds });
+        const monitors = new AwsMonitors("monitors", { environment: env, servers: plan.servers });
+        return {
+            fleetTarget,
+            connection: { ...c.db, password: dbPassword },
+            database: undefined as pulumi.Resource | undefined,
+            url: env.url as pulumi.Output<string> | undefined,
+            dashboardUrl: monitors.dashboardUrl as pulumi.Output<string> | undefined,
+        };
+    }
+    const ports = local as NonNullable<typeof local>;
+    const env = new LocalEnvironment("local", { servers: release.servers, dir, ...ports, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
+    return {
+        fleetTarget: new LocalTarget({ environment: env, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") }) as FleetTarget,
+        connection: { ...env.connection, port: ports.dbPort },
+        database: env.database as pulumi.Resource | undefined,
+        url: pulumi.output(env.lbUrl) as pulumi.Output<string> | undefined,
+        dashboardUrl: undefined,
+    };
+}
+const env = environment();
 
 // Every release migration up to the newest live version that has one, in order (v1 is the
 // base schema, applied by the environment). Each carries what the schema-compatibility policy
@@ -57,31 +99,27 @@ const live = liveForCheck(plan, release).map((l) => ({ ...l, sql: readIfExists(p
 // before the migrations below (they depend on it) run. See components/fleet.ts.
 const epoch = new Epoch("release-epoch", { mode: release.releaseMode, release: release.releaseVersion });
 let schemaBefore = migrationSql("v1") as string;
-let lastMigration: pulumi.Resource = env.database;
+let lastMigration: pulumi.Resource | undefined = env.database;
 for (const version of withMigration.slice(0, newestLive + 1)) {
     const sql = migrationSql(version) as string;
     lastMigration = new Migration(`migration-${version}`, {
-        connection: { ...env.connection, port: local.dbPort },
+        connection: env.connection,
         name: version,
         sql,
         compatibility: { schema: schemaBefore, live, mode: release.releaseMode },
-    }, { dependsOn: [lastMigration, epoch], additionalSecretOutputs: ["connection"] });
+    }, { dependsOn: [...(lastMigration ? [lastMigration] : []), epoch], additionalSecretOutputs: ["connection"] });
     schemaBefore += `\n${sql}`;
 }
 
 const fleet = new Fleet("webshop", {
     plan,
-    target: new LocalTarget({
-        environment: env,
-        drainTimeoutSeconds: release.drainTimeoutSeconds,
-        healthTimeoutSeconds: release.healthTimeoutSeconds,
-        eventsFile: path.join(dir, "events.jsonl"),
-    }),
+    target: env.fleetTarget,
     epoch,
-    dependsOn: [lastMigration],
+    dependsOn: lastMigration ? [lastMigration] : [],
     judge: (name, server, deploy, opts) => {
         const baseline = plan.servers.filter((s) => s.version === release.stableVersion).map((s) => s.name);
-        if (release.bakeSeconds === 0 || server.role !== "canary" || baseline.length === 0) {
+        // The judge reads HAProxy's request log: the local default only so far (docs/canary.md).
+        if (target !== "local" || release.bakeSeconds === 0 || server.role !== "canary" || baseline.length === 0) {
             return undefined;
         }
         const resource = new Judgement(name, {
@@ -101,4 +139,5 @@ const fleet = new Fleet("webshop", {
 
 export const servers = fleet.servers;
 export const liveVersions = plan.liveVersions;
-export const loadBalancerUrl = env.lbUrl;
+export const loadBalancerUrl = env.url;
+export const dashboardUrl = env.dashboardUrl;

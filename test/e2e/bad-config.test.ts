@@ -35,8 +35,15 @@ const cases: BadConfig[] = [
     { name: "load-balancer port among the app ports", config: { lbPort: "APP+1" }, message: "zdr:lbPort: APP+1 is one of the app ports" },
     { name: "database port on the load-balancer port", config: { dbPort: "LB" }, message: "zdr:dbPort: LB collides with lbPort or the app ports; choose another" },
     { name: "app ports beyond 65535", config: { appBasePort: "65534" }, message: 'zdr:appBasePort: must be an integer from 1024 to 65533; got "65534"' },
-    { name: "a target not built yet", config: { target: "aws" }, message: 'zdr:target: must be "local" (the AWS target is not built yet); got "aws"' },
-    { name: "a misspelt key", config: { canaryCoutn: "1" }, message: "zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, appBasePort, bakeSeconds, canaryCount, dbPassword, dbPort, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds, lbPort, minSamples, pins, releaseVersion, servers, stableVersion, target" },
+    { name: "a target that does not exist", config: { target: "gcp" }, message: 'zdr:target: must be "local" or "aws"; got "gcp"' },
+    { name: "the AWS target without its region", config: { target: "aws" }, message: "zdr:awsRegion: required for the AWS target: an AWS region such as eu-central-1" },
+    { name: "the AWS target without the SSH key", config: { target: "aws" }, message: "zdr:sshPrivateKey: required for the AWS target: the deploy user's SSH private key, as a secret" },
+    { name: "an SSH key in plain text", config: { target: "aws", sshPrivateKey: "not-a-secret" }, message: "zdr:sshPrivateKey: must be a secret, not plain text in the stack file" },
+    { name: "a region that is not one", config: { target: "aws", awsRegion: "Frankfurt" }, message: 'zdr:awsRegion: must be an AWS region such as eu-central-1; got "Frankfurt"' },
+    { name: "an ALB with one subnet", config: { target: "aws", awsRegion: "eu-central-1", subnetIds: ["subnet-0a1b2c3d4e5f60001"] }, message: "zdr:subnetIds: must list at least two subnet ids (subnet-...) in different zones" },
+    { name: "an unknown release mode", config: { releaseMode: "big-bang" }, message: 'zdr:releaseMode: must be one of "staged", "all-at-once"; got "big-bang"' },
+    { name: "all at once with nothing to release", config: { releaseMode: "all-at-once" }, message: 'zdr:releaseMode: "all-at-once" needs a releaseVersion other than stableVersion (v1); set zdr:releaseVersion' },
+    { name: "a misspelt key", config: { canaryCoutn: "1" }, message: "zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, amiId, appBasePort, appPort, awsRegion, bakeSeconds, canaryCount, dbHost, dbName, dbPassword, dbPort, dbPortRemote, dbUser, deployCommand, deregistrationDelaySeconds, drainTimeoutSeconds, healthCheckIntervalMs, healthCheckPath, healthTimeoutSeconds, instanceIds, instanceType, lbPort, minSamples, pins, releaseMode, releaseVersion, servers, sshCidr, sshPrivateKey, sshUser, stableVersion, stopCommand, subnetIds, target, targetGroupArn, vpcId" },
     { name: "a port that is not a number (the engine's type check)", config: { dbPort: "abc" }, message: "with configuration key 'dbPort' must be of type 'integer'" },
 ];
 
@@ -74,7 +81,7 @@ describe("bad stack config on the real engine", function () {
                 assert.ok(output.includes(message), `no "${message}" in:\n${output.slice(-1500)}`);
                 assert.equal(await snapshot(), before, "the state did not change");
             } finally {
-                await setStageConfig(local.stack, Object.fromEntries(Object.keys(c.config).map((k) => [k, valid[k] === undefined ? null : ["servers", "pins", "acceptVerdicts"].includes(k) ? JSON.parse(valid[k]) : valid[k]])));
+                await setStageConfig(local.stack, Object.fromEntries(Object.keys(c.config).map((k) => [k, valid[k] === undefined ? null : ["servers", "pins", "acceptVerdicts", "subnetIds", "instanceIds"].includes(k) ? JSON.parse(valid[k]) : valid[k]])));
             }
         });
     }

@@ -14,11 +14,14 @@ export interface Registration {
     readonly additionalSecretOutputs: string[];
 }
 
-export async function recordRegistrations(project = "zdr", stack = "test"): Promise<Registration[]> {
+/** Extra outputs a mock resource returns beside its inputs (e.g. an ARN a provider would compute). */
+export type MockState = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
+
+export async function recordRegistrations(project = "zdr", stack = "test", state: MockState = () => ({})): Promise<Registration[]> {
     const registrations: Registration[] = [];
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, inLoadBalancer: true, pid: 1 } }),
+            newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, inLoadBalancer: true, pid: 1, ...state(args) } }),
             call: (args) => args.inputs,
         },
         project,

@@ -1,0 +1,252 @@
+import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { AwsConfig } from "../src/release/aws-config";
+import type { ServerPlan } from "../src/release/plan";
+import { TargetHealth } from "../resources/target-health";
+import type { FleetTarget, Membership } from "./fleet";
+
+export interface AwsEnvironmentArgs {
+    readonly servers: readonly string[];
+    readonly config: AwsConfig;
+    /** HAProxy-like health-check interval of the target group. */
+    readonly healthCheckIntervalSeconds: number;
+}
+
+export interface AwsHost {
+    readonly instanceId: pulumi.Output<string>;
+    readonly privateIp: pulumi.Output<string>;
+}
+
+/**
+ * The fleet's place on AWS: an Application Load Balancer with a listener, a target group (health
+ * check and deregistration delay from config), security groups and one EC2 instance per server —
+ * or, with `existing`, a target group and instances the stack only names.
+ */
+export class AwsEnvironment extends pulumi.ComponentResource {
+    readonly provider: aws.Provider;
+    readonly targetGroupArn: pulumi.Output<string>;
+    /** "targetgroup/name/id", for CloudWatch dimensions. */
+    readonly targetGroupArnSuffix: pulumi.Output<string>;
+    /** "app/name/id", for CloudWatch dimensions; undefined for an existing target group. */
+    readonly loadBalancerArnSuffix?: pulumi.Output<string>;
+    readonly url?: pulumi.Output<string>;
+    readonly hosts: Readonly<Record<string, AwsHost>>;
+
+    constructor(name: string, readonly args: AwsEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("zdr:aws:AwsEnvironment", name, {}, opts);
+        const c = args.config;
+        this.provider = new aws.Provider(`${name}-aws`, { region: c.region as aws.Region }, { parent: this });
+        const o = { parent: this, provider: this.provider };
+        const hosts: Record<string, AwsHost> = {};
+
+        if (c.existing) {
+            this.targetGroupArn = pulumi.output(c.existing.targetGroupArn);
+            this.targetGroupArnSuffix = pulumi.output(`targetgroup/${c.existing.targetGroupArn.split(":targetgroup/")[1]}`);
+            for (const server of args.servers) {
+                const instance = aws.ec2.getInstanceOutput({ instanceId: c.existing.instanceIds[server] }, o);
+                hosts[server] = { instanceId: pulumi.output(c.existing.instanceIds[server]), privateIp: instance.privateIp };
+            }
+        } else {
+            const create = c.create as NonNullable<AwsConfig["create"]>;
+            const lbSg = new aws.ec2.SecurityGroup(`${name}-lb`, {
+                vpcId: create.vpcId,
+                description: "zdr: HTTP from anywhere to the load balancer",
+                ingress: [{ protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["0.0.0.0/0"] }],
+                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+            }, o);
+            const appSg = new aws.ec2.SecurityGroup(`${name}-app`, {
+                vpcId: create.vpcId,
+                description: "zdr: the app port from the load balancer, SSH for deploys",
+                ingress: [
+                    { protocol: "tcp", fromPort: c.appPort, toPort: c.appPort, securityGroups: [lbSg.id] },
+                    { protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: [create.sshCidr] },
+                ],
+                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+            }, o);
+            const lb = new aws.lb.LoadBalancer(`${name}-alb`, {
+                loadBalancerType: "application",
+                securityGroups: [lbSg.id],
+                subnets: [...create.subnetIds],
+            }, o);
+            const tg = new aws.lb.TargetGroup(`${name}-tg`, {
+                vpcId: create.vpcId,
+                port: c.appPort,
+                protocol: "HTTP",
+                targetType: "instance",
+                deregistrationDelay: c.deregistrationDelaySeconds,
+                healthCheck: {
+                    path: c.healthCheckPath,
+                    interval: args.healthCheckIntervalSeconds,
+                    timeout: Math.max(2, Math.min(args.healthCheckIntervalSeconds - 1, 10)),
+                    healthyThreshold: 2,
+                    unhealthyThreshold: 2,
+                    matcher: "200-299",
+                },
+            }, o);
+            new aws.lb.Listener(`${name}-http`, {
+                loadBalancerArn: lb.arn,
+                port: 80,
+                protocol: "HTTP",
+                defaultActions: [{ type: "forward", targetGroupArn: tg.arn }],
+            }, o);
+            args.servers.forEach((server, i) => {
+                const instance = new aws.ec2.Instance(`${name}-${server}`, {
+                    ami: create.amiId,
+                    instanceType: create.instanceType,
+                    subnetId: create.subnetIds[i % create.subnetIds.length],
+                    vpcSecurityGroupIds: [appSg.id],
+                    tags: { Name: server, "zdr:server": server },
+                }, o);
+                hosts[server] = { instanceId: instance.id, privateIp: instance.privateIp };
+            });
+            this.targetGroupArn = tg.arn;
+            this.targetGroupArnSuffix = tg.arnSuffix;
+            this.loadBalancerArnSuffix = lb.arnSuffix;
+            this.url = pulumi.interpolate`http://${lb.dnsName}`;
+        }
+        this.hosts = hosts;
+        this.registerOutputs({ targetGroupArn: this.targetGroupArn, url: this.url });
+    }
+}
+
+export interface AwsTargetArgs {
+    readonly environment: AwsEnvironment;
+    /** The SSH key of the deploy user: a Pulumi secret. */
+    readonly sshPrivateKey: pulumi.Output<string>;
+    readonly healthTimeoutSeconds: number;
+}
+
+/**
+ * Servers as EC2 instances in an ALB target group. Deploy: a command over SSH that installs and
+ * starts the version, then waits for the app's health on the host. Membership: an
+ * aws.lb.TargetGroupAttachment (registers, deregisters, does not wait) and a
+ * zdr:aws:TargetHealth beside it that waits, with the AWS SDK v3 waiters: in service on create,
+ * deregistered (drained) on delete.
+ */
+export class AwsTarget implements FleetTarget {
+    constructor(private readonly args: AwsTargetArgs) {}
+
+    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+        const env = this.args.environment;
+        const c = env.args.config;
+        const host = env.hosts[server.name];
+        const tries = Math.max(1, Math.ceil(this.args.healthTimeoutSeconds / 2));
+        const healthWait = `for i in $(seq 1 ${tries}); do curl -fsS -o /dev/null http://127.0.0.1:${c.appPort}${c.healthCheckPath} && exit 0; sleep 2; done; ` +
+            `echo "server ${server.name} (${server.version}): health check http://127.0.0.1:${c.appPort}${c.healthCheckPath} failed for ${this.args.healthTimeoutSeconds} s" >&2; exit 1`;
+        return new command.remote.Command(name, {
+            connection: { host: host.privateIp, user: c.sshUser, privateKey: this.args.sshPrivateKey, dialErrorLimit: 30 },
+            create: `set -e; ${c.deployCommand.split("{version}").join(server.version)}; ${healthWait}`,
+            delete: c.stopCommand,
+            triggers: [server.version, epoch],
+        }, { ...opts, additionalSecretOutputs: ["connection"] });
+    }
+
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership {
+        const env = this.args.environment;
+        const c = env.args.config;
+        const attachment = new aws.lb.TargetGroupAttachment(`${name}`, {
+            targetGroupArn: env.targetGroupArn,
+            targetId: env.hosts[server.name].instanceId,
+            port: c.appPort,
+        }, { ...opts, provider: env.provider });
+        const health = new TargetHealth(`${name}-health`, {
+            targetGroupArn: env.targetGroupArn,
+            targetId: attachment.targetId,
+            port: c.appPort,
+            region: c.region,
+            healthTimeoutSeconds: this.args.healthTimeoutSeconds,
+            // the deregistration delay, plus a margin for the load balancer's own bookkeeping
+            drainTimeoutSeconds: c.deregistrationDelaySeconds + 60,
+            epoch,
+        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), attachment] });
+        return { resource: health, inLoadBalancer: health.targetId.apply(() => true) };
+    }
+}
+
+export interface AwsMonitorsArgs {
+    readonly environment: AwsEnvironment;
+    readonly servers: readonly ServerPlan[];
+}
+
+/**
+ * CloudWatch alarms and a dashboard that set the canary instances beside the others: per
+ * instance CPU and status checks, labelled with their version, and the target group's 5xx count
+ * and response time.
+ */
+export class AwsMonitors extends pulumi.ComponentResource {
+    readonly dashboardUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: AwsMonitorsArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("zdr:aws:AwsMonitors", name, {}, opts);
+        const env = args.environment;
+        const o = { parent: this, provider: env.provider };
+        const region = env.args.config.region;
+        const tgDims = env.loadBalancerArnSuffix
+            ? pulumi.all([env.targetGroupArnSuffix, env.loadBalancerArnSuffix]).apply(([tg, lb]) => ({ TargetGroup: tg, LoadBalancer: lb }))
+            : env.targetGroupArnSuffix.apply((tg) => ({ TargetGroup: tg }));
+
+        new aws.cloudwatch.MetricAlarm(`${name}-5xx`, {
+            alarmDescription: "zdr: the fleet's targets answer 5xx",
+            namespace: "AWS/ApplicationELB",
+            metricName: "HTTPCode_Target_5XX_Count",
+            dimensions: tgDims,
+            statistic: "Sum",
+            period: 60,
+            evaluationPeriods: 2,
+            threshold: 10,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+        }, o);
+        new aws.cloudwatch.MetricAlarm(`${name}-latency`, {
+            alarmDescription: "zdr: the fleet's p99 response time",
+            namespace: "AWS/ApplicationELB",
+            metricName: "TargetResponseTime",
+            dimensions: tgDims,
+            extendedStatistic: "p99",
+            period: 60,
+            evaluationPeriods: 3,
+            threshold: 1,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+        }, o);
+        for (const s of args.servers) {
+            new aws.cloudwatch.MetricAlarm(`${name}-${s.name}-status`, {
+                alarmDescription: `zdr: ${s.name} (${s.version}, ${s.role}) fails its EC2 status checks`,
+                namespace: "AWS/EC2",
+                metricName: "StatusCheckFailed",
+                dimensions: { InstanceId: env.hosts[s.name].instanceId },
+                statistic: "Maximum",
+                period: 60,
+                evaluationPeriods: 2,
+                threshold: 0,
+                comparisonOperator: "GreaterThanThreshold",
+            }, o);
+        }
+
+        const perInstance = pulumi.all(args.servers.map((s) => env.hosts[s.name].instanceId)).apply((ids) =>
+            ids.map((id, i) => ["AWS/EC2", "CPUUtilization", "InstanceId", id, { label: `${args.servers[i].name} ${args.servers[i].version} (${args.servers[i].role})` }]),
+        );
+        const body = pulumi.all([perInstance, tgDims]).apply(([cpu, dims]) => {
+            const tg = Object.entries(dims).flat();
+            return JSON.stringify({
+                widgets: [
+                    { type: "metric", x: 0, y: 0, width: 12, height: 6, properties: { title: "CPU per instance: canaries beside the others", region, metrics: cpu, stat: "Average", period: 60 } },
+                    { type: "metric", x: 12, y: 0, width: 12, height: 6, properties: { title: "Target 5xx", region, metrics: [["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", ...tg]], stat: "Sum", period: 60 } },
+                    { type: "metric", x: 0, y: 6, width: 12, height: 6, properties: { title: "Target response time p50 / p99", region, metrics: [["AWS/ApplicationELB", "TargetResponseTime", ...tg, { stat: "p50" }], ["AWS/ApplicationELB", "TargetResponseTime", ...tg, { stat: "p99" }]], period: 60 } },
+                    { type: "metric", x: 12, y: 6, width: 12, height: 6, properties: { title: "Healthy / unhealthy targets", region, metrics: [["AWS/ApplicationELB", "HealthyHostCount", ...tg], ["AWS/ApplicationELB", "UnHealthyHostCount", ...tg]], stat: "Minimum", period: 60 } },
+                ],
+            });
+        });
+        const dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, { dashboardName: `zdr-${pulumi.getStack()}`, dashboardBody: body }, o);
+        this.dashboardUrl = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${dashboard.dashboardName}`;
+        this.registerOutputs({ dashboardUrl: this.dashboardUrl });
+    }
+}
+
+function toArray(d: pulumi.CustomResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
+    if (d === undefined) {
+        return [];
+    }
+    return Array.isArray(d) ? d : [d as pulumi.Input<pulumi.Resource>];
+}

@@ -1,0 +1,201 @@
+// The whole program (index.ts) under mocks, over the prod stack's own config (Pulumi.prod.yaml)
+// with a canary stage: the AWS resources, their inputs and parents, and the options that make the
+// engine drain before it deploys, read from the registration requests — and the same graph shape
+// as the local target's.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { projectRoot } from "../../../src/engine";
+import { recordRegistrations, Registration, value } from "../../support/mocks";
+
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+const servers = ["web-1", "web-2", "web-3", "web-4"];
+
+/** Pulumi.prod.yaml as the engine hands config to a program: strings, lists as JSON. */
+function prodConfig(stage: Record<string, string>): Record<string, string> {
+    const file = yaml.load(fs.readFileSync(path.join(projectRoot, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const config: Record<string, string> = {};
+    for (const [k, v] of Object.entries(file.config)) {
+        config[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return { ...config, ...stage };
+}
+
+/**
+ * The release graph reduced to roles: per server, which step it is, its delete-first flag, what
+ * replaces it, and which earlier step it waits for. Resource types differ between targets; the
+ * shape must not.
+ */
+function shape(regs: Registration[], fleet: string): string[] {
+    const byUrn = new Map(regs.map((r) => [r.urn, r]));
+    const parent = regs.find((r) => r.type === "zdr:fleet:Fleet" && r.name === fleet);
+    assert.ok(parent, `fleet ${fleet}`);
+    const role = (r: Registration) => {
+        const m = new RegExp(`^${fleet}-(web-\\d)-(deploy|member)`).exec(r.name);
+        return m ? `${m[1]} ${m[2]}` : undefined;
+    };
+    // The attachment is a step inside the AWS membership (its TargetHealth stands for it).
+    const isStep = (r: Registration | undefined): r is Registration => !!r && r.parent === parent.urn && !!role(r) && r.type !== "aws:lb/targetGroupAttachment:TargetGroupAttachment";
+    const steps = regs.filter(isStep);
+    return steps.map((r) => {
+        const names = (urns: string[]) => urns.map((u) => byUrn.get(u)).filter(isStep).map((d) => role(d)).sort().join(",");
+        return `${role(r)}: dbr=${r.deleteBeforeReplace} replaceWith=[${names(r.replaceWith)}] after=[${names(r.dependsOn)}]`;
+    });
+}
+
+describe("the prod stack (AWS target) under mocks", () => {
+    let regs: Registration[];
+    let outputs: { servers: unknown; dashboardUrl?: string; loadBalancerUrl?: string };
+
+    before(async () => {
+        regs = await recordRegistrations("zdr", "prod", (args) => {
+            switch (args.type) {
+                case "aws:lb/targetGroup:TargetGroup":
+                    return { arn: "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/aws-tg/0123456789abcdef", arnSuffix: "targetgroup/aws-tg/0123456789abcdef" };
+                case "aws:lb/loadBalancer:LoadBalancer":
+                    return { arn: "arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/aws-alb/fedcba9876543210", arnSuffix: "app/aws-alb/fedcba9876543210", dnsName: "aws-alb-1.eu-central-1.elb.amazonaws.com" };
+                case "aws:ec2/instance:Instance":
+                    return { privateIp: `10.0.1.${servers.indexOf(args.name.replace("aws-", "")) + 10}` };
+                default:
+                    return {};
+            }
+        });
+        const config = prodConfig({ "zdr:releaseVersion": "v2", "zdr:canaryCount": "1", "zdr:dbPassword": "prod-db-secret", "zdr:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----unit" });
+        pulumi.runtime.setAllConfig(config, ["zdr:dbPassword", "zdr:sshPrivateKey"]);
+        const program = await import("../../../index");
+        outputs = {
+            servers: await value(program.servers),
+            dashboardUrl: await value(program.dashboardUrl as pulumi.Output<string>),
+            loadBalancerUrl: await value(program.loadBalancerUrl as pulumi.Output<string>),
+        };
+
+        // The local target, built in the same run from the same plan, for the shape comparison.
+        const { Fleet } = await import("../../../components/fleet");
+        const { LocalEnvironment, LocalTarget } = await import("../../../components/local");
+        const { Epoch } = await import("../../../resources/epoch");
+        const { parseReleaseConfig } = await import("../../../src/release/config");
+        const { planRelease } = await import("../../../src/release/plan");
+        const plan = planRelease(parseReleaseConfig({ servers: JSON.stringify(servers), releaseVersion: "v2", canaryCount: "1" }, ["v1", "v2"]));
+        const environment = new LocalEnvironment("localcmp", { servers, dir: "/tmp/zdr-unit-cmp", lbPort: 8080, appBasePort: 9101, dbPort: 55432, healthCheckIntervalMs: 250, dbPassword: "x" });
+        const local = new Fleet("localfleet", { plan, epoch: new Epoch("localcmp-epoch", { mode: "staged", release: "v2" }), target: new LocalTarget({ environment, drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit-cmp/events.jsonl" }) });
+        await value(local.servers);
+        await new Promise((r) => setTimeout(r, 100));
+    });
+
+    const find = (type: string, name?: string) => {
+        const r = regs.find((x) => x.type === type && (name === undefined || x.name === name));
+        assert.ok(r, `${type} ${name ?? ""} registered`);
+        return r;
+    };
+    /** Resources of the program (not of the local fleet built for the comparison). */
+    const count = (type: string) => regs.filter((r) => r.type === type && !/::local(cmp|fleet)/.test(r.urn) && !r.urn.includes("$zdr:fleet:Fleet::localfleet")).length;
+
+    const counts: [string, number][] = [
+        ["aws:lb/loadBalancer:LoadBalancer", 1],
+        ["aws:lb/listener:Listener", 1],
+        ["aws:lb/targetGroup:TargetGroup", 1],
+        ["aws:ec2/securityGroup:SecurityGroup", 2],
+        ["aws:ec2/instance:Instance", 4],
+        ["command:remote:Command", 4],
+        ["aws:lb/targetGroupAttachment:TargetGroupAttachment", 4],
+        ["zdr:aws:TargetHealth", 4],
+        ["aws:cloudwatch/metricAlarm:MetricAlarm", 6],
+        ["aws:cloudwatch/dashboard:Dashboard", 1],
+        ["zdr:release:Epoch", 1],
+        ["zdr:postgres:Migration", 1],
+        ["zdr:local:Process", 0],
+        ["zdr:haproxy:Member", 0],
+    ];
+    for (const [type, n] of counts) {
+        it(`registers ${n} × ${type}`, () => assert.equal(count(type), n));
+    }
+
+    const inputs: [string, string, string, unknown][] = [
+        ["the target group's deregistration delay comes from config", "aws:lb/targetGroup:TargetGroup", "deregistrationDelay", 60],
+        ["its health check path", "aws:lb/targetGroup:TargetGroup", "healthCheck.path", "/health"],
+        ["its health check interval (healthCheckIntervalMs)", "aws:lb/targetGroup:TargetGroup", "healthCheck.interval", 10],
+        ["the listener forwards to the target group", "aws:lb/listener:Listener", "defaultActions.0.targetGroupArn", "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/aws-tg/0123456789abcdef"],
+        ["the ALB spans both subnets", "aws:lb/loadBalancer:LoadBalancer", "subnets", ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]],
+        ["the canary's deploy installs v2", "command:remote:Command", "create", "set -e; sudo /opt/webshop/bin/deploy v2; for i in $(seq 1 150); do curl -fsS -o /dev/null http://127.0.0.1:8080/health && exit 0; sleep 2; done; echo \"server web-1 (v2): health check http://127.0.0.1:8080/health failed for 300 s\" >&2; exit 1"],
+        ["over SSH to its instance", "command:remote:Command", "connection.host", "10.0.1.10"],
+        ["as the configured user", "command:remote:Command", "connection.user", "ubuntu"],
+        ["a stop is the configured command", "command:remote:Command", "delete", "sudo systemctl stop webshop"],
+        ["the drain waits up to the deregistration delay and a margin", "zdr:aws:TargetHealth", "drainTimeoutSeconds", 120],
+        ["in the configured region", "zdr:aws:TargetHealth", "region", "eu-central-1"],
+        ["the migration runs against the configured database", "zdr:postgres:Migration", "connection.host", "webshop-db.internal"],
+    ];
+    /** A dotted path into inputs, looking through secret wrappers. */
+    const unwrap = (x: unknown): unknown => (x && typeof x === "object" && (x as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === secretSig ? (x as { value: unknown }).value : x);
+    const get = (o: unknown, dotted: string): unknown => dotted.split(".").reduce<unknown>((x, k) => (unwrap(x) as Record<string, unknown> | undefined)?.[k], o);
+    for (const [what, type, key, want] of inputs) {
+        it(`${what} (${type.split(":").pop()}.${key})`, () => {
+            const r = type === "command:remote:Command" ? find(type, "webshop-web-1-deploy") : type === "zdr:aws:TargetHealth" ? find(type, "webshop-web-1-member-health") : find(type);
+            assert.deepEqual(get(r.inputs, key), want);
+        });
+    }
+
+    it("moves only the canary: web-1 deploys v2, the others v1", () => {
+        assert.deepEqual(outputs.servers, [
+            { name: "web-1", version: "v2", inLoadBalancer: true },
+            { name: "web-2", version: "v1", inLoadBalancer: true },
+            { name: "web-3", version: "v1", inLoadBalancer: true },
+            { name: "web-4", version: "v1", inLoadBalancer: true },
+        ]);
+        assert.deepEqual(regs.filter((r) => r.type === "command:remote:Command").map((r) => (r.inputs.triggers as string[])[0]), ["v2", "v1", "v1", "v1"]);
+    });
+
+    it("has the local target's graph shape: deploy delete-first after the previous membership, membership delete-first replaced with its deploy", () => {
+        const aws = shape(regs, "webshop");
+        assert.equal(aws.length, 8);
+        assert.deepEqual(aws, shape(regs, "localfleet").map((l) => l.replace(/localfleet/g, "webshop")));
+        assert.deepEqual(aws.slice(0, 4), [
+            "web-1 deploy: dbr=true replaceWith=[] after=[]",
+            "web-1 member: dbr=true replaceWith=[web-1 deploy] after=[web-1 deploy]",
+            "web-2 deploy: dbr=true replaceWith=[] after=[web-1 member]",
+            "web-2 member: dbr=true replaceWith=[web-2 deploy] after=[web-2 deploy]",
+        ]);
+    });
+
+    for (const server of servers) {
+        it(`${server}: the attachment and its waits are replaced with the deploy, delete-first, under the fleet`, () => {
+            const deploy = find("command:remote:Command", `webshop-${server}-deploy`);
+            const attachment = find("aws:lb/targetGroupAttachment:TargetGroupAttachment", `webshop-${server}-member`);
+            const health = find("zdr:aws:TargetHealth", `webshop-${server}-member-health`);
+            const fleet = find("zdr:fleet:Fleet", "webshop");
+            for (const r of [deploy, attachment, health]) {
+                assert.equal(r.parent, fleet.urn, `${r.name} parent`);
+                assert.equal(r.deleteBeforeReplace, true, `${r.name} deleteBeforeReplace`);
+            }
+            assert.deepEqual(attachment.replaceWith, [deploy.urn]);
+            assert.deepEqual(health.replaceWith, [deploy.urn]);
+            assert.ok(health.dependsOn.includes(attachment.urn), "the waits come after the attachment");
+            assert.equal(attachment.inputs.targetId, `aws-${server}-id`);
+            const epoch = find("zdr:release:Epoch");
+            assert.equal(health.inputs.epoch, `${epoch.name}-id`);
+            assert.deepEqual((deploy.inputs.triggers as string[])[1], `${epoch.name}-id`);
+        });
+    }
+
+    it("keeps the SSH key and the database password secret", () => {
+        const connection = find("command:remote:Command", "webshop-web-1-deploy").inputs.connection as Record<string, unknown>;
+        assert.equal(connection["4dabf18193072939515e22adb298388d"], secretSig, "the connection, key included, is sent as a secret");
+        assert.ok(find("command:remote:Command", "webshop-web-1-deploy").additionalSecretOutputs.includes("connection"));
+        const password = (find("zdr:postgres:Migration").inputs.connection as Record<string, Record<string, unknown>>).password;
+        assert.equal(password["4dabf18193072939515e22adb298388d"], secretSig, "the migration's database password is a secret");
+        // Outside secret wrappers, neither appears in any registration.
+        const withoutSecrets = (x: unknown): unknown =>
+            unwrap(x) !== x ? "[secret]" : Array.isArray(x) ? x.map(withoutSecrets) : x && typeof x === "object" ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, withoutSecrets(v)])) : x;
+        assert.doesNotMatch(JSON.stringify(regs.map((r) => withoutSecrets(r.inputs))), /prod-db-secret|BEGIN OPENSSH/);
+    });
+
+    it("sets the canary beside the others on the dashboard and exports its URL", () => {
+        const body = JSON.parse(find("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody as string);
+        const labels = body.widgets[0].properties.metrics.map((m: unknown[]) => (m[4] as { label: string }).label);
+        assert.deepEqual(labels, ["web-1 v2 (canary)", "web-2 v1 (stable)", "web-3 v1 (stable)", "web-4 v1 (stable)"]);
+        assert.deepEqual(body.widgets[1].properties.metrics[0], ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "TargetGroup", "targetgroup/aws-tg/0123456789abcdef", "LoadBalancer", "app/aws-alb/fedcba9876543210"]);
+        assert.equal(outputs.dashboardUrl, "https://eu-central-1.console.aws.amazon.com/cloudwatch/home?region=eu-central-1#dashboards:name=zdr-prod");
+        assert.equal(outputs.loadBalancerUrl, "http://aws-alb-1.eu-central-1.elb.amazonaws.com");
+    });
+});
