@@ -5,12 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsEnvironment, AwsMonitors, AwsTarget } from "./components/aws";
 import { Fleet, FleetTarget } from "./components/fleet";
 import { LocalEnvironment, LocalTarget, webshopVersions } from "./components/local";
-import { Judgement } from "./resources/judgement";
+import { Judgement, JudgementArgs } from "./resources/judgement";
 import { Epoch } from "./resources/epoch";
 import { Migration } from "./resources/migration";
 import { AwsConfig, awsKeys, parseAwsConfig } from "./src/release/aws-config";
 import { ConfigError, knownKeys, namespace, parseLocalConfig, parseReleaseConfig } from "./src/release/config";
-import { liveForCheck, planRelease } from "./src/release/plan";
+import { liveForCheck, planRelease, ServerPlan } from "./src/release/plan";
 
 /** Bad config stops the program before any resource is registered, with a message and no stack trace. */
 function validated<T>(parse: () => T): T {
@@ -44,6 +44,12 @@ const { release, target, local, awsConfig, problems: keyProblems } = validated((
         } else if (!isSecret) {
             problems.push(`${key}: must be a secret, not plain text in the stack file: pulumi config set --secret sshPrivateKey < KEYFILE`);
         }
+        if (release.bakeSeconds > 0 && release.bakeSeconds < 300) {
+            problems.push(`${namespace}:bakeSeconds: must be 0 or at least 300 on the AWS target (the ALB delivers the access logs the judge reads every 5 minutes); got "${release.bakeSeconds}"`);
+        }
+        if (release.bakeSeconds > 0 && raw.targetGroupArn) {
+            problems.push(`${namespace}:bakeSeconds: must be 0 with targetGroupArn: the judge reads the access logs of an ALB zdr creates`);
+        }
         try {
             return { release, target, local: undefined, awsConfig: parseAwsConfig(raw, release.servers), problems };
         } catch (e) {
@@ -66,8 +72,16 @@ function environment() {
         const env = new AwsEnvironment("aws", { servers: release.servers, config: c, healthCheckIntervalSeconds: Math.max(5, Math.round(release.healthCheckIntervalMs / 1000)) });
         const fleetTarget: FleetTarget = new AwsTarget({ environment: env, sshPrivateKey: config.requireSecret("sshPrivateKey"), healthTimeoutSeconds: release.healthTimeoutSeconds });
         const monitors = new AwsMonitors("monitors", { environment: env, servers: plan.servers });
+        const judgeWith = (server: ServerPlan, baseline: string[]) => ({
+            albLogs: env.accessLogs && {
+                ...env.accessLogs,
+                region: c.region,
+                targets: Object.fromEntries([server.name, ...baseline].map((s) => [s, pulumi.interpolate`${env.hosts[s].privateIp}:${c.appPort}`])),
+            },
+        });
         return {
             fleetTarget,
+            judgeWith,
             connection: { ...c.db, password: dbPassword },
             database: undefined as pulumi.Resource | undefined,
             url: env.url as pulumi.Output<string> | undefined,
@@ -77,6 +91,7 @@ function environment() {
     const ports = local as NonNullable<typeof local>;
     const env = new LocalEnvironment("local", { servers: release.servers, dir, ...ports, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
     return {
+        judgeWith: (() => ({ requestLog: path.join(dir, "haproxy.log") })) as (server: ServerPlan, baseline: string[]) => Pick<JudgementArgs, "requestLog" | "albLogs">,
         fleetTarget: new LocalTarget({ environment: env, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") }) as FleetTarget,
         connection: { ...env.connection, port: ports.dbPort },
         database: env.database as pulumi.Resource | undefined,
@@ -118,12 +133,12 @@ const fleet = new Fleet("webshop", {
     dependsOn: lastMigration ? [lastMigration] : [],
     judge: (name, server, deploy, opts) => {
         const baseline = plan.servers.filter((s) => s.version === release.stableVersion).map((s) => s.name);
-        // The judge reads HAProxy's request log: the local default only so far (docs/canary.md).
-        if (target !== "local" || release.bakeSeconds === 0 || server.role !== "canary" || baseline.length === 0) {
+        if (release.bakeSeconds === 0 || server.role !== "canary" || baseline.length === 0) {
             return undefined;
         }
         const resource = new Judgement(name, {
-            requestLog: path.join(dir, "haproxy.log"),
+            // HAProxy's request log on the local default, the ALB's access logs on AWS
+            ...env.judgeWith(server, baseline),
             canary: server.name,
             version: server.version,
             deployment: deploy.id,

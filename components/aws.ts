@@ -31,6 +31,8 @@ export class AwsEnvironment extends pulumi.ComponentResource {
     /** "app/name/id", for CloudWatch dimensions; undefined for an existing target group. */
     readonly loadBalancerArnSuffix?: pulumi.Output<string>;
     readonly url?: pulumi.Output<string>;
+    /** Where the ALB writes its access logs (the canary's evidence); undefined for an existing target group. */
+    readonly accessLogs?: { readonly bucket: pulumi.Output<string>; readonly prefix: pulumi.Output<string> };
     readonly hosts: Readonly<Record<string, AwsHost>>;
 
     constructor(name: string, readonly args: AwsEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -64,11 +66,28 @@ export class AwsEnvironment extends pulumi.ComponentResource {
                 ],
                 egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
             }, o);
+            // Access logs: the per-request evidence the canary judge reads (src/canary/alb-log.ts).
+            const logs = new aws.s3.Bucket(`${name}-alb-logs`, { forceDestroy: false }, o);
+            const account = aws.getCallerIdentityOutput({}, o).accountId;
+            const logPolicy = new aws.s3.BucketPolicy(`${name}-alb-logs`, {
+                bucket: logs.id,
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [{
+                        Effect: "Allow",
+                        Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+                        Action: "s3:PutObject",
+                        Resource: pulumi.interpolate`${logs.arn}/alb/AWSLogs/${account}/*`,
+                    }],
+                }),
+            }, o);
             const lb = new aws.lb.LoadBalancer(`${name}-alb`, {
                 loadBalancerType: "application",
                 securityGroups: [lbSg.id],
                 subnets: [...create.subnetIds],
-            }, o);
+                accessLogs: { bucket: logs.id, prefix: "alb", enabled: true },
+            }, { ...o, dependsOn: [logPolicy] });
+            this.accessLogs = { bucket: logs.id, prefix: pulumi.interpolate`alb/AWSLogs/${account}/elasticloadbalancing/${c.region}/` };
             const tg = new aws.lb.TargetGroup(`${name}-tg`, {
                 vpcId: create.vpcId,
                 port: c.appPort,

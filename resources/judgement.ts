@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 
 export interface JudgementArgs {
-    /** HAProxy's request log, the evidence. */
-    readonly requestLog: pulumi.Input<string>;
+    /** HAProxy's request log, the evidence on the local default and HAProxy targets. */
+    readonly requestLog?: pulumi.Input<string>;
+    /** The ALB's access logs in S3, the evidence on AWS (instead of requestLog). */
+    readonly albLogs?: pulumi.Input<AlbLogsArgs>;
     /** The canary server. */
     readonly canary: pulumi.Input<string>;
     /** The version the canary runs. */
@@ -19,6 +21,19 @@ export interface JudgementArgs {
     readonly accepted: pulumi.Input<boolean>;
     /** The judgement as JSON, for reports. */
     readonly reportFile: pulumi.Input<string>;
+}
+
+export interface AlbLogsArgs {
+    readonly bucket: pulumi.Input<string>;
+    /** Key prefix up to ".../elasticloadbalancing/<region>/". */
+    readonly prefix: pulumi.Input<string>;
+    readonly region: pulumi.Input<string>;
+    /** Server name -> the target as the log names it ("ip:port"). */
+    readonly targets: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** How long after the bake the logs are complete in S3. @default 330 (the ALB writes every 5 minutes) */
+    readonly deliverySeconds?: pulumi.Input<number>;
+    /** An S3 endpoint other than the region's. @default - the region's */
+    readonly endpoint?: pulumi.Input<string>;
 }
 
 /** The canary judgement after a reattach (zdr:canary:Judgement): its create fails on a failing verdict. */

@@ -7,7 +7,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
-import { requestsOf } from "../../src/canary/evidence";
+import { S3Client } from "@aws-sdk/client-s3";
+import { readAlbLogs } from "../../src/canary/alb-log";
+import { LoggedRequest, requestsOf } from "../../src/canary/evidence";
 import { formatJudgement, judge, Judgement } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
 import { changedKeys } from "../diff";
@@ -15,8 +17,19 @@ import { changedKeys } from "../diff";
 export const judgementType = "zdr:canary:Judgement";
 
 export interface JudgementInputs {
-    /** HAProxy's request log. */
-    readonly requestLog: string;
+    /** HAProxy's request log (local default, HAProxy targets). */
+    readonly requestLog?: string;
+    /** The ALB's access logs in S3 (AWS target). */
+    readonly albLogs?: {
+        readonly bucket: string;
+        readonly prefix: string;
+        readonly region: string;
+        /** Server name -> "ip:port" as the log names the target. */
+        readonly targets: Record<string, string>;
+        /** @default 330 */
+        readonly deliverySeconds?: number;
+        readonly endpoint?: string;
+    };
     readonly canary: string;
     readonly version: string;
     /** The id of the canary's deploy: a new deployment is judged anew. */
@@ -35,15 +48,32 @@ export interface JudgementOutputs extends JudgementInputs {
     readonly verdict: "pass" | "accepted";
 }
 
+async function evidence(i: JudgementInputs, from: number, to: number): Promise<{ canary: LoggedRequest[]; baseline: LoggedRequest[] }> {
+    if (!i.albLogs) {
+        if (!i.requestLog) {
+            throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
+        }
+        return { canary: requestsOf(i.requestLog, [i.canary], from, to), baseline: requestsOf(i.requestLog, i.baseline, from, to) };
+    }
+    const a = i.albLogs;
+    const s3 = new S3Client({ region: a.region, ...(a.endpoint ? { endpoint: a.endpoint, forcePathStyle: true } : {}) });
+    const serverOf = new Map(Object.entries(a.targets).map(([server, target]) => [target, server]));
+    const named = (await readAlbLogs(s3, { bucket: a.bucket, prefix: a.prefix }, from, to)).flatMap((r) => {
+        const server = serverOf.get(r.server);
+        return server ? [{ ...r, server }] : [];
+    });
+    return { canary: named.filter((r) => r.server === i.canary), baseline: named.filter((r) => i.baseline.includes(r.server)) };
+}
+
 export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<Judgement> {
     // The first quarter of the bake (at least a second) is left out: a freshly started process
     // is still warming up (JIT, database connections) and answers slower for a few seconds.
     const from = Date.now() + Math.max(1000, i.bakeSeconds * 250);
     await sleep(i.bakeSeconds * 1000);
-    await sleep(1500); // HAProxy logs a request when it ends
-    const to = Date.now() - 1500;
-    const canary = requestsOf(i.requestLog, [i.canary], from, to);
-    const baseline = requestsOf(i.requestLog, i.baseline, from, to);
+    const to = Date.now();
+    // HAProxy logs a request when it ends; the ALB delivers its logs every five minutes.
+    await sleep(i.albLogs ? (i.albLogs.deliverySeconds ?? 330) * 1000 : 1500);
+    const { canary, baseline } = await evidence(i, from, to);
     const j = judge(baseline, canary, { minSamples: i.minSamples });
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j }, null, 2)}\n`);
@@ -56,7 +86,7 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
     async diff(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
         // The baseline shrinks as later canaries move: that alone does not re-judge this one.
         const changed = changedKeys(olds, news, ["verdict"]);
-        return { changes: changed.length > 0, replaces: changed.filter((k) => ["canary", "version", "deployment", "accepted", "requestLog"].includes(k)) };
+        return { changes: changed.length > 0, replaces: changed.filter((k) => ["canary", "version", "deployment", "accepted", "requestLog", "albLogs"].includes(k)) };
     },
     async update(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
         return { outs: { ...news, verdict: olds.verdict } };

@@ -1,10 +1,14 @@
 // The canary's evidence on AWS: ALB access logs in S3 (moto's S3 on loopback), read by zdr's
 // own code and judged by the same judge as HAProxy's log on the local default.
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { albFields, parseAlbLog, readAlbLogs } from "../../src/canary/alb-log";
 import { judge } from "../../src/canary/judge";
+import { bakeAndJudge } from "../../provider/canary/judgement";
 import { Moto, startMoto } from "../support/moto";
 
 const prefix = "alb/AWSLogs/123456789012/elasticloadbalancing/eu-central-1/";
@@ -79,6 +83,48 @@ describe("canary evidence from ALB access logs in S3 (moto)", function () {
             }
         });
     }
+
+    it("the judgement resource's bake reads them by server name (the provider's path, end to end)", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-alb-"));
+        // The provider takes credentials from the default chain, as it would on a runner.
+        const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+        process.env.AWS_ACCESS_KEY_ID = "test";
+        process.env.AWS_SECRET_ACCESS_KEY = "test";
+        await s3.send(new CreateBucketCommand({ Bucket: "live", CreateBucketConfiguration: { LocationConstraint: "eu-central-1" } }));
+        let baked = false;
+        // The bake's first wait: once it is over, the ALB "delivers" the requests of its last second.
+        const sleep = async (ms: number) => {
+            await new Promise((r) => setTimeout(r, ms));
+            if (!baked) {
+                baked = true;
+                const now = Date.now();
+                const lines: string[] = [];
+                for (let k = 0; k < 90; k++) {
+                    const t = now - 900 + k * 10;
+                    lines.push(line(t, canary, k % 9 === 0 ? 500 : 200, 0.004, k % 9 === 0 ? "/orders" : "/products"), line(t, baseline[0], 200, 0.004), line(t, baseline[1], 200, 0.004));
+                }
+                lines.push(line(now - 500, "10.0.1.99:8080", 500, 0.004));
+                await s3.send(new PutObjectCommand({ Bucket: "live", Key: `${prefix}${new Date(now).toISOString().slice(0, 10).replace(/-/g, "/")}/live.log.gz`, Body: gzipSync(lines.join("\n")) }));
+            }
+        };
+        const j = await bakeAndJudge({
+            albLogs: { bucket: "live", prefix, region: "eu-central-1", endpoint: moto.endpoint, deliverySeconds: 0, targets: { "web-1": canary, "web-2": baseline[0], "web-3": baseline[1] } },
+            canary: "web-1", version: "faulty", deployment: "d-1", baseline: ["web-2", "web-3"], bakeSeconds: 3, minSamples: 20, accepted: false,
+            reportFile: path.join(dir, "web-1-faulty.json"),
+        }, sleep).finally(() => {
+            for (const [k, v] of [["AWS_ACCESS_KEY_ID", saved.id], ["AWS_SECRET_ACCESS_KEY", saved.secret]] as const) {
+                if (v === undefined) {
+                    delete process.env[k];
+                } else {
+                    process.env[k] = v;
+                }
+            }
+        });
+        assert.deepEqual(j.counts, { baseline: 180, canary: 90 }, "the unknown target 10.0.1.99 is left out");
+        assert.equal(j.verdict, "fail", JSON.stringify(j.checks));
+        assert.ok(fs.existsSync(path.join(dir, "web-1-faulty.html")), "the report is written");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
 
     it("reads only the window asked for", async () => {
         const requests = await readAlbLogs(s3, { bucket: "healthy", prefix }, start + 100_000, start + 110_000);

@@ -17,12 +17,12 @@ export interface Registration {
 /** Extra outputs a mock resource returns beside its inputs (e.g. an ARN a provider would compute). */
 export type MockState = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
 
-export async function recordRegistrations(project = "zdr", stack = "test", state: MockState = () => ({})): Promise<Registration[]> {
+export async function recordRegistrations(project = "zdr", stack = "test", state: MockState = () => ({}), calls: (args: pulumi.runtime.MockCallArgs) => Record<string, unknown> = () => ({})): Promise<Registration[]> {
     const registrations: Registration[] = [];
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, inLoadBalancer: true, pid: 1, ...state(args) } }),
-            call: (args) => args.inputs,
+            call: (args) => ({ ...args.inputs, ...calls(args) }),
         },
         project,
         stack,

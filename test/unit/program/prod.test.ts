@@ -33,7 +33,7 @@ function shape(regs: Registration[], fleet: string): string[] {
     const parent = regs.find((r) => r.type === "zdr:fleet:Fleet" && r.name === fleet);
     assert.ok(parent, `fleet ${fleet}`);
     const role = (r: Registration) => {
-        const m = new RegExp(`^${fleet}-(web-\\d)-(deploy|member)`).exec(r.name);
+        const m = new RegExp(`^${fleet}-(web-\\d)-(deploy|member|judgement)`).exec(r.name);
         return m ? `${m[1]} ${m[2]}` : undefined;
     };
     // The attachment is a step inside the AWS membership (its TargetHealth stands for it).
@@ -61,8 +61,8 @@ describe("the prod stack (AWS target) under mocks", () => {
                 default:
                     return {};
             }
-        });
-        const config = prodConfig({ "zdr:releaseVersion": "v2", "zdr:canaryCount": "1", "zdr:dbPassword": "prod-db-secret", "zdr:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----unit" });
+        }, (call) => (call.token === "aws:index/getCallerIdentity:getCallerIdentity" ? { accountId: "123456789012" } : {}));
+        const config = prodConfig({ "zdr:releaseVersion": "v2", "zdr:canaryCount": "1", "zdr:bakeSeconds": "600", "zdr:dbPassword": "prod-db-secret", "zdr:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----unit" });
         pulumi.runtime.setAllConfig(config, ["zdr:dbPassword", "zdr:sshPrivateKey"]);
         const program = await import("../../../index");
         outputs = {
@@ -79,7 +79,19 @@ describe("the prod stack (AWS target) under mocks", () => {
         const { planRelease } = await import("../../../src/release/plan");
         const plan = planRelease(parseReleaseConfig({ servers: JSON.stringify(servers), releaseVersion: "v2", canaryCount: "1" }, ["v1", "v2"]));
         const environment = new LocalEnvironment("localcmp", { servers, dir: "/tmp/zdr-unit-cmp", lbPort: 8080, appBasePort: 9101, dbPort: 55432, healthCheckIntervalMs: 250, dbPassword: "x" });
-        const local = new Fleet("localfleet", { plan, epoch: new Epoch("localcmp-epoch", { mode: "staged", release: "v2" }), target: new LocalTarget({ environment, drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit-cmp/events.jsonl" }) });
+        const { Judgement } = await import("../../../resources/judgement");
+        const local = new Fleet("localfleet", {
+            plan,
+            epoch: new Epoch("localcmp-epoch", { mode: "staged", release: "v2" }),
+            target: new LocalTarget({ environment, drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit-cmp/events.jsonl" }),
+            judge: (name, server, deploy, opts) => {
+                if (server.role !== "canary") {
+                    return undefined;
+                }
+                const resource = new Judgement(name, { requestLog: "/tmp/zdr-unit-cmp/haproxy.log", canary: server.name, version: server.version, deployment: deploy.id, baseline: ["web-2", "web-3", "web-4"], bakeSeconds: 600, minSamples: 200, accepted: false, reportFile: "/tmp/zdr-unit-cmp/j.json" }, opts);
+                return { resource, verdict: resource.verdict };
+            },
+        });
         await value(local.servers);
         await new Promise((r) => setTimeout(r, 100));
     });
@@ -104,6 +116,8 @@ describe("the prod stack (AWS target) under mocks", () => {
         ["aws:cloudwatch/metricAlarm:MetricAlarm", 6],
         ["aws:cloudwatch/dashboard:Dashboard", 1],
         ["zdr:release:Epoch", 1],
+        ["zdr:canary:Judgement", 1],
+        ["aws:s3/bucket:Bucket", 1],
         ["zdr:postgres:Migration", 1],
         ["zdr:local:Process", 0],
         ["zdr:haproxy:Member", 0],
@@ -136,6 +150,20 @@ describe("the prod stack (AWS target) under mocks", () => {
         });
     }
 
+    it("judges the canary from the ALB's access logs, the canary and its baseline named by their targets", () => {
+        const j = find("zdr:canary:Judgement");
+        assert.equal(j.name, "webshop-web-1-judgement");
+        assert.equal(j.inputs.requestLog, undefined);
+        assert.deepEqual(j.inputs.albLogs, {
+            bucket: "aws-alb-logs-id",
+            prefix: "alb/AWSLogs/123456789012/elasticloadbalancing/eu-central-1/",
+            region: "eu-central-1",
+            targets: { "web-1": "10.0.1.10:8080", "web-2": "10.0.1.11:8080", "web-3": "10.0.1.12:8080", "web-4": "10.0.1.13:8080" },
+        });
+        assert.deepEqual(j.inputs.baseline, ["web-2", "web-3", "web-4"]);
+        assert.deepEqual(find("aws:lb/loadBalancer:LoadBalancer").inputs.accessLogs, { bucket: "aws-alb-logs-id", prefix: "alb", enabled: true });
+    });
+
     it("moves only the canary: web-1 deploys v2, the others v1", () => {
         assert.deepEqual(outputs.servers, [
             { name: "web-1", version: "v2", inLoadBalancer: true },
@@ -146,15 +174,15 @@ describe("the prod stack (AWS target) under mocks", () => {
         assert.deepEqual(regs.filter((r) => r.type === "command:remote:Command").map((r) => (r.inputs.triggers as string[])[0]), ["v2", "v1", "v1", "v1"]);
     });
 
-    it("has the local target's graph shape: deploy delete-first after the previous membership, membership delete-first replaced with its deploy", () => {
+    it("has the local target's graph shape: deploy delete-first after the previous membership (or the canary's judgement), membership delete-first replaced with its deploy", () => {
         const aws = shape(regs, "webshop");
-        assert.equal(aws.length, 8);
+        assert.equal(aws.length, 9);
         assert.deepEqual(aws, shape(regs, "localfleet").map((l) => l.replace(/localfleet/g, "webshop")));
         assert.deepEqual(aws.slice(0, 4), [
             "web-1 deploy: dbr=true replaceWith=[] after=[]",
             "web-1 member: dbr=true replaceWith=[web-1 deploy] after=[web-1 deploy]",
-            "web-2 deploy: dbr=true replaceWith=[] after=[web-1 member]",
-            "web-2 member: dbr=true replaceWith=[web-2 deploy] after=[web-2 deploy]",
+            "web-1 judgement: dbr=false replaceWith=[] after=[web-1 deploy,web-1 member]",
+            "web-2 deploy: dbr=true replaceWith=[] after=[web-1 judgement]",
         ]);
     });
 
