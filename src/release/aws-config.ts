@@ -1,5 +1,5 @@
 // Settings of the AWS target, validated before anything changes; every message names the key.
-import { ConfigError, namespace, RawConfig } from "./config";
+import { ConfigError, json, namespace, RawConfig } from "./config";
 
 export interface AwsConfig {
     readonly region: string;
@@ -38,17 +38,7 @@ export const awsKeys = [
 ] as const;
 
 const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
-const list = (key: string, text: string | undefined, problems: string[]): unknown => {
-    if (!text) {
-        return undefined;
-    }
-    try {
-        return JSON.parse(text);
-    } catch {
-        problems.push(`${namespace}:${key}: must be a list in YAML or JSON; got ${JSON.stringify(text)}`);
-        return undefined;
-    }
-};
+const list = (key: string, text: string | undefined, problems: string[]): unknown => json(key, text || undefined, problems);
 
 /**
  * Worked example (Pulumi.prod.yaml): region eu-central-1, vpcId and two subnets, an AMI: zdr
@@ -82,7 +72,9 @@ export function parseAwsConfig(raw: RawConfig, servers: readonly string[]): AwsC
     const region = need("awsRegion", regionPattern, "an AWS region such as eu-central-1");
     let create: AwsConfig["create"];
     let existing: AwsConfig["existing"];
-    if (raw.targetGroupArn || raw.instanceIds) {
+    // An empty list (the default in Pulumi.yaml) counts as not set.
+    const named = (v: string | undefined) => !!v && v.trim() !== "[]";
+    if (named(raw.targetGroupArn) || named(raw.instanceIds)) {
         const targetGroupArn = need("targetGroupArn", /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]+\/[0-9a-f]+$/, "the ARN of an existing ALB target group");
         const ids = list("instanceIds", raw.instanceIds, problems);
         const instanceIds: Record<string, string> = {};

@@ -46,7 +46,8 @@ export class ConfigError extends Error {
 const serverName = /^[a-z][a-z0-9-]{0,31}$/;
 const versionName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-function json(key: string, text: string | undefined, problems: string[]): unknown {
+/** A list-valued key as the engine hands it over (JSON text); a problem naming the key when it is not one. */
+export function json(key: string, text: string | undefined, problems: string[]): unknown {
     if (text === undefined) {
         return undefined;
     }

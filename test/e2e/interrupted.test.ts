@@ -6,7 +6,6 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { main } from "../../src/cli";
 import { engineEnv, projectRoot } from "../../src/engine";
 import { startLoad } from "../../src/load/traffic";
 import { readEvents } from "../../src/release/report";
@@ -78,21 +77,12 @@ describe("a pulumi up killed (SIGKILL) during a drain and during a deploy, under
     this.timeout(400_000);
     let local: LocalStack;
     let appBasePort: number;
-    const saved = process.env.PULUMI_BACKEND_URL;
 
     before(async () => {
         local = await openLocalStack("e2e-kill", { drainTimeoutSeconds: "6", healthTimeoutSeconds: "10" });
         appBasePort = Number((await local.stack.getConfig("zdr:appBasePort")).value);
-        process.env.PULUMI_BACKEND_URL = local.backendUrl;
     });
-    after(async () => {
-        if (saved === undefined) {
-            delete process.env.PULUMI_BACKEND_URL;
-        } else {
-            process.env.PULUMI_BACKEND_URL = saved;
-        }
-        await local?.close();
-    });
+    after(() => local?.close());
 
     /** `pulumi up` as a person runs it, in a process of its own that the test can kill. */
     function upProcess(): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
@@ -127,11 +117,7 @@ describe("a pulumi up killed (SIGKILL) during a drain and during a deploy, under
             s.once("error", () => resolve(false));
         });
 
-    async function status() {
-        let out = "";
-        const code = await main(["status", "--stack", local.name, "--json"], (s) => (out += s), (s) => (out += s));
-        return { code, rows: JSON.parse(out) as { server: string; stateVersion: string; runningVersion: string; lbStatus: string; drift: string[] }[] };
-    }
+    const status = () => local.status();
 
     for (const c of cases) {
         it(`${c.name}: cancel, refresh and up converge, with no failed request`, async () => {

@@ -2,33 +2,18 @@
 // the servers really do, and the documented recovery (refresh, then up) converges.
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
-import { main } from "../../src/cli";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { LocalStack, openLocalStack } from "../support/local-stack";
 
 describe("zdr status and recovery from drift", function () {
     this.timeout(300_000);
     let local: LocalStack;
-    const saved = process.env.PULUMI_BACKEND_URL;
-
-    async function status() {
-        let out = "";
-        const code = await main(["status", "--stack", local.name, "--json"], (s) => (out += s), (s) => (out += s));
-        return { code, rows: JSON.parse(out) as { server: string; runningVersion: string; lbStatus: string; drift: string[] }[] };
-    }
+    const status = () => local.status();
 
     before(async () => {
         local = await openLocalStack("e2e-ops");
-        process.env.PULUMI_BACKEND_URL = local.backendUrl;
     });
-    after(async () => {
-        if (saved === undefined) {
-            delete process.env.PULUMI_BACKEND_URL;
-        } else {
-            process.env.PULUMI_BACKEND_URL = saved;
-        }
-        await local?.close();
-    });
+    after(() => local?.close());
 
     it("reports no drift on a healthy fleet", async () => {
         const { code, rows } = await status();

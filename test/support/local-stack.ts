@@ -7,7 +7,9 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { createStack, projectRoot } from "../../src/engine";
 import { runStage, Stage, StageResult } from "../../src/release/stages";
+import { main } from "../../src/cli";
 import { startLoad, Traffic } from "../../src/load/traffic";
+import type { ServerStatus } from "../../src/status";
 import { freePort, freePortRange } from "./ports";
 
 export interface LocalStack {
@@ -23,6 +25,8 @@ export interface LocalStack {
     readonly backendUrl: string;
     /** The first up, on v1. */
     readonly first: StageResult;
+    /** `zdr status --json` of this stack: exit code and rows. */
+    status(): Promise<{ code: number; rows: ServerStatus[] }>;
     /** Runs a stage under continuous load; returns the stage and what the load saw. */
     underLoad(stage: Stage, rate?: number): Promise<{ result: StageResult; traffic: Traffic }>;
     close(): Promise<void>;
@@ -73,6 +77,22 @@ export async function openLocalStack(prefix: string, config: Stage["config"] = {
         backendUrl: `file://${stateDir}`,
         dir,
         first,
+        async status() {
+            // zdr status finds the stack through PULUMI_BACKEND_URL, as a user's shell would.
+            const saved = process.env.PULUMI_BACKEND_URL;
+            process.env.PULUMI_BACKEND_URL = `file://${stateDir}`;
+            let out = "";
+            try {
+                const code = await main(["status", "--stack", name, "--json"], (s) => (out += s), (s) => (out += s));
+                return { code, rows: JSON.parse(out) as ServerStatus[] };
+            } finally {
+                if (saved === undefined) {
+                    delete process.env.PULUMI_BACKEND_URL;
+                } else {
+                    process.env.PULUMI_BACKEND_URL = saved;
+                }
+            }
+        },
         async underLoad(stage, rate = 150) {
             const load = startLoad(lbUrl, { rate, connections: 6, maxSeconds: 200 });
             await new Promise((r) => setTimeout(r, 500));
