@@ -10,7 +10,7 @@ import { Epoch } from "./resources/epoch";
 import { Migration } from "./resources/migration";
 import { AwsConfig, awsKeys, parseAwsConfig } from "./src/release/aws-config";
 import { ConfigError, knownKeys, namespace, parseLocalConfig, parseReleaseConfig } from "./src/release/config";
-import { liveForCheck, planRelease, ServerPlan } from "./src/release/plan";
+import { liveForCheck, planRelease, ServerPlan, withRunning } from "./src/release/plan";
 
 /** Bad config stops the program before any resource is registered, with a message and no stack trace. */
 function validated<T>(parse: () => T): T {
@@ -109,7 +109,10 @@ const readIfExists = (file: string) => (fs.existsSync(file) ? fs.readFileSync(fi
 const migrationSql = (v: string) => readIfExists(path.join(app, "migrations", `${v}.sql`));
 const withMigration = webshopVersions.filter((v) => v !== "v1" && migrationSql(v) !== undefined);
 const newestLive = Math.max(...plan.liveVersions.map((v) => withMigration.indexOf(v as (typeof withMigration)[number])));
-const live = liveForCheck(plan, release).map((l) => ({ ...l, sql: readIfExists(path.join(app, "queries", `${l.version}.sql`)) }));
+// What the servers run now, from this stack's last outputs (absent on its first up).
+const lastUp = new pulumi.StackReference("last-up", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+const running = lastUp.getOutput("servers").apply((s) => ((s ?? []) as { version: string }[]).map((x) => x.version));
+const live = running.apply((r) => withRunning(liveForCheck(plan, release), r, release).map((l) => ({ ...l, sql: readIfExists(path.join(app, "queries", `${l.version}.sql`)) })));
 // Staged: never replaced. All at once: replaced first, which drains and stops every server
 // before the migrations below (they depend on it) run. See components/fleet.ts.
 const epoch = new Epoch("release-epoch", { mode: release.releaseMode, release: release.releaseVersion });
@@ -117,11 +120,12 @@ let schemaBefore = migrationSql("v1") as string;
 let lastMigration: pulumi.Resource | undefined = env.database;
 for (const version of withMigration.slice(0, newestLive + 1)) {
     const sql = migrationSql(version) as string;
+    const schema = schemaBefore;
     lastMigration = new Migration(`migration-${version}`, {
         connection: env.connection,
         name: version,
         sql,
-        compatibility: { schema: schemaBefore, live, mode: release.releaseMode },
+        compatibility: live.apply((l) => ({ schema, live: l, mode: release.releaseMode })),
     }, { dependsOn: [...(lastMigration ? [lastMigration] : []), epoch], additionalSecretOutputs: ["connection"] });
     schemaBefore += `\n${sql}`;
 }

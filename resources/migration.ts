@@ -21,7 +21,7 @@ export interface MigrationArgs {
      */
     readonly compatibility?: pulumi.Input<{
         readonly schema?: string;
-        readonly live: { readonly version: string; readonly role: "live" | "release" | "rollback"; readonly sql?: string }[];
+        readonly live: { readonly version: string; readonly role: "live" | "running" | "release" | "rollback"; readonly sql?: string }[];
         /** The release mode; "all-at-once" means no old version runs while the migration applies. */
         readonly mode?: "staged" | "all-at-once";
     }>;

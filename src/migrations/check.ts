@@ -9,7 +9,8 @@ import { Rule, rules, Severity } from "./rules";
 export interface LiveVersion {
     readonly version: string;
     /** Why it is live: it runs on servers, it is being released, or it is the rollback target. */
-    readonly role: "live" | "release" | "rollback";
+    /** live: runs after the stage; running: runs now, before the stage moves it; release; rollback. */
+    readonly role: "live" | "running" | "release" | "rollback";
     /** The SQL the version runs; undefined when unknown (it then counts as using everything). */
     readonly sql?: string;
 }

@@ -45,7 +45,7 @@ export function planRelease(config: ReleaseConfig): ReleasePlan {
 
 export interface LiveForCheck {
     readonly version: string;
-    readonly role: "live" | "release" | "rollback";
+    readonly role: "live" | "running" | "release" | "rollback";
 }
 
 /**
@@ -69,4 +69,20 @@ export function liveForCheck(plan: ReleasePlan, config: ReleaseConfig): LiveForC
         versions.set(config.releaseVersion, "release");
     }
     return [...versions].map(([version, role]) => ({ version, role })).sort((a, b) => a.version.localeCompare(b.version));
+}
+
+/**
+ * Adds the versions the servers run right now (the last up's outputs) to the live set: the
+ * stage's migrations apply before any server moves, so a server the stage will move off an older
+ * version still runs it while they apply. Worked example: stable v1 -> v2 with web-3 still on v1,
+ * and in the same change release v3: liveForCheck gives v2 (rollback), v3 (release); with web-3
+ * running v1, v1 (running) joins. All at once: unchanged (every server stops first).
+ */
+export function withRunning(live: readonly LiveForCheck[], running: readonly string[], config: ReleaseConfig): LiveForCheck[] {
+    if (config.releaseMode === "all-at-once") {
+        return [...live];
+    }
+    const known = new Set(live.map((l) => l.version));
+    const extra = [...new Set(running)].filter((v) => !known.has(v)).map((version): LiveForCheck => ({ version, role: "running" }));
+    return [...live, ...extra].sort((a, b) => a.version.localeCompare(b.version));
 }

@@ -61,3 +61,25 @@ describe("the schema-compatibility policy on the real engine", function () {
         assert.deepEqual(servers.map((s) => s.version), ["v3", "v2", "v2"]);
     });
 });
+
+describe("the policy counts what the servers run now, not only what the stage plans", function () {
+    this.timeout(300_000);
+    let local: LocalStack;
+
+    before(async () => {
+        local = await openLocalStack("e2e-policy-running");
+    });
+    after(() => local?.close());
+
+    it("refuses v3 in the same change that promotes v2 while web-3 still runs v1", async () => {
+        const r = await runStage(local.stack, { name: "v2 on two", config: { releaseVersion: "v2", canaryCount: "2" } });
+        assert.ok(r.ok, r.error);
+        assert.deepEqual(r.servers.map((s) => s.version), ["v2", "v2", "v1"]);
+        // One pull request: promote v2 and start v3. The plan has no v1 anywhere, but the v3
+        // migration would run before web-3 leaves v1.
+        await setStageConfig(local.stack, { stableVersion: "v2", releaseVersion: "v3", canaryCount: "1" });
+        let output = "";
+        await assert.rejects(local.stack.preview({ policyPacks: [policyPack], onOutput: (s) => (output += s) }));
+        assert.match(output, /drops products\.legacy_code, which v1 still uses; live versions: v1 \(running\), v2 \(rollback\), v3 \(release\)/);
+    });
+});

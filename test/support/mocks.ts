@@ -21,12 +21,17 @@ export async function recordRegistrations(project = "zdr", stack = "test", state
     const registrations: Registration[] = [];
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, inLoadBalancer: true, pid: 1, ...state(args) } }),
+            newResource: (args) =>
+                args.type === "pulumi:pulumi:StackReference"
+                    ? // a stack's first up: no outputs yet
+                      { id: String(args.inputs.name), state: { name: args.inputs.name, outputs: {}, secretOutputNames: [], ...state(args) } }
+                    : { id: `${args.name}-id`, state: { ...args.inputs, inLoadBalancer: true, pid: 1, ...state(args) } },
             call: (args) => ({ ...args.inputs, ...calls(args) }),
         },
         project,
         stack,
         false,
+        "organization",
     );
     const monitor = pulumi.runtime.getMonitor() as unknown as {
         registerResource: (req: RegisterRequest, cb: (err: unknown, res: unknown) => void) => unknown;

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { ConfigError, parseLocalConfig, parseReleaseConfig, RawConfig } from "../../../src/release/config";
-import { liveForCheck, planRelease } from "../../../src/release/plan";
+import { liveForCheck, planRelease, withRunning } from "../../../src/release/plan";
 
 const known = ["v1", "v2", "v3", "broken"];
 const three = JSON.stringify(["web-1", "web-2", "web-3"]);
@@ -100,6 +100,21 @@ describe("liveForCheck: the versions a migration of the stage must not break", (
         it(c.name, () => {
             const config = parseReleaseConfig(c.raw, known);
             assert.deepEqual(liveForCheck(planRelease(config), config).map((l) => `${l.version} ${l.role}`), c.want);
+        });
+    }
+});
+
+describe("withRunning: what the servers run before the stage moves them", () => {
+    const cases: { name: string; raw: RawConfig; running: string[]; want: string[] }[] = [
+        { name: "a server still on v1 while the change promotes v2 and releases v3", raw: { servers: three, stableVersion: "v2", releaseVersion: "v3", canaryCount: "1" }, running: ["v2", "v2", "v1"], want: ["v1 running", "v2 rollback", "v3 release"] },
+        { name: "nothing new when the running versions are already in the set", raw: { servers: three, releaseVersion: "v2", canaryCount: "1" }, running: ["v1", "v1", "v1"], want: ["v1 rollback", "v2 release"] },
+        { name: "a stack's first up: nothing runs yet", raw: { servers: three }, running: [], want: ["v1 rollback"] },
+        { name: "all at once: the old versions are stopped before the migration", raw: { servers: three, releaseVersion: "v3", releaseMode: "all-at-once" }, running: ["v1", "v1", "v1"], want: ["v3 release"] },
+    ];
+    for (const c of cases) {
+        it(c.name, () => {
+            const config = parseReleaseConfig(c.raw, known);
+            assert.deepEqual(withRunning(liveForCheck(planRelease(config), config), c.running, config).map((l) => `${l.version} ${l.role}`), c.want);
         });
     }
 });
