@@ -1,5 +1,6 @@
 // `zdr status`: each server's version and membership as the load balancer and the machine
 // really see them, next to the stack state, with drift flagged.
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { HaproxyRuntime } from "./haproxy/runtime";
 
 export interface ResourceState {
@@ -16,7 +17,7 @@ export interface ServerStatus {
     readonly runningVersion: string;
     /** Does the state hold a membership for the server? */
     readonly stateMember: boolean;
-    /** HAProxy's status of the server: UP, DOWN, MAINT, DRAIN, ... */
+    /** The load balancer's status of the server: HAProxy's UP, DOWN, MAINT, DRAIN, ...; the ALB's healthy, draining, unused, ... */
     readonly lbStatus: string;
     readonly drift: string[];
 }
@@ -34,8 +35,56 @@ async function health(url: string | undefined): Promise<string> {
     }
 }
 
-/** Compares the state of a local-default stack with HAProxy and the running servers. */
+/** Compares the state of a stack with its load balancer and servers (local default or AWS). */
 export async function fleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
+    return resources.some((r) => r.type === "zdr:aws:TargetHealth") ? awsFleetStatus(resources) : localFleetStatus(resources);
+}
+
+/** The server of a fleet resource: index.ts names them `webshop-<server>-<suffix>`. */
+const serverOfUrn = (urn: string, suffix: string) => new RegExp(`^webshop-(.+)-${suffix}$`).exec(urn.split("::").pop() ?? "")?.[1];
+
+/**
+ * The AWS target: the ALB's view of every target in the group (DescribeTargetHealth) beside the
+ * memberships and versions in the state. The servers' own health is on private addresses,
+ * unreachable from most places `zdr status` runs: the running version shows as "not checked".
+ */
+export async function awsFleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
+    const members = resources.filter((r) => r.type === "zdr:aws:TargetHealth");
+    const deploys = resources.filter((r) => r.type === "command:remote:Command" && /-deploy$/.test(r.urn));
+    const groups = new Map(members.map((m) => [m.outputs?.targetGroupArn as string, m]));
+    const seen = new Map<string, string>(); // target id -> ALB state
+    for (const [arn, m] of groups) {
+        const client = new ElasticLoadBalancingV2Client({ region: m.outputs?.region, ...(m.outputs?.endpoint ? { endpoint: m.outputs.endpoint } : {}) });
+        const r = await client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+        for (const d of r.TargetHealthDescriptions ?? []) {
+            seen.set(d.Target?.Id ?? "", d.TargetHealth?.State ?? "unknown");
+        }
+        // targets the state names but the group no longer lists
+        for (const member of members.filter((x) => x.outputs?.targetGroupArn === arn)) {
+            const id = member.outputs?.targetId as string;
+            if (!seen.has(id)) {
+                seen.set(id, "absent");
+            }
+        }
+    }
+    const rows = members.map((m): ServerStatus => {
+        const server = serverOfUrn(m.urn, "member-health") ?? String(m.outputs?.targetId);
+        const deploy = deploys.find((d) => serverOfUrn(d.urn, "deploy") === server);
+        const lbStatus = seen.get(m.outputs?.targetId as string) ?? "absent";
+        const drift = lbStatus === "healthy" ? [] : [`the state has it in the load balancer, the ALB says ${lbStatus}`];
+        return { server, stateVersion: deploy?.outputs?.triggers?.[0], runningVersion: "not checked", stateMember: true, lbStatus, drift };
+    });
+    const known = new Set(members.map((m) => m.outputs?.targetId as string));
+    for (const [id, state] of seen) {
+        if (!known.has(id) && state !== "unused" && state !== "absent") {
+            rows.push({ server: id, runningVersion: "not checked", stateMember: false, lbStatus: state, drift: ["the ALB sends it traffic without a membership in the state"] });
+        }
+    }
+    return rows.sort((a, b) => a.server.localeCompare(b.server));
+}
+
+/** Compares the state of a local-default stack with HAProxy and the running servers. */
+export async function localFleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
     const deploys = resources.filter((r) => r.type === "zdr:local:Process" && /-deploy$/.test(r.urn));
     const members = resources.filter((r) => r.type === "zdr:haproxy:Member");
     const haproxy = resources.find((r) => r.type === "zdr:local:Process" && /-haproxy$/.test(r.urn));
