@@ -23,7 +23,7 @@ function validated<T>(parse: () => T): T {
 
 const config = new pulumi.Config(namespace);
 const raw = Object.fromEntries([...knownKeys, ...awsKeys].map((k) => [k, config.get(k)]));
-const { release, target, local, awsConfig, problems: keyProblems } = validated(() => {
+const { release, target, local, awsConfig } = validated(() => {
     const known = new Set<string>([...knownKeys, ...awsKeys, "dbPassword", "sshPrivateKey"]);
     const unknown = Object.keys(pulumi.runtime.allConfig()).filter((k) => k.startsWith(`${namespace}:`) && !known.has(k.slice(namespace.length + 1)));
     if (unknown.length > 0) {
@@ -50,17 +50,22 @@ const { release, target, local, awsConfig, problems: keyProblems } = validated((
         if (release.bakeSeconds > 0 && raw.targetGroupArn) {
             problems.push(`${namespace}:bakeSeconds: must be 0 with targetGroupArn: the judge reads the access logs of an ALB zdr creates`);
         }
+        let awsConfig: AwsConfig | undefined;
         try {
-            return { release, target, local: undefined, awsConfig: parseAwsConfig(raw, release.servers), problems };
+            awsConfig = parseAwsConfig(raw, release.servers);
         } catch (e) {
-            throw e instanceof ConfigError ? new ConfigError([...problems, ...e.problems]) : e;
+            if (!(e instanceof ConfigError)) {
+                throw e;
+            }
+            problems.push(...e.problems);
         }
+        if (problems.length > 0) {
+            throw new ConfigError(problems);
+        }
+        return { release, target, local: undefined, awsConfig };
     }
-    return { release, target, local: parseLocalConfig(raw, release.servers.length, process.env.ZDR_LB_PORT), awsConfig: undefined, problems: [] as string[] };
+    return { release, target, local: parseLocalConfig(raw, release.servers.length, process.env.ZDR_LB_PORT), awsConfig: undefined };
 });
-if (keyProblems.length > 0) {
-    throw new pulumi.RunError(new ConfigError(keyProblems).message);
-}
 const plan = planRelease(release);
 const dir = path.join(__dirname, ".zdr/local", pulumi.getStack());
 const dbPassword = config.requireSecret("dbPassword");

@@ -6,7 +6,7 @@ import * as provider from "@pulumi/pulumi/provider";
 import { typeOfUrn, unwrapSecrets as plain } from "./diff";
 import { judgementProvider, judgementType } from "./canary/judgement";
 import { memberProvider, memberType } from "./haproxy/member";
-import { processProvider, processType, undoProcessCreate } from "./local/process";
+import { processProvider, processType } from "./local/process";
 import { migrationProvider, migrationType } from "./postgres/migration";
 import { epochProvider, epochType } from "./release/epoch";
 import { targetHealthProvider, targetHealthType } from "./aws/target-health";
@@ -48,15 +48,14 @@ setInterval(() => {
 // `up` creates the resource again. Where the thing created would then be in the way (a process
 // holding its port), the provider undoes it; other creates are safe to repeat (a reattach, a
 // migration the ledger skips, a judgement).
-const undoOrphanedCreate: Record<string, (outs: any) => Promise<void>> = {
-    [processType]: undoProcessCreate,
-};
+// The undo is the type's own delete.
+const undoOrphanedCreate = new Set([processType]);
 
 async function create(urn: string, inputs: any): Promise<provider.CreateResult> {
-    const result = await forUrn(urn).create!(urn, plain(inputs));
-    const undo = undoOrphanedCreate[typeOfUrn(urn)];
-    if (engineGone() && undo) {
-        await undo(result.outs);
+    const p = forUrn(urn);
+    const result = await p.create!(urn, plain(inputs));
+    if (engineGone() && undoOrphanedCreate.has(typeOfUrn(urn))) {
+        await p.delete!(result.id, urn, result.outs);
         console.error(`zdr provider: the engine is gone; undid the create of ${urn} it can no longer record`);
         throw new Error(`the engine is gone; the create of ${urn} was undone`);
     }

@@ -59,24 +59,18 @@ export async function awsFleetStatus(resources: readonly ResourceState[]): Promi
         for (const d of r.TargetHealthDescriptions ?? []) {
             seen.set(d.Target?.Id ?? "", d.TargetHealth?.State ?? "unknown");
         }
-        // targets the state names but the group no longer lists
-        for (const member of members.filter((x) => x.outputs?.targetGroupArn === arn)) {
-            const id = member.outputs?.targetId as string;
-            if (!seen.has(id)) {
-                seen.set(id, "absent");
-            }
-        }
     }
     const rows = members.map((m): ServerStatus => {
         const server = serverOfUrn(m.urn, "member-health") ?? String(m.outputs?.targetId);
         const deploy = deploys.find((d) => serverOfUrn(d.urn, "deploy") === server);
+        // "absent": the state names it, the group no longer lists it
         const lbStatus = seen.get(m.outputs?.targetId as string) ?? "absent";
         const drift = lbStatus === "healthy" ? [] : [`the state has it in the load balancer, the ALB says ${lbStatus}`];
         return { server, stateVersion: deploy?.outputs?.triggers?.[0], runningVersion: "not checked", stateMember: true, lbStatus, drift };
     });
     const known = new Set(members.map((m) => m.outputs?.targetId as string));
     for (const [id, state] of seen) {
-        if (!known.has(id) && state !== "unused" && state !== "absent") {
+        if (!known.has(id) && state !== "unused") {
             rows.push({ server: id, runningVersion: "not checked", stateMember: false, lbStatus: state, drift: ["the ALB sends it traffic without a membership in the state"] });
         }
     }

@@ -180,11 +180,6 @@ export async function stopProcess(
     }
 }
 
-/** Stops a process whose create the engine never recorded (see provider/main.ts). */
-export async function undoProcessCreate(outs: ProcessOutputs): Promise<void> {
-    await stopProcess(outs.pid, outs.startTicks, outs.stopTimeoutMs ?? 10000, outs.stopSignal ?? "SIGTERM");
-}
-
 export const processProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "delete">> = {
     async diff(_id, _urn, olds: ProcessOutputs, news: ProcessInputs) {
         return diffReplacingAll(olds, news, ["pid", "startTicks"]);

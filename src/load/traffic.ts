@@ -32,8 +32,6 @@ export interface LoadOptions {
     readonly maxSeconds: number;
     /** GET these paths in turn instead of the shop mix (GET /products, POST /orders). */
     readonly paths?: readonly string[];
-    /** Per-request time-out in seconds. @default 10 */
-    readonly timeoutSeconds?: number;
 }
 
 export interface RunningLoad {
@@ -78,7 +76,7 @@ export function startLoad(baseUrl: string, opts: LoadOptions): RunningLoad {
         connections: opts.connections ?? 8,
         overallRate: opts.rate ?? 200,
         duration: opts.maxSeconds,
-        timeout: opts.timeoutSeconds ?? 10,
+        timeout: 10,
         requests: opts.paths ? opts.paths.map((p) => ({ method: "GET", path: p, onResponse: remember })) as autocannon.Request[] : [
             { method: "GET", path: "/products", onResponse: remember },
             {

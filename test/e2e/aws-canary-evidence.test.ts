@@ -86,10 +86,6 @@ describe("canary evidence from ALB access logs in S3 (moto)", function () {
 
     it("the judgement resource's bake reads them by server name (the provider's path, end to end)", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-alb-"));
-        // The provider takes credentials from the default chain, as it would on a runner.
-        const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-        process.env.AWS_ACCESS_KEY_ID = "test";
-        process.env.AWS_SECRET_ACCESS_KEY = "test";
         await s3.send(new CreateBucketCommand({ Bucket: "live", CreateBucketConfiguration: { LocationConstraint: "eu-central-1" } }));
         let baked = false;
         // The bake's first wait: once it is over, the ALB "delivers" the requests of its last second.
@@ -111,15 +107,7 @@ describe("canary evidence from ALB access logs in S3 (moto)", function () {
             albLogs: { bucket: "live", prefix, region: "eu-central-1", endpoint: moto.endpoint, deliverySeconds: 0, targets: { "web-1": canary, "web-2": baseline[0], "web-3": baseline[1] } },
             canary: "web-1", version: "faulty", deployment: "d-1", baseline: ["web-2", "web-3"], bakeSeconds: 3, minSamples: 20, accepted: false,
             reportFile: path.join(dir, "web-1-faulty.json"),
-        }, sleep).finally(() => {
-            for (const [k, v] of [["AWS_ACCESS_KEY_ID", saved.id], ["AWS_SECRET_ACCESS_KEY", saved.secret]] as const) {
-                if (v === undefined) {
-                    delete process.env[k];
-                } else {
-                    process.env[k] = v;
-                }
-            }
-        });
+        }, sleep);
         assert.deepEqual(j.counts, { baseline: 180, canary: 90 }, "the unknown target 10.0.1.99 is left out");
         assert.equal(j.verdict, "fail", JSON.stringify(j.checks));
         assert.ok(fs.existsSync(path.join(dir, "web-1-faulty.html")), "the report is written");

@@ -10,6 +10,7 @@ export interface Moto {
     readonly endpoint: string;
     /** Client settings for the emulator: fixed region, dummy credentials. */
     readonly clientConfig: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+    /** Stops the server and restores AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, set to dummies while it runs. */
     stop(): Promise<void>;
 }
 
@@ -25,7 +26,19 @@ export async function startMoto(): Promise<Moto> {
     let stderr = "";
     child.stderr?.on("data", (d) => (stderr += d));
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    // Code that takes credentials from the default chain (the zdr provider, zdr status) gets
+    // the emulator's dummy ones while it runs.
+    const saved = { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = "test";
+    process.env.AWS_SECRET_ACCESS_KEY = "test";
     const stop = async () => {
+        for (const [k, v] of Object.entries(saved)) {
+            if (v === undefined) {
+                delete process.env[k];
+            } else {
+                process.env[k] = v;
+            }
+        }
         if (child.exitCode === null && child.signalCode === null) {
             child.kill("SIGTERM");
             await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
