@@ -1,12 +1,14 @@
 // zdr:aws:TargetHealth — the waits the AWS provider does not do, around an
 // aws.lb.TargetGroupAttachment (which registers and deregisters but returns at once).
-// create = wait until the target is in service (after the attachment registered it);
+// create = register (again: idempotent) and wait until the target is in service. Registering
+//          here matters in an all-at-once release: the epoch replaces this resource (it drains
+//          the target) but not the attachment, which does not take the epoch as an input;
 // delete = drain: deregister and wait until the target is deregistered. Deregistering twice is
 //          harmless, so whether the engine deletes this or the attachment first, the server is
 //          out of the load balancer, with in-flight requests finished, before its deploy goes.
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type * as provider from "@pulumi/pulumi/provider";
-import { drainTarget, Target, waitInService } from "../../src/aws/targets";
+import { attachTarget, drainTarget, Target } from "../../src/aws/targets";
 import { diffReplacingAll } from "../diff";
 
 export const targetHealthType = "zdr:aws:TargetHealth";
@@ -29,7 +31,7 @@ export const targetHealthProvider: Required<Pick<provider.Provider, "diff" | "cr
         return diffReplacingAll(olds, news, []);
     },
     async create(_urn, inputs: TargetHealthInputs) {
-        await waitInService(client(inputs), inputs, { maxWaitSeconds: inputs.healthTimeoutSeconds });
+        await attachTarget(client(inputs), inputs, { maxWaitSeconds: inputs.healthTimeoutSeconds });
         return { id: `${inputs.targetGroupArn}/${inputs.targetId}`, outs: inputs };
     },
     async delete(_id, _urn, props: TargetHealthInputs) {

@@ -4,6 +4,7 @@ import { strict as assert } from "node:assert";
 import { CreateVpcCommand, EC2Client, RunInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { attachTarget, drainTarget, Target, targetState, waitDeregistered, waitInService } from "../../src/aws/targets";
+import { targetHealthProvider } from "../../provider/aws/target-health";
 import { Moto, startMoto } from "../support/moto";
 
 describe("ALB target membership against moto", function () {
@@ -68,6 +69,15 @@ describe("ALB target membership against moto", function () {
             assert.ok(took >= 1000 && took <= 3500, `waited ${took} ms for a 3 s bound`);
         });
     }
+
+    it("zdr:aws:TargetHealth registers on create (the all-at-once epoch replaces it, not the attachment) and drains on delete", async () => {
+        const t = target(3);
+        const inputs = { ...t, region: "eu-central-1", endpoint: moto.endpoint, healthTimeoutSeconds: 3, drainTimeoutSeconds: 3 };
+        const created = await targetHealthProvider.create("urn:pulumi:prod::zdr::zdr:aws:TargetHealth::webshop-web-4-member-health", inputs);
+        assert.equal(await targetState(elb, t), "healthy");
+        await targetHealthProvider.delete(created.id, "urn:pulumi:prod::zdr::zdr:aws:TargetHealth::webshop-web-4-member-health", created.outs);
+        assert.equal(await targetState(elb, t), "unused (Target.NotRegistered)");
+    });
 
     it("refuses to register an instance that is not running, with AWS's reason", async () => {
         await assert.rejects(attachTarget(elb, { targetGroupArn, targetId: stopped, port: 8080 }, quick), /not in a running state and cannot be registered: '.*'/);
