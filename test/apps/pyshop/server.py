@@ -44,7 +44,7 @@ STOP_GRACE_SECONDS = 30
 def load_queries(version):
     """The named statements of queries/<version>.sql, or of the newest vN.sql if it has none."""
     own = HERE / "queries" / f"{version}.sql"
-    if not (re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", version) and own.is_file()):
+    if not (re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", version) and own.is_file()):
         own = max((HERE / "queries").glob("v*.sql"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
     queries = {}
     for block in re.split(r"^-- name: ", own.read_text(), flags=re.M)[1:]:
