@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createStack, projectRoot } from "../src/engine";
+import { localStackApp, setThrowawaySecrets } from "../src/stack-file";
 import { readEvents, ReleaseEvent } from "../src/release/report";
 import { runStage } from "../src/release/stages";
 import { freePort, freePortRange } from "../test/support/ports";
@@ -37,14 +38,14 @@ async function main() {
     const localDir = path.join(projectRoot, ".zdr/local", stackName);
     const eventsFile = path.join(localDir, "events.jsonl");
     const stack = await createStack(projectRoot, stackName, stateDir);
-    await stack.setConfig("zdr:dbPassword", { value: randomBytes(12).toString("base64url"), secret: true });
+    await setThrowawaySecrets(stack, randomBytes(12).toString("base64url"));
     const rows: Row[] = [];
     let shellPids: number[] = [];
     try {
         const appBasePort = await freePortRange(3);
         const first = await runStage(stack, {
             name: "v1",
-            config: { lbPort: String(await freePort()), appBasePort: String(appBasePort), dbPort: String(await freePort()), healthCheckIntervalMs: "200", drainTimeoutSeconds: "5", healthTimeoutSeconds: "10" },
+            config: { ...localStackApp(projectRoot), lbPort: String(await freePort()), appBasePort: String(appBasePort), dbPort: String(await freePort()), healthCheckIntervalMs: "200", drainTimeoutSeconds: "5", healthTimeoutSeconds: "10" },
         });
         if (!first.ok) {
             throw new Error(first.error);

@@ -1,14 +1,21 @@
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import type { AppConfig } from "../src/release/app-config";
 import type { AwsConfig } from "../src/release/aws-config";
+import type { JudgementArgs } from "../resources/judgement";
+import type { PostgresConnectionArgs } from "../resources/migration";
 import type { ServerPlan } from "../src/release/plan";
 import { TargetHealth } from "../resources/target-health";
-import type { FleetTarget, Membership } from "./fleet";
+import type { Environment, FleetTarget, Membership } from "./fleet";
 
 export interface AwsEnvironmentArgs {
     readonly servers: readonly string[];
     readonly config: AwsConfig;
+    /** The application: health-check path, deploy and database names. */
+    readonly app: AppConfig;
+    /** The database password; pass a Pulumi secret. */
+    readonly dbPassword: pulumi.Input<string>;
     /** HAProxy-like health-check interval of the target group. */
     readonly healthCheckIntervalSeconds: number;
 }
@@ -23,14 +30,15 @@ export interface AwsHost {
  * check and deregistration delay from config), security groups and one EC2 instance per server —
  * or, with `existing`, a target group and instances the stack only names.
  */
-export class AwsEnvironment extends pulumi.ComponentResource {
+export class AwsEnvironment extends pulumi.ComponentResource implements Environment {
     readonly provider: aws.Provider;
+    readonly connection: PostgresConnectionArgs;
     readonly targetGroupArn: pulumi.Output<string>;
     /** "targetgroup/name/id", for CloudWatch dimensions. */
     readonly targetGroupArnSuffix: pulumi.Output<string>;
     /** "app/name/id", for CloudWatch dimensions; undefined for an existing target group. */
     readonly loadBalancerArnSuffix?: pulumi.Output<string>;
-    readonly url?: pulumi.Output<string>;
+    readonly lbUrl?: pulumi.Output<string>;
     /** Where the ALB writes its access logs (the canary's evidence); undefined for an existing target group. */
     readonly accessLogs?: { readonly bucket: pulumi.Output<string>; readonly prefix: pulumi.Output<string> };
     readonly hosts: Readonly<Record<string, AwsHost>>;
@@ -38,6 +46,7 @@ export class AwsEnvironment extends pulumi.ComponentResource {
     constructor(name: string, readonly args: AwsEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("zdr:aws:AwsEnvironment", name, {}, opts);
         const c = args.config;
+        this.connection = { host: c.db.host, port: c.db.port, user: args.app.db.user, database: args.app.db.name, password: pulumi.secret(args.dbPassword) };
         this.provider = new aws.Provider(`${name}-aws`, { region: c.region as aws.Region }, { parent: this });
         const o = { parent: this, provider: this.provider };
         const hosts: Record<string, AwsHost> = {};
@@ -95,7 +104,7 @@ export class AwsEnvironment extends pulumi.ComponentResource {
                 targetType: "instance",
                 deregistrationDelay: c.deregistrationDelaySeconds,
                 healthCheck: {
-                    path: c.healthCheckPath,
+                    path: args.app.healthCheckPath,
                     interval: args.healthCheckIntervalSeconds,
                     timeout: Math.max(2, Math.min(args.healthCheckIntervalSeconds - 1, 10)),
                     healthyThreshold: 2,
@@ -122,10 +131,22 @@ export class AwsEnvironment extends pulumi.ComponentResource {
             this.targetGroupArn = tg.arn;
             this.targetGroupArnSuffix = tg.arnSuffix;
             this.loadBalancerArnSuffix = lb.arnSuffix;
-            this.url = pulumi.interpolate`http://${lb.dnsName}`;
+            this.lbUrl = pulumi.interpolate`http://${lb.dnsName}`;
         }
         this.hosts = hosts;
-        this.registerOutputs({ targetGroupArn: this.targetGroupArn, url: this.url });
+        this.registerOutputs({ targetGroupArn: this.targetGroupArn, url: this.lbUrl });
+    }
+
+    /** The ALB's access logs, when zdr created the ALB (else no evidence: bakeSeconds must be 0). */
+    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "albLogs"> {
+        const c = this.args.config;
+        return {
+            albLogs: this.accessLogs && {
+                ...this.accessLogs,
+                region: c.region,
+                targets: Object.fromEntries([canary, ...baseline].map((s) => [s, pulumi.interpolate`${this.hosts[s].privateIp}:${c.appPort}`])),
+            },
+        };
     }
 }
 
@@ -150,13 +171,15 @@ export class AwsTarget implements FleetTarget {
         const env = this.args.environment;
         const c = env.args.config;
         const host = env.hosts[server.name];
+        const healthPath = env.args.app.healthCheckPath;
         const tries = Math.max(1, Math.ceil(this.args.healthTimeoutSeconds / 2));
-        const healthWait = `for i in $(seq 1 ${tries}); do curl -fsS -o /dev/null http://127.0.0.1:${c.appPort}${c.healthCheckPath} && exit 0; sleep 2; done; ` +
-            `echo "server ${server.name} (${server.version}): health check http://127.0.0.1:${c.appPort}${c.healthCheckPath} failed for ${this.args.healthTimeoutSeconds} s" >&2; exit 1`;
+        const healthWait = `for i in $(seq 1 ${tries}); do curl -fsS -o /dev/null http://127.0.0.1:${c.appPort}${healthPath} && exit 0; sleep 2; done; ` +
+            `echo "server ${server.name} (${server.version}): health check http://127.0.0.1:${c.appPort}${healthPath} failed for ${this.args.healthTimeoutSeconds} s" >&2; exit 1`;
+        const withVersion = (cmd: string) => cmd.split("{version}").join(server.version);
         return new command.remote.Command(name, {
             connection: { host: host.privateIp, user: c.sshUser, privateKey: this.args.sshPrivateKey, dialErrorLimit: 30 },
-            create: `set -e; ${c.deployCommand.split("{version}").join(server.version)}; ${healthWait}`,
-            delete: c.stopCommand,
+            create: `set -e; ${withVersion(c.deployCommand)}; ${healthWait}`,
+            delete: withVersion(c.stopCommand),
             triggers: [server.version, epoch],
         }, { ...opts, additionalSecretOutputs: ["connection"] });
     }

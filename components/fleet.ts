@@ -1,5 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ReleasePlan, ServerPlan } from "../src/release/plan";
+import type { JudgementArgs } from "../resources/judgement";
+import type { PostgresConnectionArgs } from "../resources/migration";
+
+/**
+ * What every target's environment offers the release (LocalEnvironment, AwsEnvironment): the
+ * database the migrations run against, where the shop is reached, and the canary's evidence.
+ */
+export interface Environment {
+    /** Where the app's migrations run; the password a secret. */
+    readonly connection: pulumi.Input<PostgresConnectionArgs>;
+    /** What the migrations wait for (the local PostgreSQL); undefined when the database is not the stack's. */
+    readonly database?: pulumi.Resource;
+    /** The load balancer's URL, when the stack has one. */
+    readonly lbUrl?: pulumi.Output<string>;
+    /** Where the judge reads a canary's and its baseline's requests. */
+    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "requestLog" | "albLogs">;
+}
 
 /** What a target (local processes + HAProxy, AWS, ...) supplies: the leaf resources of one server. */
 export interface FleetTarget {

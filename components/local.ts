@@ -1,18 +1,17 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { AppConfig, startArgv } from "../src/release/app-config";
 import type { ServerPlan } from "../src/release/plan";
+import type { JudgementArgs } from "../resources/judgement";
 import { HaproxyMember } from "../resources/member";
-import { Migration } from "../resources/migration";
 import { Process } from "../resources/process";
-import type { FleetTarget, Membership } from "./fleet";
+import type { Environment, FleetTarget, Membership } from "./fleet";
 
 const root = path.resolve(__dirname, "..");
-/** The versions of the sample webshop (app/webshop/server.js). */
-export const webshopVersions = ["v1", "v2", "v3", "broken", "faulty"] as const;
-export const backendName = "webshop";
 
 export interface LocalEnvironmentArgs {
+    /** The application: its name is HAProxy's backend; its database and user are created. */
+    readonly app: AppConfig;
     /** Server names in release order. */
     readonly servers: readonly string[];
     /** Folder for data, sockets and logs. */
@@ -58,10 +57,10 @@ export function haproxyConfig(args: LocalEnvironmentArgs, socket: string): strin
         "    capture response header x-error len 120",
         // epoch ms, server, status, server response time (ms), {x-error}
         '    log-format "%Ts%ms %s %ST %Tr %hs"',
-        `    default_backend ${backendName}`,
-        `backend ${backendName}`,
+        `    default_backend ${args.app.name}`,
+        `backend ${args.app.name}`,
         "    balance roundrobin",
-        "    option httpchk GET /health",
+        `    option httpchk GET ${args.app.healthCheckPath}`,
         "    http-check expect status 200",
         `    default-server inter ${args.healthCheckIntervalMs} fall 2 rise 2`,
         ...servers,
@@ -70,14 +69,14 @@ export function haproxyConfig(args: LocalEnvironmentArgs, socket: string): strin
 }
 
 /**
- * The local default's infrastructure on loopback: PostgreSQL with the webshop's base schema,
+ * The local default's infrastructure on loopback: PostgreSQL with the app's database and user,
  * and HAProxy in front of the app servers.
  */
-export class LocalEnvironment extends pulumi.ComponentResource {
+export class LocalEnvironment extends pulumi.ComponentResource implements Environment {
     readonly runtimeApi: string;
-    readonly lbUrl: string;
-    readonly database: Migration;
-    readonly connection: { host: string; user: string; database: string; password: pulumi.Input<string> };
+    readonly lbUrl: pulumi.Output<string>;
+    readonly database: Process;
+    readonly connection: { host: string; port: number; user: string; database: string; password: pulumi.Output<string> };
     readonly loadBalancer: Process;
 
     constructor(name: string, readonly args: LocalEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -86,22 +85,17 @@ export class LocalEnvironment extends pulumi.ComponentResource {
         if (this.runtimeApi.length > 100) {
             throw new Error(`the HAProxy socket path ${this.runtimeApi} is longer than a unix socket allows; move the project to a shorter path`);
         }
-        this.lbUrl = `http://127.0.0.1:${args.lbPort}`;
-        this.connection = { host: "127.0.0.1", user: "zdr", database: "postgres", password: pulumi.secret(args.dbPassword) };
+        this.lbUrl = pulumi.output(`http://127.0.0.1:${args.lbPort}`);
+        this.connection = { host: "127.0.0.1", port: args.dbPort, user: args.app.db.user, database: args.app.db.name, password: pulumi.secret(args.dbPassword) };
 
-        const postgres = new Process(`${name}-postgres`, {
+        this.database = new Process(`${name}-postgres`, {
             command: [path.join(root, "scripts/local/postgres"), path.join(args.dir, "pgdata"), String(args.dbPort)],
-            env: { ZDR_DB_PASSWORD: this.connection.password },
+            env: { ZDR_DB_PASSWORD: this.connection.password, ZDR_DB_USER: args.app.db.user, ZDR_DB_NAME: args.app.db.name },
             logFile: path.join(args.dir, "postgres.log"),
             readyTcp: `127.0.0.1:${args.dbPort}`,
             stopSignal: "SIGINT",
             stopTimeoutMs: 10000,
         }, { parent: this, additionalSecretOutputs: ["env"] });
-        this.database = new Migration(`${name}-schema`, {
-            connection: { ...this.connection, port: args.dbPort },
-            name: "v1",
-            sql: fs.readFileSync(path.join(root, "app/webshop/migrations/v1.sql"), "utf8"),
-        }, { parent: this, dependsOn: [postgres], additionalSecretOutputs: ["connection"] });
 
         const configFile = path.join(args.dir, "haproxy.cfg");
         this.loadBalancer = new Process(`${name}-haproxy`, {
@@ -113,10 +107,17 @@ export class LocalEnvironment extends pulumi.ComponentResource {
         }, { parent: this, deleteBeforeReplace: true }); // the new one needs the port
         this.registerOutputs({ lbUrl: this.lbUrl });
     }
+
+    /** HAProxy's request log holds every server's requests. */
+    canaryEvidence(): Pick<JudgementArgs, "requestLog"> {
+        return { requestLog: path.join(this.args.dir, "haproxy.log") };
+    }
 }
 
 export interface LocalTargetArgs {
     readonly environment: LocalEnvironment;
+    /** Where the app's start command runs (the project folder). */
+    readonly projectDir: string;
     readonly drainTimeoutSeconds: number;
     readonly healthTimeoutSeconds: number;
     /** JSON-lines file for drain, deploy and reattach events. */
@@ -129,23 +130,28 @@ export class LocalTarget implements FleetTarget {
 
     deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
         const env = this.args.environment;
+        const app = env.args.app;
         const port = env.args.appBasePort + server.index;
         return new Process(name, {
-            command: ["node", path.join(root, "app/webshop/server.js")],
+            command: startArgv(app.startCommand, server.version, port),
+            cwd: this.args.projectDir,
             env: {
                 PORT: String(port),
                 APP_VERSION: server.version,
                 PGHOST: env.connection.host,
-                PGPORT: String(env.args.dbPort),
+                PGPORT: String(env.connection.port),
                 PGUSER: env.connection.user,
                 PGDATABASE: env.connection.database,
                 PGPASSWORD: env.connection.password,
+                // PostgreSQL's log can tell the versions' statements apart (the schema guard reads it)
+                PGAPPNAME: `${app.name}-${server.version}`.slice(0, 63),
             },
             logFile: path.join(env.args.dir, "logs", `${server.name}.log`),
             label: `server ${server.name} (${server.version})`,
-            healthUrl: `http://127.0.0.1:${port}/health`,
+            healthUrl: `http://127.0.0.1:${port}${app.healthCheckPath}`,
             healthTimeoutMs: this.args.healthTimeoutSeconds * 1000,
-            stopTimeoutMs: this.args.drainTimeoutSeconds * 1000,
+            stopSignal: app.stopSignal,
+            stopTimeoutMs: app.stopGraceSeconds * 1000,
             triggers: [server.version, epoch],
             events: { file: this.args.eventsFile, server: server.name },
         }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer], additionalSecretOutputs: ["env"] });
@@ -154,7 +160,7 @@ export class LocalTarget implements FleetTarget {
     membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership {
         const resource = new HaproxyMember(name, {
             runtimeApi: this.args.environment.runtimeApi,
-            backend: backendName,
+            backend: this.args.environment.args.app.name,
             server: server.name,
             version: server.version,
             drainTimeoutMs: this.args.drainTimeoutSeconds * 1000,

@@ -64,6 +64,12 @@ async function create(urn: string, inputs: any): Promise<provider.CreateResult> 
 
 const zdr: provider.Provider = {
     version: "0.1.0",
+    // A type's check only reports failures; the engine gets the inputs back as sent (secrets kept).
+    check: async (urn, olds, news) => {
+        const p = forUrn(urn);
+        const failures = p.check ? (await p.check(urn, plain(olds), plain(news))).failures : undefined;
+        return { inputs: news, ...(failures?.length ? { failures } : {}) };
+    },
     diff: (id, urn, olds, news) => forUrn(urn).diff!(id, urn, plain(olds), plain(news)),
     create: (urn, inputs) => track(() => create(urn, inputs)),
     read: (id, urn, props) => {

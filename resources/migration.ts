@@ -9,14 +9,26 @@ export interface PostgresConnectionArgs {
     readonly password?: pulumi.Input<string>;
 }
 
-export interface MigrationArgs {
+/** A migration file as the history table records it. */
+export interface MigrationFileRef {
+    /** n of V<n>__<description>.sql. */
+    readonly version: number;
+    /** The file name. */
+    readonly script: string;
+    /** sha256 of its content (src/migrations/folder.ts). */
+    readonly checksum: string;
+}
+
+export interface MigrationArgs extends MigrationFileRef {
     readonly connection: pulumi.Input<PostgresConnectionArgs>;
-    /** Unique name, recorded in the zdr_migrations ledger table. */
-    readonly name: pulumi.Input<string>;
-    readonly sql: pulumi.Input<string>;
+    readonly description: string;
+    readonly sql: string;
+    /** Every earlier file of the folder; the applied ones are validated against the history before this one runs. */
+    readonly earlier: readonly MigrationFileRef[];
     /**
      * What the schema-compatibility policy checks the SQL against: the schema before this
-     * migration and the SQL of every version live while it applies (sql undefined = unknown).
+     * migration (every earlier file, in order) and the SQL of every version live while it applies
+     * (sql undefined = unknown).
      * @default - not checked
      */
     readonly compatibility?: pulumi.Input<{
@@ -27,7 +39,10 @@ export interface MigrationArgs {
     }>;
 }
 
-/** SQL applied once, in a transaction (zdr:postgres:Migration). Deleting it changes nothing. */
+/**
+ * One migration file applied once (zdr:postgres:Migration), recorded in the database's
+ * zdr_schema_history table. Deleting it changes nothing.
+ */
 export class Migration extends pulumi.CustomResource {
     declare readonly appliedAt: pulumi.Output<number>;
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { StopSignal } from "../src/release/app-config";
 
 /** A JSON-lines file where the zdr provider records the release steps it carries out. */
 export interface EventSinkArgs {
@@ -30,7 +31,7 @@ export interface ProcessArgs {
     /** Time between the stop signal and SIGKILL when the process is stopped. @default 10000 */
     readonly stopTimeoutMs?: pulumi.Input<number>;
     /** @default "SIGTERM" */
-    readonly stopSignal?: pulumi.Input<"SIGTERM" | "SIGINT">;
+    readonly stopSignal?: pulumi.Input<StopSignal>;
     /** Where the provider records `deploy` start and end. @default - nowhere */
     readonly events?: pulumi.Input<EventSinkArgs>;
     /** Any change of these replaces the process. @default - none */

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, projectRoot, pulumiCommand } from "../src/engine";
+import { localStackApp, setThrowawaySecrets } from "../src/stack-file";
 import { startLoad } from "../src/load/traffic";
 import { checkOneAtATime, formatReport, readEvents, ReleaseReport } from "../src/release/report";
 import { runStage, Stage, StageResult } from "../src/release/stages";
@@ -25,7 +26,7 @@ const reportFile = path.join(projectRoot, ".zdr/demo-report.json");
 
 const baseline: Stage = {
     name: "v1 everywhere",
-    config: { stableVersion: "v1", releaseVersion: "", canaryCount: "0", pins: null, appBasePort: "9201", dbPort: "55433", drainTimeoutSeconds: "10", healthCheckIntervalMs: "250", healthTimeoutSeconds: "30", bakeSeconds: "6", minSamples: "100" },
+    config: { ...localStackApp(projectRoot), stableVersion: "v1", releaseVersion: "", canaryCount: "0", pins: null, appBasePort: "9201", dbPort: "55433", drainTimeoutSeconds: "10", healthCheckIntervalMs: "250", healthTimeoutSeconds: "30", bakeSeconds: "6", minSamples: "100" },
 };
 const stages: Stage[] = [
     { name: "canary 1 (web-1 on v2)", config: { releaseVersion: "v2", canaryCount: "1" } },
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
     console.log(`zdr demo: preparing the engine and the stack "${stackName}" (state in ${stateDir})`);
     const ws = await LocalWorkspace.create({ workDir: projectRoot, pulumiCommand: await pulumiCommand(), envVars: engineEnv(stateDir) });
     const stack = await Stack.createOrSelect(stackName, ws);
-    await stack.setConfig("zdr:dbPassword", { value: randomBytes(12).toString("base64url"), secret: true });
+    await setThrowawaySecrets(stack, randomBytes(12).toString("base64url"));
     await stack.destroy({ onOutput: () => undefined });
     fs.rmSync(path.dirname(eventsFile), { recursive: true, force: true });
 

@@ -22,26 +22,44 @@ export interface ServerStatus {
     readonly drift: string[];
 }
 
+/** A running app's version: its health answer's `version` (JSON) or `x-app-version` header; "healthy" when it says neither. */
 async function health(url: string | undefined): Promise<string> {
     if (!url) {
         return "unknown";
     }
     try {
         const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-        const body = (await res.json()) as { version?: string };
-        return res.ok ? (body.version ?? "?") : `unhealthy (HTTP ${res.status})`;
+        if (!res.ok) {
+            return `unhealthy (HTTP ${res.status})`;
+        }
+        const text = await res.text();
+        let version = res.headers.get("x-app-version") ?? undefined;
+        try {
+            version = (JSON.parse(text) as { version?: string }).version ?? version;
+        } catch {
+            // not JSON: the header, if any, says it
+        }
+        return version ?? unreported;
     } catch {
         return "not answering";
     }
 }
+
+/** What status shows for a healthy app that does not report its version. */
+const unreported = "healthy";
 
 /** Compares the state of a stack with its load balancer and servers (local default or AWS). */
 export async function fleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
     return resources.some((r) => r.type === "zdr:aws:TargetHealth") ? awsFleetStatus(resources) : localFleetStatus(resources);
 }
 
-/** The server of a fleet resource: index.ts names them `webshop-<server>-<suffix>`. */
-const serverOfUrn = (urn: string, suffix: string) => new RegExp(`^webshop-(.+)-${suffix}$`).exec(urn.split("::").pop() ?? "")?.[1];
+/** The server of a fleet resource: the Fleet component names them `<fleet>-<server>-<suffix>`. */
+function serverOfUrn(resources: readonly ResourceState[], urn: string, suffix: string): string | undefined {
+    const fleet = resources.find((r) => r.type === "zdr:fleet:Fleet")?.urn.split("::").pop() ?? "";
+    const name = urn.split("::").pop() ?? "";
+    const prefix = `${fleet}-`;
+    return name.startsWith(prefix) && name.endsWith(`-${suffix}`) ? name.slice(prefix.length, -suffix.length - 1) : undefined;
+}
 
 /**
  * The AWS target: the ALB's view of every target in the group (DescribeTargetHealth) beside the
@@ -61,8 +79,8 @@ export async function awsFleetStatus(resources: readonly ResourceState[]): Promi
         }
     }
     const rows = members.map((m): ServerStatus => {
-        const server = serverOfUrn(m.urn, "member-health") ?? String(m.outputs?.targetId);
-        const deploy = deploys.find((d) => serverOfUrn(d.urn, "deploy") === server);
+        const server = serverOfUrn(resources, m.urn, "member-health") ?? String(m.outputs?.targetId);
+        const deploy = deploys.find((d) => serverOfUrn(resources, d.urn, "deploy") === server);
         // "absent": the state names it, the group no longer lists it
         const lbStatus = seen.get(m.outputs?.targetId as string) ?? "absent";
         const drift = lbStatus === "healthy" ? [] : [`the state has it in the load balancer, the ALB says ${lbStatus}`];
@@ -83,7 +101,8 @@ export async function localFleetStatus(resources: readonly ResourceState[]): Pro
     const members = resources.filter((r) => r.type === "zdr:haproxy:Member");
     const haproxy = resources.find((r) => r.type === "zdr:local:Process" && /-haproxy$/.test(r.urn));
     const socket = members[0]?.outputs?.runtimeApi ?? (haproxy ? String(haproxy.outputs?.command?.[3] ?? "").replace(/haproxy\.cfg$/, "haproxy.sock") : undefined);
-    const lb = socket ? await new HaproxyRuntime(socket).serverStats("webshop").catch(() => []) : [];
+    const backend = members[0]?.outputs?.backend as string | undefined;
+    const lb = socket && backend ? await new HaproxyRuntime(socket).serverStats(backend).catch(() => []) : [];
     const servers = [...new Set([...deploys.map((d) => d.outputs?.events?.server as string), ...lb.map((s) => s.server)])].filter(Boolean).sort();
     return Promise.all(
         servers.map(async (server) => {
@@ -94,7 +113,7 @@ export async function localFleetStatus(resources: readonly ResourceState[]): Pro
             const runningVersion = await health(deploy?.outputs?.healthUrl);
             const lbStatus = lb.find((s) => s.server === server)?.status ?? "absent";
             const drift: string[] = [];
-            if (stateVersion !== undefined && runningVersion !== stateVersion) {
+            if (stateVersion !== undefined && runningVersion !== stateVersion && runningVersion !== unreported) {
                 drift.push(`state says ${stateVersion}, the server answers ${runningVersion}`);
             }
             if (member && lbStatus !== "UP") {

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { diffReplacingAll } from "../diff";
 import { EventSink, recordEvent } from "../events";
+import type { StopSignal } from "../../src/release/app-config";
 
 export const processType = "zdr:local:Process";
 
@@ -32,7 +33,7 @@ export interface ProcessInputs {
     /** Time between the stop signal and SIGKILL. @default 10000 */
     readonly stopTimeoutMs?: number;
     /** @default "SIGTERM" */
-    readonly stopSignal?: "SIGTERM" | "SIGINT";
+    readonly stopSignal?: StopSignal;
     /** Records `deploy` start and end of this process's start. @default - no events */
     readonly events?: EventSink;
     /** Any change replaces the process, like `triggers` of @pulumi/command. */

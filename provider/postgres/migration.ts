@@ -1,11 +1,16 @@
-// zdr:postgres:Migration — applies a release's SQL once. Schema changes only go forward:
-// deleting the resource (a destroy, or a new release's migration) leaves the schema as it is;
-// the ledger table zdr_migrations records what was applied and when.
+// zdr:postgres:Migration — applies one migration file once, as a migration tool does: what was
+// applied is recorded in the database's history table (zdr_schema_history: version, description,
+// script, checksum, time); nothing is applied twice; an applied file that has since changed is
+// refused with its name before anything runs; a failing migration leaves schema and history as
+// they were (one transaction), and the error names the statement and PostgreSQL's message.
+// Schema changes only go forward: deleting the resource changes nothing in the database.
 import type * as provider from "@pulumi/pulumi/provider";
 import { Client } from "pg";
+import { loadParser, parseSql, Statement } from "../../src/migrations/sql";
 import { changedKeys } from "../diff";
 
 export const migrationType = "zdr:postgres:Migration";
+export const historyTable = "zdr_schema_history";
 
 export interface Connection {
     readonly host: string;
@@ -15,39 +20,113 @@ export interface Connection {
     readonly password?: string;
 }
 
-export interface MigrationInputs {
+/** An entry of the migration folder, as the history table records it. */
+export interface AppliedFile {
+    readonly version: number;
+    readonly script: string;
+    readonly checksum: string;
+}
+
+export interface MigrationInputs extends AppliedFile {
     readonly connection: Connection;
-    /** Unique name of the migration, e.g. `v2`. */
-    readonly name: string;
+    readonly description: string;
     readonly sql: string;
+    /** Every earlier file of the folder: applied ones are validated against the history first. */
+    readonly earlier: readonly AppliedFile[];
     /** What the schema-compatibility policy reads (live versions and their SQL); no effect here. */
     readonly compatibility?: unknown;
 }
 
 export interface MigrationOutputs extends MigrationInputs {
-    /** Epoch ms when it was applied, or when an earlier apply was found in the ledger. */
+    /** Epoch ms when it was applied, or when an earlier apply was found in the history. */
     readonly appliedAt: number;
 }
 
-export async function applyMigration(m: MigrationInputs): Promise<number> {
-    const client = new Client({ ...m.connection, connectionTimeoutMillis: 5000 });
+/**
+ * Statements PostgreSQL refuses inside a transaction block. A file with one runs statement by
+ * statement outside a transaction (see docs/migrations.md).
+ */
+const nonTransactional = (s: Statement): boolean => {
+    const n = s.node;
+    return Boolean(
+        n.IndexStmt?.concurrent ||
+        (n.DropStmt?.concurrent) ||
+        n.ReindexStmt?.params?.some((p: any) => p.DefElem?.defname === "concurrently") ||
+        n.VacuumStmt ||
+        n.CreatedbStmt || n.DropdbStmt ||
+        n.AlterSystemStmt ||
+        n.CreateTableSpaceStmt || n.DropTableSpaceStmt,
+    );
+};
+
+const lineOf = (sql: string, offset: number) => sql.slice(0, offset).split("\n").length;
+
+const changedMessage = (file: AppliedFile, recorded: string) =>
+    `migration ${file.script} was applied with checksum ${recorded.slice(0, 12)}… and has changed since (now ${file.checksum.slice(0, 12)}…): ` +
+    `an applied migration must not change; restore the file and put the change in a new migration`;
+
+async function connect(c: Connection): Promise<Client> {
+    const client = new Client({ ...c, connectionTimeoutMillis: 5000, application_name: "zdr-migrations" });
     await client.connect();
+    return client;
+}
+
+/**
+ * Applies `m` unless the history already has it. Throws, before running anything, when an applied
+ * file (this or an earlier one) no longer has the checksum the history recorded.
+ */
+export async function applyMigration(m: MigrationInputs): Promise<number> {
+    await loadParser();
+    const statements = parseSql(m.sql, m.script);
+    const client = await connect(m.connection);
     try {
+        // One migrating `up` at a time per database, as Flyway's lock does.
+        await client.query("SELECT pg_advisory_lock(hashtext($1))", [historyTable]);
         await client.query(
-            "CREATE TABLE IF NOT EXISTS zdr_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+            `CREATE TABLE IF NOT EXISTS ${historyTable} (
+                installed_rank serial PRIMARY KEY,
+                version integer NOT NULL UNIQUE,
+                description text NOT NULL,
+                script text NOT NULL,
+                checksum text NOT NULL,
+                installed_on timestamptz NOT NULL DEFAULT now(),
+                execution_ms integer NOT NULL,
+                success boolean NOT NULL
+            )`,
         );
-        const done = await client.query("SELECT applied_at FROM zdr_migrations WHERE name = $1", [m.name]);
-        if (done.rowCount) {
-            return (done.rows[0].applied_at as Date).getTime();
+        const rows = (await client.query(`SELECT version, script, checksum, installed_on FROM ${historyTable} ORDER BY version`)).rows as
+            { version: number; script: string; checksum: string; installed_on: Date }[];
+        for (const file of [...m.earlier, m]) {
+            const row = rows.find((r) => r.version === file.version);
+            if (row && row.checksum !== file.checksum) {
+                throw new Error(changedMessage(file, row.checksum));
+            }
         }
-        await client.query("BEGIN");
-        try {
-            await client.query(m.sql);
-            await client.query("INSERT INTO zdr_migrations (name) VALUES ($1)", [m.name]);
-            await client.query("COMMIT");
-        } catch (e) {
-            await client.query("ROLLBACK");
-            throw new Error(`migration ${m.name} failed and was rolled back: ${(e as Error).message}`);
+        const done = rows.find((r) => r.version === m.version);
+        if (done) {
+            return done.installed_on.getTime();
+        }
+        const started = Date.now();
+        const record = () =>
+            client.query(
+                `INSERT INTO ${historyTable} (version, description, script, checksum, execution_ms, success) VALUES ($1, $2, $3, $4, $5, true)`,
+                [m.version, m.description, m.script, m.checksum, Date.now() - started],
+            );
+        if (statements.some(nonTransactional)) {
+            await runOutsideTransaction(client, m, statements);
+            await record();
+        } else {
+            await client.query("BEGIN");
+            try {
+                for (const s of statements) {
+                    await run(client, m, s, "nothing of it was applied (rolled back) and the history is unchanged");
+                }
+                await record();
+                await client.query("COMMIT");
+            } catch (e) {
+                await client.query("ROLLBACK");
+                throw e;
+            }
         }
         return Date.now();
     } finally {
@@ -55,18 +134,63 @@ export async function applyMigration(m: MigrationInputs): Promise<number> {
     }
 }
 
-export const migrationProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
+async function run(client: Client, m: MigrationInputs, s: Statement, consequence: string): Promise<void> {
+    try {
+        await client.query(s.text);
+    } catch (e) {
+        throw new Error(
+            `migration ${m.script} failed at line ${lineOf(m.sql, s.location)}: ${s.text}\n` +
+            `PostgreSQL: ${(e as Error).message}\n${consequence}`,
+        );
+    }
+}
+
+/**
+ * A file with a statement PostgreSQL cannot run in a transaction (e.g. CREATE INDEX
+ * CONCURRENTLY): statement by statement. On a failure the statements before it stay applied, an
+ * index the failing statement left INVALID is dropped, and the history records nothing: the next
+ * `up` runs the whole file again, so such files should say IF NOT EXISTS / IF EXISTS.
+ */
+async function runOutsideTransaction(client: Client, m: MigrationInputs, statements: Statement[]): Promise<void> {
+    for (const [i, s] of statements.entries()) {
+        try {
+            await run(client, m, s, "");
+        } catch (e) {
+            const index = s.node.IndexStmt?.idxname as string | undefined;
+            if (s.node.IndexStmt?.concurrent && index) {
+                const invalid = await client.query(
+                    "SELECT c.oid::regclass::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND NOT i.indisvalid",
+                    [index],
+                );
+                for (const r of invalid.rows as { name: string }[]) {
+                    await client.query(`DROP INDEX IF EXISTS ${r.name}`);
+                }
+            }
+            const before = i === 0 ? "no statement before it was applied" : `the ${i} statement(s) before it stay applied`;
+            throw new Error(`${(e as Error).message.trimEnd()}\nit runs outside a transaction (it has a statement PostgreSQL cannot run in one): ${before}; the history is unchanged and the next up runs the file again`);
+        }
+    }
+}
+
+export const migrationProvider: Required<Pick<provider.Provider, "check" | "diff" | "create" | "update" | "delete">> = {
+    async check(_urn, olds: Partial<MigrationOutputs>, news: MigrationInputs) {
+        // An applied file that changed since: refused at preview, before anything runs.
+        if (olds.checksum && news.checksum && olds.version === news.version && olds.checksum !== news.checksum) {
+            return { inputs: news, failures: [{ property: "checksum", reason: changedMessage(news, olds.checksum) }] };
+        }
+        return { inputs: news };
+    },
     async diff(_id, _urn, olds: MigrationOutputs, news: MigrationInputs) {
-        // A new live set changes only what the policy reads: an update that applies nothing.
+        // A new live set or connection changes only what the policy reads: an update that applies nothing.
         const changed = changedKeys(olds, news, ["appliedAt"]);
-        return { changes: changed.length > 0, replaces: changed.filter((k) => k !== "compatibility") };
+        return { changes: changed.length > 0, replaces: changed.filter((k) => !["compatibility", "earlier", "connection", "description"].includes(k)) };
     },
     async update(_id, _urn, olds: MigrationOutputs, news: MigrationInputs) {
         return { outs: { ...news, appliedAt: olds.appliedAt } };
     },
     async create(_urn, inputs: MigrationInputs) {
         const appliedAt = await applyMigration(inputs);
-        return { id: inputs.name, outs: { ...inputs, appliedAt } };
+        return { id: `V${inputs.version}`, outs: { ...inputs, appliedAt } };
     },
     async delete() {
         // Forward-only: see the header comment.

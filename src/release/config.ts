@@ -44,7 +44,8 @@ export class ConfigError extends Error {
 }
 
 const serverName = /^[a-z][a-z0-9-]{0,31}$/;
-const versionName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Any well-formed version name: tags, semver (1.4.0-rc.1+build.7), git SHAs. */
+export const versionName = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
 /** A list-valued key as the engine hands it over (JSON text); a problem naming the key when it is not one. */
 export function json(key: string, text: string | undefined, problems: string[]): unknown {
@@ -74,15 +75,13 @@ function integer(key: string, text: string | undefined, fallback: number, min: n
 /**
  * Validates raw stack config. Worked example: servers [web-1, web-2, web-3], stableVersion v1,
  * releaseVersion v2, canaryCount 1 gives web-1 on v2 and the others on v1 (see planRelease).
- * @param knownVersions versions the target can run; empty means any well-formed name
+ * Versions are any well-formed names; zdr holds no list of them.
  */
-export function parseReleaseConfig(raw: RawConfig, knownVersions: readonly string[] = []): ReleaseConfig {
+export function parseReleaseConfig(raw: RawConfig): ReleaseConfig {
     const problems: string[] = [];
     const known = (key: string, v: string) => {
         if (!versionName.test(v)) {
-            problems.push(`${namespace}:${key}: ${JSON.stringify(v)} is not a version name (letters, digits, . _ -)`);
-        } else if (knownVersions.length > 0 && !knownVersions.includes(v)) {
-            problems.push(`${namespace}:${key}: unknown version ${JSON.stringify(v)}; this target has ${knownVersions.join(", ")}`);
+            problems.push(`${namespace}:${key}: ${JSON.stringify(v)} is not a version name (letters, digits, . _ + -, starting with a letter or digit, at most 128)`);
         }
     };
 
@@ -193,8 +192,8 @@ export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?
     return { lbPort, appBasePort, dbPort };
 }
 
-/** The keys index.ts reads (and the secret dbPassword); index.ts refuses any other zdr:* key as a typo. */
-export const knownKeys = [
+/** The release and local-default keys (the app's are in app-config.ts, AWS's in aws-config.ts). */
+export const releaseKeys = [
     "target", "servers", "stableVersion", "releaseVersion", "releaseMode", "canaryCount", "pins",
     "drainTimeoutSeconds", "healthCheckIntervalMs", "healthTimeoutSeconds", "bakeSeconds", "minSamples", "acceptVerdicts",
     "lbPort", "appBasePort", "dbPort",

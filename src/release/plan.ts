@@ -1,5 +1,5 @@
 // What the fleet should look like after this stage: pure arithmetic, no resources.
-import type { ReleaseConfig } from "./config";
+import { ConfigError, namespace, ReleaseConfig } from "./config";
 
 export type Role = "canary" | "stable" | "pinned" | "all-at-once";
 
@@ -85,4 +85,38 @@ export function withRunning(live: readonly LiveForCheck[], running: readonly str
     const known = new Set(live.map((l) => l.version));
     const extra = [...new Set(running)].filter((v) => !known.has(v)).map((version): LiveForCheck => ({ version, role: "running" }));
     return [...live, ...extra].sort((a, b) => a.version.localeCompare(b.version));
+}
+
+/**
+ * The migrations this stage needs applied, in order: every file up to the highest n that a
+ * version running after the stage needs (schemaVersions). Versions not in schemaVersions need
+ * nothing. A file left out later (a rollback) stays applied: schema changes only go forward.
+ * Worked example: files V1, V2, V3; schemaVersions v1=1, v2=2, v3=3; web-1 on v2, the others on
+ * v1 gives V1, V2. Promoting v2 and releasing v3 to one canary gives V1, V2, V3.
+ * Throws a ConfigError when a version needs a migration the folder does not have.
+ */
+export function migrationsToApply<F extends { readonly version: number; readonly script: string }>(
+    files: readonly F[],
+    schemaVersions: Readonly<Record<string, number>>,
+    plan: ReleasePlan,
+): F[] {
+    const needs = plan.liveVersions.map((v) => [v, schemaVersions[v] ?? 0] as const);
+    const problems = needs
+        .filter(([, n]) => n > 0 && !files.some((f) => f.version === n))
+        .map(([v, n]) => `${namespace}:schemaVersions: ${v} needs V${n}, which is not in ${namespace}:migrationsDir (it has ${files.map((f) => `V${f.version}`).join(", ") || "no migrations"})`);
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    const upTo = Math.max(0, ...needs.map(([, n]) => n));
+    return files.filter((f) => f.version <= upTo);
+}
+
+/**
+ * The servers a canary is judged against: those on stableVersion that are not canaries
+ * themselves (pinned servers on stableVersion count). Worked example: stable v1, release v2,
+ * canaryCount 1 on [web-1, web-2, web-3] gives web-2, web-3; canaryCount 3 gives none (no
+ * judgement without a baseline).
+ */
+export function canaryBaseline(plan: ReleasePlan, config: ReleaseConfig): string[] {
+    return plan.servers.filter((s) => s.version === config.stableVersion && s.role !== "canary").map((s) => s.name);
 }

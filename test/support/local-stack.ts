@@ -11,6 +11,7 @@ import { main } from "../../src/cli";
 import { startLoad, Traffic } from "../../src/load/traffic";
 import type { ServerStatus } from "../../src/status";
 import { freePort, freePortRange } from "./ports";
+import { localStackApp, setThrowawaySecrets } from "../../src/stack-file";
 
 export interface LocalStack {
     readonly stack: Stack;
@@ -32,7 +33,11 @@ export interface LocalStack {
     close(): Promise<void>;
 }
 
-export async function openLocalStack(prefix: string, config: Stage["config"] = {}): Promise<LocalStack> {
+/**
+ * @param config release settings of the first up (over the fixture's ports and short timeouts)
+ * @param app the application definition (app keys) @default - the sample webshop's
+ */
+export async function openLocalStack(prefix: string, config: Stage["config"] = {}, app: Stage["config"] = localStackApp(projectRoot)): Promise<LocalStack> {
     fs.mkdirSync(path.join(projectRoot, ".zdr"), { recursive: true });
     const stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
     const name = `${prefix}-${process.pid}`;
@@ -42,7 +47,7 @@ export async function openLocalStack(prefix: string, config: Stage["config"] = {
     const dbPort = await freePort();
     const lbUrl = `http://127.0.0.1:${lbPort}`;
     const dbPassword = randomBytes(12).toString("base64url");
-    await stack.setConfig("zdr:dbPassword", { value: dbPassword, secret: true });
+    await setThrowawaySecrets(stack, dbPassword);
     const close = async () => {
         // A test that failed half-way may leave an interrupted update's lock behind.
         await stack.cancel().catch(() => undefined);
@@ -54,6 +59,7 @@ export async function openLocalStack(prefix: string, config: Stage["config"] = {
     const first = await runStage(stack, {
         name: "v1 everywhere",
         config: {
+            ...app,
             lbPort: String(lbPort),
             appBasePort: String(await freePortRange(3)),
             dbPort: String(dbPort),

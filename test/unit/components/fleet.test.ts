@@ -11,13 +11,13 @@ describe("Fleet under mocks", () => {
         const { LocalEnvironment, LocalTarget } = await import("../../../components/local");
         const { parseReleaseConfig } = await import("../../../src/release/config");
         const { planRelease } = await import("../../../src/release/plan");
-        const plan = planRelease(parseReleaseConfig({ releaseVersion: "v2", canaryCount: "1" }, ["v1", "v2"]));
-        const environment = new LocalEnvironment("local", { servers: ["web-1", "web-2", "web-3"], dir: "/tmp/zdr-unit", lbPort: 8080, appBasePort: 9101, dbPort: 55432, healthCheckIntervalMs: 250, dbPassword: "unit-secret" });
+        const plan = planRelease(parseReleaseConfig({ releaseVersion: "v2", canaryCount: "1" }));
+        const environment = new LocalEnvironment("local", { app: { name: "webshop", startCommand: ["node", "server.js", "--port", "{port}"], stopSignal: "SIGTERM" as const, stopGraceSeconds: 5, healthCheckPath: "/health", schemaVersions: {}, db: { name: "webshop", user: "webshop" } }, servers: ["web-1", "web-2", "web-3"], dir: "/tmp/zdr-unit", lbPort: 8080, appBasePort: 9101, dbPort: 55432, healthCheckIntervalMs: 250, dbPassword: "unit-secret" });
         const { Epoch } = await import("../../../resources/epoch");
         const fleet = new Fleet("webshop", {
             plan,
             epoch: new Epoch("release-epoch", { mode: "staged", release: "v2" }),
-            target: new LocalTarget({ environment, drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit/events.jsonl" }),
+            target: new LocalTarget({ environment, projectDir: "/srv/app", drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit/events.jsonl" }),
         });
         servers = await value(fleet.servers);
         // let the remaining registrations settle
@@ -66,11 +66,15 @@ describe("Fleet under mocks", () => {
         });
     }
 
-    it("replaces a deploy when its version changes (triggers) and passes the version to the app", () => {
+    it("replaces a deploy when its version changes (triggers) and starts the app's own command with its version and port", () => {
         const deploy = find("webshop-web-1-deploy");
         assert.deepEqual(deploy.inputs.triggers, ["v2", "release-epoch-id"]);
-        assert.equal((deploy.inputs.env as Record<string, string>).APP_VERSION, "v2");
-        assert.equal((deploy.inputs.env as Record<string, string>).PORT, "9101");
+        assert.deepEqual(deploy.inputs.command, ["node", "server.js", "--port", "9101"]);
+        assert.equal(deploy.inputs.cwd, "/srv/app");
+        assert.equal(deploy.inputs.stopTimeoutMs, 5000);
+        assert.equal(deploy.inputs.healthUrl, "http://127.0.0.1:9101/health");
+        const env = deploy.inputs.env as Record<string, string>;
+        assert.deepEqual([env.APP_VERSION, env.PORT, env.PGDATABASE, env.PGUSER, env.PGAPPNAME], ["v2", "9101", "webshop", "webshop", "webshop-v2"]);
         assert.equal(find("webshop-web-3-member").inputs.server, "web-3");
     });
 
@@ -86,7 +90,6 @@ describe("Fleet under mocks", () => {
     it("keeps the database password secret wherever it goes", () => {
         const secretOutputs = (name: string) => find(name).additionalSecretOutputs;
         assert.deepEqual(secretOutputs("local-postgres"), ["env"]);
-        assert.deepEqual(secretOutputs("local-schema"), ["connection"]);
         assert.deepEqual(secretOutputs("webshop-web-1-deploy"), ["env"]);
     });
 

@@ -64,7 +64,7 @@ describe("the prod stack (AWS target) under mocks", () => {
         }, (call) => (call.token === "aws:index/getCallerIdentity:getCallerIdentity" ? { accountId: "123456789012" } : {}));
         const config = prodConfig({ "zdr:releaseVersion": "v2", "zdr:canaryCount": "1", "zdr:bakeSeconds": "600", "zdr:dbPassword": "prod-db-secret", "zdr:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----unit" });
         pulumi.runtime.setAllConfig(config, ["zdr:dbPassword", "zdr:sshPrivateKey"]);
-        const program = await import("../../../index");
+        const program = await (await import("../../../index")).default();
         outputs = {
             servers: await value(program.servers),
             dashboardUrl: await value(program.dashboardUrl as pulumi.Output<string>),
@@ -77,13 +77,13 @@ describe("the prod stack (AWS target) under mocks", () => {
         const { Epoch } = await import("../../../resources/epoch");
         const { parseReleaseConfig } = await import("../../../src/release/config");
         const { planRelease } = await import("../../../src/release/plan");
-        const plan = planRelease(parseReleaseConfig({ servers: JSON.stringify(servers), releaseVersion: "v2", canaryCount: "1" }, ["v1", "v2"]));
-        const environment = new LocalEnvironment("localcmp", { servers, dir: "/tmp/zdr-unit-cmp", lbPort: 8080, appBasePort: 9101, dbPort: 55432, healthCheckIntervalMs: 250, dbPassword: "x" });
+        const plan = planRelease(parseReleaseConfig({ servers: JSON.stringify(servers), releaseVersion: "v2", canaryCount: "1" }));
+        const environment = new LocalEnvironment("localcmp", { app: { name: "webshop", startCommand: ["node", "server.js", "--port", "{port}"], stopSignal: "SIGTERM" as const, stopGraceSeconds: 5, healthCheckPath: "/health", schemaVersions: {}, db: { name: "webshop", user: "webshop" } }, servers, dir: "/tmp/zdr-unit-cmp", lbPort: 8080, appBasePort: 9101, dbPort: 55432, healthCheckIntervalMs: 250, dbPassword: "x" });
         const { Judgement } = await import("../../../resources/judgement");
         const local = new Fleet("localfleet", {
             plan,
             epoch: new Epoch("localcmp-epoch", { mode: "staged", release: "v2" }),
-            target: new LocalTarget({ environment, drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit-cmp/events.jsonl" }),
+            target: new LocalTarget({ environment, projectDir: "/srv/app", drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit-cmp/events.jsonl" }),
             judge: (name, server, deploy, opts) => {
                 if (server.role !== "canary") {
                     return undefined;
@@ -118,7 +118,7 @@ describe("the prod stack (AWS target) under mocks", () => {
         ["zdr:release:Epoch", 1],
         ["zdr:canary:Judgement", 1],
         ["aws:s3/bucket:Bucket", 1],
-        ["zdr:postgres:Migration", 1],
+        ["zdr:postgres:Migration", 2],
         ["zdr:local:Process", 0],
         ["zdr:haproxy:Member", 0],
     ];
@@ -138,7 +138,9 @@ describe("the prod stack (AWS target) under mocks", () => {
         ["a stop is the configured command", "command:remote:Command", "delete", "sudo systemctl stop webshop"],
         ["the drain waits up to the deregistration delay and a margin", "zdr:aws:TargetHealth", "drainTimeoutSeconds", 120],
         ["in the configured region", "zdr:aws:TargetHealth", "region", "eu-central-1"],
-        ["the migration runs against the configured database", "zdr:postgres:Migration", "connection.host", "webshop-db.internal"],
+        ["the migrations run against the configured database", "zdr:postgres:Migration", "connection.host", "webshop-db.internal"],
+        ["as the app's database user", "zdr:postgres:Migration", "connection.user", "webshop"],
+        ["the first is the folder's V1", "zdr:postgres:Migration", "script", "V1__base_schema.sql"],
     ];
     /** A dotted path into inputs, looking through secret wrappers. */
     const unwrap = (x: unknown): unknown => (x && typeof x === "object" && (x as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === secretSig ? (x as { value: unknown }).value : x);

@@ -1,8 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ConfigError, parseLocalConfig, parseReleaseConfig, RawConfig } from "../../../src/release/config";
-import { liveForCheck, planRelease, withRunning } from "../../../src/release/plan";
+import { canaryBaseline, liveForCheck, migrationsToApply, planRelease, withRunning } from "../../../src/release/plan";
 
-const known = ["v1", "v2", "v3", "broken"];
 const three = JSON.stringify(["web-1", "web-2", "web-3"]);
 
 describe("planRelease", () => {
@@ -18,7 +17,7 @@ describe("planRelease", () => {
     ];
     for (const c of cases) {
         it(c.name, () => {
-            const plan = planRelease(parseReleaseConfig(c.raw, known));
+            const plan = planRelease(parseReleaseConfig(c.raw));
             assert.deepEqual(plan.servers.map((s) => s.version), c.versions);
             assert.deepEqual(plan.servers.map((s) => s.role), c.roles);
             assert.deepEqual(plan.servers.map((s) => s.index), c.versions.map((_, i) => i));
@@ -27,20 +26,26 @@ describe("planRelease", () => {
     }
 });
 
+describe("parseReleaseConfig takes any well-formed version name", () => {
+    for (const v of ["v2", "1.4.0-rc.1+build.7", "3f9c2ab71d0e4c5b8a6f1e2d3c4b5a6978877665", "2026.11.27", "release_42"]) {
+        it(v, () => assert.equal(parseReleaseConfig({ releaseVersion: v, canaryCount: "1" }).releaseVersion, v));
+    }
+});
+
 describe("parseReleaseConfig rejects bad input with the key and what is allowed", () => {
     const cases: { name: string; raw: RawConfig; message: string }[] = [
         { name: "canaryCount above the server count", raw: { servers: three, canaryCount: "4" }, message: 'zdr:canaryCount: must be an integer from 0 to 3; got "4"' },
         { name: "canaryCount not a number", raw: { canaryCount: "two" }, message: 'zdr:canaryCount: must be an integer from 0 to 3; got "two"' },
         { name: "negative canaryCount", raw: { canaryCount: "-1" }, message: 'zdr:canaryCount: must be an integer from 0 to 3; got "-1"' },
-        { name: "unknown release version", raw: { releaseVersion: "v9" }, message: 'zdr:releaseVersion: unknown version "v9"; this target has v1, v2, v3, broken' },
-        { name: "unknown stable version", raw: { stableVersion: "latest" }, message: 'zdr:stableVersion: unknown version "latest"; this target has v1, v2, v3, broken' },
+        { name: "a release version with a space", raw: { releaseVersion: "v 9" }, message: 'zdr:releaseVersion: "v 9" is not a version name (letters, digits, . _ + -, starting with a letter or digit, at most 128)' },
+        { name: "a stable version starting with a dot", raw: { stableVersion: ".latest" }, message: 'zdr:stableVersion: ".latest" is not a version name' },
         { name: "duplicate server", raw: { servers: '["web-1","web-1"]' }, message: "zdr:servers: web-1 is listed twice; every server name must be unique" },
         { name: "no servers", raw: { servers: "[]" }, message: "zdr:servers: must be a non-empty list of names" },
         { name: "server name with a space", raw: { servers: '["web 1"]' }, message: "zdr:servers: must be a non-empty list of names" },
         { name: "servers not a list", raw: { servers: "web-1,web-2" }, message: 'zdr:servers: must be a list in YAML or JSON; got "web-1,web-2"' },
         { name: "pin of an unknown server", raw: { pins: '["web-9=v1"]' }, message: "zdr:pins: web-9 is not one of the servers (web-1, web-2, web-3)" },
         { name: "pin without a version", raw: { pins: '["web-1"]' }, message: 'zdr:pins: "web-1" is not "server=version"' },
-        { name: "pin to an unknown version", raw: { pins: '["web-1=v0"]' }, message: 'zdr:pins: unknown version "v0"' },
+        { name: "pin to a malformed version", raw: { pins: '["web-1=v/0"]' }, message: 'zdr:pins: "v/0" is not a version name' },
         { name: "server pinned twice", raw: { pins: '["web-1=v1","web-1=v2"]' }, message: "zdr:pins: web-1 is pinned twice" },
         { name: "zero drain timeout", raw: { drainTimeoutSeconds: "0" }, message: 'zdr:drainTimeoutSeconds: must be an integer from 1 to 3600; got "0"' },
         { name: "negative drain timeout", raw: { drainTimeoutSeconds: "-5" }, message: 'zdr:drainTimeoutSeconds: must be an integer from 1 to 3600; got "-5"' },
@@ -56,7 +61,7 @@ describe("parseReleaseConfig rejects bad input with the key and what is allowed"
     ];
     for (const c of cases) {
         it(c.name, () => {
-            assert.throws(() => parseReleaseConfig(c.raw, known), (e: unknown) => {
+            assert.throws(() => parseReleaseConfig(c.raw), (e: unknown) => {
                 assert.ok(e instanceof ConfigError);
                 assert.ok(e.problems.some((p) => p.startsWith(c.message)), `${JSON.stringify(e.problems)} has no ${c.message}`);
                 return true;
@@ -65,7 +70,7 @@ describe("parseReleaseConfig rejects bad input with the key and what is allowed"
     }
 
     it("reports every problem at once", () => {
-        assert.throws(() => parseReleaseConfig({ canaryCount: "9", drainTimeoutSeconds: "0" }, known), (e: ConfigError) => e.problems.length === 2);
+        assert.throws(() => parseReleaseConfig({ canaryCount: "9", drainTimeoutSeconds: "0" }), (e: ConfigError) => e.problems.length === 2);
     });
 });
 
@@ -98,7 +103,7 @@ describe("liveForCheck: the versions a migration of the stage must not break", (
     ];
     for (const c of cases) {
         it(c.name, () => {
-            const config = parseReleaseConfig(c.raw, known);
+            const config = parseReleaseConfig(c.raw);
             assert.deepEqual(liveForCheck(planRelease(config), config).map((l) => `${l.version} ${l.role}`), c.want);
         });
     }
@@ -113,8 +118,45 @@ describe("withRunning: what the servers run before the stage moves them", () => 
     ];
     for (const c of cases) {
         it(c.name, () => {
-            const config = parseReleaseConfig(c.raw, known);
+            const config = parseReleaseConfig(c.raw);
             assert.deepEqual(withRunning(liveForCheck(planRelease(config), config), c.running, config).map((l) => `${l.version} ${l.role}`), c.want);
+        });
+    }
+});
+
+describe("migrationsToApply: every file up to the newest one a running version needs", () => {
+    const files = [1, 2, 3, 10].map((version) => ({ version, script: `V${version}__m.sql` }));
+    const needs = { v1: 1, v2: 2, v3: 3, "4.0.0": 10 };
+    const cases: { name: string; raw: RawConfig; want: number[] }[] = [
+        { name: "v1 everywhere: V1", raw: { servers: three }, want: [1] },
+        { name: "a v2 canary beside v1: V1, V2 (v2 needs V2 before it starts)", raw: { servers: three, releaseVersion: "v2", canaryCount: "1" }, want: [1, 2] },
+        { name: "v2 released but no canary yet: V1 only", raw: { servers: three, releaseVersion: "v2", canaryCount: "0" }, want: [1] },
+        { name: "v2 promoted, v3 to one canary: V1..V3", raw: { servers: three, stableVersion: "v2", releaseVersion: "v3", canaryCount: "1" }, want: [1, 2, 3] },
+        { name: "a version without an entry needs nothing", raw: { servers: three, stableVersion: "abc1234" }, want: [] },
+        { name: "numbers order the files, not their names: 4.0.0 needs V10", raw: { servers: three, releaseVersion: "4.0.0", canaryCount: "1" }, want: [1, 2, 3, 10] },
+    ];
+    for (const c of cases) {
+        it(c.name, () => assert.deepEqual(migrationsToApply(files, needs, planRelease(parseReleaseConfig(c.raw))).map((f) => f.version), c.want));
+    }
+    it("refuses a version that needs a file the folder does not have", () => {
+        assert.throws(
+            () => migrationsToApply(files, { v1: 1, v2: 4 }, planRelease(parseReleaseConfig({ servers: three, releaseVersion: "v2", canaryCount: "1" }))),
+            (e: ConfigError) => e.problems[0] === "zdr:schemaVersions: v2 needs V4, which is not in zdr:migrationsDir (it has V1, V2, V3, V10)",
+        );
+    });
+});
+
+describe("canaryBaseline: the servers a canary is judged against", () => {
+    const cases: { name: string; raw: RawConfig; want: string[] }[] = [
+        { name: "one canary: the two others", raw: { servers: three, releaseVersion: "v2", canaryCount: "1" }, want: ["web-2", "web-3"] },
+        { name: "every server a canary: none", raw: { servers: three, releaseVersion: "v2", canaryCount: "3" }, want: [] },
+        { name: "a server pinned to the stable version counts", raw: { servers: three, releaseVersion: "v2", canaryCount: "2", pins: '["web-1=v1"]' }, want: ["web-1", "web-3"] },
+        { name: "a server pinned elsewhere does not", raw: { servers: three, releaseVersion: "v2", canaryCount: "1", pins: '["web-3=v0"]' }, want: ["web-2"] },
+    ];
+    for (const c of cases) {
+        it(c.name, () => {
+            const release = parseReleaseConfig(c.raw);
+            assert.deepEqual(canaryBaseline(planRelease(release), release), c.want);
         });
     }
 });

@@ -1,0 +1,111 @@
+// The application a stack releases: how a version starts, stops and answers health checks, its
+// migrations and the SQL each version runs. Nothing here knows any particular app: the project's
+// sample app is one configuration of these keys (Pulumi.local.yaml).
+import { ConfigError, json, namespace, RawConfig, versionName } from "./config";
+
+export const stopSignals = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const;
+export type StopSignal = (typeof stopSignals)[number];
+
+export interface AppConfig {
+    /** The load balancer's backend, the prefix of every server's resources, the database's application_name. */
+    readonly name: string;
+    /** Local target: argv with `{version}` and `{port}` placeholders, run from the project folder. */
+    readonly startCommand: readonly string[];
+    readonly stopSignal: StopSignal;
+    readonly stopGraceSeconds: number;
+    /** Starts with /; 2xx is healthy. */
+    readonly healthCheckPath: string;
+    /** Folder of V<n>__<description>.sql files (absolute); undefined when the app has none. */
+    readonly migrationsDir?: string;
+    /** Version -> the migration number it needs (V<n> applied before it runs). */
+    readonly schemaVersions: Readonly<Record<string, number>>;
+    /** Folder of <version>.sql (absolute); undefined when not given. */
+    readonly queriesDir?: string;
+    readonly db: { readonly name: string; readonly user: string };
+}
+
+/** The keys of the application definition, declared in Pulumi.yaml. */
+export const appKeys = [
+    "appName", "startCommand", "stopSignal", "stopGraceSeconds", "healthCheckPath", "migrationsDir", "schemaVersions", "queriesDir", "dbName", "dbUser",
+] as const;
+
+const appName = /^[a-z][a-z0-9_-]{0,31}$/;
+const dbIdentifier = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Validates the application keys. Paths are resolved against `projectDir` (where Pulumi.yaml is).
+ * Worked example: startCommand [node, server.js], migrationsDir db/migrations, schemaVersions
+ * [v1=1, v2=2, v3=3]: before the first server runs v3, migrations V1..V3 are applied.
+ * @param target "local" needs startCommand; the other targets start versions with their own commands.
+ */
+export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: string) => string): AppConfig {
+    const problems: string[] = [];
+    const name = raw.appName || "app";
+    if (!appName.test(name)) {
+        problems.push(`${namespace}:appName: must be 1-32 lower-case letters, digits, - or _, starting with a letter; got ${JSON.stringify(name)}`);
+    }
+
+    const startRaw = json("startCommand", raw.startCommand || undefined, problems) ?? [];
+    const startCommand = Array.isArray(startRaw) && startRaw.every((s) => typeof s === "string") ? (startRaw as string[]) : [];
+    if (!Array.isArray(startRaw) || startCommand.length !== startRaw.length) {
+        problems.push(`${namespace}:startCommand: must be a list of strings (argv); got ${raw.startCommand}`);
+    } else if (target === "local" && (startCommand.length === 0 || startCommand[0] === "")) {
+        problems.push(`${namespace}:startCommand: required on the local target: how a version starts, as argv, e.g. [node, server.js, --port, "{port}"] ({version} and {port} are replaced)`);
+    }
+
+    const stopSignal = (raw.stopSignal || "SIGTERM") as StopSignal;
+    if (!stopSignals.includes(stopSignal)) {
+        problems.push(`${namespace}:stopSignal: must be one of ${stopSignals.join(", ")}; got ${JSON.stringify(raw.stopSignal)}`);
+    }
+    let stopGraceSeconds = 30;
+    if (raw.stopGraceSeconds !== undefined && raw.stopGraceSeconds !== "") {
+        stopGraceSeconds = Number(raw.stopGraceSeconds);
+        if (!/^\d+$/.test(raw.stopGraceSeconds) || stopGraceSeconds < 1 || stopGraceSeconds > 3600) {
+            problems.push(`${namespace}:stopGraceSeconds: must be an integer from 1 to 3600; got ${JSON.stringify(raw.stopGraceSeconds)}`);
+        }
+    }
+
+    const healthCheckPath = raw.healthCheckPath || "/health";
+    if (!/^\/[\x21-\x7e]*$/.test(healthCheckPath)) {
+        problems.push(`${namespace}:healthCheckPath: must be a URL path starting with / (no spaces); got ${JSON.stringify(healthCheckPath)}`);
+    }
+
+    const migrationsDir = raw.migrationsDir ? resolvePath(raw.migrationsDir) : undefined;
+    const queriesDir = raw.queriesDir ? resolvePath(raw.queriesDir) : undefined;
+
+    const schemaVersions: Record<string, number> = {};
+    const sv = json("schemaVersions", raw.schemaVersions || undefined, problems) ?? [];
+    if (!Array.isArray(sv)) {
+        problems.push(`${namespace}:schemaVersions: must be a list of "version=n" entries; got ${raw.schemaVersions}`);
+    } else {
+        for (const entry of sv) {
+            const m = /^([^=\s]+)=(\d{1,9})$/.exec(String(entry));
+            if (!m || !versionName.test(m[1]) || Number(m[2]) < 1) {
+                problems.push(`${namespace}:schemaVersions: ${JSON.stringify(entry)} is not "version=n" (a version name and the number n >= 1 of the migration V<n> it needs)`);
+            } else if (schemaVersions[m[1]] !== undefined) {
+                problems.push(`${namespace}:schemaVersions: ${m[1]} is listed twice`);
+            } else {
+                schemaVersions[m[1]] = Number(m[2]);
+            }
+        }
+        if (sv.length > 0 && !migrationsDir) {
+            problems.push(`${namespace}:schemaVersions: needs ${namespace}:migrationsDir, the folder of the migrations it names`);
+        }
+    }
+
+    const db = { name: raw.dbName || "app", user: raw.dbUser || "app" };
+    for (const [key, v] of [["dbName", db.name], ["dbUser", db.user]] as const) {
+        if (!dbIdentifier.test(v)) {
+            problems.push(`${namespace}:${key}: must be a PostgreSQL identifier of lower-case letters, digits and _ (at most 63); got ${JSON.stringify(v)}`);
+        }
+    }
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return { name, startCommand, stopSignal, stopGraceSeconds, healthCheckPath, migrationsDir, schemaVersions, queriesDir, db };
+}
+
+/** argv of a version: `{version}` and `{port}` replaced in every element. */
+export function startArgv(command: readonly string[], version: string, port: number): string[] {
+    return command.map((a) => a.split("{version}").join(version).split("{port}").join(String(port)));
+}

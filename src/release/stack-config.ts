@@ -1,0 +1,78 @@
+// The whole stack configuration in one parse: release settings, the application, and the
+// target's settings as one either-or type. Every problem of every part is reported at once,
+// each naming its key and what is allowed, before anything changes.
+import { AppConfig, appKeys, parseAppConfig } from "./app-config";
+import { AwsConfig, awsKeys, parseAwsConfig } from "./aws-config";
+import { ConfigError, LocalConfig, namespace, parseLocalConfig, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys } from "./config";
+
+export const targets = ["local", "aws"] as const;
+
+export type TargetConfig =
+    | { readonly kind: "local"; readonly local: LocalConfig }
+    | { readonly kind: "aws"; readonly aws: AwsConfig };
+
+export interface StackConfig {
+    readonly release: ReleaseConfig;
+    readonly app: AppConfig;
+    readonly target: TargetConfig;
+}
+
+/** Keys whose values are always Pulumi secrets (Pulumi.yaml declares them `secret: true`). */
+export const secretKeys = ["dbPassword", "sshPrivateKey"] as const;
+
+/** Every key of the zdr namespace, as declared in Pulumi.yaml. */
+export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...awsKeys, ...secretKeys])];
+
+export interface StackContext {
+    /** Resolves a path from the config against the project folder. */
+    readonly resolvePath: (p: string) => string;
+    /** $ZDR_LB_PORT, the local default's load-balancer port when lbPort is 0. */
+    readonly envLbPort?: string;
+    /** Every zdr:* key the stack sets (without the namespace), to refuse typos. */
+    readonly keysSet: readonly string[];
+}
+
+function collect<T>(problems: string[], parse: () => T): T | undefined {
+    try {
+        return parse();
+    } catch (e) {
+        if (!(e instanceof ConfigError)) {
+            throw e;
+        }
+        problems.push(...e.problems);
+        return undefined;
+    }
+}
+
+/**
+ * Worked example: target local with startCommand [node, server.js] and servers [web-1, web-2]
+ * gives { target: { kind: "local", local: { lbPort: 8080, appBasePort: 9101, dbPort: 55432 } }, ... }.
+ */
+export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig {
+    const problems: string[] = [];
+    const known = new Set<string>(stackKeys);
+    const unknown = ctx.keysSet.filter((k) => !known.has(k));
+    if (unknown.length > 0) {
+        throw new ConfigError(unknown.map((k) => `${namespace}:${k}: unknown key; the keys are ${[...known].sort().join(", ")}`));
+    }
+    const kind = raw.target || "local";
+    if (!(targets as readonly string[]).includes(kind)) {
+        throw new ConfigError([`${namespace}:target: must be ${targets.map((t) => JSON.stringify(t)).join(" or ")}; got ${JSON.stringify(raw.target)}`]);
+    }
+    const release = collect(problems, () => parseReleaseConfig(raw));
+    const app = collect(problems, () => parseAppConfig(raw, kind, ctx.resolvePath));
+    let target: TargetConfig | undefined;
+    if (release) {
+        if (kind === "aws") {
+            const aws = collect(problems, () => parseAwsConfig(raw, release));
+            target = aws && { kind, aws };
+        } else {
+            const local = collect(problems, () => parseLocalConfig(raw, release.servers.length, ctx.envLbPort));
+            target = local && { kind: "local", local };
+        }
+    }
+    if (problems.length > 0 || !release || !app || !target) {
+        throw new ConfigError(problems);
+    }
+    return { release, app, target };
+}

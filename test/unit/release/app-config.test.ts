@@ -1,0 +1,84 @@
+import { strict as assert } from "node:assert";
+import * as path from "node:path";
+import { parseAppConfig, startArgv } from "../../../src/release/app-config";
+import { ConfigError, RawConfig } from "../../../src/release/config";
+import { parseStackConfig } from "../../../src/release/stack-config";
+
+const resolvePath = (p: string) => path.resolve("/srv/shop", p);
+const local: RawConfig = { startCommand: '["python3","app.py","--port","{port}"]' };
+
+describe("parseAppConfig", () => {
+    it("applies the defaults", () => {
+        assert.deepEqual(parseAppConfig(local, "local", resolvePath), {
+            name: "app",
+            startCommand: ["python3", "app.py", "--port", "{port}"],
+            stopSignal: "SIGTERM",
+            stopGraceSeconds: 30,
+            healthCheckPath: "/health",
+            migrationsDir: undefined,
+            schemaVersions: {},
+            queriesDir: undefined,
+            db: { name: "app", user: "app" },
+        });
+    });
+
+    it("resolves folders against the project and reads which migration each version needs", () => {
+        const c = parseAppConfig({ ...local, migrationsDir: "db/migrations", queriesDir: "db/queries", schemaVersions: '["v1=1","2.0.0=3"]' }, "local", resolvePath);
+        assert.equal(c.migrationsDir, "/srv/shop/db/migrations");
+        assert.equal(c.queriesDir, "/srv/shop/db/queries");
+        assert.deepEqual(c.schemaVersions, { v1: 1, "2.0.0": 3 });
+    });
+
+    it("needs no start command on AWS (the deploy command starts versions there)", () => {
+        assert.deepEqual(parseAppConfig({}, "aws", resolvePath).startCommand, []);
+    });
+
+    const bad: [string, RawConfig, string][] = [
+        ["no start command on the local target", {}, 'zdr:startCommand: required on the local target: how a version starts, as argv, e.g. [node, server.js, --port, "{port}"] ({version} and {port} are replaced)'],
+        ["a start command that is not a list", { startCommand: "node server.js" }, 'zdr:startCommand: must be a list in YAML or JSON; got "node server.js"'],
+        ["a start command with a number", { startCommand: '["node", 3]' }, 'zdr:startCommand: must be a list of strings (argv); got ["node", 3]'],
+        ["an unknown stop signal", { ...local, stopSignal: "SIGKILL" }, 'zdr:stopSignal: must be one of SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2; got "SIGKILL"'],
+        ["a zero grace period", { ...local, stopGraceSeconds: "0" }, 'zdr:stopGraceSeconds: must be an integer from 1 to 3600; got "0"'],
+        ["a health path without /", { ...local, healthCheckPath: "health" }, 'zdr:healthCheckPath: must be a URL path starting with / (no spaces); got "health"'],
+        ["an app name in capitals", { ...local, appName: "Shop" }, 'zdr:appName: must be 1-32 lower-case letters, digits, - or _, starting with a letter; got "Shop"'],
+        ["a schema version without =", { ...local, migrationsDir: "m", schemaVersions: '["v1"]' }, 'zdr:schemaVersions: "v1" is not "version=n" (a version name and the number n >= 1 of the migration V<n> it needs)'],
+        ["a version listed twice", { ...local, migrationsDir: "m", schemaVersions: '["v1=1","v1=2"]' }, "zdr:schemaVersions: v1 is listed twice"],
+        ["schema versions without a migrations folder", { ...local, schemaVersions: '["v1=1"]' }, "zdr:schemaVersions: needs zdr:migrationsDir, the folder of the migrations it names"],
+        ["a database name with a dash", { ...local, dbName: "web-shop" }, 'zdr:dbName: must be a PostgreSQL identifier of lower-case letters, digits and _ (at most 63); got "web-shop"'],
+    ];
+    for (const [name, raw, message] of bad) {
+        it(`refuses ${name}`, () => {
+            assert.throws(() => parseAppConfig(raw, "local", resolvePath), (e: unknown) => {
+                assert.ok(e instanceof ConfigError);
+                assert.ok(e.problems.includes(message), `${JSON.stringify(e.problems)} has no ${message}`);
+                return true;
+            });
+        });
+    }
+
+    it("replaces {version} and {port} in every argument", () => {
+        assert.deepEqual(startArgv(["./bin/shop-{version}", "--listen=127.0.0.1:{port}", "--tag", "{version}"], "1.2.0", 9101), ["./bin/shop-1.2.0", "--listen=127.0.0.1:9101", "--tag", "1.2.0"]);
+    });
+});
+
+describe("parseStackConfig: one parse, the target's settings as one either-or", () => {
+    const ctx = { resolvePath, keysSet: [] as string[] };
+    it("the local target", () => {
+        const c = parseStackConfig(local, ctx);
+        assert.equal(c.target.kind, "local");
+        assert.deepEqual(c.target.kind === "local" && c.target.local, { lbPort: 8080, appBasePort: 9101, dbPort: 55432 });
+    });
+    it("reports the problems of every part at once", () => {
+        assert.throws(() => parseStackConfig({ canaryCount: "7", stopSignal: "SIGSTOP" }, ctx), (e: ConfigError) =>
+            e.problems.some((p) => p.startsWith("zdr:canaryCount:")) && e.problems.some((p) => p.startsWith("zdr:startCommand:")) && e.problems.some((p) => p.startsWith("zdr:stopSignal:")));
+    });
+    it("the AWS target's cross-field rules are inside it", () => {
+        assert.throws(() => parseStackConfig({ target: "aws", bakeSeconds: "60" }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith("zdr:bakeSeconds: must be 0 or at least 300 on the AWS target")));
+    });
+    it("refuses a misspelt key with the list of keys", () => {
+        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, amiId, appBasePort, appName,"));
+    });
+    it("refuses an unknown target", () => {
+        assert.throws(() => parseStackConfig({ target: "gcp" }, ctx), (e: ConfigError) => e.problems[0] === 'zdr:target: must be "local" or "aws"; got "gcp"');
+    });
+});
