@@ -143,6 +143,13 @@ describe("releasing an app of one's own (pyshop, Python) through configuration a
             `slow requests in flight when each of the ${drains.length} drains began: ${inFlight.join(", ")}`);
         assert.equal(drains.length, 6, "web-1..3 to v2, then to v3");
         assert.ok(inFlight.reduce((a, b) => a + b, 0) > 0, "drains waited for slow requests");
+        // Each server was replaced twice, each time stopped by the configured signal, within pyshop's grace.
+        for (const server of ["web-1", "web-2", "web-3"]) {
+            const log = fs.readFileSync(path.join(local.dir, "logs", `${server}.log`), "utf8");
+            assert.equal(log.match(/stopping on SIGINT/g)?.length, 2, `${server}'s log: ${log.split("\n").filter((l) => /stop/.test(l)).join("; ")}`);
+            assert.equal(log.match(/stopped \(all requests finished\)/g)?.length, 2, `${server} finished its requests each time`);
+            assert.doesNotMatch(log, /^ERROR /m);
+        }
         assert.deepEqual(await columns("items"), ["id", "name", "price_cents"]);
         assert.deepEqual(await columns("orders"), ["id", "item_id", "created_at", "placed_by"]);
         const placedBy = await database(async (db) => (await db.query("SELECT DISTINCT placed_by FROM orders WHERE placed_by IS NOT NULL ORDER BY 1")).rows.map((r) => r.placed_by));
@@ -157,6 +164,24 @@ describe("releasing an app of one's own (pyshop, Python) through configuration a
         assert.deepEqual(rows.map((r) => r.description), ["create items", "add orders placed by", "drop legacy code"]);
         const times = rows.map((r) => (r.installed_on as Date).getTime());
         assert.ok(times[0] < times[1] && times[1] < times[2], `applied in order: ${times}`);
+    });
+
+    it("stops at a version whose health check fails, keeps that server out, and recovers", async () => {
+        const { result, shop, slow } = await stageUnderLoad({ name: "bad-health canary", config: { releaseVersion: "bad-health", canaryCount: "1" } });
+        figures.push(`bad-health canary stopped in ${(result.durationMs / 1000).toFixed(1)} s; ${shop.requests + slow.requests} requests meanwhile, ${shop.failed + slow.failed} failed`);
+        assert.equal(result.ok, false);
+        assert.match(result.error ?? "", /server web-1 \(bad-health\): health check http:\/\/127\.0\.0\.1:\d+\/health failed for 10000 ms \(last: HTTP 503\)/);
+        assert.equal(shop.failed + slow.failed, 0, JSON.stringify([shop.failures, slow.failures]));
+        assert.deepEqual(Object.keys(shop.byVersion), ["v3"]);
+        assert.deepEqual((await runtime.serverStats("pyshop")).map((s) => s.status), ["MAINT", "UP", "UP"]);
+
+        const back = await stageUnderLoad({ name: "back to v3", config: { releaseVersion: "", canaryCount: "0" } });
+        assert.ok(back.result.ok, back.result.error);
+        assert.equal(back.shop.failed + back.slow.failed, 0, JSON.stringify([back.shop.failures, back.slow.failures]));
+        assert.deepEqual((await runtime.serverStats("pyshop")).map((s) => s.status), ["UP", "UP", "UP"]);
+        for (const [server, { stot: _, ...errors }] of Object.entries(await serverCounters(runtime, "pyshop"))) {
+            assert.deepEqual(errors, Object.fromEntries(errorCounters.map((k) => [k, 0])), `HAProxy counters of ${server}`);
+        }
     });
 
     it("refuses a changed applied migration by its file name, before anything runs", async () => {

@@ -195,15 +195,16 @@ def main():
     )
     server = Server(("127.0.0.1", args.port), Shop(args.version, db))
     stop = threading.Event()
+    received = []
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, frame: stop.set())
+        signal.signal(sig, lambda signum, frame: (received.append(signal.Signals(signum).name), stop.set()))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     print(f"{time.time():.3f} listening on 127.0.0.1:{args.port} version={args.version} pid={os.getpid()}", flush=True)
     while not stop.wait(timeout=0.5):
         pass
     for sig in (signal.SIGTERM, signal.SIGINT):  # a repeated signal must not cut the stop short
         signal.signal(sig, signal.SIG_IGN)
-    print(f"{time.time():.3f} stopping: {server.active} connection(s) in flight", flush=True)
+    print(f"{time.time():.3f} stopping on {received[0]}: {server.active} connection(s) in flight", flush=True)
     finished = server.stop(STOP_GRACE_SECONDS)
     db.close()
     print(f"{time.time():.3f} stopped ({'all requests finished' if finished else 'grace period over'})", flush=True)

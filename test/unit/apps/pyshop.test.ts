@@ -213,7 +213,15 @@ describe("pyshop, the second test application", function () {
         assert.ok(Date.now() - started >= 1500, "the request slept its 1.5 s");
         assert.equal(await app.exited, 0);
         await app.stop();
-        assert.match(app.stdout, /stopped \(all requests finished\)/);
+        assert.match(app.stdout, /stopping on SIGTERM: 1 connection\(s\) in flight\n.*GET \/slow 200 .*\n.*stopped \(all requests finished\)/);
+    });
+
+    it("stops as gracefully on SIGINT", async () => {
+        const app = await App.start("v3", env);
+        app.child.kill("SIGINT");
+        assert.equal(await app.exited, 0);
+        await app.stop();
+        assert.match(app.stdout, /stopping on SIGINT: 0 connection\(s\) in flight\n.*stopped \(all requests finished\)/);
     });
 
     it("its query files satisfy the schema guard: V3 is blocked while v1 is live, safe once only v2 is", async () => {
