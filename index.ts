@@ -25,23 +25,25 @@ function validated<T>(parse: () => T): T {
     }
 }
 
-export = async () => {
-    const config = new pulumi.Config(namespace);
-    const allConfig = pulumi.runtime.allConfig();
-    const raw = Object.fromEntries(stackKeys.map((k) => [k, allConfig[`${namespace}:${k}`]]));
-    const projectDir = process.cwd();
-    const { release, app, target } = validated(() =>
-        parseStackConfig(raw, {
-            resolvePath: (p) => path.resolve(projectDir, p),
-            envLbPort: process.env.ZDR_LB_PORT,
-            keysSet: Object.keys(allConfig).filter((k) => k.startsWith(`${namespace}:`)).map((k) => k.slice(namespace.length + 1)),
-        }),
-    );
-    const plan = planRelease(release);
-    const migrations: MigrationFile[] = validated(() =>
-        app.migrationsDir ? migrationsToApply(readMigrationFolder(app.migrationsDir), app.schemaVersions, plan) : [],
-    );
+// Validated before the program's first resource (and at module load: an error here ends the
+// run at once, with the message alone).
+const config = new pulumi.Config(namespace);
+const allConfig = pulumi.runtime.allConfig();
+const raw = Object.fromEntries(stackKeys.map((k) => [k, allConfig[`${namespace}:${k}`]]));
+const projectDir = process.cwd();
+const { release, app, target } = validated(() =>
+    parseStackConfig(raw, {
+        resolvePath: (p) => path.resolve(projectDir, p),
+        envLbPort: process.env.ZDR_LB_PORT,
+        keysSet: Object.keys(allConfig).filter((k) => k.startsWith(`${namespace}:`)).map((k) => k.slice(namespace.length + 1)),
+    }),
+);
+const plan = planRelease(release);
+const migrations: MigrationFile[] = validated(() =>
+    app.migrationsDir ? migrationsToApply(readMigrationFolder(app.migrationsDir), app.schemaVersions, plan) : [],
+);
 
+export = async () => {
     // What the servers run now: this stack's last outputs, read before any resource is registered,
     // so that the read never meets the engine writing this update's checkpoint.
     const lastUp = new pulumi.StackReference("last-up", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
