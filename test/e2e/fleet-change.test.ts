@@ -14,8 +14,8 @@ import { readEvents } from "../../src/release/report";
 import { runStage, setStageConfig, Stage, StageResult } from "../../src/release/stages";
 import { CounterReport, errorCounters, sampleCounters } from "../support/haproxy-counters";
 import { LocalStack, openLocalStack } from "../support/local-stack";
-import { freePortRange } from "../support/ports";
-import { aliveInGroups } from "../support/processes";
+import { freePort, freePortRange } from "../support/ports";
+import { processTree, stillAlive } from "../support/processes";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const three = ["web-1", "web-2", "web-3"];
@@ -84,7 +84,7 @@ describe("changing the fleet on the local default under load, slow requests in f
         assert.deepEqual(errorCounters(s.counters), { wretr: 0, wredis: 0, econ: 0, eresp: 0 }, JSON.stringify(s.counters.servers));
         const status = await local.status();
         assert.equal(status.code, 0, JSON.stringify(status.rows));
-        assert.deepEqual(status.rows.map((r) => r.server), servers);
+        assert.deepEqual(status.rows.map((r) => r.server).sort(), servers);
         assert.ok(status.rows.every((r) => r.drift.length === 0 && r.lbStatus === "UP" && r.runningVersion === "v1"), JSON.stringify(status.rows));
     }
 
@@ -128,10 +128,30 @@ describe("changing the fleet on the local default under load, slow requests in f
         assert.ok(stepsOf(s.result).every((x) => x.op === "delete"), JSON.stringify(s.result.steps));
         const events = readEvents(path.join(local.dir, "events.jsonl"), since);
         assert.deepEqual(events.map((e) => `${e.server} ${e.step}:${e.phase}`), ["web-4 drain:start", "web-4 drain:end"]);
-        assert.deepEqual((await runtime().serverStats("webshop")).map((x) => x.server), three);
+        assert.deepEqual((await runtime().serverStats("webshop")).map((x) => x.server).sort(), three);
         assert.equal(await listening(appBasePort + 3), false, "web-4's process is stopped");
         for (const server of three) {
             assert.deepEqual(s.counters.statuses[server], ["UP"], `${server} stayed UP in every reading`);
+        }
+    });
+
+    it("re-applies every membership from the state when HAProxy must restart (another port), without a refresh", async () => {
+        const original = (await local.stack.getConfig("zdr:lbPort")).value;
+        const other = String(await freePort());
+        for (const port of [other, original]) {
+            const pidBefore = (await master().processes().catch(() => [])).find((p) => p.type === "master")?.pid;
+            const result = await runStage(local.stack, { name: `HAProxy on port ${port}`, config: { lbPort: port } });
+            assert.ok(result.ok, result.error);
+            const replaced = stepsOf(result).filter((x) => x.op === "replace" || x.op === "create-replacement").map((x) => x.name);
+            assert.ok(replaced.includes("local-haproxy"), JSON.stringify(result.steps));
+            assert.notEqual((await master().processes()).find((p) => p.type === "master")?.pid, pidBefore, "a new HAProxy");
+            assert.ok(result.servers.every((x) => x.inLoadBalancer));
+            const status = await local.status();
+            assert.equal(status.code, 0, JSON.stringify(status.rows));
+            assert.ok(status.rows.every((r) => r.drift.length === 0 && r.lbStatus === "UP"), JSON.stringify(status.rows));
+            const res = await fetch(`http://127.0.0.1:${port}/products`);
+            assert.equal(res.status, 200);
+            figures.push(`restart on port ${port}: up ${result.durationMs} ms; replaced ${[...new Set(replaced)].sort().join(", ")}`);
         }
     });
 
@@ -173,16 +193,20 @@ describe("changing the fleet on the local default under load, slow requests in f
             .filter((r) => r.type === "zdr:local:Process" || r.type === "zdr:haproxy:LoadBalancer")
             .map((r) => Number(r.outputs?.pid))
             .filter((p) => p > 0);
-        const before = aliveInGroups(pids);
+        const before = processTree(pids);
         assert.equal(pids.length, 6, `postgres, HAProxy and four servers in the state: ${pids}`);
 
         await local.stack.cancel();
         const start = Date.now();
         const destroyed = await local.stack.destroy();
         assert.equal(destroyed.summary.result, "succeeded");
-        const left = aliveInGroups(pids);
-        figures.push(`destroy after a failed removal: ${Date.now() - start} ms; processes before ${before.length} (${pids.length} groups), after ${left.length}`);
+        const left = stillAlive(before);
+        figures.push(
+            `destroy after a failed removal: ${Date.now() - start} ms; processes before ${before.length} ` +
+                `(${pids.length} started by zdr and what they forked), after ${left.length}`,
+        );
         assert.deepEqual(left, [], "processes left behind");
-        assert.ok(before.length >= 7, `counted ${before.length}: ${JSON.stringify(before)}`);
+        // HAProxy's master and worker, PostgreSQL and its own processes, four servers
+        assert.ok(before.length >= 9, `counted ${before.length}: ${JSON.stringify(before)}`);
     });
 });
