@@ -64,7 +64,7 @@ export interface ServerState {
  * A fleet behind a load balancer whose servers change version one at a time.
  *
  * Per server i the graph is:
- *   server-i  (the target's entry, when it has one: deleteBeforeReplace)
+ *   server-i  (the target's entry, when it has one: deleteBeforeReplace; dependsOn server-(i-1))
  *   deploy-i  (deleteBeforeReplace; dependsOn member-(i-1), args.dependsOn and server-i)
  *   member-i  (deleteBeforeReplace; replaceWith deploy-i)
  *   judgement-i (canaries only, when a judge is given; dependsOn member-i)
@@ -91,9 +91,16 @@ export class Fleet extends pulumi.ComponentResource {
     constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("zdr:fleet:Fleet", name, {}, opts);
         let previous: pulumi.Resource | undefined;
+        let previousEntry: pulumi.Resource | undefined;
         const states: pulumi.Output<ServerState>[] = [];
         for (const server of args.plan.servers) {
-            const entry = args.target.entry?.(`${name}-${server.name}-server`, server, { parent: this, deleteBeforeReplace: true });
+            // in release order, so that the load balancer lists the servers in that order
+            const entry = args.target.entry?.(`${name}-${server.name}-server`, server, {
+                parent: this,
+                deleteBeforeReplace: true,
+                dependsOn: previousEntry ? [previousEntry] : [],
+            });
+            previousEntry = entry ?? previousEntry;
             const deploy = args.target.deploy(`${name}-${server.name}-deploy`, server, args.epoch.id, {
                 parent: this,
                 deleteBeforeReplace: true,

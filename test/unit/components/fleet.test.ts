@@ -112,6 +112,8 @@ describe("Fleet under mocks", () => {
                 { address: `127.0.0.1:${port}`, check: ["inter", "250", "fall", "2", "rise", "2"], loadBalancer: "local-haproxy-identity" },
             );
             assert.ok(find(`webshop-${server}-deploy`).dependsOn.includes(entry.urn));
+            const previous = server === "web-3" ? [find("webshop-web-2-server").urn] : [];
+            assert.deepEqual(entry.dependsOn.filter((u) => u.endsWith("-server")), previous, "entries in release order");
             const member = find(`webshop-${server}-member`);
             assert.ok(member.dependsOn.includes(entry.urn));
             assert.equal(member.inputs.entry, `webshop-${server}-server-id`);
