@@ -61,7 +61,7 @@ export function loadBalancerAlive(identity: string | undefined): boolean {
 
 function haproxyCheck(file: string): Promise<void> {
     return new Promise((resolve, reject) =>
-        execFile("haproxy", ["-c", "-q", "-f", file], { timeout: 15000 }, (err, stdout, stderr) =>
+        execFile("haproxy", ["-c", "-f", file], { timeout: 15000 }, (err, stdout, stderr) =>
             err ? reject(new Error(`HAProxy rejects the new configuration (nothing changed): ${`${stderr}${stdout}`.trim() || err.message}`)) : resolve(),
         ),
     );
