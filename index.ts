@@ -61,7 +61,7 @@ export = async () => {
         dashboardUrl = new AwsMonitors("monitors", { environment: aws, servers: plan.servers }).dashboardUrl;
         env = aws;
     } else {
-        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
+        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
         fleetTarget = new LocalTarget({ environment: local, projectDir, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = local;
     }

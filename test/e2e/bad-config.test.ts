@@ -2,7 +2,7 @@
 // what is allowed, and nothing in the state changes.
 import { strict as assert } from "node:assert";
 import { setStageConfig, StageValue } from "../../src/release/stages";
-import { secretKeys } from "../../src/release/stack-config";
+import { secretKeys, stackKeys } from "../../src/release/stack-config";
 import { LocalStack, openLocalStack } from "../support/local-stack";
 
 interface BadConfig {
@@ -25,7 +25,7 @@ const cases: BadConfig[] = [
     { name: "a version that needs a migration the folder lacks", config: { schemaVersions: ["v1=1", "v2=9"], releaseVersion: "v2", canaryCount: "1" }, message: "zdr:schemaVersions: v2 needs V9, which is not in zdr:migrationsDir (it has V1, V2, V3)" },
     { name: "load-balancer port among the app ports", config: { lbPort: "APP+1" }, message: "zdr:lbPort: APP+1 is one of the app ports" },
     { name: "the AWS target without its settings", config: { target: "aws" }, message: "zdr:awsRegion: required for the AWS target: an AWS region such as eu-central-1" },
-    { name: "a misspelt key", config: { canaryCoutn: "1" }, message: "zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, amiId, appBasePort, appName, appPort, awsRegion, bakeSeconds, canaryCount, dbHost, dbName, dbPassword, dbPort, dbPortRemote, dbUser, deployCommand, deregistrationDelaySeconds, drainTimeoutSeconds, healthCheckIntervalMs, healthCheckPath, healthTimeoutSeconds, instanceIds, instanceType, lbPort, migrationsDir, minSamples, pins, queriesDir, releaseMode, releaseVersion, schemaVersions, servers, sshCidr, sshPrivateKey, sshUser, stableVersion, startCommand, stopCommand, stopGraceSeconds, stopSignal, subnetIds, target, targetGroupArn, vpcId" },
+    { name: "a misspelt key", config: { canaryCoutn: "1" }, message: `zdr:canaryCoutn: unknown key; the keys are ${[...stackKeys].sort().join(", ")}` },
 ];
 
 describe("bad stack config on the real engine", function () {
