@@ -44,8 +44,13 @@ const migrations: MigrationFile[] = validated(() =>
 );
 
 export = async () => {
-    // What the servers run now: this stack's last outputs, read before any resource is registered,
-    // so that the read never meets the engine writing this update's checkpoint.
+    // What the servers run now: this stack's last outputs, read once the stack resource itself is
+    // registered and before anything else is, so that the read never meets the engine writing
+    // this update's checkpoint (a first up failed on exactly that: "failed to load checkpoint: EOF").
+    const stackResource = pulumi.runtime.getStackResource();
+    if (stackResource) {
+        await new Promise((registered) => stackResource.urn.apply(registered));
+    }
     const lastUp = new pulumi.StackReference("last-up", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
     const lastServers = (await lastUp.getOutputDetails("servers")).value as { version: string }[] | undefined;
     const running = (lastServers ?? []).map((s) => s.version);

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { packageRoot } from "../src/package-root";
 import { AppConfig, startArgv } from "../src/release/app-config";
 import type { ServerPlan } from "../src/release/plan";
 import type { JudgementArgs } from "../resources/judgement";
@@ -11,7 +12,7 @@ import { lbDefaults, type LbSettings } from "../src/release/lb-config";
 import { Process } from "../resources/process";
 import type { Environment, FleetTarget, Membership } from "./fleet";
 
-const root = path.resolve(__dirname, "..");
+const root = packageRoot;
 
 export interface LocalEnvironmentArgs {
     /** The application: its name is HAProxy's backend; its database and user are created. */
