@@ -25,25 +25,32 @@ function validated<T>(parse: () => T): T {
     }
 }
 
-export = async () => {
-    const config = new pulumi.Config(namespace);
-    const allConfig = pulumi.runtime.allConfig();
-    const raw = Object.fromEntries(stackKeys.map((k) => [k, allConfig[`${namespace}:${k}`]]));
-    const projectDir = process.cwd();
-    const { release, app, target } = validated(() =>
-        parseStackConfig(raw, {
-            resolvePath: (p) => path.resolve(projectDir, p),
-            envLbPort: process.env.ZDR_LB_PORT,
-            keysSet: Object.keys(allConfig).filter((k) => k.startsWith(`${namespace}:`)).map((k) => k.slice(namespace.length + 1)),
-        }),
-    );
-    const plan = planRelease(release);
-    const migrations: MigrationFile[] = validated(() =>
-        app.migrationsDir ? migrationsToApply(readMigrationFolder(app.migrationsDir), app.schemaVersions, plan) : [],
-    );
+// Validated before the program's first resource (and at module load: an error here ends the
+// run at once, with the message alone).
+const config = new pulumi.Config(namespace);
+const allConfig = pulumi.runtime.allConfig();
+const raw = Object.fromEntries(stackKeys.map((k) => [k, allConfig[`${namespace}:${k}`]]));
+const projectDir = process.cwd();
+const { release, app, target } = validated(() =>
+    parseStackConfig(raw, {
+        resolvePath: (p) => path.resolve(projectDir, p),
+        envLbPort: process.env.ZDR_LB_PORT,
+        keysSet: Object.keys(allConfig).filter((k) => k.startsWith(`${namespace}:`)).map((k) => k.slice(namespace.length + 1)),
+    }),
+);
+const plan = planRelease(release);
+const migrations: MigrationFile[] = validated(() =>
+    app.migrationsDir ? migrationsToApply(readMigrationFolder(app.migrationsDir), app.schemaVersions, plan) : [],
+);
 
-    // What the servers run now: this stack's last outputs, read before any resource is registered,
-    // so that the read never meets the engine writing this update's checkpoint.
+export = async () => {
+    // What the servers run now: this stack's last outputs, read once the stack resource itself is
+    // registered and before anything else is, so that the read never meets the engine writing
+    // this update's checkpoint (a first up failed on exactly that: "failed to load checkpoint: EOF").
+    const stackResource = pulumi.runtime.getStackResource();
+    if (stackResource) {
+        await new Promise((registered) => stackResource.urn.apply(registered));
+    }
     const lastUp = new pulumi.StackReference("last-up", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
     const lastServers = (await lastUp.getOutputDetails("servers")).value as { version: string }[] | undefined;
     const running = (lastServers ?? []).map((s) => s.version);
@@ -59,7 +66,7 @@ export = async () => {
         dashboardUrl = new AwsMonitors("monitors", { environment: aws, servers: plan.servers }).dashboardUrl;
         env = aws;
     } else {
-        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
+        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
         fleetTarget = new LocalTarget({ environment: local, projectDir, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = local;
     }

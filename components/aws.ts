@@ -59,7 +59,7 @@ export class AwsEnvironment extends pulumi.ComponentResource implements Environm
                 hosts[server] = { instanceId: pulumi.output(c.existing.instanceIds[server]), privateIp: instance.privateIp };
             }
         } else {
-            const create = c.create as NonNullable<AwsConfig["create"]>;
+            const create = c.create;
             const lbSg = new aws.ec2.SecurityGroup(`${name}-lb`, {
                 vpcId: create.vpcId,
                 description: "zdr: HTTP from anywhere to the load balancer",

@@ -31,7 +31,15 @@ export interface FleetTarget {
      * The server's membership in the load balancer. Creation = reattach and wait until the load
      * balancer sees it healthy; deletion = drain (no new requests, wait for in-flight ones).
      */
-    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership;
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, entry?: pulumi.CustomResource): Membership;
+    /**
+     * The server's entry in the load balancer, for load balancers that add and remove servers at
+     * run time. The fleet creates it before the deploy and deletes it after: a new server enters
+     * the load balancer out of rotation, and a removed one is drained (membership), stopped
+     * (deploy), then removed (entry). The membership gets it as `entry`.
+     * @default - none: the load balancer knows every server from its configuration
+     */
+    entry?(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
 }
 
 export interface Membership {
@@ -73,7 +81,8 @@ export interface ServerState {
  * A fleet behind a load balancer whose servers change version one at a time.
  *
  * Per server i the graph is:
- *   deploy-i  (deleteBeforeReplace; dependsOn member-(i-1) and args.dependsOn)
+ *   server-i  (the target's entry, when it has one: deleteBeforeReplace; dependsOn server-(i-1))
+ *   deploy-i  (deleteBeforeReplace; dependsOn member-(i-1), args.dependsOn and server-i)
  *   member-i  (deleteBeforeReplace; replaceWith deploy-i)
  *   judgement-i (canaries only, when a judge is given; dependsOn member-i)
  * When server i's version changes, the engine replaces deploy-i delete-first and, because
@@ -81,6 +90,10 @@ export interface ServerState {
  * reattach. Server i+1 registers only after member-i's step (and canary i's judgement, when
  * there is one) has finished, so servers move strictly one at a time. A server whose version
  * does not change gets no step.
+ *
+ * A server added to `servers` gets entry, deploy and membership created in that order (enters out
+ * of rotation, starts, reattaches); a server removed gets them deleted in the reverse order
+ * (drain, stop, remove), by the engine, after every other step of the up.
  *
  * All at once (an explicit mode for releases that break compatibility): every deploy and
  * membership takes the epoch's id as an input; the epoch is replaced delete-first, so the engine
@@ -95,19 +108,27 @@ export class Fleet extends pulumi.ComponentResource {
     constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("zdr:fleet:Fleet", name, {}, opts);
         let previous: pulumi.Resource | undefined;
+        let previousEntry: pulumi.Resource | undefined;
         const states: pulumi.Output<ServerState>[] = [];
         for (const server of args.plan.servers) {
+            // in release order, so that the load balancer lists the servers in that order
+            const entry = args.target.entry?.(`${name}-${server.name}-server`, server, {
+                parent: this,
+                deleteBeforeReplace: true,
+                dependsOn: previousEntry ? [previousEntry] : [],
+            });
+            previousEntry = entry ?? previousEntry;
             const deploy = args.target.deploy(`${name}-${server.name}-deploy`, server, args.epoch.id, {
                 parent: this,
                 deleteBeforeReplace: true,
-                dependsOn: [...(previous ? [previous] : []), ...(args.dependsOn ?? [])],
+                dependsOn: [...(previous ? [previous] : []), ...(args.dependsOn ?? []), ...(entry ? [entry] : [])],
             });
             const member = args.target.membership(`${name}-${server.name}-member`, server, args.epoch.id, {
                 parent: this,
                 deleteBeforeReplace: true,
                 replaceWith: [deploy],
-                dependsOn: [deploy],
-            });
+                dependsOn: [deploy, ...(entry ? [entry] : [])],
+            }, entry);
             const judged = args.judge?.(`${name}-${server.name}-judgement`, server, deploy, { parent: this, dependsOn: [member.resource] });
             previous = judged?.resource ?? member.resource;
             states.push(

@@ -1,13 +1,18 @@
+import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { packageRoot } from "../src/package-root";
 import { AppConfig, startArgv } from "../src/release/app-config";
 import type { ServerPlan } from "../src/release/plan";
 import type { JudgementArgs } from "../resources/judgement";
+import { HaproxyLoadBalancer } from "../resources/load-balancer";
 import { HaproxyMember } from "../resources/member";
+import { HaproxyServer } from "../resources/server";
+import { lbDefaults, type LbSettings } from "../src/release/lb-config";
 import { Process } from "../resources/process";
 import type { Environment, FleetTarget, Membership } from "./fleet";
 
-const root = path.resolve(__dirname, "..");
+const root = packageRoot;
 
 export interface LocalEnvironmentArgs {
     /** The application: its name is HAProxy's backend; its database and user are created. */
@@ -24,29 +29,54 @@ export interface LocalEnvironmentArgs {
     readonly healthCheckIntervalMs: number;
     /** The database password; pass a Pulumi secret. */
     readonly dbPassword: pulumi.Input<string>;
+    /** Health-check rise and fall, HAProxy's timeouts. @default lbDefaults (src/release/lb-config.ts) */
+    readonly loadBalancer?: LbSettings;
 }
 
-/** HAProxy's configuration for the local default; servers start in maintenance until a member reattaches them. */
-export function haproxyConfig(args: LocalEnvironmentArgs, socket: string): string {
-    const servers = args.servers.map(
-        (s, i) => `    server ${s} 127.0.0.1:${args.appBasePort + i} check disabled`,
-    );
+/** Where HAProxy's files are: its admin socket and its server-state-file. */
+export interface HaproxyPaths {
+    readonly runtimeApi: string;
+    readonly stateFile: string;
+}
+
+/** The health-check settings of every server (`add server` takes nothing from `default-server`). */
+export function checkSettings(args: Pick<LocalEnvironmentArgs, "healthCheckIntervalMs" | "loadBalancer">): string[] {
+    const lb = args.loadBalancer ?? lbDefaults;
+    return ["inter", String(args.healthCheckIntervalMs), "fall", String(lb.healthCheckFall), "rise", String(lb.healthCheckRise)];
+}
+
+/**
+ * HAProxy's configuration for the local default, without servers: zdr:haproxy:Server adds each
+ * at run time (in maintenance until a membership reattaches it), and the load balancer's reload
+ * writes the servers HAProxy has into the file, their states into the server-state-file.
+ */
+export function haproxyConfig(args: LocalEnvironmentArgs, paths: HaproxyPaths): string {
+    const lb = args.loadBalancer ?? lbDefaults;
     return [
         "global",
-        `    stats socket ${socket} mode 600 level admin`,
+        `    stats socket ${paths.runtimeApi} mode 600 level admin`,
         "    stats timeout 10s",
         // Without SO_REUSEPORT a second HAProxy on the same port fails to start instead of
-        // silently sharing the port (and the traffic) with this one.
+        // silently sharing the port (and the traffic) with this one. A reload does not need it:
+        // in master-worker mode the master hands the listening sockets to the new worker.
         "    noreuseport",
+        // A reload carries every server's state (maintenance, drain, UP) over in this file.
+        `    server-state-file ${paths.stateFile}`,
+        // An old worker finishes its requests after a reload, but not for ever.
+        `    hard-stop-after ${lb.requestTimeoutSeconds * 2}s`,
         // One line per request on stdout (the process's log file): the canary judge's evidence.
         "    log stdout format raw local0",
         "defaults",
         "    mode http",
         "    log global",
-        "    timeout connect 2s",
-        "    timeout client 30s",
-        "    timeout server 30s",
-        "    timeout queue 10s",
+        `    timeout connect ${lb.connectTimeoutMs}ms`,
+        `    timeout client ${lb.requestTimeoutSeconds}s`,
+        `    timeout server ${lb.requestTimeoutSeconds}s`,
+        `    timeout queue ${lb.queueTimeoutSeconds}s`,
+        "    load-server-state-from-file global",
+        // During a reload the old worker answers the next request on a client's idle keep-alive
+        // connection (with "Connection: close") instead of closing it under the client's feet.
+        "    option idle-close-on-response",
         // One request per server connection: a server that stops never leaves HAProxy a stale one.
         "    option http-server-close",
         "    retries 3",
@@ -62,10 +92,19 @@ export function haproxyConfig(args: LocalEnvironmentArgs, socket: string): strin
         "    balance roundrobin",
         `    option httpchk GET ${args.app.healthCheckPath}`,
         "    http-check expect status 200",
-        `    default-server inter ${args.healthCheckIntervalMs} fall 2 rise 2`,
-        ...servers,
+        // For the servers a reload writes into the file; `add server` gets checkSettings.
+        `    default-server inter ${args.healthCheckIntervalMs} fall ${lb.healthCheckFall} rise ${lb.healthCheckRise}`,
         "",
     ].join("\n");
+}
+
+/** The first line of `haproxy -v`: a new binary restarts HAProxy (docs/release-graph.md). */
+export function installedHaproxyVersion(): string {
+    try {
+        return execFileSync("haproxy", ["-v"], { encoding: "utf8", timeout: 10000 }).split("\n")[0].trim();
+    } catch {
+        return "unknown";
+    }
 }
 
 /**
@@ -77,7 +116,7 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
     readonly lbUrl: pulumi.Output<string>;
     readonly database: Process;
     readonly connection: { host: string; port: number; user: string; database: string; password: pulumi.Output<string> };
-    readonly loadBalancer: Process;
+    readonly loadBalancer: HaproxyLoadBalancer;
 
     constructor(name: string, readonly args: LocalEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("zdr:local:Environment", name, {}, opts);
@@ -97,14 +136,19 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
             stopTimeoutMs: 10000,
         }, { parent: this, additionalSecretOutputs: ["env"] });
 
-        const configFile = path.join(args.dir, "haproxy.cfg");
-        this.loadBalancer = new Process(`${name}-haproxy`, {
-            command: ["haproxy", "-db", "-f", configFile],
-            files: { [configFile]: haproxyConfig(args, this.runtimeApi) },
+        const paths = { runtimeApi: this.runtimeApi, stateFile: path.join(args.dir, "haproxy.state") };
+        this.loadBalancer = new HaproxyLoadBalancer(`${name}-haproxy`, {
+            config: haproxyConfig(args, paths),
+            configFile: path.join(args.dir, "haproxy.cfg"),
+            backend: args.app.name,
+            masterSocket: path.join(args.dir, "haproxy-master.sock"),
+            ...paths,
             logFile: path.join(args.dir, "haproxy.log"),
             readyTcp: `127.0.0.1:${args.lbPort}`,
+            version: installedHaproxyVersion(),
             stopTimeoutMs: 5000,
-        }, { parent: this, deleteBeforeReplace: true }); // the new one needs the port
+            // the new one needs the port; a stack from before zdr:haproxy:LoadBalancer replaces its HAProxy process
+        }, { parent: this, deleteBeforeReplace: true, aliases: [{ type: "zdr:local:Process" }] });
         this.registerOutputs({ lbUrl: this.lbUrl });
     }
 
@@ -157,7 +201,20 @@ export class LocalTarget implements FleetTarget {
         }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer], additionalSecretOutputs: ["env"] });
     }
 
-    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership {
+    entry(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+        const env = this.args.environment;
+        return new HaproxyServer(name, {
+            runtimeApi: env.runtimeApi,
+            backend: env.args.app.name,
+            server: server.name,
+            address: `127.0.0.1:${env.args.appBasePort + server.index}`,
+            check: checkSettings(env.args),
+            loadBalancer: env.loadBalancer.identity,
+            removeTimeoutMs: this.args.drainTimeoutSeconds * 1000,
+        }, opts);
+    }
+
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, entry?: pulumi.CustomResource): Membership {
         const resource = new HaproxyMember(name, {
             runtimeApi: this.args.environment.runtimeApi,
             backend: this.args.environment.args.app.name,
@@ -167,6 +224,8 @@ export class LocalTarget implements FleetTarget {
             healthTimeoutMs: this.args.healthTimeoutSeconds * 1000,
             events: { file: this.args.eventsFile, server: server.name },
             epoch,
+            loadBalancer: this.args.environment.loadBalancer.identity,
+            entry: entry?.id,
         }, opts);
         return { resource, inLoadBalancer: resource.inLoadBalancer };
     }

@@ -5,7 +5,9 @@
 import * as provider from "@pulumi/pulumi/provider";
 import { typeOfUrn, unwrapSecrets as plain } from "./diff";
 import { judgementProvider, judgementType } from "./canary/judgement";
+import { loadBalancerProvider, loadBalancerType } from "./haproxy/load-balancer";
 import { memberProvider, memberType } from "./haproxy/member";
+import { serverProvider, serverType } from "./haproxy/server";
 import { processProvider, processType } from "./local/process";
 import { migrationProvider, migrationType } from "./postgres/migration";
 import { epochProvider, epochType } from "./release/epoch";
@@ -14,6 +16,8 @@ import { targetHealthProvider, targetHealthType } from "./aws/target-health";
 const byType: Record<string, Partial<provider.Provider>> = {
     [processType]: processProvider,
     [memberType]: memberProvider,
+    [loadBalancerType]: loadBalancerProvider,
+    [serverType]: serverProvider,
     [migrationType]: migrationProvider,
     [judgementType]: judgementProvider,
     [epochType]: epochProvider,
@@ -49,7 +53,7 @@ setInterval(() => {
 // holding its port), the provider undoes it; other creates are safe to repeat (a reattach, a
 // migration the ledger skips, a judgement).
 // The undo is the type's own delete.
-const undoOrphanedCreate = new Set([processType]);
+const undoOrphanedCreate = new Set([processType, loadBalancerType]);
 
 async function create(urn: string, inputs: any): Promise<provider.CreateResult> {
     const p = forUrn(urn);

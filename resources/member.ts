@@ -17,6 +17,10 @@ export interface HaproxyMemberArgs {
     readonly events?: pulumi.Input<EventSinkArgs>;
     /** The release epoch's id: an all-at-once release replaces it, and so every member. @default - none */
     readonly epoch?: pulumi.Input<string>;
+    /** The running HAProxy's identity: a restart replaces the membership (reattach). @default - not tracked */
+    readonly loadBalancer?: pulumi.Input<string>;
+    /** The server's entry (zdr:haproxy:Server's id): a new entry replaces the membership. @default - none */
+    readonly entry?: pulumi.Input<string>;
 }
 
 /**

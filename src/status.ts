@@ -99,9 +99,9 @@ export async function awsFleetStatus(resources: readonly ResourceState[]): Promi
 export async function localFleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
     const deploys = resources.filter((r) => r.type === "zdr:local:Process" && /-deploy$/.test(r.urn));
     const members = resources.filter((r) => r.type === "zdr:haproxy:Member");
-    const haproxy = resources.find((r) => r.type === "zdr:local:Process" && /-haproxy$/.test(r.urn));
-    const socket = members[0]?.outputs?.runtimeApi ?? (haproxy ? String(haproxy.outputs?.command?.[3] ?? "").replace(/haproxy\.cfg$/, "haproxy.sock") : undefined);
-    const backend = members[0]?.outputs?.backend as string | undefined;
+    const haproxy = resources.find((r) => r.type === "zdr:haproxy:LoadBalancer");
+    const socket: string | undefined = members[0]?.outputs?.runtimeApi ?? haproxy?.outputs?.runtimeApi;
+    const backend: string | undefined = members[0]?.outputs?.backend ?? haproxy?.outputs?.backend;
     const lb = socket && backend ? await new HaproxyRuntime(socket).serverStats(backend).catch(() => []) : [];
     const servers = [...new Set([...deploys.map((d) => d.outputs?.events?.server as string), ...lb.map((s) => s.server)])].filter(Boolean).sort();
     return Promise.all(

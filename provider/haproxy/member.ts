@@ -2,11 +2,13 @@
 // create = reattach: health down, state ready, then wait until HAProxy's own health checks
 //          bring it UP (a server leaving maintenance otherwise shows UP before any check ran).
 // delete = drain: state drain (no new requests), wait until the server has no session and
-//          nothing queued (bounded by the drain timeout), then state maint.
+//          nothing queued (bounded by the drain timeout), then state maint. A server HAProxy no
+//          longer has, or an HAProxy no longer running, has nothing to drain: the delete succeeds.
 import type * as provider from "@pulumi/pulumi/provider";
-import { HaproxyRuntime } from "../../src/haproxy/runtime";
+import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import { diffReplacingAll } from "../diff";
 import { EventSink, recordEvent } from "../events";
+import { loadBalancerAlive } from "./load-balancer";
 
 export const memberType = "zdr:haproxy:Member";
 
@@ -24,6 +26,13 @@ export interface MemberInputs {
     readonly events?: EventSink;
     /** The release epoch's id (see provider/release/epoch.ts): a new epoch replaces the member. */
     readonly epoch?: string;
+    /**
+     * The running HAProxy (zdr:haproxy:LoadBalancer's identity): a new one (a restart) replaces
+     * the membership, which reattaches the server. @default - not tracked
+     */
+    readonly loadBalancer?: string;
+    /** The server's entry (zdr:haproxy:Server's id): a new entry replaces the membership. @default - none */
+    readonly entry?: string;
 }
 
 export interface MemberOutputs extends MemberInputs {
@@ -53,11 +62,25 @@ export async function reattach(m: MemberInputs): Promise<void> {
     );
 }
 
-/** Returns the sessions still open when the drain timeout ended it (0 on a clean drain). */
-export async function drain(m: MemberInputs): Promise<number> {
+/**
+ * Returns the sessions still open when the drain timeout ended it (0 on a clean drain), or why
+ * there was nothing to drain: the HAProxy it belongs to is not running, or no longer has it.
+ */
+export async function drain(m: MemberInputs): Promise<number | string> {
+    if (m.loadBalancer !== undefined && !loadBalancerAlive(m.loadBalancer)) {
+        return `HAProxy ${m.loadBalancer} is not running; nothing to drain`;
+    }
     const api = new HaproxyRuntime(m.runtimeApi);
     recordEvent(m.events, "drain", "start");
-    await api.setServerState(m.backend, m.server, "drain");
+    try {
+        await api.setServerState(m.backend, m.server, "drain");
+    } catch (e) {
+        if (!isNoSuchServer(e)) {
+            throw e;
+        }
+        recordEvent(m.events, "drain", "end");
+        return `HAProxy no longer has ${m.backend}/${m.server}; nothing to drain`;
+    }
     const deadline = Date.now() + (m.drainTimeoutMs ?? 30000);
     let open = -1;
     for (let polls = 0; polls < 100000; polls++) {
@@ -85,7 +108,18 @@ export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" 
         if (!props) {
             return { id, props: {} };
         }
-        const stat = await new HaproxyRuntime(props.runtimeApi).serverStat(props.backend, props.server);
+        if (props.loadBalancer !== undefined && !loadBalancerAlive(props.loadBalancer)) {
+            return { id: "", props: {} };
+        }
+        let stat;
+        try {
+            stat = await new HaproxyRuntime(props.runtimeApi).serverStat(props.backend, props.server);
+        } catch (e) {
+            if (isNoSuchServer(e)) {
+                return { id: "", props: {} };
+            }
+            throw e;
+        }
         // A server in maintenance or left draining (a drain whose provider was killed) takes no
         // new requests: it is not a member, and a refresh drops it so that the next up reattaches it.
         if (stat.status.startsWith("MAINT") || stat.status.startsWith("DRAIN")) {
@@ -95,7 +129,9 @@ export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" 
     },
     async delete(_id, _urn, props: MemberOutputs) {
         const open = await drain(props);
-        if (open > 0) {
+        if (typeof open === "string") {
+            console.error(`zdr: ${open}`);
+        } else if (open > 0) {
             console.error(`zdr: drain of ${props.backend}/${props.server} timed out with ${open} session(s) still open`);
         }
     },

@@ -1,24 +1,32 @@
 // Settings of the AWS target, validated before anything changes; every message names the key.
 import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "./config";
 
-export interface AwsConfig {
-    readonly region: string;
-    /** Either zdr creates the load balancer and the instances ... */
-    readonly create?: {
+/** Either zdr creates the load balancer and the instances, or the stack names existing ones. */
+export type AwsConfig = AwsCommon & (
+    | { readonly create: AwsCreate; readonly existing?: undefined }
+    | { readonly existing: AwsExisting; readonly create?: undefined }
+);
+
+/** zdr creates the load balancer and the instances. */
+export interface AwsCreate {
         readonly vpcId: string;
-        /** At least two subnets in different zones (an ALB needs two). */
-        readonly subnetIds: readonly string[];
-        readonly amiId: string;
-        readonly instanceType: string;
-        /** Who may reach the instances' SSH port (the deploy runs over SSH). */
-        readonly sshCidr: string;
-    };
-    /** ... or the stack names an existing target group and instances. */
-    readonly existing?: {
-        readonly targetGroupArn: string;
-        /** Server name -> EC2 instance id, for every server. */
-        readonly instanceIds: Readonly<Record<string, string>>;
-    };
+    /** At least two subnets in different zones (an ALB needs two). */
+    readonly subnetIds: readonly string[];
+    readonly amiId: string;
+    readonly instanceType: string;
+    /** Who may reach the instances' SSH port (the deploy runs over SSH). */
+    readonly sshCidr: string;
+}
+
+/** The stack names an existing target group and instances. */
+export interface AwsExisting {
+    readonly targetGroupArn: string;
+    /** Server name -> EC2 instance id, for every server. */
+    readonly instanceIds: Readonly<Record<string, string>>;
+}
+
+interface AwsCommon {
+    readonly region: string;
     readonly appPort: number;
     readonly deregistrationDelaySeconds: number;
     readonly sshUser: string;
@@ -83,8 +91,8 @@ export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig): AwsConfi
     };
 
     const region = need("awsRegion", regionPattern, "an AWS region such as eu-central-1");
-    let create: AwsConfig["create"];
-    let existing: AwsConfig["existing"];
+    let create: AwsCreate | undefined;
+    let existing: AwsExisting | undefined;
     // An empty list (the default in Pulumi.yaml) counts as not set.
     const named = (v: string | undefined) => !!v && v.trim() !== "[]";
     if (named(raw.targetGroupArn) || named(raw.instanceIds)) {
@@ -139,5 +147,6 @@ export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig): AwsConfi
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { region, create, existing, appPort, deregistrationDelaySeconds, sshUser: raw.sshUser || "ubuntu", deployCommand, stopCommand, db };
+    const common: AwsCommon = { region, appPort, deregistrationDelaySeconds, sshUser: raw.sshUser || "ubuntu", deployCommand, stopCommand, db };
+    return existing ? { ...common, existing } : { ...common, create: create as AwsCreate };
 }

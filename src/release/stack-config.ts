@@ -4,11 +4,12 @@
 import { AppConfig, appKeys, parseAppConfig } from "./app-config";
 import { AwsConfig, awsKeys, parseAwsConfig } from "./aws-config";
 import { ConfigError, LocalConfig, namespace, parseLocalConfig, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys } from "./config";
+import { LbSettings, lbKeys, parseLbConfig } from "./lb-config";
 
 export const targets = ["local", "aws"] as const;
 
 export type TargetConfig =
-    | { readonly kind: "local"; readonly local: LocalConfig }
+    | { readonly kind: "local"; readonly local: LocalConfig; readonly loadBalancer: LbSettings }
     | { readonly kind: "aws"; readonly aws: AwsConfig };
 
 export interface StackConfig {
@@ -21,7 +22,7 @@ export interface StackConfig {
 export const secretKeys = ["dbPassword", "sshPrivateKey"] as const;
 
 /** Every key of the zdr namespace, as declared in Pulumi.yaml. */
-export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...awsKeys, ...secretKeys])];
+export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...Object.keys(lbKeys), ...awsKeys, ...secretKeys])];
 
 export interface StackContext {
     /** Resolves a path from the config against the project folder. */
@@ -68,7 +69,8 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
             target = aws && { kind, aws };
         } else {
             const local = collect(problems, () => parseLocalConfig(raw, release.servers.length, ctx.envLbPort));
-            target = local && { kind: "local", local };
+            const loadBalancer = collect(problems, () => parseLbConfig(raw));
+            target = local && loadBalancer && { kind: "local", local, loadBalancer };
         }
     }
     if (problems.length > 0 || !release || !app || !target) {

@@ -17,7 +17,7 @@ describe("an all-at-once release on the local default", function () {
     let local: LocalStack;
 
     const query = async (sql: string) => {
-        const c = new Client({ host: "127.0.0.1", port: local.dbPort, user: "zdr", password: local.dbPassword, database: "postgres" });
+        const c = new Client({ host: "127.0.0.1", port: local.dbPort, user: local.dbUser, password: local.dbPassword, database: local.dbName });
         await c.connect();
         try {
             return (await c.query(sql)).rows;
@@ -53,8 +53,8 @@ describe("an all-at-once release on the local default", function () {
         assert.deepEqual(result.servers.map((s) => [s.name, s.version, s.inLoadBalancer]), [["web-1", "v3", true], ["web-2", "v3", true], ["web-3", "v3", true]]);
         assert.deepEqual(await columnsOfProducts(), ["id", "name", "price_cents"]);
 
-        const applied = await query("SELECT name, (extract(epoch from applied_at) * 1000)::bigint AS at FROM zdr_migrations ORDER BY applied_at");
-        const v3At = Number(applied.find((r) => r.name === "v3")?.at);
+        const applied = await query("SELECT version, (extract(epoch from installed_on) * 1000)::bigint AS at FROM zdr_schema_history ORDER BY installed_rank");
+        const v3At = Number(applied.find((r) => r.version === 3)?.at);
         const events = readEvents(path.join(local.dir, "events.jsonl"), since);
         const at = (step: string, phase: string) => events.filter((e) => e.step === step && e.phase === phase);
         assert.equal(at("drain", "end").length, 3, JSON.stringify(events));

@@ -15,7 +15,7 @@ describe("the schema-compatibility policy on the real engine", function () {
     let local: LocalStack;
 
     const columnsOfProducts = async () => {
-        const c = new Client({ host: "127.0.0.1", port: local.dbPort, user: "zdr", password: local.dbPassword, database: "postgres" });
+        const c = new Client({ host: "127.0.0.1", port: local.dbPort, user: local.dbUser, password: local.dbPassword, database: local.dbName });
         await c.connect();
         try {
             const r = await c.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'products' ORDER BY column_name");

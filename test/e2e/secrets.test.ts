@@ -45,7 +45,7 @@ describe("secrets", function () {
         }
         const state = JSON.parse(fs.readFileSync(path.join(stateDir, ".pulumi/stacks/zdr", `${local.name}.json`), "utf8"));
         const outputs = (suffix: string) => state.checkpoint.latest.resources.find((r: { urn: string }) => r.urn.endsWith(suffix)).outputs;
-        for (const [suffix, key] of [["::webshop-web-1-deploy", "env"], ["::local-postgres", "env"], ["::local-schema", "connection"]]) {
+        for (const [suffix, key] of [["::webshop-web-1-deploy", "env"], ["::local-postgres", "env"], ["::migration-V1", "connection"]]) {
             const value = outputs(suffix)[key];
             assert.equal(value["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", `${suffix} ${key} is a secret`);
             assert.ok(typeof value.ciphertext === "string" && value.ciphertext.length > 0);

@@ -18,6 +18,9 @@ export interface LocalStack {
     readonly name: string;
     readonly lbUrl: string;
     readonly dbPort: number;
+    /** The app's database and its user (zdr:dbName, zdr:dbUser). */
+    readonly dbName: string;
+    readonly dbUser: string;
     /** The database password, set as a secret. */
     readonly dbPassword: string;
     /** .zdr/local/<stack>: sockets, logs, events, judgements. */
@@ -79,6 +82,8 @@ export async function openLocalStack(prefix: string, config: Stage["config"] = {
         name,
         lbUrl,
         dbPort,
+        dbName: String(app.dbName ?? "app"),
+        dbUser: String(app.dbUser ?? "app"),
         dbPassword,
         backendUrl: `file://${stateDir}`,
         dir,

@@ -6,7 +6,7 @@ describe("Fleet under mocks", () => {
     let servers: { name: string; version: string; inLoadBalancer: boolean }[];
 
     before(async () => {
-        registrations = await recordRegistrations();
+        registrations = await recordRegistrations("zdr", "test", (args) => (args.type === "zdr:haproxy:LoadBalancer" ? { identity: `${args.name}-identity` } : {}));
         const { Fleet } = await import("../../../components/fleet");
         const { LocalEnvironment, LocalTarget } = await import("../../../components/local");
         const { parseReleaseConfig } = await import("../../../src/release/config");
@@ -93,11 +93,34 @@ describe("Fleet under mocks", () => {
         assert.deepEqual(secretOutputs("webshop-web-1-deploy"), ["env"]);
     });
 
-    it("configures HAProxy with every server in maintenance until its membership reattaches it", () => {
+    it("starts HAProxy with no server in its configuration (each server is an entry added at run time)", () => {
         const haproxy = find("local-haproxy");
-        const cfg = Object.values(haproxy.inputs.files as Record<string, string>)[0];
-        assert.match(cfg, /server web-1 127\.0\.0\.1:9101 check disabled/);
-        assert.match(cfg, /server web-3 127\.0\.0\.1:9103 check disabled/);
+        assert.equal(haproxy.type, "zdr:haproxy:LoadBalancer");
+        assert.equal(haproxy.deleteBeforeReplace, true);
+        const cfg = haproxy.inputs.config as string;
+        assert.doesNotMatch(cfg, /^\s*server /m);
         assert.match(cfg, /bind 127\.0\.0\.1:8080/);
+        assert.match(cfg, /default-server inter 250 fall 2 rise 2/);
+        assert.match(cfg, /server-state-file \/tmp\/zdr-unit\/haproxy\.state/);
     });
+
+    for (const [server, port] of [["web-1", 9101], ["web-3", 9103]] as const) {
+        it(`adds ${server} to HAProxy before its deploy and removes it after: deploy depends on its entry, the membership on both`, () => {
+            const entry = find(`webshop-${server}-server`);
+            assert.equal(entry.type, "zdr:haproxy:Server");
+            assert.equal(entry.parent, find("webshop").urn);
+            assert.equal(entry.deleteBeforeReplace, true);
+            assert.deepEqual(
+                { address: entry.inputs.address, check: entry.inputs.check, loadBalancer: entry.inputs.loadBalancer },
+                { address: `127.0.0.1:${port}`, check: ["inter", "250", "fall", "2", "rise", "2"], loadBalancer: "local-haproxy-identity" },
+            );
+            assert.ok(find(`webshop-${server}-deploy`).dependsOn.includes(entry.urn));
+            const previous = server === "web-3" ? [find("webshop-web-2-server").urn] : [];
+            assert.deepEqual(entry.dependsOn.filter((u) => u.endsWith("-server")), previous, "entries in release order");
+            const member = find(`webshop-${server}-member`);
+            assert.ok(member.dependsOn.includes(entry.urn));
+            assert.equal(member.inputs.entry, `webshop-${server}-server-id`);
+            assert.equal(member.inputs.loadBalancer, "local-haproxy-identity");
+        });
+    }
 });

@@ -1,0 +1,93 @@
+// HAProxy's own per-server counters over a whole step, across reloads: every 100 ms the master
+// CLI lists the workers (the current one and old ones still finishing their requests) and each
+// worker's `show stat` is read through it (`@!<pid> show stat`). A worker's counters only grow,
+// so its last reading is its total; the step's total per server is the sum over the workers.
+// What a worker counted in its last 100 ms before it exited is not seen: a worker exits only
+// once it has no request left, so nothing is in flight there to fail.
+import { HaproxyMaster, parseShowStat, ServerStat } from "../../src/haproxy/runtime";
+
+export interface ServerCounters {
+    /** Retries, redispatches, connection errors, response errors, sessions. */
+    readonly wretr: number;
+    readonly wredis: number;
+    readonly econ: number;
+    readonly eresp: number;
+    readonly stot: number;
+}
+
+export interface CounterReport {
+    /** Per server, summed over every worker seen. */
+    readonly servers: Record<string, ServerCounters>;
+    /** The workers seen (a reload shows two). */
+    readonly workers: number[];
+    /** Per server, every status it had in a reading (UP, MAINT, DRAIN, ...). */
+    readonly statuses: Record<string, string[]>;
+    readonly readings: number;
+}
+
+export interface CounterSampler {
+    stop(): Promise<CounterReport>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Samples until stop() or maxSeconds. */
+export function sampleCounters(masterSocket: string, backend: string, maxSeconds: number): CounterSampler {
+    const master = new HaproxyMaster(masterSocket, 2000);
+    const last = new Map<number, ServerStat[]>();
+    const statuses: Record<string, Set<string>> = {};
+    let readings = 0;
+    let stopped = false;
+    const deadline = Date.now() + maxSeconds * 1000;
+    const loop = (async () => {
+        for (let i = 0; !stopped && Date.now() < deadline && i < maxSeconds * 20; i++) {
+            try {
+                const workers = (await master.processes()).filter((p) => p.type === "worker");
+                for (const w of workers) {
+                    const stats = parseShowStat(await master.worker(w.pid).command("show stat"), backend);
+                    last.set(w.pid, stats);
+                    if (w.current) {
+                        for (const s of stats) {
+                            (statuses[s.server] ??= new Set()).add(s.status);
+                        }
+                    }
+                }
+                readings++;
+            } catch {
+                // a worker that exited between "show proc" and its "show stat"
+            }
+            await sleep(100);
+        }
+    })();
+    return {
+        async stop() {
+            stopped = true;
+            await loop;
+            const servers: Record<string, ServerCounters> = {};
+            for (const stats of last.values()) {
+                for (const s of stats) {
+                    const t = servers[s.server] ?? { wretr: 0, wredis: 0, econ: 0, eresp: 0, stot: 0 };
+                    servers[s.server] = { wretr: t.wretr + s.wretr, wredis: t.wredis + s.wredis, econ: t.econ + s.econ, eresp: t.eresp + s.eresp, stot: t.stot + s.stot };
+                }
+            }
+            return {
+                servers,
+                workers: [...last.keys()],
+                statuses: Object.fromEntries(Object.entries(statuses).map(([k, v]) => [k, [...v]])),
+                readings,
+            };
+        },
+    };
+}
+
+/** The sum of the error counters of a report's servers (retries, redispatches, connection and response errors). */
+export function errorCounters(report: CounterReport): { wretr: number; wredis: number; econ: number; eresp: number } {
+    const total = { wretr: 0, wredis: 0, econ: 0, eresp: 0 };
+    for (const c of Object.values(report.servers)) {
+        total.wretr += c.wretr;
+        total.wredis += c.wredis;
+        total.econ += c.econ;
+        total.eresp += c.eresp;
+    }
+    return total;
+}

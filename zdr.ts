@@ -1,0 +1,27 @@
+// zdr as a library: what a team's own Pulumi program imports (`import * as zdr from "zdr"`).
+// examples/own-app is such a program. The policies are under "zdr/policy".
+export { Fleet } from "./components/fleet";
+export type { CanaryJudge, Environment, FleetArgs, FleetTarget, Judged, Membership, ServerState } from "./components/fleet";
+export { LocalEnvironment, LocalTarget, haproxyConfig } from "./components/local";
+export type { LocalEnvironmentArgs, LocalTargetArgs } from "./components/local";
+export { AwsEnvironment, AwsMonitors, AwsTarget } from "./components/aws";
+export type { AwsEnvironmentArgs, AwsTargetArgs } from "./components/aws";
+export { Epoch } from "./resources/epoch";
+export { HaproxyMember } from "./resources/member";
+export { Judgement } from "./resources/judgement";
+export type { JudgementArgs } from "./resources/judgement";
+export { Migration } from "./resources/migration";
+export type { MigrationArgs, PostgresConnectionArgs } from "./resources/migration";
+export { Process } from "./resources/process";
+export type { ProcessArgs } from "./resources/process";
+export { TargetHealth } from "./resources/target-health";
+export { ConfigError, parseLocalConfig, parseReleaseConfig } from "./src/release/config";
+export type { LocalConfig, RawConfig, ReleaseConfig } from "./src/release/config";
+export { parseAppConfig, startArgv } from "./src/release/app-config";
+export type { AppConfig } from "./src/release/app-config";
+export { parseStackConfig } from "./src/release/stack-config";
+export type { StackConfig, TargetConfig } from "./src/release/stack-config";
+export { canaryBaseline, liveForCheck, migrationsToApply, planRelease, withRunning } from "./src/release/plan";
+export type { ReleasePlan, ServerPlan } from "./src/release/plan";
+export { readMigrationFolder } from "./src/migrations/folder";
+export type { MigrationFile } from "./src/migrations/folder";
