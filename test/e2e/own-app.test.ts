@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { Client } from "pg";
 import { projectRoot } from "../../src/engine";
 import { parseHaproxyLog } from "../../src/canary/evidence";
-import { HaproxyRuntime } from "../../src/haproxy/runtime";
+import { HaproxyRuntime, ServerStat } from "../../src/haproxy/runtime";
 import { startLoad, Traffic } from "../../src/load/traffic";
 import { appKeys } from "../../src/release/app-config";
 import { readEvents } from "../../src/release/report";
@@ -28,25 +28,9 @@ const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(fil
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** HAProxy's per-server counters that show a request went wrong even when the client saw none. */
-const errorCounters = ["wretr", "wredis", "econ", "eresp", "hrsp_5xx"] as const;
-
-/** `show stat` per server of the backend: the error counters and stot (sessions served). */
-async function serverCounters(runtime: HaproxyRuntime, backend: string): Promise<Record<string, Record<string, number>>> {
-    const lines = (await runtime.command("show stat")).split("\n").filter((l) => l.trim() !== "");
-    const header = lines[0].slice(2).split(",");
-    const col = (name: string) => {
-        const i = header.indexOf(name);
-        assert.ok(i >= 0, `"show stat" has no column ${name}`);
-        return i;
-    };
-    const result: Record<string, Record<string, number>> = {};
-    for (const f of lines.slice(1).map((l) => l.split(","))) {
-        if (f[col("pxname")] === backend && !["BACKEND", "FRONTEND"].includes(f[col("svname")])) {
-            result[f[col("svname")]] = Object.fromEntries([...errorCounters, "stot"].map((c) => [c, Number(f[col(c)] || 0)]));
-        }
-    }
-    return result;
-}
+const errorCounters = ["wretr", "wredis", "econ", "eresp", "hrsp5xx"] as const;
+const noErrors = Object.fromEntries(errorCounters.map((k) => [k, 0]));
+const errorsOf = (s: ServerStat) => Object.fromEntries(errorCounters.map((k) => [k, s[k]]));
 
 describe("releasing an app of one's own (pyshop, Python) through configuration alone", function () {
     this.timeout(900_000);
@@ -56,7 +40,7 @@ describe("releasing an app of one's own (pyshop, Python) through configuration a
     const figures: string[] = [];
 
     async function database<T>(body: (db: Client) => Promise<T>): Promise<T> {
-        const db = new Client({ host: "127.0.0.1", port: local.dbPort, user: "pyshop", database: "pyshop", password: local.dbPassword, connectionTimeoutMillis: 5000 });
+        const db = new Client({ host: "127.0.0.1", port: local.dbPort, user: local.dbUser, database: local.dbName, password: local.dbPassword, connectionTimeoutMillis: 5000 });
         await db.connect();
         try {
             return await body(db);
@@ -100,7 +84,8 @@ describe("releasing an app of one's own (pyshop, Python) through configuration a
         assert.equal(res.status, 200);
         assert.equal(res.headers.get("x-app-version"), "v1");
         assert.ok(((await res.json()) as { items: { legacy_code: string }[] }).items.every((i) => i.legacy_code));
-        assert.deepEqual(Object.keys(await serverCounters(runtime, "pyshop")), ["web-1", "web-2", "web-3"]);
+        assert.deepEqual((await runtime.serverStats("pyshop")).map((s) => s.server), ["web-1", "web-2", "web-3"]);
+        assert.deepEqual([local.dbName, local.dbUser], ["pyshop", "pyshop"]);
     });
 
     it("releases v1 -> v2 -> v3 in stages under load with slow requests in flight: no failed request, no HAProxy retry or error", async () => {
@@ -126,10 +111,9 @@ describe("releasing an app of one's own (pyshop, Python) through configuration a
             assert.equal(shop.failed, 0, `${stage.name}: failed requests ${JSON.stringify(shop.failures)}`);
             assert.equal(slow.failed, 0, `${stage.name}: failed slow requests ${JSON.stringify(slow.failures)}`);
             assert.ok(shop.requests > 100 && slow.requests > 3, `${stage.name}: only ${shop.requests} requests, ${slow.requests} slow`);
-            const counters = await serverCounters(runtime, "pyshop");
-            for (const [server, { stot, ...errors }] of Object.entries(counters)) {
-                assert.ok(stot > 0, `${stage.name}: ${server} served no session`);
-                assert.deepEqual(errors, Object.fromEntries(errorCounters.map((k) => [k, 0])), `${stage.name}: HAProxy counters of ${server}`);
+            for (const stat of await runtime.serverStats("pyshop")) {
+                assert.ok(stat.stot > 0, `${stage.name}: ${stat.server} served no session`);
+                assert.deepEqual(errorsOf(stat), noErrors, `${stage.name}: HAProxy counters of ${stat.server}`);
             }
             assert.deepEqual((await history()).map((r) => r.version), Array.from({ length: applied }, (_, i) => i + 1), `${stage.name}: migrations applied`);
             requests += shop.requests;
@@ -179,8 +163,8 @@ describe("releasing an app of one's own (pyshop, Python) through configuration a
         assert.ok(back.result.ok, back.result.error);
         assert.equal(back.shop.failed + back.slow.failed, 0, JSON.stringify([back.shop.failures, back.slow.failures]));
         assert.deepEqual((await runtime.serverStats("pyshop")).map((s) => s.status), ["UP", "UP", "UP"]);
-        for (const [server, { stot: _, ...errors }] of Object.entries(await serverCounters(runtime, "pyshop"))) {
-            assert.deepEqual(errors, Object.fromEntries(errorCounters.map((k) => [k, 0])), `HAProxy counters of ${server}`);
+        for (const stat of await runtime.serverStats("pyshop")) {
+            assert.deepEqual(errorsOf(stat), noErrors, `HAProxy counters of ${stat.server}`);
         }
     });
 
