@@ -92,7 +92,7 @@ export = async () => {
             checksum: file.checksum,
             sql: file.sql,
             earlier: earlier.map(({ version, script, checksum }) => ({ version, script, checksum })),
-            compatibility: { schema: earlier.map((f) => f.sql).join("\n"), live, mode: release.releaseMode },
+            compatibility: { ...(earlier.length > 0 ? { schema: earlier.map((f) => f.sql).join("\n") } : {}), live, mode: release.releaseMode },
         }, { dependsOn: [...(previous ? [previous] : []), epoch], additionalSecretOutputs: ["connection"] });
     }
 

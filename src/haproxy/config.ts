@@ -7,7 +7,7 @@ import type { ServerState } from "./runtime";
  * must be the last section. The lines carry no `disabled`: each server's state (maintenance,
  * drain, ready, UP) comes from the server-state-file HAProxy loads on start.
  *
- * Worked example: a base ending in "backend webshop" and the running servers web-1
+ * Worked example: a base ending in "backend shop" and the running servers web-1
  * (127.0.0.1:9101) and web-4 (127.0.0.1:9104) give the base plus
  *     server web-1 127.0.0.1:9101 check
  *     server web-4 127.0.0.1:9104 check
