@@ -43,7 +43,7 @@ describe("the migration checker against a real PostgreSQL (oracle)", function ()
                 await db.end();
             }
             assert.equal(broke, c.breaks, "the fixture's claim about PostgreSQL");
-            const verdict = checkMigration({ migration: c.migration, schema: c.schema, live: [{ version: "old", role: "live", sql: c.oldSql }] }).verdict;
+            const verdict = (await checkMigration({ migration: c.migration, schema: c.schema, live: [{ version: "old", role: "live", sql: c.oldSql }] })).verdict;
             if (broke) {
                 assert.equal(verdict, "blocked", "a migration that breaks the old version must be blocked");
             } else if (verdict === "blocked") {

@@ -44,7 +44,7 @@ describe("zdr check-migration", () => {
     const bad = file("bad.sql", "SELECT 1;\nALTER TABLE products DROP COLUMN;\n");
 
     itRuns([
-        { name: "exits 1 when a live version reads the dropped column", args: ["check-migration", drop, "--live-queries", v1, v2], code: 1, out: /BLOCK drop-column: .* which v1 still uses/ },
+        { name: "exits 1 when a live version reads the dropped column", args: ["check-migration", drop, "--live-queries", v1, "--live-queries", v2], code: 1, out: /BLOCK drop-column: .* which v1 still uses/ },
         { name: "exits 0 once no live version reads it", args: ["check-migration", drop, "--live-queries", v2], code: 0, out: /^safe: no statement/ },
         { name: "treats a missing --live-queries as unknown usage", args: ["check-migration", drop], code: 1, out: /usage of the live version is unknown/ },
         { name: "exits 2 on SQL that does not parse, with the position", args: ["check-migration", bad], code: 2, err: /bad\.sql:2:33: syntax error at or near ";"/ },

@@ -1,14 +1,17 @@
 import { strict as assert } from "node:assert";
 import { checkMigration, isWidening } from "../../../src/migrations/check";
+import { closeOracle } from "../../../src/migrations/oracle";
 import { loadParser } from "../../../src/migrations/sql";
 import { migrationCases } from "../../fixtures/migration-cases";
 
-describe("checkMigration", () => {
+describe("checkMigration", function () {
+    this.timeout(60_000); // the first check starts the embedded PostgreSQL
     before(() => loadParser());
+    after(() => closeOracle());
 
     for (const c of migrationCases) {
-        it(`${c.blocked ? "blocks" : "passes"}: ${c.name}`, () => {
-            const r = checkMigration({ migration: c.migration, schema: c.schema, live: [{ version: "v1", role: "live", sql: c.oldSql }] });
+        it(`${c.blocked ? "blocks" : "passes"}: ${c.name}`, async () => {
+            const r = await checkMigration({ migration: c.migration, schema: c.schema, live: [{ version: "v1", role: "live", sql: c.oldSql }] });
             assert.equal(r.verdict, c.blocked ? "blocked" : "safe", JSON.stringify(r.violations, null, 1));
             if (c.blocked) {
                 assert.ok(r.violations.some((v) => v.severity === "block" && v.rule === c.rule), `rule ${c.rule} in ${JSON.stringify(r.violations.map((v) => v.rule))}`);
@@ -59,8 +62,8 @@ describe("checkMigration", () => {
         },
     ];
     for (const c of exact) {
-        it(c.name, () => {
-            assert.deepEqual(checkMigration({ migration: c.migration, live: c.live }).violations.map((v) => v.message), c.messages);
+        it(c.name, async () => {
+            assert.deepEqual((await checkMigration({ migration: c.migration, live: c.live })).violations.map((v) => v.message), c.messages);
         });
     }
 

@@ -1,0 +1,254 @@
+// The oracle: PostgreSQL itself says whether a live version's statements still work after a
+// migration. It runs in this process (PGlite: PostgreSQL 18 compiled to WebAssembly), started
+// once and lazily, and every check runs in one transaction that is rolled back:
+//
+//   BEGIN; <schema>; SAVEPOINT before;
+//   probe every live statement            (the baseline: what works before the migration)
+//   <migration>;
+//   probe every live statement again      (what works after it)
+//   ROLLBACK
+//
+// A probe PREPAREs the statement (PostgreSQL's parse analysis: names, ambiguity, types, an
+// ON CONFLICT without a matching constraint, ...) and, when it has no $n parameters, runs it
+// on the schema's rows in a savepoint that is rolled back (NOT NULL, CHECK, foreign keys,
+// domains, triggers). A statement that works before and fails after is broken by the
+// migration; one that fails before too cannot be judged here ("unverified").
+import type { PGlite } from "@electric-sql/pglite";
+import { scanSync } from "libpg-query";
+import { Statement } from "./sql";
+
+/** What PostgreSQL said, with the fields of its error report that name an object. */
+export interface PgError {
+    readonly message: string;
+    readonly code?: string;
+    readonly detail?: string;
+    readonly hint?: string;
+    readonly table?: string;
+    readonly column?: string;
+    readonly constraint?: string;
+    readonly dataType?: string;
+}
+
+export interface ProbeStatement {
+    readonly version: string;
+    readonly text: string;
+    readonly node: Record<string, any>;
+    /** Has $n parameters: PostgreSQL analyses it, but cannot run it without values. */
+    readonly parameters: boolean;
+}
+
+export interface Break {
+    readonly probe: ProbeStatement;
+    readonly error: PgError;
+    /** analyse: PREPARE fails; run: it fails when it runs on the schema's rows. */
+    readonly phase: "analyse" | "run";
+    /** Index (in the migration) of the statement after which it started failing, when found. */
+    readonly cause?: number;
+}
+
+export interface OracleResult {
+    /** The schema does not build (a PGlite limitation, say an extension it lacks): nothing was judged. */
+    readonly schemaError?: { readonly index: number; readonly error: PgError };
+    /** The migration fails on the schema before it: live statements were not judged. */
+    readonly migrationError?: { readonly index: number; readonly error: PgError };
+    readonly breaks: readonly Break[];
+    /** Statements that fail before the migration too: PostgreSQL cannot say whether it breaks them. */
+    readonly unverified: readonly { readonly probe: ProbeStatement; readonly error: PgError }[];
+}
+
+/** Above this many statements a blocked migration is not replayed statement by statement to find the cause. */
+export const replayLimit = 500;
+
+const preparable = new Set(["SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
+/** Statements that change no schema or cannot run in a transaction: the oracle leaves them out. */
+const skipped = new Set(["TransactionStmt", "VacuumStmt", "ClusterStmt", "ReindexStmt", "CheckPointStmt", "DiscardStmt", "ListenStmt", "UnlistenStmt", "NotifyStmt", "LoadStmt"]);
+
+const kind = (node: Record<string, any>) => Object.keys(node)[0] ?? "";
+
+/** Does the parse tree hold a $n parameter? */
+export function hasParameters(node: unknown): boolean {
+    if (Array.isArray(node)) {
+        return node.some(hasParameters);
+    }
+    if (!node || typeof node !== "object") {
+        return false;
+    }
+    return "ParamRef" in node || Object.values(node).some(hasParameters);
+}
+
+/**
+ * The text the oracle runs for a schema or migration statement inside its transaction, or
+ * undefined to leave it out: CONCURRENTLY dropped (it cannot run in a transaction and changes
+ * only the lock), VACUUM, transaction control and the like skipped.
+ */
+export function runnableText(st: Statement): string | undefined {
+    const k = kind(st.node);
+    if (skipped.has(k)) {
+        return undefined;
+    }
+    const concurrent = st.node.IndexStmt?.concurrent || st.node.DropStmt?.concurrent;
+    if (!concurrent) {
+        return st.text;
+    }
+    const token = scanSync(st.text).tokens.find((t: { text: string }) => t.text.toUpperCase() === "CONCURRENTLY");
+    return token ? st.text.slice(0, token.start) + st.text.slice(token.end) : st.text;
+}
+
+export function pgError(e: unknown): PgError {
+    const x = e as Partial<PgError> & Error;
+    const pick = (k: keyof PgError) => (typeof x[k] === "string" && x[k] !== "" ? { [k]: x[k] } : {});
+    return { message: x.message ?? String(e), ...pick("code"), ...pick("detail"), ...pick("hint"), ...pick("table"), ...pick("column"), ...pick("constraint"), ...pick("dataType") };
+}
+
+let started: Promise<PGlite> | undefined;
+let queue: Promise<unknown> = Promise.resolve();
+
+/** The process's one PGlite, started on first use (about 2 to 4 s). */
+function database(): Promise<PGlite> {
+    started ??= import("@electric-sql/pglite").then(({ PGlite }) => PGlite.create());
+    return started;
+}
+
+/** Runs f alone on the shared database: checks never interleave their transactions. */
+function exclusive<T>(f: (db: PGlite) => Promise<T>): Promise<T> {
+    const run = queue.then(async () => f(await database()));
+    queue = run.catch(() => undefined);
+    return run;
+}
+
+/** Stops the shared PGlite (tests and the bench; a CLI run just exits). */
+export async function closeOracle(): Promise<void> {
+    const db = started;
+    started = undefined;
+    if (db) {
+        await queue;
+        await (await db).close();
+    }
+}
+
+const joined = (texts: readonly string[]) => texts.join("\n;\n");
+
+/** Applies statements in order; on failure, finds the failing one. Leaves the transaction aborted on failure. */
+async function apply(db: PGlite, statements: readonly Statement[]): Promise<{ index: number; error: PgError } | undefined> {
+    const texts = statements.map(runnableText);
+    await db.exec("SAVEPOINT zdr_apply");
+    try {
+        const batch = texts.filter((t): t is string => t !== undefined);
+        if (batch.length > 0) {
+            await db.exec(joined(batch));
+        }
+        await db.exec("RELEASE SAVEPOINT zdr_apply");
+        return undefined;
+    } catch (e) {
+        await db.exec("ROLLBACK TO SAVEPOINT zdr_apply");
+        for (let i = 0; i < texts.length; i++) {
+            const text = texts[i];
+            if (text === undefined) {
+                continue;
+            }
+            try {
+                await db.exec(text);
+            } catch (err) {
+                return { index: i, error: pgError(err) };
+            }
+        }
+        return { index: -1, error: pgError(e) };
+    }
+}
+
+/** PREPAREs the statement and, without parameters, runs it; every effect is rolled back. */
+async function probe(db: PGlite, p: ProbeStatement): Promise<{ phase: "analyse" | "run"; error: PgError } | undefined> {
+    const k = kind(p.node);
+    if (skipped.has(k)) {
+        return undefined;
+    }
+    if (!preparable.has(k) && p.parameters) {
+        return { phase: "analyse", error: { message: `a ${k} with $n parameters cannot be prepared` } };
+    }
+    await db.exec("SAVEPOINT zdr_probe");
+    let failure: { phase: "analyse" | "run"; error: PgError } | undefined;
+    try {
+        if (preparable.has(k)) {
+            await db.exec(`PREPARE zdr_probe AS ${p.text}`);
+            await db.exec("DEALLOCATE zdr_probe");
+        }
+    } catch (e) {
+        failure = { phase: "analyse", error: pgError(e) };
+    }
+    if (!failure && !p.parameters) {
+        try {
+            await db.exec(p.text);
+        } catch (e) {
+            failure = { phase: "run", error: pgError(e) };
+        }
+    }
+    await db.exec("ROLLBACK TO SAVEPOINT zdr_probe");
+    await db.exec("RELEASE SAVEPOINT zdr_probe");
+    return failure;
+}
+
+async function judge(db: PGlite, schema: readonly Statement[], migration: readonly Statement[], probes: readonly ProbeStatement[]): Promise<OracleResult> {
+    await db.exec("BEGIN");
+    const schemaError = await apply(db, schema);
+    if (schemaError) {
+        return { schemaError, breaks: [], unverified: [] };
+    }
+    await db.exec("SAVEPOINT zdr_before");
+    const before: (Awaited<ReturnType<typeof probe>>)[] = [];
+    for (const p of probes) {
+        before.push(await probe(db, p));
+    }
+    const unverified = probes.flatMap((p, i) => (before[i] ? [{ probe: p, error: before[i]!.error }] : []));
+    const migrationError = await apply(db, migration);
+    if (migrationError) {
+        return { migrationError, breaks: [], unverified };
+    }
+    const found: Break[] = [];
+    for (let i = 0; i < probes.length; i++) {
+        if (before[i]) {
+            continue;
+        }
+        const after = await probe(db, probes[i]);
+        if (after) {
+            found.push({ probe: probes[i], ...after });
+        }
+    }
+    if (found.length === 0 || migration.length > replayLimit) {
+        return { breaks: found, unverified };
+    }
+    // Replay the migration one statement at a time: the cause of a break is the statement
+    // after which the live statement last went from working to failing.
+    await db.exec("ROLLBACK TO SAVEPOINT zdr_before");
+    const cause: (number | undefined)[] = found.map(() => undefined);
+    const failing = found.map(() => false);
+    for (let m = 0; m < migration.length; m++) {
+        const text = runnableText(migration[m]);
+        if (text === undefined) {
+            continue;
+        }
+        await db.exec(text);
+        for (let j = 0; j < found.length; j++) {
+            const fails = (await probe(db, found[j].probe)) !== undefined;
+            if (fails && !failing[j]) {
+                cause[j] = m;
+            }
+            failing[j] = fails;
+        }
+    }
+    return { breaks: found.map((b, j) => (cause[j] === undefined ? b : { ...b, cause: cause[j] })), unverified };
+}
+
+/**
+ * Builds `schema` in PostgreSQL, applies `migration`, and probes every live statement before
+ * and after it. Everything is rolled back; checks in one process share one PGlite, one at a time.
+ */
+export function runOracle(schema: readonly Statement[], migration: readonly Statement[], probes: readonly ProbeStatement[]): Promise<OracleResult> {
+    return exclusive(async (db) => {
+        try {
+            return await judge(db, schema, migration, probes);
+        } finally {
+            await db.exec("ROLLBACK");
+            await db.exec("DISCARD ALL");
+        }
+    });
+}
