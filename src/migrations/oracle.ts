@@ -56,8 +56,8 @@ export interface OracleResult {
     readonly unverified: readonly { readonly probe: ProbeStatement; readonly error: PgError }[];
 }
 
-/** Above this many statements a blocked migration is not replayed statement by statement to find the cause. */
-export const replayLimit = 500;
+/** Statements replayed at once while looking for the cause of a break (then one by one within the chunk). */
+const replayChunk = 100;
 
 const preparable = new Set(["SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
 /** Statements that change no schema or cannot run in a transaction: the oracle leaves them out. */
@@ -213,27 +213,47 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
             found.push({ probe: probes[i], ...after });
         }
     }
-    if (found.length === 0 || migration.length > replayLimit) {
+    if (found.length === 0) {
         return { breaks: found, unverified };
     }
-    // Replay the migration one statement at a time: the cause of a break is the statement
-    // after which the live statement last went from working to failing.
+    // Replay the migration to find each break's cause: the statement after which the live
+    // statement last went from working to failing. Chunk by chunk; a chunk that changes some
+    // probe's outcome is replayed again one statement at a time.
     await db.exec("ROLLBACK TO SAVEPOINT zdr_before");
     const cause: (number | undefined)[] = found.map(() => undefined);
     const failing = found.map(() => false);
-    for (let m = 0; m < migration.length; m++) {
-        const text = runnableText(migration[m]);
-        if (text === undefined) {
-            continue;
+    const fails = async (j: number) => (await probe(db, found[j].probe)) !== undefined;
+    for (let start = 0; start < migration.length; start += replayChunk) {
+        const chunk = migration.slice(start, start + replayChunk).map(runnableText);
+        const batch = chunk.filter((t): t is string => t !== undefined);
+        await db.exec("SAVEPOINT zdr_chunk");
+        if (batch.length > 0) {
+            await db.exec(joined(batch));
         }
-        await db.exec(text);
+        const changed: number[] = [];
         for (let j = 0; j < found.length; j++) {
-            const fails = (await probe(db, found[j].probe)) !== undefined;
-            if (fails && !failing[j]) {
-                cause[j] = m;
+            if ((await fails(j)) !== failing[j]) {
+                changed.push(j);
             }
-            failing[j] = fails;
         }
+        if (changed.length > 0) {
+            await db.exec("ROLLBACK TO SAVEPOINT zdr_chunk");
+            for (let m = 0; m < chunk.length; m++) {
+                const text = chunk[m];
+                if (text === undefined) {
+                    continue;
+                }
+                await db.exec(text);
+                for (const j of changed) {
+                    const now = await fails(j);
+                    if (now && !failing[j]) {
+                        cause[j] = start + m;
+                    }
+                    failing[j] = now;
+                }
+            }
+        }
+        await db.exec("RELEASE SAVEPOINT zdr_chunk");
     }
     return { breaks: found.map((b, j) => (cause[j] === undefined ? b : { ...b, cause: cause[j] })), unverified };
 }
