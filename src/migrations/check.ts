@@ -202,10 +202,9 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
     let lockTimeout = false;
     let warnedTimeout = false;
 
-    /** What a version must use for a rule to fire (unknown usage counts as using). */
-    const users = (uses: (u: Usage) => boolean) => uses;
     const liveList = live.map((v) => `${v.version} (${v.role})`).join(", ") || "none";
 
+    /** Blocks when a live version uses the object (`uses` on a statement's usage; unknown usage counts as using). */
     const block = (rule: Rule, st: Statement, object: string, uses: (u: Usage) => boolean, how: string, later: string) => {
         const kind = dataRules.has(rule.id) ? "data" : "names";
         const hits = live
@@ -256,14 +255,14 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
                 const object = `${table}.${col}`;
                 switch (cmd.subtype) {
                     case "AT_DropColumn":
-                        block(rules.dropColumn, st, object, users((u) => u.tables.get(table)?.usesColumn(col) ?? false), "drops", cascade(object));
+                        block(rules.dropColumn, st, object, (u) => u.tables.get(table)?.usesColumn(col) ?? false, "drops", cascade(object));
                         break;
                     case "AT_AlterColumnType": {
                         // Without the old type (no schema) a widening cannot be told from a narrowing.
                         const to = typeText(cmd.def?.ColumnDef?.typeName);
                         const widens = isWidening(schema.types.get(table)?.get(col), to) && !cmd.def?.ColumnDef?.raw_default;
                         if (!widens) {
-                            block(rules.changeColumnType, st, object, users((u) => u.tables.get(table)?.usesColumn(col) ?? false), "changes the type of", `Add a new column of the new type, write both from a release, backfill, and switch readers over in later releases.`);
+                            block(rules.changeColumnType, st, object, (u) => u.tables.get(table)?.usesColumn(col) ?? false, "changes the type of", `Add a new column of the new type, write both from a release, backfill, and switch readers over in later releases.`);
                         }
                         warn(rules.typeRewrite, st, object);
                         break;
@@ -278,7 +277,7 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
                             notNull(table).add(name);
                         }
                         if (has("CONSTR_NOTNULL") && !has("CONSTR_DEFAULT") && !has("CONSTR_IDENTITY") && !has("CONSTR_GENERATED") && !isSerial) {
-                            block(rules.addRequiredColumn, st, `${table}.${name}`, users((u) => u.tables.get(table)?.inserts ?? false), "adds the NOT NULL column without a default", `Add it with a DEFAULT (or nullable), and make it required in a later release once every live version writes it.`);
+                            block(rules.addRequiredColumn, st, `${table}.${name}`, (u) => u.tables.get(table)?.inserts ?? false, "adds the NOT NULL column without a default", `Add it with a DEFAULT (or nullable), and make it required in a later release once every live version writes it.`);
                         }
                         const def0 = cons.find((x: any) => x.contype === "CONSTR_DEFAULT");
                         if (def0 && containsVolatileCall(def0.raw_expr)) {
@@ -291,22 +290,22 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
                     }
                     case "AT_SetNotNull":
                         notNull(table).add(col);
-                        block(rules.setNotNull, st, object, users((u) => {
+                        block(rules.setNotNull, st, object, (u) => {
                             const t = u.tables.get(table);
                             return t !== undefined && (t.insertOmits(col) || t.updates.has(col));
-                        }), "makes NOT NULL", `Make it required in a later release, once every live version writes ${object} on every INSERT and never writes NULL.`);
+                        }, "makes NOT NULL", `Make it required in a later release, once every live version writes ${object} on every INSERT and never writes NULL.`);
                         warn(rules.notNullScan, st, object);
                         break;
                     case "AT_ColumnDefault":
                         if (!cmd.def && !(schema.known && !notNull(table).has(col))) {
-                            block(rules.dropDefault, st, object, users((u) => u.tables.get(table)?.insertOmits(col) ?? false), "drops the default of", `Drop it in a later release, once every live version writes ${object} on INSERT.`);
+                            block(rules.dropDefault, st, object, (u) => u.tables.get(table)?.insertOmits(col) ?? false, "drops the default of", `Drop it in a later release, once every live version writes ${object} on INSERT.`);
                         }
                         break;
                     case "AT_AddConstraint": {
                         const con = cmd.def.Constraint;
                         const kind = String(con.contype).replace("CONSTR_", "").toLowerCase();
                         if (["check", "unique", "primary", "foreign", "exclusion"].includes(kind)) {
-                            block(rules.newConstraint, st, `${table} (${kind} constraint${con.conname ? ` ${con.conname}` : ""})`, users((u) => u.tables.get(table)?.writes ?? false), "adds", `Make every live version write only rows that satisfy it first; then add it NOT VALID in a later release and VALIDATE it after.`);
+                            block(rules.newConstraint, st, `${table} (${kind} constraint${con.conname ? ` ${con.conname}` : ""})`, (u) => u.tables.get(table)?.writes ?? false, "adds", `Make every live version write only rows that satisfy it first; then add it NOT VALID in a later release and VALIDATE it after.`);
                         }
                         if ((kind === "check" || kind === "foreign") && !con.skip_validation) {
                             warn(rules.constraintValidated, st, table);
@@ -329,22 +328,22 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
             switch (r.renameType) {
                 case "OBJECT_COLUMN": {
                     const object = `${table}.${r.subname}`;
-                    block(rules.renameColumn, st, object, users((u) => u.tables.get(table)?.usesColumn(r.subname) ?? false), "renames", `Add the new column, write both, backfill, move readers over, and drop the old one in a later release.`);
+                    block(rules.renameColumn, st, object, (u) => u.tables.get(table)?.usesColumn(r.subname) ?? false, "renames", `Add the new column, write both, backfill, move readers over, and drop the old one in a later release.`);
                     break;
                 }
                 case "OBJECT_TABLE":
                 case "OBJECT_VIEW":
                 case "OBJECT_MATVIEW":
-                    block(r.renameType === "OBJECT_TABLE" ? rules.renameTable : rules.renameObject, st, table, users((u) => u.tables.has(table)), "renames", `Create a view under the new name, or keep the old name until no live version uses it.`);
+                    block(r.renameType === "OBJECT_TABLE" ? rules.renameTable : rules.renameObject, st, table, (u) => u.tables.has(table), "renames", `Create a view under the new name, or keep the old name until no live version uses it.`);
                     break;
                 case "OBJECT_FUNCTION": {
                     const fn = qualifiedName(r.object?.ObjectWithArgs?.objname);
-                    block(rules.renameObject, st, `function ${fn}`, users((u) => u.functions.has(fn)), "renames", cascade(`function ${fn}`));
+                    block(rules.renameObject, st, `function ${fn}`, (u) => u.functions.has(fn), "renames", cascade(`function ${fn}`));
                     break;
                 }
                 case "OBJECT_TYPE": {
                     const type = qualifiedName(r.object?.List?.items);
-                    block(rules.renameObject, st, `type ${type}`, users((u) => u.types.has(type)), "renames", cascade(`type ${type}`));
+                    block(rules.renameObject, st, `type ${type}`, (u) => u.types.has(type), "renames", cascade(`type ${type}`));
                     break;
                 }
                 default:
@@ -352,7 +351,7 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
             }
         } else if (n.AlterObjectSchemaStmt && n.AlterObjectSchemaStmt.relation) {
             const table = relationName(n.AlterObjectSchemaStmt.relation);
-            block(rules.renameTable, st, table, users((u) => u.tables.has(table)), "moves to another schema", cascade(table));
+            block(rules.renameTable, st, table, (u) => u.tables.has(table), "moves to another schema", cascade(table));
         } else if (n.DropStmt) {
             const d = n.DropStmt;
             ddlOnExisting(st, qualifiedName(d.objects?.[0]?.List?.items) || "objects");
@@ -363,30 +362,30 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
                     case "OBJECT_MATVIEW": {
                         const name = qualifiedName(obj.List?.items);
                         const rule = d.removeType === "OBJECT_TABLE" ? rules.dropTable : rules.dropObject;
-                        block(rule, st, name, users((u) => u.tables.has(name)), "drops", cascade(name));
+                        block(rule, st, name, (u) => u.tables.has(name), "drops", cascade(name));
                         break;
                     }
                     case "OBJECT_FUNCTION":
                     case "OBJECT_PROCEDURE": {
                         const fn = qualifiedName(obj.ObjectWithArgs?.objname);
-                        block(rules.dropObject, st, `function ${fn}`, users((u) => u.functions.has(fn)), "drops", cascade(`function ${fn}`));
+                        block(rules.dropObject, st, `function ${fn}`, (u) => u.functions.has(fn), "drops", cascade(`function ${fn}`));
                         break;
                     }
                     case "OBJECT_TYPE":
                     case "OBJECT_DOMAIN": {
                         const type = qualifiedName(obj.TypeName?.names);
                         const cols = schema.enumColumns.get(type) ?? [];
-                        block(rules.dropObject, st, `type ${type}`, users((u) => u.types.has(type) || cols.some((c) => u.tables.get(c.table)?.usesColumn(c.column))), "drops", cascade(`type ${type}`));
+                        block(rules.dropObject, st, `type ${type}`, (u) => u.types.has(type) || cols.some((c) => u.tables.get(c.table)?.usesColumn(c.column)), "drops", cascade(`type ${type}`));
                         break;
                     }
                     case "OBJECT_SCHEMA": {
                         const s = obj.String?.sval as string;
-                        block(rules.dropObject, st, `schema ${s}`, users((u) => [...u.tables.keys()].some((t) => t.startsWith(`${s}.`) || s === "public")), "drops", cascade(`schema ${s}`));
+                        block(rules.dropObject, st, `schema ${s}`, (u) => [...u.tables.keys()].some((t) => t.startsWith(`${s}.`) || s === "public"), "drops", cascade(`schema ${s}`));
                         break;
                     }
                     case "OBJECT_SEQUENCE": {
                         const seq = qualifiedName(obj.List?.items);
-                        block(rules.dropObject, st, `sequence ${seq}`, users(() => false), "drops", cascade(`sequence ${seq}`));
+                        block(rules.dropObject, st, `sequence ${seq}`, () => false, "drops", cascade(`sequence ${seq}`));
                         break;
                     }
                     case "OBJECT_INDEX":
@@ -406,7 +405,7 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
             }
             ddlOnExisting(st, table);
             if (ix.unique) {
-                block(rules.newConstraint, st, `${table} (unique index${ix.idxname ? ` ${ix.idxname}` : ""})`, users((u) => u.tables.get(table)?.writes ?? false), "adds", `Make every live version write only unique values first.`);
+                block(rules.newConstraint, st, `${table} (unique index${ix.idxname ? ` ${ix.idxname}` : ""})`, (u) => u.tables.get(table)?.writes ?? false, "adds", `Make every live version write only unique values first.`);
             }
             if (!ix.concurrent) {
                 warn(rules.indexNotConcurrent, st, table, "; use CREATE INDEX CONCURRENTLY (outside a transaction)");
@@ -414,7 +413,7 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
         } else if (n.AlterEnumStmt?.oldVal) {
             const type = qualifiedName(n.AlterEnumStmt.typeName);
             const cols = schema.enumColumns.get(type);
-            const using = users((u) => (cols === undefined ? true : cols.some((c) => u.tables.get(c.table)?.usesColumn(c.column))) || u.types.has(type));
+            const using = (u: Usage) => (cols === undefined ? true : cols.some((c) => u.tables.get(c.table)?.usesColumn(c.column))) || u.types.has(type);
             block(rules.renameEnumValue, st, `type ${type} value '${n.AlterEnumStmt.oldVal}'`, using, "renames", `Add the new value, move every live version to it, and stop using the old label in a later release${cols === undefined ? " (pass the schema to see which columns use the type)" : ""}.`);
         } else if (n.VacuumStmt?.options?.some((o: any) => o.DefElem?.defname === "full") || n.ClusterStmt) {
             warn(rules.tableRewrite, st, n.ClusterStmt ? relationName(n.ClusterStmt.relation ?? { relname: "?" }) : "tables");
@@ -495,9 +494,18 @@ export async function checkMigration(input: CheckInput): Promise<CheckResult> {
         const probes = (statements ?? []).map((st): ProbeStatement => ({ version: v.version, text: st.text, node: st.node, parameters: hasParameters(st.node) }));
         return { ...v, statements, probes };
     });
-    const oracle = schemaStatements ? await runOracle(schemaStatements, migration, versions.flatMap((v) => v.probes)) : undefined;
-    const judged = oracle !== undefined && !oracle.schemaError && !oracle.migrationError;
-    const unverified = new Map((judged ? oracle.unverified : []).map((u) => [u.probe, u.error]));
+    let oracle: OracleResult | undefined;
+    let oracleFailure: string | undefined;
+    if (schemaStatements) {
+        try {
+            oracle = await runOracle(schemaStatements, migration, versions.flatMap((v) => v.probes));
+        } catch (e) {
+            // PGlite itself failed (it did not load, or crashed): the static rules still judge.
+            oracleFailure = (e as Error).message;
+        }
+    }
+    const judged = oracle !== undefined && !oracle.schemaError && !oracle.migrationError ? oracle : undefined;
+    const unverified = new Map((judged?.unverified ?? []).map((u) => [u.probe, u.error]));
 
     const staticVersions: StaticVersion[] = versions.map((v) => {
         if (v.statements === undefined) {
@@ -520,12 +528,15 @@ export async function checkMigration(input: CheckInput): Promise<CheckResult> {
         const st = schemaStatements?.[oracle.schemaError.index];
         violations.push({ rule: rules.oracleUnavailable.id, severity: "warn", statement: st?.text ?? "(the schema)", object: "the schema", message: `${rules.oracleUnavailable.id}: the schema does not build in the embedded PostgreSQL at \`${st?.text ?? "(the schema)"}\`: ${oracle.schemaError.error.message}; only the static rules judged this migration` });
     }
+    if (oracleFailure !== undefined) {
+        violations.push({ rule: rules.oracleUnavailable.id, severity: "warn", statement: "(the schema)", object: "the schema", message: `${rules.oracleUnavailable.id}: the embedded PostgreSQL failed: ${oracleFailure}; only the static rules judged this migration` });
+    }
     if (oracle?.migrationError) {
         const st = migration[oracle.migrationError.index];
         violations.push({ rule: rules.migrationFails.id, severity: "block", statement: st?.text ?? "(the migration)", object: "the migration", message: `${rules.migrationFails.id}: \`${st?.text ?? "(the migration)"}\` fails on PostgreSQL on the schema before the migration: ${oracle.migrationError.error.message}. Fix the migration; the live versions were judged by the static rules only.` });
     }
     if (judged) {
-        violations.push(...oracleBlocks(oracle, migration, input.live));
+        violations.push(...oracleBlocks(judged, migration, input.live));
         for (const [probe, error] of unverified) {
             violations.push({ rule: rules.unverifiedStatement.id, severity: "warn", statement: probe.text, object: probe.version, message: `${rules.unverifiedStatement.id}: ${probe.version}'s \`${probe.text}\` fails on the schema before the migration too (${error.message}), so only the static rules judge it; check the schema holds every earlier migration` });
         }

@@ -105,7 +105,15 @@ let queue: Promise<unknown> = Promise.resolve();
 
 /** The process's one PGlite, started on first use (about 2 to 4 s). */
 function database(): Promise<PGlite> {
-    started ??= import("@electric-sql/pglite").then(({ PGlite }) => PGlite.create());
+    if (!started) {
+        const starting = import("@electric-sql/pglite").then(({ PGlite }) => PGlite.create());
+        started = starting;
+        starting.catch(() => {
+            if (started === starting) {
+                started = undefined; // the next check tries again
+            }
+        });
+    }
     return started;
 }
 
