@@ -17,9 +17,9 @@ function bigMigration(n: number): string {
     for (let i = 0; i < n - 1; i++) {
         switch (i % 4) {
             case 0: lines.push(`ALTER TABLE t${i % 50} ADD COLUMN c${i} text;`); break;
-            case 1: lines.push(`CREATE INDEX CONCURRENTLY i${i} ON t${i % 50} (c${i - 1});`); break;
-            case 2: lines.push(`COMMENT ON COLUMN t${i % 50}.c${i - 2} IS 'bench';`); break;
-            default: lines.push(`ALTER TABLE t${i % 50} ALTER COLUMN c${i - 3} SET DEFAULT 'x';`);
+            case 1: lines.push(`CREATE INDEX CONCURRENTLY i${i} ON t${(i - 1) % 50} (c${i - 1});`); break;
+            case 2: lines.push(`COMMENT ON COLUMN t${(i - 2) % 50}.c${i - 2} IS 'bench';`); break;
+            default: lines.push(`ALTER TABLE t${(i - 3) % 50} ALTER COLUMN c${i - 3} SET DEFAULT 'x';`);
         }
     }
     return lines.join("\n");

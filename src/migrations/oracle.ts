@@ -56,8 +56,8 @@ export interface OracleResult {
     readonly unverified: readonly { readonly probe: ProbeStatement; readonly error: PgError }[];
 }
 
-/** Statements replayed at once while looking for the cause of a break (then one by one within the chunk). */
-const replayChunk = 100;
+/** Migration statements applied at once, with a savepoint before each chunk. */
+const chunkSize = 100;
 
 const preparable = new Set(["SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
 /** Statements that change no schema or cannot run in a transaction: the oracle leaves them out. */
@@ -207,9 +207,17 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
         before.push(await probe(db, p));
     }
     const unverified = probes.flatMap((p, i) => (before[i] ? [{ probe: p, error: before[i]!.error }] : []));
-    const migrationError = await apply(db, migration);
-    if (migrationError) {
-        return { migrationError, breaks: [], unverified };
+    // The migration in chunks, a savepoint before each: the search for a break's cause below
+    // walks back through them instead of applying the migration again.
+    const chunks: { start: number; texts: (string | undefined)[] }[] = [];
+    for (let start = 0; start < migration.length; start += chunkSize) {
+        const texts = migration.slice(start, start + chunkSize).map(runnableText);
+        await db.exec(`SAVEPOINT zdr_chunk_${chunks.length}`);
+        chunks.push({ start, texts });
+        const failed = await apply(db, migration.slice(start, start + chunkSize));
+        if (failed) {
+            return { migrationError: { index: failed.index < 0 ? -1 : start + failed.index, error: failed.error }, breaks: [], unverified };
+        }
     }
     const found: Break[] = [];
     for (let i = 0; i < probes.length; i++) {
@@ -221,47 +229,39 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
             found.push({ probe: probes[i], ...after });
         }
     }
-    if (found.length === 0) {
-        return { breaks: found, unverified };
-    }
-    // Replay the migration to find each break's cause: the statement after which the live
-    // statement last went from working to failing. Chunk by chunk; a chunk that changes some
-    // probe's outcome is replayed again one statement at a time.
-    await db.exec("ROLLBACK TO SAVEPOINT zdr_before");
+    // A break's cause is the statement after which the live statement last went from working
+    // to failing. Walk back chunk by chunk (rolling back is cheap) to the last state in which it
+    // still works, then replay that chunk one statement at a time.
     const cause: (number | undefined)[] = found.map(() => undefined);
-    const failing = found.map(() => false);
     const fails = async (j: number) => (await probe(db, found[j].probe)) !== undefined;
-    for (let start = 0; start < migration.length; start += replayChunk) {
-        const chunk = migration.slice(start, start + replayChunk).map(runnableText);
-        const batch = chunk.filter((t): t is string => t !== undefined);
-        await db.exec("SAVEPOINT zdr_chunk");
-        if (batch.length > 0) {
-            await db.exec(joined(batch));
-        }
-        const changed: number[] = [];
-        for (let j = 0; j < found.length; j++) {
-            if ((await fails(j)) !== failing[j]) {
-                changed.push(j);
+    let pending = found.map((_, j) => j);
+    for (let k = chunks.length - 1; k >= 0 && pending.length > 0; k--) {
+        await db.exec(`ROLLBACK TO SAVEPOINT zdr_chunk_${k}`);
+        const works: number[] = [];
+        for (const j of pending) {
+            if (!(await fails(j))) {
+                works.push(j);
             }
         }
-        if (changed.length > 0) {
-            await db.exec("ROLLBACK TO SAVEPOINT zdr_chunk");
-            for (let m = 0; m < chunk.length; m++) {
-                const text = chunk[m];
-                if (text === undefined) {
-                    continue;
+        if (works.length === 0) {
+            continue;
+        }
+        const failing = new Map(works.map((j) => [j, false]));
+        for (const [m, text] of chunks[k].texts.entries()) {
+            if (text === undefined) {
+                continue;
+            }
+            await db.exec(text);
+            for (const j of works) {
+                const now = await fails(j);
+                if (now && !failing.get(j)) {
+                    cause[j] = chunks[k].start + m;
                 }
-                await db.exec(text);
-                for (const j of changed) {
-                    const now = await fails(j);
-                    if (now && !failing[j]) {
-                        cause[j] = start + m;
-                    }
-                    failing[j] = now;
-                }
+                failing.set(j, now);
             }
         }
-        await db.exec("RELEASE SAVEPOINT zdr_chunk");
+        await db.exec(`ROLLBACK TO SAVEPOINT zdr_chunk_${k}`);
+        pending = pending.filter((j) => !works.includes(j));
     }
     return { breaks: found.map((b, j) => (cause[j] === undefined ? b : { ...b, cause: cause[j] })), unverified };
 }
