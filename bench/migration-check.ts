@@ -2,7 +2,7 @@
 // with the schema, when PostgreSQL in this process judges every live statement), and the
 // policy pack over a stack of 200 servers on the real engine (preview with and without
 // `--policy-pack policy`; the target is at most 1.5x).
-// Run: npx ts-node --transpile-only bench/migration-check.ts [--check-only]      (after `bash scripts/setup`)
+// Run: npx ts-node --transpile-only bench/migration-check.ts [--check-only | --preview-only]      (after `bash scripts/setup`)
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -63,6 +63,15 @@ async function runs(label: string, input: CheckInput, n: number) {
 }
 
 async function main() {
+    if (!process.argv.includes("--preview-only")) {
+        await checks();
+    }
+    if (!process.argv.includes("--check-only")) {
+        await previews();
+    }
+}
+
+async function checks() {
     await loadParser();
     const sql = bigMigration(10_000);
     const live = [{ version: "v1", role: "rollback" as const, sql: liveQueries() }, { version: "v2", role: "release" as const, sql: liveQueries() }];
@@ -75,10 +84,9 @@ async function main() {
     const broken = [...lines.slice(0, 5000), "ALTER TABLE t7 RENAME COLUMN name TO title;", ...lines.slice(5000)].join("\n");
     await runs("  the same with one breaking rename in the middle (cause found by replay)", { migration: broken, schema: schema(), live }, 3);
     await closeOracle();
-    if (process.argv.includes("--check-only")) {
-        return;
-    }
+}
 
+async function previews() {
     const stackName = `bench-policy-${process.pid}`;
     const stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
     const stack = await createStack(projectRoot, stackName, stateDir);
