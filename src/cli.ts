@@ -3,13 +3,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
 import { formatJudgement, judge, Sample } from "./canary/judge";
-import { checkMigration, CheckResult } from "./migrations/check";
-import { loadParser, SqlSyntaxError } from "./migrations/sql";
+import { checkMigration, CheckInputError, CheckResult } from "./migrations/check";
+import { SqlSyntaxError } from "./migrations/sql";
 import { fleetStatus, formatStatus } from "./status";
 
 export const exitCodes = { safe: 0, blocked: 1, badInput: 2, inconclusive: 3 } as const;
 
 class BadInput extends Error {}
+
+/** A repeatable option that also takes comma-separated values: `--live-queries a.sql,b.sql --live-queries c.sql`. */
+function collect(value: string, previous: string[]): string[] {
+    return [...previous, ...value.split(",").filter((v) => v !== "")];
+}
 
 function read(file: string, what: string): string {
     try {
@@ -52,21 +57,31 @@ export function formatCheck(result: CheckResult): string {
 /** Runs the CLI; returns the exit code. Output goes through the given writers (tests capture it). */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
     let code: number = exitCodes.safe;
+    // With --json, bad input is answered in JSON on stdout too: {"verdict": "bad-input", "error": "..."}.
+    const json = argv.includes("--json");
+    let commanderError = "";
     const program = new Command("zdr")
         .description("zero-downtime releases: checks and reports")
         .exitOverride()
-        .configureOutput({ writeOut: out, writeErr: err });
+        .configureOutput({ writeOut: out, writeErr: json ? (s) => (commanderError += s) : err });
+    const badInput = (message: string) => {
+        if (json) {
+            out(`${JSON.stringify({ verdict: "bad-input", error: message }, null, 2)}\n`);
+        } else {
+            err(`zdr: ${message}\n`);
+        }
+        return exitCodes.badInput;
+    };
     program
         .command("check-migration")
         .description("check a migration against the SQL of the versions that stay live: exit 0 safe, 1 blocked, 2 bad input")
         .argument("<migration>", "the migration's SQL file")
-        .option("--schema <file>", "the schema before the migration (resolves unqualified columns, NOT NULL, enum columns)")
-        .option("--live-queries <files...>", "the SQL each live version runs, one file per version (the file name is the version); none means usage unknown")
-        .option("--json", "print the verdict as JSON")
-        .action(async (migration: string, opts: { schema?: string; liveQueries?: string[]; json?: boolean }) => {
-            await loadParser();
-            const live = (opts.liveQueries ?? []).map((f) => ({ version: path.basename(f).replace(/\.sql$/, ""), role: "live" as const, sql: read(f, "live queries") }));
-            const result = checkMigration({
+        .option("--schema <file>", "the schema before the migration: every earlier migration in order; PostgreSQL (embedded) then judges each live statement")
+        .option("--live-queries <file>", "the SQL a live version runs (the file name is the version); repeat the option or separate files with commas; none means usage unknown", collect, [])
+        .option("--json", "print the verdict (or the bad input) as JSON")
+        .action(async (migration: string, opts: { schema?: string; liveQueries: string[]; json?: boolean }) => {
+            const live = opts.liveQueries.map((f) => ({ version: path.basename(f).replace(/\.sql$/, ""), role: "live" as const, sql: read(f, "live queries") }));
+            const result = await checkMigration({
                 migration: read(migration, "migration"),
                 migrationFile: migration,
                 schema: opts.schema === undefined ? undefined : read(opts.schema, "schema"),
@@ -108,11 +123,13 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         await program.parseAsync(argv, { from: "user" });
     } catch (e) {
         if (e instanceof CommanderError) {
-            return e.exitCode === 0 ? 0 : exitCodes.badInput;
+            if (e.exitCode === 0) {
+                return 0;
+            }
+            return json ? badInput(commanderError.trim().replace(/^error: /, "") || e.message) : exitCodes.badInput;
         }
-        if (e instanceof BadInput || e instanceof SqlSyntaxError) {
-            err(`zdr: ${e.message}\n`);
-            return exitCodes.badInput;
+        if (e instanceof BadInput || e instanceof SqlSyntaxError || e instanceof CheckInputError) {
+            return badInput(e.message);
         }
         throw e;
     }

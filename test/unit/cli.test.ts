@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../../src/cli";
+import { closeOracle } from "../../src/migrations/oracle";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-cli-"));
 const file = (name: string, text: string) => {
@@ -37,20 +38,52 @@ async function run(args: string[]) {
     return { code, out, err };
 }
 
-describe("zdr check-migration", () => {
+describe("zdr check-migration", function () {
+    this.timeout(60_000); // the first check with --schema starts the embedded PostgreSQL
+    after(() => closeOracle());
     const drop = file("v3.sql", "SET lock_timeout = '2s';\nALTER TABLE products DROP COLUMN legacy_code;\n");
     const v1 = file("v1.sql", "SELECT id, legacy_code FROM products;\n");
     const v2 = file("v2.sql", "SELECT id FROM products;\n");
     const bad = file("bad.sql", "SELECT 1;\nALTER TABLE products DROP COLUMN;\n");
 
     itRuns([
-        { name: "exits 1 when a live version reads the dropped column", args: ["check-migration", drop, "--live-queries", v1, v2], code: 1, out: /BLOCK drop-column: .* which v1 still uses/ },
+        { name: "exits 1 when a live version reads the dropped column", args: ["check-migration", drop, "--live-queries", v1, "--live-queries", v2], code: 1, out: /BLOCK drop-column: .* which v1 still uses/ },
         { name: "exits 0 once no live version reads it", args: ["check-migration", drop, "--live-queries", v2], code: 0, out: /^safe: no statement/ },
         { name: "treats a missing --live-queries as unknown usage", args: ["check-migration", drop], code: 1, out: /usage of the live version is unknown/ },
         { name: "exits 2 on SQL that does not parse, with the position", args: ["check-migration", bad], code: 2, err: /bad\.sql:2:33: syntax error at or near ";"/ },
         { name: "exits 2 on a file that cannot be read", args: ["check-migration", path.join(dir, "missing.sql")], code: 2, err: /cannot read migration .*missing\.sql: ENOENT/ },
         { name: "exits 2 on an unknown option", args: ["check-migration", drop, "--frobnicate"], code: 2, err: /unknown option '--frobnicate'/ },
     ]);
+
+    const schema = file("schema.sql", ["v1", "v2", "v3"].map((v) => fs.readFileSync(path.join(__dirname, `../../app/webshop/migrations/${v}.sql`), "utf8")).join("\n"));
+    const dropChannel = file("drop-channel.sql", "SET lock_timeout = '2s';\nALTER TABLE orders DROP COLUMN channel;\n");
+    const v4 = file("v4.sql", "SELECT channel, count(*) FROM orders GROUP BY channel;\n");
+    const empty = file("empty.sql", "-- name: listProducts\n\n");
+
+    itRuns([
+        { name: "blocks dropping orders.channel with --schema: PostgreSQL sees the column the schema history added", args: ["check-migration", dropChannel, "--schema", schema, "--live-queries", v4], code: 1, out: /BLOCK drop-column: `ALTER TABLE orders DROP COLUMN channel` drops orders\.channel, which v4 still uses; .* PostgreSQL rejects v4's `SELECT channel, count\(\*\) FROM orders GROUP BY channel` after it: column "channel" does not exist/ },
+        { name: "takes the migration after --live-queries as the migration, not as one more query file", args: ["check-migration", "--live-queries", v4, dropChannel, "--schema", schema], code: 1, out: /drops orders\.channel, which v4 still uses/ },
+        { name: "takes comma-separated query files", args: ["check-migration", drop, "--live-queries", `${v2},${v1}`], code: 1, out: /which v1 still uses; live versions: v2 \(live\), v1 \(live\)/ },
+        { name: "exits 2 on an empty or comment-only query file", args: ["check-migration", dropChannel, "--live-queries", empty], code: 2, err: /zdr: the queries of empty hold no SQL statement/ },
+    ]);
+
+    const badJson: { name: string; args: string[]; error: RegExp }[] = [
+        { name: "a file that cannot be read", args: ["check-migration", path.join(dir, "missing.sql"), "--json"], error: /cannot read migration .*missing\.sql: ENOENT/ },
+        { name: "SQL that does not parse", args: ["check-migration", bad, "--json"], error: /bad\.sql:2:33: syntax error at or near ";"/ },
+        { name: "an unknown option", args: ["check-migration", drop, "--json", "--frobnicate"], error: /unknown option '--frobnicate'/ },
+        { name: "a missing migration argument", args: ["check-migration", "--json"], error: /missing required argument 'migration'/ },
+        { name: "an empty query file", args: ["check-migration", drop, "--json", "--live-queries", empty], error: /the queries of empty hold no SQL statement/ },
+    ];
+    for (const c of badJson) {
+        it(`answers bad input in JSON with --json, exit 2: ${c.name}`, async () => {
+            const r = await run(c.args);
+            assert.equal(r.code, 2, r.out + r.err);
+            assert.equal(r.err, "");
+            const json = JSON.parse(r.out);
+            assert.equal(json.verdict, "bad-input");
+            assert.match(json.error, c.error);
+        });
+    }
 
     it("prints the verdict as JSON with --json", async () => {
         const r = await run(["check-migration", drop, "--live-queries", v1, "--json"]);
