@@ -9,6 +9,7 @@
 //   execute <unnamed>: INSERT INTO orders (product_id) VALUES ($1)
 //   duration: 0.052 ms  statement: SELECT 1
 //   duration: 0.110 ms  execute S_1: SELECT id FROM products WHERE id = $1
+import * as fs from "node:fs";
 import { fingerprintSync } from "libpg-query";
 import { parseSql, Statement } from "./sql";
 
@@ -26,8 +27,12 @@ const ignored = new Set(["TransactionStmt", "VariableSetStmt", "VariableShowStmt
  */
 export function loggedStatements(log: string, application: string): Statement[] {
     const seen = new Set<string>();
+    const seenMessages = new Set<string>();
     const statements: Statement[] = [];
     for (const line of log.split("\n")) {
+        if (!line.includes(application)) {
+            continue; // cheap: most lines of a busy log are other versions' or repeats
+        }
         let entry: { application_name?: unknown; error_severity?: unknown; message?: unknown };
         try {
             entry = JSON.parse(line);
@@ -37,6 +42,10 @@ export function loggedStatements(log: string, application: string): Statement[] 
         if (entry?.application_name !== application || entry.error_severity !== "LOG" || typeof entry.message !== "string") {
             continue;
         }
+        if (seenMessages.has(entry.message)) {
+            continue;
+        }
+        seenMessages.add(entry.message);
         const sql = statementMessage.exec(entry.message)?.[1];
         if (sql === undefined) {
             continue;
@@ -70,4 +79,27 @@ export function mergeStatements(querySql: string | undefined, logged: readonly S
     const known = new Set(parseSql(querySql, "queries").map((st) => fingerprintSync(st.text)));
     const extra = logged.filter((st) => !known.has(fingerprintSync(st.text)));
     return extra.length === 0 ? querySql : `${querySql.trimEnd()}\n-- seen in PostgreSQL's statement log, not in the file:\n${extra.map((st) => `${st.text};`).join("\n")}\n`;
+}
+
+/**
+ * The last `maxBytes` of a statement log, from its first whole line; "" when there is none yet.
+ * Bounded: a long-lived stack's log is large, and what versions run recently is what matters.
+ */
+export function readLogTail(file: string, maxBytes = 16 * 2 ** 20): string {
+    let fd: number;
+    try {
+        fd = fs.openSync(file, "r");
+    } catch {
+        return "";
+    }
+    try {
+        const size = fs.fstatSync(fd).size;
+        const start = Math.max(0, size - maxBytes);
+        const buf = Buffer.alloc(size - start);
+        fs.readSync(fd, buf, 0, buf.length, start);
+        const text = buf.toString("utf8");
+        return start === 0 ? text : text.slice(text.indexOf("\n") + 1);
+    } finally {
+        fs.closeSync(fd);
+    }
 }
