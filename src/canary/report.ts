@@ -49,8 +49,13 @@ export async function renderCanaryReport(e: CanaryEvidence): Promise<string> {
         mark: { type: "line", point: true },
         encoding: { x: { field: "second", type: "quantitative", title: "seconds into the bake" }, y: { field: "errorRate", type: "quantitative", axis: { format: "%" }, title: "error rate" }, color: colors },
     });
+    const bound = (x: number) => (x === Infinity ? "∞" : x.toFixed(2));
     const checkRows = e.judgement.checks
-        .map((c) => `<tr class="${c.verdict}"><td>${escape(c.name)}</td><td>${c.verdict}</td><td>${c.pValue === undefined ? "" : c.pValue.toExponential(1)}</td><td>${escape(c.detail)}</td></tr>`)
+        .map(
+            (c) =>
+                `<tr class="${c.verdict}"><td>${escape(c.name)}</td><td>${c.verdict}</td><td>${c.evidence.toExponential(1)} / ${c.threshold.toExponential(1)}</td>` +
+                `<td>${c.interval ? `${escape(c.effect)} ${bound(c.interval.lower)}..${bound(c.interval.upper)}` : ""}</td><td>${c.crossedAfter ?? ""}</td><td>${c.canaryRequests}</td><td>${escape(c.detail)}</td></tr>`,
+        )
         .join("\n");
     const newErrors = e.judgement.checks.filter((c) => c.name.startsWith("new-error: "));
     return `<!doctype html>
@@ -65,7 +70,8 @@ tr.fail td { background: #fde8e8; } .charts { display: flex; flex-wrap: wrap; ga
 <h1>Canary ${escape(e.canary)} on ${escape(e.version)}: <span class="${e.judgement.verdict}">${e.judgement.verdict}</span></h1>
 <p>Compared with ${escape(e.baseline.join(", "))} from ${new Date(e.from).toISOString()} to ${new Date(e.to).toISOString()}:
 ${e.judgement.counts.canary} canary requests, ${e.judgement.counts.baseline} baseline requests.</p>
-<table><tr><th>check</th><th>verdict</th><th>p</th><th>detail</th></tr>
+<p>Decided after ${e.judgement.decidedAfter} canary requests (${e.judgement.warmup} of them the canary's warm-up).${e.judgement.ruledOut.length && e.judgement.verdict !== "fail" ? ` Ruled out: ${escape(e.judgement.ruledOut.join(", "))}.` : ""}</p>
+<table><tr><th>check</th><th>verdict</th><th>evidence / threshold</th><th>interval</th><th>crossed after (canary requests)</th><th>canary requests used</th><th>detail</th></tr>
 ${checkRows}
 </table>
 <h2>New error signatures</h2>
