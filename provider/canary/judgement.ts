@@ -2,7 +2,9 @@
 // baseline servers' as they come (HAProxy's log is read every second, from where the last read
 // ended), and stop the bake the moment the sequential judge decides; `bakeSeconds` is the
 // longest wait. A failing verdict fails the create, so the `up` stops with the comparison and no
-// later server moves. A canary still undecided at the end of the bake is inconclusive: its
+// later server moves, and the canary is left out of the load balancer at once (HAProxy's
+// `maint`: no new request reaches it, those in flight finish; its process and logs stay for
+// inspection) unless `keepServingOnFail`. A canary still undecided at the end of the bake is inconclusive: its
 // report says what was ruled out, and the release goes on unless `stopWhenInconclusive`. The verdict is
 // kept (reportFile) for that deployment of the canary: every later `up` stops at it again,
 // without judging anew, until the canary is rolled back (a new deployment) or the verdict is
@@ -15,6 +17,7 @@ import { readAlbLogs } from "../../src/canary/alb-log";
 import { LoggedRequest, offsetOf, readFrom } from "../../src/canary/evidence";
 import { CanaryJudge, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
+import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
 
 export const judgementType = "zdr:canary:Judgement";
@@ -47,6 +50,10 @@ export interface JudgementInputs {
     readonly judge?: JudgeOptions;
     /** Stop the `up` on an inconclusive verdict too. @default false */
     readonly stopWhenInconclusive?: boolean;
+    /** HAProxy's runtime API and backend: a failing canary is set to `maint` there. @default - not left out (the ALB target) */
+    readonly leaveOutOnFail?: { readonly runtimeApi: string; readonly backend: string };
+    /** Keep a failing canary in the load balancer (today's behaviour, to watch it longer). @default false */
+    readonly keepServingOnFail?: boolean;
     /** The team accepted this canary's verdict in config: no judgement. */
     readonly accepted: boolean;
     /** Where the judgement is written as JSON; an HTML page with charts goes beside it. */
@@ -170,9 +177,14 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
         const baseline = stands && earlier ? earlier.baseline : inputs.baseline;
         const j = stands ? earlier : await bakeAndJudge(inputs);
         if (j.verdict === "fail" || (j.verdict === "inconclusive" && inputs.stopWhenInconclusive)) {
+            const leftOut = j.verdict === "fail" && inputs.leaveOutOnFail !== undefined && !inputs.keepServingOnFail;
+            if (leftOut && inputs.leaveOutOnFail) {
+                await new HaproxyRuntime(inputs.leaveOutOnFail.runtimeApi).setServerState(inputs.leaveOutOnFail.backend, inputs.canary, "maint");
+            }
             throw new Error(
                 `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${baseline.join(", ")} after ${inputs.bakeSeconds} s` +
                     `${stands ? ` (judged at ${new Date(earlier?.to ?? 0).toISOString()}; the verdict stands for this deployment)` : ""}:\n${formatJudgement(j)}\n` +
+                    `${leftOut ? `${inputs.canary} is out of the load balancer (HAProxy state maint); its process and logs are kept for inspection.\n` : ""}` +
                     `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`,
             );
         }
