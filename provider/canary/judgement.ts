@@ -143,11 +143,10 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         judge = new CanaryJudge(i.judge);
         await sleep(i.bakeSeconds * 1000);
         await sleep((i.albLogs.deliverySeconds ?? 330) * 1000);
+        // All of the window is read at once here: the verdict (and decidedAfter) is where the
+        // stream decided; later requests only fill the counts and the report.
         for (const r of await albRequests(i, i.albLogs, from, deadline)) {
             feed(judge, r);
-            if (judge.decision) {
-                break;
-            }
         }
     }
     const to = Math.min(Date.now(), deadline);

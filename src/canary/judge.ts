@@ -10,7 +10,8 @@
 //   new-error: <sig>    odds ratio of one error signature the baseline has not shown.
 // Fail: a check rejects "no worse than the baseline", at a false-failure rate of `alpha` over
 // all checks and looks together (Bonferroni: errors, latency and tail 30% each, new
-// signatures the last 10%, the k-th of them half of the previous one's share). Pass early: every effect's upper bound is
+// signatures the last 10%, the k-th of them half of the previous one's share; once the error
+// rate fails, a new signature is tested at the error rate's share, halved the same way). Pass early: every effect's upper bound is
 // inside its tolerance, at `passAlpha` over all checks. At the end of the bake an undecided
 // canary is inconclusive, with what was ruled out.
 // The canary's own warm-up is left out from the data (see WarmupDetector): the latency and tail
@@ -285,7 +286,11 @@ export class CanaryJudge {
             const on = set.canary.s.error === sig.signature && canaryFailed;
             const off = set.baseline.filter((b) => failed(b.s) && b.s.error === sig.signature).length;
             sig.odds.add(on, off, m);
-            if ((on || off > 0) && !sig.seenOnBaseline && sig.odds.above(1, sig.alpha)) {
+            // Tested at its own share of alpha, or, once the error rate has failed, at the error
+            // rate's share (fixed-sequence testing: the signature is the next hypothesis after
+            // the gate, so the false-failure rate stays within the error rate's share).
+            const gated = this.crossed["error-rate"] !== undefined ? (this.failAlpha * sig.alpha) / (this.o.alpha * 0.1) : 0;
+            if ((on || off > 0) && !sig.seenOnBaseline && sig.odds.above(1, Math.max(sig.alpha, gated))) {
                 sig.crossedAfter ??= this.canaryCount;
                 this.cross(`new-error: ${sig.signature}`);
             }
