@@ -4,7 +4,8 @@
 // moment the evidence allows, in either direction:
 //   error-rate          odds ratio of a failed request (non-2xx or connection error), canary vs
 //                       baseline, exact conditional likelihood of matched sets;
-//   latency             scale ratio of successful requests' latency, sequential rank test;
+//   latency             scale ratio of successful requests' latency, sequential test on clipped
+//                       log ratios to the set's baseline neighbours (a rank test keeping sizes);
 //   tail                odds ratio of a successful request slower than a threshold fixed from the
 //                       baseline before the canary's first judged request (its p99);
 //   new-error: <sig>    odds ratio of one error signature the baseline has not shown.
@@ -17,7 +18,7 @@
 // The canary's own warm-up is left out from the data (see WarmupDetector): the latency and tail
 // checks start at the first canary request after its latency stops falling. Errors count from
 // the first request: a fresh process that fails requests fails customers.
-import { Interval, MatchedSet, MatchedSets, OddsSequence, RankSequence, RateSequence } from "./sequential";
+import { Interval, MatchedSet, MatchedSets, OddsSequence, LatencySequence, RateSequence } from "./sequential";
 
 export interface Sample {
     /** HTTP status; 0 for a connection error or time-out. */
@@ -163,7 +164,7 @@ export class CanaryJudge {
     private readonly o: Required<Omit<JudgeOptions, "tailThresholdMs">> & { tailThresholdMs?: number };
     private readonly errors = new OddsSequence();
     private readonly errorRate = new RateSequence();
-    private readonly latency: RankSequence;
+    private readonly latency: LatencySequence;
     private readonly tail = new OddsSequence();
     private readonly tailShare = new RateSequence();
     private readonly signatures = new Map<string, SignatureCheck>();
@@ -196,7 +197,7 @@ export class CanaryJudge {
             intervals: true,
             ...given,
         };
-        this.latency = new RankSequence(this.o.latencyTolerance, this.o.intervals);
+        this.latency = new LatencySequence(this.o.latencyTolerance, this.o.intervals);
         this.warmup = new WarmupDetector(this.o.warmupWindow, this.o.maxWarmupRequests);
         this.allSets = new MatchedSets((set) => this.onSet(set));
         this.okSets = new MatchedSets((set) => this.onOkSet(set));
@@ -255,6 +256,10 @@ export class CanaryJudge {
         if (!this.warmup.warm) {
             this.warmupCount++;
             this.warmup.add(s, this.canaryCount);
+            if (!failed(s)) {
+                this.okSets.skipCanary();
+                this.tailSets?.skipCanary();
+            }
         } else if (!failed(s)) {
             this.okSets.canary(r);
             this.tailSets?.canary(r);
