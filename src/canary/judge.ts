@@ -54,7 +54,7 @@ export interface JudgeOptions {
     readonly warmupWindow?: number;
     /** Warm-up ends at the latest after this many canary requests. @default 400 */
     readonly maxWarmupRequests?: number;
-    /** Keep the latency confidence sequence on a grid of ratios for the report (costs time in simulations). @default true */
+    /** Keep what the report shows: the latency confidence sequence on a grid of ratios, and the evidence over time (costs time in simulations). @default true */
     readonly intervals?: boolean;
 }
 
@@ -73,6 +73,8 @@ export interface Check {
     readonly crossedAfter?: number;
     /** Canary requests the check used so far. */
     readonly canaryRequests: number;
+    /** A new error signature: when the canary first showed it (epoch ms). */
+    readonly firstSeen?: number;
     readonly baseline: number;
     readonly canary: number;
     readonly detail: string;
@@ -89,6 +91,14 @@ export interface Judgement {
     readonly decidedAfter: number;
     /** Effects ruled out, e.g. "error odds above 3.6x". */
     readonly ruledOut: readonly string[];
+    /** Each fail-side check's evidence over time, as log10(evidence / threshold): it fails at 0. At most 400 points. */
+    readonly history?: readonly EvidencePoint[];
+}
+
+export interface EvidencePoint {
+    /** Canary requests so far. */
+    readonly canary: number;
+    readonly evidence: Readonly<Record<string, number>>;
 }
 
 const failed = (s: Sample) => s.status < 200 || s.status >= 300;
@@ -155,6 +165,7 @@ interface SignatureCheck {
     readonly signature: string;
     readonly odds: OddsSequence;
     readonly alpha: number;
+    readonly firstSeen: number;
     seenOnBaseline: boolean;
     crossedAfter?: number;
 }
@@ -179,6 +190,8 @@ export class CanaryJudge {
     private baselineCount = 0;
     private canaryCount = 0;
     private warmupCount = 0;
+    private readonly history: EvidencePoint[] = [];
+    private historyStep = 5;
     /** The verdict once reached: it stands. */
     decision?: { verdict: "pass" | "fail"; after: number };
 
@@ -250,9 +263,12 @@ export class CanaryJudge {
         this.errorRate.add(failed(s));
         if (failed(s) && s.error !== undefined && !this.signatures.has(s.error) && !this.baselineSignatures.has(s.error)) {
             // The check starts after the occurrence that opened it: its tests use later sets only.
-            this.signatures.set(s.error, { signature: s.error, odds: new OddsSequence(), alpha: (this.o.alpha * 0.1) / 2 ** (this.signatures.size + 1), seenOnBaseline: false });
+            this.signatures.set(s.error, { signature: s.error, odds: new OddsSequence(), alpha: (this.o.alpha * 0.1) / 2 ** (this.signatures.size + 1), firstSeen: t, seenOnBaseline: false });
         }
         this.allSets.canary(r);
+        if (this.o.intervals && this.canaryCount % this.historyStep === 0) {
+            this.record();
+        }
         if (!this.warmup.warm) {
             this.warmupCount++;
             this.warmup.add(s, this.canaryCount);
@@ -263,6 +279,27 @@ export class CanaryJudge {
         } else if (!failed(s)) {
             this.okSets.canary(r);
             this.tailSets?.canary(r);
+        }
+    }
+
+    /** The evidence now, relative to each check's threshold; the history halves its points when full. */
+    private record(): void {
+        const relative = (logE: number, alpha: number) => (logE + Math.log(alpha)) / Math.LN10;
+        const evidence: Record<string, number> = {
+            "error-rate": relative(this.errors.logOneSided(1, 1), this.failAlpha),
+            latency: relative(this.latency.slower.logEvidence(), this.failAlpha),
+            tail: relative(this.tail.logOneSided(1, 1), this.failAlpha),
+        };
+        for (const sig of this.signatures.values()) {
+            if (!sig.seenOnBaseline) {
+                evidence[`new-error: ${sig.signature}`] = relative(sig.odds.logOneSided(1, 1), sig.alpha);
+            }
+        }
+        this.history.push({ canary: this.canaryCount, evidence });
+        if (this.history.length >= 400) {
+            const kept = this.history.filter((_, i) => i % 2 === 1);
+            this.history.splice(0, this.history.length, ...kept);
+            this.historyStep *= 2;
         }
     }
 
@@ -426,6 +463,7 @@ export class CanaryJudge {
                 threshold: 1 / sig.alpha,
                 ...(crossed ? { crossedAfter: sig.crossedAfter } : {}),
                 canaryRequests: c.canary,
+                firstSeen: sig.firstSeen,
                 baseline: c.baseline ? c.baselineEvents / c.baseline : 0,
                 canary: all / this.canaryCount,
                 detail: `${all} canary requests (${pct(all / this.canaryCount)}) failed with an error the baseline never showed; odds ratio ${times(interval.lower)}..${times(interval.upper)}`,
@@ -446,6 +484,7 @@ export class CanaryJudge {
             warmup: this.warmupCount,
             decidedAfter: this.decision?.after ?? this.canaryCount,
             ruledOut,
+            ...(this.o.intervals ? { history: [...this.history] } : {}),
         };
     }
 }

@@ -50,6 +50,19 @@ export async function renderCanaryReport(e: CanaryEvidence): Promise<string> {
         encoding: { x: { field: "second", type: "quantitative", title: "seconds into the bake" }, y: { field: "errorRate", type: "quantitative", axis: { format: "%" }, title: "error rate" }, color: colors },
     });
     const bound = (x: number) => (x === Infinity ? "∞" : x.toFixed(2));
+    const evidenceRows = (e.judgement.history ?? []).flatMap((p) => Object.entries(p.evidence).filter(([, v]) => Number.isFinite(v)).map(([check, v]) => ({ canary: p.canary, check, evidence: v })));
+    const evidence = evidenceRows.length
+        ? await svg({
+              title: "Evidence against \"no worse\", relative to each check's threshold (fails at 0)",
+              width: 520,
+              height: 200,
+              data: { values: evidenceRows },
+              layer: [
+                  { mark: { type: "line" }, encoding: { x: { field: "canary", type: "quantitative", title: "canary requests" }, y: { field: "evidence", type: "quantitative", title: "log10(evidence / threshold)" }, color: { field: "check", type: "nominal", title: null, legend: { labelLimit: 300 } } } },
+                  { mark: { type: "rule", strokeDash: [4, 4] }, encoding: { y: { datum: 0 } } },
+              ],
+          })
+        : "";
     const checkRows = e.judgement.checks
         .map(
             (c) =>
@@ -75,8 +88,8 @@ ${e.judgement.counts.canary} canary requests, ${e.judgement.counts.baseline} bas
 ${checkRows}
 </table>
 <h2>New error signatures</h2>
-${newErrors.length ? `<ul>${newErrors.map((c) => `<li>${escape(c.name.slice("new-error: ".length))}: ${escape(c.detail)}</li>`).join("")}</ul>` : "<p>None: every error the canary showed, the baseline showed too.</p>"}
-<div class="charts"><div>${latency}</div><div>${errors}</div></div>
+${newErrors.length ? `<ul>${newErrors.map((c) => `<li>${escape(c.name.slice("new-error: ".length))}: ${escape(c.detail)}${c.firstSeen !== undefined ? `; first seen ${new Date(c.firstSeen).toISOString()}` : ""}</li>`).join("")}</ul>` : "<p>None: every error the canary showed, the baseline showed too.</p>"}
+<div class="charts">${evidence ? `<div>${evidence}</div>` : ""}<div>${latency}</div><div>${errors}</div></div>
 </body></html>
 `;
 }
