@@ -4,8 +4,7 @@
 // moment the evidence allows, in either direction:
 //   error-rate          odds ratio of a failed request (non-2xx or connection error), canary vs
 //                       baseline, exact conditional likelihood of matched sets;
-//   latency             scale ratio of successful requests' latency, sequential test on clipped
-//                       log ratios to the set's baseline neighbours (a rank test keeping sizes);
+//   latency             scale ratio of successful requests' latency, sequential rank test;
 //   tail                odds ratio of a successful request slower than a threshold fixed from the
 //                       baseline before the canary's first judged request (its p99);
 //   new-error: <sig>    odds ratio of one error signature the baseline has not shown.
