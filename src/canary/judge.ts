@@ -8,10 +8,11 @@
 //   tail                odds ratio of a successful request slower than a threshold fixed from the
 //                       baseline before the canary's first judged request (its p99);
 //   new-error: <sig>    odds ratio of one error signature the baseline has not shown.
-// Fail: a check rejects "no worse than the baseline", at a false-failure rate of `alpha` over
+// Fail: a check rejects "no worse than the baseline" (for latency: "slower by at most half the
+// tolerance", so a fresh process's few percent do not fail it), at a false-failure rate of `alpha` over
 // all checks and looks together (Bonferroni: errors, latency and tail 30% each, new
 // signatures the last 10%, the k-th of them half of the previous one's share; once the error
-// rate fails, a new signature is tested at the error rate's share, halved the same way). Pass early: every effect's upper bound is
+// rate fails, the new signatures are tested in a chain at the error rate's share). Pass early: every effect's upper bound is
 // inside its tolerance, at `passAlpha` over all checks. At the end of the bake an undecided
 // canary is inconclusive, with what was ruled out.
 // The canary's own warm-up is left out from the data (see WarmupDetector): the latency and tail
@@ -41,7 +42,7 @@ export interface JudgeOptions {
     readonly errorOddsTolerance?: number;
     /** ... or the canary's error rate at most this, whatever the baseline's (a ratio says nothing when neither side fails). @default 0.01 */
     readonly errorRateFloor?: number;
-    /** Latency within tolerance: at most this much slower (0.1 = +10%). @default 0.1 */
+    /** Latency within tolerance: at most this much slower (0.1 = +10%). The latency check fails once the canary is proven slower by more than half of it. @default 0.1 */
     readonly latencyTolerance?: number;
     /** Tail within tolerance: the canary's odds of a request above the threshold at most this many times the baseline's, or its share above it at most this many times 1 - tailQuantile. @default 2 */
     readonly tailOddsTolerance?: number;
@@ -49,7 +50,7 @@ export interface JudgeOptions {
     readonly tailQuantile?: number;
     /** The tail threshold in ms, fixed beforehand (e.g. from the baseline before the canary started). @default - the quantile of the first 300 successful baseline requests of the stream */
     readonly tailThresholdMs?: number;
-    /** Warm-up: the halves of the canary's latency compared are at least this many successful requests. @default 24 */
+    /** Warm-up: the halves of the canary's latency compared are at least this many successful requests. @default 48 */
     readonly warmupWindow?: number;
     /** Warm-up ends at the latest after this many canary requests. @default 400 */
     readonly maxWarmupRequests?: number;
@@ -204,12 +205,12 @@ export class CanaryJudge {
             latencyTolerance: 0.1,
             tailOddsTolerance: 2,
             tailQuantile: 0.99,
-            warmupWindow: 24,
+            warmupWindow: 48,
             maxWarmupRequests: 400,
             intervals: true,
             ...given,
         };
-        this.latency = new LatencySequence(this.o.latencyTolerance, this.o.intervals);
+        this.latency = new LatencySequence(this.o.latencyTolerance, this.o.latencyTolerance / 2, this.o.intervals);
         this.warmup = new WarmupDetector(this.o.warmupWindow, this.o.maxWarmupRequests);
         this.allSets = new MatchedSets((set) => this.onSet(set));
         this.okSets = new MatchedSets((set) => this.onOkSet(set));
@@ -327,15 +328,29 @@ export class CanaryJudge {
             const on = set.canary.s.error === sig.signature && canaryFailed;
             const off = set.baseline.filter((b) => failed(b.s) && b.s.error === sig.signature).length;
             sig.odds.add(on, off, m);
-            // Tested at its own share of alpha, or, once the error rate has failed, at the error
-            // rate's share (fixed-sequence testing: the signature is the next hypothesis after
-            // the gate, so the false-failure rate stays within the error rate's share).
-            const gated = this.crossed["error-rate"] !== undefined ? (this.failAlpha * sig.alpha) / (this.o.alpha * 0.1) : 0;
+            // Tested at its own share of alpha, or at the error rate's whole share once the error
+            // rate and every new signature seen before this one have failed: fixed-sequence
+            // (hierarchical) testing, the error rate first, then the signatures in the order the
+            // canary first showed them; the false-failure rate of the chain stays within the
+            // error rate's share.
+            const gated = this.crossed["error-rate"] !== undefined && this.earlierSignaturesFailed(sig) ? this.failAlpha : 0;
             if ((on || off > 0) && !sig.seenOnBaseline && sig.odds.above(1, Math.max(sig.alpha, gated))) {
                 sig.crossedAfter ??= this.canaryCount;
                 this.cross(`new-error: ${sig.signature}`);
             }
         }
+    }
+
+    private earlierSignaturesFailed(sig: SignatureCheck): boolean {
+        for (const other of this.signatures.values()) {
+            if (other === sig) {
+                return true;
+            }
+            if (!other.seenOnBaseline && other.crossedAfter === undefined) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private onOkSet(set: MatchedSet<Timed>): void {

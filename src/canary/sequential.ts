@@ -17,8 +17,9 @@
 // - LatencySequence: latency by a sequential rank test: in each latency set, the share of its m
 //   baseline latencies below the canary's (ties count half) has mean 1/2 when both come from one
 //   distribution; a mixture of betting martingales prod(1 + lambda*(u - 1/2)) over
-//   lambda (Waudby-Smith and Ramdas, JRSS-B 2024) tests "no slower", and the same with the
-//   canary's latency divided by (1 + tolerance) tests "slower by at most the tolerance".
+//   lambda (Waudby-Smith and Ramdas, JRSS-B 2024) tests "no slower" (or "slower by at most a
+//   margin", the canary's latency divided by 1 + margin), and the same betting the other way,
+//   the canary's latency divided by (1 + tolerance), tests "slower by the tolerance or more".
 
 /** Requests of one matched set: the canary's and its baseline neighbours'. */
 export interface MatchedSet<T> {
@@ -366,9 +367,9 @@ export function rankShare(x: number, baseline: readonly number[]): number {
 }
 
 /**
- * Latency as a scale ratio theta (canary = theta x baseline): the e-process for "theta <= 1"
- * (fail side), for "theta >= 1 + tolerance" (pass side), and, for the report, a grid of
- * thetas each tested both ways, from which the confidence sequence is read.
+ * Latency as a scale ratio theta (canary = theta x baseline): the e-process for
+ * "theta <= 1 + failMargin" (fail side), for "theta >= 1 + tolerance" (pass side), and, for the
+ * report, a grid of thetas each tested both ways, from which the confidence sequence is read.
  */
 export class LatencySequence {
     static readonly thetas = Array.from({ length: 41 }, (_, i) => Math.exp(-0.5 + (i * 2) / 40)); // 0.61 .. 4.5
@@ -381,6 +382,7 @@ export class LatencySequence {
 
     constructor(
         private readonly tolerance: number,
+        private readonly failMargin: number,
         trackInterval = true,
     ) {
         this.withinTolerance = new BettingSequence(-1);
@@ -393,7 +395,7 @@ export class LatencySequence {
     add(canaryMs: number, baselineMs: readonly number[]): void {
         this.counts.canary++;
         this.counts.baseline += baselineMs.length;
-        this.slower.add(rankShare(canaryMs, baselineMs));
+        this.slower.add(rankShare(canaryMs / (1 + this.failMargin), baselineMs));
         this.withinTolerance.add(rankShare(canaryMs / (1 + this.tolerance), baselineMs));
         if (this.up && this.down) {
             LatencySequence.thetas.forEach((theta, i) => {
