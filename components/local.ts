@@ -159,9 +159,9 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
         this.registerOutputs({ lbUrl: this.lbUrl });
     }
 
-    /** HAProxy's request log holds every server's requests. */
-    canaryEvidence(): Pick<JudgementArgs, "requestLog"> {
-        return { requestLog: path.join(this.args.dir, "haproxy.log") };
+    /** HAProxy's request log holds every server's requests; a failing canary is set to MAINT in it. */
+    canaryEvidence(): Pick<JudgementArgs, "requestLog" | "leaveOutOnFail"> {
+        return { requestLog: path.join(this.args.dir, "haproxy.log"), leaveOutOnFail: { runtimeApi: this.runtimeApi, backend: this.args.app.name } };
     }
 }
 

@@ -96,26 +96,35 @@ describe("zdr check-migration", function () {
 
 describe("zdr analyze", () => {
     const jsonl = (name: string, rows: object[]) => file(name, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-    const requests = (n: number, latencyMs: number, errorsEvery = 0, error?: string) =>
-        Array.from({ length: n }, (_, i) => (errorsEvery && i % errorsEvery === 0 ? { status: 500, latencyMs, ...(error ? { error } : {}) } : { status: 200, latencyMs: latencyMs + (i % 7) }));
+    /** n requests 10 ms apart; every `errorsEvery`-th (from `phase`) fails with `error`; latency cycles over 7 whole ms. */
+    const requests = (n: number, latencyMs: number, errorsEvery = 0, error?: string, phase = 0) =>
+        Array.from({ length: n }, (_, i) => ({ t: 1_767_225_600_000 + i * 10 + 5, ...(errorsEvery && i % errorsEvery === phase ? { status: 500, latencyMs, ...(error ? { error } : {}) } : { status: 200, latencyMs: latencyMs + (i % 7) }) }));
     const base = jsonl("base.jsonl", requests(1000, 20, 200, "db timeout"));
     const same = jsonl("same.jsonl", requests(1000, 20, 200, "db timeout"));
     const worse = jsonl("worse.jsonl", requests(1000, 20, 20, "boom"));
-    const few = jsonl("few.jsonl", requests(50, 20));
-    const broken = file("broken.jsonl", '{"status": 200, "latencyMs": 3}\n{"status": "ok"}\n');
+    // many known errors on both sides and a faster canary: every effect's upper bound inside its tolerance
+    const bigBase = jsonl("big-base.jsonl", requests(6000, 20, 10, "db timeout"));
+    const faster = jsonl("faster.jsonl", requests(6000, 14, 10, "db timeout", 5));
+    const broken = file("broken.jsonl", '{"t": 1, "status": 200, "latencyMs": 3}\n{"t": 2, "status": "ok"}\n');
+    const unordered = file("unordered.jsonl", '{"t": 5, "status": 200, "latencyMs": 3}\n{"t": 2, "status": 200, "latencyMs": 3}\n');
 
     itRuns([
-        { name: "exits 0 when the canary matches the baseline", args: ["analyze", "--baseline", base, "--canary", same], code: 0, out: /^verdict: pass \(baseline 1000 requests, canary 1000\)/ },
-        { name: "exits 1 and names the new error when the canary is worse", args: ["analyze", "--baseline", base, "--canary", worse], code: 1, out: /new-error: boom\s+fail/ },
-        { name: "exits 3 below the minimum sample size", args: ["analyze", "--baseline", base, "--canary", few], code: 3, out: /verdict: inconclusive/ },
-        { name: "exits 2 on a malformed line, naming it", args: ["analyze", "--baseline", base, "--canary", broken], code: 2, err: /broken\.jsonl:2: needs "status" \(an integer\)/ },
+        { name: "exits 0 once every effect is inside its tolerance, and says after how many canary requests", args: ["analyze", "--baseline", bigBase, "--canary", faster], code: 0, out: /^verdict: pass after \d+ canary requests/ },
+        { name: "exits 1 when the canary fails more, and names its new error", args: ["analyze", "--baseline", base, "--canary", worse], code: 1, out: /error-rate\s+fail[^]*new-error: boom/ },
+        { name: "exits 3 when the requests end before a verdict, with what was ruled out", args: ["analyze", "--baseline", base, "--canary", same], code: 3, out: /verdict: inconclusive after 1000 canary requests[^]*ruled out: / },
+        { name: "exits 2 on a malformed line, naming it", args: ["analyze", "--baseline", base, "--canary", broken], code: 2, err: /broken\.jsonl:2: needs "t" \(epoch ms\), "status" \(an integer\)/ },
+        { name: "exits 2 on lines out of time order", args: ["analyze", "--baseline", base, "--canary", unordered], code: 2, err: /unordered\.jsonl:2: "t" 2 is before the line above \(5\): lines must be in time order/ },
         { name: "exits 2 without --canary", args: ["analyze", "--baseline", base], code: 2, err: /required option '--canary <file>' not specified/ },
     ]);
 
-    it("prints the verdict and the checks as JSON with --json", async () => {
+    it("prints the verdict, decidedAfter and each check's interval as JSON with --json", async () => {
         const r = await run(["analyze", "--baseline", base, "--canary", worse, "--json"]);
         const json = JSON.parse(r.out);
         assert.equal(json.verdict, "fail");
-        assert.ok(json.checks.some((c: { name: string; verdict: string }) => c.name === "error-rate" && c.verdict === "fail"));
+        assert.ok(Number.isInteger(json.decidedAfter) && json.decidedAfter > 0 && json.decidedAfter <= 1000, r.out);
+        const errors = json.checks.find((c: { name: string }) => c.name === "error-rate");
+        assert.equal(errors.verdict, "fail");
+        assert.ok(errors.interval.lower > 1, JSON.stringify(errors));
+        assert.ok(json.checks.some((c: { name: string }) => c.name === "new-error: boom"));
     });
 });
