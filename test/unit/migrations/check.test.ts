@@ -85,7 +85,12 @@ describe("checkMigration", function () {
 describe("checkMigration on the embedded PostgreSQL (the oracle)", function () {
     this.timeout(60_000);
     after(() => closeOracle());
-    const webshop = (v: string, dir = "migrations") => fs.readFileSync(path.join(__dirname, `../../../app/webshop/${dir}/${v}.sql`), "utf8");
+    /** The webshop's query file of version v, or (dir "migrations") its migration V<n> for "v<n>". */
+    const webshop = (v: string, dir = "migrations") => {
+        const folder = path.join(__dirname, `../../../app/webshop/${dir}`);
+        const name = dir === "migrations" ? fs.readdirSync(folder).find((f) => f.startsWith(`V${v.slice(1)}__`)) : `${v}.sql`;
+        return fs.readFileSync(path.join(folder, name as string), "utf8");
+    };
     const v1ToV3 = ["v1", "v2", "v3"].map((v) => webshop(v)).join("\n");
     const v1ToV2 = ["v1", "v2"].map((v) => webshop(v)).join("\n");
 
