@@ -11,6 +11,7 @@ import { checkMigration, CheckInput } from "../src/migrations/check";
 import { closeOracle } from "../src/migrations/oracle";
 import { loadParser } from "../src/migrations/sql";
 import { createStack, projectRoot } from "../src/engine";
+import { localStackApp, setThrowawaySecrets } from "../src/stack-file";
 import { setStageConfig } from "../src/release/stages";
 
 function bigMigration(n: number): string {
@@ -91,10 +92,10 @@ async function previews() {
     const stackName = `bench-policy-${process.pid}`;
     const stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
     const stack = await createStack(projectRoot, stackName, stateDir);
-    await stack.setConfig("zdr:dbPassword", { value: randomBytes(12).toString("base64url"), secret: true });
+    await setThrowawaySecrets(stack, randomBytes(12).toString("base64url"));
     try {
         const servers = Array.from({ length: 200 }, (_, i) => `web-${i + 1}`);
-        await setStageConfig(stack, { servers, releaseVersion: "v3", canaryCount: "100", lbPort: "20000", appBasePort: "20001", dbPort: "21000" });
+        await setStageConfig(stack, { ...localStackApp(projectRoot), servers, releaseVersion: "v3", canaryCount: "100", lbPort: "20000", appBasePort: "20001", dbPort: "21000" });
         // CrossGuard's own cost: a pack with no policy, run by the same engine the same way.
         const emptyPack = path.join(stateDir, "empty-pack");
         fs.mkdirSync(emptyPack);
