@@ -9,6 +9,7 @@ import { Judgement } from "./resources/judgement";
 import { Epoch } from "./resources/epoch";
 import { Migration } from "./resources/migration";
 import { MigrationFile, MigrationFolderError, readMigrationFolder } from "./src/migrations/folder";
+import { planBatches } from "./src/release/batches";
 import { ConfigError, namespace } from "./src/release/config";
 import { canaryBaseline, liveForCheck, migrationsToApply, planRelease, withRunning } from "./src/release/plan";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
@@ -99,6 +100,7 @@ export = async () => {
     const baseline = canaryBaseline(plan, release);
     const fleet = new Fleet(app.name, {
         plan,
+        batches: planBatches(plan, release.maxUnavailable),
         target: fleetTarget,
         epoch,
         dependsOn: previous ? [previous] : [],
