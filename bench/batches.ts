@@ -31,14 +31,25 @@ async function main() {
     await setThrowawaySecrets(stack, randomBytes(12).toString("base64url"));
     const rows: Row[] = [];
     try {
+        const appBasePort = await freePortRange(servers.length);
+        /** A free port outside the app ports. */
+        const otherPort = async (): Promise<number> => {
+            for (let i = 0; i < 20; i++) {
+                const p = await freePort();
+                if (p < appBasePort || p >= appBasePort + servers.length) {
+                    return p;
+                }
+            }
+            throw new Error("no free port outside the app ports");
+        };
         const first = await runStage(stack, {
             name: "v1",
             config: {
                 ...localStackApp(projectRoot),
                 servers,
-                lbPort: String(await freePort()),
-                appBasePort: String(await freePortRange(servers.length)),
-                dbPort: String(await freePort()),
+                lbPort: String(await otherPort()),
+                appBasePort: String(appBasePort),
+                dbPort: String(await otherPort()),
                 healthCheckIntervalMs: "200",
                 drainTimeoutSeconds: "5",
                 healthTimeoutSeconds: "10",

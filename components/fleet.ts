@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { HookOutcome } from "../provider/haproxy/member";
 import type { ReleasePlan, ServerPlan } from "../src/release/plan";
 import type { JudgementArgs } from "../resources/judgement";
 import type { PostgresConnectionArgs } from "../resources/migration";
@@ -45,6 +46,8 @@ export interface FleetTarget {
 export interface Membership {
     readonly resource: pulumi.CustomResource;
     readonly inLoadBalancer: pulumi.Output<boolean>;
+    /** What the team's hooks did at the last reattach. @default - the target runs no hooks */
+    readonly hookResults?: pulumi.Output<readonly HookOutcome[] | undefined>;
 }
 
 /** Judges a canary (its deploy given) after its reattach; undefined for servers that are not judged. */
@@ -82,6 +85,8 @@ export interface ServerState {
     readonly inLoadBalancer: boolean;
     /** The canary verdict ("pass" or "accepted") when the server was judged. */
     readonly verdict?: string;
+    /** What the team's hooks did at the server's last reattach, when it has hooks. */
+    readonly hooks?: readonly HookOutcome[];
 }
 
 /**
@@ -149,11 +154,12 @@ export class Fleet extends pulumi.ComponentResource {
             const judged = args.judge?.(`${name}-${server.name}-judgement`, server, deploy, { parent: this, dependsOn: [member.resource] });
             thisBatch.push(judged?.resource ?? member.resource);
             states.push(
-                pulumi.all([member.inLoadBalancer, judged?.verdict]).apply(([inLoadBalancer, verdict]) => ({
+                pulumi.all([member.inLoadBalancer, judged?.verdict, member.hookResults]).apply(([inLoadBalancer, verdict, hooks]) => ({
                     name: server.name,
                     version: server.version,
                     inLoadBalancer,
                     ...(verdict ? { verdict } : {}),
+                    ...(hooks && hooks.length > 0 ? { hooks } : {}),
                 })),
             );
         }
