@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createStack, projectRoot } from "../src/engine";
 import { setStageConfig } from "../src/release/stages";
-import { localStackApp } from "../src/stack-file";
+import { localStackApp, setThrowawaySecrets } from "../src/stack-file";
 
 async function timeIt<T>(f: () => Promise<T>): Promise<[T, number]> {
     const start = process.hrtime.bigint();
@@ -21,11 +21,13 @@ async function main() {
     fs.mkdirSync(path.join(projectRoot, ".zdr"), { recursive: true });
     const stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
     const stack = await createStack(projectRoot, stackName, stateDir);
-    await stack.setConfig("zdr:dbPassword", { value: randomBytes(12).toString("base64url"), secret: true });
+    await setThrowawaySecrets(stack, randomBytes(12).toString("base64url"));
     try {
         const servers = Array.from({ length: count }, (_, i) => `web-${i + 1}`);
         // ports only appear in the plan: a preview listens on none of them
-        await setStageConfig(stack, { ...localStackApp(projectRoot), servers, releaseVersion: "v2", canaryCount: String(Math.floor(count / 2)), lbPort: "20000", appBasePort: "20001", dbPort: String(20001 + count) });
+        // the server list in one call (setStageConfig sets a list one element per call)
+        await stack.setAllConfig(Object.fromEntries(servers.map((s, i) => [`zdr:servers[${i}]`, { value: s }])), true);
+        await setStageConfig(stack, { ...localStackApp(projectRoot), releaseVersion: "v2", canaryCount: String(Math.floor(count / 2)), lbPort: "20000", appBasePort: "20001", dbPort: String(20001 + count) });
         for (const maxUnavailable of ["1", "25%"]) {
             await setStageConfig(stack, { maxUnavailable });
             const [r, ms] = await timeIt(() => stack.preview());
