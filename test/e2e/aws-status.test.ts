@@ -13,12 +13,14 @@ describe("zdr status on the AWS target (moto)", function () {
     let ids: string[];
     let arn: string;
 
-    /** The state as `pulumi stack export` has it: deploys and TargetHealth memberships. */
-    const state = (servers: string[]): ResourceState[] =>
-        servers.flatMap((server, i) => [
+    /** The state as `pulumi stack export` has it: the fleet, its deploys and TargetHealth memberships. */
+    const state = (servers: string[]): ResourceState[] => [
+        { urn: "urn:pulumi:prod::zdr::zdr:fleet:Fleet::webshop", type: "zdr:fleet:Fleet" },
+        ...servers.flatMap((server, i) => [
             { urn: `urn:pulumi:prod::zdr::zdr:fleet:Fleet$command:remote:Command::webshop-${server}-deploy`, type: "command:remote:Command", outputs: { triggers: [i === 0 ? "v2" : "v1", "epoch"] } },
             { urn: `urn:pulumi:prod::zdr::zdr:fleet:Fleet$zdr:aws:TargetHealth::webshop-${server}-member-health`, type: "zdr:aws:TargetHealth", outputs: { targetGroupArn: arn, targetId: ids[i], port: 8080, region: "eu-central-1", endpoint: moto.endpoint } },
-        ]);
+        ]),
+    ];
 
     before(async () => {
         moto = await startMoto();
