@@ -11,6 +11,7 @@ import { Migration } from "./resources/migration";
 import { MigrationFile, MigrationFolderError, readMigrationFolder } from "./src/migrations/folder";
 import { loadParser } from "./src/migrations/sql";
 import { applicationName, loggedStatements, mergeStatements, readLogTail } from "./src/migrations/statement-log";
+import { planBatches } from "./src/release/batches";
 import { ConfigError, namespace } from "./src/release/config";
 import { canaryBaseline, liveForCheck, migrationsToApply, planRelease, withRunning } from "./src/release/plan";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
@@ -107,6 +108,7 @@ export = async () => {
     const baseline = canaryBaseline(plan, release);
     const fleet = new Fleet(app.name, {
         plan,
+        batches: planBatches(plan, release.maxUnavailable),
         target: fleetTarget,
         epoch,
         dependsOn: previous ? [previous] : [],

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { HookOutcome } from "../provider/haproxy/member";
 import type { ReleasePlan, ServerPlan } from "../src/release/plan";
 import type { JudgementArgs } from "../resources/judgement";
 import type { PostgresConnectionArgs } from "../resources/migration";
@@ -47,6 +48,8 @@ export interface FleetTarget {
 export interface Membership {
     readonly resource: pulumi.CustomResource;
     readonly inLoadBalancer: pulumi.Output<boolean>;
+    /** What the team's hooks did at the last reattach. @default - the target runs no hooks */
+    readonly hookResults?: pulumi.Output<readonly HookOutcome[] | undefined>;
 }
 
 /** Judges a canary (its deploy given) after its reattach; undefined for servers that are not judged. */
@@ -69,6 +72,13 @@ export interface FleetArgs {
     readonly epoch: pulumi.CustomResource;
     /** Resources every deploy waits for, e.g. the release's schema migration. @default - none */
     readonly dependsOn?: pulumi.Resource[];
+    /**
+     * Server names in batches, in release order (planBatches): a batch's servers move in
+     * parallel, the next batch once all of them are back (and judged). Every server of the plan
+     * must be in exactly one batch.
+     * @default - one server per batch: one at a time
+     */
+    readonly batches?: readonly (readonly string[])[];
 }
 
 export interface ServerState {
@@ -77,21 +87,27 @@ export interface ServerState {
     readonly inLoadBalancer: boolean;
     /** The canary verdict ("pass" or "accepted") when the server was judged. */
     readonly verdict?: string;
+    /** What the team's hooks did at the server's last reattach, when it has hooks. */
+    readonly hooks?: readonly HookOutcome[];
 }
 
 /**
- * A fleet behind a load balancer whose servers change version one at a time.
+ * A fleet behind a load balancer whose servers change version in batches (by default one
+ * server at a time).
  *
  * Per server i the graph is:
  *   server-i  (the target's entry, when it has one: deleteBeforeReplace; dependsOn server-(i-1))
- *   deploy-i  (deleteBeforeReplace; dependsOn member-(i-1), args.dependsOn and server-i)
+ *   deploy-i  (deleteBeforeReplace; dependsOn the previous batch's ends, args.dependsOn and server-i)
  *   member-i  (deleteBeforeReplace; replaceWith deploy-i)
  *   judgement-i (canaries only, when a judge is given; dependsOn member-i)
+ * where a server's end is its judgement when it has one, else its member. With one server per
+ * batch (the default) deploy-i depends on member-(i-1) (or judgement-(i-1)).
  * When server i's version changes, the engine replaces deploy-i delete-first and, because
  * member-i names deploy-i in replaceWith, deletes member-i before it: drain, stop, deploy,
- * reattach. Server i+1 registers only after member-i's step (and canary i's judgement, when
- * there is one) has finished, so servers move strictly one at a time. A server whose version
- * does not change gets no step.
+ * reattach. A batch's deploys do not depend on each other, so its servers move in parallel; the
+ * next batch registers only after every step of this one has finished, so never more servers
+ * are out of the load balancer than the largest batch holds. A server whose version does not
+ * change gets no step.
  *
  * A server added to `servers` gets entry, deploy and membership created in that order (enters out
  * of rotation, starts, reattaches); a server removed gets them deleted in the reverse order
@@ -109,10 +125,16 @@ export class Fleet extends pulumi.ComponentResource {
 
     constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("zdr:fleet:Fleet", name, {}, opts);
-        let previous: pulumi.Resource | undefined;
+        const batchOf = batchIndex(args.plan, args.batches);
+        let previousBatch: pulumi.Resource[] = [];
+        let thisBatch: pulumi.Resource[] = [];
         let previousEntry: pulumi.Resource | undefined;
         const states: pulumi.Output<ServerState>[] = [];
-        for (const server of args.plan.servers) {
+        for (const [i, server] of args.plan.servers.entries()) {
+            if (i > 0 && batchOf.get(server.name) !== batchOf.get(args.plan.servers[i - 1].name)) {
+                previousBatch = thisBatch;
+                thisBatch = [];
+            }
             // in release order, so that the load balancer lists the servers in that order
             const entry = args.target.entry?.(`${name}-${server.name}-server`, server, {
                 parent: this,
@@ -123,7 +145,7 @@ export class Fleet extends pulumi.ComponentResource {
             const deploy = args.target.deploy(`${name}-${server.name}-deploy`, server, args.epoch.id, {
                 parent: this,
                 deleteBeforeReplace: true,
-                dependsOn: [...(previous ? [previous] : []), ...(args.dependsOn ?? []), ...(entry ? [entry] : [])],
+                dependsOn: [...previousBatch, ...(args.dependsOn ?? []), ...(entry ? [entry] : [])],
             });
             const member = args.target.membership(`${name}-${server.name}-member`, server, args.epoch.id, {
                 parent: this,
@@ -132,17 +154,33 @@ export class Fleet extends pulumi.ComponentResource {
                 dependsOn: [deploy, ...(entry ? [entry] : [])],
             }, entry);
             const judged = args.judge?.(`${name}-${server.name}-judgement`, server, deploy, { parent: this, dependsOn: [member.resource] });
-            previous = judged?.resource ?? member.resource;
+            thisBatch.push(judged?.resource ?? member.resource);
             states.push(
-                pulumi.all([member.inLoadBalancer, judged?.verdict]).apply(([inLoadBalancer, verdict]) => ({
+                pulumi.all([member.inLoadBalancer, judged?.verdict, member.hookResults]).apply(([inLoadBalancer, verdict, hooks]) => ({
                     name: server.name,
                     version: server.version,
                     inLoadBalancer,
                     ...(verdict ? { verdict } : {}),
+                    ...(hooks && hooks.length > 0 ? { hooks } : {}),
                 })),
             );
         }
         this.servers = pulumi.all(states);
         this.registerOutputs({ servers: this.servers });
     }
+}
+
+/**
+ * Each server's batch number; refuses batches that do not hold every server of the plan once,
+ * consecutively in release order (a programming error, not a config one).
+ */
+function batchIndex(plan: ReleasePlan, batches: readonly (readonly string[])[] | undefined): Map<string, number> {
+    const order = plan.servers.map((s) => s.name);
+    if (batches === undefined) {
+        return new Map(order.map((name, i) => [name, i]));
+    }
+    if (JSON.stringify(batches.flat()) !== JSON.stringify(order) || batches.some((b) => b.length === 0)) {
+        throw new Error(`Fleet batches ${JSON.stringify(batches)} must hold the servers ${order.join(", ")} once each, in release order`);
+    }
+    return new Map(batches.flatMap((b, n) => b.map((name) => [name, n] as const)));
 }

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { applicationName } from "../src/migrations/statement-log";
 import { packageRoot } from "../src/package-root";
-import { AppConfig, startArgv } from "../src/release/app-config";
+import { AppConfig, hookArgv, startArgv } from "../src/release/app-config";
 import type { ServerPlan } from "../src/release/plan";
 import type { JudgementArgs } from "../resources/judgement";
 import { HaproxyLoadBalancer } from "../resources/load-balancer";
@@ -12,6 +12,7 @@ import { HaproxyMember } from "../resources/member";
 import { HaproxyServer } from "../resources/server";
 import { lbDefaults, type LbSettings } from "../src/release/lb-config";
 import { Process } from "../resources/process";
+import type { MemberHooks } from "../provider/haproxy/member";
 import type { Environment, FleetTarget, Membership } from "./fleet";
 
 const root = packageRoot;
@@ -233,8 +234,27 @@ export class LocalTarget implements FleetTarget {
             epoch,
             loadBalancer: this.args.environment.loadBalancer.identity,
             entry: entry?.id,
+            hooks: this.hooks(server),
         }, opts);
-        return { resource, inLoadBalancer: resource.inLoadBalancer };
+        return { resource, inLoadBalancer: resource.inLoadBalancer, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
+    }
+
+    /** The app's hooks for one server, run from the project folder; undefined when it has none. */
+    private hooks(server: ServerPlan): MemberHooks | undefined {
+        const app = this.args.environment.args.app;
+        const h = app.hooks;
+        if (!h || (h.beforeAllowTraffic.length === 0 && h.afterAllowTraffic.length === 0)) {
+            return undefined;
+        }
+        const port = this.args.environment.args.appBasePort + server.index;
+        const argv = (command: readonly string[]) => (command.length > 0 ? hookArgv(command, server.name, server.version, port) : undefined);
+        return {
+            beforeAllowTraffic: argv(h.beforeAllowTraffic),
+            afterAllowTraffic: argv(h.afterAllowTraffic),
+            timeoutMs: h.timeoutSeconds * 1000,
+            cwd: this.args.projectDir,
+            env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
+        };
     }
 }
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { HookOutcome, MemberHooks } from "../provider/haproxy/member";
 import type { EventSinkArgs } from "./process";
 
 export interface HaproxyMemberArgs {
@@ -21,6 +22,12 @@ export interface HaproxyMemberArgs {
     readonly loadBalancer?: pulumi.Input<string>;
     /** The server's entry (zdr:haproxy:Server's id): a new entry replaces the membership. @default - none */
     readonly entry?: pulumi.Input<string>;
+    /**
+     * The team's hooks around the reattach, argv already for this server: a failing
+     * beforeAllowTraffic keeps the server out and fails the create with the hook's output.
+     * @default - none
+     */
+    readonly hooks?: pulumi.Input<MemberHooks>;
 }
 
 /**
@@ -30,8 +37,10 @@ export interface HaproxyMemberArgs {
 export class HaproxyMember extends pulumi.CustomResource {
     declare readonly inLoadBalancer: pulumi.Output<boolean>;
     declare readonly version: pulumi.Output<string>;
+    /** What each hook of the last reattach did; undefined without hooks. */
+    declare readonly hookResults: pulumi.Output<HookOutcome[] | undefined>;
 
     constructor(name: string, args: HaproxyMemberArgs, opts?: pulumi.CustomResourceOptions) {
-        super("zdr:haproxy:Member", name, { ...args, inLoadBalancer: undefined }, opts);
+        super("zdr:haproxy:Member", name, { ...args, inLoadBalancer: undefined, hookResults: undefined }, opts);
     }
 }

@@ -1,6 +1,8 @@
 // zdr:haproxy:Member — a server's membership in an HAProxy backend, through the runtime API.
 // create = reattach: health down, state ready, then wait until HAProxy's own health checks
 //          bring it UP (a server leaving maintenance otherwise shows UP before any check ran).
+//          With hooks: beforeAllowTraffic runs first (failing: the server stays out, the create
+//          fails with the hook's output), afterAllowTraffic after (failing: drained out again).
 // delete = drain: state drain (no new requests), wait until the server has no session and
 //          nothing queued (bounded by the drain timeout), then state maint. A server HAProxy no
 //          longer has, or an HAProxy no longer running, has nothing to drain: the delete succeeds.
@@ -8,6 +10,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import { diffReplacingAll } from "../diff";
 import { EventSink, recordEvent } from "../events";
+import { hookFailure, HookResult, HookRun, runHook } from "../hook";
 import { loadBalancerAlive } from "./load-balancer";
 
 export const memberType = "zdr:haproxy:Member";
@@ -33,10 +36,30 @@ export interface MemberInputs {
     readonly loadBalancer?: string;
     /** The server's entry (zdr:haproxy:Server's id): a new entry replaces the membership. @default - none */
     readonly entry?: string;
+    /** The team's hooks around the reattach, argv already for this server. @default - none */
+    readonly hooks?: MemberHooks;
+}
+
+export interface MemberHooks {
+    readonly beforeAllowTraffic?: readonly string[];
+    readonly afterAllowTraffic?: readonly string[];
+    readonly timeoutMs: number;
+    /** Where the hooks run (the project folder). */
+    readonly cwd: string;
+    /** ZDR_SERVER, ZDR_VERSION, ZDR_PORT for the hooks. */
+    readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface MemberOutputs extends MemberInputs {
     readonly inLoadBalancer: boolean;
+    /** What each hook of the last reattach did (exit code, time). @default - no hooks */
+    readonly hookResults?: readonly HookOutcome[];
+}
+
+export interface HookOutcome {
+    readonly hook: "beforeAllowTraffic" | "afterAllowTraffic";
+    readonly exitCode: number | null;
+    readonly durationMs: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,13 +119,42 @@ export async function drain(m: MemberInputs): Promise<number | string> {
     return open;
 }
 
+/**
+ * beforeAllowTraffic, reattach, afterAllowTraffic. A failing beforeAllowTraffic throws before the
+ * reattach (the server stays in maintenance); a failing afterAllowTraffic drains the server out
+ * again, then throws. Either error carries the hook's output.
+ */
+export async function reattachWithHooks(m: MemberInputs, run: (r: HookRun) => Promise<HookResult> = runHook): Promise<HookOutcome[]> {
+    const outcomes: HookOutcome[] = [];
+    const hook = async (name: HookOutcome["hook"], argv: readonly string[] | undefined) => {
+        if (!m.hooks || !argv || argv.length === 0) {
+            return undefined;
+        }
+        const spec: HookRun = { argv, cwd: m.hooks.cwd, timeoutMs: m.hooks.timeoutMs, env: m.hooks.env };
+        const r = await run(spec);
+        outcomes.push({ hook: name, exitCode: r.exitCode, durationMs: r.durationMs });
+        return hookFailure(name, m.server, spec, r);
+    };
+    const before = await hook("beforeAllowTraffic", m.hooks?.beforeAllowTraffic);
+    if (before) {
+        throw new Error(`${before}\n${m.server} stays out of the load balancer`);
+    }
+    await reattach(m);
+    const after = await hook("afterAllowTraffic", m.hooks?.afterAllowTraffic);
+    if (after) {
+        await drain(m);
+        throw new Error(`${after}\n${m.server} was drained out of the load balancer again`);
+    }
+    return outcomes;
+}
+
 export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "delete">> = {
     async diff(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
-        return diffReplacingAll(olds, news, ["inLoadBalancer"]);
+        return diffReplacingAll(olds, news, ["inLoadBalancer", "hookResults"]);
     },
     async create(_urn, inputs: MemberInputs) {
-        await reattach(inputs);
-        return { id: `${inputs.backend}/${inputs.server}`, outs: { ...inputs, inLoadBalancer: true } };
+        const hookResults = await reattachWithHooks(inputs);
+        return { id: `${inputs.backend}/${inputs.server}`, outs: { ...inputs, inLoadBalancer: true, ...(hookResults.length > 0 ? { hookResults } : {}) } };
     },
     async read(id, _urn, props?: MemberOutputs) {
         if (!props) {

@@ -22,11 +22,27 @@ export interface AppConfig {
     /** Folder of <version>.sql (absolute); undefined when not given. */
     readonly queriesDir?: string;
     readonly db: { readonly name: string; readonly user: string };
+    /** The team's own checks around each server's reattach (local target only, for now). @default - none */
+    readonly hooks?: AppHooks;
+}
+
+/**
+ * Commands run on the target for each server that (re)enters the load balancer, as argv with
+ * `{server}`, `{version}` and `{port}` replaced. Empty lists run nothing.
+ */
+export interface AppHooks {
+    /** After the deploy, before the reattach: failing keeps the server out and stops the up. */
+    readonly beforeAllowTraffic: readonly string[];
+    /** After the reattach: failing drains the server out again and stops the up. */
+    readonly afterAllowTraffic: readonly string[];
+    /** Longest run of one hook; beyond it the hook is killed and counts as failed. */
+    readonly timeoutSeconds: number;
 }
 
 /** The keys of the application definition, declared in Pulumi.yaml. */
 export const appKeys = [
     "appName", "startCommand", "stopSignal", "stopGraceSeconds", "healthCheckPath", "migrationsDir", "schemaVersions", "queriesDir", "dbName", "dbUser",
+    "beforeAllowTraffic", "afterAllowTraffic", "hookTimeoutSeconds",
 ] as const;
 
 const appName = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -99,10 +115,35 @@ export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: 
             problems.push(`${namespace}:${key}: must be a PostgreSQL identifier of lower-case letters, digits and _ (at most 63); got ${JSON.stringify(v)}`);
         }
     }
+    const hook = (key: "beforeAllowTraffic" | "afterAllowTraffic"): string[] => {
+        const value = json(key, raw[key] || undefined, problems) ?? [];
+        if (!Array.isArray(value) || !value.every((a) => typeof a === "string") || (value.length > 0 && value[0] === "")) {
+            problems.push(`${namespace}:${key}: must be a list of strings (argv; {server}, {version} and {port} are replaced), or empty for none; got ${raw[key]}`);
+            return [];
+        }
+        if (value.length > 0 && target !== "local") {
+            problems.push(`${namespace}:${key}: hooks run on the local target only for now (issue 17: over SSH on AWS is not done); remove it for the ${target} target`);
+        }
+        return value as string[];
+    };
+    const beforeAllowTraffic = hook("beforeAllowTraffic");
+    const afterAllowTraffic = hook("afterAllowTraffic");
+    let timeoutSeconds = 60;
+    if (raw.hookTimeoutSeconds !== undefined && raw.hookTimeoutSeconds !== "") {
+        timeoutSeconds = Number(raw.hookTimeoutSeconds);
+        if (!/^\d+$/.test(raw.hookTimeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) {
+            problems.push(`${namespace}:hookTimeoutSeconds: must be an integer from 1 to 3600; got ${JSON.stringify(raw.hookTimeoutSeconds)}`);
+        }
+    }
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { name, startCommand, stopSignal, stopGraceSeconds, healthCheckPath, migrationsDir, schemaVersions, queriesDir, db };
+    return { name, startCommand, stopSignal, stopGraceSeconds, healthCheckPath, migrationsDir, schemaVersions, queriesDir, db, hooks: { beforeAllowTraffic, afterAllowTraffic, timeoutSeconds } };
+}
+
+/** argv of a hook for one server: `{server}`, `{version}` and `{port}` replaced in every element. */
+export function hookArgv(command: readonly string[], server: string, version: string, port: number): string[] {
+    return startArgv(command, version, port).map((a) => a.split("{server}").join(server));
 }
 
 /** argv of a version: `{version}` and `{port}` replaced in every element. */

@@ -31,6 +31,17 @@ export interface ReleaseConfig {
      * server starts on releaseVersion — downtime, for a release that must break compatibility.
      */
     readonly releaseMode: ReleaseMode;
+    /**
+     * Most servers out of the load balancer at once: the size of a batch (see planBatches). From
+     * `maxUnavailable`, a count ("2") or a share of the servers ("25%", rounded down, at least 1).
+     */
+    readonly maxUnavailable: number;
+    /**
+     * Fewest servers that must stay in the load balancer while a batch moves. From `minHealthy`,
+     * a count ("4") or a share of the servers ("75%", rounded up); 0 (the default) sets no floor
+     * beyond what maxUnavailable leaves.
+     */
+    readonly minHealthy: number;
 }
 
 export const releaseModes = ["staged", "all-at-once"] as const;
@@ -70,6 +81,56 @@ function integer(key: string, text: string | undefined, fallback: number, min: n
         return fallback;
     }
     return n;
+}
+
+/**
+ * A count ("2") or a percentage of `of` ("25%"), as a number of servers; undefined (and a problem
+ * naming the key) when it is neither. Percentages round `down` or `up` as the caller says.
+ */
+function countOrPercent(key: string, text: string, of: number, round: "down" | "up", problems: string[]): number | undefined {
+    const m = /^\s*(\d{1,9})(%?)\s*$/.exec(text);
+    if (!m || (m[2] === "%" && Number(m[1]) > 100)) {
+        problems.push(`${namespace}:${key}: must be a count of servers ("2") or a percentage of them from 0% to 100% ("25%"); got ${JSON.stringify(text)}`);
+        return undefined;
+    }
+    const n = Number(m[1]);
+    if (m[2] === "") {
+        return n;
+    }
+    return round === "down" ? Math.floor((of * n) / 100) : Math.ceil((of * n) / 100);
+}
+
+/**
+ * Batch size and floor. Worked examples with 6 servers: maxUnavailable "2" -> 2; "25%" -> 1
+ * (1.5 rounded down); "100%" -> 6; minHealthy "4" with maxUnavailable "2" -> fine (6 - 2 = 4);
+ * minHealthy "75%" (4.5 rounded up: 5) with maxUnavailable "2" -> refused (only 4 stay).
+ */
+function batchLimits(raw: RawConfig, servers: number, releaseMode: ReleaseMode, problems: string[]): { maxUnavailable: number; minHealthy: number } {
+    const maxText = raw.maxUnavailable || "1";
+    const minText = raw.minHealthy || "0";
+    let maxUnavailable = countOrPercent("maxUnavailable", maxText, servers, "down", problems);
+    if (maxUnavailable !== undefined && maxUnavailable < 1 && !maxText.includes("%")) {
+        problems.push(`${namespace}:maxUnavailable: must be at least 1 (a count from 1 to the number of servers, or a percentage); got ${JSON.stringify(maxText)}`);
+    }
+    maxUnavailable = Math.min(Math.max(maxUnavailable ?? 1, 1), Math.max(servers, 1));
+    const minHealthy = countOrPercent("minHealthy", minText, servers, "up", problems);
+    if (minHealthy === undefined || servers === 0) {
+        return { maxUnavailable, minHealthy: minHealthy ?? 0 };
+    }
+    if (minHealthy > servers) {
+        problems.push(`${namespace}:minHealthy: ${minText} is more than the ${servers} servers; allowed: 0 to ${servers - 1} (or a percentage)`);
+    } else if (releaseMode === "all-at-once" && minHealthy > 0) {
+        problems.push(`${namespace}:minHealthy: ${minText} cannot hold when ${namespace}:releaseMode is "all-at-once" (every server leaves the load balancer); set ${namespace}:minHealthy to 0 for that release`);
+    } else if (servers - maxUnavailable < minHealthy) {
+        const allowedMax = servers - minHealthy;
+        problems.push(
+            `${namespace}:minHealthy: ${minText} keeps ${minHealthy} of the ${servers} servers healthy, but ${namespace}:maxUnavailable ${maxText} takes ${maxUnavailable} out at once and leaves ${servers - maxUnavailable}; ` +
+                (allowedMax >= 1
+                    ? `allowed: maxUnavailable at most ${allowedMax}, or minHealthy at most ${servers - maxUnavailable}`
+                    : `allowed: minHealthy at most ${servers - maxUnavailable} (with ${servers} servers one must be able to leave)`),
+        );
+    }
+    return { maxUnavailable, minHealthy };
 }
 
 /**
@@ -157,10 +218,12 @@ export function parseReleaseConfig(raw: RawConfig): ReleaseConfig {
         }
     }
 
+    const { maxUnavailable, minHealthy } = batchLimits(raw, servers.length, releaseMode, problems);
+
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { servers, stableVersion, releaseVersion, canaryCount, pins, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds, bakeSeconds, minSamples, acceptVerdicts, releaseMode };
+    return { servers, stableVersion, releaseVersion, canaryCount, pins, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds, bakeSeconds, minSamples, acceptVerdicts, releaseMode, maxUnavailable, minHealthy };
 }
 
 export interface LocalConfig {
@@ -196,5 +259,6 @@ export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?
 export const releaseKeys = [
     "target", "servers", "stableVersion", "releaseVersion", "releaseMode", "canaryCount", "pins",
     "drainTimeoutSeconds", "healthCheckIntervalMs", "healthTimeoutSeconds", "bakeSeconds", "minSamples", "acceptVerdicts",
+    "maxUnavailable", "minHealthy",
     "lbPort", "appBasePort", "dbPort",
 ] as const;

@@ -68,6 +68,25 @@ export function checkOneAtATime(events: readonly ReleaseEvent[]): string[] {
     return problems;
 }
 
+/**
+ * The most servers out of the load balancer at the same moment: a server is out from its
+ * drain's start to its reattach's end (or the end of the events, when it never came back).
+ * Worked example: web-1 and web-2 drain, both reattach, then web-3 drains and reattaches: 2.
+ */
+export function maxOutOfLoadBalancer(events: readonly ReleaseEvent[]): number {
+    const out = new Set<string>();
+    let max = 0;
+    for (const e of events) {
+        if (e.step === "drain" && e.phase === "start") {
+            out.add(e.server);
+            max = Math.max(max, out.size);
+        } else if (e.step === "reattach" && e.phase === "end") {
+            out.delete(e.server);
+        }
+    }
+    return max;
+}
+
 export function formatReport(r: ReleaseReport): string {
     const lines: string[] = [];
     lines.push("stage                      result  seconds  servers");

@@ -25,6 +25,7 @@ const cases: BadConfig[] = [
     { name: "a version that needs a migration the folder lacks", config: { schemaVersions: ["v1=1", "v2=9"], releaseVersion: "v2", canaryCount: "1" }, message: "zdr:schemaVersions: v2 needs V9, which is not in zdr:migrationsDir (it has V1, V2, V3)" },
     { name: "load-balancer port among the app ports", config: { lbPort: "APP+1" }, message: "zdr:lbPort: APP+1 is one of the app ports" },
     { name: "the AWS target without its settings", config: { target: "aws" }, message: "zdr:awsRegion: required for the AWS target: an AWS region such as eu-central-1" },
+    { name: "a batch size that breaks the floor of healthy servers", config: { maxUnavailable: "2", minHealthy: "2" }, message: "zdr:minHealthy: 2 keeps 2 of the 3 servers healthy, but zdr:maxUnavailable 2 takes 2 out at once and leaves 1; allowed: maxUnavailable at most 1, or minHealthy at most 1" },
     { name: "a misspelt key", config: { canaryCoutn: "1" }, message: `zdr:canaryCoutn: unknown key; the keys are ${[...stackKeys].sort().join(", ")}` },
 ];
 

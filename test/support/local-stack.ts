@@ -36,6 +36,19 @@ export interface LocalStack {
     close(): Promise<void>;
 }
 
+/** How many servers a stage's `servers` value names; 3 (the default's) when it names none. */
+function serverCount(servers: Stage["config"][string] | undefined): number {
+    let list: unknown = servers;
+    if (typeof servers === "string") {
+        try {
+            list = JSON.parse(servers);
+        } catch {
+            list = undefined;
+        }
+    }
+    return Array.isArray(list) && list.length > 0 ? list.length : 3;
+}
+
 /**
  * @param config release settings of the first up (over the fixture's ports and short timeouts)
  * @param app the application definition (app keys) @default - the sample webshop's
@@ -64,7 +77,8 @@ export async function openLocalStack(prefix: string, config: Stage["config"] = {
         config: {
             ...app,
             lbPort: String(lbPort),
-            appBasePort: String(await freePortRange(3)),
+            // one port per server: the fixture's three, or as many as the test's servers
+            appBasePort: String(await freePortRange(serverCount(config.servers))),
             dbPort: String(dbPort),
             stableVersion: "v1",
             drainTimeoutSeconds: "5",

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
-import { parseAppConfig, startArgv } from "../../../src/release/app-config";
+import { hookArgv, parseAppConfig, startArgv } from "../../../src/release/app-config";
 import { ConfigError, RawConfig } from "../../../src/release/config";
 import { parseStackConfig } from "../../../src/release/stack-config";
 
@@ -15,6 +15,7 @@ describe("parseAppConfig", () => {
             stopSignal: "SIGTERM",
             stopGraceSeconds: 30,
             healthCheckPath: "/health",
+            hooks: { beforeAllowTraffic: [], afterAllowTraffic: [], timeoutSeconds: 60 },
             migrationsDir: undefined,
             schemaVersions: {},
             queriesDir: undefined,
@@ -44,6 +45,9 @@ describe("parseAppConfig", () => {
         ["a schema version without =", { ...local, migrationsDir: "m", schemaVersions: '["v1"]' }, 'zdr:schemaVersions: "v1" is not "version=n" (a version name and the number n >= 1 of the migration V<n> it needs)'],
         ["a version listed twice", { ...local, migrationsDir: "m", schemaVersions: '["v1=1","v1=2"]' }, "zdr:schemaVersions: v1 is listed twice"],
         ["schema versions without a migrations folder", { ...local, schemaVersions: '["v1=1"]' }, "zdr:schemaVersions: needs zdr:migrationsDir, the folder of the migrations it names"],
+        ["a hook that is not a list", { ...local, beforeAllowTraffic: "./smoke" }, 'zdr:beforeAllowTraffic: must be a list in YAML or JSON; got "./smoke"'],
+        ["a hook with a number", { ...local, afterAllowTraffic: '["./check", 3]' }, 'zdr:afterAllowTraffic: must be a list of strings (argv; {server}, {version} and {port} are replaced), or empty for none; got ["./check", 3]'],
+        ["a zero hook time limit", { ...local, hookTimeoutSeconds: "0" }, 'zdr:hookTimeoutSeconds: must be an integer from 1 to 3600; got "0"'],
         ["a database name with a dash", { ...local, dbName: "web-shop" }, 'zdr:dbName: must be a PostgreSQL identifier of lower-case letters, digits and _ (at most 63); got "web-shop"'],
     ];
     for (const [name, raw, message] of bad) {
@@ -55,6 +59,20 @@ describe("parseAppConfig", () => {
             });
         });
     }
+
+    it("refuses hooks on the AWS target (not done there yet)", () => {
+        assert.throws(() => parseAppConfig({ beforeAllowTraffic: '["./smoke"]' }, "aws", resolvePath), (e: ConfigError) =>
+            e.problems.includes("zdr:beforeAllowTraffic: hooks run on the local target only for now (issue 17: over SSH on AWS is not done); remove it for the aws target"));
+    });
+
+    it("reads the hooks and their time limit", () => {
+        const c = parseAppConfig({ ...local, beforeAllowTraffic: '["./smoke", "{server}"]', afterAllowTraffic: '["./after"]', hookTimeoutSeconds: "5" }, "local", resolvePath);
+        assert.deepEqual(c.hooks, { beforeAllowTraffic: ["./smoke", "{server}"], afterAllowTraffic: ["./after"], timeoutSeconds: 5 });
+    });
+
+    it("replaces {server}, {version} and {port} in a hook's arguments", () => {
+        assert.deepEqual(hookArgv(["curl", "-f", "http://127.0.0.1:{port}/items?v={version}", "--header", "x-server: {server}"], "web-2", "v2", 9102), ["curl", "-f", "http://127.0.0.1:9102/items?v=v2", "--header", "x-server: web-2"]);
+    });
 
     it("replaces {version} and {port} in every argument", () => {
         assert.deepEqual(startArgv(["./bin/shop-{version}", "--listen=127.0.0.1:{port}", "--tag", "{version}"], "1.2.0", 9101), ["./bin/shop-1.2.0", "--listen=127.0.0.1:9101", "--tag", "1.2.0"]);
@@ -76,7 +94,7 @@ describe("parseStackConfig: one parse, the target's settings as one either-or", 
         assert.throws(() => parseStackConfig({ target: "aws", bakeSeconds: "60" }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith("zdr:bakeSeconds: must be 0 or at least 300 on the AWS target")));
     });
     it("refuses a misspelt key with the list of keys", () => {
-        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, amiId, appBasePort, appName,"));
+        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appName,"));
     });
     it("refuses an unknown target", () => {
         assert.throws(() => parseStackConfig({ target: "gcp" }, ctx), (e: ConfigError) => e.problems[0] === 'zdr:target: must be "local" or "aws"; got "gcp"');

@@ -1,0 +1,70 @@
+// The team's hooks around a reattach: real child processes, a fake HAProxy runtime API.
+import { strict as assert } from "node:assert";
+import * as os from "node:os";
+import { reattachWithHooks } from "../../../provider/haproxy/member";
+import { runHook } from "../../../provider/hook";
+import { FakeHaproxy, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
+
+const node = (script: string) => [process.execPath, "-e", script];
+
+describe("runHook", () => {
+    it("passes on exit 0 and keeps the output", async () => {
+        const r = await runHook({ argv: node("console.log('smoke ok for', process.env.ZDR_SERVER)"), cwd: os.tmpdir(), timeoutMs: 10000, env: { ZDR_SERVER: "web-2" } });
+        assert.deepEqual([r.exitCode, r.timedOut, r.output], [0, false, "smoke ok for web-2\n"]);
+    });
+    it("reports a non-zero exit with stdout and stderr", async () => {
+        const r = await runHook({ argv: node("console.log('GET /items'); console.error('expected 200, got 500'); process.exit(3)"), cwd: os.tmpdir(), timeoutMs: 10000 });
+        assert.equal(r.exitCode, 3);
+        assert.match(r.output, /GET \/items\n[^]*expected 200, got 500/);
+    });
+    it("kills a hook past its time limit", async () => {
+        const r = await runHook({ argv: node("console.log('waiting'); setTimeout(() => {}, 60000)"), cwd: os.tmpdir(), timeoutMs: 500 });
+        assert.deepEqual([r.exitCode, r.timedOut], [null, true]);
+        assert.ok(r.durationMs < 5000, `${r.durationMs} ms`);
+    });
+    it("reports a command that does not exist", async () => {
+        const r = await runHook({ argv: ["/nonexistent/smoke-test"], cwd: os.tmpdir(), timeoutMs: 1000 });
+        assert.equal(r.exitCode, null);
+        assert.match(r.output, /ENOENT/);
+    });
+});
+
+describe("a membership's reattach with hooks", () => {
+    let fake: FakeHaproxy;
+    afterEach(() => fake?.close());
+    const member = (hooks: { beforeAllowTraffic?: string[]; afterAllowTraffic?: string[] }) => ({
+        runtimeApi: fake.socket,
+        backend: "webshop",
+        server: "web-1",
+        healthTimeoutMs: 2000,
+        drainTimeoutMs: 1000,
+        hooks: { ...hooks, timeoutMs: 5000, cwd: os.tmpdir() },
+    });
+
+    it("runs beforeAllowTraffic, reattaches, then runs afterAllowTraffic", async () => {
+        fake = await startFakeHaproxy((cmd) => (cmd === "show stat" ? showStat([{ name: "web-1", status: "UP" }]) : "\n"));
+        const results = await reattachWithHooks(member({ beforeAllowTraffic: node("process.exit(0)"), afterAllowTraffic: node("process.exit(0)") }));
+        assert.deepEqual(results.map((r) => [r.hook, r.exitCode]), [["beforeAllowTraffic", 0], ["afterAllowTraffic", 0]]);
+        assert.ok(fake.commands.includes("set server webshop/web-1 state ready"), JSON.stringify(fake.commands));
+    });
+
+    it("keeps the server out when beforeAllowTraffic fails, with the hook's output in the error", async () => {
+        fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "UP" }]));
+        await assert.rejects(reattachWithHooks(member({ beforeAllowTraffic: node("console.log('smoke: /items answered 500'); process.exit(1)") })), (e: Error) => {
+            assert.match(e.message, /^beforeAllowTraffic of web-1 \(.*\) exited with 1; its output:\nsmoke: \/items answered 500\nweb-1 stays out of the load balancer$/);
+            return true;
+        });
+        assert.deepEqual(fake.commands, [], "HAProxy was not asked to take the server back");
+    });
+
+    it("drains the server out again when afterAllowTraffic fails", async () => {
+        fake = await startFakeHaproxy((cmd) => (cmd === "show stat" ? showStat([{ name: "web-1", status: "UP" }]) : "\n"));
+        await assert.rejects(reattachWithHooks(member({ afterAllowTraffic: node("console.error('no orders'); process.exit(2)") })), /afterAllowTraffic of web-1 .* exited with 2; its output:\nno orders\nweb-1 was drained out of the load balancer again/);
+        assert.deepEqual(fake.commands.filter((c) => c.startsWith("set server")), [
+            "set server webshop/web-1 health down",
+            "set server webshop/web-1 state ready",
+            "set server webshop/web-1 state drain",
+            "set server webshop/web-1 state maint",
+        ]);
+    });
+});
