@@ -21,14 +21,24 @@ export interface TargetHealthInputs extends Target {
     readonly drainTimeoutSeconds: number;
     /** An AWS API endpoint other than the region's (an emulator in tests). @default - the region's */
     readonly endpoint?: string;
+    /** The release epoch's id (components/fleet.ts): a new epoch replaces the resource. @default - none */
     readonly epoch?: string;
+    /**
+     * The server's name, for `zdr status`; a label only: its change alone replaces nothing, so a
+     * resource created before it existed shows its target id until its next replacement.
+     * @default - status shows the target id
+     */
+    readonly server?: string;
 }
+
+/** Inputs that name things for people and change nothing outside the state. */
+const labels = ["server"];
 
 const client = (i: TargetHealthInputs) => new ElasticLoadBalancingV2Client({ region: i.region, ...(i.endpoint ? { endpoint: i.endpoint } : {}) });
 
 export const targetHealthProvider: Required<Pick<provider.Provider, "diff" | "create" | "delete">> = {
     async diff(_id, _urn, olds: TargetHealthInputs, news: TargetHealthInputs) {
-        return diffReplacingAll(olds, news, []);
+        return diffReplacingAll(olds, news, labels);
     },
     async create(_urn, inputs: TargetHealthInputs) {
         await attachTarget(client(inputs), inputs, { maxWaitSeconds: inputs.healthTimeoutSeconds });

@@ -17,14 +17,15 @@ export interface MemberInputs {
     readonly runtimeApi: string;
     readonly backend: string;
     readonly server: string;
-    /** The version the server runs; shown in the state, no effect on HAProxy. */
-    readonly version?: string;
-    /** @default 30000 */
+    /** The version the server runs; recorded in the state, no effect on HAProxy. */
+    readonly version: string;
+    /** Longest wait for in-flight requests on drain. @default 30000 */
     readonly drainTimeoutMs?: number;
-    /** @default 30000 */
+    /** Longest wait for HAProxy to see the server UP on reattach. @default 30000 */
     readonly healthTimeoutMs?: number;
+    /** Where the provider records `drain` and `reattach` start and end. @default - nowhere */
     readonly events?: EventSink;
-    /** The release epoch's id (see provider/release/epoch.ts): a new epoch replaces the member. */
+    /** The release epoch's id (see provider/release/epoch.ts): a new epoch replaces the member. @default - none */
     readonly epoch?: string;
     /**
      * The running HAProxy (zdr:haproxy:LoadBalancer's identity): a new one (a restart) replaces

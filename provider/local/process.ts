@@ -15,28 +15,29 @@ export const processType = "zdr:local:Process";
 export interface ProcessInputs {
     /** argv of the process; the first element is looked up on PATH. */
     readonly command: string[];
-    /** Extra environment; the provider's own environment is not inherited beyond PATH and HOME. */
+    /** Environment of the process; of the provider's own, only PATH and HOME are inherited. @default - PATH and HOME only */
     readonly env?: Record<string, string>;
+    /** Working directory. @default - the provider's */
     readonly cwd?: string;
     /** stdout and stderr are appended here. */
     readonly logFile: string;
     /** Names the process in messages, e.g. "server web-1 (v2)". @default - its argv */
     readonly label?: string;
-    /** Files written before the start (path to content), e.g. a configuration file. */
+    /** Files written before the start (path to content), e.g. a configuration file. @default - none */
     readonly files?: Record<string, string>;
-    /** Polled after start until it answers 2xx. @default - no health check */
+    /** Polled after start until it answers 2xx; the create fails if it does not. @default - no health check */
     readonly healthUrl?: string;
     /** `host:port` polled after start until it accepts a TCP connection. @default - none */
     readonly readyTcp?: string;
     /** @default 15000 */
     readonly healthTimeoutMs?: number;
-    /** Time between the stop signal and SIGKILL. @default 10000 */
+    /** Time between the stop signal and SIGKILL when the process is stopped. @default 10000 */
     readonly stopTimeoutMs?: number;
     /** @default "SIGTERM" */
     readonly stopSignal?: StopSignal;
     /** Records `deploy` start and end of this process's start. @default - no events */
     readonly events?: EventSink;
-    /** Any change replaces the process, like `triggers` of @pulumi/command. */
+    /** Any change replaces the process, like `triggers` of @pulumi/command. @default - none */
     readonly triggers?: unknown[];
 }
 

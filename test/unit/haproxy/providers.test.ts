@@ -81,13 +81,13 @@ describe("zdr:haproxy:Server and Member against a fake runtime API", () => {
 
     it("drains nothing when HAProxy no longer has the server (the destroy after a failed removal)", async () => {
         fake = await startFakeHaproxy(() => "No such server.\n");
-        const result = await drain({ runtimeApi: fake.socket, backend: "webshop", server: "web-4", loadBalancer: alive });
+        const result = await drain({ runtimeApi: fake.socket, backend: "webshop", server: "web-4", version: "v1", loadBalancer: alive });
         assert.match(String(result), /no longer has webshop\/web-4; nothing to drain/);
         assert.deepEqual(fake.commands, ["set server webshop/web-4 state drain"]);
     });
 
     it("drains nothing when its HAProxy is not running", async () => {
-        assert.match(String(await drain({ runtimeApi: "/nonexistent/zdr-admin.sock", backend: "webshop", server: "web-4", loadBalancer: gone })), /is not running; nothing to drain/);
+        assert.match(String(await drain({ runtimeApi: "/nonexistent/zdr-admin.sock", backend: "webshop", server: "web-4", version: "v1", loadBalancer: gone })), /is not running; nothing to drain/);
     });
 
     const diffs: { name: string; change: Partial<ServerInputs>; replaces: string[] }[] = [
