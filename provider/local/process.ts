@@ -159,7 +159,10 @@ export async function startProcess(inputs: ProcessInputs): Promise<ProcessOutput
     return { ...inputs, pid, startTicks };
 }
 
-/** The stop signal, wait up to stopTimeoutMs, then SIGKILL. A process already gone is fine. */
+/**
+ * The stop signal, wait up to stopTimeoutMs, then SIGKILL and wait (up to 2 s) until it is gone.
+ * A process already gone is fine.
+ */
 export async function stopProcess(
     pid: number,
     startTicks: string,
@@ -179,6 +182,10 @@ export async function stopProcess(
     }
     if (isSameProcessAlive(pid, startTicks)) {
         process.kill(pid, "SIGKILL");
+    }
+    // SIGKILL is not instant: return once the process is gone (and its ports are free), bounded.
+    for (let i = 0; i < 100 && isSameProcessAlive(pid, startTicks); i++) {
+        await sleep(20);
     }
 }
 
