@@ -4,6 +4,7 @@
 // delete = drain: state drain (no new requests), wait until the server has no session and
 //          nothing queued (bounded by the drain timeout), then state maint. A server HAProxy no
 //          longer has, or an HAProxy no longer running, has nothing to drain: the delete succeeds.
+import { setTimeout as sleep } from "node:timers/promises";
 import type * as provider from "@pulumi/pulumi/provider";
 import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import { diffReplacingAll } from "../diff";
@@ -39,8 +40,6 @@ export interface MemberInputs {
 export interface MemberOutputs extends MemberInputs {
     readonly inLoadBalancer: boolean;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function reattach(m: MemberInputs): Promise<void> {
     const api = new HaproxyRuntime(m.runtimeApi);

@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type * as provider from "@pulumi/pulumi/provider";
 import { diffReplacingAll } from "../diff";
 import { EventSink, recordEvent } from "../events";
@@ -66,8 +67,6 @@ export function processStartTicks(pid: number): string | undefined {
 export function isSameProcessAlive(pid: number, startTicks: string): boolean {
     return processStartTicks(pid) === startTicks;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function tcpAccepts(hostPort: string): Promise<void> {
     const [host, port] = hostPort.split(":");
