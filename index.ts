@@ -9,6 +9,8 @@ import { Judgement } from "./resources/judgement";
 import { Epoch } from "./resources/epoch";
 import { Migration } from "./resources/migration";
 import { MigrationFile, MigrationFolderError, readMigrationFolder } from "./src/migrations/folder";
+import { loadParser } from "./src/migrations/sql";
+import { applicationName, loggedStatements, mergeStatements, readLogTail } from "./src/migrations/statement-log";
 import { ConfigError, namespace } from "./src/release/config";
 import { canaryBaseline, liveForCheck, migrationsToApply, planRelease, withRunning } from "./src/release/plan";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
@@ -73,11 +75,17 @@ export = async () => {
 
     // Each migration the stage needs, in order. Each carries what the schema-compatibility policy
     // checks it against: the schema before it and the SQL of every version live while it applies.
+    // What each live version runs: its query file, plus what PostgreSQL's log saw it run.
     const queries = (version: string) => {
         const file = app.queriesDir && path.join(app.queriesDir, `${version}.sql`);
         return file && fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
     };
-    const live = withRunning(liveForCheck(plan, release), running, release).map((l) => ({ ...l, sql: queries(l.version) }));
+    await loadParser();
+    const log = env.statementLog ? readLogTail(env.statementLog) : "";
+    const live = withRunning(liveForCheck(plan, release), running, release).map((l) => ({
+        ...l,
+        sql: mergeStatements(queries(l.version), log ? loggedStatements(log, applicationName(l.version)) : []),
+    }));
     // Staged: never replaced. All at once: replaced first, which drains and stops every server
     // before the migrations below (they depend on it) run. See components/fleet.ts.
     const epoch = new Epoch("release-epoch", { mode: release.releaseMode, release: release.releaseVersion });
@@ -117,7 +125,8 @@ export = async () => {
                 accepted: release.acceptVerdicts[server.name] === server.version,
                 reportFile: path.join(dir, "judgements", `${server.name}-${server.version}.json`),
             }, opts);
-            return { resource, verdict: resource.verdict };
+            // an inconclusive judgement lets the release go on, and says so
+            return { resource, verdict: pulumi.all([resource.verdict, resource.outcome]).apply(([v, o]) => (o === "inconclusive" ? o : v)) };
         },
     });
 

@@ -14,8 +14,10 @@ export interface Environment {
     readonly database?: pulumi.Resource;
     /** The load balancer's URL, when the stack has one. */
     readonly lbUrl?: pulumi.Output<string>;
+    /** PostgreSQL's statement log (jsonlog, one application_name per version), when the stack runs the database. */
+    readonly statementLog?: string;
     /** Where the judge reads a canary's and its baseline's requests. */
-    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "requestLog" | "albLogs">;
+    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "requestLog" | "albLogs" | "leaveOutOnFail">;
 }
 
 /** What a target (local processes + HAProxy, AWS, ...) supplies: the leaf resources of one server. */

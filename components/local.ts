@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { applicationName } from "../src/migrations/statement-log";
 import { packageRoot } from "../src/package-root";
 import { AppConfig, startArgv } from "../src/release/app-config";
 import type { ServerPlan } from "../src/release/plan";
@@ -117,6 +119,7 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
     readonly database: Process;
     readonly connection: { host: string; port: number; user: string; database: string; password: pulumi.Output<string> };
     readonly loadBalancer: HaproxyLoadBalancer;
+    readonly statementLog: string;
 
     constructor(name: string, readonly args: LocalEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("zdr:local:Environment", name, {}, opts);
@@ -127,6 +130,10 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
         this.lbUrl = pulumi.output(`http://127.0.0.1:${args.lbPort}`);
         this.connection = { host: "127.0.0.1", port: args.dbPort, user: args.app.db.user, database: args.app.db.name, password: pulumi.secret(args.dbPassword) };
 
+        // scripts/local/postgres keeps the data elsewhere when the postgres user cannot enter dir
+        const pgdata = path.join(args.dir, "pgdata");
+        const elsewhere = path.join(pgdata, "zdr-data-elsewhere");
+        this.statementLog = path.join(fs.existsSync(elsewhere) ? fs.readFileSync(elsewhere, "utf8").trim() : pgdata, "log/postgresql.json");
         this.database = new Process(`${name}-postgres`, {
             command: [path.join(root, "scripts/local/postgres"), path.join(args.dir, "pgdata"), String(args.dbPort)],
             env: { ZDR_DB_PASSWORD: this.connection.password, ZDR_DB_USER: args.app.db.user, ZDR_DB_NAME: args.app.db.name },
@@ -152,9 +159,9 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
         this.registerOutputs({ lbUrl: this.lbUrl });
     }
 
-    /** HAProxy's request log holds every server's requests. */
-    canaryEvidence(): Pick<JudgementArgs, "requestLog"> {
-        return { requestLog: path.join(this.args.dir, "haproxy.log") };
+    /** HAProxy's request log holds every server's requests; a failing canary is set to MAINT in it. */
+    canaryEvidence(): Pick<JudgementArgs, "requestLog" | "leaveOutOnFail"> {
+        return { requestLog: path.join(this.args.dir, "haproxy.log"), leaveOutOnFail: { runtimeApi: this.runtimeApi, backend: this.args.app.name } };
     }
 }
 
@@ -188,7 +195,7 @@ export class LocalTarget implements FleetTarget {
                 PGDATABASE: env.connection.database,
                 PGPASSWORD: env.connection.password,
                 // PostgreSQL's log can tell the versions' statements apart (the schema guard reads it)
-                PGAPPNAME: `${app.name}-${server.version}`.slice(0, 63),
+                PGAPPNAME: applicationName(server.version).slice(0, 63),
             },
             logFile: path.join(env.args.dir, "logs", `${server.name}.log`),
             label: `server ${server.name} (${server.version})`,

@@ -2,8 +2,8 @@
 // zdr:postgres:Migration resources, whose inputs carry what the check needs (the migration,
 // the schema before it, and the SQL of every live version): CrossGuard sees only the new state.
 import { ResourceValidationArgs, ResourceValidationPolicy, ReportViolation } from "@pulumi/policy";
-import { checkMigration, LiveVersion, Violation } from "../src/migrations/check";
-import { loadParser } from "../src/migrations/sql";
+import { checkMigration, CheckInput, CheckInputError, CheckResult, LiveVersion, Violation } from "../src/migrations/check";
+import { SqlSyntaxError } from "../src/migrations/sql";
 
 export const migrationType = "zdr:postgres:Migration";
 
@@ -28,6 +28,24 @@ interface CompatibilityInputs {
 export const allAtOnceHint =
     "If it cannot wait, release it all at once instead (zdr:releaseMode: all-at-once): every server is drained and stopped before the migration runs and started on the release after it — the shop is down meanwhile, and a rollback is a database restore.";
 
+/**
+ * Both policies read the same check of a resource: run it once. The key is the whole input, so
+ * a changed migration, schema or live set is checked afresh.
+ */
+const checks = new Map<string, Promise<CheckResult>>();
+function checkOnce(input: CheckInput): Promise<CheckResult> {
+    const key = JSON.stringify(input);
+    let check = checks.get(key);
+    if (!check) {
+        check = checkMigration(input);
+        checks.set(key, check);
+        if (checks.size > 64) {
+            checks.delete(checks.keys().next().value as string);
+        }
+    }
+    return check;
+}
+
 async function violationsOf(args: ResourceValidationArgs, severity: Violation["severity"]): Promise<Violation[]> {
     if (args.type !== migrationType) {
         return [];
@@ -36,17 +54,21 @@ async function violationsOf(args: ResourceValidationArgs, severity: Violation["s
     if (!compatibility || typeof args.props.sql !== "string") {
         return [];
     }
-    await loadParser();
     const { disabledRules } = args.getConfig<MigrationPolicyConfig>();
-    const violations = checkMigration({
-        migration: args.props.sql,
-        migrationFile: `migration ${args.props.name}`,
-        schema: compatibility.schema,
-        live: compatibility.live,
-    }).violations.filter((v) => v.severity === severity && !(disabledRules ?? []).includes(v.rule));
+    let found: readonly Violation[];
+    try {
+        found = (await checkOnce({ migration: args.props.sql, migrationFile: `migration ${args.props.name}`, schema: compatibility.schema, live: compatibility.live })).violations;
+    } catch (e) {
+        if (!(e instanceof SqlSyntaxError || e instanceof CheckInputError)) {
+            throw e;
+        }
+        // Input the checker cannot judge blocks: a guard that cannot read its input must not pass it.
+        found = [{ rule: "bad-input", severity: "block", statement: "", object: `migration ${args.props.name}`, message: `bad-input: the migration ${args.props.name} cannot be checked: ${e.message}` }];
+    }
+    const violations = found.filter((v) => v.severity === severity && !(disabledRules ?? []).includes(v.rule));
     return compatibility.mode === "all-at-once" || severity !== "block"
         ? violations
-        : violations.map((v) => ({ ...v, message: `${v.message} ${allAtOnceHint}` }));
+        : violations.map((v) => (v.rule === "bad-input" ? v : { ...v, message: `${v.message} ${allAtOnceHint}` }));
 }
 
 function report(violations: Violation[], reportViolation: ReportViolation, urn: string) {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { JudgeOptions } from "../src/canary/judge";
 
 export interface JudgementArgs {
     /** HAProxy's request log, the evidence on the local default and HAProxy targets. */
@@ -13,10 +14,18 @@ export interface JudgementArgs {
     readonly deployment: pulumi.Input<string>;
     /** Servers on the stable version it is compared with. */
     readonly baseline: pulumi.Input<pulumi.Input<string>[]>;
-    /** How long to collect evidence after the reattach. */
+    /** The longest wait for a verdict after the reattach; the bake ends when the judge decides. */
     readonly bakeSeconds: pulumi.Input<number>;
-    /** Requests each side needs for a verdict. */
+    /** No longer used: the sequential judge needs no minimum sample. */
     readonly minSamples: pulumi.Input<number>;
+    /** The judge's tolerances and rates (src/canary/config.ts parses them from config). @default - the judge's defaults */
+    readonly judge?: pulumi.Input<JudgeOptions>;
+    /** Stop the `up` on an inconclusive verdict too. @default false */
+    readonly stopWhenInconclusive?: pulumi.Input<boolean>;
+    /** HAProxy's runtime API and backend: a failing canary is set to maint there at once. @default - not left out */
+    readonly leaveOutOnFail?: pulumi.Input<{ runtimeApi: pulumi.Input<string>; backend: pulumi.Input<string> }>;
+    /** Keep a failing canary in the load balancer, to watch it longer. @default false */
+    readonly keepServingOnFail?: pulumi.Input<boolean>;
     /** The team accepted this canary's verdict: no judgement. */
     readonly accepted: pulumi.Input<boolean>;
     /** The judgement as JSON, for reports. */
@@ -38,9 +47,12 @@ export interface AlbLogsArgs {
 
 /** The canary judgement after a reattach (zdr:canary:Judgement): its create fails on a failing verdict. */
 export class Judgement extends pulumi.CustomResource {
+    /** "pass": the judgement let the canary through (a pass, or an inconclusive verdict without stopWhenInconclusive). */
     declare readonly verdict: pulumi.Output<"pass" | "accepted">;
+    /** The judge's own verdict: "pass" or "inconclusive". */
+    declare readonly outcome: pulumi.Output<"pass" | "inconclusive" | undefined>;
 
     constructor(name: string, args: JudgementArgs, opts?: pulumi.CustomResourceOptions) {
-        super("zdr:canary:Judgement", name, { ...args, verdict: undefined }, opts);
+        super("zdr:canary:Judgement", name, { ...args, verdict: undefined, outcome: undefined }, opts);
     }
 }

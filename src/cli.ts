@@ -2,14 +2,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
-import { formatJudgement, judge, Sample } from "./canary/judge";
-import { checkMigration, CheckResult } from "./migrations/check";
-import { loadParser, SqlSyntaxError } from "./migrations/sql";
+import { formatJudgement, judge, TimedSample } from "./canary/judge";
+import { checkMigration, CheckInputError, CheckResult } from "./migrations/check";
+import { SqlSyntaxError } from "./migrations/sql";
 import { fleetStatus, formatStatus } from "./status";
 
 export const exitCodes = { safe: 0, blocked: 1, badInput: 2, inconclusive: 3 } as const;
 
 class BadInput extends Error {}
+
+/** A repeatable option that also takes comma-separated values: `--live-queries a.sql,b.sql --live-queries c.sql`. */
+function collect(value: string, previous: string[]): string[] {
+    return [...previous, ...value.split(",").filter((v) => v !== "")];
+}
 
 function read(file: string, what: string): string {
     try {
@@ -19,23 +24,38 @@ function read(file: string, what: string): string {
     }
 }
 
-/** Reads samples, one JSON object a line: {"status": 200, "latencyMs": 12.5, "error": "optional"}. */
-export function readSamples(file: string): Sample[] {
-    const samples: Sample[] = [];
+/**
+ * Reads requests in time order, one JSON object a line:
+ * {"t": 1767225600000, "status": 200, "latencyMs": 12.5, "error": "optional"} (t in epoch ms).
+ */
+export function readSamples(file: string): TimedSample[] {
+    const samples: TimedSample[] = [];
     read(file, "samples").split("\n").forEach((line, i) => {
         if (line.trim() === "") {
             return;
         }
-        let v: { status?: unknown; latencyMs?: unknown; error?: unknown };
+        let v: { t?: unknown; status?: unknown; latencyMs?: unknown; error?: unknown };
         try {
             v = JSON.parse(line);
         } catch {
             throw new BadInput(`${file}:${i + 1}: not JSON: ${line.slice(0, 80)}`);
         }
-        if (typeof v.status !== "number" || !Number.isInteger(v.status) || typeof v.latencyMs !== "number" || v.latencyMs < 0 || (v.error !== undefined && typeof v.error !== "string")) {
-            throw new BadInput(`${file}:${i + 1}: needs "status" (an integer), "latencyMs" (a number >= 0) and an optional "error" (a string)`);
+        if (
+            typeof v.t !== "number" ||
+            !Number.isFinite(v.t) ||
+            typeof v.status !== "number" ||
+            !Number.isInteger(v.status) ||
+            typeof v.latencyMs !== "number" ||
+            v.latencyMs < 0 ||
+            (v.error !== undefined && typeof v.error !== "string")
+        ) {
+            throw new BadInput(`${file}:${i + 1}: needs "t" (epoch ms), "status" (an integer), "latencyMs" (a number >= 0) and an optional "error" (a string)`);
         }
-        samples.push({ status: v.status, latencyMs: v.latencyMs, ...(v.error !== undefined ? { error: v.error as string } : {}) });
+        const previous = samples[samples.length - 1];
+        if (previous && v.t < previous.t) {
+            throw new BadInput(`${file}:${i + 1}: "t" ${v.t} is before the line above (${previous.t}): lines must be in time order`);
+        }
+        samples.push({ t: v.t, status: v.status, latencyMs: v.latencyMs, ...(v.error !== undefined ? { error: v.error as string } : {}) });
     });
     return samples;
 }
@@ -52,21 +72,31 @@ export function formatCheck(result: CheckResult): string {
 /** Runs the CLI; returns the exit code. Output goes through the given writers (tests capture it). */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
     let code: number = exitCodes.safe;
+    // With --json, bad input is answered in JSON on stdout too: {"verdict": "bad-input", "error": "..."}.
+    const json = argv.includes("--json");
+    let commanderError = "";
     const program = new Command("zdr")
         .description("zero-downtime releases: checks and reports")
         .exitOverride()
-        .configureOutput({ writeOut: out, writeErr: err });
+        .configureOutput({ writeOut: out, writeErr: json ? (s) => (commanderError += s) : err });
+    const badInput = (message: string) => {
+        if (json) {
+            out(`${JSON.stringify({ verdict: "bad-input", error: message }, null, 2)}\n`);
+        } else {
+            err(`zdr: ${message}\n`);
+        }
+        return exitCodes.badInput;
+    };
     program
         .command("check-migration")
         .description("check a migration against the SQL of the versions that stay live: exit 0 safe, 1 blocked, 2 bad input")
         .argument("<migration>", "the migration's SQL file")
-        .option("--schema <file>", "the schema before the migration (resolves unqualified columns, NOT NULL, enum columns)")
-        .option("--live-queries <files...>", "the SQL each live version runs, one file per version (the file name is the version); none means usage unknown")
-        .option("--json", "print the verdict as JSON")
-        .action(async (migration: string, opts: { schema?: string; liveQueries?: string[]; json?: boolean }) => {
-            await loadParser();
-            const live = (opts.liveQueries ?? []).map((f) => ({ version: path.basename(f).replace(/\.sql$/, ""), role: "live" as const, sql: read(f, "live queries") }));
-            const result = checkMigration({
+        .option("--schema <file>", "the schema before the migration: every earlier migration in order; PostgreSQL (embedded) then judges each live statement")
+        .option("--live-queries <file>", "the SQL a live version runs (the file name is the version); repeat the option or separate files with commas; none means usage unknown", collect, [])
+        .option("--json", "print the verdict (or the bad input) as JSON")
+        .action(async (migration: string, opts: { schema?: string; liveQueries: string[]; json?: boolean }) => {
+            const live = opts.liveQueries.map((f) => ({ version: path.basename(f).replace(/\.sql$/, ""), role: "live" as const, sql: read(f, "live queries") }));
+            const result = await checkMigration({
                 migration: read(migration, "migration"),
                 migrationFile: migration,
                 schema: opts.schema === undefined ? undefined : read(opts.schema, "schema"),
@@ -77,13 +107,22 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         });
     program
         .command("analyze")
-        .description("judge canary samples against baseline samples: exit 0 pass, 1 fail, 3 inconclusive, 2 bad input")
-        .requiredOption("--baseline <file>", "baseline samples, JSON lines")
-        .requiredOption("--canary <file>", "canary samples, JSON lines")
-        .option("--json", "print the verdict as JSON")
+        .description("judge canary requests against baseline requests, looking after each one: exit 0 pass, 1 fail, 3 inconclusive, 2 bad input")
+        .requiredOption("--baseline <file>", 'baseline requests in time order, JSON lines {"t", "status", "latencyMs", "error"?}')
+        .requiredOption("--canary <file>", "canary requests, the same")
+        .option("--json", "print the verdict as JSON, with decidedAfter (canary requests used) and each check's interval")
         .action((opts: { baseline: string; canary: string; json?: boolean }) => {
             const j = judge(readSamples(opts.baseline), readSamples(opts.canary));
-            out(`${opts.json ? JSON.stringify({ verdict: j.verdict, counts: j.counts, checks: j.checks }, null, 2) : formatJudgement(j)}\n`);
+            const json = () => ({
+                verdict: j.verdict,
+                decidedAfter: j.decidedAfter,
+                counts: j.counts,
+                warmup: j.warmup,
+                ruledOut: j.ruledOut,
+                // JSON has no Infinity: an unbounded end is null
+                checks: j.checks.map((c) => ({ ...c, evidence: Number.isFinite(c.evidence) ? c.evidence : null, interval: c.interval && { lower: c.interval.lower, upper: Number.isFinite(c.interval.upper) ? c.interval.upper : null } })),
+            });
+            out(`${opts.json ? JSON.stringify(json(), null, 2) : formatJudgement(j)}\n`);
             code = j.verdict === "pass" ? exitCodes.safe : j.verdict === "fail" ? exitCodes.blocked : exitCodes.inconclusive;
         });
     program
@@ -108,11 +147,13 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         await program.parseAsync(argv, { from: "user" });
     } catch (e) {
         if (e instanceof CommanderError) {
-            return e.exitCode === 0 ? 0 : exitCodes.badInput;
+            if (e.exitCode === 0) {
+                return 0;
+            }
+            return json ? badInput(commanderError.trim().replace(/^error: /, "") || e.message) : exitCodes.badInput;
         }
-        if (e instanceof BadInput || e instanceof SqlSyntaxError) {
-            err(`zdr: ${e.message}\n`);
-            return exitCodes.badInput;
+        if (e instanceof BadInput || e instanceof SqlSyntaxError || e instanceof CheckInputError) {
+            return badInput(e.message);
         }
         throw e;
     }

@@ -1,6 +1,11 @@
-// zdr:canary:Judgement — after a canary is reattached: bake, then judge the canary's requests
-// against the baseline servers' over the same window. A failing or inconclusive verdict fails
-// the create, so the `up` stops with the comparison and no later server moves. The verdict is
+// zdr:canary:Judgement — after a canary is reattached: judge the canary's requests against the
+// baseline servers' as they come (HAProxy's log is read every second, from where the last read
+// ended), and stop the bake the moment the sequential judge decides; `bakeSeconds` is the
+// longest wait. A failing verdict fails the create, so the `up` stops with the comparison and no
+// later server moves, and the canary is left out of the load balancer at once (HAProxy's
+// `maint`: no new request reaches it, those in flight finish; its process and logs stay for
+// inspection) unless `keepServingOnFail`. A canary still undecided at the end of the bake is inconclusive: its
+// report says what was ruled out, and the release goes on unless `stopWhenInconclusive`. The verdict is
 // kept (reportFile) for that deployment of the canary: every later `up` stops at it again,
 // without judging anew, until the canary is rolled back (a new deployment) or the verdict is
 // accepted in config.
@@ -9,9 +14,10 @@ import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { S3Client } from "@aws-sdk/client-s3";
 import { readAlbLogs } from "../../src/canary/alb-log";
-import { LoggedRequest, requestsOf } from "../../src/canary/evidence";
-import { formatJudgement, judge, Judgement } from "../../src/canary/judge";
+import { LoggedRequest, offsetOf, readFrom } from "../../src/canary/evidence";
+import { CanaryJudge, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
+import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
 
 export const judgementType = "zdr:canary:Judgement";
@@ -36,8 +42,18 @@ export interface JudgementInputs {
     readonly deployment: string;
     /** Servers on the stable version, in the load balancer. */
     readonly baseline: string[];
+    /** The longest the bake waits for a verdict. */
     readonly bakeSeconds: number;
+    /** No longer used: the sequential judge needs no minimum sample. Kept so that existing stacks diff clean. */
     readonly minSamples: number;
+    /** Tolerances and rates of the judge (src/canary/config.ts). @default - the judge's defaults */
+    readonly judge?: JudgeOptions;
+    /** Stop the `up` on an inconclusive verdict too. @default false */
+    readonly stopWhenInconclusive?: boolean;
+    /** HAProxy's runtime API and backend: a failing canary is set to `maint` there. @default - not left out (the ALB target) */
+    readonly leaveOutOnFail?: { readonly runtimeApi: string; readonly backend: string };
+    /** Keep a failing canary in the load balancer (today's behaviour, to watch it longer). @default false */
+    readonly keepServingOnFail?: boolean;
     /** The team accepted this canary's verdict in config: no judgement. */
     readonly accepted: boolean;
     /** Where the judgement is written as JSON; an HTML page with charts goes beside it. */
@@ -45,68 +61,133 @@ export interface JudgementInputs {
 }
 
 export interface JudgementOutputs extends JudgementInputs {
+    /** "pass": the judgement let the canary through (a pass, or an inconclusive verdict the release goes on with). */
     readonly verdict: "pass" | "accepted";
+    /** The judge's own verdict. */
+    readonly outcome?: "pass" | "inconclusive";
 }
 
-async function evidence(i: JudgementInputs, from: number, to: number): Promise<{ canary: LoggedRequest[]; baseline: LoggedRequest[] }> {
-    if (!i.albLogs) {
-        if (!i.requestLog) {
-            throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
-        }
-        return { canary: requestsOf(i.requestLog, [i.canary], from, to), baseline: requestsOf(i.requestLog, i.baseline, from, to) };
-    }
-    const a = i.albLogs;
+/** Requests kept for the report's charts; the judge itself keeps no request list. */
+const reportRequests = 200_000;
+const percentile99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)];
+
+async function albRequests(i: JudgementInputs, a: NonNullable<JudgementInputs["albLogs"]>, from: number, to: number): Promise<LoggedRequest[]> {
     const s3 = new S3Client({ region: a.region, ...(a.endpoint ? { endpoint: a.endpoint, forcePathStyle: true } : {}) });
     const serverOf = new Map(Object.entries(a.targets).map(([server, target]) => [target, server]));
-    const named = (await readAlbLogs(s3, { bucket: a.bucket, prefix: a.prefix }, from, to)).flatMap((r) => {
-        const server = serverOf.get(r.server);
-        return server ? [{ ...r, server }] : [];
-    });
-    return { canary: named.filter((r) => r.server === i.canary), baseline: named.filter((r) => i.baseline.includes(r.server)) };
+    return (await readAlbLogs(s3, { bucket: a.bucket, prefix: a.prefix }, from, to))
+        .flatMap((r) => {
+            const server = serverOf.get(r.server);
+            return server && (server === i.canary || i.baseline.includes(server)) ? [{ ...r, server }] : [];
+        })
+        .sort((x, y) => x.t - y.t);
 }
 
-export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<Judgement> {
-    // The first quarter of the bake (at least a second) is left out: a freshly started process
-    // is still warming up (JIT, database connections) and answers slower for a few seconds.
-    const from = Date.now() + Math.max(1000, i.bakeSeconds * 250);
-    await sleep(i.bakeSeconds * 1000);
-    const to = Date.now();
-    // HAProxy logs a request when it ends; the ALB delivers its logs every five minutes.
-    await sleep(i.albLogs ? (i.albLogs.deliverySeconds ?? 330) * 1000 : 1500);
-    const { canary, baseline } = await evidence(i, from, to);
-    const j = judge(baseline, canary, { minSamples: i.minSamples });
+export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<Judgement & { from: number; to: number }> {
+    const from = Date.now();
+    const deadline = from + i.bakeSeconds * 1000;
+    const requests: LoggedRequest[] = [];
+    const keep = (r: LoggedRequest) => {
+        if (requests.length < reportRequests) {
+            requests.push(r);
+        }
+    };
+    const feed = (judge: CanaryJudge, r: LoggedRequest) => {
+        if (r.t < from) {
+            return;
+        }
+        if (r.server === i.canary) {
+            judge.add("canary", r.t, r);
+            keep(r);
+        } else if (i.baseline.includes(r.server)) {
+            judge.add("baseline", r.t, r);
+            keep(r);
+        }
+    };
+    let judge: CanaryJudge;
+    if (!i.albLogs) {
+        const log = i.requestLog;
+        if (!log) {
+            throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
+        }
+        // The tail threshold is fixed from the baseline's last minute before the canary is judged.
+        const before: number[] = [];
+        let offset = 0;
+        if (fs.existsSync(log)) {
+            offset = readFrom(log, offsetOf(log, from - 60_000), (r) => {
+                if (r.t >= from - 60_000 && r.t < from && i.baseline.includes(r.server) && r.status >= 200 && r.status < 300) {
+                    before.push(r.latencyMs);
+                }
+            });
+        }
+        judge = new CanaryJudge({ ...i.judge, ...(before.length >= 300 && i.judge?.tailThresholdMs === undefined ? { tailThresholdMs: percentile99(before) } : {}) });
+        // Lines read before `from` were the warm baseline's; the stream starts where that read ended.
+        while (!judge.decision && Date.now() < deadline) {
+            await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+            if (fs.existsSync(log)) {
+                offset = readFrom(log, offset, (r) => feed(judge, r));
+            }
+        }
+        if (!judge.decision) {
+            // HAProxy logs a request when it ends: the last second's requests are still coming.
+            await sleep(1500);
+            if (fs.existsSync(log)) {
+                readFrom(log, offset, (r) => {
+                    if (r.t <= deadline) {
+                        feed(judge, r);
+                    }
+                });
+            }
+        }
+    } else {
+        // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
+        judge = new CanaryJudge(i.judge);
+        await sleep(i.bakeSeconds * 1000);
+        await sleep((i.albLogs.deliverySeconds ?? 330) * 1000);
+        // All of the window is read at once here: the verdict (and decidedAfter) is where the
+        // stream decided; later requests only fill the counts and the report.
+        for (const r of await albRequests(i, i.albLogs, from, deadline)) {
+            feed(judge, r);
+        }
+    }
+    const to = Math.min(Date.now(), deadline);
+    const j = judge.judgement(true);
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j }, null, 2)}\n`);
-    const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests: [...canary, ...baseline] });
+    const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests });
     fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);
-    return j;
+    return { ...j, from, to };
 }
 
 export const judgementProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
     async diff(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
         // The baseline shrinks as later canaries move: that alone does not re-judge this one.
-        const changed = changedKeys(olds, news, ["verdict"]);
+        const changed = changedKeys(olds, news, ["verdict", "outcome"]);
         return { changes: changed.length > 0, replaces: changed.filter((k) => ["canary", "version", "deployment", "accepted", "requestLog", "albLogs"].includes(k)) };
     },
     async update(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
-        return { outs: { ...news, verdict: olds.verdict } };
+        return { outs: { ...news, verdict: olds.verdict, ...(olds.outcome ? { outcome: olds.outcome } : {}) } };
     },
     async create(_urn, inputs: JudgementInputs) {
         if (inputs.accepted) {
             return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "accepted" } };
         }
         const earlier = fs.existsSync(inputs.reportFile) ? (JSON.parse(fs.readFileSync(inputs.reportFile, "utf8")) as Judgement & { deployment?: string; to: number; baseline: string[] }) : undefined;
-        const stands = earlier !== undefined && earlier.deployment === inputs.deployment && earlier.verdict !== "pass";
+        const stands = earlier !== undefined && earlier.deployment === inputs.deployment && (earlier.verdict === "fail" || (earlier.verdict === "inconclusive" && inputs.stopWhenInconclusive === true));
         const baseline = stands && earlier ? earlier.baseline : inputs.baseline;
         const j = stands ? earlier : await bakeAndJudge(inputs);
-        if (j.verdict !== "pass") {
+        if (j.verdict === "fail" || (j.verdict === "inconclusive" && inputs.stopWhenInconclusive)) {
+            const leftOut = j.verdict === "fail" && inputs.leaveOutOnFail !== undefined && !inputs.keepServingOnFail;
+            if (leftOut && inputs.leaveOutOnFail) {
+                await new HaproxyRuntime(inputs.leaveOutOnFail.runtimeApi).setServerState(inputs.leaveOutOnFail.backend, inputs.canary, "maint");
+            }
             throw new Error(
                 `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${baseline.join(", ")} after ${inputs.bakeSeconds} s` +
                     `${stands ? ` (judged at ${new Date(earlier?.to ?? 0).toISOString()}; the verdict stands for this deployment)` : ""}:\n${formatJudgement(j)}\n` +
+                    `${leftOut ? `${inputs.canary} is out of the load balancer (HAProxy state maint); its process and logs are kept for inspection.\n` : ""}` +
                     `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`,
             );
         }
-        return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "pass" } };
+        return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "pass", outcome: j.verdict === "inconclusive" ? "inconclusive" : "pass" } };
     },
     async delete() {
         // A judgement is a record; nothing to undo.

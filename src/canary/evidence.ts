@@ -1,5 +1,10 @@
 // The canary's evidence on HAProxy targets: HAProxy's own request log, one line per request:
 // "<epoch ms> <server> <status> <server response ms> {<x-error header>}" (see components/local.ts).
+// The log grows for the life of the stack (11 million requests make 326 MB), so it is never read
+// whole: the window's start is found by a binary search on byte offsets (lines are appended as
+// requests end, so their times rise, give or take the longest request), and the lines from
+// there are streamed in chunks. Memory stays bounded by one chunk and one line, whatever the
+// log's size.
 import * as fs from "node:fs";
 import type { Sample } from "./judge";
 
@@ -10,23 +15,135 @@ export interface LoggedRequest extends Sample {
 
 const line = /^(\d{13}) (\S+) (-?\d+) (-?\d+) \{(.*)\}$/;
 
-export function parseHaproxyLog(text: string): LoggedRequest[] {
-    const out: LoggedRequest[] = [];
-    for (const l of text.split("\n")) {
-        const m = line.exec(l.trim());
-        if (!m || m[2] === "<NOSRV>") {
-            continue;
-        }
-        const [, t, server, status, tr, error] = m;
-        out.push({ t: Number(t), server, status: Number(status), latencyMs: Math.max(Number(tr), 0), ...(error ? { error } : {}) });
+/** One log line as a request; undefined for other lines and requests no server took. */
+export function parseHaproxyLine(l: string): LoggedRequest | undefined {
+    const m = line.exec(l.trim());
+    if (!m || m[2] === "<NOSRV>") {
+        return undefined;
     }
-    return out;
+    const [, t, server, status, tr, error] = m;
+    return { t: Number(t), server, status: Number(status), latencyMs: Math.max(Number(tr), 0), ...(error ? { error } : {}) };
 }
 
-/** Requests served in [from, to] by the given servers. */
+export function parseHaproxyLog(text: string): LoggedRequest[] {
+    return text.split("\n").flatMap((l) => parseHaproxyLine(l) ?? []);
+}
+
+/** Lines end at most this long after their time is stamped out of order (HAProxy stamps the request's end). */
+const disorderMs = 60_000;
+const chunkBytes = 1 << 16;
+
+/** The time of the first whole line at or after `offset`, and where that line starts. */
+function lineAt(fd: number, offset: number, size: number): { t: number; start: number } | undefined {
+    const buf = Buffer.alloc(chunkBytes);
+    let pos = offset;
+    let skipPartial = offset > 0;
+    let carry = "";
+    while (pos < size) {
+        const n = fs.readSync(fd, buf, 0, Math.min(chunkBytes, size - pos), pos);
+        let text = carry + buf.toString("latin1", 0, n);
+        let base = pos - carry.length;
+        pos += n;
+        if (skipPartial) {
+            const nl = text.indexOf("\n");
+            if (nl < 0) {
+                carry = "";
+                continue;
+            }
+            base += nl + 1;
+            text = text.slice(nl + 1);
+            skipPartial = false;
+        }
+        let at = 0;
+        for (let nl = text.indexOf("\n", at); nl >= 0; nl = text.indexOf("\n", at)) {
+            const r = parseHaproxyLine(text.slice(at, nl));
+            if (r) {
+                return { t: r.t, start: base + at };
+            }
+            at = nl + 1;
+        }
+        carry = text.slice(at);
+    }
+    return undefined;
+}
+
+/**
+ * A byte offset at or before the first line stamped `from` or later: a binary search for the
+ * last line stamped before `from - disorderMs`. Worked example: a 1 GB log of a day's requests
+ * and a window of the last minute take about 30 probes of 64 kB each.
+ */
+export function offsetOf(file: string, from: number): number {
+    const fd = fs.openSync(file, "r");
+    try {
+        const size = fs.fstatSync(fd).size;
+        let lo = 0;
+        let hi = size;
+        while (hi - lo > chunkBytes) {
+            const mid = Math.floor((lo + hi) / 2);
+            const l = lineAt(fd, mid, size);
+            if (l === undefined || l.t >= from - disorderMs) {
+                hi = mid;
+            } else {
+                lo = l.start;
+                if (hi - lo <= chunkBytes) {
+                    break;
+                }
+            }
+        }
+        return lo;
+    } finally {
+        fs.closeSync(fd);
+    }
+}
+
+/**
+ * Reads the log from byte `offset` up to `end` (or its current size) in chunks, calling `each`
+ * with every request; returns the offset after the last whole line read, where the next read
+ * starts (a line being written stays for then).
+ */
+export function readFrom(file: string, offset: number, each: (r: LoggedRequest) => boolean | void, end?: number): number {
+    const fd = fs.openSync(file, "r");
+    try {
+        const size = end ?? fs.fstatSync(fd).size;
+        const buf = Buffer.alloc(chunkBytes);
+        let pos = offset;
+        let carry = "";
+        let consumed = offset;
+        while (pos < size) {
+            const n = fs.readSync(fd, buf, 0, Math.min(chunkBytes, size - pos), pos);
+            pos += n;
+            const text = carry + buf.toString("latin1", 0, n);
+            let at = 0;
+            for (let nl = text.indexOf("\n", at); nl >= 0; nl = text.indexOf("\n", at)) {
+                const r = parseHaproxyLine(text.slice(at, nl));
+                consumed += nl + 1 - at; // latin1: one character a byte
+                at = nl + 1;
+                if (r && each(r.error === undefined ? r : { ...r, error: Buffer.from(r.error, "latin1").toString("utf8") }) === false) {
+                    return consumed;
+                }
+            }
+            carry = text.slice(at);
+        }
+        return consumed;
+    } finally {
+        fs.closeSync(fd);
+    }
+}
+
+/** Requests served in [from, to] by the given servers, streamed from the window's start. */
 export function requestsOf(file: string, servers: readonly string[], from: number, to: number): LoggedRequest[] {
     if (!fs.existsSync(file)) {
         return [];
     }
-    return parseHaproxyLog(fs.readFileSync(file, "utf8")).filter((r) => r.t >= from && r.t <= to && servers.includes(r.server));
+    const out: LoggedRequest[] = [];
+    readFrom(file, offsetOf(file, from), (r) => {
+        if (r.t > to + disorderMs) {
+            return false;
+        }
+        if (r.t >= from && r.t <= to && servers.includes(r.server)) {
+            out.push(r);
+        }
+        return true;
+    });
+    return out;
 }

@@ -1,20 +1,24 @@
-// The canary judge: canary servers against baseline servers over the same window.
-//
-// Checks, each one-sided (is the canary worse?), their false-failure rate held at `alpha`
-// together by Holm's step-down method:
-//   error-rate      two-proportion z-test on failed requests (non-2xx or connection errors),
-//                   with an effect floor (ratio and absolute difference) below which a
-//                   significant difference does not fail;
-//   latency         Mann-Whitney U (rank-sum) on successful requests' latency, normal
-//                   approximation with tie correction, with floors on the median's ratio and
-//                   difference;
-//   new-errors      per error signature the canary shows and the baseline does not: the same
-//                   z-test on its rate. Signatures the baseline shows too are known problems:
-//                   they count in the error rate like any failure, but never as new.
-// Guardrails fail whatever the baseline does: a canary error rate or p99 above a ceiling.
-// Below the minimum sample size on either side the verdict is inconclusive.
-import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
-import { quantileSorted, wilcoxonRankSum } from "simple-statistics";
+// The canary judge: the canary's requests against the baseline servers' over the same window,
+// read as one stream in time order and looked at after every request. Every check is an
+// anytime-valid confidence sequence (src/canary/sequential.ts), so the verdict may be taken the
+// moment the evidence allows, in either direction:
+//   error-rate          odds ratio of a failed request (non-2xx or connection error), canary vs
+//                       baseline, exact conditional likelihood of matched sets;
+//   latency             scale ratio of successful requests' latency, sequential rank test;
+//   tail                odds ratio of a successful request slower than a threshold fixed from the
+//                       baseline before the canary's first judged request (its p99);
+//   new-error: <sig>    odds ratio of one error signature the baseline has not shown.
+// Fail: a check rejects "no worse than the baseline" (for latency: "slower by at most half the
+// tolerance", so a fresh process's few percent do not fail it), at a false-failure rate of `alpha` over
+// all checks and looks together (Bonferroni: errors, latency and tail 30% each, new
+// signatures the last 10%, the k-th of them half of the previous one's share; once the error
+// rate fails, the new signatures are tested in a chain at the error rate's share). Pass early: every effect's upper bound is
+// inside its tolerance, at `passAlpha` over all checks. At the end of the bake an undecided
+// canary is inconclusive, with what was ruled out.
+// The canary's own warm-up is left out from the data (see WarmupDetector): the latency and tail
+// checks start at the first canary request after its latency stops falling. Errors count from
+// the first request: a fresh process that fails requests fails customers.
+import { Interval, MatchedSet, MatchedSets, OddsSequence, LatencySequence, RateSequence } from "./sequential";
 
 export interface Sample {
     /** HTTP status; 0 for a connection error or time-out. */
@@ -24,199 +28,508 @@ export interface Sample {
     readonly error?: string;
 }
 
+export interface TimedSample extends Sample {
+    /** Epoch milliseconds when the request ended. */
+    readonly t: number;
+}
+
 export interface JudgeOptions {
-    /** Family-wise false-failure rate over all checks. @default 0.005 */
+    /** False-failure rate over all checks and all looks. @default 0.005 */
     readonly alpha?: number;
-    /** Requests each side needs for a verdict. @default 200 */
-    readonly minSamples?: number;
-    /** The canary fails on error rate only if it is at least this many times the baseline's. @default 1.5 */
-    readonly minErrorRatio?: number;
-    /** ... and at least this much higher in absolute terms. @default 0.002 */
-    readonly minErrorDelta?: number;
-    /** The canary fails on latency only if its median is at least this many times the baseline's. @default 1.1 */
-    readonly minLatencyRatio?: number;
-    /** ... and at least this many milliseconds higher (load balancers log whole milliseconds). @default 5 */
-    readonly minLatencyDeltaMs?: number;
-    /** A new error signature needs at least this many occurrences. @default 3 */
-    readonly minNewErrorCount?: number;
-    /** Guardrail: canary error rate above this fails. @default 0.05 */
-    readonly maxErrorRate?: number;
-    /** Guardrail: canary p99 above this fails. @default - none */
-    readonly maxP99Ms?: number;
+    /** Chance of an early pass while an effect is beyond its tolerance, over all checks. @default 0.05 */
+    readonly passAlpha?: number;
+    /** Errors within tolerance: the canary's odds of failing at most this many times the baseline's. @default 1.5 */
+    readonly errorOddsTolerance?: number;
+    /** ... or the canary's error rate at most this, whatever the baseline's (a ratio says nothing when neither side fails). @default 0.01 */
+    readonly errorRateFloor?: number;
+    /** Latency within tolerance: at most this much slower (0.1 = +10%). The latency check fails once the canary is proven slower by more than half of it. @default 0.1 */
+    readonly latencyTolerance?: number;
+    /** Tail within tolerance: the canary's odds of a request above the threshold at most this many times the baseline's, or its share above it at most this many times 1 - tailQuantile. @default 2 */
+    readonly tailOddsTolerance?: number;
+    /** The tail threshold: the baseline's latency quantile before the canary is judged. @default 0.99 */
+    readonly tailQuantile?: number;
+    /** The tail threshold in ms, fixed beforehand (e.g. from the baseline before the canary started). @default - the quantile of the first 300 successful baseline requests of the stream */
+    readonly tailThresholdMs?: number;
+    /** Warm-up: the halves of the canary's latency compared are at least this many successful requests. @default 48 */
+    readonly warmupWindow?: number;
+    /** Warm-up ends at the latest after this many canary requests. @default 400 */
+    readonly maxWarmupRequests?: number;
+    /** Keep what the report shows: the latency confidence sequence on a grid of ratios, and the evidence over time (costs time in simulations). @default true */
+    readonly intervals?: boolean;
 }
 
 export type Verdict = "pass" | "fail" | "inconclusive";
 
 export interface Check {
     readonly name: string;
-    readonly verdict: Verdict;
-    /** One-sided p-value where a test applies. */
-    readonly pValue?: number;
+    readonly verdict: "pass" | "fail" | "undecided";
+    /** What the interval bounds: "odds ratio", "latency ratio", "error rate". */
+    readonly effect: string;
+    readonly interval?: Interval;
+    /** The e-value against "no worse" (the failing side); the check fails when it reaches `threshold`. */
+    readonly evidence: number;
+    readonly threshold: number;
+    /** Canary requests judged when the check crossed. */
+    readonly crossedAfter?: number;
+    /** Canary requests the check used so far. */
+    readonly canaryRequests: number;
+    /** A new error signature: when the canary first showed it (epoch ms). */
+    readonly firstSeen?: number;
     readonly baseline: number;
     readonly canary: number;
     readonly detail: string;
 }
 
 export interface Judgement {
-    readonly verdict: Verdict;
+    /** "undecided" only in a look before the end of the bake. */
+    readonly verdict: Verdict | "undecided";
     readonly checks: readonly Check[];
     readonly counts: { readonly baseline: number; readonly canary: number };
+    /** Canary requests left out as the canary's warm-up. */
+    readonly warmup: number;
+    /** Canary requests when the verdict was reached (all of the window's when inconclusive). */
+    readonly decidedAfter: number;
+    /** Effects ruled out, e.g. "error odds above 3.6x". */
+    readonly ruledOut: readonly string[];
+    /** Each fail-side check's evidence over time, as log10(evidence / threshold): it fails at 0. At most 400 points. */
+    readonly history?: readonly EvidencePoint[];
 }
 
-const defaults: Required<Omit<JudgeOptions, "maxP99Ms">> = {
-    alpha: 0.005,
-    minSamples: 200,
-    minErrorRatio: 1.5,
-    minErrorDelta: 0.002,
-    minLatencyRatio: 1.1,
-    minLatencyDeltaMs: 5,
-    minNewErrorCount: 3,
-    maxErrorRate: 0.05,
-};
+export interface EvidencePoint {
+    /** Canary requests so far. */
+    readonly canary: number;
+    readonly evidence: Readonly<Record<string, number>>;
+}
 
 const failed = (s: Sample) => s.status < 200 || s.status >= 300;
-
-/** One-sided two-proportion z-test: P(canary rate > baseline rate by chance). */
-export function proportionPValue(baseFailed: number, baseN: number, canFailed: number, canN: number): number {
-    const pooled = (baseFailed + canFailed) / (baseN + canN);
-    const se = Math.sqrt(pooled * (1 - pooled) * (1 / baseN + 1 / canN));
-    if (se === 0) {
-        return 1;
-    }
-    const z = (canFailed / canN - baseFailed / baseN) / se;
-    return 1 - normalCdf(z, 0, 1);
-}
-
-/** One-sided Mann-Whitney U: P(canary values are not larger), normal approximation with tie correction. */
-export function mannWhitneyPValue(baseline: number[], canary: number[]): number {
-    const n1 = canary.length;
-    const n2 = baseline.length;
-    const w = wilcoxonRankSum(canary, baseline); // rank sum of the canary in the pooled sample
-    const u = w - (n1 * (n1 + 1)) / 2;
-    const counts = new Map<number, number>();
-    for (const v of [...canary, ...baseline]) {
-        counts.set(v, (counts.get(v) ?? 0) + 1);
-    }
-    let ties = 0;
-    for (const t of counts.values()) {
-        ties += t ** 3 - t;
-    }
-    const n = n1 + n2;
-    const variance = ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
-    if (variance <= 0) {
-        return 1;
-    }
-    const z = (u - (n1 * n2) / 2 - 0.5) / Math.sqrt(variance);
-    return 1 - normalCdf(z, 0, 1);
-}
-
-/** Holm's step-down: which p-values are significant at family-wise level alpha. */
-export function holm(pValues: readonly number[], alpha: number): boolean[] {
-    const order = pValues.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
-    const significant = pValues.map(() => false);
-    for (const [rank, [p, i]] of order.entries()) {
-        if (p > alpha / (pValues.length - rank)) {
-            break;
-        }
-        significant[i] = true;
-    }
-    return significant;
-}
-
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const times = (x: number) => (x === Infinity ? "∞" : `${x.toFixed(x < 10 ? 2 : 1)}x`);
+const percentChange = (x: number) => (x === Infinity ? "∞" : `${x >= 1 ? "+" : ""}${((x - 1) * 100).toFixed(0)}%`);
 
-export function judge(baseline: readonly Sample[], canary: readonly Sample[], options: JudgeOptions = {}): Judgement {
-    const o = { ...defaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof defaults & { maxP99Ms?: number };
-    const counts = { baseline: baseline.length, canary: canary.length };
-    if (baseline.length < o.minSamples || canary.length < o.minSamples) {
-        return {
-            verdict: "inconclusive",
-            counts,
-            checks: [{ name: "sample-size", verdict: "inconclusive", baseline: baseline.length, canary: canary.length, detail: `needs at least ${o.minSamples} requests on each side` }],
+/**
+ * The canary's warm-up, from its own latency: the successful canary requests since `start`
+ * are split in halves (each at least `minHalf`); while the older half's mean log latency is
+ * above the newer's, the latency is falling: a transient (JIT, caches, pools),
+ * and `start` moves to the middle, forgetting the older half. Once the halves agree the canary
+ * is warm, and a steady latency, even a slow one, is the version itself. Decided from the
+ * canary's own latency alone, before any comparison, so the tests started afterwards stay
+ * valid (a test started at a stopping time of its own past is still a test).
+ */
+export class WarmupDetector {
+    private readonly sum: number[] = [0];
+    private start = 0;
+    warm = false;
+
+    constructor(
+        private readonly minHalf: number,
+        private readonly maxRequests: number,
+    ) {}
+
+    /** One canary request (the `canaryRequests`-th); true once the canary is warm. */
+    add(s: Sample, canaryRequests: number): boolean {
+        if (this.warm) {
+            return true;
+        }
+        if (canaryRequests >= this.maxRequests) {
+            this.warm = true;
+            return true;
+        }
+        if (failed(s)) {
+            return false;
+        }
+        const x = Math.log(Math.max(s.latencyMs, 0.5));
+        const n = this.sum.length;
+        this.sum.push(this.sum[n - 1] + x);
+        const size = n - this.start;
+        if (size < 2 * this.minHalf || size % 2 === 1) {
+            return false;
+        }
+        const w = size / 2;
+        const older = { mean: (this.sum[this.start + w] - this.sum[this.start]) / w };
+        const newer = { mean: (this.sum[n] - this.sum[this.start + w]) / w };
+        if (older.mean - newer.mean > 1e-9) {
+            this.start += w;
+        } else {
+            this.warm = true;
+        }
+        return this.warm;
+    }
+}
+
+interface Timed {
+    readonly t: number;
+    readonly s: Sample;
+}
+
+interface SignatureCheck {
+    readonly signature: string;
+    readonly odds: OddsSequence;
+    readonly alpha: number;
+    readonly firstSeen: number;
+    seenOnBaseline: boolean;
+    crossedAfter?: number;
+}
+
+/** The judge as a stream: feed requests in time order, read the verdict at any moment. */
+export class CanaryJudge {
+    private readonly o: Required<Omit<JudgeOptions, "tailThresholdMs">> & { tailThresholdMs?: number };
+    private readonly errors = new OddsSequence();
+    private readonly errorRate = new RateSequence();
+    private readonly latency: LatencySequence;
+    private readonly tail = new OddsSequence();
+    private readonly tailShare = new RateSequence();
+    private readonly signatures = new Map<string, SignatureCheck>();
+    private readonly baselineSignatures = new Set<string>();
+    private readonly allSets: MatchedSets<Timed>;
+    private readonly okSets: MatchedSets<Timed>;
+    private tailSets?: MatchedSets<Timed>;
+    private tailThreshold?: number;
+    private readonly calibration: number[] = [];
+    private readonly warmup: WarmupDetector;
+    private readonly crossed: Record<string, number> = {};
+    private baselineCount = 0;
+    private canaryCount = 0;
+    private warmupCount = 0;
+    private readonly history: EvidencePoint[] = [];
+    private historyStep = 5;
+    /** The verdict once reached: it stands. */
+    decision?: { verdict: "pass" | "fail"; after: number };
+
+    constructor(options: JudgeOptions = {}) {
+        const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as JudgeOptions;
+        this.o = {
+            alpha: 0.005,
+            passAlpha: 0.05,
+            errorOddsTolerance: 1.5,
+            errorRateFloor: 0.01,
+            latencyTolerance: 0.1,
+            tailOddsTolerance: 2,
+            tailQuantile: 0.99,
+            warmupWindow: 48,
+            maxWarmupRequests: 400,
+            intervals: true,
+            ...given,
         };
+        this.latency = new LatencySequence(this.o.latencyTolerance, this.o.latencyTolerance / 2, this.o.intervals);
+        this.warmup = new WarmupDetector(this.o.warmupWindow, this.o.maxWarmupRequests);
+        this.allSets = new MatchedSets((set) => this.onSet(set));
+        this.okSets = new MatchedSets((set) => this.onOkSet(set));
+        if (this.o.tailThresholdMs !== undefined) {
+            this.fixTail(this.o.tailThresholdMs);
+        }
     }
 
-    const baseFailed = baseline.filter(failed).length;
-    const canFailed = canary.filter(failed).length;
-    const baseRate = baseFailed / baseline.length;
-    const canRate = canFailed / canary.length;
-    const okLatency = (xs: readonly Sample[]) => xs.filter((s) => !failed(s)).map((s) => s.latencyMs).sort((a, b) => a - b);
-    const baseLat = okLatency(baseline);
-    const canLat = okLatency(canary);
-    const median = (xs: number[]) => (xs.length ? quantileSorted(xs, 0.5) : 0);
-    const p99 = (xs: number[]) => (xs.length ? quantileSorted(xs, 0.99) : 0);
+    /** Each fail-side check's share of alpha: errors, latency and tail 30% each. */
+    private get failAlpha(): number {
+        return this.o.alpha * 0.3;
+    }
 
-    const signatures = (xs: readonly Sample[]) => {
-        const m = new Map<string, number>();
-        for (const s of xs) {
-            if (failed(s) && s.error) {
-                m.set(s.error, (m.get(s.error) ?? 0) + 1);
+    private get passShare(): number {
+        return this.o.passAlpha / 3;
+    }
+
+    private fixTail(thresholdMs: number): void {
+        this.tailThreshold = thresholdMs;
+        this.tailSets = new MatchedSets((set) => this.onTailSet(set));
+    }
+
+    add(group: "baseline" | "canary", t: number, s: Sample): void {
+        const r = { t, s };
+        if (group === "baseline") {
+            this.baselineCount++;
+            if (failed(s) && s.error !== undefined) {
+                this.baselineSignatures.add(s.error);
+                const sig = this.signatures.get(s.error);
+                if (sig) {
+                    sig.seenOnBaseline = true;
+                }
+            }
+            this.allSets.baseline(r);
+            if (!failed(s)) {
+                this.okSets.baseline(r);
+                if (this.tailSets) {
+                    this.tailSets.baseline(r);
+                } else {
+                    this.calibration.push(s.latencyMs);
+                    if (this.calibration.length >= 300) {
+                        const sorted = [...this.calibration].sort((a, b) => a - b);
+                        this.fixTail(sorted[Math.min(sorted.length - 1, Math.floor(this.o.tailQuantile * sorted.length))]);
+                    }
+                }
+            }
+            return;
+        }
+        this.canaryCount++;
+        this.errorRate.add(failed(s));
+        if (failed(s) && s.error !== undefined && !this.signatures.has(s.error) && !this.baselineSignatures.has(s.error)) {
+            // The check starts after the occurrence that opened it: its tests use later sets only.
+            this.signatures.set(s.error, { signature: s.error, odds: new OddsSequence(), alpha: (this.o.alpha * 0.1) / 2 ** (this.signatures.size + 1), firstSeen: t, seenOnBaseline: false });
+        }
+        this.allSets.canary(r);
+        if (this.o.intervals && this.canaryCount % this.historyStep === 0) {
+            this.record();
+        }
+        if (!this.warmup.warm) {
+            this.warmupCount++;
+            this.warmup.add(s, this.canaryCount);
+            if (!failed(s)) {
+                this.okSets.skipCanary();
+                this.tailSets?.skipCanary();
+            }
+        } else if (!failed(s)) {
+            this.okSets.canary(r);
+            this.tailSets?.canary(r);
+        }
+    }
+
+    /** The evidence now, relative to each check's threshold; the history halves its points when full. */
+    private record(): void {
+        const relative = (logE: number, alpha: number) => (logE + Math.log(alpha)) / Math.LN10;
+        const evidence: Record<string, number> = {
+            "error-rate": relative(this.errors.logOneSided(1, 1), this.failAlpha),
+            latency: relative(this.latency.slower.logEvidence(), this.failAlpha),
+            tail: relative(this.tail.logOneSided(1, 1), this.failAlpha),
+        };
+        for (const sig of this.signatures.values()) {
+            if (!sig.seenOnBaseline) {
+                evidence[`new-error: ${sig.signature}`] = relative(sig.odds.logOneSided(1, 1), sig.alpha);
             }
         }
-        return m;
-    };
-    const baseSigs = signatures(baseline);
-    const newSigs = [...signatures(canary)].filter(([sig]) => !baseSigs.has(sig));
-
-    interface Tested { name: string; p: number; effect: boolean; baseline: number; canary: number; detail: string }
-    const tested: Tested[] = [
-        {
-            name: "error-rate",
-            p: proportionPValue(baseFailed, baseline.length, canFailed, canary.length),
-            effect: canRate >= baseRate * o.minErrorRatio && canRate - baseRate >= o.minErrorDelta,
-            baseline: baseRate,
-            canary: canRate,
-            detail: `failed requests ${pct(canRate)} vs ${pct(baseRate)} (floor: x${o.minErrorRatio} and +${pct(o.minErrorDelta)})`,
-        },
-        {
-            name: "latency",
-            p: baseLat.length && canLat.length ? mannWhitneyPValue(baseLat, canLat) : 1,
-            effect: median(canLat) >= median(baseLat) * o.minLatencyRatio && median(canLat) - median(baseLat) >= o.minLatencyDeltaMs,
-            baseline: median(baseLat),
-            canary: median(canLat),
-            detail: `median ${median(canLat).toFixed(1)} ms vs ${median(baseLat).toFixed(1)} ms, p99 ${p99(canLat).toFixed(1)} vs ${p99(baseLat).toFixed(1)} ms (floor: x${o.minLatencyRatio} and +${o.minLatencyDeltaMs} ms)`,
-        },
-        ...newSigs.map(([sig, count]) => ({
-            name: `new-error: ${sig}`,
-            p: proportionPValue(0, baseline.length, count, canary.length),
-            effect: count >= o.minNewErrorCount,
-            baseline: 0,
-            canary: count / canary.length,
-            detail: `${count} canary requests (${pct(count / canary.length)}) failed with an error the baseline never showed`,
-        })),
-    ];
-    const significant = holm(tested.map((t) => t.p), o.alpha);
-    const checks: Check[] = tested.map((t, i) => ({
-        name: t.name,
-        verdict: significant[i] && t.effect ? "fail" : "pass",
-        pValue: t.p,
-        baseline: t.baseline,
-        canary: t.canary,
-        detail: t.detail,
-    }));
-    checks.push({
-        name: "guardrail: error rate",
-        verdict: canRate > o.maxErrorRate ? "fail" : "pass",
-        baseline: baseRate,
-        canary: canRate,
-        detail: `canary ${pct(canRate)}, ceiling ${pct(o.maxErrorRate)}`,
-    });
-    if (o.maxP99Ms !== undefined) {
-        checks.push({
-            name: "guardrail: p99",
-            verdict: p99(canLat) > o.maxP99Ms ? "fail" : "pass",
-            baseline: p99(baseLat),
-            canary: p99(canLat),
-            detail: `canary p99 ${p99(canLat).toFixed(1)} ms, ceiling ${o.maxP99Ms} ms`,
-        });
+        this.history.push({ canary: this.canaryCount, evidence });
+        if (this.history.length >= 400) {
+            const kept = this.history.filter((_, i) => i % 2 === 1);
+            this.history.splice(0, this.history.length, ...kept);
+            this.historyStep *= 2;
+        }
     }
-    return { verdict: checks.some((c) => c.verdict === "fail") ? "fail" : "pass", checks, counts };
+
+    private cross(check: string): void {
+        this.crossed[check] ??= this.canaryCount;
+        if (!this.decision) {
+            this.decision = { verdict: "fail", after: this.canaryCount };
+        }
+    }
+
+    private onSet(set: MatchedSet<Timed>): void {
+        const canaryFailed = failed(set.canary.s);
+        const baselineFailed = set.baseline.filter((b) => failed(b.s)).length;
+        const m = set.baseline.length;
+        this.errors.add(canaryFailed, baselineFailed, m);
+        if (canaryFailed || baselineFailed > 0) {
+            if (this.errors.above(1, this.failAlpha)) {
+                this.cross("error-rate");
+            }
+            this.maybePass();
+        }
+        for (const sig of this.signatures.values()) {
+            if (sig.crossedAfter !== undefined && this.decision) {
+                continue;
+            }
+            const on = set.canary.s.error === sig.signature && canaryFailed;
+            const off = set.baseline.filter((b) => failed(b.s) && b.s.error === sig.signature).length;
+            sig.odds.add(on, off, m);
+            // Tested at its own share of alpha, or at the error rate's whole share once the error
+            // rate and every new signature seen before this one have failed: fixed-sequence
+            // (hierarchical) testing, the error rate first, then the signatures in the order the
+            // canary first showed them; the false-failure rate of the chain stays within the
+            // error rate's share.
+            const gated = this.crossed["error-rate"] !== undefined && this.earlierSignaturesFailed(sig) ? this.failAlpha : 0;
+            if ((on || off > 0) && !sig.seenOnBaseline && sig.odds.above(1, Math.max(sig.alpha, gated))) {
+                sig.crossedAfter ??= this.canaryCount;
+                this.cross(`new-error: ${sig.signature}`);
+            }
+        }
+    }
+
+    private earlierSignaturesFailed(sig: SignatureCheck): boolean {
+        for (const other of this.signatures.values()) {
+            if (other === sig) {
+                return true;
+            }
+            if (!other.seenOnBaseline && other.crossedAfter === undefined) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private onOkSet(set: MatchedSet<Timed>): void {
+        this.latency.add(
+            set.canary.s.latencyMs,
+            set.baseline.map((b) => b.s.latencyMs),
+        );
+        if (this.latency.slower.logEvidence() >= Math.log(1 / this.failAlpha)) {
+            this.cross("latency");
+        }
+        this.maybePass();
+    }
+
+    private onTailSet(set: MatchedSet<Timed>): void {
+        const threshold = this.tailThreshold as number;
+        const above = set.canary.s.latencyMs > threshold;
+        const baselineAbove = set.baseline.filter((b) => b.s.latencyMs > threshold).length;
+        this.tail.add(above, baselineAbove, set.baseline.length);
+        this.tailShare.add(above);
+        if (above || baselineAbove > 0) {
+            if (this.tail.above(1, this.failAlpha)) {
+                this.cross("tail");
+            }
+            this.maybePass();
+        }
+    }
+
+    private errorsWithinTolerance(): boolean {
+        const share = this.passShare / 2;
+        return this.errors.below(this.o.errorOddsTolerance, share) || this.errorRate.interval(share).upper < this.o.errorRateFloor;
+    }
+
+    private latencyWithinTolerance(): boolean {
+        return this.latency.withinTolerance.logEvidence() >= Math.log(1 / this.passShare);
+    }
+
+    /** The tail's odds ratio, or the canary's share above the threshold against the share the quantile leaves (1%). */
+    private tailWithinTolerance(): boolean {
+        const share = this.passShare / 2;
+        return this.tail.below(this.o.tailOddsTolerance, share) || this.tailShare.interval(share).upper < this.o.tailOddsTolerance * (1 - this.o.tailQuantile);
+    }
+
+    private maybePass(): void {
+        if (this.decision || [...this.signatures.values()].some((s) => !s.seenOnBaseline)) {
+            return;
+        }
+        if (this.latencyWithinTolerance() && this.tailWithinTolerance() && this.errorsWithinTolerance()) {
+            this.decision = { verdict: "pass", after: this.canaryCount };
+        }
+    }
+
+    /** The judgement now; `final` at the end of the bake turns an undecided canary inconclusive. */
+    judgement(final = true): Judgement {
+        const checks: Check[] = [];
+        const threshold = 1 / this.failAlpha;
+        const status = (name: string, pass: boolean): Check["verdict"] => (this.crossed[name] !== undefined ? "fail" : pass ? "pass" : "undecided");
+
+        const e = this.errors.counts;
+        const eInterval = this.errors.bounds(this.failAlpha, this.passShare / 2);
+        const eUpper = eInterval.upper;
+        const rateUpper = this.errorRate.interval(this.passShare / 2).upper;
+        checks.push({
+            name: "error-rate",
+            verdict: status("error-rate", this.errorsWithinTolerance()),
+            effect: "odds ratio",
+            interval: eInterval,
+            evidence: Math.exp(this.errors.logOneSided(1, 1)),
+            threshold,
+            crossedAfter: this.crossed["error-rate"],
+            canaryRequests: e.canary,
+            baseline: e.baseline ? e.baselineEvents / e.baseline : 0,
+            canary: e.canary ? e.canaryEvents / e.canary : 0,
+            detail: `failed ${pct(e.canary ? e.canaryEvents / e.canary : 0)} vs ${pct(e.baseline ? e.baselineEvents / e.baseline : 0)}; odds ratio ${times(eInterval.lower)}..${times(eUpper)}, canary rate below ${pct(rateUpper)} (tolerance: ${times(this.o.errorOddsTolerance)} or below ${pct(this.o.errorRateFloor)})`,
+        });
+
+        const l = this.latency.counts;
+        const lInterval = this.latency.interval(this.failAlpha, this.passShare);
+        checks.push({
+            name: "latency",
+            verdict: status("latency", this.latencyWithinTolerance()),
+            effect: "latency ratio",
+            ...(lInterval ? { interval: lInterval } : {}),
+            evidence: Math.exp(this.latency.slower.logEvidence()),
+            threshold,
+            crossedAfter: this.crossed.latency,
+            canaryRequests: l.canary,
+            baseline: l.baseline,
+            canary: l.canary,
+            detail: `${l.canary} successful canary requests ranked among ${l.baseline} baseline neighbours${lInterval ? `; latency ${percentChange(lInterval.lower)}..${percentChange(lInterval.upper)}` : ""} (tolerance: +${(this.o.latencyTolerance * 100).toFixed(0)}%)`,
+        });
+
+        const tc = this.tail.counts;
+        const tInterval = this.tail.bounds(this.failAlpha, this.passShare / 2);
+        const tUpper = tInterval.upper;
+        const tShareUpper = this.tailShare.interval(this.passShare / 2).upper;
+        checks.push({
+            name: "tail",
+            verdict: status("tail", this.tailWithinTolerance()),
+            effect: "odds ratio",
+            interval: tInterval,
+            evidence: Math.exp(this.tail.logOneSided(1, 1)),
+            threshold,
+            crossedAfter: this.crossed.tail,
+            canaryRequests: tc.canary,
+            baseline: tc.baseline ? tc.baselineEvents / tc.baseline : 0,
+            canary: tc.canary ? tc.canaryEvents / tc.canary : 0,
+            detail:
+                this.tailThreshold === undefined
+                    ? "threshold not fixed yet (needs 300 successful baseline requests)"
+                    : `above ${this.tailThreshold} ms: ${pct(tc.canary ? tc.canaryEvents / tc.canary : 0)} vs ${pct(tc.baseline ? tc.baselineEvents / tc.baseline : 0)}; odds ratio ${times(tInterval.lower)}..${times(tUpper)}, canary share below ${pct(tShareUpper)} (tolerance: ${times(this.o.tailOddsTolerance)} or below ${pct(this.o.tailOddsTolerance * (1 - this.o.tailQuantile))})`,
+        });
+
+        for (const sig of [...this.signatures.values()].filter((x) => !x.seenOnBaseline || x.crossedAfter !== undefined)) {
+            const c = sig.odds.counts;
+            const interval = sig.odds.bounds(sig.alpha, this.passShare);
+            const all = c.canaryEvents + 1; // with the occurrence that opened the check
+            const crossed = sig.crossedAfter !== undefined;
+            checks.push({
+                name: `new-error: ${sig.signature}`,
+                verdict: crossed ? "fail" : "undecided",
+                effect: "odds ratio",
+                interval,
+                evidence: Math.exp(sig.odds.logOneSided(1, 1)),
+                threshold: 1 / sig.alpha,
+                ...(crossed ? { crossedAfter: sig.crossedAfter } : {}),
+                canaryRequests: c.canary,
+                firstSeen: sig.firstSeen,
+                baseline: c.baseline ? c.baselineEvents / c.baseline : 0,
+                canary: all / this.canaryCount,
+                detail: `${all} canary requests (${pct(all / this.canaryCount)}) failed with an error the baseline never showed; odds ratio ${times(interval.lower)}..${times(interval.upper)}`,
+            });
+        }
+
+        const ruledOut = [
+            eUpper < Infinity ? `error odds above ${times(eUpper)}` : undefined,
+            rateUpper < 1 ? `a canary error rate above ${pct(rateUpper)}` : undefined,
+            lInterval && lInterval.upper < Infinity ? `latency above ${percentChange(lInterval.upper)}` : undefined,
+            tUpper < Infinity ? `tail odds above ${times(tUpper)}` : undefined,
+        ].filter((x): x is string => x !== undefined);
+        const verdict = this.decision?.verdict ?? (final ? "inconclusive" : "undecided");
+        return {
+            verdict,
+            checks,
+            counts: { baseline: this.baselineCount, canary: this.canaryCount },
+            warmup: this.warmupCount,
+            decidedAfter: this.decision?.after ?? this.canaryCount,
+            ruledOut,
+            ...(this.o.intervals ? { history: [...this.history] } : {}),
+        };
+    }
+}
+
+/**
+ * Judges two lists of requests: merged in time order by `t` when they carry it, else spread
+ * evenly over the same span.
+ */
+export function judge(baseline: readonly (Sample & { t?: number })[], canary: readonly (Sample & { t?: number })[], options: JudgeOptions = {}): Judgement {
+    const stamp = (xs: readonly (Sample & { t?: number })[], group: "baseline" | "canary") => xs.map((s, i) => ({ group, t: s.t ?? (i + 0.5) / xs.length, s }));
+    const stream = [...stamp(baseline, "baseline"), ...stamp(canary, "canary")].sort((a, b) => a.t - b.t);
+    const j = new CanaryJudge(options);
+    for (const r of stream) {
+        j.add(r.group, r.t, r.s);
+        if (j.decision) {
+            break;
+        }
+    }
+    return j.judgement(true);
 }
 
 export function formatJudgement(j: Judgement): string {
-    const lines = [`verdict: ${j.verdict} (baseline ${j.counts.baseline} requests, canary ${j.counts.canary})`, "", "check                          result        p  detail"];
+    const lines = [
+        `verdict: ${j.verdict} after ${j.decidedAfter} canary requests (canary ${j.counts.canary} requests, ${j.warmup} of them warm-up; baseline ${j.counts.baseline})`,
+        ...(j.verdict !== "fail" && j.ruledOut.length > 0 ? [`ruled out: ${j.ruledOut.join(", ")}`] : []),
+        "",
+        "check                          result      evidence  detail",
+    ];
     for (const c of j.checks) {
-        lines.push(`${c.name.slice(0, 30).padEnd(30)} ${c.verdict.padEnd(12)} ${c.pValue === undefined ? "     -" : c.pValue.toExponential(1).padStart(7)}  ${c.detail}`);
+        const evidence = Number.isNaN(c.evidence) ? "-" : c.evidence.toExponential(1);
+        lines.push(`${c.name.slice(0, 30).padEnd(30)} ${c.verdict.padEnd(10)} ${evidence.padStart(9)}  ${c.detail}${c.crossedAfter !== undefined ? ` (crossed after ${c.crossedAfter} canary requests)` : ""}`);
     }
     return lines.join("\n");
 }

@@ -49,8 +49,26 @@ export async function renderCanaryReport(e: CanaryEvidence): Promise<string> {
         mark: { type: "line", point: true },
         encoding: { x: { field: "second", type: "quantitative", title: "seconds into the bake" }, y: { field: "errorRate", type: "quantitative", axis: { format: "%" }, title: "error rate" }, color: colors },
     });
+    const bound = (x: number) => (x === Infinity ? "∞" : x.toFixed(2));
+    const evidenceRows = (e.judgement.history ?? []).flatMap((p) => Object.entries(p.evidence).filter(([, v]) => Number.isFinite(v)).map(([check, v]) => ({ canary: p.canary, check, evidence: v })));
+    const evidence = evidenceRows.length
+        ? await svg({
+              title: "Evidence against \"no worse\", relative to each check's threshold (fails at 0)",
+              width: 520,
+              height: 200,
+              data: { values: evidenceRows },
+              layer: [
+                  { mark: { type: "line" }, encoding: { x: { field: "canary", type: "quantitative", title: "canary requests" }, y: { field: "evidence", type: "quantitative", title: "log10(evidence / threshold)" }, color: { field: "check", type: "nominal", title: null, legend: { labelLimit: 300 } } } },
+                  { mark: { type: "rule", strokeDash: [4, 4] }, encoding: { y: { datum: 0 } } },
+              ],
+          })
+        : "";
     const checkRows = e.judgement.checks
-        .map((c) => `<tr class="${c.verdict}"><td>${escape(c.name)}</td><td>${c.verdict}</td><td>${c.pValue === undefined ? "" : c.pValue.toExponential(1)}</td><td>${escape(c.detail)}</td></tr>`)
+        .map(
+            (c) =>
+                `<tr class="${c.verdict}"><td>${escape(c.name)}</td><td>${c.verdict}</td><td>${c.evidence.toExponential(1)} / ${c.threshold.toExponential(1)}</td>` +
+                `<td>${c.interval ? `${escape(c.effect)} ${bound(c.interval.lower)}..${bound(c.interval.upper)}` : ""}</td><td>${c.crossedAfter ?? ""}</td><td>${c.canaryRequests}</td><td>${escape(c.detail)}</td></tr>`,
+        )
         .join("\n");
     const newErrors = e.judgement.checks.filter((c) => c.name.startsWith("new-error: "));
     return `<!doctype html>
@@ -65,12 +83,13 @@ tr.fail td { background: #fde8e8; } .charts { display: flex; flex-wrap: wrap; ga
 <h1>Canary ${escape(e.canary)} on ${escape(e.version)}: <span class="${e.judgement.verdict}">${e.judgement.verdict}</span></h1>
 <p>Compared with ${escape(e.baseline.join(", "))} from ${new Date(e.from).toISOString()} to ${new Date(e.to).toISOString()}:
 ${e.judgement.counts.canary} canary requests, ${e.judgement.counts.baseline} baseline requests.</p>
-<table><tr><th>check</th><th>verdict</th><th>p</th><th>detail</th></tr>
+<p>Decided after ${e.judgement.decidedAfter} canary requests (${e.judgement.warmup} of them the canary's warm-up).${e.judgement.ruledOut.length && e.judgement.verdict !== "fail" ? ` Ruled out: ${escape(e.judgement.ruledOut.join(", "))}.` : ""}</p>
+<table><tr><th>check</th><th>verdict</th><th>evidence / threshold</th><th>interval</th><th>crossed after (canary requests)</th><th>canary requests used</th><th>detail</th></tr>
 ${checkRows}
 </table>
 <h2>New error signatures</h2>
-${newErrors.length ? `<ul>${newErrors.map((c) => `<li>${escape(c.name.slice("new-error: ".length))}: ${escape(c.detail)}</li>`).join("")}</ul>` : "<p>None: every error the canary showed, the baseline showed too.</p>"}
-<div class="charts"><div>${latency}</div><div>${errors}</div></div>
+${newErrors.length ? `<ul>${newErrors.map((c) => `<li>${escape(c.name.slice("new-error: ".length))}: ${escape(c.detail)}${c.firstSeen !== undefined ? `; first seen ${new Date(c.firstSeen).toISOString()}` : ""}</li>`).join("")}</ul>` : "<p>None: every error the canary showed, the baseline showed too.</p>"}
+<div class="charts">${evidence ? `<div>${evidence}</div>` : ""}<div>${latency}</div><div>${errors}</div></div>
 </body></html>
 `;
 }

@@ -2,8 +2,10 @@
 // and which take locks or rewrite tables. A destructive change passes exactly when no live
 // version (the fleet's, the release, the rollback target) uses the object; a version whose
 // usage is unknown counts as using everything.
-import { parseSql, qualifiedName, relationName, Statement } from "./sql";
-import { extractUsage, SchemaColumns, Usage } from "./usage";
+import { describeChange } from "./changes";
+import { hasParameters, OracleResult, ProbeStatement, runOracle } from "./oracle";
+import { loadParser, parseSql, qualifiedName, relationName, Statement } from "./sql";
+import { extractUsage, Usage } from "./usage";
 import { Rule, rules, Severity } from "./rules";
 
 export interface LiveVersion {
@@ -55,6 +57,31 @@ function schemaInfo(statements: readonly Statement[] | undefined): SchemaInfo {
         if (st.node.CreateEnumStmt) {
             enums.add(qualifiedName(st.node.CreateEnumStmt.typeName));
         }
+        // Later migrations in the schema history: columns added, dropped and renamed.
+        const alter = st.node.AlterTableStmt;
+        if (alter) {
+            const table = relationName(alter.relation);
+            for (const c of alter.cmds ?? []) {
+                const cmd = c.AlterTableCmd;
+                const def = cmd.def?.ColumnDef;
+                if (cmd.subtype === "AT_AddColumn" && def) {
+                    info.columns.set(table, (info.columns.get(table) ?? new Set()).add(def.colname));
+                    info.types.set(table, (info.types.get(table) ?? new Map()).set(def.colname, typeText(def.typeName)));
+                    if ((def.constraints ?? []).some((x: any) => x.Constraint?.contype === "CONSTR_NOTNULL")) {
+                        info.notNull.set(table, (info.notNull.get(table) ?? new Set()).add(def.colname));
+                    }
+                } else if (cmd.subtype === "AT_DropColumn") {
+                    info.columns.get(table)?.delete(cmd.name);
+                }
+            }
+        }
+        const renamed = st.node.RenameStmt;
+        if (renamed?.renameType === "OBJECT_COLUMN" && renamed.relation) {
+            const cols = info.columns.get(relationName(renamed.relation));
+            if (cols?.delete(renamed.subname)) {
+                cols.add(renamed.newname);
+            }
+        }
         const create = st.node.CreateStmt;
         if (!create) {
             continue;
@@ -94,6 +121,8 @@ const widening: [RegExp, RegExp][] = [
     [/^int2$/, /^(int4|int8|numeric)$/],
     [/^int4$/, /^(int8|numeric)$/],
     [/^float4$/, /^float8$/],
+    [/^timestamp(\(\d+\))?$/, /^timestamptz$/],
+    [/^numeric\(\d+(,\d+)?\)$/, /^numeric$/],
 ];
 
 /** Is from -> to a widening? varchar(n) -> varchar(m >= n) and the pairs above. */
@@ -103,6 +132,12 @@ export function isWidening(from: string | undefined, to: string): boolean {
     }
     const len = (t: string) => /^varchar\((\d+)\)$/.exec(t)?.[1];
     if (len(from) !== undefined && (to === "varchar" || (len(to) !== undefined && Number(len(to)) >= Number(len(from))))) {
+        return true;
+    }
+    // numeric(p,s) -> numeric(p2,s): as many digits after the point, at least as many before it
+    const num = (t: string) => /^numeric\((\d+)(?:,(\d+))?\)$/.exec(t);
+    const [a, b] = [num(from), num(to)];
+    if (a && b && Number(b[2] ?? 0) === Number(a[2] ?? 0) && Number(b[1]) >= Number(a[1])) {
         return true;
     }
     return widening.some(([a, b]) => a.test(from) && b.test(to));
@@ -128,14 +163,32 @@ function typeText(typeName: any): string {
     return mods ? `${name}(${mods})` : name;
 }
 
-export function checkMigration(input: CheckInput): CheckResult {
-    const statements = parseSql(input.migration, input.migrationFile ?? "migration");
-    const schema = schemaInfo(input.schema !== undefined ? parseSql(input.schema, "schema") : undefined);
-    const resolvable: SchemaColumns | undefined = schema.known ? schema.columns : undefined;
-    const live = input.live.map((v) => ({
-        ...v,
-        usage: v.sql === undefined ? undefined : extractUsage(parseSql(v.sql, `queries of ${v.version}`), resolvable),
-    }));
+/** A statement of a live version as the static rules see it, with why they look at it. */
+interface StaticStatement {
+    readonly text: string;
+    readonly usage: Usage;
+    /** Said in a block message: why PostgreSQL could not judge it itself. */
+    readonly note?: string;
+}
+
+/** A live version as the static rules see it. */
+export interface StaticVersion {
+    readonly version: string;
+    readonly role: LiveVersion["role"];
+    /** Its SQL is unknown: it counts as using everything. */
+    readonly unknown: boolean;
+    /** What the name rules (drops, renames) look at. */
+    readonly names: readonly StaticStatement[];
+    /** What the data rules (NOT NULL, defaults, constraints, type changes, enum labels) look at. */
+    readonly data: readonly StaticStatement[];
+}
+
+/** Rules whose answer depends on the values a version writes, which the oracle runs only when they are literals. */
+export const dataRules: ReadonlySet<string> = new Set([rules.changeColumnType, rules.addRequiredColumn, rules.setNotNull, rules.dropDefault, rules.newConstraint, rules.renameEnumValue].map((r) => r.id));
+
+/** The static rules: every lock warning, and the compatibility blocks on what each version's `names` and `data` hold. */
+export function staticCheck(statements: readonly Statement[], schemaStatements: readonly Statement[] | undefined, live: readonly StaticVersion[]): Violation[] {
+    const schema = schemaInfo(schemaStatements);
     const violations: Violation[] = [];
     const created = new Set<string>();
     /** NOT NULL columns as this migration goes: the schema's, plus those it adds or sets. */
@@ -149,23 +202,28 @@ export function checkMigration(input: CheckInput): CheckResult {
     let lockTimeout = false;
     let warnedTimeout = false;
 
-    /** Live versions for which `uses` holds; unknown usage counts as using. */
-    const users = (uses: (u: Usage) => boolean) => live.filter((v) => v.usage === undefined || uses(v.usage)).map((v) => v.version);
     const liveList = live.map((v) => `${v.version} (${v.role})`).join(", ") || "none";
 
-    const block = (rule: Rule, st: Statement, object: string, using: string[], how: string, later: string) => {
-        if (using.length === 0) {
+    /** Blocks when a live version uses the object (`uses` on a statement's usage; unknown usage counts as using). */
+    const block = (rule: Rule, st: Statement, object: string, uses: (u: Usage) => boolean, how: string, later: string) => {
+        const kind = dataRules.has(rule.id) ? "data" : "names";
+        const hits = live
+            .map((v) => ({ v, statements: v.unknown ? [] : v[kind].filter((s) => uses(s.usage)) }))
+            .filter((h) => h.v.unknown || h.statements.length > 0);
+        if (hits.length === 0) {
             return;
         }
-        const unknown = live.filter((v) => v.usage === undefined && using.includes(v.version)).map((v) => v.version);
+        const using = hits.map((h) => h.v.version);
+        const unknown = hits.filter((h) => h.v.unknown).map((h) => h.v.version);
         const why = unknown.length > 0 ? ` (usage of ${unknown.join(", ")} is unknown, so it counts as using everything)` : "";
+        const notes = hits.flatMap((h) => h.statements.filter((s) => s.note).map((s) => ` ${h.v.version}'s \`${s.text}\` ${s.note}.`)).join("");
         violations.push({
             rule: rule.id,
             severity: "block",
             statement: st.text,
             object,
             versions: using,
-            message: `${rule.id}: \`${st.text}\` ${how} ${object}, which ${using.join(", ")} still ${using.length > 1 ? "use" : "uses"}${why}; live versions: ${liveList}. ${later}`,
+            message: `${rule.id}: \`${st.text}\` ${how} ${object}, which ${using.join(", ")} still ${using.length > 1 ? "use" : "uses"}${why}; live versions: ${liveList}.${notes} ${later}`,
         });
     };
     const cascade = (object: string) =>
@@ -197,14 +255,14 @@ export function checkMigration(input: CheckInput): CheckResult {
                 const object = `${table}.${col}`;
                 switch (cmd.subtype) {
                     case "AT_DropColumn":
-                        block(rules.dropColumn, st, object, users((u) => u.tables.get(table)?.usesColumn(col) ?? false), "drops", cascade(object));
+                        block(rules.dropColumn, st, object, (u) => u.tables.get(table)?.usesColumn(col) ?? false, "drops", cascade(object));
                         break;
                     case "AT_AlterColumnType": {
                         // Without the old type (no schema) a widening cannot be told from a narrowing.
                         const to = typeText(cmd.def?.ColumnDef?.typeName);
                         const widens = isWidening(schema.types.get(table)?.get(col), to) && !cmd.def?.ColumnDef?.raw_default;
                         if (!widens) {
-                            block(rules.changeColumnType, st, object, users((u) => u.tables.get(table)?.usesColumn(col) ?? false), "changes the type of", `Add a new column of the new type, write both from a release, backfill, and switch readers over in later releases.`);
+                            block(rules.changeColumnType, st, object, (u) => u.tables.get(table)?.usesColumn(col) ?? false, "changes the type of", `Add a new column of the new type, write both from a release, backfill, and switch readers over in later releases.`);
                         }
                         warn(rules.typeRewrite, st, object);
                         break;
@@ -219,7 +277,7 @@ export function checkMigration(input: CheckInput): CheckResult {
                             notNull(table).add(name);
                         }
                         if (has("CONSTR_NOTNULL") && !has("CONSTR_DEFAULT") && !has("CONSTR_IDENTITY") && !has("CONSTR_GENERATED") && !isSerial) {
-                            block(rules.addRequiredColumn, st, `${table}.${name}`, users((u) => u.tables.get(table)?.inserts ?? false), "adds the NOT NULL column without a default", `Add it with a DEFAULT (or nullable), and make it required in a later release once every live version writes it.`);
+                            block(rules.addRequiredColumn, st, `${table}.${name}`, (u) => u.tables.get(table)?.inserts ?? false, "adds the NOT NULL column without a default", `Add it with a DEFAULT (or nullable), and make it required in a later release once every live version writes it.`);
                         }
                         const def0 = cons.find((x: any) => x.contype === "CONSTR_DEFAULT");
                         if (def0 && containsVolatileCall(def0.raw_expr)) {
@@ -232,22 +290,22 @@ export function checkMigration(input: CheckInput): CheckResult {
                     }
                     case "AT_SetNotNull":
                         notNull(table).add(col);
-                        block(rules.setNotNull, st, object, users((u) => {
+                        block(rules.setNotNull, st, object, (u) => {
                             const t = u.tables.get(table);
                             return t !== undefined && (t.insertOmits(col) || t.updates.has(col));
-                        }), "makes NOT NULL", `Make it required in a later release, once every live version writes ${object} on every INSERT and never writes NULL.`);
+                        }, "makes NOT NULL", `Make it required in a later release, once every live version writes ${object} on every INSERT and never writes NULL.`);
                         warn(rules.notNullScan, st, object);
                         break;
                     case "AT_ColumnDefault":
                         if (!cmd.def && !(schema.known && !notNull(table).has(col))) {
-                            block(rules.dropDefault, st, object, users((u) => u.tables.get(table)?.insertOmits(col) ?? false), "drops the default of", `Drop it in a later release, once every live version writes ${object} on INSERT.`);
+                            block(rules.dropDefault, st, object, (u) => u.tables.get(table)?.insertOmits(col) ?? false, "drops the default of", `Drop it in a later release, once every live version writes ${object} on INSERT.`);
                         }
                         break;
                     case "AT_AddConstraint": {
                         const con = cmd.def.Constraint;
                         const kind = String(con.contype).replace("CONSTR_", "").toLowerCase();
                         if (["check", "unique", "primary", "foreign", "exclusion"].includes(kind)) {
-                            block(rules.newConstraint, st, `${table} (${kind} constraint${con.conname ? ` ${con.conname}` : ""})`, users((u) => u.tables.get(table)?.writes ?? false), "adds", `Make every live version write only rows that satisfy it first; then add it NOT VALID in a later release and VALIDATE it after.`);
+                            block(rules.newConstraint, st, `${table} (${kind} constraint${con.conname ? ` ${con.conname}` : ""})`, (u) => u.tables.get(table)?.writes ?? false, "adds", `Make every live version write only rows that satisfy it first; then add it NOT VALID in a later release and VALIDATE it after.`);
                         }
                         if ((kind === "check" || kind === "foreign") && !con.skip_validation) {
                             warn(rules.constraintValidated, st, table);
@@ -270,22 +328,22 @@ export function checkMigration(input: CheckInput): CheckResult {
             switch (r.renameType) {
                 case "OBJECT_COLUMN": {
                     const object = `${table}.${r.subname}`;
-                    block(rules.renameColumn, st, object, users((u) => u.tables.get(table)?.usesColumn(r.subname) ?? false), "renames", `Add the new column, write both, backfill, move readers over, and drop the old one in a later release.`);
+                    block(rules.renameColumn, st, object, (u) => u.tables.get(table)?.usesColumn(r.subname) ?? false, "renames", `Add the new column, write both, backfill, move readers over, and drop the old one in a later release.`);
                     break;
                 }
                 case "OBJECT_TABLE":
                 case "OBJECT_VIEW":
                 case "OBJECT_MATVIEW":
-                    block(r.renameType === "OBJECT_TABLE" ? rules.renameTable : rules.renameObject, st, table, users((u) => u.tables.has(table)), "renames", `Create a view under the new name, or keep the old name until no live version uses it.`);
+                    block(r.renameType === "OBJECT_TABLE" ? rules.renameTable : rules.renameObject, st, table, (u) => u.tables.has(table), "renames", `Create a view under the new name, or keep the old name until no live version uses it.`);
                     break;
                 case "OBJECT_FUNCTION": {
                     const fn = qualifiedName(r.object?.ObjectWithArgs?.objname);
-                    block(rules.renameObject, st, `function ${fn}`, users((u) => u.functions.has(fn)), "renames", cascade(`function ${fn}`));
+                    block(rules.renameObject, st, `function ${fn}`, (u) => u.functions.has(fn), "renames", cascade(`function ${fn}`));
                     break;
                 }
                 case "OBJECT_TYPE": {
                     const type = qualifiedName(r.object?.List?.items);
-                    block(rules.renameObject, st, `type ${type}`, users((u) => u.types.has(type)), "renames", cascade(`type ${type}`));
+                    block(rules.renameObject, st, `type ${type}`, (u) => u.types.has(type), "renames", cascade(`type ${type}`));
                     break;
                 }
                 default:
@@ -293,7 +351,7 @@ export function checkMigration(input: CheckInput): CheckResult {
             }
         } else if (n.AlterObjectSchemaStmt && n.AlterObjectSchemaStmt.relation) {
             const table = relationName(n.AlterObjectSchemaStmt.relation);
-            block(rules.renameTable, st, table, users((u) => u.tables.has(table)), "moves to another schema", cascade(table));
+            block(rules.renameTable, st, table, (u) => u.tables.has(table), "moves to another schema", cascade(table));
         } else if (n.DropStmt) {
             const d = n.DropStmt;
             ddlOnExisting(st, qualifiedName(d.objects?.[0]?.List?.items) || "objects");
@@ -304,30 +362,30 @@ export function checkMigration(input: CheckInput): CheckResult {
                     case "OBJECT_MATVIEW": {
                         const name = qualifiedName(obj.List?.items);
                         const rule = d.removeType === "OBJECT_TABLE" ? rules.dropTable : rules.dropObject;
-                        block(rule, st, name, users((u) => u.tables.has(name)), "drops", cascade(name));
+                        block(rule, st, name, (u) => u.tables.has(name), "drops", cascade(name));
                         break;
                     }
                     case "OBJECT_FUNCTION":
                     case "OBJECT_PROCEDURE": {
                         const fn = qualifiedName(obj.ObjectWithArgs?.objname);
-                        block(rules.dropObject, st, `function ${fn}`, users((u) => u.functions.has(fn)), "drops", cascade(`function ${fn}`));
+                        block(rules.dropObject, st, `function ${fn}`, (u) => u.functions.has(fn), "drops", cascade(`function ${fn}`));
                         break;
                     }
                     case "OBJECT_TYPE":
                     case "OBJECT_DOMAIN": {
                         const type = qualifiedName(obj.TypeName?.names);
                         const cols = schema.enumColumns.get(type) ?? [];
-                        block(rules.dropObject, st, `type ${type}`, users((u) => u.types.has(type) || cols.some((c) => u.tables.get(c.table)?.usesColumn(c.column))), "drops", cascade(`type ${type}`));
+                        block(rules.dropObject, st, `type ${type}`, (u) => u.types.has(type) || cols.some((c) => u.tables.get(c.table)?.usesColumn(c.column)), "drops", cascade(`type ${type}`));
                         break;
                     }
                     case "OBJECT_SCHEMA": {
                         const s = obj.String?.sval as string;
-                        block(rules.dropObject, st, `schema ${s}`, users((u) => [...u.tables.keys()].some((t) => t.startsWith(`${s}.`) || s === "public")), "drops", cascade(`schema ${s}`));
+                        block(rules.dropObject, st, `schema ${s}`, (u) => [...u.tables.keys()].some((t) => t.startsWith(`${s}.`) || s === "public"), "drops", cascade(`schema ${s}`));
                         break;
                     }
                     case "OBJECT_SEQUENCE": {
                         const seq = qualifiedName(obj.List?.items);
-                        block(rules.dropObject, st, `sequence ${seq}`, users(() => false), "drops", cascade(`sequence ${seq}`));
+                        block(rules.dropObject, st, `sequence ${seq}`, () => false, "drops", cascade(`sequence ${seq}`));
                         break;
                     }
                     case "OBJECT_INDEX":
@@ -347,7 +405,7 @@ export function checkMigration(input: CheckInput): CheckResult {
             }
             ddlOnExisting(st, table);
             if (ix.unique) {
-                block(rules.newConstraint, st, `${table} (unique index${ix.idxname ? ` ${ix.idxname}` : ""})`, users((u) => u.tables.get(table)?.writes ?? false), "adds", `Make every live version write only unique values first.`);
+                block(rules.newConstraint, st, `${table} (unique index${ix.idxname ? ` ${ix.idxname}` : ""})`, (u) => u.tables.get(table)?.writes ?? false, "adds", `Make every live version write only unique values first.`);
             }
             if (!ix.concurrent) {
                 warn(rules.indexNotConcurrent, st, table, "; use CREATE INDEX CONCURRENTLY (outside a transaction)");
@@ -355,11 +413,134 @@ export function checkMigration(input: CheckInput): CheckResult {
         } else if (n.AlterEnumStmt?.oldVal) {
             const type = qualifiedName(n.AlterEnumStmt.typeName);
             const cols = schema.enumColumns.get(type);
-            const using = users((u) => (cols === undefined ? true : cols.some((c) => u.tables.get(c.table)?.usesColumn(c.column))) || u.types.has(type));
+            const using = (u: Usage) => (cols === undefined ? true : cols.some((c) => u.tables.get(c.table)?.usesColumn(c.column))) || u.types.has(type);
             block(rules.renameEnumValue, st, `type ${type} value '${n.AlterEnumStmt.oldVal}'`, using, "renames", `Add the new value, move every live version to it, and stop using the old label in a later release${cols === undefined ? " (pass the schema to see which columns use the type)" : ""}.`);
         } else if (n.VacuumStmt?.options?.some((o: any) => o.DefElem?.defname === "full") || n.ClusterStmt) {
             warn(rules.tableRewrite, st, n.ClusterStmt ? relationName(n.ClusterStmt.relation ?? { relname: "?" }) : "tables");
         }
     }
+    return violations;
+}
+
+/** Input the checker cannot judge, e.g. a live version whose query file holds no statement. */
+export class CheckInputError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "CheckInputError";
+    }
+}
+
+const writes = new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
+
+/** The oracle's breaks as block violations, one per migration statement and object. */
+function oracleBlocks(oracle: OracleResult, migration: readonly Statement[], live: readonly LiveVersion[]): Violation[] {
+    const liveList = live.map((v) => `${v.version} (${v.role})`).join(", ") || "none";
+    const groups = new Map<string, { cause?: Statement; change?: ReturnType<typeof describeChange>; breaks: OracleResult["breaks"][number][] }>();
+    for (const b of oracle.breaks) {
+        const cause = b.cause === undefined ? undefined : migration[b.cause];
+        const change = cause ? describeChange(cause, b.error) : undefined;
+        const key = `${b.cause ?? -1}|${change?.rule.id}|${change?.object}`;
+        const group = groups.get(key) ?? { cause, change, breaks: [] };
+        group.breaks.push(b);
+        groups.set(key, group);
+    }
+    return [...groups.values()].map(({ cause, change, breaks }) => {
+        const versions = [...new Set(breaks.map((b) => b.probe.version))];
+        const evidence = breaks
+            .map((b) => `PostgreSQL rejects ${b.probe.version}'s \`${b.probe.text}\` after it${b.phase === "run" ? " (run on the schema's rows)" : ""}: ${b.error.message}${b.error.detail ? ` (${b.error.detail})` : ""}.`)
+            .join(" ");
+        const uses = `${versions.join(", ")} still ${versions.length > 1 ? "use" : "uses"}; live versions: ${liveList}.`;
+        if (!cause || !change) {
+            const object = [breaks[0].error.table, breaks[0].error.column].filter(Boolean).join(".") || "the schema";
+            return {
+                rule: rules.breaksLiveStatement.id,
+                severity: "block" as const,
+                statement: "(the migration)",
+                object,
+                versions,
+                message: `${rules.breaksLiveStatement.id}: the migration breaks statements that ${uses} ${evidence} Ship the change in a later release, once no live or rollback version runs them.`,
+            };
+        }
+        return {
+            rule: change.rule.id,
+            severity: "block" as const,
+            statement: cause.text,
+            object: change.object,
+            versions,
+            message: `${change.rule.id}: \`${cause.text}\` ${change.how} ${change.object}, which ${uses} ${evidence} ${change.advice}`,
+        };
+    });
+}
+
+/**
+ * The check behind `zdr check-migration` and the CrossGuard pack. With a schema, PostgreSQL
+ * itself (the oracle, src/migrations/oracle.ts) judges every live statement it can: it builds
+ * the schema, applies the migration, prepares each statement and runs those with literal
+ * values. The static rules add the lock and rewrite warnings, the data-dependent blocks for
+ * writes whose values are parameters, and the name-based blocks for versions whose SQL is
+ * unknown and for statements PostgreSQL cannot judge. Without a schema the static rules judge
+ * everything.
+ */
+export async function checkMigration(input: CheckInput): Promise<CheckResult> {
+    await loadParser();
+    const migration = parseSql(input.migration, input.migrationFile ?? "migration");
+    const schemaStatements = input.schema === undefined ? undefined : parseSql(input.schema, "schema");
+    const resolvable = schemaStatements ? schemaInfo(schemaStatements).columns : undefined;
+    const versions = input.live.map((v) => {
+        const statements = v.sql === undefined ? undefined : parseSql(v.sql, `queries of ${v.version}`);
+        if (statements !== undefined && statements.length === 0) {
+            throw new CheckInputError(`the queries of ${v.version} hold no SQL statement: an empty or comment-only file does not mean "uses nothing"; give the statements the version runs, or leave its queries out to count it as using everything`);
+        }
+        const probes = (statements ?? []).map((st): ProbeStatement => ({ version: v.version, text: st.text, node: st.node, parameters: hasParameters(st.node) }));
+        return { ...v, statements, probes };
+    });
+    let oracle: OracleResult | undefined;
+    let oracleFailure: string | undefined;
+    if (schemaStatements) {
+        try {
+            oracle = await runOracle(schemaStatements, migration, versions.flatMap((v) => v.probes));
+        } catch (e) {
+            // PGlite itself failed (it did not load, or crashed): the static rules still judge.
+            oracleFailure = (e as Error).message;
+        }
+    }
+    const judged = oracle !== undefined && !oracle.schemaError && !oracle.migrationError ? oracle : undefined;
+    const unverified = new Map((judged?.unverified ?? []).map((u) => [u.probe, u.error]));
+
+    const staticVersions: StaticVersion[] = versions.map((v) => {
+        if (v.statements === undefined) {
+            return { version: v.version, role: v.role, unknown: true, names: [], data: [] };
+        }
+        const all = v.statements.map((st, i) => ({ st, probe: v.probes[i], usage: extractUsage([st], resolvable) }));
+        if (!judged) {
+            const seen = all.map((s) => ({ text: s.st.text, usage: s.usage }));
+            return { version: v.version, role: v.role, unknown: false, names: seen, data: seen };
+        }
+        const byName = all.filter((s) => unverified.has(s.probe)).map((s) => ({ text: s.st.text, usage: s.usage, note: `is judged by name only: PostgreSQL rejects it before the migration too (${unverified.get(s.probe)?.message})` }));
+        const byValue = all
+            .filter((s) => !unverified.has(s.probe) && s.probe.parameters && writes.has(Object.keys(s.st.node)[0]))
+            .map((s) => ({ text: s.st.text, usage: s.usage, note: "may fail, depending on the values it is given (they are parameters, which PostgreSQL cannot try on the schema's rows)" }));
+        return { version: v.version, role: v.role, unknown: false, names: byName, data: [...byName, ...byValue] };
+    });
+
+    const violations: Violation[] = [];
+    if (oracle?.schemaError) {
+        const st = schemaStatements?.[oracle.schemaError.index];
+        violations.push({ rule: rules.oracleUnavailable.id, severity: "warn", statement: st?.text ?? "(the schema)", object: "the schema", message: `${rules.oracleUnavailable.id}: the schema does not build in the embedded PostgreSQL at \`${st?.text ?? "(the schema)"}\`: ${oracle.schemaError.error.message}; only the static rules judged this migration` });
+    }
+    if (oracleFailure !== undefined) {
+        violations.push({ rule: rules.oracleUnavailable.id, severity: "warn", statement: "(the schema)", object: "the schema", message: `${rules.oracleUnavailable.id}: the embedded PostgreSQL failed: ${oracleFailure}; only the static rules judged this migration` });
+    }
+    if (oracle?.migrationError) {
+        const st = migration[oracle.migrationError.index];
+        violations.push({ rule: rules.migrationFails.id, severity: "block", statement: st?.text ?? "(the migration)", object: "the migration", message: `${rules.migrationFails.id}: \`${st?.text ?? "(the migration)"}\` fails on PostgreSQL on the schema before the migration: ${oracle.migrationError.error.message}. Fix the migration; the live versions were judged by the static rules only.` });
+    }
+    if (judged) {
+        violations.push(...oracleBlocks(judged, migration, input.live));
+        for (const [probe, error] of unverified) {
+            violations.push({ rule: rules.unverifiedStatement.id, severity: "warn", statement: probe.text, object: probe.version, message: `${rules.unverifiedStatement.id}: ${probe.version}'s \`${probe.text}\` fails on the schema before the migration too (${error.message}), so only the static rules judge it; check the schema holds every earlier migration` });
+        }
+    }
+    violations.push(...staticCheck(migration, schemaStatements, staticVersions));
     return { verdict: violations.some((v) => v.severity === "block") ? "blocked" : "safe", violations };
 }

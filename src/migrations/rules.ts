@@ -25,6 +25,10 @@ export const rules = {
     setNotNull: { id: "set-not-null", severity: "block", summary: "a live version that inserts without the column, or writes NULL, fails", anchor: "Squawk adding-not-nullable-field; Atlas MF104; strong_migrations setting NOT NULL" },
     dropDefault: { id: "drop-default", severity: "block", summary: "a live version that relies on the default for a NOT NULL column fails its INSERTs", anchor: "careful reading of strong_migrations and Atlas MF104" },
     newConstraint: { id: "new-constraint", severity: "block", summary: "a CHECK, UNIQUE, PRIMARY KEY, EXCLUDE or FOREIGN KEY constraint (NOT VALID too, which still checks new rows) rejects writes a live version makes", anchor: "strong_migrations adding a check constraint / foreign key; Squawk constraint-missing-not-valid (for the lock)" },
+    addColumn: { id: "add-column", severity: "block", summary: "a new column breaks a live statement: an unqualified name becomes ambiguous in a join, a type without equality lands under DISTINCT, or an INSERT without a column list", anchor: "PostgreSQL (the oracle); careful reading of strong_migrations on SELECT *" },
+    dropConstraint: { id: "drop-constraint", severity: "block", summary: "a live statement needs the constraint or its index, e.g. an ON CONFLICT that names its columns", anchor: "PostgreSQL (the oracle); Atlas BC (backward-incompatible changes)" },
+    breaksLiveStatement: { id: "breaks-live-statement", severity: "block", summary: "PostgreSQL rejects a live version's statement after the migration (any other change: triggers, domains, TRUNCATE, ...)", anchor: "PostgreSQL (the oracle)" },
+    migrationFails: { id: "migration-fails", severity: "block", summary: "PostgreSQL rejects the migration itself on the schema before it", anchor: "PostgreSQL (the oracle)" },
     renameEnumValue: { id: "rename-enum-value", severity: "block", summary: "a live version that writes or compares the old enum label fails", anchor: "careful reading: ALTER TYPE ... RENAME VALUE" },
     // Locks and rewrites: advisory.
     indexNotConcurrent: { id: "require-concurrent-index-creation", severity: "warn", summary: "CREATE INDEX without CONCURRENTLY blocks writes to the table while it builds", anchor: "Squawk require-concurrent-index-creation; strong_migrations adding an index non-concurrently" },
@@ -36,6 +40,8 @@ export const rules = {
     uniqueConstraint: { id: "disallowed-unique-constraint", severity: "warn", summary: "ADD UNIQUE builds its index under a lock; create a unique index CONCURRENTLY and add the constraint USING INDEX", anchor: "Squawk disallowed-unique-constraint" },
     noLockTimeout: { id: "require-timeout-settings", severity: "warn", summary: "DDL without a lock_timeout can queue behind a long transaction and block every query behind it", anchor: "Squawk require-timeout-settings; strong_migrations lock timeout" },
     serialColumn: { id: "adding-serial-field", severity: "warn", summary: "adding a serial or identity column rewrites the table", anchor: "Squawk adding-serial-primary-key-field" },
+    unverifiedStatement: { id: "unverified-statement", severity: "warn", summary: "PostgreSQL rejects a live statement before the migration too, so only the static rules judge it", anchor: "PostgreSQL (the oracle)" },
+    oracleUnavailable: { id: "oracle-unavailable", severity: "warn", summary: "the schema does not build in the embedded PostgreSQL (PGlite), so only the static rules judge the migration", anchor: "PostgreSQL (the oracle)" },
     tableRewrite: { id: "full-table-rewrite", severity: "warn", summary: "VACUUM FULL and CLUSTER rewrite the table under an exclusive lock", anchor: "strong_migrations (operational)" },
 } as const satisfies Record<string, Rule>;
 

@@ -253,22 +253,3 @@ export function extractUsage(statements: readonly Statement[], schema?: SchemaCo
     }
     return usage;
 }
-
-/** Column names per table from the CREATE TABLE statements of a schema. */
-export function schemaColumns(statements: readonly Statement[]): Map<string, Set<string>> {
-    const columns = new Map<string, Set<string>>();
-    for (const st of statements) {
-        const create = st.node.CreateStmt;
-        if (!create) {
-            continue;
-        }
-        const cols = new Set<string>();
-        for (const elt of create.tableElts ?? []) {
-            if (elt.ColumnDef) {
-                cols.add(elt.ColumnDef.colname);
-            }
-        }
-        columns.set(relationName(create.relation), cols);
-    }
-    return columns;
-}

@@ -1,9 +1,10 @@
 // The schema-compatibility guard on the real engine: `pulumi preview --policy-pack policy`
 // refuses a release that drops a column a live version reads, and lets the cascade through.
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
-import { projectRoot } from "../../src/engine";
+import { createStack, projectRoot } from "../../src/engine";
 import { runStage, setStageConfig, Stage } from "../../src/release/stages";
 import { LocalStack, openLocalStack } from "../support/local-stack";
 
@@ -81,5 +82,42 @@ describe("the policy counts what the servers run now, not only what the stage pl
         let output = "";
         await assert.rejects(local.stack.preview({ policyPacks: [policyPack], onOutput: (s) => (output += s) }));
         assert.match(output, /drops products\.legacy_code, which v1 still uses; live versions: v1 \(running\), v2 \(rollback\), v3 \(release\)/);
+    });
+});
+
+describe("the policy pack judges with PostgreSQL itself (the oracle in the pack's process)", function () {
+    this.timeout(300_000);
+    const fixture = path.join(__dirname, "fixtures/migration-guard");
+    let stack: Awaited<ReturnType<typeof createStack>>;
+    let stateDir: string;
+
+    before(async () => {
+        fs.mkdirSync(path.join(projectRoot, ".zdr"), { recursive: true });
+        stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
+        stack = await createStack(fixture, `guard-${process.pid}`, stateDir);
+    });
+    after(async () => {
+        await stack?.workspace.removeStack(stack.name).catch(() => undefined);
+        fs.rmSync(stateDir, { recursive: true, force: true });
+    });
+
+    const preview = async (migration: string, liveQueries: string) => {
+        await stack.setAllConfig({ migration: { value: migration }, liveQueries: { value: liveQueries } });
+        let output = "";
+        const result = await stack.preview({ policyPacks: [policyPack], onOutput: (s) => (output += s) }).then(() => "passed", (e: Error) => `failed: ${e.message.split("\n")[0]}`);
+        return { result, output };
+    };
+
+    it("refuses dropping orders.channel, added by the v2 migration, while the live version groups by it", async () => {
+        const { result, output } = await preview("SET lock_timeout = '2s';\nALTER TABLE orders DROP COLUMN channel;", "SELECT channel, count(*) FROM orders GROUP BY channel;");
+        assert.match(result, /^failed/);
+        assert.match(output, /\[mandatory\]\s+schema-compatibility/);
+        assert.match(output, /drop-column: `ALTER TABLE orders DROP COLUMN channel` drops orders\.channel, which v4 still uses; live versions: v4 \(live\)\. PostgreSQL rejects v4's `SELECT channel, count\(\*\) FROM orders GROUP BY channel` after it: column "channel" does not exist/);
+    });
+
+    it("passes the same drop once the live version no longer reads the column", async () => {
+        const { result, output } = await preview("SET lock_timeout = '2s';\nALTER TABLE orders DROP COLUMN channel;", "SELECT id, quantity FROM orders ORDER BY id;");
+        assert.equal(result, "passed", output);
+        assert.doesNotMatch(output, /schema-compatibility/);
     });
 });

@@ -227,11 +227,11 @@ describe("pyshop, the second test application", function () {
     it("its query files satisfy the schema guard: V3 is blocked while v1 is live, safe once only v2 is", async () => {
         await loadParser();
         const before = migrationSql(1) + migrationSql(2);
-        const withV1 = checkMigration({ migration: migrationSql(3), schema: before, live: [{ version: "v1", role: "live", sql: queriesOf("v1") }, { version: "v2", role: "live", sql: queriesOf("v2") }] });
+        const withV1 = await checkMigration({ migration: migrationSql(3), schema: before, live: [{ version: "v1", role: "live", sql: queriesOf("v1") }, { version: "v2", role: "live", sql: queriesOf("v2") }] });
         assert.equal(withV1.verdict, "blocked");
-        const v2Only = checkMigration({ migration: migrationSql(3), schema: before, live: [{ version: "v2", role: "live", sql: queriesOf("v2") }, { version: "v3", role: "live", sql: queriesOf("v3") }] });
+        const v2Only = await checkMigration({ migration: migrationSql(3), schema: before, live: [{ version: "v2", role: "live", sql: queriesOf("v2") }, { version: "v3", role: "live", sql: queriesOf("v3") }] });
         assert.equal(v2Only.verdict, "safe", JSON.stringify(v2Only));
-        const v2Step = checkMigration({ migration: migrationSql(2), schema: migrationSql(1), live: [{ version: "v1", role: "live", sql: queriesOf("v1") }] });
+        const v2Step = await checkMigration({ migration: migrationSql(2), schema: migrationSql(1), live: [{ version: "v1", role: "live", sql: queriesOf("v1") }] });
         assert.equal(v2Step.verdict, "safe", JSON.stringify(v2Step));
     });
 });

@@ -1,79 +1,123 @@
 import { strict as assert } from "node:assert";
-import { holm, judge, mannWhitneyPValue, proportionPValue } from "../../../src/canary/judge";
-import { simulator } from "../../support/simulate";
+import { CanaryJudge, formatJudgement, judge, Judgement, JudgeOptions, WarmupDetector } from "../../../src/canary/judge";
+import { requestStream, StreamSpec } from "../../support/canary-stream";
 
-const runs = 200;
-
-function rate(seed: number, base: Parameters<ReturnType<typeof simulator>>[0], canary: Parameters<ReturnType<typeof simulator>>[0]) {
-    let failed = 0;
-    for (let i = 0; i < runs; i++) {
-        const sim = simulator(seed + i);
-        if (judge(sim(base), sim(canary)).verdict === "fail") {
-            failed++;
-        }
+/** Feeds a seeded stream until the judge decides or the canary has served `maxCanary` requests. */
+function stream(seed: number, spec: StreamSpec, maxCanary: number, options: JudgeOptions = {}): Judgement {
+    const next = requestStream(seed, spec);
+    const j = new CanaryJudge({ intervals: false, ...options });
+    for (let canary = 0; canary < maxCanary && !j.decision; ) {
+        const r = next();
+        canary += r.group === "canary" ? 1 : 0;
+        j.add(r.group, r.t, r.s);
     }
-    return failed / runs;
+    return j.judgement(true);
 }
 
-describe("canary judge, simulated (200 runs, 2,000 requests a side)", function () {
-    this.timeout(120_000);
-    const known = { "db timeout": 0.005 };
+function share(runs: number, seed: number, spec: StreamSpec, maxCanary: number, verdict: "fail" | "pass"): number {
+    let n = 0;
+    for (let i = 0; i < runs; i++) {
+        n += stream(seed + i, spec, maxCanary).verdict === verdict ? 1 : 0;
+    }
+    return n / runs;
+}
 
-    it("A/A: identical versions are judged failing in at most 1% of runs", () => {
-        const failing = rate(1000, { errors: known }, { errors: known });
+describe("canary judge on simulated request streams (1:3, whole-ms latency, 0.5% known errors)", function () {
+    this.timeout(300_000);
+
+    it("A/A with a 30 s error burst on every server: false failures in at most 1% of 300 runs", () => {
+        const failing = share(300, 10_000, { split: 3, burst: { from: 5, seconds: 30, rate: 0.2, signature: "upstream reset" } }, 1000, "fail");
         console.log(`      A/A false failures: ${(failing * 100).toFixed(1)}%`);
         assert.ok(failing <= 0.01, `${failing}`);
     });
 
-    it("catches a five-fold error-rate regression (0.5% to 2.5%) in at least 95% of runs", () => {
-        const caught = rate(2000, { errors: { "": 0.005 } }, { errors: { "": 0.025 } });
-        console.log(`      power, errors 0.5% -> 2.5%: ${(caught * 100).toFixed(1)}%`);
+    it("fails +30% latency within 1,000 canary requests in at least 95% of runs", () => {
+        const caught = share(100, 20_000, { split: 3, canaryFactor: 1.3 }, 1000, "fail");
         assert.ok(caught >= 0.95, `${caught}`);
     });
 
-    it("catches a 30% latency regression in at least 95% of runs", () => {
-        const caught = rate(3000, { medianMs: 20 }, { medianMs: 26 });
-        console.log(`      power, latency +30%: ${(caught * 100).toFixed(1)}%`);
+    it("fails 10% errors within 1,000 canary requests in at least 95% of runs", () => {
+        const caught = share(100, 30_000, { split: 3, canaryErrors: { "db timeout": 0.1 } }, 1000, "fail");
         assert.ok(caught >= 0.95, `${caught}`);
     });
 
-    it("passes a canary that shows only the old version's known errors", () => {
-        const sim = simulator(7);
-        const j = judge(sim({ errors: known }), sim({ errors: known }));
-        assert.equal(j.verdict, "pass", JSON.stringify(j.checks));
-        assert.ok(!j.checks.some((c) => c.name.startsWith("new-error")));
+    it("fails a tail-only regression (3% of requests 5x slower) that Mann-Whitney misses, within 3,000 canary requests in at least 95% of runs", () => {
+        const caught = share(60, 40_000, { split: 3, canaryTail: [0.03, 5] }, 3000, "fail");
+        assert.ok(caught >= 0.95, `${caught}`);
     });
 
-    it("fails a canary that adds a new error signature at 0.5% of requests, and names it", () => {
-        const sim = simulator(8);
-        const j = judge(sim({ errors: known }), sim({ errors: { ...known, "null value in column \"channel\"": 0.005 } }));
+    it("fails with few requests when the evidence is overwhelming: no minimum sample", () => {
+        const j = stream(5, { split: 3, canaryErrors: { "": 0.6 } }, 1000);
         assert.equal(j.verdict, "fail");
-        const check = j.checks.find((c) => c.name === 'new-error: null value in column "channel"');
-        assert.equal(check?.verdict, "fail", JSON.stringify(j.checks));
+        assert.ok(j.decidedAfter < 40, `${j.decidedAfter}`);
+        assert.equal(j.checks.find((c) => c.name === "error-rate")?.verdict, "fail");
     });
 
-    it("is inconclusive below the minimum sample size", () => {
-        const sim = simulator(9);
-        assert.equal(judge(sim({ n: 150 }), sim({ n: 2000 })).verdict, "inconclusive");
-    });
-
-    it("fails on the error-rate guardrail whatever the baseline does", () => {
-        const sim = simulator(10);
-        const j = judge(sim({ errors: { "": 0.08 } }), sim({ errors: { "": 0.08 } }));
-        assert.equal(j.checks.find((c) => c.name === "guardrail: error rate")?.verdict, "fail");
+    it("fails a new error signature and names it; a known one never counts as new", () => {
+        const j = stream(8, { split: 3, canaryErrors: { "db timeout": 0.005, 'null channel': 0.01 } }, 5000);
         assert.equal(j.verdict, "fail");
+        const check = j.checks.find((c) => c.name === 'new-error: null channel');
+        assert.equal(check?.verdict, "fail", formatJudgement(j));
+        assert.ok(check?.crossedAfter !== undefined && check.crossedAfter <= j.decidedAfter);
+        assert.ok(!j.checks.some((c) => c.name === "new-error: db timeout" && c.verdict === "fail"));
+        assert.match(formatJudgement(j), /new-error: null channel\s+fail\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
+    });
+
+    it("passes early once every effect's upper bound is inside its tolerance, and says what it ruled out", () => {
+        const j = stream(9, { split: 3, rate: 400, canaryFactor: 0.8, errors: { "db timeout": 0.03 } }, 20_000, { intervals: true });
+        assert.equal(j.verdict, "pass", formatJudgement(j));
+        assert.ok(j.decidedAfter < 20_000);
+        assert.ok(j.ruledOut.some((r) => r.startsWith("error odds above")), j.ruledOut.join());
+        assert.ok(j.ruledOut.some((r) => r.startsWith("latency above")), j.ruledOut.join());
+    });
+
+    it("an undecided canary at the end is inconclusive, with what was ruled out", () => {
+        const j = stream(10, { split: 3, errors: { "db timeout": 0.005 } }, 300, { intervals: true });
+        assert.equal(j.verdict, "inconclusive", formatJudgement(j));
+        assert.ok(j.ruledOut.length > 0);
+        assert.match(formatJudgement(j), /^verdict: inconclusive after 300 canary requests/);
+        assert.match(formatJudgement(j), /ruled out: .*latency above \+\d+%/);
+    });
+
+    it("leaves a healthy cold start out as warm-up and does not fail it", () => {
+        const j = stream(11, { split: 3, coldStart: { excess: 2, requests: 30 } }, 1000);
+        assert.notEqual(j.verdict, "fail", formatJudgement(j));
+        assert.ok(j.warmup >= 48, `${j.warmup}`);
+    });
+
+    it("judge() merges two lists by time and reports counts", () => {
+        const next = requestStream(12, { split: 1, canaryErrors: { "": 0.3 } });
+        const base: { t: number; status: number; latencyMs: number }[] = [];
+        const can: typeof base = [];
+        for (let i = 0; i < 2000; i++) {
+            const r = next();
+            (r.group === "canary" ? can : base).push({ t: r.t, ...r.s });
+        }
+        const j = judge(base, can);
+        assert.equal(j.verdict, "fail");
+        assert.ok(j.counts.canary <= can.length && j.counts.baseline <= base.length);
     });
 });
 
-describe("canary statistics", () => {
-    const cases: [string, () => boolean][] = [
-        ["equal proportions give p = 0.5", () => Math.abs(proportionPValue(10, 1000, 10, 1000) - 0.5) < 1e-9],
-        ["10 vs 50 failures of 2,000 is significant", () => proportionPValue(10, 2000, 50, 2000) < 1e-6],
-        ["a canary shifted up by 10 has a tiny Mann-Whitney p", () => mannWhitneyPValue([1, 2, 3, 4, 5, 6, 7, 8], [11, 12, 13, 14, 15, 16, 17, 18]) < 0.001],
-        ["a canary shifted down is not significant (one-sided)", () => mannWhitneyPValue([11, 12, 13, 14, 15, 16, 17, 18], [1, 2, 3, 4, 5, 6, 7, 8]) > 0.99],
-        ["Holm rejects in order until the first miss", () => JSON.stringify(holm([0.001, 0.02, 0.004], 0.01)) === JSON.stringify([true, false, true])],
+describe("warm-up detector", () => {
+    const cases: [string, number[], boolean][] = [
+        ["steady latency is warm after two halves of 24", Array.from({ length: 48 }, (_, i) => 20 + (i % 3)), true],
+        ["a steadily slow canary is warm too: slowness is the version's", Array.from({ length: 48 }, (_, i) => 60 + (i % 3)), true],
+        ["a falling latency is not warm", Array.from({ length: 48 }, (_, i) => 100 - i), false],
+        ["fewer than two halves is not warm yet", Array.from({ length: 40 }, () => 20), false],
     ];
-    for (const [name, ok] of cases) {
-        it(name, () => assert.ok(ok()));
+    for (const [name, latencies, warm] of cases) {
+        it(name, () => {
+            const w = new WarmupDetector(24, 400);
+            latencies.forEach((ms, i) => w.add({ status: 200, latencyMs: ms }, i + 1));
+            assert.equal(w.warm, warm);
+        });
     }
+    it("is warm at the latest after the maximum", () => {
+        const w = new WarmupDetector(24, 10);
+        for (let i = 1; i <= 10; i++) {
+            w.add({ status: 200, latencyMs: 100 - i }, i);
+        }
+        assert.equal(w.warm, true);
+    });
 });

@@ -74,7 +74,7 @@ describe("Fleet under mocks", () => {
         assert.equal(deploy.inputs.stopTimeoutMs, 5000);
         assert.equal(deploy.inputs.healthUrl, "http://127.0.0.1:9101/health");
         const env = deploy.inputs.env as Record<string, string>;
-        assert.deepEqual([env.APP_VERSION, env.PORT, env.PGDATABASE, env.PGUSER, env.PGAPPNAME], ["v2", "9101", "webshop", "webshop", "webshop-v2"]);
+        assert.deepEqual([env.APP_VERSION, env.PORT, env.PGDATABASE, env.PGUSER, env.PGAPPNAME], ["v2", "9101", "webshop", "webshop", "zdr:v2"]);
         assert.equal(find("webshop-web-3-member").inputs.server, "web-3");
     });
 

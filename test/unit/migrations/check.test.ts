@@ -1,14 +1,19 @@
 import { strict as assert } from "node:assert";
-import { checkMigration, isWidening } from "../../../src/migrations/check";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { checkMigration, CheckInputError, isWidening, LiveVersion } from "../../../src/migrations/check";
+import { closeOracle } from "../../../src/migrations/oracle";
 import { loadParser } from "../../../src/migrations/sql";
 import { migrationCases } from "../../fixtures/migration-cases";
 
-describe("checkMigration", () => {
+describe("checkMigration", function () {
+    this.timeout(60_000); // the first check starts the embedded PostgreSQL
     before(() => loadParser());
+    after(() => closeOracle());
 
     for (const c of migrationCases) {
-        it(`${c.blocked ? "blocks" : "passes"}: ${c.name}`, () => {
-            const r = checkMigration({ migration: c.migration, schema: c.schema, live: [{ version: "v1", role: "live", sql: c.oldSql }] });
+        it(`${c.blocked ? "blocks" : "passes"}: ${c.name}`, async () => {
+            const r = await checkMigration({ migration: c.migration, schema: c.schema, live: [{ version: "v1", role: "live", sql: c.oldSql }] });
             assert.equal(r.verdict, c.blocked ? "blocked" : "safe", JSON.stringify(r.violations, null, 1));
             if (c.blocked) {
                 assert.ok(r.violations.some((v) => v.severity === "block" && v.rule === c.rule), `rule ${c.rule} in ${JSON.stringify(r.violations.map((v) => v.rule))}`);
@@ -59,8 +64,8 @@ describe("checkMigration", () => {
         },
     ];
     for (const c of exact) {
-        it(c.name, () => {
-            assert.deepEqual(checkMigration({ migration: c.migration, live: c.live }).violations.map((v) => v.message), c.messages);
+        it(c.name, async () => {
+            assert.deepEqual((await checkMigration({ migration: c.migration, live: c.live })).violations.map((v) => v.message), c.messages);
         });
     }
 
@@ -75,4 +80,113 @@ describe("checkMigration", () => {
     for (const [from, to, want] of widenings) {
         it(`${from} -> ${to} is ${want ? "" : "not "}a widening`, () => assert.equal(isWidening(from, to), want));
     }
+});
+
+describe("checkMigration on the embedded PostgreSQL (the oracle)", function () {
+    this.timeout(60_000);
+    after(() => closeOracle());
+    /** The webshop's query file of version v, or (dir "migrations") its migration V<n> for "v<n>". */
+    const webshop = (v: string, dir = "migrations") => {
+        const folder = path.join(__dirname, `../../../app/webshop/${dir}`);
+        const name = dir === "migrations" ? fs.readdirSync(folder).find((f) => f.startsWith(`V${v.slice(1)}__`)) : `${v}.sql`;
+        return fs.readFileSync(path.join(folder, name as string), "utf8");
+    };
+    const v1ToV3 = ["v1", "v2", "v3"].map((v) => webshop(v)).join("\n");
+    const v1ToV2 = ["v1", "v2"].map((v) => webshop(v)).join("\n");
+
+    const cases: { name: string; schema: string; migration: string; live: LiveVersion[]; verdict: "safe" | "blocked"; messages: string[] }[] = [
+        {
+            name: "blocks dropping orders.channel, added by an ALTER TABLE in the schema history, while a live version groups by it",
+            schema: v1ToV3,
+            migration: "ALTER TABLE orders DROP COLUMN channel",
+            live: [{ version: "v4", role: "live", sql: "SELECT channel, count(*) FROM orders GROUP BY channel" }],
+            verdict: "blocked",
+            messages: [
+                'drop-column: `ALTER TABLE orders DROP COLUMN channel` drops orders.channel, which v4 still uses; live versions: v4 (live). PostgreSQL rejects v4\'s `SELECT channel, count(*) FROM orders GROUP BY channel` after it: column "channel" does not exist. Ship it in a later release, once no live or rollback version uses orders.channel: first release a version that stops using it, promote that version to stable, then release this change.',
+                "require-timeout-settings: `ALTER TABLE orders DROP COLUMN channel`: DDL without a lock_timeout can queue behind a long transaction and block every query behind it; start the migration with SET lock_timeout = '2s'",
+            ],
+        },
+        {
+            name: "names the migration statement that breaks the live one, found by replaying the migration",
+            schema: v1ToV3,
+            migration: "SET lock_timeout = '2s';\nALTER TABLE products ADD COLUMN sku text;\nALTER TABLE products RENAME COLUMN name TO title;\nCREATE INDEX CONCURRENTLY products_sku ON products (sku)",
+            live: [{ version: "v3", role: "rollback", sql: webshop("v3", "queries") }],
+            verdict: "blocked",
+            messages: [
+                'rename-column: `ALTER TABLE products RENAME COLUMN name TO title` renames products.name, which v3 still uses; live versions: v3 (rollback). PostgreSQL rejects v3\'s `SELECT id, name, price_cents FROM products ORDER BY id` after it: column "name" does not exist. Add the new column, write both, backfill, move readers over, and drop the old one in a later release (or keep the old name readable meanwhile: a view or a generated column under it).',
+            ],
+        },
+        {
+            name: "says which write with parameters may fail on a data-dependent change",
+            schema: v1ToV2,
+            migration: "SET lock_timeout = '2s';\nUPDATE orders SET channel = 'web' WHERE channel IS NULL;\nALTER TABLE orders ALTER COLUMN channel SET NOT NULL",
+            live: [{ version: "v1", role: "running", sql: webshop("v1", "queries") }, { version: "v2", role: "release", sql: webshop("v2", "queries") }],
+            verdict: "blocked",
+            messages: [
+                "set-not-null: `ALTER TABLE orders ALTER COLUMN channel SET NOT NULL` makes NOT NULL orders.channel, which v1 still uses; live versions: v1 (running), v2 (release). v1's `INSERT INTO orders (product_id, quantity) VALUES ($1, $2) RETURNING id` may fail, depending on the values it is given (they are parameters, which PostgreSQL cannot try on the schema's rows). Make it required in a later release, once every live version writes orders.channel on every INSERT and never writes NULL.",
+                "adding-not-nullable-field: `ALTER TABLE orders ALTER COLUMN channel SET NOT NULL`: SET NOT NULL scans the table under an exclusive lock; add a NOT VALID CHECK (col IS NOT NULL) and validate it first",
+            ],
+        },
+        {
+            name: "passes the webshop's own cascade: v3 drops legacy_code once v2 and v3 are all that is live",
+            schema: v1ToV2,
+            migration: webshop("v3"),
+            live: [{ version: "v2", role: "rollback", sql: webshop("v2", "queries") }, { version: "v3", role: "release", sql: webshop("v3", "queries") }],
+            verdict: "safe",
+            messages: [],
+        },
+        {
+            name: "warns about a live statement that fails before the migration too, and judges it by name",
+            schema: v1ToV3,
+            migration: "SET lock_timeout = '2s';\nALTER TABLE products DROP COLUMN name",
+            live: [{ version: "v3", role: "live", sql: "SELECT name FROM catalogue" }],
+            verdict: "safe",
+            messages: [
+                'unverified-statement: v3\'s `SELECT name FROM catalogue` fails on the schema before the migration too (relation "catalogue" does not exist), so only the static rules judge it; check the schema holds every earlier migration',
+            ],
+        },
+        {
+            name: "blocks a migration that fails on the schema before it",
+            schema: v1ToV3,
+            migration: "SET lock_timeout = '2s';\nALTER TABLE orders DROP COLUMN nosuch",
+            live: [{ version: "v3", role: "live", sql: webshop("v3", "queries") }],
+            verdict: "blocked",
+            messages: [
+                'migration-fails: `ALTER TABLE orders DROP COLUMN nosuch` fails on PostgreSQL on the schema before the migration: column "nosuch" of relation "orders" does not exist. Fix the migration; the live versions were judged by the static rules only.',
+            ],
+        },
+        {
+            name: "falls back to the static rules when the schema does not build in PGlite",
+            schema: `${v1ToV3}\nCREATE EXTENSION postgis;`,
+            migration: "SET lock_timeout = '2s';\nALTER TABLE products DROP COLUMN name",
+            live: [{ version: "v3", role: "live", sql: webshop("v3", "queries") }],
+            verdict: "blocked",
+            messages: [
+                'oracle-unavailable: the schema does not build in the embedded PostgreSQL at `CREATE EXTENSION postgis`: extension "postgis" is not available; only the static rules judged this migration',
+                "drop-column: `ALTER TABLE products DROP COLUMN name` drops products.name, which v3 still uses; live versions: v3 (live). Ship it in a later release, once no live or rollback version uses products.name: first release a version that stops using it, promote that version to stable, then release this change.",
+            ],
+        },
+    ];
+    for (const c of cases) {
+        it(c.name, async () => {
+            const r = await checkMigration({ migration: c.migration, schema: c.schema, live: c.live });
+            assert.deepEqual(r.violations.map((v) => v.message), c.messages);
+            assert.equal(r.verdict, c.verdict);
+        });
+    }
+
+    it("refuses an empty or comment-only query file: it does not mean uses nothing", async () => {
+        await assert.rejects(
+            checkMigration({ migration: "ALTER TABLE orders DROP COLUMN channel", schema: v1ToV3, live: [{ version: "v4", role: "live", sql: "-- name: nothing yet\n" }] }),
+            (e: Error) => e instanceof CheckInputError && /the queries of v4 hold no SQL statement/.test(e.message),
+        );
+    });
+
+    it("leaves the shared PostgreSQL as it found it: the same check twice gives the same answer", async () => {
+        const input = { migration: "ALTER TABLE orders DROP COLUMN channel", schema: v1ToV3, live: [{ version: "v4", role: "live" as const, sql: "INSERT INTO orders (product_id, quantity, channel) VALUES (1, 1, 'web')" }] };
+        const first = await checkMigration(input);
+        const second = await checkMigration(input);
+        assert.deepEqual(second, first);
+        assert.equal(first.verdict, "blocked");
+    });
 });

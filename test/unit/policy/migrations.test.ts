@@ -22,7 +22,7 @@ describe("policy schema-compatibility", () => {
             name: "blocks a drop while the rollback version still reads the column",
             resource: migration(dropLegacy, [{ version: "v1", role: "rollback", sql: v1 }, { version: "v3", role: "release", sql: v2 }]),
             messages: [
-                "drop-column: `ALTER TABLE products DROP COLUMN legacy_code` drops products.legacy_code, which v1 still uses; live versions: v1 (rollback), v3 (release). Ship it in a later release, once no live or rollback version uses products.legacy_code: first release a version that stops using it, promote that version to stable, then release this change. " + allAtOnceHint,
+                "drop-column: `ALTER TABLE products DROP COLUMN legacy_code` drops products.legacy_code, which v1 still uses; live versions: v1 (rollback), v3 (release). PostgreSQL rejects v1's `SELECT id, legacy_code FROM products` after it: column \"legacy_code\" does not exist. Ship it in a later release, once no live or rollback version uses products.legacy_code: first release a version that stops using it, promote that version to stable, then release this change. " + allAtOnceHint,
             ],
         },
         {
@@ -34,7 +34,7 @@ describe("policy schema-compatibility", () => {
             name: "still blocks an all-at-once release that breaks the release itself",
             resource: migration(dropLegacy, [{ version: "v3", role: "release", sql: v1 }], "all-at-once"),
             messages: [
-                "drop-column: `ALTER TABLE products DROP COLUMN legacy_code` drops products.legacy_code, which v3 still uses; live versions: v3 (release). Ship it in a later release, once no live or rollback version uses products.legacy_code: first release a version that stops using it, promote that version to stable, then release this change.",
+                "drop-column: `ALTER TABLE products DROP COLUMN legacy_code` drops products.legacy_code, which v3 still uses; live versions: v3 (release). PostgreSQL rejects v3's `SELECT id, legacy_code FROM products` after it: column \"legacy_code\" does not exist. Ship it in a later release, once no live or rollback version uses products.legacy_code: first release a version that stops using it, promote that version to stable, then release this change.",
             ],
         },
         {

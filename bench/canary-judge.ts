@@ -1,0 +1,174 @@
+// The canary judge, before and after issue 15, on seeded request streams (test/support/canary-stream.ts):
+// A/A false failures over three splits with a 30 s error burst on every server and whole-ms
+// latencies, and canary requests to a decision for six scenarios at 1:3.
+// The judge before (bench/fixed-bake-judge.ts) looks once, at the end of a fixed bake: its
+// "requests to a decision" is the shortest bake on a ladder that catches the scenario in half
+// (median) or 90% (p90) of runs. The new judge looks after every request.
+//   npx ts-node --transpile-only bench/canary-judge.ts [scale]   (scale 1 = the full run; 0.1 for a quick look)
+// Two processes (one per core); the parent prints the table.
+import { fork } from "node:child_process";
+import { CanaryJudge } from "../src/canary/judge";
+import { requestStream, StreamRequest, StreamSpec } from "../test/support/canary-stream";
+import { judge as fixedBakeJudge, Sample } from "./fixed-bake-judge";
+
+const scale = Number(process.argv[2] ?? 1);
+const rate = 50; // requests per second over the fleet: the 30 s burst falls inside every A/A bake
+const burst = { from: 5, seconds: 30, rate: 0.2, signature: "upstream reset" };
+const aaCanaryRequests = 600;
+
+interface NewResult {
+    verdict: "pass" | "fail" | "undecided";
+    after: number;
+}
+
+/** The tail threshold, fixed before the canary starts: the p99 of 1,000 baseline requests of the same service. */
+function tailThreshold(seed: number, spec: StreamSpec): number {
+    const next = requestStream(seed + 500_000_000, { ...spec, split: 1e9 }); // every request on the baseline
+    const xs = Array.from({ length: 1000 }, () => next().s.latencyMs).sort((a, b) => a - b);
+    return xs[990];
+}
+
+function runNew(seed: number, spec: StreamSpec, maxCanary: number): NewResult {
+    const next = requestStream(seed, spec);
+    const j = new CanaryJudge({ intervals: false, tailThresholdMs: tailThreshold(seed, spec) });
+    let canary = 0;
+    while (canary < maxCanary && !j.decision) {
+        const r = next();
+        canary += r.group === "canary" ? 1 : 0;
+        j.add(r.group, r.t, r.s);
+    }
+    return { verdict: j.decision?.verdict ?? "undecided", after: j.decision?.after ?? Infinity };
+}
+
+/** The verdict, and whether a check other than the error-rate guardrail failed. */
+function runFixed(seed: number, spec: StreamSpec, canaryRequests: number): { verdict: "pass" | "fail" | "inconclusive"; withoutGuardrail: boolean } {
+    const next = requestStream(seed, spec);
+    const baseline: Sample[] = [];
+    const canary: Sample[] = [];
+    while (canary.length < canaryRequests) {
+        const r: StreamRequest = next();
+        (r.group === "canary" ? canary : baseline).push(r.s);
+    }
+    // It left out the first quarter of the bake as warm-up, on both sides.
+    const skip = (xs: Sample[]) => xs.slice(Math.floor(xs.length / 4));
+    const j = fixedBakeJudge(skip(baseline), skip(canary));
+    return { verdict: j.verdict, withoutGuardrail: j.checks.some((c) => c.verdict === "fail" && !c.name.startsWith("guardrail")) };
+}
+
+const scenarios: [string, StreamSpec][] = [
+    ["+30% latency", { split: 3, rate, canaryFactor: 1.3 }],
+    ["2x latency", { split: 3, rate, canaryFactor: 2 }],
+    ["5x errors (0.5% -> 2.5%)", { split: 3, rate, canaryErrors: { "db timeout": 0.025 } }],
+    ["10% errors", { split: 3, rate, canaryErrors: { "db timeout": 0.1 } }],
+    ["p99 doubling (3% 5x slower)", { split: 3, rate, canaryTail: [0.03, 5] }],
+    ["healthy cold start (3x, decays in 30 requests)", { split: 3, rate, coldStart: { excess: 2, requests: 30 } }],
+];
+const ladder = [100, 200, 400, 800, 1600, 3200];
+
+interface Job {
+    readonly kind: "aa-new" | "aa-old" | "scenario-new" | "scenario-old";
+    readonly split: number;
+    readonly index: number;
+    readonly runs: number;
+}
+
+function work(job: Job): unknown {
+    if (job.kind === "aa-new" || job.kind === "aa-old") {
+        const spec: StreamSpec = { split: job.split, rate, burst };
+        let failed = 0;
+        let withoutGuardrail = 0;
+        for (let i = 0; i < job.runs; i++) {
+            const seed = 1_000_000 * job.split + i + 1;
+            if (job.kind === "aa-new") {
+                failed += runNew(seed, spec, aaCanaryRequests).verdict === "fail" ? 1 : 0;
+            } else {
+                const v = runFixed(seed, spec, aaCanaryRequests);
+                failed += v.verdict === "fail" ? 1 : 0;
+                withoutGuardrail += v.withoutGuardrail ? 1 : 0;
+            }
+        }
+        return { failed, withoutGuardrail, runs: job.runs };
+    }
+    const [, spec] = scenarios[job.index];
+    const cold = job.index === scenarios.length - 1;
+    if (job.kind === "scenario-new") {
+        return Array.from({ length: job.runs }, (_, i) => runNew(5_000_000 + 10_000 * job.index + i, spec, cold ? 1000 : 5000));
+    }
+    return ladder.map((n) => Array.from({ length: job.runs }, (_, i) => runFixed(7_000_000 + 10_000 * job.index + i, spec, n)).filter((v) => v.verdict === "fail").length / job.runs);
+}
+
+if (process.argv[2] === "--worker") {
+    process.on("message", (jobs: Job[]) => {
+        process.send?.(jobs.map(work));
+        process.exit(0);
+    });
+} else {
+    void main();
+}
+
+function inWorker(jobs: Job[]): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+        const child = fork(__filename, ["--worker"], { execArgv: ["-r", "ts-node/register/transpile-only"] });
+        child.on("message", (m) => resolve(m as unknown[]));
+        child.on("error", reject);
+        child.send(jobs);
+    });
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const show = (x: number) => (x === Infinity ? ">5000" : String(x));
+
+async function main() {
+    const started = Date.now();
+    const r = (n: number) => Math.max(10, Math.round(n * scale));
+    const aaRuns: Record<number, number> = { 1: r(7000), 3: r(7000), 9: r(6000) };
+    const scenarioRuns = r(1000);
+    const coldRuns = r(4000);
+    const oldRuns = r(200);
+    const last = scenarios.length - 1;
+    const jobsA: Job[] = [
+        ...[1, 3, 9].map((split): Job => ({ kind: "aa-new", split, index: 0, runs: aaRuns[split] })),
+        { kind: "scenario-new", split: 3, index: last, runs: coldRuns },
+    ];
+    const jobsB: Job[] = [
+        ...[1, 3, 9].map((split): Job => ({ kind: "aa-old", split, index: 0, runs: aaRuns[split] })),
+        ...scenarios.slice(0, last).map((_, index): Job => ({ kind: "scenario-new", split: 3, index, runs: scenarioRuns })),
+        ...scenarios.map((_, index): Job => ({ kind: "scenario-old", split: 3, index, runs: oldRuns })),
+    ];
+    const [a, b] = await Promise.all([inWorker(jobsA), inWorker(jobsB)]);
+    type AA = { failed: number; withoutGuardrail: number; runs: number };
+    const aaNew = a.slice(0, 3) as AA[];
+    const aaOld = b.slice(0, 3) as AA[];
+    const scenNew = [...(b.slice(3, 3 + last) as NewResult[][]), a[3] as NewResult[]];
+    const scenOld = b.slice(3 + last) as number[][];
+
+    console.log(`A/A false failures per canary (${aaCanaryRequests} canary requests a run, ${rate} requests/s, a ${burst.seconds} s burst of ${pct(burst.rate)} errors on every server, 0.5% known errors, whole-ms lognormal latency)`);
+    console.log("split   runs    before (fixed bake, once)   before, guardrail left out   after (sequential, every request)");
+    [1, 3, 9].forEach((split, i) => {
+        const cell = (n: number, runs: number) => `${pct(n / runs)} (${n})`.padEnd(29);
+        console.log(`1:${split}`.padEnd(8) + String(aaNew[i].runs).padEnd(8) + cell(aaOld[i].failed, aaOld[i].runs) + cell(aaOld[i].withoutGuardrail, aaOld[i].runs) + `${pct(aaNew[i].failed / aaNew[i].runs)} (${aaNew[i].failed})`);
+    });
+    const totalRuns = aaNew.reduce((s, x) => s + x.runs, 0);
+    console.log(`(${totalRuns} runs for each judge)\n`);
+
+    console.log(`Canary requests to a decision at 1:3 (after: ${scenarioRuns} runs, at most 5000 canary requests, the cold start ${coldRuns} runs of at most 1000; before: ${oldRuns} runs per bake on the ladder ${ladder.join(", ")})`);
+    console.log("scenario".padEnd(48) + "before median/p90".padEnd(20) + "after median/p90".padEnd(20) + "after: failed, caught by 1000");
+    scenarios.forEach(([name], i) => {
+        const results = scenNew[i];
+        const after = results.map((x) => (x.verdict === "fail" ? x.after : Infinity));
+        const failed = results.filter((x) => x.verdict === "fail").length / results.length;
+        const byThousand = results.filter((x) => x.verdict === "fail" && x.after <= 1000).length / results.length;
+        const old = scenOld[i];
+        const oldAt = (q: number) => {
+            const k = old.findIndex((f) => f >= q);
+            return k < 0 ? `>${ladder[ladder.length - 1]}` : String(ladder[k]);
+        };
+        const cold = i === last;
+        const oldCell = cold ? `fails ${pct(old[ladder.indexOf(800)])} at 800` : `${oldAt(0.5)}/${oldAt(0.9)}`;
+        const passes = results.filter((x) => x.verdict === "pass").map((x) => x.after);
+        const newCell = cold ? `pass ${passes.length ? `${show(quantile(passes, 0.5))}/${show(quantile(passes, 0.9))}` : "-"}` : `${show(quantile(after, 0.5))}/${show(quantile(after, 0.9))}`;
+        console.log(name.padEnd(48) + oldCell.padEnd(20) + newCell.padEnd(20) + `${pct(failed)}, ${pct(byThousand)}`);
+    });
+    console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s`);
+}

@@ -1,0 +1,56 @@
+// The canary judge's settings from stack config, validated before anything changes: every
+// message names the key and what is allowed. index.ts passes the result to each
+// zdr:canary:Judgement as its `judge` and `stopWhenInconclusive` inputs.
+import { ConfigError, namespace, RawConfig } from "../release/config";
+import type { JudgeOptions } from "./judge";
+
+export interface CanaryConfig {
+    readonly judge: JudgeOptions;
+    /** Stop the `up` on an inconclusive verdict, not only on a failing one. */
+    readonly stopWhenInconclusive: boolean;
+}
+
+interface NumberKey {
+    readonly key: string;
+    readonly option: keyof JudgeOptions;
+    readonly fallback: number;
+    /** The allowed range; `open` ends exclude the bound. */
+    readonly min: number;
+    readonly max: number;
+    readonly openMin?: boolean;
+    readonly meaning: string;
+}
+
+/** The keys, their defaults and ranges (Pulumi.yaml declares the same). */
+export const canaryKeys: readonly NumberKey[] = [
+    { key: "canaryAlpha", option: "alpha", fallback: 0.005, min: 0, max: 0.1, openMin: true, meaning: "the false-failure rate over all checks and looks" },
+    { key: "canaryPassAlpha", option: "passAlpha", fallback: 0.05, min: 0, max: 0.5, openMin: true, meaning: "the chance of an early pass while an effect is beyond its tolerance" },
+    { key: "canaryErrorOddsTolerance", option: "errorOddsTolerance", fallback: 1.5, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of failing the canary's may be" },
+    { key: "canaryErrorRateFloor", option: "errorRateFloor", fallback: 0.01, min: 0, max: 0.5, meaning: "a canary error rate proven below this passes the error check" },
+    { key: "canaryLatencyTolerance", option: "latencyTolerance", fallback: 0.1, min: 0, max: 10, openMin: true, meaning: "how much slower the canary may be (0.1 = +10%)" },
+    { key: "canaryTailOddsTolerance", option: "tailOddsTolerance", fallback: 2, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of a slow request the canary's may be" },
+    { key: "canaryTailQuantile", option: "tailQuantile", fallback: 0.99, min: 0.5, max: 0.999, meaning: "the baseline quantile that makes a request slow" },
+];
+
+export function parseCanaryConfig(raw: RawConfig): CanaryConfig {
+    const problems: string[] = [];
+    const judge: Record<string, number> = {};
+    for (const k of canaryKeys) {
+        const text = raw[k.key];
+        const value = text === undefined || text === "" ? k.fallback : Number(text);
+        const inRange = Number.isFinite(value) && (k.openMin ? value > k.min : value >= k.min) && value <= k.max;
+        if (!inRange) {
+            problems.push(`${namespace}:${k.key}: must be a number ${k.openMin ? "above" : "from"} ${k.min} ${k.openMin ? "and at most" : "to"} ${k.max} (${k.meaning}); got ${JSON.stringify(text)}`);
+            continue;
+        }
+        judge[k.option] = value;
+    }
+    const stop = raw.canaryStopWhenInconclusive;
+    if (stop !== undefined && stop !== "" && stop !== "true" && stop !== "false") {
+        problems.push(`${namespace}:canaryStopWhenInconclusive: must be true or false; got ${JSON.stringify(stop)}`);
+    }
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return { judge: judge as JudgeOptions, stopWhenInconclusive: stop === "true" };
+}

@@ -1,0 +1,320 @@
+// The oracle: PostgreSQL itself says whether a live version's statements still work after a
+// migration. It runs in this process (PGlite: PostgreSQL 18 compiled to WebAssembly), started
+// once and lazily, and every check runs in one transaction that is rolled back:
+//
+//   BEGIN; <schema>; SAVEPOINT before;
+//   probe every live statement            (the baseline: what works before the migration)
+//   <migration>;
+//   probe every live statement again      (what works after it)
+//   ROLLBACK
+//
+// A probe PREPAREs the statement (PostgreSQL's parse analysis: names, ambiguity, types, an
+// ON CONFLICT without a matching constraint, ...) and, when it has no $n parameters, runs it
+// on the schema's rows in a savepoint that is rolled back (NOT NULL, CHECK, foreign keys,
+// domains, triggers). A statement that works before and fails after is broken by the
+// migration; one that fails before too cannot be judged here ("unverified").
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { PGlite } from "@electric-sql/pglite";
+import { scanSync } from "libpg-query";
+import { Statement } from "./sql";
+
+/** What PostgreSQL said, with the fields of its error report that name an object. */
+export interface PgError {
+    readonly message: string;
+    readonly code?: string;
+    readonly detail?: string;
+    readonly hint?: string;
+    readonly table?: string;
+    readonly column?: string;
+    readonly constraint?: string;
+    readonly dataType?: string;
+}
+
+export interface ProbeStatement {
+    readonly version: string;
+    readonly text: string;
+    readonly node: Record<string, any>;
+    /** Has $n parameters: PostgreSQL analyses it, but cannot run it without values. */
+    readonly parameters: boolean;
+}
+
+export interface Break {
+    readonly probe: ProbeStatement;
+    readonly error: PgError;
+    /** analyse: PREPARE fails; run: it fails when it runs on the schema's rows. */
+    readonly phase: "analyse" | "run";
+    /** Index (in the migration) of the statement after which it started failing, when found. */
+    readonly cause?: number;
+}
+
+export interface OracleResult {
+    /** The schema does not build (a PGlite limitation, say an extension it lacks): nothing was judged. */
+    readonly schemaError?: { readonly index: number; readonly error: PgError };
+    /** The migration fails on the schema before it: live statements were not judged. */
+    readonly migrationError?: { readonly index: number; readonly error: PgError };
+    readonly breaks: readonly Break[];
+    /** Statements that fail before the migration too: PostgreSQL cannot say whether it breaks them. */
+    readonly unverified: readonly { readonly probe: ProbeStatement; readonly error: PgError }[];
+}
+
+/** Migration statements applied at once, with a savepoint before each chunk. */
+const chunkSize = 100;
+
+const preparable = new Set(["SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
+/** Statements that change no schema or cannot run in a transaction: the oracle leaves them out. */
+const skipped = new Set(["TransactionStmt", "VacuumStmt", "ClusterStmt", "ReindexStmt", "CheckPointStmt", "DiscardStmt", "ListenStmt", "UnlistenStmt", "NotifyStmt", "LoadStmt"]);
+
+const kind = (node: Record<string, any>) => Object.keys(node)[0] ?? "";
+
+/** Does the parse tree hold a $n parameter? */
+export function hasParameters(node: unknown): boolean {
+    if (Array.isArray(node)) {
+        return node.some(hasParameters);
+    }
+    if (!node || typeof node !== "object") {
+        return false;
+    }
+    return "ParamRef" in node || Object.values(node).some(hasParameters);
+}
+
+/**
+ * The text the oracle runs for a schema or migration statement inside its transaction, or
+ * undefined to leave it out: CONCURRENTLY dropped (it cannot run in a transaction and changes
+ * only the lock), VACUUM, transaction control and the like skipped.
+ */
+export function runnableText(st: Statement): string | undefined {
+    const k = kind(st.node);
+    if (skipped.has(k)) {
+        return undefined;
+    }
+    const concurrent = st.node.IndexStmt?.concurrent || st.node.DropStmt?.concurrent;
+    if (!concurrent) {
+        return st.text;
+    }
+    const token = scanSync(st.text).tokens.find((t: { text: string }) => t.text.toUpperCase() === "CONCURRENTLY");
+    return token ? st.text.slice(0, token.start) + st.text.slice(token.end) : st.text;
+}
+
+export function pgError(e: unknown): PgError {
+    const x = e as Partial<PgError> & Error;
+    const pick = (k: keyof PgError) => (typeof x[k] === "string" && x[k] !== "" ? { [k]: x[k] } : {});
+    return { message: x.message ?? String(e), ...pick("code"), ...pick("detail"), ...pick("hint"), ...pick("table"), ...pick("column"), ...pick("constraint"), ...pick("dataType") };
+}
+
+let started: Promise<PGlite> | undefined;
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Where the freshly initialised database is kept between processes (git-ignored). */
+const cacheDir = path.join(__dirname, "../../.zdr/cache");
+
+/**
+ * A PGlite started from a copy of a freshly initialised database when one is cached (about
+ * 0.5 s), else initialised now (initdb: about 3 s) and cached for the next process.
+ */
+async function createDatabase(): Promise<PGlite> {
+    const { PGlite } = await import("@electric-sql/pglite");
+    const version = JSON.parse(fs.readFileSync(path.join(path.dirname(require.resolve("@electric-sql/pglite")), "../package.json"), "utf8")).version as string;
+    const cached = path.join(cacheDir, `pglite-${version}-initdb.tar.gz`);
+    if (fs.existsSync(cached)) {
+        try {
+            return await PGlite.create({ loadDataDir: new Blob([fs.readFileSync(cached)]) });
+        } catch {
+            // an unreadable copy: initialise afresh and replace it
+        }
+    }
+    const db = await PGlite.create();
+    try {
+        const dump = Buffer.from(await (await db.dumpDataDir("gzip")).arrayBuffer());
+        fs.mkdirSync(cacheDir, { recursive: true });
+        const partial = `${cached}.${process.pid}`;
+        fs.writeFileSync(partial, dump);
+        fs.renameSync(partial, cached);
+    } catch {
+        // no cache (a read-only install): every process initialises its own
+    }
+    return db;
+}
+
+/** The process's one PGlite, started on first use, or earlier by startOracle(). */
+function database(): Promise<PGlite> {
+    if (!started) {
+        const starting = createDatabase();
+        started = starting;
+        starting.catch(() => {
+            if (started === starting) {
+                started = undefined; // the next check tries again
+            }
+        });
+    }
+    return started;
+}
+
+/** Starts the shared PGlite in the background (the policy pack calls it when it loads); checks still wait for it. */
+export function startOracle(): void {
+    database().catch(() => undefined);
+}
+
+/** Runs f alone on the shared database: checks never interleave their transactions. */
+function exclusive<T>(f: (db: PGlite) => Promise<T>): Promise<T> {
+    const run = queue.then(async () => f(await database()));
+    queue = run.catch(() => undefined);
+    return run;
+}
+
+/** Stops the shared PGlite (tests and the bench; a CLI run just exits). */
+export async function closeOracle(): Promise<void> {
+    const db = started;
+    started = undefined;
+    if (db) {
+        await queue;
+        await (await db).close();
+    }
+}
+
+const joined = (texts: readonly string[]) => texts.join("\n;\n");
+
+/** Applies statements in order; on failure, finds the failing one. Leaves the transaction aborted on failure. */
+async function apply(db: PGlite, statements: readonly Statement[]): Promise<{ index: number; error: PgError } | undefined> {
+    const texts = statements.map(runnableText);
+    await db.exec("SAVEPOINT zdr_apply");
+    try {
+        const batch = texts.filter((t): t is string => t !== undefined);
+        if (batch.length > 0) {
+            await db.exec(joined(batch));
+        }
+        await db.exec("RELEASE SAVEPOINT zdr_apply");
+        return undefined;
+    } catch (e) {
+        await db.exec("ROLLBACK TO SAVEPOINT zdr_apply");
+        for (let i = 0; i < texts.length; i++) {
+            const text = texts[i];
+            if (text === undefined) {
+                continue;
+            }
+            try {
+                await db.exec(text);
+            } catch (err) {
+                return { index: i, error: pgError(err) };
+            }
+        }
+        return { index: -1, error: pgError(e) };
+    }
+}
+
+/** PREPAREs the statement and, without parameters, runs it; every effect is rolled back. */
+async function probe(db: PGlite, p: ProbeStatement): Promise<{ phase: "analyse" | "run"; error: PgError } | undefined> {
+    const k = kind(p.node);
+    if (skipped.has(k)) {
+        return undefined;
+    }
+    if (!preparable.has(k) && p.parameters) {
+        return { phase: "analyse", error: { message: `a ${k} with $n parameters cannot be prepared` } };
+    }
+    await db.exec("SAVEPOINT zdr_probe");
+    let failure: { phase: "analyse" | "run"; error: PgError } | undefined;
+    try {
+        if (preparable.has(k)) {
+            await db.exec(`PREPARE zdr_probe AS ${p.text}`);
+            await db.exec("DEALLOCATE zdr_probe");
+        }
+    } catch (e) {
+        failure = { phase: "analyse", error: pgError(e) };
+    }
+    if (!failure && !p.parameters) {
+        try {
+            await db.exec(p.text);
+        } catch (e) {
+            failure = { phase: "run", error: pgError(e) };
+        }
+    }
+    await db.exec("ROLLBACK TO SAVEPOINT zdr_probe");
+    await db.exec("RELEASE SAVEPOINT zdr_probe");
+    return failure;
+}
+
+async function judge(db: PGlite, schema: readonly Statement[], migration: readonly Statement[], probes: readonly ProbeStatement[]): Promise<OracleResult> {
+    await db.exec("BEGIN");
+    const schemaError = await apply(db, schema);
+    if (schemaError) {
+        return { schemaError, breaks: [], unverified: [] };
+    }
+    await db.exec("SAVEPOINT zdr_before");
+    const before: (Awaited<ReturnType<typeof probe>>)[] = [];
+    for (const p of probes) {
+        before.push(await probe(db, p));
+    }
+    const unverified = probes.flatMap((p, i) => (before[i] ? [{ probe: p, error: before[i]!.error }] : []));
+    // The migration in chunks, a savepoint before each: the search for a break's cause below
+    // walks back through them instead of applying the migration again.
+    const chunks: { start: number; texts: (string | undefined)[] }[] = [];
+    for (let start = 0; start < migration.length; start += chunkSize) {
+        const texts = migration.slice(start, start + chunkSize).map(runnableText);
+        await db.exec(`SAVEPOINT zdr_chunk_${chunks.length}`);
+        chunks.push({ start, texts });
+        const failed = await apply(db, migration.slice(start, start + chunkSize));
+        if (failed) {
+            return { migrationError: { index: failed.index < 0 ? -1 : start + failed.index, error: failed.error }, breaks: [], unverified };
+        }
+    }
+    const found: Break[] = [];
+    for (let i = 0; i < probes.length; i++) {
+        if (before[i]) {
+            continue;
+        }
+        const after = await probe(db, probes[i]);
+        if (after) {
+            found.push({ probe: probes[i], ...after });
+        }
+    }
+    // A break's cause is the statement after which the live statement last went from working
+    // to failing. Walk back chunk by chunk (rolling back is cheap) to the last state in which it
+    // still works, then replay that chunk one statement at a time.
+    const cause: (number | undefined)[] = found.map(() => undefined);
+    const fails = async (j: number) => (await probe(db, found[j].probe)) !== undefined;
+    let pending = found.map((_, j) => j);
+    for (let k = chunks.length - 1; k >= 0 && pending.length > 0; k--) {
+        await db.exec(`ROLLBACK TO SAVEPOINT zdr_chunk_${k}`);
+        const works: number[] = [];
+        for (const j of pending) {
+            if (!(await fails(j))) {
+                works.push(j);
+            }
+        }
+        if (works.length === 0) {
+            continue;
+        }
+        const failing = new Map(works.map((j) => [j, false]));
+        for (const [m, text] of chunks[k].texts.entries()) {
+            if (text === undefined) {
+                continue;
+            }
+            await db.exec(text);
+            for (const j of works) {
+                const now = await fails(j);
+                if (now && !failing.get(j)) {
+                    cause[j] = chunks[k].start + m;
+                }
+                failing.set(j, now);
+            }
+        }
+        await db.exec(`ROLLBACK TO SAVEPOINT zdr_chunk_${k}`);
+        pending = pending.filter((j) => !works.includes(j));
+    }
+    return { breaks: found.map((b, j) => (cause[j] === undefined ? b : { ...b, cause: cause[j] })), unverified };
+}
+
+/**
+ * Builds `schema` in PostgreSQL, applies `migration`, and probes every live statement before
+ * and after it. Everything is rolled back; checks in one process share one PGlite, one at a time.
+ */
+export function runOracle(schema: readonly Statement[], migration: readonly Statement[], probes: readonly ProbeStatement[]): Promise<OracleResult> {
+    return exclusive(async (db) => {
+        try {
+            return await judge(db, schema, migration, probes);
+        } finally {
+            await db.exec("ROLLBACK");
+            await db.exec("DISCARD ALL");
+        }
+    });
+}
