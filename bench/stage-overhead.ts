@@ -68,7 +68,7 @@ async function main() {
         const password = (await stack.getConfig("zdr:dbPassword")).value;
         const env = { ...process.env, PGHOST: "127.0.0.1", PGPORT: first.config.dbPort as string, PGUSER: "zdr", PGDATABASE: "postgres", PGPASSWORD: password };
         const start = Date.now();
-        const out = execFileSync(path.join(projectRoot, "bench/shell-release.sh"), [path.join(localDir, "haproxy.sock"), "v1", path.join(localDir, "logs"), entries.join(" ")], { env, encoding: "utf8", timeout: 120_000 });
+        const out = execFileSync(path.join(projectRoot, "bench/shell-release.sh"), [path.join(localDir, "haproxy.sock"), "v1", path.join(localDir, "logs"), entries.join(" ")], { env, encoding: "utf8", timeout: 300_000 });
         const lines = out.trim().split("\n");
         shellPids = (lines.pop() ?? "").replace(/^pids /, "").split(" ").map((e) => Number(e.split(":")[1]));
         const events = lines.map((l) => JSON.parse(l) as ReleaseEvent);

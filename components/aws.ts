@@ -201,6 +201,7 @@ export class AwsTarget implements FleetTarget {
             // the deregistration delay, plus a margin for the load balancer's own bookkeeping
             drainTimeoutSeconds: c.deregistrationDelaySeconds + 60,
             epoch,
+            server: server.name,
         }, { ...opts, dependsOn: [...toArray(opts.dependsOn), attachment] });
         return { resource: health, inLoadBalancer: health.targetId.apply(() => true) };
     }

@@ -1,6 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as service from "@pulumi/pulumiservice";
 
+/**
+ * What a release of a stack deploys when it changes: the stack's config (a stage), and the code
+ * and dependencies the program, the provider plugin and the policy pack run. The Deployments
+ * settings and .github/workflows/release.yml both list exactly these (test/unit/workflow.test.ts).
+ */
+export function releasePaths(stack: string): string[] {
+    return [
+        `Pulumi.${stack}.yaml`, "Pulumi.yaml", "index.ts", "components/**", "resources/**", "provider/**", "src/**", "policy/**", "app/**",
+        "bin/**", "package.json", "package-lock.json",
+    ];
+}
+
 export interface ReleaseDeploymentsArgs {
     /** Pulumi Cloud organization that owns the release stack. */
     readonly organization: string;
@@ -64,8 +76,7 @@ export class ReleaseDeployments extends pulumi.ComponentResource {
                 previewPullRequests: true,
                 deployCommits: true,
                 pullRequestTemplate: false,
-                // A stage is a change of the stack's config; code changes deploy too.
-                paths: [`Pulumi.${args.stack}.yaml`, "Pulumi.yaml", "index.ts", "components/**", "resources/**", "provider/**", "src/**", "policy/**", "app/**"],
+                paths: releasePaths(args.stack),
             },
             operationContext: {
                 options: { skipIntermediateDeployments: false, skipInstallDependencies: false },

@@ -11,6 +11,7 @@ import { HaproxyLoadBalancer } from "../resources/load-balancer";
 import { HaproxyMember } from "../resources/member";
 import { HaproxyServer } from "../resources/server";
 import { lbDefaults, type LbSettings } from "../src/release/lb-config";
+import { processType } from "../provider/local/process";
 import { Process } from "../resources/process";
 import type { MemberHooks } from "../provider/haproxy/member";
 import type { Environment, FleetTarget, Membership } from "./fleet";
@@ -156,7 +157,7 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
             version: installedHaproxyVersion(),
             stopTimeoutMs: 5000,
             // the new one needs the port; a stack from before zdr:haproxy:LoadBalancer replaces its HAProxy process
-        }, { parent: this, deleteBeforeReplace: true, aliases: [{ type: "zdr:local:Process" }] });
+        }, { parent: this, deleteBeforeReplace: true, aliases: [{ type: processType }] });
         this.registerOutputs({ lbUrl: this.lbUrl });
     }
 

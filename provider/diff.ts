@@ -1,7 +1,8 @@
 import type * as provider from "@pulumi/pulumi/provider";
+import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime";
 
-/** The value the engine sends for an input not yet known during a preview. */
-export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** The value the engine sends for an input not yet known during a preview (the SDK's sentinel). */
+export { unknownValue };
 
 const stable = (v: unknown): string =>
     JSON.stringify(v, (_k, val) =>
@@ -30,9 +31,6 @@ export function typeOfUrn(urn: string): string {
     return qualified.slice(qualified.lastIndexOf("$") + 1);
 }
 
-const signature = "4dabf18193072939515e22adb298388d";
-const secretSig = "1b47061264138c4ac30d75fd1eb44270";
-
 /**
  * Replaces the engine's secret wrappers ({ <sig>: <secret sig>, value }) by their values. The
  * provider needs the plain value to act on; secretness in the state comes from the resources'
@@ -44,7 +42,7 @@ export function unwrapSecrets<T>(value: T): T {
     }
     if (value && typeof value === "object") {
         const o = value as Record<string, unknown>;
-        if (o[signature] === secretSig) {
+        if (o[specialSigKey] === specialSecretSig) {
             return unwrapSecrets(o.value) as T;
         }
         return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, unwrapSecrets(v)])) as T;

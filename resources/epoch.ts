@@ -1,10 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import { epochType, type EpochInputs } from "../provider/release/epoch";
+import type { ArgsOf } from "./args";
 
-export interface EpochArgs {
-    /** "staged" (one server at a time) or "all-at-once" (every server stopped, then migrated, then started). */
-    readonly mode: pulumi.Input<"staged" | "all-at-once">;
-    readonly release: pulumi.Input<string>;
-}
+/** Inputs of {@link Epoch}; documented on {@link EpochInputs}. */
+export type EpochArgs = ArgsOf<EpochInputs>;
 
 /**
  * The release epoch (zdr:release:Epoch): replaced, delete-first, only when an all-at-once release
@@ -15,6 +14,6 @@ export class Epoch extends pulumi.CustomResource {
     declare readonly mode: pulumi.Output<string>;
 
     constructor(name: string, args: EpochArgs, opts?: pulumi.CustomResourceOptions) {
-        super("zdr:release:Epoch", name, args, { ...opts, deleteBeforeReplace: true });
+        super(epochType, name, args, { ...opts, deleteBeforeReplace: true });
     }
 }

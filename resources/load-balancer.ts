@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadBalancerType, type LoadBalancerInputs } from "../provider/haproxy/load-balancer";
+import type { ArgsOf } from "./args";
 
 /** Inputs of {@link HaproxyLoadBalancer}; documented on {@link LoadBalancerInputs}. */
-export type HaproxyLoadBalancerArgs = { readonly [K in keyof LoadBalancerInputs]: pulumi.Input<LoadBalancerInputs[K]> };
+export type HaproxyLoadBalancerArgs = ArgsOf<LoadBalancerInputs>;
 
 /**
  * HAProxy in master-worker mode (zdr:haproxy:LoadBalancer). A change of its configuration is a

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { serverType, type ServerInputs } from "../provider/haproxy/server";
+import type { ArgsOf } from "./args";
 
 /** Inputs of {@link HaproxyServer}; documented on {@link ServerInputs}. */
-export type HaproxyServerArgs = { readonly [K in keyof ServerInputs]: pulumi.Input<ServerInputs[K]> };
+export type HaproxyServerArgs = ArgsOf<ServerInputs>;
 
 /**
  * A server's entry in an HAProxy backend (zdr:haproxy:Server): created in maintenance with its

@@ -1,18 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import { targetHealthType, type TargetHealthInputs } from "../provider/aws/target-health";
+import type { ArgsOf } from "./args";
 
-export interface TargetHealthArgs {
-    readonly targetGroupArn: pulumi.Input<string>;
-    /** The EC2 instance id. */
-    readonly targetId: pulumi.Input<string>;
-    readonly port?: pulumi.Input<number>;
-    readonly region: pulumi.Input<string>;
-    readonly healthTimeoutSeconds: pulumi.Input<number>;
-    readonly drainTimeoutSeconds: pulumi.Input<number>;
-    /** An AWS API endpoint other than the region's. @default - the region's */
-    readonly endpoint?: pulumi.Input<string>;
-    /** The release epoch's id (components/fleet.ts). */
-    readonly epoch?: pulumi.Input<string>;
-}
+/** Inputs of {@link TargetHealth}; documented on {@link TargetHealthInputs}. */
+export type TargetHealthArgs = ArgsOf<TargetHealthInputs>;
 
 /**
  * Waits for an ALB target (zdr:aws:TargetHealth): creating it waits until the target is in
@@ -23,6 +14,6 @@ export class TargetHealth extends pulumi.CustomResource {
     declare readonly targetId: pulumi.Output<string>;
 
     constructor(name: string, args: TargetHealthArgs, opts?: pulumi.CustomResourceOptions) {
-        super("zdr:aws:TargetHealth", name, args, opts);
+        super(targetHealthType, name, args, opts);
     }
 }

@@ -1,6 +1,10 @@
 // `zdr status`: each server's version and membership as the load balancer and the machine
 // really see them, next to the stack state, with drift flagged.
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { targetHealthType } from "../provider/aws/target-health";
+import { loadBalancerType } from "../provider/haproxy/load-balancer";
+import { memberType } from "../provider/haproxy/member";
+import { processType } from "../provider/local/process";
 import { HaproxyRuntime } from "./haproxy/runtime";
 
 export interface ResourceState {
@@ -48,17 +52,24 @@ async function health(url: string | undefined): Promise<string> {
 /** What status shows for a healthy app that does not report its version. */
 const unreported = "healthy";
 
-/** Compares the state of a stack with its load balancer and servers (local default or AWS). */
-export async function fleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
-    return resources.some((r) => r.type === "zdr:aws:TargetHealth") ? awsFleetStatus(resources) : localFleetStatus(resources);
+/** One entry of the stack's `servers` output (components/fleet.ts ServerState). */
+interface ServerOutput {
+    readonly name: string;
+    readonly version: string;
+    readonly inLoadBalancer: boolean;
 }
 
-/** The server of a fleet resource: the Fleet component names them `<fleet>-<server>-<suffix>`. */
-function serverOfUrn(resources: readonly ResourceState[], urn: string, suffix: string): string | undefined {
-    const fleet = resources.find((r) => r.type === "zdr:fleet:Fleet")?.urn.split("::").pop() ?? "";
-    const name = urn.split("::").pop() ?? "";
-    const prefix = `${fleet}-`;
-    return name.startsWith(prefix) && name.endsWith(`-${suffix}`) ? name.slice(prefix.length, -suffix.length - 1) : undefined;
+/** The stack's `servers` output: each server's version and membership as the last `up` left them. */
+function stackServers(resources: readonly ResourceState[]): ServerOutput[] {
+    const servers = resources.find((r) => r.type === stackType)?.outputs?.servers;
+    return Array.isArray(servers) ? servers.filter((s): s is ServerOutput => typeof s?.name === "string") : [];
+}
+
+const stackType = "pulumi:pulumi:Stack";
+
+/** Compares the state of a stack with its load balancer and servers (local default or AWS). */
+export async function fleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
+    return resources.some((r) => r.type === targetHealthType) ? awsFleetStatus(resources) : localFleetStatus(resources);
 }
 
 /**
@@ -67,8 +78,8 @@ function serverOfUrn(resources: readonly ResourceState[], urn: string, suffix: s
  * unreachable from most places `zdr status` runs: the running version shows as "not checked".
  */
 export async function awsFleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
-    const members = resources.filter((r) => r.type === "zdr:aws:TargetHealth");
-    const deploys = resources.filter((r) => r.type === "command:remote:Command" && /-deploy$/.test(r.urn));
+    const members = resources.filter((r) => r.type === targetHealthType);
+    const servers = stackServers(resources);
     const groups = new Map(members.map((m) => [m.outputs?.targetGroupArn as string, m]));
     const seen = new Map<string, string>(); // target id -> ALB state
     for (const [arn, m] of groups) {
@@ -79,12 +90,13 @@ export async function awsFleetStatus(resources: readonly ResourceState[]): Promi
         }
     }
     const rows = members.map((m): ServerStatus => {
-        const server = serverOfUrn(resources, m.urn, "member-health") ?? String(m.outputs?.targetId);
-        const deploy = deploys.find((d) => serverOfUrn(resources, d.urn, "deploy") === server);
+        // `server` is a label of the TargetHealth; a resource created before it had one shows its target id
+        const server = (m.outputs?.server as string | undefined) ?? String(m.outputs?.targetId);
+        const out = servers.find((s) => s.name === server);
         // "absent": the state names it, the group no longer lists it
         const lbStatus = seen.get(m.outputs?.targetId as string) ?? "absent";
         const drift = lbStatus === "healthy" ? [] : [`the state has it in the load balancer, the ALB says ${lbStatus}`];
-        return { server, stateVersion: deploy?.outputs?.triggers?.[0], runningVersion: "not checked", stateMember: true, lbStatus, drift };
+        return { server, stateVersion: out?.version, runningVersion: "not checked", stateMember: true, lbStatus, drift };
     });
     const known = new Set(members.map((m) => m.outputs?.targetId as string));
     for (const [id, state] of seen) {
@@ -97,18 +109,24 @@ export async function awsFleetStatus(resources: readonly ResourceState[]): Promi
 
 /** Compares the state of a local-default stack with HAProxy and the running servers. */
 export async function localFleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
-    const deploys = resources.filter((r) => r.type === "zdr:local:Process" && /-deploy$/.test(r.urn));
-    const members = resources.filter((r) => r.type === "zdr:haproxy:Member");
-    const haproxy = resources.find((r) => r.type === "zdr:haproxy:LoadBalancer");
+    const stateServers = stackServers(resources);
+    // a server's deploy is the process whose events are about it (the database's process has none)
+    const deploys = resources.filter((r) => r.type === processType && typeof r.outputs?.events?.server === "string");
+    const members = resources.filter((r) => r.type === memberType);
+    const haproxy = resources.find((r) => r.type === loadBalancerType);
     const socket: string | undefined = members[0]?.outputs?.runtimeApi ?? haproxy?.outputs?.runtimeApi;
     const backend: string | undefined = members[0]?.outputs?.backend ?? haproxy?.outputs?.backend;
     const lb = socket && backend ? await new HaproxyRuntime(socket).serverStats(backend).catch(() => []) : [];
-    const servers = [...new Set([...deploys.map((d) => d.outputs?.events?.server as string), ...lb.map((s) => s.server)])].filter(Boolean).sort();
+    const servers = [...new Set([...stateServers.map((s) => s.name), ...members.map((m) => m.outputs?.server as string), ...lb.map((s) => s.server)])].filter(Boolean).sort();
     return Promise.all(
         servers.map(async (server) => {
+            const out = stateServers.find((s) => s.name === server);
             const deploy = deploys.find((d) => d.outputs?.events?.server === server);
             const member = members.find((m) => m.outputs?.server === server);
-            const stateVersion = deploy?.outputs?.triggers?.[0] as string | undefined;
+            // The stack's outputs are the last finished `up`; the membership's own outputs are
+            // newer after an interrupted one, and a refresh drops a membership HAProxy took away.
+            const stateVersion = (member?.outputs?.version as string | undefined) ?? out?.version;
+            const stateMember = member !== undefined;
             // env is a secret in the state (it carries the database password); the health URL is not
             const runningVersion = await health(deploy?.outputs?.healthUrl);
             const lbStatus = lb.find((s) => s.server === server)?.status ?? "absent";
@@ -116,13 +134,13 @@ export async function localFleetStatus(resources: readonly ResourceState[]): Pro
             if (stateVersion !== undefined && runningVersion !== stateVersion && runningVersion !== unreported) {
                 drift.push(`state says ${stateVersion}, the server answers ${runningVersion}`);
             }
-            if (member && lbStatus !== "UP") {
+            if (stateMember && lbStatus !== "UP") {
                 drift.push(`the state has it in the load balancer, HAProxy says ${lbStatus}`);
             }
-            if (!member && lbStatus.startsWith("UP")) {
+            if (!stateMember && lbStatus.startsWith("UP")) {
                 drift.push("HAProxy sends it traffic without a membership in the state");
             }
-            return { server, stateVersion, runningVersion, stateMember: Boolean(member), lbStatus, drift };
+            return { server, stateVersion, runningVersion, stateMember, lbStatus, drift };
         }),
     );
 }

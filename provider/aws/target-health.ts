@@ -6,9 +6,8 @@
 // delete = drain: deregister and wait until the target is deregistered. Deregistering twice is
 //          harmless, so whether the engine deletes this or the attachment first, the server is
 //          out of the load balancer, with in-flight requests finished, before its deploy goes.
-import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type * as provider from "@pulumi/pulumi/provider";
-import { attachTarget, drainTarget, Target } from "../../src/aws/targets";
+import type { Target } from "../../src/aws/targets";
 import { diffReplacingAll } from "../diff";
 
 export const targetHealthType = "zdr:aws:TargetHealth";
@@ -21,20 +20,37 @@ export interface TargetHealthInputs extends Target {
     readonly drainTimeoutSeconds: number;
     /** An AWS API endpoint other than the region's (an emulator in tests). @default - the region's */
     readonly endpoint?: string;
+    /** The release epoch's id (components/fleet.ts): a new epoch replaces the resource. @default - none */
     readonly epoch?: string;
+    /**
+     * The server's name, for `zdr status`; a label only: its change alone replaces nothing, so a
+     * resource created before it existed shows its target id until its next replacement.
+     * @default - status shows the target id
+     */
+    readonly server?: string;
 }
 
-const client = (i: TargetHealthInputs) => new ElasticLoadBalancingV2Client({ region: i.region, ...(i.endpoint ? { endpoint: i.endpoint } : {}) });
+/** Inputs that name things for people and change nothing outside the state. */
+const labels = ["server"];
+
+// The AWS SDK is loaded on first use: a stack without an ALB target does not pay for it at
+// every provider start.
+async function aws(i: TargetHealthInputs) {
+    const [{ ElasticLoadBalancingV2Client }, targets] = await Promise.all([import("@aws-sdk/client-elastic-load-balancing-v2"), import("../../src/aws/targets")]);
+    return { client: new ElasticLoadBalancingV2Client({ region: i.region, ...(i.endpoint ? { endpoint: i.endpoint } : {}) }), ...targets };
+}
 
 export const targetHealthProvider: Required<Pick<provider.Provider, "diff" | "create" | "delete">> = {
     async diff(_id, _urn, olds: TargetHealthInputs, news: TargetHealthInputs) {
-        return diffReplacingAll(olds, news, []);
+        return diffReplacingAll(olds, news, labels);
     },
     async create(_urn, inputs: TargetHealthInputs) {
-        await attachTarget(client(inputs), inputs, { maxWaitSeconds: inputs.healthTimeoutSeconds });
+        const { client, attachTarget } = await aws(inputs);
+        await attachTarget(client, inputs, { maxWaitSeconds: inputs.healthTimeoutSeconds });
         return { id: `${inputs.targetGroupArn}/${inputs.targetId}`, outs: inputs };
     },
     async delete(_id, _urn, props: TargetHealthInputs) {
-        await drainTarget(client(props), props, { maxWaitSeconds: props.drainTimeoutSeconds });
+        const { client, drainTarget } = await aws(props);
+        await drainTarget(client, props, { maxWaitSeconds: props.drainTimeoutSeconds });
     },
 };

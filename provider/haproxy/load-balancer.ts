@@ -12,6 +12,7 @@
 //           whole process group after the stop timeout: no worker is left behind.
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import type * as provider from "@pulumi/pulumi/provider";
 import { withServers } from "../../src/haproxy/config";
 import { HaproxyMaster, HaproxyProc, HaproxyRuntime } from "../../src/haproxy/runtime";
@@ -50,8 +51,6 @@ export interface LoadBalancerOutputs extends LoadBalancerInputs {
     /** `<pid>:<startTicks>`: which HAProxy this is; servers and memberships take it as an input. */
     readonly identity: string;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Is the HAProxy named by an identity (`<pid>:<startTicks>`) still running? */
 export function loadBalancerAlive(identity: string | undefined): boolean {

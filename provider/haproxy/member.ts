@@ -6,6 +6,7 @@
 // delete = drain: state drain (no new requests), wait until the server has no session and
 //          nothing queued (bounded by the drain timeout), then state maint. A server HAProxy no
 //          longer has, or an HAProxy no longer running, has nothing to drain: the delete succeeds.
+import { setTimeout as sleep } from "node:timers/promises";
 import type * as provider from "@pulumi/pulumi/provider";
 import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import { diffReplacingAll } from "../diff";
@@ -20,14 +21,15 @@ export interface MemberInputs {
     readonly runtimeApi: string;
     readonly backend: string;
     readonly server: string;
-    /** The version the server runs; shown in the state, no effect on HAProxy. */
-    readonly version?: string;
-    /** @default 30000 */
+    /** The version the server runs; recorded in the state, no effect on HAProxy. */
+    readonly version: string;
+    /** Longest wait for in-flight requests on drain. @default 30000 */
     readonly drainTimeoutMs?: number;
-    /** @default 30000 */
+    /** Longest wait for HAProxy to see the server UP on reattach. @default 30000 */
     readonly healthTimeoutMs?: number;
+    /** Where the provider records `drain` and `reattach` start and end. @default - nowhere */
     readonly events?: EventSink;
-    /** The release epoch's id (see provider/release/epoch.ts): a new epoch replaces the member. */
+    /** The release epoch's id (see provider/release/epoch.ts): a new epoch replaces the member. @default - none */
     readonly epoch?: string;
     /**
      * The running HAProxy (zdr:haproxy:LoadBalancer's identity): a new one (a restart) replaces
@@ -41,8 +43,8 @@ export interface MemberInputs {
 }
 
 export interface MemberHooks {
-    readonly beforeAllowTraffic?: readonly string[];
-    readonly afterAllowTraffic?: readonly string[];
+    readonly beforeAllowTraffic?: string[];
+    readonly afterAllowTraffic?: string[];
     readonly timeoutMs: number;
     /** Where the hooks run (the project folder). */
     readonly cwd: string;
@@ -61,8 +63,6 @@ export interface HookOutcome {
     readonly exitCode: number | null;
     readonly durationMs: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function reattach(m: MemberInputs): Promise<void> {
     const api = new HaproxyRuntime(m.runtimeApi);

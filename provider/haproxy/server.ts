@@ -5,6 +5,7 @@
 //          HAProxy no longer has, or an HAProxy no longer running, leaves nothing to remove.
 // The load balancer's reload (zdr:haproxy:LoadBalancer) writes every such server into the
 // configuration file, so a reload keeps it; a new HAProxy (a restart) replaces it.
+import { setTimeout as sleep } from "node:timers/promises";
 import type * as provider from "@pulumi/pulumi/provider";
 import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
@@ -30,8 +31,6 @@ export interface ServerInputs {
     /** Longest wait for HAProxy to let go of the server's last connection on delete. @default 30000 */
     readonly removeTimeoutMs?: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function addServer(s: ServerInputs): Promise<void> {
     const api = new HaproxyRuntime(s.runtimeApi);

@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type * as provider from "@pulumi/pulumi/provider";
 import { diffReplacingAll } from "../diff";
 import { EventSink, recordEvent } from "../events";
@@ -15,28 +16,29 @@ export const processType = "zdr:local:Process";
 export interface ProcessInputs {
     /** argv of the process; the first element is looked up on PATH. */
     readonly command: string[];
-    /** Extra environment; the provider's own environment is not inherited beyond PATH and HOME. */
+    /** Environment of the process; of the provider's own, only PATH and HOME are inherited. @default - PATH and HOME only */
     readonly env?: Record<string, string>;
+    /** Working directory. @default - the provider's */
     readonly cwd?: string;
     /** stdout and stderr are appended here. */
     readonly logFile: string;
     /** Names the process in messages, e.g. "server web-1 (v2)". @default - its argv */
     readonly label?: string;
-    /** Files written before the start (path to content), e.g. a configuration file. */
+    /** Files written before the start (path to content), e.g. a configuration file. @default - none */
     readonly files?: Record<string, string>;
-    /** Polled after start until it answers 2xx. @default - no health check */
+    /** Polled after start until it answers 2xx; the create fails if it does not. @default - no health check */
     readonly healthUrl?: string;
     /** `host:port` polled after start until it accepts a TCP connection. @default - none */
     readonly readyTcp?: string;
     /** @default 15000 */
     readonly healthTimeoutMs?: number;
-    /** Time between the stop signal and SIGKILL. @default 10000 */
+    /** Time between the stop signal and SIGKILL when the process is stopped. @default 10000 */
     readonly stopTimeoutMs?: number;
     /** @default "SIGTERM" */
     readonly stopSignal?: StopSignal;
     /** Records `deploy` start and end of this process's start. @default - no events */
     readonly events?: EventSink;
-    /** Any change replaces the process, like `triggers` of @pulumi/command. */
+    /** Any change replaces the process, like `triggers` of @pulumi/command. @default - none */
     readonly triggers?: unknown[];
 }
 
@@ -65,8 +67,6 @@ export function processStartTicks(pid: number): string | undefined {
 export function isSameProcessAlive(pid: number, startTicks: string): boolean {
     return processStartTicks(pid) === startTicks;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function tcpAccepts(hostPort: string): Promise<void> {
     const [host, port] = hostPort.split(":");
@@ -158,7 +158,10 @@ export async function startProcess(inputs: ProcessInputs): Promise<ProcessOutput
     return { ...inputs, pid, startTicks };
 }
 
-/** The stop signal, wait up to stopTimeoutMs, then SIGKILL. A process already gone is fine. */
+/**
+ * The stop signal, wait up to stopTimeoutMs, then SIGKILL and wait (up to 2 s) until it is gone.
+ * A process already gone is fine.
+ */
 export async function stopProcess(
     pid: number,
     startTicks: string,
@@ -178,6 +181,10 @@ export async function stopProcess(
     }
     if (isSameProcessAlive(pid, startTicks)) {
         process.kill(pid, "SIGKILL");
+    }
+    // SIGKILL is not instant: return once the process is gone (and its ports are free), bounded.
+    for (let i = 0; i < 100 && isSameProcessAlive(pid, startTicks); i++) {
+        await sleep(20);
     }
 }
 

@@ -13,13 +13,10 @@ describe("zdr status on the AWS target (moto)", function () {
     let ids: string[];
     let arn: string;
 
-    /** The state as `pulumi stack export` has it: the fleet, its deploys and TargetHealth memberships. */
+    /** The state as `pulumi stack export` has it: the stack's `servers` output and the TargetHealth memberships. */
     const state = (servers: string[]): ResourceState[] => [
-        { urn: "urn:pulumi:prod::zdr::zdr:fleet:Fleet::webshop", type: "zdr:fleet:Fleet" },
-        ...servers.flatMap((server, i) => [
-            { urn: `urn:pulumi:prod::zdr::zdr:fleet:Fleet$command:remote:Command::webshop-${server}-deploy`, type: "command:remote:Command", outputs: { triggers: [i === 0 ? "v2" : "v1", "epoch"] } },
-            { urn: `urn:pulumi:prod::zdr::zdr:fleet:Fleet$zdr:aws:TargetHealth::webshop-${server}-member-health`, type: "zdr:aws:TargetHealth", outputs: { targetGroupArn: arn, targetId: ids[i], port: 8080, region: "eu-central-1", endpoint: moto.endpoint } },
-        ]),
+        { urn: "urn:pulumi:prod::zdr::pulumi:pulumi:Stack::zdr-prod", type: "pulumi:pulumi:Stack", outputs: { servers: servers.map((name, i) => ({ name, version: i === 0 ? "v2" : "v1", inLoadBalancer: true })) } },
+        ...servers.map((server, i) => ({ urn: `urn:pulumi:prod::zdr::zdr:fleet:Fleet$zdr:aws:TargetHealth::m${i}`, type: "zdr:aws:TargetHealth", outputs: { targetGroupArn: arn, targetId: ids[i], port: 8080, region: "eu-central-1", endpoint: moto.endpoint, server } })),
     ];
 
     before(async () => {

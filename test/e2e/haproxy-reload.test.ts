@@ -50,7 +50,7 @@ describe("HAProxy in master-worker mode, reloaded by zdr (real HAProxy)", functi
         for (const [i, port] of ports.entries()) {
             await addServer({ ...inputs, server: `web-${i + 1}`, address: `127.0.0.1:${port}`, check: ["inter", "200", "fall", "2", "rise", "2"], loadBalancer: lb.identity });
         }
-        await reattach({ runtimeApi: inputs.runtimeApi, backend: "webshop", server: "web-1", healthTimeoutMs: 10000 });
+        await reattach({ runtimeApi: inputs.runtimeApi, backend: "webshop", server: "web-1", version: "v1", healthTimeoutMs: 10000 });
     });
     after(async () => {
         if (lb) {

@@ -1,5 +1,6 @@
 // The Pulumi Deployments settings of the prod stack, under mocks: what Pulumi Cloud is told.
 import { strict as assert } from "node:assert";
+import { releasePaths } from "../../../components/deployments";
 import { recordRegistrations, Registration } from "../../support/mocks";
 
 describe("ReleaseDeployments under mocks", () => {
@@ -33,6 +34,7 @@ describe("ReleaseDeployments under mocks", () => {
         ["a pull request gets a preview", "pulumiservice:index:DeploymentSettings", "vcs.previewPullRequests", true],
         ["a merge runs up", "pulumiservice:index:DeploymentSettings", "vcs.deployCommits", true],
         ["a change of the stack's config triggers it", "pulumiservice:index:DeploymentSettings", "vcs.paths.0", "Pulumi.prod.yaml"],
+        ["so does a change of the code it runs, the same paths as the release workflow's", "pulumiservice:index:DeploymentSettings", "vcs.paths", releasePaths("prod")],
         ["every merged stage is deployed (no skipping from canaryCount 1 to 3)", "pulumiservice:index:DeploymentSettings", "operationContext.options.skipIntermediateDeployments", false],
         ["AWS through OIDC", "pulumiservice:index:DeploymentSettings", "operationContext.oidc.aws.roleARN", "arn:aws:iam::123456789012:role/zdr-pulumi-deployments"],
         ["from the main branch", "pulumiservice:index:DeploymentSettings", "sourceContext.git.branch", "main"],

@@ -1,7 +1,7 @@
 // The act side of zdr:haproxy:Server and zdr:haproxy:Member against a fake runtime API: which
-// commands they send, and what they make of a server or an HAProxy that is gone.
+// commands they send, their time-outs, and what they make of a server or an HAProxy that is gone.
 import { strict as assert } from "node:assert";
-import { drain } from "../../../provider/haproxy/member";
+import { drain, memberProvider, reattach, type MemberInputs } from "../../../provider/haproxy/member";
 import { addServer, removeServer, serverProvider, ServerInputs } from "../../../provider/haproxy/server";
 import { processStartTicks } from "../../../provider/local/process";
 import { FakeHaproxy, showServersState, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
@@ -81,13 +81,67 @@ describe("zdr:haproxy:Server and Member against a fake runtime API", () => {
 
     it("drains nothing when HAProxy no longer has the server (the destroy after a failed removal)", async () => {
         fake = await startFakeHaproxy(() => "No such server.\n");
-        const result = await drain({ runtimeApi: fake.socket, backend: "webshop", server: "web-4", loadBalancer: alive });
+        const result = await drain({ runtimeApi: fake.socket, backend: "webshop", server: "web-4", version: "v1", loadBalancer: alive });
         assert.match(String(result), /no longer has webshop\/web-4; nothing to drain/);
         assert.deepEqual(fake.commands, ["set server webshop/web-4 state drain"]);
     });
 
     it("drains nothing when its HAProxy is not running", async () => {
-        assert.match(String(await drain({ runtimeApi: "/nonexistent/zdr-admin.sock", backend: "webshop", server: "web-4", loadBalancer: gone })), /is not running; nothing to drain/);
+        assert.match(String(await drain({ runtimeApi: "/nonexistent/zdr-admin.sock", backend: "webshop", server: "web-4", version: "v1", loadBalancer: gone })), /is not running; nothing to drain/);
+    });
+
+    const member = (socket: string, more: Partial<MemberInputs> = {}): MemberInputs => ({ runtimeApi: socket, backend: "webshop", server: "web-4", version: "v2", loadBalancer: alive, ...more });
+
+    it("reattaches: forces the health down, readies the server, and waits for HAProxy's own check to bring it UP", async () => {
+        let polls = 0;
+        fake = await startFakeHaproxy((cmd) => (cmd === "show stat" ? showStat([{ name: "web-4", status: ++polls < 3 ? "DOWN" : "UP" }]) : "\n"));
+        await reattach(member(fake.socket, { healthTimeoutMs: 5000 }));
+        assert.deepEqual(fake.commands, ["set server webshop/web-4 health down", "set server webshop/web-4 state ready", "show stat", "show stat", "show stat"]);
+    });
+
+    it("fails a reattach HAProxy never sees UP, after the health time-out, naming the last status", async () => {
+        fake = await startFakeHaproxy((cmd) => (cmd === "show stat" ? showStat([{ name: "web-4", status: "DOWN" }]) : "\n"));
+        const t0 = Date.now();
+        await assert.rejects(reattach(member(fake.socket, { healthTimeoutMs: 300 })), /^Error: reattach of webshop\/web-4: HAProxy does not see it UP after 300 ms \(last status: DOWN\)$/);
+        assert.ok(Date.now() - t0 >= 300, "it waited the whole time-out");
+    });
+
+    it("drains: no new requests, waits until in-flight ones finish, then maintenance", async () => {
+        let sessions = 3;
+        fake = await startFakeHaproxy((cmd) => (cmd === "show stat" ? showStat([{ name: "web-4", status: "DRAIN", scur: Math.max(0, sessions--) }]) : "\n"));
+        assert.equal(await drain(member(fake.socket, { drainTimeoutMs: 5000 })), 0);
+        assert.deepEqual(fake.commands, ["set server webshop/web-4 state drain", ...Array(4).fill("show stat"), "set server webshop/web-4 state maint"]);
+    });
+
+    it("ends a drain at the drain time-out with the sessions still open, and still puts the server into maintenance", async () => {
+        fake = await startFakeHaproxy((cmd) => (cmd === "show stat" ? showStat([{ name: "web-4", status: "DRAIN", scur: 2 }]) : "\n"));
+        const t0 = Date.now();
+        assert.equal(await drain(member(fake.socket, { drainTimeoutMs: 300 })), 2);
+        assert.ok(Date.now() - t0 >= 300, "it waited the whole time-out");
+        assert.equal(fake.commands.at(-1), "set server webshop/web-4 state maint");
+    });
+
+    const refreshes: { status: string; kept: boolean }[] = [
+        { status: "UP", kept: true },
+        { status: "DOWN", kept: true },
+        { status: "MAINT", kept: false },
+        { status: "MAINT (resolution)", kept: false },
+        { status: "DRAIN", kept: false },
+        { status: "DRAIN (agent)", kept: false },
+    ];
+    for (const r of refreshes) {
+        it(`on refresh ${r.kept ? "keeps" : "drops"} a member HAProxy shows ${r.status}`, async () => {
+            fake = await startFakeHaproxy(() => showStat([{ name: "web-4", status: r.status }]));
+            const props = { ...member(fake.socket), inLoadBalancer: true };
+            const result = await memberProvider.read("webshop/web-4", "urn", props);
+            assert.deepEqual(result, r.kept ? { id: "webshop/web-4", props } : { id: "", props: {} });
+        });
+    }
+
+    it("on refresh drops a member whose HAProxy is not running, without asking it", async () => {
+        fake = await startFakeHaproxy(() => showStat([{ name: "web-4", status: "UP" }]));
+        assert.deepEqual(await memberProvider.read("webshop/web-4", "urn", { ...member(fake.socket, { loadBalancer: gone }), inLoadBalancer: true }), { id: "", props: {} });
+        assert.deepEqual(fake.commands, []);
     });
 
     const diffs: { name: string; change: Partial<ServerInputs>; replaces: string[] }[] = [

@@ -7,10 +7,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig as secretSig, specialSigKey } from "@pulumi/pulumi/runtime";
 import { projectRoot } from "../../../src/engine";
 import { recordRegistrations, Registration, value } from "../../support/mocks";
 
-const secretSig = "1b47061264138c4ac30d75fd1eb44270";
 const servers = ["web-1", "web-2", "web-3", "web-4"];
 
 /** Pulumi.prod.yaml as the engine hands config to a program: strings, lists as JSON. */
@@ -143,7 +143,7 @@ describe("the prod stack (AWS target) under mocks", () => {
         ["the first is the folder's V1", "zdr:postgres:Migration", "script", "V1__base_schema.sql"],
     ];
     /** A dotted path into inputs, looking through secret wrappers. */
-    const unwrap = (x: unknown): unknown => (x && typeof x === "object" && (x as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === secretSig ? (x as { value: unknown }).value : x);
+    const unwrap = (x: unknown): unknown => (x && typeof x === "object" && (x as Record<string, unknown>)[specialSigKey] === secretSig ? (x as { value: unknown }).value : x);
     const get = (o: unknown, dotted: string): unknown => dotted.split(".").reduce<unknown>((x, k) => (unwrap(x) as Record<string, unknown> | undefined)?.[k], o);
     for (const [what, type, key, want] of inputs) {
         it(`${what} (${type.split(":").pop()}.${key})`, () => {
@@ -210,10 +210,10 @@ describe("the prod stack (AWS target) under mocks", () => {
 
     it("keeps the SSH key and the database password secret", () => {
         const connection = find("command:remote:Command", "webshop-web-1-deploy").inputs.connection as Record<string, unknown>;
-        assert.equal(connection["4dabf18193072939515e22adb298388d"], secretSig, "the connection, key included, is sent as a secret");
+        assert.equal(connection[specialSigKey], secretSig, "the connection, key included, is sent as a secret");
         assert.ok(find("command:remote:Command", "webshop-web-1-deploy").additionalSecretOutputs.includes("connection"));
         const password = (find("zdr:postgres:Migration").inputs.connection as Record<string, Record<string, unknown>>).password;
-        assert.equal(password["4dabf18193072939515e22adb298388d"], secretSig, "the migration's database password is a secret");
+        assert.equal(password[specialSigKey], secretSig, "the migration's database password is a secret");
         // Outside secret wrappers, neither appears in any registration.
         const withoutSecrets = (x: unknown): unknown =>
             unwrap(x) !== x ? "[secret]" : Array.isArray(x) ? x.map(withoutSecrets) : x && typeof x === "object" ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, withoutSecrets(v)])) : x;

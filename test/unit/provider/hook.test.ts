@@ -36,6 +36,7 @@ describe("a membership's reattach with hooks", () => {
         runtimeApi: fake.socket,
         backend: "webshop",
         server: "web-1",
+        version: "v2",
         healthTimeoutMs: 2000,
         drainTimeoutMs: 1000,
         hooks: { ...hooks, timeoutMs: 5000, cwd: os.tmpdir() },

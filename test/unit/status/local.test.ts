@@ -1,0 +1,69 @@
+// `zdr status` on the local default, against a fake HAProxy runtime API: versions come from the
+// stack's `servers` output and the memberships' outputs, never from resource names.
+import { strict as assert } from "node:assert";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { memberType } from "../../../provider/haproxy/member";
+import { processType } from "../../../provider/local/process";
+import { fleetStatus, type ResourceState } from "../../../src/status";
+import { type FakeHaproxy, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
+
+describe("zdr status (local default) against a fake runtime API", () => {
+    let fake: FakeHaproxy | undefined;
+    afterEach(async () => {
+        await fake?.close();
+        fake = undefined;
+    });
+
+    // The servers' health answers on loopback: /<server> answers the version that server runs.
+    const running: Record<string, string> = {};
+    const app = http.createServer((req, res) => res.end(JSON.stringify({ version: running[req.url?.slice(1) ?? ""] ?? "none" })));
+    let base = "";
+    before(async () => {
+        await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+        base = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    });
+    after(() => new Promise<void>((resolve) => app.close(() => resolve())));
+
+    /** A state whose resource names say nothing: only outputs tell the servers apart. */
+    const state = (socket: string, members: { server: string; version: string }[], servers: { name: string; version: string; inLoadBalancer: boolean }[]): ResourceState[] => [
+        { urn: "urn:pulumi:local::zdr::pulumi:pulumi:Stack::zdr-local", type: "pulumi:pulumi:Stack", outputs: { servers } },
+        ...servers.map((s, i) => ({ urn: `urn:pulumi:local::zdr::x$${processType}::p${i}`, type: processType, outputs: { events: { file: "/tmp/e", server: s.name }, healthUrl: `${base}/${s.name}`, triggers: ["not-a-version"] } })),
+        ...members.map((m, i) => ({ urn: `urn:pulumi:local::zdr::x$${memberType}::m${i}`, type: memberType, outputs: { runtimeApi: socket, backend: "webshop", server: m.server, version: m.version } })),
+    ];
+
+    it("reads each server's version and membership from the outputs, and flags drift HAProxy shows", async () => {
+        Object.assign(running, { "web-1": "v2", "web-2": "v1" });
+        fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "UP" }, { name: "web-2", status: "MAINT" }, { name: "web-9", status: "UP" }]));
+        const rows = await fleetStatus(
+            state(fake.socket, [{ server: "web-1", version: "v2" }, { server: "web-2", version: "v1" }], [
+                { name: "web-1", version: "v2", inLoadBalancer: true },
+                { name: "web-2", version: "v1", inLoadBalancer: true },
+            ]),
+        );
+        assert.deepEqual(
+            rows.map((r) => [r.server, r.stateVersion ?? "-", r.stateMember, r.lbStatus, r.drift]),
+            [
+                ["web-1", "v2", true, "UP", []],
+                ["web-2", "v1", true, "MAINT", ["the state has it in the load balancer, HAProxy says MAINT"]],
+                ["web-9", "-", false, "UP", ["HAProxy sends it traffic without a membership in the state"]],
+            ],
+        );
+    });
+
+    it("takes a membership's version over the stack's outputs of the last finished up", async () => {
+        running["web-1"] = "v3";
+        fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "UP" }]));
+        const rows = await fleetStatus(state(fake.socket, [{ server: "web-1", version: "v3" }], [{ name: "web-1", version: "v2", inLoadBalancer: true }]));
+        assert.deepEqual(rows.map((r) => [r.server, r.stateVersion, r.runningVersion, r.drift]), [["web-1", "v3", "v3", []]]);
+    });
+
+    it("shows a server a refresh dropped from the load balancer as no member", async () => {
+        running["web-1"] = "v2";
+        fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "MAINT" }]));
+        const resources = state(fake.socket, [], [{ name: "web-1", version: "v2", inLoadBalancer: true }]);
+        resources.push({ urn: "urn:pulumi:local::zdr::x$zdr:haproxy:LoadBalancer::lb", type: "zdr:haproxy:LoadBalancer", outputs: { runtimeApi: fake.socket, backend: "webshop" } });
+        const rows = await fleetStatus(resources);
+        assert.deepEqual(rows.map((r) => [r.server, r.stateVersion, r.stateMember, r.lbStatus, r.drift]), [["web-1", "v2", false, "MAINT", []]]);
+    });
+});
