@@ -66,7 +66,7 @@ async function main() {
             return `${server}:${appBasePort + i}:${res.outputs.pid}`;
         });
         const password = (await stack.getConfig("zdr:dbPassword")).value;
-        const env = { ...process.env, PGHOST: "127.0.0.1", PGPORT: first.config.dbPort as string, PGUSER: "zdr", PGDATABASE: "postgres", PGPASSWORD: password };
+        const env = { ...process.env, PGHOST: "127.0.0.1", PGPORT: first.config.dbPort as string, PGUSER: String(first.config.dbUser), PGDATABASE: String(first.config.dbName), PGPASSWORD: password };
         const start = Date.now();
         const out = execFileSync(path.join(projectRoot, "bench/shell-release.sh"), [path.join(localDir, "haproxy.sock"), "v1", path.join(localDir, "logs"), entries.join(" ")], { env, encoding: "utf8", timeout: 300_000 });
         const lines = out.trim().split("\n");
