@@ -44,6 +44,13 @@ export interface JudgeOptions {
     readonly errorRateFloor?: number;
     /** Latency within tolerance: at most this much slower (0.1 = +10%). The latency check fails once the canary is proven slower by more than half of it. @default 0.1 */
     readonly latencyTolerance?: number;
+    /**
+     * The latency check fails only once the canary is proven slower than the baseline by more than
+     * this many milliseconds as well: a freshly started process's first millisecond or so on a
+     * service answering in a few milliseconds is not a regression (e2e: a healthy cold Node canary
+     * failed on +28%, about 1 ms). Small next to a 10 ms service's +30% (3 ms). @default 2
+     */
+    readonly latencyFloorMs?: number;
     /** Tail within tolerance: the canary's odds of a request above the threshold at most this many times the baseline's, or its share above it at most this many times 1 - tailQuantile. @default 2 */
     readonly tailOddsTolerance?: number;
     /** The tail threshold: the baseline's latency quantile before the canary is judged. @default 0.99 */
@@ -203,6 +210,7 @@ export class CanaryJudge {
             errorOddsTolerance: 1.5,
             errorRateFloor: 0.01,
             latencyTolerance: 0.1,
+            latencyFloorMs: 2,
             tailOddsTolerance: 2,
             tailQuantile: 0.99,
             warmupWindow: 48,
@@ -210,7 +218,7 @@ export class CanaryJudge {
             intervals: true,
             ...given,
         };
-        this.latency = new LatencySequence(this.o.latencyTolerance, this.o.latencyTolerance / 2, this.o.intervals);
+        this.latency = new LatencySequence(this.o.latencyTolerance, this.o.latencyTolerance / 2, this.o.intervals, this.o.latencyFloorMs);
         this.warmup = new WarmupDetector(this.o.warmupWindow, this.o.maxWarmupRequests);
         this.allSets = new MatchedSets((set) => this.onSet(set));
         this.okSets = new MatchedSets((set) => this.onOkSet(set));

@@ -384,6 +384,8 @@ export class LatencySequence {
         private readonly tolerance: number,
         private readonly failMargin: number,
         trackInterval = true,
+        /** The check of "slower" also needs more than this many ms: H0 is canary <= baseline * (1 + failMargin) + failFloorMs. */
+        private readonly failFloorMs = 0,
     ) {
         this.withinTolerance = new BettingSequence(-1);
         if (trackInterval) {
@@ -395,7 +397,7 @@ export class LatencySequence {
     add(canaryMs: number, baselineMs: readonly number[]): void {
         this.counts.canary++;
         this.counts.baseline += baselineMs.length;
-        this.slower.add(rankShare(canaryMs / (1 + this.failMargin), baselineMs));
+        this.slower.add(rankShare(canaryMs, baselineMs.map((b) => b * (1 + this.failMargin) + this.failFloorMs)));
         this.withinTolerance.add(rankShare(canaryMs / (1 + this.tolerance), baselineMs));
         if (this.up && this.down) {
             LatencySequence.thetas.forEach((theta, i) => {
