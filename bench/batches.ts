@@ -5,11 +5,9 @@
 // Run: npx ts-node --transpile-only bench/batches.ts [healthCheckIntervalMs]      (after `bash scripts/setup`)
 // A longer health-check interval (e.g. 1000, HAProxy's rise of 2 then takes ~2 s per reattach)
 // makes the inherent waits, which batches overlap, dominate the engine's fixed cost per up.
-import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { createStack, projectRoot } from "../src/engine";
-import { localStackApp, setThrowawaySecrets } from "../src/stack-file";
+import { projectRoot } from "../src/engine";
+import { localStackApp } from "../src/stack-file";
+import { throwawayStack } from "./throwaway-stack";
 import { maxOutOfLoadBalancer, readEvents } from "../src/release/report";
 import { runStage } from "../src/release/stages";
 import { freePort, freePortRange } from "../test/support/ports";
@@ -24,13 +22,7 @@ interface Row {
 }
 
 async function main() {
-    const stackName = `bench-batches-${process.pid}`;
-    fs.mkdirSync(path.join(projectRoot, ".zdr"), { recursive: true });
-    const stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
-    const localDir = path.join(projectRoot, ".zdr/local", stackName);
-    const eventsFile = path.join(localDir, "events.jsonl");
-    const stack = await createStack(projectRoot, stackName, stateDir);
-    await setThrowawaySecrets(stack, randomBytes(12).toString("base64url"));
+    const { stack, eventsFile, close } = await throwawayStack("bench-batches");
     const rows: Row[] = [];
     try {
         const appBasePort = await freePortRange(servers.length);
@@ -74,9 +66,7 @@ async function main() {
         }
     } finally {
         await stack.destroy().catch((e) => console.error(`destroy: ${e.message}`));
-        await stack.workspace.removeStack(stackName).catch(() => undefined);
-        fs.rmSync(stateDir, { recursive: true, force: true });
-        fs.rmSync(localDir, { recursive: true, force: true });
+        await close();
     }
 
     const oneAtATime = rows[0];

@@ -3,15 +3,15 @@
 // policy pack over a stack of 200 servers on the real engine (preview with and without
 // `--policy-pack policy`; the target is at most 1.5x).
 // Run: npx ts-node --transpile-only bench/migration-check.ts [--check-only | --preview-only]      (after `bash scripts/setup`)
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { checkMigration, CheckInput } from "../src/migrations/check";
 import { closeOracle } from "../src/migrations/oracle";
 import { loadParser } from "../src/migrations/sql";
-import { createStack, projectRoot } from "../src/engine";
-import { localStackApp, setThrowawaySecrets } from "../src/stack-file";
+import { projectRoot } from "../src/engine";
+import { localStackApp } from "../src/stack-file";
+import { throwawayStack } from "./throwaway-stack";
 import { setStageConfig } from "../src/release/stages";
 
 function bigMigration(n: number): string {
@@ -89,10 +89,7 @@ async function checks() {
 }
 
 async function previews() {
-    const stackName = `bench-policy-${process.pid}`;
-    const stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
-    const stack = await createStack(projectRoot, stackName, stateDir);
-    await setThrowawaySecrets(stack, randomBytes(12).toString("base64url"));
+    const { stack, stateDir, close } = await throwawayStack("bench-policy");
     try {
         const servers = Array.from({ length: 200 }, (_, i) => `web-${i + 1}`);
         await setStageConfig(stack, { ...localStackApp(projectRoot), servers, releaseVersion: "v3", canaryCount: "100", lbPort: "20000", appBasePort: "20001", dbPort: "21000" });
@@ -123,8 +120,7 @@ async function previews() {
         console.log(`  with zdr's pack: ${list(times.zdr)} (verdict: ${verdict})`);
         console.log(`  best zdr / best without = ${(best(times.zdr) / best(times.without)).toFixed(2)}x (target <= 1.5x); best zdr / best empty = ${(best(times.zdr) / best(times.empty)).toFixed(2)}x`);
     } finally {
-        await stack.workspace.removeStack(stackName).catch(() => undefined);
-        fs.rmSync(stateDir, { recursive: true, force: true });
+        await close();
     }
 }
 

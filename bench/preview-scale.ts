@@ -2,12 +2,10 @@
 // engine (nothing starts: a preview only plans), one server at a time and in batches of 25%.
 // The issue's target: at most 30 s. Prints the wall time, the resources planned and the heap.
 // Run: npx ts-node --transpile-only bench/preview-scale.ts [servers]      (after `bash scripts/setup`)
-import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { createStack, projectRoot } from "../src/engine";
+import { projectRoot } from "../src/engine";
 import { setStageConfig } from "../src/release/stages";
-import { localStackApp, setThrowawaySecrets } from "../src/stack-file";
+import { localStackApp } from "../src/stack-file";
+import { throwawayStack } from "./throwaway-stack";
 
 async function timeIt<T>(f: () => Promise<T>): Promise<[T, number]> {
     const start = process.hrtime.bigint();
@@ -17,11 +15,7 @@ async function timeIt<T>(f: () => Promise<T>): Promise<[T, number]> {
 
 async function main() {
     const count = Number(process.argv[2] ?? 1000);
-    const stackName = `bench-scale-${process.pid}`;
-    fs.mkdirSync(path.join(projectRoot, ".zdr"), { recursive: true });
-    const stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
-    const stack = await createStack(projectRoot, stackName, stateDir);
-    await setThrowawaySecrets(stack, randomBytes(12).toString("base64url"));
+    const { stack, close } = await throwawayStack("bench-scale");
     try {
         const servers = Array.from({ length: count }, (_, i) => `web-${i + 1}`);
         // ports only appear in the plan: a preview listens on none of them
@@ -34,8 +28,7 @@ async function main() {
             console.log(`preview of a ${count}-server stack, maxUnavailable ${maxUnavailable}: ${(ms / 1000).toFixed(1)} s, ${r.changeSummary.create ?? 0} resources to create (target: at most 30 s)`);
         }
     } finally {
-        await stack.workspace.removeStack(stackName).catch(() => undefined);
-        fs.rmSync(stateDir, { recursive: true, force: true });
+        await close();
     }
 }
 

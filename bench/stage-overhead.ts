@@ -3,11 +3,10 @@
 // against HAProxy's runtime API, side by side in one run on one local environment.
 // Run: npx ts-node --transpile-only bench/stage-overhead.ts      (after `bash scripts/setup`)
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { createStack, projectRoot } from "../src/engine";
-import { localStackApp, setThrowawaySecrets } from "../src/stack-file";
+import { projectRoot } from "../src/engine";
+import { localStackApp } from "../src/stack-file";
+import { throwawayStack } from "./throwaway-stack";
 import { readEvents, ReleaseEvent } from "../src/release/report";
 import { runStage } from "../src/release/stages";
 import { freePort, freePortRange } from "../test/support/ports";
@@ -33,12 +32,7 @@ function inherent(events: readonly ReleaseEvent[], server: string): number {
 }
 
 async function main() {
-    const stackName = `bench-${process.pid}`;
-    const stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
-    const localDir = path.join(projectRoot, ".zdr/local", stackName);
-    const eventsFile = path.join(localDir, "events.jsonl");
-    const stack = await createStack(projectRoot, stackName, stateDir);
-    await setThrowawaySecrets(stack, randomBytes(12).toString("base64url"));
+    const { stack, localDir, eventsFile, close } = await throwawayStack("bench");
     const rows: Row[] = [];
     let shellPids: number[] = [];
     try {
@@ -87,9 +81,7 @@ async function main() {
             }
         }
         await stack.destroy().catch((e) => console.error(`destroy: ${e.message}`));
-        await stack.workspace.removeStack(stackName).catch(() => undefined);
-        fs.rmSync(stateDir, { recursive: true, force: true });
-        fs.rmSync(localDir, { recursive: true, force: true });
+        await close();
     }
 
     console.log("how                  server  stage s  inherent s  overhead s");
