@@ -66,7 +66,9 @@ describe("an all-at-once release on the local default", function () {
         const outageMs = Math.min(...at("reattach", "end").map((e) => e.t)) - Math.max(...at("drain", "end").map((e) => e.t));
         const byVersion = Object.entries(traffic.byVersion).map(([v, t]) => `${v}: ${t.requests} (failed ${t.failed})`).join(", ");
         console.log(`      all at once: ${traffic.requests} requests, ${traffic.failed} failed (${byVersion}); no server in the load balancer for ${outageMs} ms; up took ${result.durationMs} ms`);
-        assert.ok(traffic.failed > 0, "an all-at-once release is not zero-downtime: the load should see the outage");
+        // Not zero-downtime: for a while no server is in the load balancer (what requests see of it
+        // depends on where they fall: 0 to 150 failed over the runs so far, HAProxy's queue holds some).
+        assert.ok(outageMs > 0, `no server in the load balancer for ${outageMs} ms`);
         assert.ok(traffic.failures.every((f) => f.status === 503 || f.status === 0), JSON.stringify(traffic.failures.slice(0, 5)));
     });
 
