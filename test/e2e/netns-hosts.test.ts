@@ -14,20 +14,21 @@ describe("test hosts in network namespaces", function () {
     after(() => fleet?.close());
 
     it("reach each other over SSH with the run's keys, and have no route beyond their own network", async () => {
-        fleet = await createNetnsHosts(["a", "b", "c"]);
-        assert.match(fleet.subnet, /^198\.18\.\d+\.0\/24$/);
-        const knownHosts = path.join(fleet.dir, "known_hosts");
-        fs.writeFileSync(knownHosts, fleet.hosts.map((h) => h.knownHostsLine).join("\n") + "\n");
-        for (const from of fleet.hosts) {
-            for (const to of fleet.hosts.filter((h) => h !== from)) {
-                const out = fleet.exec(from.name, [
-                    "ssh", "-i", path.join(fleet.dir, "client_key"), "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${knownHosts}`,
+        const f = await createNetnsHosts(["a", "b", "c"]);
+        fleet = f;
+        assert.match(f.subnet, /^198\.18\.\d+\.0\/24$/);
+        const knownHosts = path.join(f.dir, "known_hosts");
+        fs.writeFileSync(knownHosts, f.hosts.map((h) => h.knownHostsLine).join("\n") + "\n");
+        for (const from of f.hosts) {
+            for (const to of f.hosts.filter((h) => h !== from)) {
+                const out = f.exec(from.name, [
+                    "ssh", "-i", path.join(f.dir, "client_key"), "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${knownHosts}`,
                     "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=5", `root@${to.address}`, "ip -4 -o addr show dev eth0",
                 ], 15_000);
                 assert.match(out, new RegExp(`inet ${to.address.replace(/\./g, "\\.")}/24`), `${from.name} -> ${to.name}`);
             }
-            const routes = fleet.exec(from.name, ["ip", "-4", "route", "show"]).trim().split("\n");
-            assert.deepEqual(routes.map((r) => r.split(" ")[0]), [fleet.subnet], `${from.name}'s routes: ${routes.join("; ")}`);
+            const routes = f.exec(from.name, ["ip", "-4", "route", "show"]).trim().split("\n");
+            assert.deepEqual(routes.map((r) => r.split(" ")[0]), [f.subnet], `${from.name}'s routes: ${routes.join("; ")}`);
         }
     });
 
