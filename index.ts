@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsEnvironment, AwsMonitors, AwsTarget } from "./components/aws";
 import { Environment, Fleet, FleetTarget } from "./components/fleet";
+import { HostsEnvironment, HostsTarget } from "./components/hosts";
 import { LocalEnvironment, LocalTarget } from "./components/local";
 import { Judgement } from "./resources/judgement";
 import { Epoch } from "./resources/epoch";
@@ -68,6 +69,10 @@ export = async () => {
         fleetTarget = new AwsTarget({ environment: aws, sshPrivateKey: config.requireSecret("sshPrivateKey"), healthTimeoutSeconds: release.healthTimeoutSeconds });
         dashboardUrl = new AwsMonitors("monitors", { environment: aws, servers: plan.servers }).dashboardUrl;
         env = aws;
+    } else if (target.kind === "hosts") {
+        const hosts = new HostsEnvironment({ config: target.hosts, app, dbPassword, sshPrivateKey: config.requireSecret("sshPrivateKey") });
+        fleetTarget = new HostsTarget({ environment: hosts, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
+        env = hosts;
     } else {
         const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
         fleetTarget = new LocalTarget({ environment: local, projectDir, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });

@@ -12,6 +12,7 @@ import { processProvider, processType } from "./local/process";
 import { migrationProvider, migrationType } from "./postgres/migration";
 import { epochProvider, epochType } from "./release/epoch";
 import { targetHealthProvider, targetHealthType } from "./aws/target-health";
+import { hostsDeployProvider, hostsDeployType } from "./hosts/deploy";
 
 const byType: Record<string, Partial<provider.Provider>> = {
     [processType]: processProvider,
@@ -22,6 +23,7 @@ const byType: Record<string, Partial<provider.Provider>> = {
     [judgementType]: judgementProvider,
     [epochType]: epochProvider,
     [targetHealthType]: targetHealthProvider,
+    [hostsDeployType]: hostsDeployProvider,
 };
 
 function forUrn(urn: string): Partial<provider.Provider> {
