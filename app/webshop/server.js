@@ -5,7 +5,7 @@
 //   broken  like v2, but its health check always fails: a bad release for the tests
 //   faulty  like v2, but 3% of its requests fail with a new error: a bad canary for the tests
 // A failed request carries its error signature in the x-error header (HAProxy logs it).
-// Environment: PORT, APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
+// Environment: PORT (HOST, default 127.0.0.1), APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
 // SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
 "use strict";
 const fs = require("node:fs");
@@ -89,7 +89,8 @@ const server = http.createServer((req, res) => {
     });
 });
 server.keepAliveTimeout = 5000;
-server.listen(port, "127.0.0.1", () => console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "listening", version, port, pid: process.pid })));
+// HOST: the address to listen on (a host of the hosts target listens on its own address)
+server.listen(port, process.env.HOST || "127.0.0.1", () => console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "listening", version, port, pid: process.pid })));
 
 process.on("SIGTERM", () => {
     console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "stopping", version }));
