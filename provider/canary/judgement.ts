@@ -85,7 +85,25 @@ async function albRequests(i: JudgementInputs, a: NonNullable<JudgementInputs["a
         .sort((x, y) => x.t - y.t);
 }
 
-export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<Judgement & { from: number; to: number; appLogTemplates?: AppLogTemplate[] }> {
+/** What a judgement writes in its report beside the judge's own verdict. */
+export interface JudgementRecord extends Judgement {
+    readonly from: number;
+    readonly to: number;
+    readonly appLogTemplates?: AppLogTemplate[];
+    /** When a failing canary was set to `maint` in HAProxy (epoch ms): no request reaches it from then on. */
+    readonly leftOutAt?: number;
+}
+
+/** Leaves a failing canary out of HAProxy (`maint`) at once; returns when, or undefined when it stays in. */
+async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | undefined> {
+    if (j.verdict !== "fail" || !i.leaveOutOnFail || i.keepServingOnFail) {
+        return undefined;
+    }
+    await new HaproxyRuntime(i.leaveOutOnFail.runtimeApi).setServerState(i.leaveOutOnFail.backend, i.canary, "maint");
+    return Date.now();
+}
+
+export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<JudgementRecord> {
     const from = Date.now();
     // The app's own log lines, from the window's start: the canary's start-up is not read.
     const appLogs = i.appLogs && !i.albLogs ? new AppLogWatch(Object.fromEntries(Object.entries(i.appLogs).filter(([s]) => s === i.canary || i.baseline.includes(s))), i.canary) : undefined;
@@ -164,12 +182,15 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     }
     const to = Math.min(Date.now(), deadline);
     const j = judge.judgement(true);
+    // Out of the load balancer before anything else (the report takes a while to draw).
+    const leftOutAt = await leaveOut(i, j);
     const appLogTemplates = appLogs?.templates();
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
-    fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...(appLogTemplates ? { appLogTemplates } : {}) }, null, 2)}\n`);
+    const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}) };
+    fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);
     const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests, ...(appLogTemplates ? { appLogTemplates } : {}) });
     fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);
-    return { ...j, from, to, ...(appLogTemplates ? { appLogTemplates } : {}) };
+    return { ...j, from, to, ...extra };
 }
 
 export const judgementProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
@@ -185,17 +206,15 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
         if (inputs.accepted) {
             return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "accepted" } };
         }
-        const earlier = fs.existsSync(inputs.reportFile) ? (JSON.parse(fs.readFileSync(inputs.reportFile, "utf8")) as Judgement & { deployment?: string; to: number; baseline: string[] }) : undefined;
+        const earlier = fs.existsSync(inputs.reportFile) ? (JSON.parse(fs.readFileSync(inputs.reportFile, "utf8")) as JudgementRecord & { deployment?: string; baseline: string[] }) : undefined;
         const stands = earlier !== undefined && earlier.deployment === inputs.deployment && (earlier.verdict === "fail" || (earlier.verdict === "inconclusive" && inputs.stopWhenInconclusive === true));
         const baseline = stands && earlier ? earlier.baseline : inputs.baseline;
         const j = stands ? earlier : await bakeAndJudge(inputs);
         if (j.verdict === "fail" || (j.verdict === "inconclusive" && inputs.stopWhenInconclusive)) {
-            const leftOut = j.verdict === "fail" && inputs.leaveOutOnFail !== undefined && !inputs.keepServingOnFail;
-            if (leftOut && inputs.leaveOutOnFail) {
-                await new HaproxyRuntime(inputs.leaveOutOnFail.runtimeApi).setServerState(inputs.leaveOutOnFail.backend, inputs.canary, "maint");
-            }
+            // A verdict that stands leaves the canary out again (a reload or a refresh may have brought it back).
+            const leftOut = (stands ? await leaveOut(inputs, j) : j.leftOutAt) !== undefined;
             throw new Error(
-                `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${baseline.join(", ")} after ${inputs.bakeSeconds} s` +
+                `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${baseline.join(", ")} after ${((j.to - j.from) / 1000).toFixed(1)} s (of at most ${inputs.bakeSeconds} s)` +
                     `${stands ? ` (judged at ${new Date(earlier?.to ?? 0).toISOString()}; the verdict stands for this deployment)` : ""}:\n${formatJudgement(j)}\n` +
                     `${leftOut ? `${inputs.canary} is out of the load balancer (HAProxy state maint); its process and logs are kept for inspection.\n` : ""}` +
                     `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`,
