@@ -55,9 +55,11 @@ export interface JudgeOptions {
     readonly tailOddsTolerance?: number;
     /** The tail threshold: the baseline's latency quantile before the canary is judged. @default 0.99 */
     readonly tailQuantile?: number;
+    /** The tail check also counts requests above this many times the threshold (a second e-process, averaged with the first). @default 1.5 */
+    readonly farTailFactor?: number;
     /** The tail threshold in ms, fixed beforehand (e.g. from the baseline before the canary started). @default - the quantile of the first 300 successful baseline requests of the stream */
     readonly tailThresholdMs?: number;
-    /** Warm-up: the halves of the canary's latency compared are at least this many successful requests. @default 48 */
+    /** Warm-up: the halves of the canary's latency compared are at least this many successful requests. @default 16 */
     readonly warmupWindow?: number;
     /** Warm-up ends at the latest after this many canary requests. @default 400 */
     readonly maxWarmupRequests?: number;
@@ -185,6 +187,8 @@ export class CanaryJudge {
     private readonly latency: LatencySequence;
     private readonly tail = new OddsSequence();
     private readonly tailShare = new RateSequence();
+    /** The same odds ratio above `farTailFactor` times the threshold: a p99 doubling puts most of its slow requests there, where the baseline has almost none. */
+    private readonly farTail = new OddsSequence();
     private readonly signatures = new Map<string, SignatureCheck>();
     private readonly baselineSignatures = new Set<string>();
     private readonly allSets: MatchedSets<Timed>;
@@ -213,7 +217,8 @@ export class CanaryJudge {
             latencyFloorMs: 2,
             tailOddsTolerance: 2,
             tailQuantile: 0.99,
-            warmupWindow: 48,
+            farTailFactor: 1.5,
+            warmupWindow: 16,
             maxWarmupRequests: 400,
             intervals: true,
             ...given,
@@ -296,7 +301,7 @@ export class CanaryJudge {
         const evidence: Record<string, number> = {
             "error-rate": relative(this.errors.logOneSided(1, 1), this.failAlpha),
             latency: relative(this.latency.slower.logEvidence(), this.failAlpha),
-            tail: relative(this.tail.logOneSided(1, 1), this.failAlpha),
+            tail: relative(this.tailEvidence(), this.failAlpha),
         };
         for (const sig of this.signatures.values()) {
             if (!sig.seenOnBaseline) {
@@ -366,7 +371,7 @@ export class CanaryJudge {
             set.canary.s.latencyMs,
             set.baseline.map((b) => b.s.latencyMs),
         );
-        if (this.latency.slower.logEvidence() >= Math.log(1 / this.failAlpha)) {
+        if (this.latency.slower.logEvidence() >= Math.log(1 / this.failAlpha) && !this.latency.restartIfFalling(1)) {
             this.cross("latency");
         }
         this.maybePass();
@@ -378,12 +383,21 @@ export class CanaryJudge {
         const baselineAbove = set.baseline.filter((b) => b.s.latencyMs > threshold).length;
         this.tail.add(above, baselineAbove, set.baseline.length);
         this.tailShare.add(above);
+        const far = threshold * this.o.farTailFactor;
+        this.farTail.add(set.canary.s.latencyMs > far, set.baseline.filter((b) => b.s.latencyMs > far).length, set.baseline.length);
         if (above || baselineAbove > 0) {
-            if (this.tail.above(1, this.failAlpha)) {
+            if (this.tailEvidence() >= Math.log(1 / this.failAlpha)) {
                 this.cross("tail");
             }
             this.maybePass();
         }
+    }
+
+    /** log of the mean of the two thresholds' e-processes against "no more slow requests than the baseline" (a mean of e-processes is one). */
+    private tailEvidence(): number {
+        const a = this.tail.logOneSided(1, 1);
+        const b = this.farTail.logOneSided(1, 1);
+        return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))) - Math.LN2;
     }
 
     private errorsWithinTolerance(): boolean {
@@ -459,7 +473,7 @@ export class CanaryJudge {
             verdict: status("tail", this.tailWithinTolerance()),
             effect: "odds ratio",
             interval: tInterval,
-            evidence: Math.exp(this.tail.logOneSided(1, 1)),
+            evidence: Math.exp(this.tailEvidence()),
             threshold,
             crossedAfter: this.crossed.tail,
             canaryRequests: tc.canary,
