@@ -57,6 +57,14 @@ export interface JudgeOptions {
     readonly tailQuantile?: number;
     /** The tail check also counts requests above this many times the threshold (a second e-process, averaged with the first). @default 1.5 */
     readonly farTailFactor?: number;
+    /**
+     * After a set with a slow request (on either side), the tail check leaves out the sets of the
+     * next this many ms: a server's pause (GC, a starved CPU) slows a run of its requests at
+     * once, and counted one by one they are evidence an A/A on recorded traffic fails on. The
+     * rule looks at a set's count of slow requests only, not at whose they are, so the sets kept
+     * stay exchangeable. @default 100
+     */
+    readonly tailEpisodeMs?: number;
     /** The tail threshold in ms, fixed beforehand (e.g. from the baseline before the canary started). @default - the quantile of the first 300 successful baseline requests of the stream */
     readonly tailThresholdMs?: number;
     /** Warm-up: the halves of the canary's latency compared are at least this many successful requests. @default 16 */
@@ -195,6 +203,8 @@ export class CanaryJudge {
     private readonly okSets: MatchedSets<Timed>;
     private tailSets?: MatchedSets<Timed>;
     private tailThreshold?: number;
+    /** Sets before this time (epoch ms) are left out of the tail check: one slow episode, one set. */
+    private tailEpisodeEnd = -Infinity;
     private readonly calibration: number[] = [];
     private readonly warmup: WarmupDetector;
     private readonly crossed: Record<string, number> = {};
@@ -218,6 +228,7 @@ export class CanaryJudge {
             tailOddsTolerance: 2,
             tailQuantile: 0.99,
             farTailFactor: 1.5,
+            tailEpisodeMs: 100,
             warmupWindow: 16,
             maxWarmupRequests: 400,
             intervals: true,
@@ -379,8 +390,14 @@ export class CanaryJudge {
 
     private onTailSet(set: MatchedSet<Timed>): void {
         const threshold = this.tailThreshold as number;
+        if (set.canary.t < this.tailEpisodeEnd) {
+            return;
+        }
         const above = set.canary.s.latencyMs > threshold;
         const baselineAbove = set.baseline.filter((b) => b.s.latencyMs > threshold).length;
+        if (above || baselineAbove > 0) {
+            this.tailEpisodeEnd = set.canary.t + this.o.tailEpisodeMs;
+        }
         this.tail.add(above, baselineAbove, set.baseline.length);
         this.tailShare.add(above);
         const far = threshold * this.o.farTailFactor;

@@ -419,7 +419,6 @@ export class LatencySequence {
     private readonly up?: BettingSequence[];
     private readonly down?: BettingSequence[];
     private deviation = { sum: 0, n: 0 };
-    private spreadMs = { sum: 0, n: 0 };
     /** Successful canary requests in sets, and their baseline neighbours. */
     readonly counts = { canary: 0, baseline: 0 };
 
@@ -435,17 +434,6 @@ export class LatencySequence {
             this.up = LatencySequence.thetas.map(() => new BettingSequence(1));
             this.down = LatencySequence.thetas.map(() => new BettingSequence(-1));
         }
-    }
-
-    /**
-     * The floor now: failFloorMs where the baseline's spread (the mean difference between two of
-     * its requests in a set) is a millisecond or less, shrinking as 1 ms / spread where it is
-     * wider. A freshly started process's extra millisecond is many spreads of a fast, tight
-     * service (e2e: +1 ms on 3-4 ms, "+28%"); on a wide one it is inside the relative margin.
-     */
-    get floorMs(): number {
-        const spread = this.spreadMs.n < 16 ? 0 : this.spreadMs.sum / this.spreadMs.n;
-        return this.failFloorMs * Math.min(1, 1 / Math.max(spread, 1e-9));
     }
 
     /** The scores' scale now, from the sets so far (1 before the first few). */
@@ -465,7 +453,7 @@ export class LatencySequence {
         const y = logMs(canaryMs);
         this.own.sum.push(this.own.sum[this.own.sum.length - 1] + y);
         this.own.sq.push(this.own.sq[this.own.sq.length - 1] + y * y);
-        const slowest = Math.min(canaryMs / (1 + this.failMargin), canaryMs - this.floorMs);
+        const slowest = Math.min(canaryMs / (1 + this.failMargin), canaryMs - this.failFloorMs);
         this.slower.add(setScore(slowest, baselineMs, scale));
         this.withinTolerance.add(setScore(canaryMs / (1 + this.tolerance), baselineMs, scale));
         if (this.up && this.down) {
@@ -474,12 +462,6 @@ export class LatencySequence {
                 this.up?.[i].add(x);
                 this.down?.[i].add(x);
             });
-        }
-        for (let i = 0; i < baselineMs.length; i++) {
-            for (let j = i + 1; j < baselineMs.length; j++) {
-                this.spreadMs.sum += Math.abs(baselineMs[i] - baselineMs[j]);
-                this.spreadMs.n++;
-            }
         }
         const ys = [canaryMs, ...baselineMs].map(logMs);
         for (let i = 0; i < ys.length; i++) {

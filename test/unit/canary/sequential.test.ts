@@ -325,22 +325,28 @@ describe("within-set latency score", () => {
         assert.ok(caught >= 95, `${caught}`);
     });
 
-    it("needs the floor as well: a canary 1 ms slower on a tight 3-4 ms service is not failed with a 2 ms floor", () => {
-        const u = uniform(90_000);
-        const ms = (extra: number) => 3 + (u() < 0.5 ? 1 : 0) + extra;
-        const s = new LatencySequence(0.1, 0.05, false, 2);
-        for (let i = 0; i < 3000; i++) {
-            s.add(ms(1), [ms(0), ms(0), ms(0)]);
-        }
-        assert.equal(s.floorMs, 2);
-        assert.ok(s.slower.logEvidence() < Math.log(1 / 0.0015), `${s.slower.logEvidence()}`);
+    it("needs the floor as well: a canary 1 ms slower on a 3-4 ms service is not failed with a 2 ms floor, and is without it", () => {
+        const run = (floorMs: number) => {
+            const u = uniform(90_000);
+            const ms = (extra: number) => 3 + (u() < 0.5 ? 1 : 0) + extra;
+            const s = new LatencySequence(0.1, 0.05, false, floorMs);
+            for (let i = 0; i < 3000; i++) {
+                s.add(ms(1), [ms(0), ms(0), ms(0)]);
+            }
+            return s.slower.logEvidence();
+        };
+        assert.ok(run(2) < Math.log(1 / 0.0015), `${run(2)}`);
+        assert.ok(run(0) >= Math.log(1 / 0.0015), `${run(0)}`);
     });
 
-    it("shrinks the floor on a wide service: 1 ms / its spread", () => {
-        const s = new LatencySequence(0.1, 0.05, false, 2);
-        for (let i = 0; i < 20; i++) {
-            s.add(20, [10, 14, 30]); // pairwise differences 4, 20, 16: spread 40/3 ms
+    it("the floor and the margin count as the larger of the two, not their sum: 40 ms against 36 ms is within +10% + 1 ms (40.6) but beyond max(+10%, +1 ms) (39.6); 39 ms is within", () => {
+        const beyond = new LatencySequence(0.5, 0.1, false, 1);
+        const within = new LatencySequence(0.5, 0.1, false, 1);
+        for (let i = 0; i < 200; i++) {
+            beyond.add(40, [36, 36, 36]);
+            within.add(39, [36, 36, 36]);
         }
-        assert.ok(Math.abs(s.floorMs - 2 * (3 / 40)) < 1e-12, `${s.floorMs}`);
+        assert.ok(beyond.slower.logEvidence() > Math.log(1 / 0.0015), `${beyond.slower.logEvidence()}`);
+        assert.ok(within.slower.logEvidence() <= 0, `${within.slower.logEvidence()}`);
     });
 });
