@@ -20,7 +20,7 @@ import { renderCanaryReport } from "../../src/canary/report";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
 
-export const judgementType = "zdr:canary:Judgement";
+export { judgementType } from "../../resources/tokens";
 
 export interface JudgementInputs {
     /** HAProxy's request log (local default, HAProxy targets). */
