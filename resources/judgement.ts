@@ -5,6 +5,8 @@ import { judgementType } from "./tokens";
 export interface JudgementArgs {
     /** HAProxy's request log, the evidence on the local default and HAProxy targets. */
     readonly requestLog?: pulumi.Input<string>;
+    /** Server name -> its app log (stdout and stderr): error templates the stable servers do not log fail the canary. @default - none */
+    readonly appLogs?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** The ALB's access logs in S3, the evidence on AWS (instead of requestLog). */
     readonly albLogs?: pulumi.Input<AlbLogsArgs>;
     /** The canary server. */

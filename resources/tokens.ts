@@ -10,3 +10,4 @@ export const migrationType = "zdr:postgres:Migration";
 export const judgementType = "zdr:canary:Judgement";
 export const epochType = "zdr:release:Epoch";
 export const targetHealthType = "zdr:aws:TargetHealth";
+export const hostsDeployType = "zdr:hosts:Deploy";
