@@ -7,7 +7,9 @@
 //   latency             scale ratio of successful requests' latency, sequential rank test;
 //   tail                odds ratio of a successful request slower than a threshold fixed from the
 //                       baseline before the canary's first judged request (its p99);
-//   new-error: <sig>    odds ratio of one error signature the baseline has not shown.
+//   new-error: <sig>    odds ratio of one error signature the baseline has not shown: a failed
+//                       request's error (the x-error header, optional), or a template of the
+//                       app's own error log lines ("log: ...") carried by a request whatever its status.
 // Fail: a check rejects "no worse than the baseline" (for latency: "slower by at most half the
 // tolerance", so a fresh process's few percent do not fail it), at a false-failure rate of `alpha` over
 // all checks and looks together (Bonferroni: errors, latency and tail 30% each, new
@@ -26,6 +28,11 @@ export interface Sample {
     readonly latencyMs: number;
     /** A normalised error message or log line, for failed requests. */
     readonly error?: string;
+    /**
+     * Error signatures the request carries whatever its status, e.g. templates of the app's own
+     * error log lines written while it was served ("log: <template>"). @default - none
+     */
+    readonly signatures?: readonly string[];
 }
 
 export interface TimedSample extends Sample {
@@ -118,7 +125,11 @@ export interface EvidencePoint {
     readonly evidence: Readonly<Record<string, number>>;
 }
 
+/** Signatures from the app's own log lines start with this (src/canary/app-log.ts). */
+export const appLogPrefix = "log: ";
 const failed = (s: Sample) => s.status < 200 || s.status >= 300;
+/** A request's error signatures: its error when it failed, and those it carries whatever its status. */
+const signaturesOf = (s: Sample): readonly string[] => (failed(s) && s.error !== undefined ? [s.error, ...(s.signatures ?? [])] : s.signatures ?? []);
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const times = (x: number) => (x === Infinity ? "∞" : `${x.toFixed(x < 10 ? 2 : 1)}x`);
 const percentChange = (x: number) => (x === Infinity ? "∞" : `${x >= 1 ? "+" : ""}${((x - 1) * 100).toFixed(0)}%`);
@@ -261,9 +272,9 @@ export class CanaryJudge {
         const r = { t, s };
         if (group === "baseline") {
             this.baselineCount++;
-            if (failed(s) && s.error !== undefined) {
-                this.baselineSignatures.add(s.error);
-                const sig = this.signatures.get(s.error);
+            for (const signature of signaturesOf(s)) {
+                this.baselineSignatures.add(signature);
+                const sig = this.signatures.get(signature);
                 if (sig) {
                     sig.seenOnBaseline = true;
                 }
@@ -285,9 +296,11 @@ export class CanaryJudge {
         }
         this.canaryCount++;
         this.errorRate.add(failed(s));
-        if (failed(s) && s.error !== undefined && !this.signatures.has(s.error) && !this.baselineSignatures.has(s.error)) {
-            // The check starts after the occurrence that opened it: its tests use later sets only.
-            this.signatures.set(s.error, { signature: s.error, odds: new OddsSequence(), alpha: (this.o.alpha * 0.1) / 2 ** (this.signatures.size + 1), firstSeen: t, seenOnBaseline: false });
+        for (const signature of signaturesOf(s)) {
+            if (!this.signatures.has(signature) && !this.baselineSignatures.has(signature)) {
+                // The check starts after the occurrence that opened it: its tests use later sets only.
+                this.signatures.set(signature, { signature, odds: new OddsSequence(), alpha: (this.o.alpha * 0.1) / 2 ** (this.signatures.size + 1), firstSeen: t, seenOnBaseline: false });
+            }
         }
         this.allSets.canary(r);
         if (this.o.intervals && this.canaryCount % this.historyStep === 0) {
@@ -349,8 +362,8 @@ export class CanaryJudge {
             if (sig.crossedAfter !== undefined && this.decision) {
                 continue;
             }
-            const on = set.canary.s.error === sig.signature && canaryFailed;
-            const off = set.baseline.filter((b) => failed(b.s) && b.s.error === sig.signature).length;
+            const on = signaturesOf(set.canary.s).includes(sig.signature);
+            const off = set.baseline.filter((b) => signaturesOf(b.s).includes(sig.signature)).length;
             sig.odds.add(on, off, m);
             // Tested at its own share of alpha, or at the error rate's whole share once the error
             // rate and every new signature seen before this one have failed: fixed-sequence
@@ -519,7 +532,7 @@ export class CanaryJudge {
                 firstSeen: sig.firstSeen,
                 baseline: c.baseline ? c.baselineEvents / c.baseline : 0,
                 canary: all / this.canaryCount,
-                detail: `${all} canary requests (${pct(all / this.canaryCount)}) failed with an error the baseline never showed; odds ratio ${times(interval.lower)}..${times(interval.upper)}`,
+                detail: `${all} canary requests (${pct(all / this.canaryCount)}) ${sig.signature.startsWith(appLogPrefix) ? "logged a line" : "failed with an error"} the baseline never showed; odds ratio ${times(interval.lower)}..${times(interval.upper)}`,
             });
         }
 

@@ -49,12 +49,14 @@ describe("canary judgement on the local default", function () {
         const { result, traffic } = await underLoad({ name: "faulty canary", config: { releaseVersion: "faulty", canaryCount: "1" } });
         assert.equal(result.ok, false);
         assert.match(result.error ?? "", /canary web-1 \(faulty\) failed its judgement against web-2, web-3 after 8 s:/);
-        assert.match(result.error ?? "", /new-error: injected fault: pay\s+fail\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
+        // the x-error header or the app's own log line of the same fault, whichever crossed first
+        assert.match(result.error ?? "", /new-error: (injected fault: pay|log: .{14}) fail\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) (failed with an error|logged a line) the baseline never showed/);
         assert.deepEqual(await deployedVersions(), { "web-1": "faulty", "web-2": "v1", "web-3": "v1" });
         assert.ok(traffic.failed > 0, "the canary's own errors");
         assert.ok(traffic.failures.every((f) => f.version === "faulty"), JSON.stringify(traffic.failures));
         const report = JSON.parse(fs.readFileSync(path.join(local.dir, "judgements/web-1-faulty.json"), "utf8"));
         assert.equal(report.verdict, "fail");
+        console.log(`      faulty canary: failed after ${report.decidedAfter} canary requests on ${report.checks.filter((c: { verdict: string }) => c.verdict === "fail").map((c: { name: string }) => c.name).join("; ")}`);
     });
 
     it("refuses to move the next server while the failing canary stands", async () => {
