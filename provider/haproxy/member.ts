@@ -15,7 +15,7 @@ import { EventSink, recordEvent } from "../events";
 import { hookFailure, HookResult, HookRun, runHook } from "../hook";
 import { loadBalancerAlive } from "./load-balancer";
 
-export const memberType = "zdr:haproxy:Member";
+export { memberType } from "../../resources/tokens";
 
 export interface MemberInputs {
     /** The admin socket: a unix socket path or host:port; with `ssh`, the socket's path on that host. */
