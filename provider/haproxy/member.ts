@@ -16,7 +16,7 @@ import { hookFailure, HookResult, HookRun, runHook } from "../hook";
 import { sshHookRunner } from "../hosts/hook";
 import { loadBalancerAlive } from "./load-balancer";
 
-export const memberType = "zdr:haproxy:Member";
+export { memberType } from "../../resources/tokens";
 
 export interface MemberInputs {
     /** The admin socket: a unix socket path or host:port; with `ssh`, the socket's path on that host. */

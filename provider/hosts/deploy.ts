@@ -14,7 +14,7 @@ import { describeHost, redact, SshHost, sshHttpStatus, sshRun } from "../../src/
 import { changedKeys } from "../diff";
 import { EventSink, recordEvent } from "../events";
 
-export const hostsDeployType = "zdr:hosts:Deploy";
+export { hostsDeployType } from "../../resources/tokens";
 
 export interface HostsDeployInputs {
     /** The host's SSH connection (its private key a secret). */
