@@ -3,7 +3,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Environment, Fleet, FleetTarget } from "./components/fleet";
-import { HostsEnvironment, HostsTarget } from "./components/hosts";
 import { LocalEnvironment, LocalTarget } from "./components/local";
 import { Judgement } from "./resources/judgement";
 import { Epoch } from "./resources/epoch";
@@ -77,6 +76,7 @@ export = async () => {
         dashboardUrl = new AwsMonitors("monitors", { environment: aws, servers: plan.servers }).dashboardUrl;
         env = aws;
     } else if (target.kind === "hosts") {
+        const { HostsEnvironment, HostsTarget } = await import("./components/hosts");
         const hosts = new HostsEnvironment({ config: target.hosts, app, dbPassword, sshPrivateKey: config.requireSecret("sshPrivateKey") });
         fleetTarget = new HostsTarget({ environment: hosts, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = hosts;
