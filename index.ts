@@ -37,7 +37,7 @@ const config = new pulumi.Config(namespace);
 const allConfig = pulumi.runtime.allConfig();
 const raw = Object.fromEntries(stackKeys.map((k) => [k, allConfig[`${namespace}:${k}`]]));
 const projectDir = process.cwd();
-const { release, app, target } = validated(() =>
+const { release, app, target, canary } = validated(() =>
     parseStackConfig(raw, {
         resolvePath: (p) => path.resolve(projectDir, p),
         envLbPort: process.env.ZDR_LB_PORT,
@@ -137,7 +137,9 @@ export = async () => {
                 deployment: deploy.id,
                 baseline,
                 bakeSeconds: release.bakeSeconds,
-                minSamples: release.minSamples,
+                judge: canary.judge,
+                stopWhenInconclusive: canary.stopWhenInconclusive,
+                keepServingOnFail: canary.keepServingOnFail,
                 accepted: release.acceptVerdicts[server.name] === server.version,
                 reportFile: path.join(dir, "judgements", `${server.name}-${server.version}.json`),
             }, opts);
