@@ -1,6 +1,7 @@
 // Runs release stages through the Automation API: each stage is a stack-config change and one
 // `pulumi up`, exactly as a person would do it by hand or a pull request would.
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import type { HookOutcome } from "../../provider/haproxy/member";
 import { namespace } from "./config";
 
 export interface Stage {
@@ -34,6 +35,8 @@ export interface ServerOutput {
     readonly name: string;
     readonly version: string;
     readonly inLoadBalancer: boolean;
+    /** What the team's hooks did at the server's last reattach, when it has hooks. */
+    readonly hooks?: readonly HookOutcome[];
 }
 
 /** One step the engine took on a resource (anything but "same"). */
