@@ -14,6 +14,7 @@ import { applicationName, loggedStatements, mergeStatements, readLogTail } from 
 import { planBatches } from "./src/release/batches";
 import { ConfigError, namespace } from "./src/release/config";
 import { canaryBaseline, liveForCheck, migrationsToApply, planRelease, withRunning } from "./src/release/plan";
+import { lastPorts, planPorts } from "./src/release/ports";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
 
 /** Bad config stops the program before any resource is registered, with a message and no stack trace. */
@@ -57,6 +58,8 @@ export = async () => {
     const lastUp = new pulumi.StackReference("last-up", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
     const lastServers = (await lastUp.getOutputDetails("servers")).value as { version: string }[] | undefined;
     const running = (lastServers ?? []).map((s) => s.version);
+    // a server keeps its port: removing another one does not move (replace) it
+    const ports = target.kind === "local" ? validated(() => planPorts(release.servers, lastPorts(lastServers), target.local)) : undefined;
 
     const dir = path.join(projectDir, ".zdr/local", pulumi.getStack());
     const dbPassword = config.requireSecret("dbPassword");
@@ -69,7 +72,7 @@ export = async () => {
         dashboardUrl = new AwsMonitors("monitors", { environment: aws, servers: plan.servers }).dashboardUrl;
         env = aws;
     } else {
-        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
+        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
         fleetTarget = new LocalTarget({ environment: local, projectDir, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = local;
     }

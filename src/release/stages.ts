@@ -37,6 +37,8 @@ export interface ServerOutput {
     readonly inLoadBalancer: boolean;
     /** What the team's hooks did at the server's last reattach, when it has hooks. */
     readonly hooks?: readonly HookOutcome[];
+    /** The server's port, on the local default. */
+    readonly port?: number;
 }
 
 /** One step the engine took on a resource (anything but "same"). */
