@@ -493,7 +493,7 @@ export class CanaryJudge {
             canaryRequests: l.canary,
             baseline: l.baseline,
             canary: l.canary,
-            detail: `${l.canary} successful canary requests ranked among ${l.baseline} baseline neighbours${lInterval ? `; latency ${percentChange(lInterval.lower)}..${percentChange(lInterval.upper)}` : ""} (tolerance: +${(this.o.latencyTolerance * 100).toFixed(0)}%)`,
+            detail: `${l.canary} successful canary requests scored among ${l.baseline} baseline neighbours${lInterval ? `; latency ${percentChange(lInterval.lower)}..${percentChange(lInterval.upper)}` : ""} (tolerance: +${(this.o.latencyTolerance * 100).toFixed(0)}%)${this.latency.restarts > 0 ? `; the fail side started afresh ${this.latency.restarts} time(s) on a falling transient` : ""}`,
         });
 
         const tc = this.tail.counts;
