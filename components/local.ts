@@ -94,8 +94,8 @@ export function haproxyConfig(args: LocalEnvironmentArgs, paths: HaproxyPaths): 
         "frontend web",
         `    bind 127.0.0.1:${args.lbPort}`,
         "    capture response header x-error len 120",
-        // epoch ms, server, status, server response time (ms), {x-error}
-        '    log-format "%Ts%ms %s %ST %Tr %hs"',
+        // epoch ms, server, status, server response time (ms), total time (ms), method, path, {x-error}
+        '    log-format "%Ts%ms %s %ST %Tr %Tt %HM %HPO %hs"',
         `    default_backend ${args.app.name}`,
         `backend ${args.app.name}`,
         "    balance roundrobin",
@@ -115,6 +115,9 @@ export function installedHaproxyVersion(): string {
         return "unknown";
     }
 }
+
+/** A server's stdout and stderr on the local default. */
+export const appLogFile = (dir: string, server: string) => path.join(dir, "logs", `${server}.log`);
 
 /**
  * The local default's infrastructure on loopback: PostgreSQL with the app's database and user,
@@ -166,9 +169,13 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
         this.registerOutputs({ lbUrl: this.lbUrl });
     }
 
-    /** HAProxy's request log holds every server's requests; a failing canary is set to MAINT in it. */
-    canaryEvidence(): Pick<JudgementArgs, "requestLog" | "leaveOutOnFail"> {
-        return { requestLog: path.join(this.args.dir, "haproxy.log"), leaveOutOnFail: { runtimeApi: this.runtimeApi, backend: this.args.app.name } };
+    /** HAProxy's request log holds every server's requests, each server's log its own lines; a failing canary is set to MAINT in HAProxy. */
+    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "requestLog" | "appLogs" | "leaveOutOnFail"> {
+        return {
+            requestLog: path.join(this.args.dir, "haproxy.log"),
+            appLogs: Object.fromEntries([canary, ...baseline].map((s) => [s, appLogFile(this.args.dir, s)])),
+            leaveOutOnFail: { runtimeApi: this.runtimeApi, backend: this.args.app.name },
+        };
     }
 }
 
@@ -210,7 +217,7 @@ export class LocalTarget implements FleetTarget {
                 // PostgreSQL's log can tell the versions' statements apart (the schema guard reads it)
                 PGAPPNAME: applicationName(server.version).slice(0, 63),
             },
-            logFile: path.join(env.args.dir, "logs", `${server.name}.log`),
+            logFile: appLogFile(env.args.dir, server.name),
             label: `server ${server.name} (${server.version})`,
             healthUrl: `http://127.0.0.1:${port}${app.healthCheckPath}`,
             healthTimeoutMs: this.args.healthTimeoutSeconds * 1000,

@@ -1,9 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { JudgeOptions } from "../src/canary/judge";
+import { judgementType } from "./tokens";
 
 export interface JudgementArgs {
     /** HAProxy's request log, the evidence on the local default and HAProxy targets. */
     readonly requestLog?: pulumi.Input<string>;
+    /** Server name -> its app log (stdout and stderr): error templates the stable servers do not log fail the canary. @default - none */
+    readonly appLogs?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** The ALB's access logs in S3, the evidence on AWS (instead of requestLog). */
     readonly albLogs?: pulumi.Input<AlbLogsArgs>;
     /** The canary server. */
@@ -53,6 +56,6 @@ export class Judgement extends pulumi.CustomResource {
     declare readonly outcome: pulumi.Output<"pass" | "inconclusive" | undefined>;
 
     constructor(name: string, args: JudgementArgs, opts?: pulumi.CustomResourceOptions) {
-        super("zdr:canary:Judgement", name, { ...args, verdict: undefined, outcome: undefined }, opts);
+        super(judgementType, name, { ...args, verdict: undefined, outcome: undefined }, opts);
     }
 }

@@ -4,8 +4,10 @@
 //   v3  like v2; its release drops legacy_code (migrations/v3.sql), safe once no v1 is live
 //   broken  like v2, but its health check always fails: a bad release for the tests
 //   faulty  like v2, but 3% of its requests fail with a new error: a bad canary for the tests
+//   logfault  like v2, and every request succeeds, but 5% of them write a new error line to
+//           stderr (a swallowed failure only the app's own log shows): a bad canary for the tests
 // A failed request carries its error signature in the x-error header (HAProxy logs it).
-// Environment: PORT, APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
+// Environment: PORT (HOST, default 127.0.0.1), APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
 // SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
 "use strict";
 const fs = require("node:fs");
@@ -15,8 +17,8 @@ const { Pool } = require("pg");
 
 const version = process.env.APP_VERSION;
 const port = Number(process.env.PORT);
-if (!["v1", "v2", "v3", "broken", "faulty"].includes(version) || !port) {
-    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3, broken or faulty and PORT a port", version, port }));
+if (!["v1", "v2", "v3", "broken", "faulty", "logfault"].includes(version) || !port) {
+    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3, broken, faulty or logfault and PORT a port", version, port }));
     process.exit(2);
 }
 const pool = new Pool({ max: 5, connectionTimeoutMillis: 3000 });
@@ -62,6 +64,9 @@ async function handle(req, res) {
     if (version === "faulty" && url.pathname !== "/health" && Math.random() < 0.03) {
         throw new Error("injected fault: payment gateway timeout");
     }
+    if (version === "logfault" && url.pathname !== "/health" && Math.random() < 0.05) {
+        process.stderr.write(`ERROR loyalty points not credited for request ${Math.floor(Math.random() * 1e6)}: points service refused\n`);
+    }
     if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/products")) {
         const { rows } = await pool.query(queries.listProducts);
         return send(res, 200, { version, products: rows });
@@ -89,7 +94,8 @@ const server = http.createServer((req, res) => {
     });
 });
 server.keepAliveTimeout = 5000;
-server.listen(port, "127.0.0.1", () => console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "listening", version, port, pid: process.pid })));
+// HOST: the address to listen on (a host of the hosts target listens on its own address)
+server.listen(port, process.env.HOST || "127.0.0.1", () => console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "listening", version, port, pid: process.pid })));
 
 process.on("SIGTERM", () => {
     console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "stopping", version }));

@@ -14,17 +14,20 @@ import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { S3Client } from "@aws-sdk/client-s3";
 import { readAlbLogs } from "../../src/canary/alb-log";
+import { AppLogTemplate, AppLogWatch } from "../../src/canary/app-log";
 import { LoggedRequest, offsetOf, readFrom } from "../../src/canary/evidence";
 import { CanaryJudge, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
 
-export const judgementType = "zdr:canary:Judgement";
+export { judgementType } from "../../resources/tokens";
 
 export interface JudgementInputs {
     /** HAProxy's request log (local default, HAProxy targets). */
     readonly requestLog?: string;
+    /** Server name -> its app log (stdout and stderr): new error templates become signatures (src/canary/app-log.ts). @default - none */
+    readonly appLogs?: Record<string, string>;
     /** The ALB's access logs in S3 (AWS target). */
     readonly albLogs?: {
         readonly bucket: string;
@@ -82,8 +85,28 @@ async function albRequests(i: JudgementInputs, a: NonNullable<JudgementInputs["a
         .sort((x, y) => x.t - y.t);
 }
 
-export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<Judgement & { from: number; to: number }> {
+/** What a judgement writes in its report beside the judge's own verdict. */
+export interface JudgementRecord extends Judgement {
+    readonly from: number;
+    readonly to: number;
+    readonly appLogTemplates?: AppLogTemplate[];
+    /** When a failing canary was set to `maint` in HAProxy (epoch ms): no request reaches it from then on. */
+    readonly leftOutAt?: number;
+}
+
+/** Leaves a failing canary out of HAProxy (`maint`) at once; returns when, or undefined when it stays in. */
+async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | undefined> {
+    if (j.verdict !== "fail" || !i.leaveOutOnFail || i.keepServingOnFail) {
+        return undefined;
+    }
+    await new HaproxyRuntime(i.leaveOutOnFail.runtimeApi).setServerState(i.leaveOutOnFail.backend, i.canary, "maint");
+    return Date.now();
+}
+
+export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<JudgementRecord> {
     const from = Date.now();
+    // The app's own log lines, from the window's start: the canary's start-up is not read.
+    const appLogs = i.appLogs && !i.albLogs ? new AppLogWatch(Object.fromEntries(Object.entries(i.appLogs).filter(([s]) => s === i.canary || i.baseline.includes(s))), i.canary) : undefined;
     const deadline = from + i.bakeSeconds * 1000;
     const requests: LoggedRequest[] = [];
     const keep = (r: LoggedRequest) => {
@@ -94,6 +117,11 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     const feed = (judge: CanaryJudge, r: LoggedRequest) => {
         if (r.t < from) {
             return;
+        }
+        // A line goes with the request that was being served when it was written.
+        const signatures = appLogs?.take(r.server, r.end ?? r.t + r.latencyMs);
+        if (signatures) {
+            r = { ...r, signatures };
         }
         if (r.server === i.canary) {
             judge.add("canary", r.t, r);
@@ -123,6 +151,8 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         // Lines read before `from` were the warm baseline's; the stream starts where that read ended.
         while (!judge.decision && Date.now() < deadline) {
             await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+            // The app's lines first: a line written while a request was served is read before that request's log line.
+            appLogs?.poll(Date.now());
             if (fs.existsSync(log)) {
                 offset = readFrom(log, offset, (r) => feed(judge, r));
             }
@@ -130,6 +160,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         if (!judge.decision) {
             // HAProxy logs a request when it ends: the last second's requests are still coming.
             await sleep(1500);
+            appLogs?.poll(Date.now());
             if (fs.existsSync(log)) {
                 readFrom(log, offset, (r) => {
                     if (r.t <= deadline) {
@@ -151,11 +182,15 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     }
     const to = Math.min(Date.now(), deadline);
     const j = judge.judgement(true);
+    // Out of the load balancer before anything else (the report takes a while to draw).
+    const leftOutAt = await leaveOut(i, j);
+    const appLogTemplates = appLogs?.templates();
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
-    fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j }, null, 2)}\n`);
-    const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests });
+    const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}) };
+    fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);
+    const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests, ...(appLogTemplates ? { appLogTemplates } : {}) });
     fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);
-    return { ...j, from, to };
+    return { ...j, from, to, ...extra };
 }
 
 export const judgementProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
@@ -171,17 +206,15 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
         if (inputs.accepted) {
             return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "accepted" } };
         }
-        const earlier = fs.existsSync(inputs.reportFile) ? (JSON.parse(fs.readFileSync(inputs.reportFile, "utf8")) as Judgement & { deployment?: string; to: number; baseline: string[] }) : undefined;
+        const earlier = fs.existsSync(inputs.reportFile) ? (JSON.parse(fs.readFileSync(inputs.reportFile, "utf8")) as JudgementRecord & { deployment?: string; baseline: string[] }) : undefined;
         const stands = earlier !== undefined && earlier.deployment === inputs.deployment && (earlier.verdict === "fail" || (earlier.verdict === "inconclusive" && inputs.stopWhenInconclusive === true));
         const baseline = stands && earlier ? earlier.baseline : inputs.baseline;
         const j = stands ? earlier : await bakeAndJudge(inputs);
         if (j.verdict === "fail" || (j.verdict === "inconclusive" && inputs.stopWhenInconclusive)) {
-            const leftOut = j.verdict === "fail" && inputs.leaveOutOnFail !== undefined && !inputs.keepServingOnFail;
-            if (leftOut && inputs.leaveOutOnFail) {
-                await new HaproxyRuntime(inputs.leaveOutOnFail.runtimeApi).setServerState(inputs.leaveOutOnFail.backend, inputs.canary, "maint");
-            }
+            // A verdict that stands leaves the canary out again (a reload or a refresh may have brought it back).
+            const leftOut = (stands ? await leaveOut(inputs, j) : j.leftOutAt) !== undefined;
             throw new Error(
-                `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${baseline.join(", ")} after ${inputs.bakeSeconds} s` +
+                `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${baseline.join(", ")} after ${((j.to - j.from) / 1000).toFixed(1)} s (of at most ${inputs.bakeSeconds} s)` +
                     `${stands ? ` (judged at ${new Date(earlier?.to ?? 0).toISOString()}; the verdict stands for this deployment)` : ""}:\n${formatJudgement(j)}\n` +
                     `${leftOut ? `${inputs.canary} is out of the load balancer (HAProxy state maint); its process and logs are kept for inspection.\n` : ""}` +
                     `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`,

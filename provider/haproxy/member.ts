@@ -9,16 +9,23 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type * as provider from "@pulumi/pulumi/provider";
 import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
-import { diffReplacingAll } from "../diff";
+import { SshHost, sshStreamLocal } from "../../src/ssh/client";
+import { changedKeys } from "../diff";
 import { EventSink, recordEvent } from "../events";
 import { hookFailure, HookResult, HookRun, runHook } from "../hook";
 import { loadBalancerAlive } from "./load-balancer";
 
-export const memberType = "zdr:haproxy:Member";
+export { memberType } from "../../resources/tokens";
 
 export interface MemberInputs {
-    /** The admin socket: a unix socket path or host:port. */
+    /** The admin socket: a unix socket path or host:port; with `ssh`, the socket's path on that host. */
     readonly runtimeApi: string;
+    /**
+     * HAProxy's host, when zdr reaches the admin socket through SSH (the hosts target); its
+     * private key is a secret. A change (a new key, new known hosts) is applied in place.
+     * @default - the socket is on this machine
+     */
+    readonly ssh?: SshHost;
     readonly backend: string;
     readonly server: string;
     /** The version the server runs; recorded in the state, no effect on HAProxy. */
@@ -85,8 +92,17 @@ export function hookOutputTail(output: string, env: Readonly<Record<string, stri
     return tail.slice(-hookOutputTailChars);
 }
 
+/** The runtime API of the member's HAProxy: on this machine, or through SSH on its host. */
+export function runtimeOf(m: Pick<MemberInputs, "runtimeApi" | "ssh">): HaproxyRuntime {
+    const ssh = m.ssh;
+    if (!ssh) {
+        return new HaproxyRuntime(m.runtimeApi);
+    }
+    return new HaproxyRuntime(`${ssh.label ?? ssh.host}:${m.runtimeApi} (over SSH)`, 5000, () => sshStreamLocal(ssh, m.runtimeApi));
+}
+
 export async function reattach(m: MemberInputs): Promise<void> {
-    const api = new HaproxyRuntime(m.runtimeApi);
+    const api = runtimeOf(m);
     const timeoutMs = m.healthTimeoutMs ?? 30000;
     recordEvent(m.events, "reattach", "start");
     await api.setServerHealth(m.backend, m.server, "down");
@@ -114,7 +130,7 @@ export async function drain(m: MemberInputs): Promise<number | string> {
     if (m.loadBalancer !== undefined && !loadBalancerAlive(m.loadBalancer)) {
         return `HAProxy ${m.loadBalancer} is not running; nothing to drain`;
     }
-    const api = new HaproxyRuntime(m.runtimeApi);
+    const api = runtimeOf(m);
     recordEvent(m.events, "drain", "start");
     try {
         await api.setServerState(m.backend, m.server, "drain");
@@ -169,9 +185,14 @@ export async function reattachWithHooks(m: MemberInputs, run: (r: HookRun) => Pr
     return outcomes;
 }
 
-export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "delete">> = {
+export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "update" | "delete">> = {
     async diff(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
-        return diffReplacingAll(olds, news, ["inLoadBalancer", "hookResults"]);
+        // every change replaces (a reattach), except how zdr reaches HAProxy's host
+        const changed = changedKeys(olds, news, ["inLoadBalancer", "hookResults"]);
+        return { changes: changed.length > 0, replaces: changed.filter((k) => k !== "ssh") };
+    },
+    async update(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
+        return { outs: { ...news, inLoadBalancer: olds.inLoadBalancer, ...(olds.hookResults ? { hookResults: olds.hookResults } : {}) } };
     },
     async create(_urn, inputs: MemberInputs) {
         const hookResults = await reattachWithHooks(inputs);
@@ -186,7 +207,7 @@ export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" 
         }
         let stat;
         try {
-            stat = await new HaproxyRuntime(props.runtimeApi).serverStat(props.backend, props.server);
+            stat = await runtimeOf(props).serverStat(props.backend, props.server);
         } catch (e) {
             if (isNoSuchServer(e)) {
                 return { id: "", props: {} };

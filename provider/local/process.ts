@@ -11,7 +11,7 @@ import { diffReplacingAll } from "../diff";
 import { EventSink, recordEvent } from "../events";
 import type { StopSignal } from "../../src/release/app-config";
 
-export const processType = "zdr:local:Process";
+export { processType } from "../../resources/tokens";
 
 export interface ProcessInputs {
     /** argv of the process; the first element is looked up on PATH. */

@@ -1,5 +1,8 @@
 // The canary's evidence on HAProxy targets: HAProxy's own request log, one line per request:
-// "<epoch ms> <server> <status> <server response ms> {<x-error header>}" (see components/local.ts).
+// "<epoch ms> <server> <status> <server response ms> <total ms> <method> <path> {<x-error header>}"
+// (see components/local.ts; lines of logs written before the method and path were logged lack
+// the three fields). A failed request's error signature is its x-error header when the app sets
+// one, else its status, method and route ("500 POST /orders/<id>"): every app has those.
 // The log grows for the life of the stack (11 million requests make 326 MB), so it is never read
 // whole: the window's start is found by a binary search on byte offsets (lines are appended as
 // requests end, so their times rise, give or take the longest request), and the lines from
@@ -9,11 +12,19 @@ import * as fs from "node:fs";
 import type { Sample } from "./judge";
 
 export interface LoggedRequest extends Sample {
+    /** When HAProxy accepted the request (epoch ms; on a kept-alive connection, the end of the one before). */
     readonly t: number;
     readonly server: string;
+    /** When the response ended (epoch ms). @default - not logged (older lines) */
+    readonly end?: number;
 }
 
-const line = /^(\d{13}) (\S+) (-?\d+) (-?\d+) \{(.*)\}$/;
+const line = /^(\d{13}) (\S+) (-?\d+) (-?\d+)(?: (-?\d+) (\S+) (\S+))? \{(.*)\}$/;
+
+/** A path with its ids masked: numbers, hex ids and UUIDs as path segments become "<id>". */
+export function routeOf(p: string): string {
+    return p.split("/").map((seg) => (/^(?:\d+|[0-9a-f]{8,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.test(seg) ? "<id>" : seg)).join("/");
+}
 
 /** One log line as a request; undefined for other lines and requests no server took. */
 export function parseHaproxyLine(l: string): LoggedRequest | undefined {
@@ -21,8 +32,18 @@ export function parseHaproxyLine(l: string): LoggedRequest | undefined {
     if (!m || m[2] === "<NOSRV>") {
         return undefined;
     }
-    const [, t, server, status, tr, error] = m;
-    return { t: Number(t), server, status: Number(status), latencyMs: Math.max(Number(tr), 0), ...(error ? { error } : {}) };
+    const [, t, server, status, tr, tt, method, p, header] = m;
+    const code = Number(status);
+    const failed = code < 200 || code >= 300;
+    const error = header ? header : failed && method !== undefined ? `${code} ${method} ${routeOf(p)}` : undefined;
+    return {
+        t: Number(t),
+        server,
+        status: code,
+        latencyMs: Math.max(Number(tr), 0),
+        ...(tt !== undefined && Number(tt) >= 0 ? { end: Number(t) + Number(tt) } : {}),
+        ...(error ? { error } : {}),
+    };
 }
 
 export function parseHaproxyLog(text: string): LoggedRequest[] {

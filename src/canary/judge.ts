@@ -7,7 +7,9 @@
 //   latency             scale ratio of successful requests' latency, sequential rank test;
 //   tail                odds ratio of a successful request slower than a threshold fixed from the
 //                       baseline before the canary's first judged request (its p99);
-//   new-error: <sig>    odds ratio of one error signature the baseline has not shown.
+//   new-error: <sig>    odds ratio of one error signature the baseline has not shown: a failed
+//                       request's error (the x-error header, optional), or a template of the
+//                       app's own error log lines ("log: ...") carried by a request whatever its status.
 // Fail: a check rejects "no worse than the baseline" (for latency: "slower by at most half the
 // tolerance", so a fresh process's few percent do not fail it), at a false-failure rate of `alpha` over
 // all checks and looks together (Bonferroni: errors, latency and tail 30% each, new
@@ -26,6 +28,11 @@ export interface Sample {
     readonly latencyMs: number;
     /** A normalised error message or log line, for failed requests. */
     readonly error?: string;
+    /**
+     * Error signatures the request carries whatever its status, e.g. templates of the app's own
+     * error log lines written while it was served ("log: <template>"). @default - none
+     */
+    readonly signatures?: readonly string[];
 }
 
 export interface TimedSample extends Sample {
@@ -55,9 +62,19 @@ export interface JudgeOptions {
     readonly tailOddsTolerance?: number;
     /** The tail threshold: the baseline's latency quantile before the canary is judged. @default 0.99 */
     readonly tailQuantile?: number;
+    /** The tail check also counts requests above this many times the threshold (a second e-process, averaged with the first). @default 1.5 */
+    readonly farTailFactor?: number;
+    /**
+     * After a set with a slow request (on either side), the tail check leaves out the sets of the
+     * next this many ms: a server's pause (GC, a starved CPU) slows a run of its requests at
+     * once, and counted one by one they are evidence an A/A on recorded traffic fails on. The
+     * rule looks at a set's count of slow requests only, not at whose they are, so the sets kept
+     * stay exchangeable. @default 100
+     */
+    readonly tailEpisodeMs?: number;
     /** The tail threshold in ms, fixed beforehand (e.g. from the baseline before the canary started). @default - the quantile of the first 300 successful baseline requests of the stream */
     readonly tailThresholdMs?: number;
-    /** Warm-up: the halves of the canary's latency compared are at least this many successful requests. @default 48 */
+    /** Warm-up: the halves of the canary's latency compared are at least this many successful requests. @default 16 */
     readonly warmupWindow?: number;
     /** Warm-up ends at the latest after this many canary requests. @default 400 */
     readonly maxWarmupRequests?: number;
@@ -108,7 +125,11 @@ export interface EvidencePoint {
     readonly evidence: Readonly<Record<string, number>>;
 }
 
+/** Signatures from the app's own log lines start with this (src/canary/app-log.ts). */
+export const appLogPrefix = "log: ";
 const failed = (s: Sample) => s.status < 200 || s.status >= 300;
+/** A request's error signatures: its error when it failed, and those it carries whatever its status. */
+const signaturesOf = (s: Sample): readonly string[] => (failed(s) && s.error !== undefined ? [s.error, ...(s.signatures ?? [])] : s.signatures ?? []);
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const times = (x: number) => (x === Infinity ? "∞" : `${x.toFixed(x < 10 ? 2 : 1)}x`);
 const percentChange = (x: number) => (x === Infinity ? "∞" : `${x >= 1 ? "+" : ""}${((x - 1) * 100).toFixed(0)}%`);
@@ -185,12 +206,16 @@ export class CanaryJudge {
     private readonly latency: LatencySequence;
     private readonly tail = new OddsSequence();
     private readonly tailShare = new RateSequence();
+    /** The same odds ratio above `farTailFactor` times the threshold: a p99 doubling puts most of its slow requests there, where the baseline has almost none. */
+    private readonly farTail = new OddsSequence();
     private readonly signatures = new Map<string, SignatureCheck>();
     private readonly baselineSignatures = new Set<string>();
     private readonly allSets: MatchedSets<Timed>;
     private readonly okSets: MatchedSets<Timed>;
     private tailSets?: MatchedSets<Timed>;
     private tailThreshold?: number;
+    /** Sets before this time (epoch ms) are left out of the tail check: one slow episode, one set. */
+    private tailEpisodeEnd = -Infinity;
     private readonly calibration: number[] = [];
     private readonly warmup: WarmupDetector;
     private readonly crossed: Record<string, number> = {};
@@ -213,7 +238,9 @@ export class CanaryJudge {
             latencyFloorMs: 2,
             tailOddsTolerance: 2,
             tailQuantile: 0.99,
-            warmupWindow: 48,
+            farTailFactor: 1.5,
+            tailEpisodeMs: 100,
+            warmupWindow: 16,
             maxWarmupRequests: 400,
             intervals: true,
             ...given,
@@ -245,9 +272,9 @@ export class CanaryJudge {
         const r = { t, s };
         if (group === "baseline") {
             this.baselineCount++;
-            if (failed(s) && s.error !== undefined) {
-                this.baselineSignatures.add(s.error);
-                const sig = this.signatures.get(s.error);
+            for (const signature of signaturesOf(s)) {
+                this.baselineSignatures.add(signature);
+                const sig = this.signatures.get(signature);
                 if (sig) {
                     sig.seenOnBaseline = true;
                 }
@@ -269,9 +296,11 @@ export class CanaryJudge {
         }
         this.canaryCount++;
         this.errorRate.add(failed(s));
-        if (failed(s) && s.error !== undefined && !this.signatures.has(s.error) && !this.baselineSignatures.has(s.error)) {
-            // The check starts after the occurrence that opened it: its tests use later sets only.
-            this.signatures.set(s.error, { signature: s.error, odds: new OddsSequence(), alpha: (this.o.alpha * 0.1) / 2 ** (this.signatures.size + 1), firstSeen: t, seenOnBaseline: false });
+        for (const signature of signaturesOf(s)) {
+            if (!this.signatures.has(signature) && !this.baselineSignatures.has(signature)) {
+                // The check starts after the occurrence that opened it: its tests use later sets only.
+                this.signatures.set(signature, { signature, odds: new OddsSequence(), alpha: (this.o.alpha * 0.1) / 2 ** (this.signatures.size + 1), firstSeen: t, seenOnBaseline: false });
+            }
         }
         this.allSets.canary(r);
         if (this.o.intervals && this.canaryCount % this.historyStep === 0) {
@@ -296,7 +325,7 @@ export class CanaryJudge {
         const evidence: Record<string, number> = {
             "error-rate": relative(this.errors.logOneSided(1, 1), this.failAlpha),
             latency: relative(this.latency.slower.logEvidence(), this.failAlpha),
-            tail: relative(this.tail.logOneSided(1, 1), this.failAlpha),
+            tail: relative(this.tailEvidence(), this.failAlpha),
         };
         for (const sig of this.signatures.values()) {
             if (!sig.seenOnBaseline) {
@@ -333,8 +362,8 @@ export class CanaryJudge {
             if (sig.crossedAfter !== undefined && this.decision) {
                 continue;
             }
-            const on = set.canary.s.error === sig.signature && canaryFailed;
-            const off = set.baseline.filter((b) => failed(b.s) && b.s.error === sig.signature).length;
+            const on = signaturesOf(set.canary.s).includes(sig.signature);
+            const off = set.baseline.filter((b) => signaturesOf(b.s).includes(sig.signature)).length;
             sig.odds.add(on, off, m);
             // Tested at its own share of alpha, or at the error rate's whole share once the error
             // rate and every new signature seen before this one have failed: fixed-sequence
@@ -366,7 +395,7 @@ export class CanaryJudge {
             set.canary.s.latencyMs,
             set.baseline.map((b) => b.s.latencyMs),
         );
-        if (this.latency.slower.logEvidence() >= Math.log(1 / this.failAlpha)) {
+        if (this.latency.slower.logEvidence() >= Math.log(1 / this.failAlpha) && !this.latency.restartIfFalling(1)) {
             this.cross("latency");
         }
         this.maybePass();
@@ -374,16 +403,31 @@ export class CanaryJudge {
 
     private onTailSet(set: MatchedSet<Timed>): void {
         const threshold = this.tailThreshold as number;
+        if (set.canary.t < this.tailEpisodeEnd) {
+            return;
+        }
         const above = set.canary.s.latencyMs > threshold;
         const baselineAbove = set.baseline.filter((b) => b.s.latencyMs > threshold).length;
+        if (above || baselineAbove > 0) {
+            this.tailEpisodeEnd = set.canary.t + this.o.tailEpisodeMs;
+        }
         this.tail.add(above, baselineAbove, set.baseline.length);
         this.tailShare.add(above);
+        const far = threshold * this.o.farTailFactor;
+        this.farTail.add(set.canary.s.latencyMs > far, set.baseline.filter((b) => b.s.latencyMs > far).length, set.baseline.length);
         if (above || baselineAbove > 0) {
-            if (this.tail.above(1, this.failAlpha)) {
+            if (this.tailEvidence() >= Math.log(1 / this.failAlpha)) {
                 this.cross("tail");
             }
             this.maybePass();
         }
+    }
+
+    /** log of the mean of the two thresholds' e-processes against "no more slow requests than the baseline" (a mean of e-processes is one). */
+    private tailEvidence(): number {
+        const a = this.tail.logOneSided(1, 1);
+        const b = this.farTail.logOneSided(1, 1);
+        return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))) - Math.LN2;
     }
 
     private errorsWithinTolerance(): boolean {
@@ -459,7 +503,7 @@ export class CanaryJudge {
             verdict: status("tail", this.tailWithinTolerance()),
             effect: "odds ratio",
             interval: tInterval,
-            evidence: Math.exp(this.tail.logOneSided(1, 1)),
+            evidence: Math.exp(this.tailEvidence()),
             threshold,
             crossedAfter: this.crossed.tail,
             canaryRequests: tc.canary,
@@ -488,7 +532,7 @@ export class CanaryJudge {
                 firstSeen: sig.firstSeen,
                 baseline: c.baseline ? c.baselineEvents / c.baseline : 0,
                 canary: all / this.canaryCount,
-                detail: `${all} canary requests (${pct(all / this.canaryCount)}) failed with an error the baseline never showed; odds ratio ${times(interval.lower)}..${times(interval.upper)}`,
+                detail: `${all} canary requests (${pct(all / this.canaryCount)}) ${sig.signature.startsWith(appLogPrefix) ? "logged a line" : "failed with an error"} the baseline never showed; odds ratio ${times(interval.lower)}..${times(interval.upper)}`,
             });
         }
 

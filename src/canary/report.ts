@@ -3,6 +3,7 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import type { LoggedRequest } from "./evidence";
+import type { AppLogTemplate } from "./app-log";
 import type { Judgement } from "./judge";
 
 export interface CanaryEvidence {
@@ -13,6 +14,8 @@ export interface CanaryEvidence {
     readonly to: number;
     readonly judgement: Judgement;
     readonly requests: readonly LoggedRequest[];
+    /** Error templates of the app's own log lines in the window, not known before it. @default - none read */
+    readonly appLogTemplates?: readonly AppLogTemplate[];
 }
 
 async function svg(spec: vl.TopLevelSpec): Promise<string> {
@@ -89,6 +92,10 @@ ${checkRows}
 </table>
 <h2>New error signatures</h2>
 ${newErrors.length ? `<ul>${newErrors.map((c) => `<li>${escape(c.name.slice("new-error: ".length))}: ${escape(c.detail)}${c.firstSeen !== undefined ? `; first seen ${new Date(c.firstSeen).toISOString()}` : ""}</li>`).join("")}</ul>` : "<p>None: every error the canary showed, the baseline showed too.</p>"}
+${e.appLogTemplates ? `<h2>Error templates in the app's log during the bake</h2>
+${e.appLogTemplates.length ? `<table><tr><th>template</th><th>canary lines</th><th>canary first seen</th><th>baseline lines</th><th>baseline first seen</th></tr>
+${e.appLogTemplates.map((t) => `<tr class="${t.baselineLines === 0 ? "fail" : ""}"><td>${escape(t.template)}</td><td>${t.canaryLines}</td><td>${t.canaryFirstSeen !== undefined ? new Date(t.canaryFirstSeen).toISOString() : ""}</td><td>${t.baselineLines}</td><td>${t.baselineFirstSeen !== undefined ? new Date(t.baselineFirstSeen).toISOString() : ""}</td></tr>`).join("\n")}
+</table>` : "<p>None: no server logged an error line the stable servers had not logged before.</p>"}` : ""}
 <div class="charts">${evidence ? `<div>${evidence}</div>` : ""}<div>${latency}</div><div>${errors}</div></div>
 </body></html>
 `;

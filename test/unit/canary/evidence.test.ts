@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { offsetOf, parseHaproxyLog, readFrom, requestsOf } from "../../../src/canary/evidence";
+import { offsetOf, parseHaproxyLine, parseHaproxyLog, readFrom, requestsOf, routeOf } from "../../../src/canary/evidence";
 
 describe("HAProxy request log as a stream", () => {
     let dir: string;
@@ -67,5 +67,24 @@ describe("HAProxy request log as a stream", () => {
             seen.push(r.t);
         });
         assert.deepEqual(seen, [t0, t0 + 1, t0 + 2, t0 + 3]);
+    });
+
+    const lines: [string, ReturnType<typeof parseHaproxyLine>][] = [
+        ["1767225600000 web-1 200 3 {}", { t: 1767225600000, server: "web-1", status: 200, latencyMs: 3 }],
+        ["1767225600000 web-1 500 3 {db timeout}", { t: 1767225600000, server: "web-1", status: 500, latencyMs: 3, error: "db timeout" }],
+        ["1767225600000 web-1 200 3 35 GET /products {}", { t: 1767225600000, server: "web-1", status: 200, latencyMs: 3, end: 1767225600035 }],
+        ["1767225600000 web-1 500 4 7 POST /orders/4711/items {}", { t: 1767225600000, server: "web-1", status: 500, latencyMs: 4, end: 1767225600007, error: "500 POST /orders/<id>/items" }],
+        ["1767225600000 web-1 503 4 7 GET /orders/4711 {payment gateway timeout}", { t: 1767225600000, server: "web-1", status: 503, latencyMs: 4, end: 1767225600007, error: "payment gateway timeout" }],
+        ["1767225600000 web-1 -1 -1 5000 GET / {}", { t: 1767225600000, server: "web-1", status: -1, latencyMs: 0, end: 1767225605000, error: "-1 GET /" }],
+        ["1767225600000 <NOSRV> 503 -1 2 GET / {}", undefined],
+    ];
+    for (const [l, r] of lines) {
+        it(`parses ${l}`, () => assert.deepEqual(parseHaproxyLine(l), r));
+    }
+
+    it("a route masks the ids in a path", () => {
+        assert.equal(routeOf("/orders/4711/items/123e4567-e89b-12d3-a456-426614174000"), "/orders/<id>/items/<id>");
+        assert.equal(routeOf("/users/5f2b9c0e7d1a4b3c/profile"), "/users/<id>/profile");
+        assert.equal(routeOf("/v2/products"), "/v2/products");
     });
 });

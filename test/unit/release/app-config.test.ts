@@ -97,6 +97,6 @@ describe("parseStackConfig: one parse, the target's settings as one either-or", 
         assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appName,"));
     });
     it("refuses an unknown target", () => {
-        assert.throws(() => parseStackConfig({ target: "gcp" }, ctx), (e: ConfigError) => e.problems[0] === 'zdr:target: must be "local" or "aws"; got "gcp"');
+        assert.throws(() => parseStackConfig({ target: "gcp" }, ctx), (e: ConfigError) => e.problems[0] === 'zdr:target: must be one of "local", "aws", "hosts"; got "gcp"');
     });
 });

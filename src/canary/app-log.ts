@@ -1,0 +1,188 @@
+// The app's own error log lines as the canary's error signatures (issue 15, item 4): whatever
+// the app is, its servers' stdout and stderr go to one file each (zdr:local:Process), and a
+// team decides a rollback by "findings in the log that are unique for this machine". While a
+// canary bakes, each server's new lines are read as they come (every look, from where the last
+// read ended); error lines (isErrorLine) are grouped into templates by the Drain miner
+// (./templates.ts) shared by all servers, so that the same message from two servers is one
+// template; and each template becomes the signature "log: <template>" carried by that server's
+// next request in HAProxy's log. The judge's new-error check does the rest: a template the
+// canary logs and the stable servers do not, in the same window, fails the canary once the
+// evidence is strong enough (one line never is: its odds test needs repeated occurrences).
+// Templates the stable servers logged in the last `knownBytes` of their log before the window
+// are known caveats of the stable version, never new. The canary's own lines from before the
+// window (its start-up) are not read.
+// A line's time is its own when it has one (a JSON field t, ts, time or timestamp, or a leading
+// ISO-8601 date), else when it was read (within a look, about a second). A line goes with the
+// server's first request in HAProxy's log that had started by then (HAProxy stamps a request
+// with its start), so a line written while a request was served goes with that request.
+// A JSON line is mined as its fields, `key=value` apart, so that one differing field (the
+// path, an id) is a variable of the template, not a new template.
+import * as fs from "node:fs";
+import { appLogPrefix } from "./judge";
+import { TemplateMiner } from "./templates";
+import { readLines } from "./log-files";
+
+/** A line that reports an error: an error level or word (`ERROR`, `"level":"error"`, `ValueError:`, `panic`, `Traceback`, `failed`). */
+export function isErrorLine(line: string): boolean {
+    return /(?:error|exception)\b|\b(?:err|fatal|panic|traceback|critical|failed|failure)\b/i.test(line);
+}
+
+/** The line as the miner sees it: a JSON object's fields `key=value` apart, else the line. */
+export function minedText(line: string): string {
+    const fields = jsonObject(line);
+    return fields ? Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ") : line;
+}
+
+function jsonObject(line: string): Record<string, unknown> | undefined {
+    if (!line.startsWith("{")) {
+        return undefined;
+    }
+    try {
+        const v = JSON.parse(line) as unknown;
+        return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The line's own time (epoch ms), if it has one within an hour of `now`. */
+export function lineTime(line: string, now: number): number | undefined {
+    let t: number | undefined;
+    const fields = jsonObject(line);
+    if (fields) {
+        const v = fields.t ?? fields.ts ?? fields.time ?? fields.timestamp ?? fields["@timestamp"];
+        t = typeof v === "number" ? (v < 1e11 ? v * 1000 : v) : typeof v === "string" ? Date.parse(v) : undefined;
+    } else {
+        const m = /^\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)/.exec(line);
+        t = m ? Date.parse(m[1].replace(" ", "T").replace(",", ".")) : undefined;
+    }
+    return t !== undefined && Number.isFinite(t) && Math.abs(t - now) < 3_600_000 ? t : undefined;
+}
+
+export interface AppLogTemplate {
+    /** "log: <template>" as the judge names it. */
+    readonly signature: string;
+    /** The template's tokens now ("<*>" where its lines differ). */
+    readonly template: string;
+    readonly canaryLines: number;
+    readonly baselineLines: number;
+    /** When the canary's first line of it was read (epoch ms). */
+    readonly canaryFirstSeen?: number;
+    readonly baselineFirstSeen?: number;
+}
+
+interface Seen {
+    signature: string;
+    canaryLines: number;
+    baselineLines: number;
+    canaryFirstSeen?: number;
+    baselineFirstSeen?: number;
+}
+
+/** The last bytes of a stable server's log read as known templates. */
+const knownBytes = 1 << 20;
+
+export class AppLogWatch {
+    private readonly miner = new TemplateMiner();
+    private readonly known = new Set<number>();
+    private readonly offsets = new Map<string, number>();
+    private readonly pending = new Map<string, { t: number; signature: string }[]>();
+    private readonly seen = new Map<number, Seen>();
+
+    /**
+     * @param files server name -> its log file (stdout and stderr)
+     * @param canary the canary's name; every other server of `files` is a stable one
+     */
+    constructor(
+        private readonly files: Readonly<Record<string, string>>,
+        private readonly canary: string,
+    ) {
+        for (const [server, file] of Object.entries(files)) {
+            const size = sizeOf(file);
+            this.offsets.set(server, size);
+            if (server !== canary && size > 0) {
+                readLines(file, Math.max(0, size - knownBytes), (l) => {
+                    if (isErrorLine(l)) {
+                        this.known.add(this.miner.add(minedText(l)).template.id);
+                    }
+                }, size, Math.max(0, size - knownBytes) > 0);
+            }
+        }
+    }
+
+    /** Reads every server's new whole lines; `now` stamps them. */
+    poll(now: number): void {
+        for (const [server, file] of Object.entries(this.files)) {
+            const offset = this.offsets.get(server) ?? 0;
+            const size = sizeOf(file);
+            // A log rotated since the last look (smaller than where we were) is read from its start.
+            const from = size < offset ? 0 : offset;
+            this.offsets.set(server, readLines(file, from, (l) => this.line(server, l, now)));
+        }
+    }
+
+    private line(server: string, line: string, now: number): void {
+        if (!isErrorLine(line)) {
+            return;
+        }
+        const { template } = this.miner.add(minedText(line));
+        if (this.known.has(template.id)) {
+            return;
+        }
+        let s = this.seen.get(template.id);
+        if (!s) {
+            s = { signature: `${appLogPrefix}${template.tokens.join(" ")}`, canaryLines: 0, baselineLines: 0 };
+            this.seen.set(template.id, s);
+        }
+        if (server === this.canary) {
+            s.canaryLines++;
+            s.canaryFirstSeen ??= now;
+        } else {
+            s.baselineLines++;
+            s.baselineFirstSeen ??= now;
+        }
+        let p = this.pending.get(server);
+        if (!p) {
+            p = [];
+            this.pending.set(server, p);
+        }
+        const t = lineTime(line, now) ?? now;
+        p.push({ t, signature: s.signature });
+        if (p.length > 1 && p[p.length - 2].t > t) {
+            p.sort((a, b) => a.t - b.t);
+        }
+    }
+
+    /**
+     * The signatures the server logged up to `until` (a request's end: its start and duration in
+     * HAProxy's log) and not taken yet: they go with that request.
+     */
+    take(server: string, until = Infinity): string[] | undefined {
+        const p = this.pending.get(server);
+        if (!p || p.length === 0 || p[0].t > until) {
+            return undefined;
+        }
+        const taken = new Set<string>();
+        let n = 0;
+        while (n < p.length && p[n].t <= until) {
+            taken.add(p[n].signature);
+            n++;
+        }
+        p.splice(0, n);
+        return [...taken];
+    }
+
+    /** Every error template logged in the window that was not known before it. */
+    templates(): AppLogTemplate[] {
+        const now = new Map(this.miner.templates().map((t) => [t.id, t.tokens.join(" ")]));
+        return [...this.seen.entries()].map(([id, s]) => ({ ...s, template: now.get(id) ?? s.signature.slice(appLogPrefix.length) }));
+    }
+}
+
+function sizeOf(file: string): number {
+    try {
+        return fs.statSync(file).size;
+    } catch {
+        return 0;
+    }
+}
