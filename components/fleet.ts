@@ -43,6 +43,12 @@ export interface FleetTarget {
      * @default - none: the load balancer knows every server from its configuration
      */
     entry?(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
+    /**
+     * The server's own port, on targets that give each server one (the local default); the fleet
+     * exports it, so that the next up can keep it.
+     * @default - none: the servers' ports are not the fleet's to choose
+     */
+    port?(server: ServerPlan): number;
 }
 
 export interface Membership {
@@ -89,6 +95,8 @@ export interface ServerState {
     readonly verdict?: string;
     /** What the team's hooks did at the server's last reattach, when it has hooks. */
     readonly hooks?: readonly HookOutcome[];
+    /** The server's port, on targets that give each server its own (FleetTarget.port). */
+    readonly port?: number;
 }
 
 /**
@@ -160,6 +168,7 @@ export class Fleet extends pulumi.ComponentResource {
             }, entry);
             const judged = args.judge?.(`${name}-${server.name}-judgement`, server, deploy, { parent: this, dependsOn: [member.resource] });
             thisBatch.push(judged?.resource ?? member.resource);
+            const port = args.target.port?.(server);
             states.push(
                 pulumi.all([member.inLoadBalancer, judged?.verdict, member.hookResults]).apply(([inLoadBalancer, verdict, hooks]) => ({
                     name: server.name,
@@ -167,6 +176,7 @@ export class Fleet extends pulumi.ComponentResource {
                     inLoadBalancer,
                     ...(verdict ? { verdict } : {}),
                     ...(hooks && hooks.length > 0 ? { hooks } : {}),
+                    ...(port !== undefined ? { port } : {}),
                 })),
             );
         }

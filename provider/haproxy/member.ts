@@ -70,8 +70,29 @@ export interface MemberOutputs extends MemberInputs {
 
 export interface HookOutcome {
     readonly hook: "beforeAllowTraffic" | "afterAllowTraffic";
+    /** The command as it ran (argv, placeholders filled in). @default - not recorded before issue 17's report */
+    readonly command?: readonly string[];
     readonly exitCode: number | null;
     readonly durationMs: number;
+    /** The end of its output (stdout and stderr), secret-looking environment values masked. @default - not recorded */
+    readonly outputTail?: string;
+}
+
+/** How much of a hook's output the state and the release report keep. */
+export const hookOutputTailChars = 512;
+
+/**
+ * The end of a hook's output for the state: the values of the hook's environment variables whose
+ * names say they hold a secret (PULUMI_CONFIG_PASSPHRASE, PGPASSWORD, ..._TOKEN, ..._KEY) masked.
+ */
+export function hookOutputTail(output: string, env: Readonly<Record<string, string | undefined>>): string {
+    let tail = output;
+    for (const [name, value] of Object.entries(env)) {
+        if (value && value.length >= 4 && /PASS|SECRET|TOKEN|KEY|CREDENTIAL/i.test(name)) {
+            tail = tail.split(value).join("[secret]");
+        }
+    }
+    return tail.slice(-hookOutputTailChars);
 }
 
 /** The runtime API of the member's HAProxy: on this machine, or through SSH on its host. */
@@ -151,7 +172,7 @@ export async function reattachWithHooks(m: MemberInputs, run: (r: HookRun) => Pr
         }
         const spec: HookRun = { argv, cwd: m.hooks.cwd, timeoutMs: m.hooks.timeoutMs, env: m.hooks.env };
         const r = await run(spec);
-        outcomes.push({ hook: name, exitCode: r.exitCode, durationMs: r.durationMs });
+        outcomes.push({ hook: name, command: argv, exitCode: r.exitCode, durationMs: r.durationMs, outputTail: hookOutputTail(r.output, { ...process.env, ...spec.env }) });
         return hookFailure(name, m.server, spec, r);
     };
     const before = await hook("beforeAllowTraffic", m.hooks?.beforeAllowTraffic);
