@@ -4,9 +4,9 @@
 // (provider/canary/judgement.ts) polls it every second during the bake and sends the line to the
 // engine every few seconds (`pulumi up` shows it as the resource's status); `zdr watch` polls it
 // in a terminal until the verdict or Ctrl-C.
-import * as fs from "node:fs";
 import { AppLogWatch } from "./app-log";
-import { LoggedRequest, offsetOf, readFrom } from "./evidence";
+import { followRequests, LoggedRequest, readFrom } from "./evidence";
+import type { FollowedLog } from "./rotated-log";
 import { CanaryJudge, Judgement, JudgeOptions } from "./judge";
 
 export interface LiveOptions {
@@ -60,47 +60,46 @@ class Stats {
 }
 
 /** The tail threshold: the baseline's p99 of the last minute before the window, from at least 300 requests. */
-function tailThreshold(o: LiveOptions): { threshold?: number; offset: number } {
-    if (!fs.existsSync(o.requestLog)) {
-        return { offset: 0 };
-    }
+function tailThreshold(o: LiveOptions): number | undefined {
     const before: number[] = [];
-    readFrom(o.requestLog, offsetOf(o.requestLog, o.from - 60_000), (r) => {
-        if (r.t >= o.from - 60_000 && r.t < o.from && o.baseline.includes(r.server) && r.status >= 200 && r.status < 300) {
-            before.push(r.latencyMs);
-        }
-        return r.t < o.from + 60_000; // past the window's start by more than any disorder: done
-    });
-    // The stream starts at the window (a window in the past, as `zdr watch --since` gives, is read whole).
-    const offset = offsetOf(o.requestLog, o.from);
+    let done = false;
+    followRequests(o.requestLog, o.from - 60_000).read((f, offset) =>
+        done
+            ? offset
+            : readFrom(f, offset, (r) => {
+                  if (r.t >= o.from - 60_000 && r.t < o.from && o.baseline.includes(r.server) && r.status >= 200 && r.status < 300) {
+                      before.push(r.latencyMs);
+                  }
+                  done = r.t >= o.from + 60_000; // past the window's start by more than any disorder
+                  return !done;
+              }),
+    );
     if (before.length < 300) {
-        return { offset };
+        return undefined;
     }
     before.sort((a, b) => a - b);
-    return { threshold: before[Math.floor(before.length * 0.99)], offset };
+    return before[Math.floor(before.length * 0.99)];
 }
 
 export class LiveJudgement {
     readonly judge: CanaryJudge;
     readonly appLogs?: AppLogWatch;
     private readonly stats = { canary: new Stats(), baseline: new Stats() };
-    private offset: number;
+    /** HAProxy's log from the window's start, across its rotation (a window in the past, as `zdr watch --since` gives, is read whole). */
+    private readonly log: FollowedLog;
 
     constructor(private readonly o: LiveOptions) {
         // The app's own log lines from now on: the canary's start-up is not read.
         this.appLogs = o.appLogs ? new AppLogWatch(Object.fromEntries(Object.entries(o.appLogs).filter(([s]) => s === o.canary || o.baseline.includes(s))), o.canary) : undefined;
-        const { threshold, offset } = tailThreshold(o);
-        this.offset = offset;
+        const threshold = tailThreshold(o);
+        this.log = followRequests(o.requestLog, o.from);
         this.judge = new CanaryJudge({ ...o.judge, ...(threshold !== undefined && o.judge?.tailThresholdMs === undefined ? { tailThresholdMs: threshold } : {}) });
     }
 
     /** Reads what was logged since the last poll (the app's lines first); requests after `until` are left out. */
     poll(until = Infinity): void {
         this.appLogs?.poll(Date.now());
-        if (!fs.existsSync(this.o.requestLog)) {
-            return;
-        }
-        this.offset = readFrom(this.o.requestLog, this.offset, (r) => this.add(r, until));
+        this.log.read((f, offset) => readFrom(f, offset, (r) => this.add(r, until)));
     }
 
     private add(r: LoggedRequest, until: number): void {
