@@ -31,13 +31,17 @@ describe("a faulty canary in a long bake (local default)", function () {
         const slow = startLoad(local.lbUrl, { rate: 6, connections: 12, maxSeconds: 300, paths: ["/slow?ms=1500"] });
         await sleep(500);
         const started = Date.now();
-        const result = await runStage(local.stack, { name: "faulty canary, 120 s bake", config: { releaseVersion: "faulty", canaryCount: "1" } });
+        let output = "";
+        const result = await runStage(local.stack, { name: "faulty canary, 120 s bake", config: { releaseVersion: "faulty", canaryCount: "1" } }, (l) => (output += l));
         const upSeconds = (Date.now() - started) / 1000;
         assert.equal(result.ok, false);
         assert.match(result.error ?? "", /canary web-1 \(faulty\) failed its judgement against web-2, web-3 after [\d.]+ s \(of at most 120 s\)/);
         assert.match(result.error ?? "", /web-1 is out of the load balancer \(HAProxy state maint\); its process and logs are kept for inspection/);
         const report = JSON.parse(fs.readFileSync(path.join(local.dir, "judgements/web-1-faulty.json"), "utf8"));
         assert.equal(report.verdict, "fail");
+        // the live line of the bake, as the provider sent it to the engine
+        const liveLine = /web-1 \d+ s\/120 s: canary \d+ req [\d.]+% failed p50 \d+ p99 \d+ ms \| baseline \d+ req [\d.]+% failed p50 \d+ p99 \d+ ms \| evidence .* \(fails at 0\) \| \w+/.exec(output);
+        assert.ok(liveLine, output.slice(-3000));
         const bakeSeconds = (report.to - report.from) / 1000;
         assert.ok(bakeSeconds < 40, `decided ${bakeSeconds} s into the 120 s bake`);
         assert.ok(upSeconds < 90, `the up took ${upSeconds} s`);
@@ -83,6 +87,7 @@ describe("a faulty canary in a long bake (local default)", function () {
         assert.equal(row?.lbStatus, "MAINT");
         assert.deepEqual(row?.drift, []);
         assert.match(row?.canary ?? "", /^left out after failing canary: .*error-rate.* \(faulty\); roll it back with a lower canaryCount or pin web-1=v1/);
+        console.log(`      live line: ${liveLine[0]}`);
         console.log(
             `      failed after ${report.decidedAfter} canary requests, ${bakeSeconds.toFixed(1)} s into a 120 s bake (up ${upSeconds.toFixed(1)} s); left out ${report.leftOutAt - report.to} ms after the verdict; ` +
                 `web-1 stot ${stat(before, "web-1").stot} -> ${stat(afterStats, "web-1").stot} over 6 s while web-2 ${stat(before, "web-2").stot} -> ${stat(afterStats, "web-2").stot}; ` +
