@@ -3,7 +3,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Environment, Fleet, FleetTarget } from "./components/fleet";
-import { HostsEnvironment, HostsTarget } from "./components/hosts";
 import { LocalEnvironment, LocalTarget } from "./components/local";
 import { Judgement } from "./resources/judgement";
 import { Epoch } from "./resources/epoch";
@@ -39,7 +38,7 @@ const config = new pulumi.Config(namespace);
 const allConfig = pulumi.runtime.allConfig();
 const raw = Object.fromEntries(stackKeys.map((k) => [k, allConfig[`${namespace}:${k}`]]));
 const projectDir = process.cwd();
-const { release, app, target } = validated(() =>
+const { release, app, target, canary } = validated(() =>
     parseStackConfig(raw, {
         resolvePath: (p) => path.resolve(projectDir, p),
         envLbPort: process.env.ZDR_LB_PORT,
@@ -80,6 +79,7 @@ export = async () => {
         dashboardUrl = new AwsMonitors("monitors", { environment: aws, servers: plan.servers }).dashboardUrl;
         env = aws;
     } else if (target.kind === "hosts") {
+        const { HostsEnvironment, HostsTarget } = await import("./components/hosts");
         const hosts = new HostsEnvironment({ config: target.hosts, app, dbPassword, sshPrivateKey: config.requireSecret("sshPrivateKey") });
         fleetTarget = new HostsTarget({ environment: hosts, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = hosts;
@@ -140,7 +140,9 @@ export = async () => {
                 deployment: deploy.id,
                 baseline,
                 bakeSeconds: release.bakeSeconds,
-                minSamples: release.minSamples,
+                judge: canary.judge,
+                stopWhenInconclusive: canary.stopWhenInconclusive,
+                keepServingOnFail: canary.keepServingOnFail,
                 accepted: release.acceptVerdicts[server.name] === server.version,
                 reportFile: path.join(dir, "judgements", `${server.name}-${server.version}.json`),
             }, opts);

@@ -47,8 +47,6 @@ export interface JudgementInputs {
     readonly baseline: string[];
     /** The longest the bake waits for a verdict. */
     readonly bakeSeconds: number;
-    /** No longer used: the sequential judge needs no minimum sample. Kept so that existing stacks diff clean. */
-    readonly minSamples: number;
     /** Tolerances and rates of the judge (src/canary/config.ts). @default - the judge's defaults */
     readonly judge?: JudgeOptions;
     /** Stop the `up` on an inconclusive verdict too. @default false */
@@ -64,10 +62,19 @@ export interface JudgementInputs {
 }
 
 export interface JudgementOutputs extends JudgementInputs {
-    /** "pass": the judgement let the canary through (a pass, or an inconclusive verdict the release goes on with). */
-    readonly verdict: "pass" | "accepted";
+    /**
+     * "pass": the judgement let the canary through (a pass, or an inconclusive verdict the release
+     * goes on with). "fail" (or "inconclusive" with stopWhenInconclusive): it stopped the `up`;
+     * the resource is then in the state as failed to initialise (the engine's partial state),
+     * so `zdr status` can say so, and every later `up` stops at it again until it is rolled back.
+     */
+    readonly verdict: "pass" | "accepted" | "fail" | "inconclusive";
     /** The judge's own verdict. */
     readonly outcome?: "pass" | "inconclusive";
+    /** The checks that failed the canary. @default - none */
+    readonly failedChecks?: string[];
+    /** The failing canary was left out of the load balancer (HAProxy's maint). @default false */
+    readonly leftOut?: boolean;
 }
 
 /** Requests kept for the report's charts; the judge itself keeps no request list. */
@@ -199,7 +206,12 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
         const changed = changedKeys(olds, news, ["verdict", "outcome"]);
         return { changes: changed.length > 0, replaces: changed.filter((k) => ["canary", "version", "deployment", "accepted", "requestLog", "albLogs"].includes(k)) };
     },
-    async update(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
+    async update(_id, urn, olds: JudgementOutputs, news: JudgementInputs) {
+        // A judgement that stopped an `up` is in the state as failed to initialise, and the engine
+        // updates it on every later `up`: its verdict stands (or is judged anew) as in a create.
+        if (olds.verdict === "fail" || olds.verdict === "inconclusive") {
+            return { outs: (await judgementProvider.create(urn, news)).outs };
+        }
         return { outs: { ...news, verdict: olds.verdict, ...(olds.outcome ? { outcome: olds.outcome } : {}) } };
     },
     async create(_urn, inputs: JudgementInputs) {
@@ -213,12 +225,16 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
         if (j.verdict === "fail" || (j.verdict === "inconclusive" && inputs.stopWhenInconclusive)) {
             // A verdict that stands leaves the canary out again (a reload or a refresh may have brought it back).
             const leftOut = (stands ? await leaveOut(inputs, j) : j.leftOutAt) !== undefined;
-            throw new Error(
+            const message =
                 `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${baseline.join(", ")} after ${((j.to - j.from) / 1000).toFixed(1)} s (of at most ${inputs.bakeSeconds} s)` +
                     `${stands ? ` (judged at ${new Date(earlier?.to ?? 0).toISOString()}; the verdict stands for this deployment)` : ""}:\n${formatJudgement(j)}\n` +
                     `${leftOut ? `${inputs.canary} is out of the load balancer (HAProxy state maint); its process and logs are kept for inspection.\n` : ""}` +
-                    `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`,
-            );
+                    `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`;
+            const id = `${inputs.canary}@${inputs.version}`;
+            const failedChecks = j.checks.filter((c) => c.verdict === "fail").map((c) => c.name);
+            const properties: JudgementOutputs = { ...inputs, verdict: j.verdict, failedChecks, leftOut };
+            // With an id and properties the engine keeps the resource in the state, failed to initialise.
+            throw Object.assign(new Error(message), { id, properties, reasons: [message] });
         }
         return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "pass", outcome: j.verdict === "inconclusive" ? "inconclusive" : "pass" } };
     },

@@ -13,6 +13,7 @@ import { SshHost, sshStreamLocal } from "../../src/ssh/client";
 import { changedKeys } from "../diff";
 import { EventSink, recordEvent } from "../events";
 import { hookFailure, HookResult, HookRun, runHook } from "../hook";
+import { sshHookRunner } from "../hosts/hook";
 import { loadBalancerAlive } from "./load-balancer";
 
 export { memberType } from "../../resources/tokens";
@@ -53,10 +54,12 @@ export interface MemberHooks {
     readonly beforeAllowTraffic?: string[];
     readonly afterAllowTraffic?: string[];
     readonly timeoutMs: number;
-    /** Where the hooks run (the project folder). */
+    /** Where the hooks run (the project folder; on `ssh`'s host, the login folder when empty). */
     readonly cwd: string;
     /** ZDR_SERVER, ZDR_VERSION, ZDR_PORT for the hooks. */
     readonly env?: Readonly<Record<string, string>>;
+    /** Run the hooks on this host over SSH (the server's own, on the hosts target). @default - on this machine */
+    readonly ssh?: SshHost;
 }
 
 export interface MemberOutputs extends MemberInputs {
@@ -161,7 +164,7 @@ export async function drain(m: MemberInputs): Promise<number | string> {
  * reattach (the server stays in maintenance); a failing afterAllowTraffic drains the server out
  * again, then throws. Either error carries the hook's output.
  */
-export async function reattachWithHooks(m: MemberInputs, run: (r: HookRun) => Promise<HookResult> = runHook): Promise<HookOutcome[]> {
+export async function reattachWithHooks(m: MemberInputs, run: (r: HookRun) => Promise<HookResult> = m.hooks?.ssh ? sshHookRunner(m.hooks.ssh) : runHook): Promise<HookOutcome[]> {
     const outcomes: HookOutcome[] = [];
     const hook = async (name: HookOutcome["hook"], argv: readonly string[] | undefined) => {
         if (!m.hooks || !argv || argv.length === 0) {
@@ -187,9 +190,10 @@ export async function reattachWithHooks(m: MemberInputs, run: (r: HookRun) => Pr
 
 export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "update" | "delete">> = {
     async diff(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
-        // every change replaces (a reattach), except how zdr reaches HAProxy's host
+        // every change replaces (a reattach), except how zdr reaches the hosts (a new key, known hosts)
         const changed = changedKeys(olds, news, ["inLoadBalancer", "hookResults"]);
-        return { changes: changed.length > 0, replaces: changed.filter((k) => k !== "ssh") };
+        const hooksApart = changedKeys({ hooks: { ...olds.hooks, ssh: undefined } }, { hooks: { ...news.hooks, ssh: undefined } }, []);
+        return { changes: changed.length > 0, replaces: changed.filter((k) => k !== "ssh" && (k !== "hooks" || hooksApart.length > 0)) };
     },
     async update(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
         return { outs: { ...news, inLoadBalancer: olds.inLoadBalancer, ...(olds.hookResults ? { hookResults: olds.hookResults } : {}) } };
