@@ -18,7 +18,7 @@ export interface Environment {
     /** PostgreSQL's statement log (jsonlog, one application_name per version), when the stack runs the database. */
     readonly statementLog?: string;
     /** Where the judge reads a canary's and its baseline's requests. */
-    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "requestLog" | "appLogs" | "albLogs" | "leaveOutOnFail">;
+    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "requestLog" | "remoteRequestLog" | "appLogs" | "albLogs" | "leaveOutOnFail">;
 }
 
 /** What a target (local processes + HAProxy, AWS, ...) supplies: the leaf resources of one server. */

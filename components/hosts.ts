@@ -48,9 +48,20 @@ export class HostsEnvironment implements Environment {
         };
     }
 
-    /** No canary judgement on this target yet (bakeSeconds must be 0): no evidence. */
-    canaryEvidence(): Pick<JudgementArgs, "requestLog"> {
-        return {};
+    /**
+     * HAProxy's request log on its host, read over SSH (the app servers' own logs are not read on
+     * this target); a failing canary is set to MAINT through the admin socket over SSH.
+     */
+    canaryEvidence(): Pick<JudgementArgs, "remoteRequestLog" | "leaveOutOnFail"> {
+        const c = this.args.config;
+        if (!c.haproxy.logFile) {
+            return {};
+        }
+        const ssh = this.ssh("the HAProxy host", c.haproxy);
+        return {
+            remoteRequestLog: { ssh, file: c.haproxy.logFile },
+            leaveOutOnFail: { runtimeApi: c.haproxy.socket, backend: this.args.app.name, ssh },
+        };
     }
 }
 

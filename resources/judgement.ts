@@ -1,10 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { JudgeOptions } from "../src/canary/judge";
+import type { SshHost } from "../src/ssh/client";
+import type { ArgsOf } from "./args";
 import { judgementType } from "./tokens";
+
+type SshHostArgs = ArgsOf<SshHost>;
 
 export interface JudgementArgs {
     /** HAProxy's request log, the evidence on the local default and HAProxy targets. */
     readonly requestLog?: pulumi.Input<string>;
+    /** HAProxy's request log on its host, read over SSH (the hosts target, instead of requestLog); pass ssh.privateKey as a secret. */
+    readonly remoteRequestLog?: pulumi.Input<{ ssh: pulumi.Input<SshHostArgs>; file: pulumi.Input<string> }>;
     /** Server name -> its app log (stdout and stderr): error templates the stable servers do not log fail the canary. @default - none */
     readonly appLogs?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** The ALB's access logs in S3, the evidence on AWS (instead of requestLog). */
@@ -24,7 +30,7 @@ export interface JudgementArgs {
     /** Stop the `up` on an inconclusive verdict too. @default false */
     readonly stopWhenInconclusive?: pulumi.Input<boolean>;
     /** HAProxy's runtime API and backend: a failing canary is set to maint there at once. @default - not left out */
-    readonly leaveOutOnFail?: pulumi.Input<{ runtimeApi: pulumi.Input<string>; backend: pulumi.Input<string> }>;
+    readonly leaveOutOnFail?: pulumi.Input<{ runtimeApi: pulumi.Input<string>; backend: pulumi.Input<string>; ssh?: pulumi.Input<SshHostArgs> }>;
     /** Keep a failing canary in the load balancer, to watch it longer. @default false */
     readonly keepServingOnFail?: pulumi.Input<boolean>;
     /** The team accepted this canary's verdict: no judgement. */
@@ -54,6 +60,8 @@ export class Judgement extends pulumi.CustomResource {
     declare readonly outcome: pulumi.Output<"pass" | "inconclusive" | undefined>;
 
     constructor(name: string, args: JudgementArgs, opts?: pulumi.CustomResourceOptions) {
-        super(judgementType, name, { ...args, verdict: undefined, outcome: undefined }, opts);
+        // over SSH, the connection (with its private key) is always a secret in the state
+        const secret = args.remoteRequestLog ? { additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "remoteRequestLog", "leaveOutOnFail"] } : {};
+        super(judgementType, name, { ...args, verdict: undefined, outcome: undefined }, { ...opts, ...secret });
     }
 }

@@ -20,6 +20,9 @@ import { LoggedRequest } from "../../src/canary/evidence";
 import { CanaryJudge, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
+import { LogMirror } from "../../src/canary/remote-log";
+import { describeHost, SshHost, sshReadOutput } from "../../src/ssh/client";
+import { runtimeOf } from "../haproxy/member";
 import { changedKeys } from "../diff";
 import { engineLog } from "./engine-log";
 
@@ -28,6 +31,12 @@ export { judgementType } from "../../resources/tokens";
 export interface JudgementInputs {
     /** HAProxy's request log (local default, HAProxy targets). */
     readonly requestLog?: string;
+    /**
+     * HAProxy's request log on its host, read over SSH (the hosts target): each poll mirrors its
+     * new bytes into a file beside reportFile, which the judge reads as requestLog.
+     * @default - the log is local (requestLog)
+     */
+    readonly remoteRequestLog?: { readonly ssh: SshHost; readonly file: string };
     /** Server name -> its app log (stdout and stderr): new error templates become signatures (src/canary/app-log.ts). @default - none */
     readonly appLogs?: Record<string, string>;
     /** The ALB's access logs in S3 (AWS target). */
@@ -54,7 +63,12 @@ export interface JudgementInputs {
     /** Stop the `up` on an inconclusive verdict too. @default false */
     readonly stopWhenInconclusive?: boolean;
     /** HAProxy's runtime API and backend: a failing canary is set to `maint` there. @default - not left out (the ALB target) */
-    readonly leaveOutOnFail?: { readonly runtimeApi: string; readonly backend: string };
+    readonly leaveOutOnFail?: {
+        readonly runtimeApi: string;
+        readonly backend: string;
+        /** The runtime API's socket is on this host, reached over SSH. @default - a local socket or address */
+        readonly ssh?: SshHost;
+    };
     /** Keep a failing canary in the load balancer (today's behaviour, to watch it longer). @default false */
     readonly keepServingOnFail?: boolean;
     /** The team accepted this canary's verdict in config: no judgement. */
@@ -104,12 +118,25 @@ export interface JudgementRecord extends Judgement {
     readonly leftOutAt?: number;
 }
 
+/** The mirror of HAProxy's log on its host, beside the report; undefined when the log is local. */
+function remoteMirror(i: JudgementInputs): LogMirror | undefined {
+    const remote = i.remoteRequestLog;
+    if (!remote) {
+        return undefined;
+    }
+    const local = i.reportFile.replace(/\.json$/, "") + ".haproxy.log";
+    fs.mkdirSync(path.dirname(local), { recursive: true });
+    const timeoutMs = Math.max(10_000, remote.ssh.connectTimeoutMs ?? 0);
+    return new LogMirror((command, maxBytes) => sshReadOutput(remote.ssh, command, { timeoutMs, maxBytes }), remote.file, local, undefined, describeHost(remote.ssh));
+}
+
 /** Leaves a failing canary out of HAProxy (`maint`) at once; returns when, or undefined when it stays in. */
 async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | undefined> {
     if (j.verdict !== "fail" || !i.leaveOutOnFail || i.keepServingOnFail) {
         return undefined;
     }
-    await new HaproxyRuntime(i.leaveOutOnFail.runtimeApi).setServerState(i.leaveOutOnFail.backend, i.canary, "maint");
+    const runtime = i.leaveOutOnFail.ssh ? runtimeOf(i.leaveOutOnFail) : new HaproxyRuntime(i.leaveOutOnFail.runtimeApi);
+    await runtime.setServerState(i.leaveOutOnFail.backend, i.canary, "maint");
     return Date.now();
 }
 
@@ -129,7 +156,9 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     let judge: CanaryJudge;
     let live: LiveJudgement | undefined;
     if (!i.albLogs) {
-        const log = i.requestLog;
+        const mirror = remoteMirror(i);
+        await mirror?.catchUp();
+        const log = mirror?.localFile ?? i.requestLog;
         if (!log) {
             throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
         }
@@ -140,6 +169,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         let lastLine = 0;
         while (!judge.decision && Date.now() < deadline) {
             await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+            await mirror?.catchUp(2);
             live.poll();
             if (progress && Date.now() - lastLine >= progressEveryMs) {
                 progress(formatProgress(live.progress(), i.bakeSeconds));
@@ -149,6 +179,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         if (!judge.decision) {
             // HAProxy logs a request when it ends: the last second's requests are still coming.
             await sleep(1500);
+            await mirror?.catchUp();
             live.poll(deadline);
         }
     } else {

@@ -15,8 +15,11 @@ export interface HostsConfig {
     readonly sshUser: string;
     /** known_hosts lines; every host's and the HAProxy host's key must be among them. */
     readonly knownHosts: readonly string[];
-    /** The host HAProxy runs on, and its admin socket there (a UNIX socket path). */
-    readonly haproxy: HostAddress & { readonly socket: string };
+    /**
+     * The host HAProxy runs on, its admin socket there (a UNIX socket path), and its request log
+     * there (the canary judge's evidence, read over SSH; required when bakeSeconds > 0).
+     */
+    readonly haproxy: HostAddress & { readonly socket: string; readonly logFile?: string };
     /** The app's port on each host: the health poll after a deploy asks address:appPort. */
     readonly appPort: number;
     /** Shell commands run on a host, `{version}` and `{server}` replaced. */
@@ -33,7 +36,7 @@ export interface HostsConfig {
 }
 
 /** The hosts target's own keys; it shares appPort, sshUser, sshPrivateKey, deployCommand, stopCommand, dbHost and dbPortRemote with AWS. */
-export const hostsKeys = ["hosts", "knownHosts", "haproxyHost", "haproxySocket", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs"] as const;
+export const hostsKeys = ["hosts", "knownHosts", "haproxyHost", "haproxySocket", "haproxyLogFile", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs"] as const;
 
 const hostName = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
 
@@ -81,8 +84,11 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig): HostsC
     if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test((raw.sshPrivateKey ?? "").trim())) {
         problems.push(`${namespace}:sshPrivateKey: the hosts target needs the SSH private key of sshUser (OpenSSH or PEM, "-----BEGIN ... PRIVATE KEY-----"), as a secret: pulumi config set --secret sshPrivateKey < KEYFILE`);
     }
-    if (release.bakeSeconds > 0) {
-        problems.push(`${namespace}:bakeSeconds: must be 0 on the hosts target for now: reading HAProxy's log on its host over SSH for the canary judge is not built yet (issue 13)`);
+    const logFile = raw.haproxyLogFile || undefined;
+    if (logFile !== undefined && !/^\/[\x21-\x7e]{1,4095}$/.test(logFile)) {
+        problems.push(`${namespace}:haproxyLogFile: must be the absolute path of HAProxy's request log on its host (no spaces), written with the log-format in docs/hosts.md; got ${JSON.stringify(logFile)}`);
+    } else if (logFile === undefined && release.bakeSeconds > 0) {
+        problems.push(`${namespace}:haproxyLogFile: required on the hosts target when bakeSeconds > 0 (the canary judge reads HAProxy's request log on its host over SSH): the absolute path of that log, written with the log-format in docs/hosts.md, e.g. /var/log/haproxy-requests.log; or set bakeSeconds to 0`);
     }
 
     const hosts: Record<string, HostAddress> = {};
@@ -159,7 +165,7 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig): HostsC
         hosts,
         sshUser,
         knownHosts,
-        haproxy: { ...(haproxyAt as HostAddress), socket },
+        haproxy: { ...(haproxyAt as HostAddress), socket, ...(logFile ? { logFile } : {}) },
         appPort,
         deployCommand,
         stopCommand,

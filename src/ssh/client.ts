@@ -365,3 +365,57 @@ export async function sshHttpStatus(t: SshHost, address: string, port: number, p
         stream.write(`GET ${path} HTTP/1.0\r\nHost: ${address}:${port}\r\nUser-Agent: zdr-health\r\nConnection: close\r\n\r\n`);
     });
 }
+
+/**
+ * Runs a command whose stdout is data (bytes, kept whole up to maxBytes; more is an error): the
+ * canary judge's mirror of HAProxy's log on its host (src/canary/remote-log.ts). Rejects
+ * (SshError) as sshRun does, and when stdout passes maxBytes.
+ */
+export async function sshReadOutput(t: SshHost, command: string, opts: { timeoutMs: number; maxBytes: number }): Promise<{ exitCode: number | null; stdout: Buffer; stderr: string }> {
+    const label = describeHost(t);
+    const { channel, client, done } = await withChannel(t, (c, cb) => c.exec(command, cb), `cannot start \`${command}\``);
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        let stderr = "";
+        let exitCode: number | null = null;
+        let exited = false;
+        let settled = false;
+        const finish = (error?: string) => {
+            if (settled) {
+                return;
+            }
+            settled = true;
+            clearTimeout(timer);
+            client.removeListener("close", lost);
+            done();
+            if (error) {
+                try {
+                    channel.close();
+                } catch {
+                    // closing already
+                }
+                reject(new SshError(redact(error, t)));
+            } else {
+                resolve({ exitCode, stdout: Buffer.concat(chunks), stderr });
+            }
+        };
+        const lost = () => finish(`the SSH connection to ${label} was lost while \`${command}\` ran`);
+        client.once("close", lost);
+        const timer = setTimeout(() => finish(`\`${command}\` on ${label} ran past its ${opts.timeoutMs} ms limit; zdr closed its session`), opts.timeoutMs);
+        channel.on("data", (d: Buffer) => {
+            bytes += d.length;
+            if (bytes > opts.maxBytes) {
+                finish(`\`${command}\` on ${label} wrote more than ${opts.maxBytes} bytes`);
+            } else {
+                chunks.push(d);
+            }
+        });
+        channel.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString("utf8")).slice(-keep)));
+        channel.on("exit", (code: number | null) => {
+            exited = true;
+            exitCode = code ?? null;
+        });
+        channel.on("close", () => (exited ? finish() : lost()));
+    });
+}

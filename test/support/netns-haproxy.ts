@@ -51,7 +51,8 @@ export async function startNetnsHaproxy(fleet: NetnsHosts, host: string, backend
         "frontend web",
         `    bind ${h.address}:${frontendPort}`,
         "    capture response header x-error len 120",
-        '    log-format "%Ts%ms %s %ST %Tr %hs"',
+        // the format docs/hosts.md asks of the operator (the local default's): the canary judge's evidence
+        '    log-format "%Ts%ms %s %ST %Tr %Tt %HM %HPO %hs"',
         `    default_backend ${backend.name}`,
         `backend ${backend.name}`,
         "    balance roundrobin",

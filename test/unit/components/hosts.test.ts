@@ -39,6 +39,11 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
             epoch: new Epoch("release-epoch", { mode: "staged", release: "v2" }),
             target: new HostsTarget({ environment, drainTimeoutSeconds: 30, healthTimeoutSeconds: 60 }),
         });
+        const { Judgement } = await import("../../../resources/judgement");
+        new Judgement("webshop-web-1-judgement", {
+            ...environment.canaryEvidence(),
+            canary: "web-1", version: "v2", deployment: "d", baseline: ["web-2", "web-3"], bakeSeconds: 120, accepted: false, reportFile: "/tmp/j.json",
+        });
         await value(fleet.servers);
         await new Promise((r) => setTimeout(r, 100));
     });
@@ -84,6 +89,18 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
         assert.equal(m.backend, "webshop");
         assert.equal(m.server, "web-3");
         assert.equal((named("zdr:hosts:Deploy", "webshop-web-3-deploy").inputs.ssh as Record<string, unknown>).host, "10.0.0.13");
+    });
+
+    it("judges a canary on HAProxy's log on its host, over SSH, and leaves a failing one out through the admin socket there", () => {
+        const j = named("zdr:canary:Judgement", "webshop-web-1-judgement");
+        const remote = j.inputs.remoteRequestLog as { ssh: Record<string, unknown>; file: string };
+        assert.equal(remote.file, "/var/log/haproxy-requests.log");
+        assert.equal(remote.ssh.host, "10.0.0.10");
+        assert.equal((remote.ssh.privateKey as Record<string, unknown>)[specialSigKey], secretSig, "the key is sent as a secret");
+        const out = j.inputs.leaveOutOnFail as { runtimeApi: string; backend: string; ssh: Record<string, unknown> };
+        assert.deepEqual([out.runtimeApi, out.backend, out.ssh.host], ["/run/haproxy/admin.sock", "webshop", "10.0.0.10"]);
+        assert.equal(j.inputs.requestLog, undefined);
+        assert.deepEqual(j.additionalSecretOutputs, ["remoteRequestLog", "leaveOutOnFail"]);
     });
 
     it("drains before it deploys: delete-first, the membership replaced with its deploy, one server after the other", () => {

@@ -34,6 +34,11 @@ describe("parseHostsConfig", () => {
         assert.deepEqual([c.sshUser, c.appPort, c.sshTimeoutSeconds, c.commandTimeoutSeconds, c.healthPollIntervalMs, c.db.port], ["ubuntu", 8080, 10, 300, 500, 5432]);
     });
 
+    it("judges canaries with HAProxy's log on its host", () => {
+        const c = parse({ ...base, bakeSeconds: "60", haproxyLogFile: "/var/log/haproxy-requests.log" });
+        assert.deepEqual(c.haproxy, { address: "198.18.0.10", sshPort: 22, socket: "/run/haproxy/admin.sock", logFile: "/var/log/haproxy-requests.log" });
+    });
+
     it("replaces {version} and {server} in a command", () => {
         assert.equal(hostCommand("deploy {server} {version} && echo {version}", "web-1", "v2"), "deploy web-1 v2 && echo v2");
     });
@@ -55,7 +60,8 @@ describe("parseHostsConfig", () => {
         { name: "no database host", raw: { dbHost: "" }, problem: /^zdr:dbHost: required for the hosts target/ },
         { name: "a zero command time-out", raw: { commandTimeoutSeconds: "0" }, problem: 'zdr:commandTimeoutSeconds: must be an integer from 1 to 3600; got "0"' },
         { name: "a fast health poll", raw: { healthPollIntervalMs: "10" }, problem: 'zdr:healthPollIntervalMs: must be an integer from 50 to 60000; got "10"' },
-        { name: "a canary bake (not built on hosts yet)", raw: { bakeSeconds: "60" }, problem: /^zdr:bakeSeconds: must be 0 on the hosts target for now/ },
+        { name: "a canary bake without HAProxy's log on its host", raw: { bakeSeconds: "60" }, problem: /^zdr:haproxyLogFile: required on the hosts target when bakeSeconds > 0 \(the canary judge reads HAProxy's request log on its host over SSH\)/ },
+        { name: "an HAProxy log that is no absolute path", raw: { haproxyLogFile: "haproxy.log" }, problem: 'zdr:haproxyLogFile: must be the absolute path of HAProxy\'s request log on its host (no spaces), written with the log-format in docs/hosts.md; got "haproxy.log"' },
     ];
     for (const c of cases) {
         it(`refuses ${c.name}, naming the key`, () => {
