@@ -3,7 +3,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Environment, Fleet, FleetTarget } from "./components/fleet";
-import { HostsEnvironment, HostsTarget } from "./components/hosts";
 import { LocalEnvironment, LocalTarget } from "./components/local";
 import { Judgement } from "./resources/judgement";
 import { Epoch } from "./resources/epoch";
@@ -14,6 +13,7 @@ import { applicationName, loggedStatements, mergeStatements, readLogTail } from 
 import { planBatches } from "./src/release/batches";
 import { ConfigError, namespace } from "./src/release/config";
 import { canaryBaseline, liveForCheck, migrationsToApply, planRelease, withRunning } from "./src/release/plan";
+import { lastPorts, planPorts } from "./src/release/ports";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
 import { mark, processStart } from "./src/profile";
 
@@ -38,7 +38,7 @@ const config = new pulumi.Config(namespace);
 const allConfig = pulumi.runtime.allConfig();
 const raw = Object.fromEntries(stackKeys.map((k) => [k, allConfig[`${namespace}:${k}`]]));
 const projectDir = process.cwd();
-const { release, app, target } = validated(() =>
+const { release, app, target, canary } = validated(() =>
     parseStackConfig(raw, {
         resolvePath: (p) => path.resolve(projectDir, p),
         envLbPort: process.env.ZDR_LB_PORT,
@@ -63,6 +63,8 @@ export = async () => {
     const lastServers = (await lastUp.getOutputDetails("servers")).value as { version: string }[] | undefined;
     const running = (lastServers ?? []).map((s) => s.version);
     mark("program", "last-up read");
+    // a server keeps its port: removing another one does not move (replace) it
+    const ports = target.kind === "local" ? validated(() => planPorts(release.servers, lastPorts(lastServers), target.local)) : undefined;
 
     const dir = path.join(projectDir, ".zdr/local", pulumi.getStack());
     const dbPassword = config.requireSecret("dbPassword");
@@ -77,11 +79,12 @@ export = async () => {
         dashboardUrl = new AwsMonitors("monitors", { environment: aws, servers: plan.servers }).dashboardUrl;
         env = aws;
     } else if (target.kind === "hosts") {
+        const { HostsEnvironment, HostsTarget } = await import("./components/hosts");
         const hosts = new HostsEnvironment({ config: target.hosts, app, dbPassword, sshPrivateKey: config.requireSecret("sshPrivateKey") });
         fleetTarget = new HostsTarget({ environment: hosts, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = hosts;
     } else {
-        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
+        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
         fleetTarget = new LocalTarget({ environment: local, projectDir, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = local;
     }
@@ -137,7 +140,9 @@ export = async () => {
                 deployment: deploy.id,
                 baseline,
                 bakeSeconds: release.bakeSeconds,
-                minSamples: release.minSamples,
+                judge: canary.judge,
+                stopWhenInconclusive: canary.stopWhenInconclusive,
+                keepServingOnFail: canary.keepServingOnFail,
                 accepted: release.acceptVerdicts[server.name] === server.version,
                 reportFile: path.join(dir, "judgements", `${server.name}-${server.version}.json`),
             }, opts);

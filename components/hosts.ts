@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { AppConfig } from "../src/release/app-config";
+import { hookArgv, type AppConfig } from "../src/release/app-config";
 import { hostCommand, type HostAddress, type HostsConfig } from "../src/release/hosts-config";
 import type { ServerPlan } from "../src/release/plan";
 import type { JudgementArgs } from "../resources/judgement";
+import type { MemberHooks } from "../provider/haproxy/member";
 import { HaproxyMember } from "../resources/member";
+import type { ArgsOf } from "../resources/args";
 import { HostsDeploy, type HostsDeployArgs } from "../resources/hosts-deploy";
 import type { Environment, FleetTarget, Membership } from "./fleet";
 
@@ -100,7 +102,27 @@ export class HostsTarget implements FleetTarget {
             healthTimeoutMs: this.args.healthTimeoutSeconds * 1000,
             ...(this.args.eventsFile ? { events: { file: this.args.eventsFile, server: server.name } } : {}),
             epoch,
-        }, { ...opts, additionalSecretOutputs: ["ssh"] });
-        return { resource, inLoadBalancer: resource.inLoadBalancer };
+            hooks: this.hooks(server),
+        }, { ...opts, additionalSecretOutputs: ["ssh", "hooks"] });
+        return { resource, inLoadBalancer: resource.inLoadBalancer, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
+    }
+
+    /** The app's hooks for one server, run on its host over SSH; undefined when it has none. */
+    private hooks(server: ServerPlan): ArgsOf<MemberHooks> | undefined {
+        const env = this.args.environment;
+        const h = env.args.app.hooks;
+        if (!h || (h.beforeAllowTraffic.length === 0 && h.afterAllowTraffic.length === 0)) {
+            return undefined;
+        }
+        const port = env.args.config.appPort;
+        const argv = (command: readonly string[]) => (command.length > 0 ? hookArgv(command, server.name, server.version, port) : undefined);
+        return {
+            beforeAllowTraffic: argv(h.beforeAllowTraffic),
+            afterAllowTraffic: argv(h.afterAllowTraffic),
+            timeoutMs: h.timeoutSeconds * 1000,
+            cwd: "",
+            env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
+            ssh: env.ssh(server.name, env.args.config.hosts[server.name]),
+        };
     }
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { hostsDeployType, type HostsDeployInputs } from "../provider/hosts/deploy";
+import type { HostsDeployInputs } from "../provider/hosts/deploy";
+import { hostsDeployType } from "./tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link HostsDeploy}; documented on {@link HostsDeployInputs}. */

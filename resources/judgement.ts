@@ -19,8 +19,6 @@ export interface JudgementArgs {
     readonly baseline: pulumi.Input<pulumi.Input<string>[]>;
     /** The longest wait for a verdict after the reattach; the bake ends when the judge decides. */
     readonly bakeSeconds: pulumi.Input<number>;
-    /** No longer used: the sequential judge needs no minimum sample. */
-    readonly minSamples: pulumi.Input<number>;
     /** The judge's tolerances and rates (src/canary/config.ts parses them from config). @default - the judge's defaults */
     readonly judge?: pulumi.Input<JudgeOptions>;
     /** Stop the `up` on an inconclusive verdict too. @default false */
@@ -50,8 +48,8 @@ export interface AlbLogsArgs {
 
 /** The canary judgement after a reattach (zdr:canary:Judgement): its create fails on a failing verdict. */
 export class Judgement extends pulumi.CustomResource {
-    /** "pass": the judgement let the canary through (a pass, or an inconclusive verdict without stopWhenInconclusive). */
-    declare readonly verdict: pulumi.Output<"pass" | "accepted">;
+    /** "pass": the judgement let the canary through (a pass, or an inconclusive verdict without stopWhenInconclusive); "fail" only in the state of a judgement that stopped an `up`. */
+    declare readonly verdict: pulumi.Output<"pass" | "accepted" | "fail" | "inconclusive">;
     /** The judge's own verdict: "pass" or "inconclusive". */
     declare readonly outcome: pulumi.Output<"pass" | "inconclusive" | undefined>;
 

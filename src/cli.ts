@@ -1,8 +1,9 @@
-// The zdr command line: `zdr check-migration`, `zdr analyze` and `zdr status`.
+// The zdr command line: `zdr check-migration`, `zdr analyze`, `zdr status` and `zdr watch`.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
 import { formatJudgement, judge, TimedSample } from "./canary/judge";
+import { formatProgress, LiveJudgement } from "./canary/live";
 import { checkMigration, CheckInputError, CheckResult } from "./migrations/check";
 import { SqlSyntaxError } from "./migrations/sql";
 import { fleetStatus, formatStatus } from "./status";
@@ -142,6 +143,58 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             const rows = await fleetStatus(state.deployment?.resources ?? []);
             out(`${opts.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)}\n`);
             code = rows.some((r) => r.drift.length > 0) ? exitCodes.blocked : exitCodes.safe;
+        });
+    program
+        .command("watch")
+        .description("judge a baking canary live from the stack's local evidence (HAProxy's log, the servers' logs), one line every few seconds, until the verdict or Ctrl-C: exit 0 pass, 1 fail, 3 undecided, 2 bad input")
+        .requiredOption("--canary <server>", "the canary server")
+        .requiredOption("--baseline <servers>", "the stable servers it is compared with, comma-separated (or repeat the option)", collect, [])
+        .option("--stack <name>", "the stack (its evidence is in .zdr/local/<stack>)", "local")
+        .option("--dir <folder>", "the stack's folder instead of .zdr/local/<stack>")
+        .option("--since <seconds>", "judge from this many seconds ago", "0")
+        .option("--every <seconds>", "seconds between lines", "5")
+        .option("--max-seconds <seconds>", "stop undecided after this long", "3600")
+        .action(async (opts: { canary: string; baseline: string[]; stack: string; dir?: string; since: string; every: string; maxSeconds: string }) => {
+            const number = (flag: string, text: string, min: number, max: number) => {
+                const v = Number(text);
+                if (!Number.isFinite(v) || v < min || v > max) {
+                    throw new BadInput(`--${flag}: must be a number from ${min} to ${max}; got ${JSON.stringify(text)}`);
+                }
+                return v;
+            };
+            const since = number("since", opts.since, 0, 86400);
+            const every = number("every", opts.every, 0.1, 60);
+            const maxSeconds = number("max-seconds", opts.maxSeconds, 1, 86400);
+            if (opts.baseline.length === 0 || opts.baseline.includes(opts.canary)) {
+                throw new BadInput(`--baseline: must name the stable servers, not the canary ${opts.canary}; got ${JSON.stringify(opts.baseline.join(","))}`);
+            }
+            const dir = opts.dir ?? path.join((await import("./engine")).projectRoot, ".zdr/local", opts.stack);
+            const requestLog = path.join(dir, "haproxy.log");
+            if (!fs.existsSync(requestLog)) {
+                throw new BadInput(`no HAProxy request log at ${requestLog}: is ${opts.dir ? "--dir" : `--stack ${opts.stack}`} a local-default stack that is up?`);
+            }
+            const started = Date.now();
+            const servers = [opts.canary, ...opts.baseline];
+            const live = new LiveJudgement({ requestLog, canary: opts.canary, baseline: opts.baseline, from: started - since * 1000, appLogs: Object.fromEntries(servers.map((s) => [s, path.join(dir, "logs", `${s}.log`)])) });
+            let interrupted = false;
+            const onInt = () => (interrupted = true);
+            process.once("SIGINT", onInt);
+            try {
+                const deadline = started + maxSeconds * 1000;
+                for (let i = 0; i <= Math.ceil(maxSeconds / every) && !interrupted; i++) {
+                    live.poll();
+                    out(`${formatProgress(live.progress(), maxSeconds)}\n`);
+                    if (live.judge.decision || Date.now() >= deadline) {
+                        break;
+                    }
+                    await new Promise((r) => setTimeout(r, Math.min(every * 1000, Math.max(0, deadline - Date.now()))));
+                }
+            } finally {
+                process.removeListener("SIGINT", onInt);
+            }
+            const j = live.judge.judgement(false);
+            out(`\n${formatJudgement(j)}\n`);
+            code = j.verdict === "pass" ? exitCodes.safe : j.verdict === "fail" ? exitCodes.blocked : exitCodes.inconclusive;
         });
     try {
         await program.parseAsync(argv, { from: "user" });

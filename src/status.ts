@@ -2,6 +2,7 @@
 // really see them, next to the stack state, with drift flagged.
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { targetHealthType } from "../provider/aws/target-health";
+import { judgementType } from "../provider/canary/judgement";
 import { loadBalancerType } from "../provider/haproxy/load-balancer";
 import { memberType } from "../provider/haproxy/member";
 import { processType } from "../provider/local/process";
@@ -24,6 +25,32 @@ export interface ServerStatus {
     /** The load balancer's status of the server: HAProxy's UP, DOWN, MAINT, DRAIN, ...; the ALB's healthy, draining, unused, ... */
     readonly lbStatus: string;
     readonly drift: string[];
+    /** A canary whose judgement stopped the last `up`: what failed, whether it is left out, how to roll it back. @default - none */
+    readonly canary?: string;
+}
+
+/** A judgement that stopped an `up` (kept in the state as failed to initialise by provider/canary/judgement.ts). */
+interface StoppedJudgement {
+    readonly canary: string;
+    readonly version: string;
+    readonly verdict: "fail" | "inconclusive";
+    readonly failedChecks?: string[];
+    readonly leftOut?: boolean;
+    readonly baseline?: string[];
+    readonly reportFile?: string;
+}
+
+function stoppedJudgements(resources: readonly ResourceState[]): StoppedJudgement[] {
+    return resources
+        .filter((r) => r.type === judgementType && (r.outputs?.verdict === "fail" || r.outputs?.verdict === "inconclusive"))
+        .map((r) => r.outputs as StoppedJudgement);
+}
+
+/** What status says of a canary whose judgement stopped the last `up`. */
+export function canaryNote(j: StoppedJudgement, stableVersion: string | undefined): string {
+    const what = j.verdict === "fail" ? `failing canary: ${(j.failedChecks ?? []).join(", ") || "see its report"}` : "an inconclusive canary (stopWhenInconclusive)";
+    const pin = `${j.canary}=${stableVersion ?? "<stable version>"}`;
+    return `${j.leftOut ? "left out after" : "still serving after"} ${what} (${j.version}); roll it back with a lower canaryCount or pin ${pin}, or accept it with acceptVerdicts: ["${j.canary}=${j.version}"]${j.reportFile ? `; report: ${j.reportFile.replace(/\.json$/, ".html")}` : ""}`;
 }
 
 /** A running app's version: its health answer's `version` (JSON) or `x-app-version` header; "healthy" when it says neither. */
@@ -118,6 +145,7 @@ export async function localFleetStatus(resources: readonly ResourceState[]): Pro
     const backend: string | undefined = members[0]?.outputs?.backend ?? haproxy?.outputs?.backend;
     const lb = socket && backend ? await new HaproxyRuntime(socket).serverStats(backend).catch(() => []) : [];
     const servers = [...new Set([...stateServers.map((s) => s.name), ...members.map((m) => m.outputs?.server as string), ...lb.map((s) => s.server)])].filter(Boolean).sort();
+    const stopped = stoppedJudgements(resources);
     return Promise.all(
         servers.map(async (server) => {
             const out = stateServers.find((s) => s.name === server);
@@ -130,17 +158,20 @@ export async function localFleetStatus(resources: readonly ResourceState[]): Pro
             // env is a secret in the state (it carries the database password); the health URL is not
             const runningVersion = await health(deploy?.outputs?.healthUrl);
             const lbStatus = lb.find((s) => s.server === server)?.status ?? "absent";
+            const judged = stopped.find((j) => j.canary === server && j.version === stateVersion);
+            const stable = members.find((m) => judged?.baseline?.includes(m.outputs?.server as string))?.outputs?.version as string | undefined;
             const drift: string[] = [];
             if (stateVersion !== undefined && runningVersion !== stateVersion && runningVersion !== unreported) {
                 drift.push(`state says ${stateVersion}, the server answers ${runningVersion}`);
             }
-            if (stateMember && lbStatus !== "UP") {
+            // a failing canary left out is in MAINT on purpose
+            if (stateMember && lbStatus !== "UP" && !(judged?.leftOut && lbStatus === "MAINT")) {
                 drift.push(`the state has it in the load balancer, HAProxy says ${lbStatus}`);
             }
             if (!stateMember && lbStatus.startsWith("UP")) {
                 drift.push("HAProxy sends it traffic without a membership in the state");
             }
-            return { server, stateVersion, runningVersion, stateMember, lbStatus, drift };
+            return { server, stateVersion, runningVersion, stateMember, lbStatus, drift, ...(judged ? { canary: canaryNote(judged, stable) } : {}) };
         }),
     );
 }
@@ -149,6 +180,9 @@ export function formatStatus(rows: readonly ServerStatus[]): string {
     const lines = ["server    state version  running version   state member  load balancer  drift"];
     for (const r of rows) {
         lines.push(`${r.server.padEnd(9)} ${(r.stateVersion ?? "-").padEnd(14)} ${r.runningVersion.padEnd(17)} ${(r.stateMember ? "yes" : "no").padEnd(13)} ${r.lbStatus.padEnd(14)} ${r.drift.join("; ") || "-"}`);
+    }
+    for (const r of rows.filter((x) => x.canary)) {
+        lines.push("", `${r.server}: ${r.canary}`);
     }
     const drifted = rows.filter((r) => r.drift.length > 0).length;
     lines.push("", drifted ? `${drifted} server(s) drifted: run \`scripts/pulumi refresh --yes\` then \`scripts/pulumi up\` (docs/operations.md)` : "no drift");

@@ -14,12 +14,14 @@ import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { S3Client } from "@aws-sdk/client-s3";
 import { readAlbLogs } from "../../src/canary/alb-log";
-import { AppLogTemplate, AppLogWatch } from "../../src/canary/app-log";
-import { LoggedRequest, offsetOf, readFrom } from "../../src/canary/evidence";
+import type { AppLogTemplate } from "../../src/canary/app-log";
+import { formatProgress, LiveJudgement } from "../../src/canary/live";
+import { LoggedRequest } from "../../src/canary/evidence";
 import { CanaryJudge, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
+import { engineLog } from "./engine-log";
 
 export { judgementType } from "../../resources/tokens";
 
@@ -47,8 +49,6 @@ export interface JudgementInputs {
     readonly baseline: string[];
     /** The longest the bake waits for a verdict. */
     readonly bakeSeconds: number;
-    /** No longer used: the sequential judge needs no minimum sample. Kept so that existing stacks diff clean. */
-    readonly minSamples: number;
     /** Tolerances and rates of the judge (src/canary/config.ts). @default - the judge's defaults */
     readonly judge?: JudgeOptions;
     /** Stop the `up` on an inconclusive verdict too. @default false */
@@ -64,15 +64,25 @@ export interface JudgementInputs {
 }
 
 export interface JudgementOutputs extends JudgementInputs {
-    /** "pass": the judgement let the canary through (a pass, or an inconclusive verdict the release goes on with). */
-    readonly verdict: "pass" | "accepted";
+    /**
+     * "pass": the judgement let the canary through (a pass, or an inconclusive verdict the release
+     * goes on with). "fail" (or "inconclusive" with stopWhenInconclusive): it stopped the `up`;
+     * the resource is then in the state as failed to initialise (the engine's partial state),
+     * so `zdr status` can say so, and every later `up` stops at it again until it is rolled back.
+     */
+    readonly verdict: "pass" | "accepted" | "fail" | "inconclusive";
     /** The judge's own verdict. */
     readonly outcome?: "pass" | "inconclusive";
+    /** The checks that failed the canary. @default - none */
+    readonly failedChecks?: string[];
+    /** The failing canary was left out of the load balancer (HAProxy's maint). @default false */
+    readonly leftOut?: boolean;
 }
 
 /** Requests kept for the report's charts; the judge itself keeps no request list. */
 const reportRequests = 200_000;
-const percentile99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)];
+/** Time between two live lines of a bake. */
+const progressEveryMs = 5000;
 
 async function albRequests(i: JudgementInputs, a: NonNullable<JudgementInputs["albLogs"]>, from: number, to: number): Promise<LoggedRequest[]> {
     const s3 = new S3Client({ region: a.region, ...(a.endpoint ? { endpoint: a.endpoint, forcePathStyle: true } : {}) });
@@ -103,10 +113,12 @@ async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | unde
     return Date.now();
 }
 
-export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<JudgementRecord> {
+/**
+ * Bakes and judges; `progress` gets a live line every few seconds (requests, errors, p50/p99 per
+ * version, the evidence so far) on the HAProxy targets.
+ */
+export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)), progress?: (line: string) => void): Promise<JudgementRecord> {
     const from = Date.now();
-    // The app's own log lines, from the window's start: the canary's start-up is not read.
-    const appLogs = i.appLogs && !i.albLogs ? new AppLogWatch(Object.fromEntries(Object.entries(i.appLogs).filter(([s]) => s === i.canary || i.baseline.includes(s))), i.canary) : undefined;
     const deadline = from + i.bakeSeconds * 1000;
     const requests: LoggedRequest[] = [];
     const keep = (r: LoggedRequest) => {
@@ -114,60 +126,30 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
             requests.push(r);
         }
     };
-    const feed = (judge: CanaryJudge, r: LoggedRequest) => {
-        if (r.t < from) {
-            return;
-        }
-        // A line goes with the request that was being served when it was written.
-        const signatures = appLogs?.take(r.server, r.end ?? r.t + r.latencyMs);
-        if (signatures) {
-            r = { ...r, signatures };
-        }
-        if (r.server === i.canary) {
-            judge.add("canary", r.t, r);
-            keep(r);
-        } else if (i.baseline.includes(r.server)) {
-            judge.add("baseline", r.t, r);
-            keep(r);
-        }
-    };
     let judge: CanaryJudge;
+    let live: LiveJudgement | undefined;
     if (!i.albLogs) {
         const log = i.requestLog;
         if (!log) {
             throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
         }
-        // The tail threshold is fixed from the baseline's last minute before the canary is judged.
-        const before: number[] = [];
-        let offset = 0;
-        if (fs.existsSync(log)) {
-            offset = readFrom(log, offsetOf(log, from - 60_000), (r) => {
-                if (r.t >= from - 60_000 && r.t < from && i.baseline.includes(r.server) && r.status >= 200 && r.status < 300) {
-                    before.push(r.latencyMs);
-                }
-            });
-        }
-        judge = new CanaryJudge({ ...i.judge, ...(before.length >= 300 && i.judge?.tailThresholdMs === undefined ? { tailThresholdMs: percentile99(before) } : {}) });
-        // Lines read before `from` were the warm baseline's; the stream starts where that read ended.
+        // The tail threshold is fixed from the baseline's last minute before the canary is judged;
+        // the app's own lines are read from now on (src/canary/live.ts).
+        live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, from, ...(i.appLogs ? { appLogs: i.appLogs } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
+        judge = live.judge;
+        let lastLine = 0;
         while (!judge.decision && Date.now() < deadline) {
             await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
-            // The app's lines first: a line written while a request was served is read before that request's log line.
-            appLogs?.poll(Date.now());
-            if (fs.existsSync(log)) {
-                offset = readFrom(log, offset, (r) => feed(judge, r));
+            live.poll();
+            if (progress && Date.now() - lastLine >= progressEveryMs) {
+                progress(formatProgress(live.progress(), i.bakeSeconds));
+                lastLine = Date.now();
             }
         }
         if (!judge.decision) {
             // HAProxy logs a request when it ends: the last second's requests are still coming.
             await sleep(1500);
-            appLogs?.poll(Date.now());
-            if (fs.existsSync(log)) {
-                readFrom(log, offset, (r) => {
-                    if (r.t <= deadline) {
-                        feed(judge, r);
-                    }
-                });
-            }
+            live.poll(deadline);
         }
     } else {
         // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
@@ -177,14 +159,18 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         // All of the window is read at once here: the verdict (and decidedAfter) is where the
         // stream decided; later requests only fill the counts and the report.
         for (const r of await albRequests(i, i.albLogs, from, deadline)) {
-            feed(judge, r);
+            if (r.t < from) {
+                continue;
+            }
+            judge.add(r.server === i.canary ? "canary" : "baseline", r.t, r);
+            keep(r);
         }
     }
     const to = Math.min(Date.now(), deadline);
     const j = judge.judgement(true);
     // Out of the load balancer before anything else (the report takes a while to draw).
     const leftOutAt = await leaveOut(i, j);
-    const appLogTemplates = appLogs?.templates();
+    const appLogTemplates = live?.appLogs?.templates();
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
     const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}) };
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);
@@ -199,26 +185,35 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
         const changed = changedKeys(olds, news, ["verdict", "outcome"]);
         return { changes: changed.length > 0, replaces: changed.filter((k) => ["canary", "version", "deployment", "accepted", "requestLog", "albLogs"].includes(k)) };
     },
-    async update(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
+    async update(_id, urn, olds: JudgementOutputs, news: JudgementInputs) {
+        // A judgement that stopped an `up` is in the state as failed to initialise, and the engine
+        // updates it on every later `up`: its verdict stands (or is judged anew) as in a create.
+        if (olds.verdict === "fail" || olds.verdict === "inconclusive") {
+            return { outs: (await judgementProvider.create(urn, news)).outs };
+        }
         return { outs: { ...news, verdict: olds.verdict, ...(olds.outcome ? { outcome: olds.outcome } : {}) } };
     },
-    async create(_urn, inputs: JudgementInputs) {
+    async create(urn, inputs: JudgementInputs) {
         if (inputs.accepted) {
             return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "accepted" } };
         }
         const earlier = fs.existsSync(inputs.reportFile) ? (JSON.parse(fs.readFileSync(inputs.reportFile, "utf8")) as JudgementRecord & { deployment?: string; baseline: string[] }) : undefined;
         const stands = earlier !== undefined && earlier.deployment === inputs.deployment && (earlier.verdict === "fail" || (earlier.verdict === "inconclusive" && inputs.stopWhenInconclusive === true));
         const baseline = stands && earlier ? earlier.baseline : inputs.baseline;
-        const j = stands ? earlier : await bakeAndJudge(inputs);
+        const j = stands ? earlier : await bakeAndJudge(inputs, undefined, (line) => void engineLog(urn, line));
         if (j.verdict === "fail" || (j.verdict === "inconclusive" && inputs.stopWhenInconclusive)) {
             // A verdict that stands leaves the canary out again (a reload or a refresh may have brought it back).
             const leftOut = (stands ? await leaveOut(inputs, j) : j.leftOutAt) !== undefined;
-            throw new Error(
+            const message =
                 `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${baseline.join(", ")} after ${((j.to - j.from) / 1000).toFixed(1)} s (of at most ${inputs.bakeSeconds} s)` +
                     `${stands ? ` (judged at ${new Date(earlier?.to ?? 0).toISOString()}; the verdict stands for this deployment)` : ""}:\n${formatJudgement(j)}\n` +
                     `${leftOut ? `${inputs.canary} is out of the load balancer (HAProxy state maint); its process and logs are kept for inspection.\n` : ""}` +
-                    `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`,
-            );
+                    `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`;
+            const id = `${inputs.canary}@${inputs.version}`;
+            const failedChecks = j.checks.filter((c) => c.verdict === "fail").map((c) => c.name);
+            const properties: JudgementOutputs = { ...inputs, verdict: j.verdict, failedChecks, leftOut };
+            // With an id and properties the engine keeps the resource in the state, failed to initialise.
+            throw Object.assign(new Error(message), { id, properties, reasons: [message] });
         }
         return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "pass", outcome: j.verdict === "inconclusive" ? "inconclusive" : "pass" } };
     },

@@ -7,11 +7,15 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type * as provider from "@pulumi/pulumi/provider";
+import { packageRoot } from "../../src/package-root";
 import { diffReplacingAll } from "../diff";
 import { EventSink, recordEvent } from "../events";
 import type { StopSignal } from "../../src/release/app-config";
 
 export { processType } from "../../resources/tokens";
+
+/** Log files rotate at 64 MiB, four older ones kept. */
+export const defaultLogRotation = { maxBytes: 64 * 1024 * 1024, keep: 4 } as const;
 
 export interface ProcessInputs {
     /** argv of the process; the first element is looked up on PATH. */
@@ -22,6 +26,12 @@ export interface ProcessInputs {
     readonly cwd?: string;
     /** stdout and stderr are appended here. */
     readonly logFile: string;
+    /**
+     * The log file rotates at this size, keeping this many older files (`<logFile>.1` the newest),
+     * written by scripts/local/log-writer.js; `false` appends to one file for ever. Not part of
+     * the diff: a change applies at the process's next start. @default { maxBytes: 67108864, keep: 4 }
+     */
+    readonly logRotation?: { readonly maxBytes: number; readonly keep: number } | false;
     /** Names the process in messages, e.g. "server web-1 (v2)". @default - its argv */
     readonly label?: string;
     /** Files written before the start (path to content), e.g. a configuration file. @default - none */
@@ -116,14 +126,32 @@ export async function startProcess(inputs: ProcessInputs): Promise<ProcessOutput
         fs.writeFileSync(file, content);
     }
     fs.mkdirSync(path.dirname(inputs.logFile), { recursive: true });
-    const log = fs.openSync(inputs.logFile, "a");
+    const rotation = inputs.logRotation === undefined ? defaultLogRotation : inputs.logRotation;
+    let log: number | undefined;
+    let writer: ReturnType<typeof spawn> | undefined;
+    if (rotation) {
+        // The writer outlives the provider as the process does, and ends with the process's output.
+        writer = spawn(process.execPath, [path.join(packageRoot, "scripts/local/log-writer.js"), inputs.logFile, String(rotation.maxBytes), String(rotation.keep)], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
+        await new Promise<void>((resolve, reject) => {
+            writer?.once("spawn", resolve);
+            writer?.once("error", (e) => reject(new Error(`could not start the log writer of ${inputs.logFile}: ${e.message}`)));
+        });
+        writer.unref();
+    } else {
+        log = fs.openSync(inputs.logFile, "a");
+    }
+    const out = writer?.stdin ?? (log as number);
     const child = spawn(inputs.command[0], inputs.command.slice(1), {
         cwd: inputs.cwd,
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/", ...inputs.env },
         detached: true,
-        stdio: ["ignore", log, log],
+        stdio: ["ignore", out, out],
     });
-    fs.closeSync(log);
+    if (log !== undefined) {
+        fs.closeSync(log);
+    }
+    // the process (and its children) hold the pipe now; ours closes
+    writer?.stdin?.destroy();
     const pid = await new Promise<number>((resolve, reject) => {
         child.once("error", (e) => reject(new Error(`could not start ${inputs.command[0]}: ${e.message}`)));
         child.once("spawn", () => resolve(child.pid as number));
@@ -190,7 +218,7 @@ export async function stopProcess(
 
 export const processProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "delete">> = {
     async diff(_id, _urn, olds: ProcessOutputs, news: ProcessInputs) {
-        return diffReplacingAll(olds, news, ["pid", "startTicks"]);
+        return diffReplacingAll(olds, news, ["pid", "startTicks", "logRotation"]);
     },
     async create(_urn, inputs: ProcessInputs) {
         const outs = await startProcess(inputs);

@@ -21,6 +21,7 @@ import * as fs from "node:fs";
 import { appLogPrefix } from "./judge";
 import { TemplateMiner } from "./templates";
 import { readLines } from "./log-files";
+import { FollowedLog } from "./rotated-log";
 
 /** A line that reports an error: an error level or word (`ERROR`, `"level":"error"`, `ValueError:`, `panic`, `Traceback`, `failed`). */
 export function isErrorLine(line: string): boolean {
@@ -85,7 +86,7 @@ const knownBytes = 1 << 20;
 export class AppLogWatch {
     private readonly miner = new TemplateMiner();
     private readonly known = new Set<number>();
-    private readonly offsets = new Map<string, number>();
+    private readonly logs = new Map<string, FollowedLog>();
     private readonly pending = new Map<string, { t: number; signature: string }[]>();
     private readonly seen = new Map<number, Seen>();
 
@@ -94,12 +95,12 @@ export class AppLogWatch {
      * @param canary the canary's name; every other server of `files` is a stable one
      */
     constructor(
-        private readonly files: Readonly<Record<string, string>>,
+        files: Readonly<Record<string, string>>,
         private readonly canary: string,
     ) {
         for (const [server, file] of Object.entries(files)) {
             const size = sizeOf(file);
-            this.offsets.set(server, size);
+            this.logs.set(server, new FollowedLog(file, size));
             if (server !== canary && size > 0) {
                 readLines(file, Math.max(0, size - knownBytes), (l) => {
                     if (isErrorLine(l)) {
@@ -112,12 +113,9 @@ export class AppLogWatch {
 
     /** Reads every server's new whole lines; `now` stamps them. */
     poll(now: number): void {
-        for (const [server, file] of Object.entries(this.files)) {
-            const offset = this.offsets.get(server) ?? 0;
-            const size = sizeOf(file);
-            // A log rotated since the last look (smaller than where we were) is read from its start.
-            const from = size < offset ? 0 : offset;
-            this.offsets.set(server, readLines(file, from, (l) => this.line(server, l, now)));
+        // A log rotated since the last look: the rest of the old file, then the new one.
+        for (const [server, log] of this.logs) {
+            log.read((f, offset) => readLines(f, offset, (l) => this.line(server, l, now)));
         }
     }
 

@@ -1,6 +1,6 @@
 // The canary judge's settings from stack config, validated before anything changes: every
 // message names the key and what is allowed. index.ts passes the result to each
-// zdr:canary:Judgement as its `judge` and `stopWhenInconclusive` inputs.
+// zdr:canary:Judgement as its `judge`, `stopWhenInconclusive` and `keepServingOnFail` inputs.
 import { ConfigError, namespace, RawConfig } from "../release/config";
 import type { JudgeOptions } from "./judge";
 
@@ -8,6 +8,8 @@ export interface CanaryConfig {
     readonly judge: JudgeOptions;
     /** Stop the `up` on an inconclusive verdict, not only on a failing one. */
     readonly stopWhenInconclusive: boolean;
+    /** Keep a failing canary in the load balancer (to watch it longer) instead of leaving it out at once. */
+    readonly keepServingOnFail: boolean;
 }
 
 interface NumberKey {
@@ -28,9 +30,13 @@ export const canaryKeys: readonly NumberKey[] = [
     { key: "canaryErrorOddsTolerance", option: "errorOddsTolerance", fallback: 1.5, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of failing the canary's may be" },
     { key: "canaryErrorRateFloor", option: "errorRateFloor", fallback: 0.01, min: 0, max: 0.5, meaning: "a canary error rate proven below this passes the error check" },
     { key: "canaryLatencyTolerance", option: "latencyTolerance", fallback: 0.1, min: 0, max: 10, openMin: true, meaning: "how much slower the canary may be (0.1 = +10%)" },
+    { key: "canaryLatencyFloorMs", option: "latencyFloorMs", fallback: 2, min: 0, max: 10000, meaning: "the latency check fails only once the canary is also proven slower by more than this many milliseconds" },
     { key: "canaryTailOddsTolerance", option: "tailOddsTolerance", fallback: 2, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of a slow request the canary's may be" },
     { key: "canaryTailQuantile", option: "tailQuantile", fallback: 0.99, min: 0.5, max: 0.999, meaning: "the baseline quantile that makes a request slow" },
 ];
+
+/** Every canary key (Pulumi.yaml declares them, typed and with these defaults). */
+export const canaryConfigKeys = [...canaryKeys.map((k) => k.key), "canaryStopWhenInconclusive", "canaryKeepServingOnFail"] as const;
 
 export function parseCanaryConfig(raw: RawConfig): CanaryConfig {
     const problems: string[] = [];
@@ -45,12 +51,17 @@ export function parseCanaryConfig(raw: RawConfig): CanaryConfig {
         }
         judge[k.option] = value;
     }
-    const stop = raw.canaryStopWhenInconclusive;
-    if (stop !== undefined && stop !== "" && stop !== "true" && stop !== "false") {
-        problems.push(`${namespace}:canaryStopWhenInconclusive: must be true or false; got ${JSON.stringify(stop)}`);
-    }
+    const flag = (key: "canaryStopWhenInconclusive" | "canaryKeepServingOnFail") => {
+        const v = raw[key];
+        if (v !== undefined && v !== "" && v !== "true" && v !== "false") {
+            problems.push(`${namespace}:${key}: must be true or false; got ${JSON.stringify(v)}`);
+        }
+        return v === "true";
+    };
+    const stopWhenInconclusive = flag("canaryStopWhenInconclusive");
+    const keepServingOnFail = flag("canaryKeepServingOnFail");
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { judge: judge as JudgeOptions, stopWhenInconclusive: stop === "true" };
+    return { judge: judge as JudgeOptions, stopWhenInconclusive, keepServingOnFail };
 }

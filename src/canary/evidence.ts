@@ -10,6 +10,7 @@
 // log's size.
 import * as fs from "node:fs";
 import type { Sample } from "./judge";
+import { followFrom, FollowedLog } from "./rotated-log";
 
 export interface LoggedRequest extends Sample {
     /** When HAProxy accepted the request (epoch ms; on a kept-alive connection, the end of the one before). */
@@ -88,6 +89,21 @@ function lineAt(fd: number, offset: number, size: number): { t: number; start: n
     return undefined;
 }
 
+/** The time of the file's first request, if it has one. */
+export function firstRequestTime(file: string): number | undefined {
+    const fd = fs.openSync(file, "r");
+    try {
+        return lineAt(fd, 0, fs.fstatSync(fd).size)?.t;
+    } finally {
+        fs.closeSync(fd);
+    }
+}
+
+/** HAProxy's log followed from the window's start `from` on, across its rotation (src/canary/rotated-log.ts). */
+export function followRequests(file: string, from: number): FollowedLog {
+    return followFrom(file, from, disorderMs, firstRequestTime, offsetOf);
+}
+
 /**
  * A byte offset at or before the first line stamped `from` or later: a binary search for the
  * last line stamped before `from - disorderMs`. Worked example: a 1 GB log of a day's requests
@@ -151,20 +167,23 @@ export function readFrom(file: string, offset: number, each: (r: LoggedRequest) 
     }
 }
 
-/** Requests served in [from, to] by the given servers, streamed from the window's start. */
+/** Requests served in [from, to] by the given servers, streamed from the window's start (across a rotation). */
 export function requestsOf(file: string, servers: readonly string[], from: number, to: number): LoggedRequest[] {
-    if (!fs.existsSync(file)) {
-        return [];
-    }
     const out: LoggedRequest[] = [];
-    readFrom(file, offsetOf(file, from), (r) => {
-        if (r.t > to + disorderMs) {
-            return false;
-        }
-        if (r.t >= from && r.t <= to && servers.includes(r.server)) {
-            out.push(r);
-        }
-        return true;
-    });
+    let done = false;
+    followRequests(file, from).read((f, offset) =>
+        done
+            ? offset
+            : readFrom(f, offset, (r) => {
+                  if (r.t > to + disorderMs) {
+                      done = true;
+                      return false;
+                  }
+                  if (r.t >= from && r.t <= to && servers.includes(r.server)) {
+                      out.push(r);
+                  }
+                  return true;
+              }),
+    );
     return out;
 }

@@ -4,14 +4,16 @@
 // moment the evidence allows, in either direction:
 //   error-rate          odds ratio of a failed request (non-2xx or connection error), canary vs
 //                       baseline, exact conditional likelihood of matched sets;
-//   latency             scale ratio of successful requests' latency, sequential rank test;
+//   latency             scale ratio of successful requests' latency, within-set score test
+//                       (clipped log latency against the set's median);
 //   tail                odds ratio of a successful request slower than a threshold fixed from the
-//                       baseline before the canary's first judged request (its p99);
+//                       baseline before the canary's first judged request (its p99), and slower
+//                       than 1.5 times it, the two e-values averaged; a server's pause is one episode;
 //   new-error: <sig>    odds ratio of one error signature the baseline has not shown: a failed
 //                       request's error (the x-error header, optional), or a template of the
 //                       app's own error log lines ("log: ...") carried by a request whatever its status.
 // Fail: a check rejects "no worse than the baseline" (for latency: "slower by at most half the
-// tolerance", so a fresh process's few percent do not fail it), at a false-failure rate of `alpha` over
+// tolerance or latencyFloorMs, whichever is more", so a fresh process's few percent do not fail it), at a false-failure rate of `alpha` over
 // all checks and looks together (Bonferroni: errors, latency and tail 30% each, new
 // signatures the last 10%, the k-th of them half of the previous one's share; once the error
 // rate fails, the new signatures are tested in a chain at the error rate's share). Pass early: every effect's upper bound is
@@ -491,7 +493,7 @@ export class CanaryJudge {
             canaryRequests: l.canary,
             baseline: l.baseline,
             canary: l.canary,
-            detail: `${l.canary} successful canary requests ranked among ${l.baseline} baseline neighbours${lInterval ? `; latency ${percentChange(lInterval.lower)}..${percentChange(lInterval.upper)}` : ""} (tolerance: +${(this.o.latencyTolerance * 100).toFixed(0)}%)`,
+            detail: `${l.canary} successful canary requests scored among ${l.baseline} baseline neighbours${lInterval ? `; latency ${percentChange(lInterval.lower)}..${percentChange(lInterval.upper)}` : ""} (tolerance: +${(this.o.latencyTolerance * 100).toFixed(0)}%)${this.latency.restarts > 0 ? `; the fail side started afresh ${this.latency.restarts} time(s) on a falling transient` : ""}`,
         });
 
         const tc = this.tail.counts;

@@ -21,8 +21,6 @@ export interface ReleaseConfig {
     readonly healthTimeoutSeconds: number;
     /** Evidence window after a canary's reattach; 0 means no canary judgement. */
     readonly bakeSeconds: number;
-    /** Requests each side needs for a canary verdict. */
-    readonly minSamples: number;
     /** Canary verdicts the team accepted, as server -> version. */
     readonly acceptVerdicts: Readonly<Record<string, string>>;
     /**
@@ -201,10 +199,6 @@ export function parseReleaseConfig(raw: RawConfig): ReleaseConfig {
     const healthCheckIntervalMs = integer("healthCheckIntervalMs", raw.healthCheckIntervalMs, 1000, 100, 60000, problems);
     const healthTimeoutSeconds = integer("healthTimeoutSeconds", raw.healthTimeoutSeconds, 60, 1, 3600, problems);
     const bakeSeconds = integer("bakeSeconds", raw.bakeSeconds, 0, 0, 86400, problems);
-    if (bakeSeconds === 1) {
-        problems.push(`${namespace}:bakeSeconds: must be 0 (no canary judgement) or from 2 to 86400 (the first second is warm-up); got "1"`);
-    }
-    const minSamples = integer("minSamples", raw.minSamples, 200, 10, 1000000, problems);
 
     const releaseMode = (raw.releaseMode || "staged") as ReleaseMode;
     if (!releaseModes.includes(releaseMode)) {
@@ -223,7 +217,7 @@ export function parseReleaseConfig(raw: RawConfig): ReleaseConfig {
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { servers, stableVersion, releaseVersion, canaryCount, pins, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds, bakeSeconds, minSamples, acceptVerdicts, releaseMode, maxUnavailable, minHealthy };
+    return { servers, stableVersion, releaseVersion, canaryCount, pins, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds, bakeSeconds, acceptVerdicts, releaseMode, maxUnavailable, minHealthy };
 }
 
 export interface LocalConfig {
@@ -258,7 +252,7 @@ export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?
 /** The release and local-default keys (the app's are in app-config.ts, AWS's in aws-config.ts). */
 export const releaseKeys = [
     "target", "servers", "stableVersion", "releaseVersion", "releaseMode", "canaryCount", "pins",
-    "drainTimeoutSeconds", "healthCheckIntervalMs", "healthTimeoutSeconds", "bakeSeconds", "minSamples", "acceptVerdicts",
+    "drainTimeoutSeconds", "healthCheckIntervalMs", "healthTimeoutSeconds", "bakeSeconds", "acceptVerdicts",
     "maxUnavailable", "minHealthy",
     "lbPort", "appBasePort", "dbPort",
 ] as const;

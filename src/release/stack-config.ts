@@ -2,6 +2,7 @@
 // target's settings as one either-or type. Every problem of every part is reported at once,
 // each naming its key and what is allowed, before anything changes.
 import { AppConfig, appKeys, parseAppConfig } from "./app-config";
+import { CanaryConfig, canaryConfigKeys, parseCanaryConfig } from "../canary/config";
 import { AwsConfig, awsKeys, parseAwsConfig } from "./aws-config";
 import { HostsConfig, hostsKeys, parseHostsConfig } from "./hosts-config";
 import { ConfigError, LocalConfig, namespace, parseLocalConfig, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys } from "./config";
@@ -18,13 +19,19 @@ export interface StackConfig {
     readonly release: ReleaseConfig;
     readonly app: AppConfig;
     readonly target: TargetConfig;
+    readonly canary: CanaryConfig;
 }
 
 /** Keys whose values are always Pulumi secrets (Pulumi.yaml declares them `secret: true`). */
 export const secretKeys = ["dbPassword", "sshPrivateKey"] as const;
 
 /** Every key of the zdr namespace, as declared in Pulumi.yaml. */
-export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...Object.keys(lbKeys), ...awsKeys, ...hostsKeys, ...secretKeys])];
+export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...Object.keys(lbKeys), ...awsKeys, ...hostsKeys, ...canaryConfigKeys, ...secretKeys])];
+
+/** Keys zdr no longer reads, and what to do about them. */
+const retiredKeys: Readonly<Record<string, string>> = {
+    minSamples: "no longer used: the sequential canary judge needs no minimum sample (docs/canary.md); remove it (`scripts/pulumi config rm minSamples`)",
+};
 
 export interface StackContext {
     /** Resolves a path from the config against the project folder. */
@@ -56,7 +63,7 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
     const known = new Set<string>(stackKeys);
     const unknown = ctx.keysSet.filter((k) => !known.has(k));
     if (unknown.length > 0) {
-        throw new ConfigError(unknown.map((k) => `${namespace}:${k}: unknown key; the keys are ${[...known].sort().join(", ")}`));
+        throw new ConfigError(unknown.map((k) => `${namespace}:${k}: ${retiredKeys[k] ?? `unknown key; the keys are ${[...known].sort().join(", ")}`}`));
     }
     const kind = raw.target || "local";
     if (!(targets as readonly string[]).includes(kind)) {
@@ -78,8 +85,9 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
             target = local && loadBalancer && { kind: "local", local, loadBalancer };
         }
     }
-    if (problems.length > 0 || !release || !app || !target) {
+    const canary = collect(problems, () => parseCanaryConfig(raw));
+    if (problems.length > 0 || !release || !app || !target || !canary) {
         throw new ConfigError(problems);
     }
-    return { release, app, target };
+    return { release, app, target, canary };
 }

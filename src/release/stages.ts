@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import type { HookOutcome } from "../../provider/haproxy/member";
 import { namespace } from "./config";
 
 export interface Stage {
@@ -38,6 +39,10 @@ export interface ServerOutput {
     readonly name: string;
     readonly version: string;
     readonly inLoadBalancer: boolean;
+    /** What the team's hooks did at the server's last reattach, when it has hooks. */
+    readonly hooks?: readonly HookOutcome[];
+    /** The server's port, on the local default. */
+    readonly port?: number;
 }
 
 /** One step the engine took on a resource (anything but "same"). */

@@ -19,7 +19,7 @@ export interface SshHost {
     /** OpenSSH or PEM private key text (a Pulumi secret in the program and the state). */
     readonly privateKey: string;
     /** known_hosts lines; the host's key must be among those for host (and port). */
-    readonly knownHosts: readonly string[];
+    readonly knownHosts: string[];
     /** Names the host in messages, e.g. "web-1". @default - the address */
     readonly label?: string;
     /** Longest wait for the connection and its handshake. @default 10000 */

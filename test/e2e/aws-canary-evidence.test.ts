@@ -105,7 +105,7 @@ describe("canary evidence from ALB access logs in S3 (moto)", function () {
         };
         const j = await bakeAndJudge({
             albLogs: { bucket: "live", prefix, region: "eu-central-1", endpoint: moto.endpoint, deliverySeconds: 0, targets: { "web-1": canary, "web-2": baseline[0], "web-3": baseline[1] } },
-            canary: "web-1", version: "faulty", deployment: "d-1", baseline: ["web-2", "web-3"], bakeSeconds: 3, minSamples: 20, accepted: false,
+            canary: "web-1", version: "faulty", deployment: "d-1", baseline: ["web-2", "web-3"], bakeSeconds: 3, accepted: false,
             reportFile: path.join(dir, "web-1-faulty.json"),
         }, sleep);
         assert.deepEqual(j.counts, { baseline: 180, canary: 90 }, "the unknown target 10.0.1.99 is left out");

@@ -31,13 +31,17 @@ describe("a faulty canary in a long bake (local default)", function () {
         const slow = startLoad(local.lbUrl, { rate: 6, connections: 12, maxSeconds: 300, paths: ["/slow?ms=1500"] });
         await sleep(500);
         const started = Date.now();
-        const result = await runStage(local.stack, { name: "faulty canary, 120 s bake", config: { releaseVersion: "faulty", canaryCount: "1" } });
+        let output = "";
+        const result = await runStage(local.stack, { name: "faulty canary, 120 s bake", config: { releaseVersion: "faulty", canaryCount: "1" } }, (l) => (output += l));
         const upSeconds = (Date.now() - started) / 1000;
         assert.equal(result.ok, false);
         assert.match(result.error ?? "", /canary web-1 \(faulty\) failed its judgement against web-2, web-3 after [\d.]+ s \(of at most 120 s\)/);
         assert.match(result.error ?? "", /web-1 is out of the load balancer \(HAProxy state maint\); its process and logs are kept for inspection/);
         const report = JSON.parse(fs.readFileSync(path.join(local.dir, "judgements/web-1-faulty.json"), "utf8"));
         assert.equal(report.verdict, "fail");
+        // the live line of the bake, as the provider sent it to the engine
+        const liveLine = /web-1 \d+ s\/120 s: canary \d+ req [\d.]+% failed p50 \d+ p99 \d+ ms \| baseline \d+ req [\d.]+% failed p50 \d+ p99 \d+ ms \| evidence .* \(fails at 0\) \| \w+/.exec(output);
+        assert.ok(liveLine, output.slice(-3000));
         const bakeSeconds = (report.to - report.from) / 1000;
         assert.ok(bakeSeconds < 40, `decided ${bakeSeconds} s into the 120 s bake`);
         assert.ok(upSeconds < 90, `the up took ${upSeconds} s`);
@@ -71,11 +75,34 @@ describe("a faulty canary in a long bake (local default)", function () {
         const deploy = state.deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::webshop-web-1-deploy"));
         assert.ok(isSameProcessAlive(deploy.outputs.pid, deploy.outputs.startTicks), "the canary's process is kept");
         assert.ok(fs.statSync(path.join(local.dir, "logs/web-1.log")).size > 0);
+
+        // the state keeps the failed judgement, and `zdr status` says the canary is left out and why
+        const judgement = state.deployment.resources.find((r: { type: string }) => r.type === "zdr:canary:Judgement");
+        assert.equal(judgement?.outputs.verdict, "fail");
+        assert.equal(judgement?.outputs.leftOut, true);
+        assert.deepEqual(judgement?.outputs.failedChecks, report.checks.filter((c: { verdict: string }) => c.verdict === "fail").map((c: { name: string }) => c.name));
+        const status = await local.status();
+        const row = status.rows.find((r) => r.server === "web-1");
+        assert.equal(status.code, 0, JSON.stringify(status.rows));
+        assert.equal(row?.lbStatus, "MAINT");
+        assert.deepEqual(row?.drift, []);
+        assert.match(row?.canary ?? "", /^left out after failing canary: .*error-rate.* \(faulty\); roll it back with a lower canaryCount or pin web-1=v1/);
+        console.log(`      live line: ${liveLine[0]}`);
         console.log(
             `      failed after ${report.decidedAfter} canary requests, ${bakeSeconds.toFixed(1)} s into a 120 s bake (up ${upSeconds.toFixed(1)} s); left out ${report.leftOutAt - report.to} ms after the verdict; ` +
                 `web-1 stot ${stat(before, "web-1").stot} -> ${stat(afterStats, "web-1").stot} over 6 s while web-2 ${stat(before, "web-2").stot} -> ${stat(afterStats, "web-2").stot}; ` +
                 `load ${traffic.requests + slowTraffic.requests} requests, ${traffic.failed + slowTraffic.failed} failed (all faulty); wretr/wredis/econ/eresp 0`,
         );
+    });
+
+    it("stops the next up at the standing verdict, and leaves the canary out", async () => {
+        const next = await runStage(local.stack, { name: "next stage", config: { canaryCount: "2" } });
+        assert.equal(next.ok, false);
+        assert.match(next.error ?? "", /canary web-1 \(faulty\) failed its judgement .*the verdict stands for this deployment/);
+        const stat = await new HaproxyRuntime(path.join(local.dir, "haproxy.sock")).serverStat("webshop", "web-1");
+        assert.equal(stat.status, "MAINT");
+        const versions = next.servers.map((s) => s.version);
+        assert.deepEqual((await local.status()).rows.map((r) => [r.server, r.stateVersion]), [["web-1", "faulty"], ["web-2", "v1"], ["web-3", "v1"]], JSON.stringify(versions));
     });
 
     it("rolls the left-out canary back to the stable version, which takes requests again", async () => {
@@ -92,5 +119,7 @@ describe("a faulty canary in a long bake (local default)", function () {
         assert.equal(traffic.failed, 0);
         assert.ok(after.stot > before + 50, `web-1 stot ${before} -> ${after.stot}`);
         assert.match(after.status, /^UP/);
+        const status = await local.status();
+        assert.deepEqual(status.rows.map((r) => [r.server, r.stateVersion, r.lbStatus, r.drift, r.canary]), [["web-1", "v1", "UP", [], undefined], ["web-2", "v1", "UP", [], undefined], ["web-3", "v1", "UP", [], undefined]]);
     });
 });

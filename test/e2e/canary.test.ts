@@ -26,7 +26,7 @@ describe("canary judgement on the local default", function () {
     }
 
     before(async () => {
-        local = await openLocalStack("e2e-canary", { bakeSeconds: "8", minSamples: "60" });
+        local = await openLocalStack("e2e-canary", { bakeSeconds: "8" });
     });
     after(() => local?.close());
 

@@ -279,4 +279,31 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
         assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
     });
 
+    it("runs the team's hooks on each server's own host over SSH; a failing beforeAllowTraffic keeps that server out while the others serve", async () => {
+        const smoke = [
+            "sh", "-c",
+            'at=$(ip -4 -o addr show dev eth0 | awk \'{print $4}\' | cut -d/ -f1); echo "$ZDR_SERVER $ZDR_VERSION $ZDR_PORT" > "$0/hook-$at"; ' +
+                '[ "$ZDR_VERSION" != faulty ] || { echo "smoke test failed: faulty rejected on $at" >&2; exit 1; }',
+            fleet.dir,
+        ];
+        const hooked = await runStage(stack, { name: "hooks, pins gone", config: { beforeAllowTraffic: smoke, afterAllowTraffic: ["sh", "-c", "echo after $ZDR_SERVER"], hookTimeoutSeconds: "20", pins: null } });
+        assert.ok(hooked.ok, hooked.error);
+        assert.deepEqual(versions(hooked), { "web-1": "v2", "web-2": "v2", "web-3": "v2" });
+        for (const s of ["web-2", "web-3"]) {
+            const file = path.join(fleet.dir, `hook-${fleet.host(s).address}`);
+            assert.equal(fs.readFileSync(file, "utf8"), `${s} v2 ${appPort}\n`, `the hook ran on ${s}'s own host`);
+        }
+        const out = (await stack.outputs()).servers.value as { name: string; hooks?: { hook: string; exitCode: number }[] }[];
+        assert.deepEqual(out.find((x) => x.name === "web-2")?.hooks?.map((h) => [h.hook, h.exitCode]), [["beforeAllowTraffic", 0], ["afterAllowTraffic", 0]]);
+
+        const s = await underLoad({ name: "faulty, stopped by the smoke test", config: { releaseVersion: "faulty", canaryCount: "1" } });
+        assert.equal(s.result.ok, false);
+        assert.match(s.result.error ?? "", /beforeAllowTraffic of web-1 \(.*\) exited with 1; its output:\n\s*smoke test failed: faulty rejected on 198\.18\.\d+\.11\n\s*web-1 stays out of the load balancer/);
+        assert.equal(s.shop.failed + s.slow.failed, 0, JSON.stringify([...s.shop.failures, ...s.slow.failures]));
+        assert.deepEqual(await statuses(), ["MAINT", "UP", "UP"]);
+        const back = await runStage(stack, { name: "back to v2, no hooks", config: { releaseVersion: "", canaryCount: "0", beforeAllowTraffic: null, afterAllowTraffic: null } });
+        assert.ok(back.ok, back.error);
+        assert.deepEqual(versions(back), { "web-1": "v2", "web-2": "v2", "web-3": "v2" });
+        assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
+    });
 });

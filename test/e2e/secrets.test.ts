@@ -25,7 +25,7 @@ describe("secrets", function () {
     let engineOutput = "";
 
     before(async () => {
-        local = await openLocalStack("e2e-secrets", { bakeSeconds: "3", minSamples: "20" });
+        local = await openLocalStack("e2e-secrets", { bakeSeconds: "3" });
         // The judgement writes its reports whatever its verdict; accepting it lets the next up pass.
         await local.underLoad({ name: "canary", config: { releaseVersion: "v2", canaryCount: "1" } });
         await setStageConfig(local.stack, { acceptVerdicts: ["web-1=v2"] });

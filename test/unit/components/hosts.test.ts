@@ -73,7 +73,7 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
             assert.equal((ssh.knownHosts as string[]).length, 4, r.name);
             assert.equal((ssh.privateKey as Record<string, unknown>)[specialSigKey], secretSig, `${r.name}: the key is sent as a secret`);
             assert.equal(unwrap(ssh.privateKey), key);
-            assert.deepEqual(r.additionalSecretOutputs, ["ssh"], r.name);
+            assert.ok(r.additionalSecretOutputs.includes("ssh"), r.name);
         }
     });
 

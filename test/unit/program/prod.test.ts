@@ -88,7 +88,7 @@ describe("the prod stack (AWS target) under mocks", () => {
                 if (server.role !== "canary") {
                     return undefined;
                 }
-                const resource = new Judgement(name, { requestLog: "/tmp/zdr-unit-cmp/haproxy.log", canary: server.name, version: server.version, deployment: deploy.id, baseline: ["web-2", "web-3", "web-4"], bakeSeconds: 600, minSamples: 200, accepted: false, reportFile: "/tmp/zdr-unit-cmp/j.json" }, opts);
+                const resource = new Judgement(name, { requestLog: "/tmp/zdr-unit-cmp/haproxy.log", canary: server.name, version: server.version, deployment: deploy.id, baseline: ["web-2", "web-3", "web-4"], bakeSeconds: 600, accepted: false, reportFile: "/tmp/zdr-unit-cmp/j.json" }, opts);
                 return { resource, verdict: resource.verdict };
             },
         });

@@ -48,7 +48,6 @@ describe("a failing canary's judgement", () => {
         deployment: "d1",
         baseline: ["web-2"],
         bakeSeconds: 8,
-        minSamples: 200,
         accepted: false,
         reportFile: path.join(dir, "web-1-faulty.json"),
         ...extra,

@@ -62,7 +62,7 @@ describe("parseAppConfig", () => {
 
     it("refuses hooks on the AWS target (not done there yet)", () => {
         assert.throws(() => parseAppConfig({ beforeAllowTraffic: '["./smoke"]' }, "aws", resolvePath), (e: ConfigError) =>
-            e.problems.includes("zdr:beforeAllowTraffic: hooks run on the local target only for now (issue 17: over SSH on AWS is not done); remove it for the aws target"));
+            e.problems.includes("zdr:beforeAllowTraffic: hooks run on the local and hosts targets only for now (issue 17: over SSH on AWS is not done); remove it for the aws target"));
     });
 
     it("reads the hooks and their time limit", () => {

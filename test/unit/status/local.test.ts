@@ -3,9 +3,10 @@
 import { strict as assert } from "node:assert";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { judgementType } from "../../../provider/canary/judgement";
 import { memberType } from "../../../provider/haproxy/member";
 import { processType } from "../../../provider/local/process";
-import { fleetStatus, type ResourceState } from "../../../src/status";
+import { fleetStatus, formatStatus, type ResourceState } from "../../../src/status";
 import { type FakeHaproxy, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
 
 describe("zdr status (local default) against a fake runtime API", () => {
@@ -65,5 +66,33 @@ describe("zdr status (local default) against a fake runtime API", () => {
         resources.push({ urn: "urn:pulumi:local::zdr::x$zdr:haproxy:LoadBalancer::lb", type: "zdr:haproxy:LoadBalancer", outputs: { runtimeApi: fake.socket, backend: "webshop" } });
         const rows = await fleetStatus(resources);
         assert.deepEqual(rows.map((r) => [r.server, r.stateVersion, r.stateMember, r.lbStatus, r.drift]), [["web-1", "v2", false, "MAINT", []]]);
+    });
+
+    it("says a canary is left out after failing its judgement, which check failed and how to roll it back: no drift", async () => {
+        Object.assign(running, { "web-1": "faulty", "web-2": "v1" });
+        fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "MAINT" }, { name: "web-2", status: "UP" }]));
+        const resources = state(fake.socket, [{ server: "web-1", version: "faulty" }, { server: "web-2", version: "v1" }], [
+            { name: "web-1", version: "v1", inLoadBalancer: true },
+            { name: "web-2", version: "v1", inLoadBalancer: true },
+        ]);
+        resources.push({
+            urn: `urn:pulumi:local::zdr::${judgementType}::j`,
+            type: judgementType,
+            outputs: { canary: "web-1", version: "faulty", baseline: ["web-2"], verdict: "fail", failedChecks: ["error-rate", "new-error: injected fault"], leftOut: true, reportFile: "/s/judgements/web-1-faulty.json" },
+        });
+        const rows = await fleetStatus(resources);
+        const note = 'left out after failing canary: error-rate, new-error: injected fault (faulty); roll it back with a lower canaryCount or pin web-1=v1, or accept it with acceptVerdicts: ["web-1=faulty"]; report: /s/judgements/web-1-faulty.html';
+        assert.deepEqual(rows.map((r) => [r.server, r.lbStatus, r.drift, r.canary]), [["web-1", "MAINT", [], note], ["web-2", "UP", [], undefined]]);
+        assert.match(formatStatus(rows), /\nweb-1: left out after failing canary: error-rate, /);
+        assert.match(formatStatus(rows), /no drift$/);
+    });
+
+    it("a judgement of an earlier deployment of another version says nothing", async () => {
+        running["web-1"] = "v1";
+        fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "UP" }]));
+        const resources = state(fake.socket, [{ server: "web-1", version: "v1" }], [{ name: "web-1", version: "v1", inLoadBalancer: true }]);
+        resources.push({ urn: `urn:pulumi:local::zdr::${judgementType}::j`, type: judgementType, outputs: { canary: "web-1", version: "faulty", verdict: "fail", leftOut: true } });
+        const rows = await fleetStatus(resources);
+        assert.equal(rows[0].canary, undefined);
     });
 });
