@@ -2,7 +2,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { AwsEnvironment, AwsMonitors, AwsTarget } from "./components/aws";
 import { Environment, Fleet, FleetTarget } from "./components/fleet";
 import { LocalEnvironment, LocalTarget } from "./components/local";
 import { Judgement } from "./resources/judgement";
@@ -14,7 +13,12 @@ import { applicationName, loggedStatements, mergeStatements, readLogTail } from 
 import { planBatches } from "./src/release/batches";
 import { ConfigError, namespace } from "./src/release/config";
 import { canaryBaseline, liveForCheck, migrationsToApply, planRelease, withRunning } from "./src/release/plan";
+import { lastPorts, planPorts } from "./src/release/ports";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
+import { mark, processStart } from "./src/profile";
+
+mark("program", "process start", processStart());
+mark("program", "loaded");
 
 /** Bad config stops the program before any resource is registered, with a message and no stack trace. */
 function validated<T>(parse: () => T): T {
@@ -54,9 +58,13 @@ export = async () => {
     if (stackResource) {
         await new Promise((registered) => stackResource.urn.apply(registered));
     }
+    mark("program", "stack registered");
     const lastUp = new pulumi.StackReference("last-up", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
     const lastServers = (await lastUp.getOutputDetails("servers")).value as { version: string }[] | undefined;
     const running = (lastServers ?? []).map((s) => s.version);
+    mark("program", "last-up read");
+    // a server keeps its port: removing another one does not move (replace) it
+    const ports = target.kind === "local" ? validated(() => planPorts(release.servers, lastPorts(lastServers), target.local)) : undefined;
 
     const dir = path.join(projectDir, ".zdr/local", pulumi.getStack());
     const dbPassword = config.requireSecret("dbPassword");
@@ -64,12 +72,19 @@ export = async () => {
     let fleetTarget: FleetTarget;
     let dashboardUrl: pulumi.Output<string> | undefined;
     if (target.kind === "aws") {
+        // loaded only here: @pulumi/aws takes 0.2-0.5 s to load, which a local stage need not pay
+        const { AwsEnvironment, AwsMonitors, AwsTarget } = await import("./components/aws");
         const aws = new AwsEnvironment("aws", { servers: release.servers, config: target.aws, app, dbPassword, healthCheckIntervalSeconds: Math.max(5, Math.round(release.healthCheckIntervalMs / 1000)) });
         fleetTarget = new AwsTarget({ environment: aws, sshPrivateKey: config.requireSecret("sshPrivateKey"), healthTimeoutSeconds: release.healthTimeoutSeconds });
         dashboardUrl = new AwsMonitors("monitors", { environment: aws, servers: plan.servers }).dashboardUrl;
         env = aws;
+    } else if (target.kind === "hosts") {
+        const { HostsEnvironment, HostsTarget } = await import("./components/hosts");
+        const hosts = new HostsEnvironment({ config: target.hosts, app, dbPassword, sshPrivateKey: config.requireSecret("sshPrivateKey") });
+        fleetTarget = new HostsTarget({ environment: hosts, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
+        env = hosts;
     } else {
-        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
+        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
         fleetTarget = new LocalTarget({ environment: local, projectDir, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = local;
     }
@@ -82,11 +97,13 @@ export = async () => {
         return file && fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
     };
     await loadParser();
+    mark("program", "parser loaded");
     const log = env.statementLog ? readLogTail(env.statementLog) : "";
     const live = withRunning(liveForCheck(plan, release), running, release).map((l) => ({
         ...l,
         sql: mergeStatements(queries(l.version), log ? loggedStatements(log, applicationName(l.version)) : []),
     }));
+    mark("program", "statement log read");
     // Staged: never replaced. All at once: replaced first, which drains and stops every server
     // before the migrations below (they depend on it) run. See components/fleet.ts.
     const epoch = new Epoch("release-epoch", { mode: release.releaseMode, release: release.releaseVersion });
@@ -134,6 +151,7 @@ export = async () => {
         },
     });
 
+    mark("program", "registered");
     return {
         servers: fleet.servers,
         liveVersions: plan.liveVersions,

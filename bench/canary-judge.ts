@@ -5,9 +5,11 @@
 // "requests to a decision" is the shortest bake on a ladder that catches the scenario in half
 // (median) or 90% (p90) of runs. The new judge looks after every request.
 //   npx ts-node --transpile-only bench/canary-judge.ts [scale]   (scale 1 = the full run; 0.1 for a quick look)
+//   npx ts-node --transpile-only bench/canary-judge.ts --ceiling [runs]   (the ceiling alone)
 // Two processes (one per core); the parent prints the table.
 import { fork } from "node:child_process";
-import { CanaryJudge } from "../src/canary/judge";
+import { CanaryJudge, JudgeOptions } from "../src/canary/judge";
+import { MatchedSets, OddsSequence } from "../src/canary/sequential";
 import { requestStream, StreamRequest, StreamSpec } from "../test/support/canary-stream";
 import { judge as fixedBakeJudge, Sample } from "./fixed-bake-judge";
 
@@ -28,9 +30,9 @@ function tailThreshold(seed: number, spec: StreamSpec): number {
     return xs[990];
 }
 
-function runNew(seed: number, spec: StreamSpec, maxCanary: number): NewResult {
+function runNew(seed: number, spec: StreamSpec, maxCanary: number, options: JudgeOptions = {}): NewResult {
     const next = requestStream(seed, spec);
-    const j = new CanaryJudge({ intervals: false, tailThresholdMs: tailThreshold(seed, spec) });
+    const j = new CanaryJudge({ intervals: false, tailThresholdMs: tailThreshold(seed, spec), ...options });
     let canary = 0;
     while (canary < maxCanary && !j.decision) {
         const r = next();
@@ -55,8 +57,11 @@ function runFixed(seed: number, spec: StreamSpec, canaryRequests: number): { ver
     return { verdict: j.verdict, withoutGuardrail: j.checks.some((c) => c.verdict === "fail" && !c.name.startsWith("guardrail")) };
 }
 
-const scenarios: [string, StreamSpec][] = [
+// The third field: the new judge's options for that row (the judge before runs as always).
+const scenarios: [string, StreamSpec, JudgeOptions?][] = [
     ["+30% latency", { split: 3, rate, canaryFactor: 1.3 }],
+    // What the 2 ms floor costs on this 20 ms service (it is there for fast services: e2e, +1 ms on 3-4 ms).
+    ["+30% latency, new judge without the 2 ms floor", { split: 3, rate, canaryFactor: 1.3 }, { latencyFloorMs: 0 }],
     ["2x latency", { split: 3, rate, canaryFactor: 2 }],
     ["5x errors (0.5% -> 2.5%)", { split: 3, rate, canaryErrors: { "db timeout": 0.025 } }],
     ["10% errors", { split: 3, rate, canaryErrors: { "db timeout": 0.1 } }],
@@ -89,15 +94,54 @@ function work(job: Job): unknown {
         }
         return { failed, withoutGuardrail, runs: job.runs };
     }
-    const [, spec] = scenarios[job.index];
+    const [, spec, options] = scenarios[job.index];
     const cold = job.index === scenarios.length - 1;
     if (job.kind === "scenario-new") {
-        return Array.from({ length: job.runs }, (_, i) => runNew(5_000_000 + 10_000 * job.index + i, spec, cold ? 1000 : 5000));
+        return Array.from({ length: job.runs }, (_, i) => runNew(5_000_000 + 10_000 * job.index + i, spec, cold ? 1000 : 5000, options));
     }
     return ladder.map((n) => Array.from({ length: job.runs }, (_, i) => runFixed(7_000_000 + 10_000 * job.index + i, spec, n)).filter((v) => v.verdict === "fail").length / job.runs);
 }
 
-if (process.argv[2] === "--worker") {
+/**
+ * The most any valid test on matched sets can catch of a 5x error regression by 1,000 canary
+ * requests: the sequential probability ratio test that knows the true odds ratio (0.025/0.975
+ * over 0.005/0.995 = 5.1) on the same sets, at the error check's share of alpha and at all of it.
+ */
+function ceiling(runs: number): string {
+    const spec: StreamSpec = { split: 3, rate, canaryErrors: { "db timeout": 0.025 } };
+    const psi = 0.025 / 0.975 / (0.005 / 0.995);
+    return [0.005 * 0.3, 0.005]
+        .map((alpha) => {
+            let caught = 0;
+            for (let i = 0; i < runs; i++) {
+                const next = requestStream(9_000_000 + i, spec);
+                const odds = new OddsSequence();
+                let crossed = false;
+                const failed = (r: StreamRequest) => r.s.status !== 200;
+                const sets = new MatchedSets<StreamRequest>((set) => {
+                    odds.add(failed(set.canary), set.baseline.filter(failed).length, set.baseline.length);
+                    crossed ||= odds.logLik(Math.log(psi)) - odds.logLik(0) >= Math.log(1 / alpha);
+                });
+                for (let canary = 0; canary < 1000 && !crossed; ) {
+                    const r = next();
+                    if (r.group === "canary") {
+                        canary++;
+                        sets.canary(r);
+                    } else {
+                        sets.baseline(r);
+                    }
+                }
+                caught += crossed ? 1 : 0;
+            }
+            return `${((100 * caught) / runs).toFixed(1)}% at alpha ${(alpha * 100).toFixed(2)}%`;
+        })
+        .join(", ");
+}
+
+if (process.argv[2] === "--ceiling") {
+    const runs = Number(process.argv[3] ?? 1000);
+    console.log(`5x errors at 1:3, caught by 1000 canary requests by an SPRT that knows the odds ratio (${runs} runs): ${ceiling(runs)}`);
+} else if (process.argv[2] === "--worker") {
     process.on("message", (jobs: Job[]) => {
         process.send?.(jobs.map(work));
         process.exit(0);
@@ -170,5 +214,6 @@ async function main() {
         const newCell = cold ? `pass ${passes.length ? `${show(quantile(passes, 0.5))}/${show(quantile(passes, 0.9))}` : "-"}` : `${show(quantile(after, 0.5))}/${show(quantile(after, 0.9))}`;
         console.log(name.padEnd(48) + oldCell.padEnd(20) + newCell.padEnd(20) + `${pct(failed)}, ${pct(byThousand)}`);
     });
+    console.log(`\nThe ceiling for 5x errors by 1000 canary requests on matched sets (an SPRT that knows the odds ratio, ${r(1000)} runs): ${ceiling(r(1000))}`);
     console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

@@ -16,12 +16,13 @@ export interface ThrowawayStack {
     close(): Promise<void>;
 }
 
-export async function throwawayStack(prefix: string): Promise<ThrowawayStack> {
+/** root: the project's folder (another checkout of it for bench/stage-overhead.ts --before). */
+export async function throwawayStack(prefix: string, root = projectRoot): Promise<ThrowawayStack> {
     const name = `${prefix}-${process.pid}`;
-    fs.mkdirSync(path.join(projectRoot, ".zdr"), { recursive: true });
-    const stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
-    const localDir = path.join(projectRoot, ".zdr/local", name);
-    const stack = await createStack(projectRoot, name, stateDir);
+    fs.mkdirSync(path.join(root, ".zdr"), { recursive: true });
+    const stateDir = fs.mkdtempSync(path.join(root, ".zdr/tmp-state-"));
+    const localDir = path.join(root, ".zdr/local", name);
+    const stack = await createStack(root, name, stateDir);
     await setThrowawaySecrets(stack, randomBytes(12).toString("base64url"));
     return {
         stack,

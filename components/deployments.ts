@@ -8,7 +8,7 @@ import * as service from "@pulumi/pulumiservice";
  */
 export function releasePaths(stack: string): string[] {
     return [
-        `Pulumi.${stack}.yaml`, "Pulumi.yaml", "index.ts", "components/**", "resources/**", "provider/**", "src/**", "policy/**", "app/**",
+        `Pulumi.${stack}.yaml`, "Pulumi.yaml", "index.ts", "program.js", "components/**", "resources/**", "provider/**", "src/**", "policy/**", "app/**",
         "bin/**", "package.json", "package-lock.json",
     ];
 }

@@ -43,6 +43,12 @@ export interface FleetTarget {
      * @default - none: the load balancer knows every server from its configuration
      */
     entry?(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
+    /**
+     * The server's own port, on targets that give each server one (the local default); the fleet
+     * exports it, so that the next up can keep it.
+     * @default - none: the servers' ports are not the fleet's to choose
+     */
+    port?(server: ServerPlan): number;
 }
 
 export interface Membership {
@@ -89,6 +95,8 @@ export interface ServerState {
     readonly verdict?: string;
     /** What the team's hooks did at the server's last reattach, when it has hooks. */
     readonly hooks?: readonly HookOutcome[];
+    /** The server's port, on targets that give each server its own (FleetTarget.port). */
+    readonly port?: number;
 }
 
 /**
@@ -125,6 +133,11 @@ export class Fleet extends pulumi.ComponentResource {
 
     constructor(name: string, args: FleetArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("zdr:fleet:Fleet", name, {}, opts);
+        this.servers = withoutPromiseStackTraces(() => this.build(name, args));
+        this.registerOutputs({ servers: this.servers });
+    }
+
+    private build(name: string, args: FleetArgs): pulumi.Output<ServerState[]> {
         const batchOf = batchIndex(args.plan, args.batches);
         let previousBatch: pulumi.Resource[] = [];
         let thisBatch: pulumi.Resource[] = [];
@@ -155,6 +168,7 @@ export class Fleet extends pulumi.ComponentResource {
             }, entry);
             const judged = args.judge?.(`${name}-${server.name}-judgement`, server, deploy, { parent: this, dependsOn: [member.resource] });
             thisBatch.push(judged?.resource ?? member.resource);
+            const port = args.target.port?.(server);
             states.push(
                 pulumi.all([member.inLoadBalancer, judged?.verdict, member.hookResults]).apply(([inLoadBalancer, verdict, hooks]) => ({
                     name: server.name,
@@ -162,11 +176,36 @@ export class Fleet extends pulumi.ComponentResource {
                     inLoadBalancer,
                     ...(verdict ? { verdict } : {}),
                     ...(hooks && hooks.length > 0 ? { hooks } : {}),
+                    ...(port !== undefined ? { port } : {}),
                 })),
             );
         }
-        this.servers = pulumi.all(states);
-        this.registerOutputs({ servers: this.servers });
+        return pulumi.all(states);
+    }
+}
+
+/**
+ * Runs `build` (which registers resources) with V8's stack traces off, unless
+ * PULUMI_DEBUG_PROMISE_LEAKS asks the SDK for its promise-leak report.
+ *
+ * For that report only, the SDK takes a stack trace for four promises per property of every
+ * resource it registers (runtime/rpc.js transferProperties -> debuggable.js) and formats it
+ * through ts-node's source maps: about 5 ms of CPU per resource, half of the program's CPU time
+ * (30 s of 3,000 resources, bench/preview-scale.ts), all of it in the synchronous loop before the
+ * first registration reaches the engine. A resource's
+ * source position is unaffected (the SDK lifts the limit itself to take it); an error thrown
+ * inside `build` keeps its message, not its stack.
+ */
+export function withoutPromiseStackTraces<T>(build: () => T): T {
+    if (process.env.PULUMI_DEBUG_PROMISE_LEAKS) {
+        return build();
+    }
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+        return build();
+    } finally {
+        Error.stackTraceLimit = limit;
     }
 }
 

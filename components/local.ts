@@ -27,8 +27,13 @@ export interface LocalEnvironmentArgs {
     readonly dir: string;
     /** The load balancer listens on 127.0.0.1:lbPort. */
     readonly lbPort: number;
-    /** Server i (from 0) listens on 127.0.0.1:(appBasePort + i). */
+    /** Server i (from 0) listens on 127.0.0.1:(appBasePort + i), unless `ports` says otherwise. */
     readonly appBasePort: number;
+    /**
+     * Each server's port (planPorts, src/release/ports.ts: a server keeps its port for its
+     * lifetime). @default - server i listens on appBasePort + i
+     */
+    readonly ports?: Readonly<Record<string, number>>;
     readonly dbPort: number;
     readonly healthCheckIntervalMs: number;
     /** The database password; pass a Pulumi secret. */
@@ -188,10 +193,16 @@ export interface LocalTargetArgs {
 export class LocalTarget implements FleetTarget {
     constructor(private readonly args: LocalTargetArgs) {}
 
+    /** The server's port on 127.0.0.1. */
+    port(server: ServerPlan): number {
+        const env = this.args.environment.args;
+        return env.ports?.[server.name] ?? env.appBasePort + server.index;
+    }
+
     deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
         const env = this.args.environment;
         const app = env.args.app;
-        const port = env.args.appBasePort + server.index;
+        const port = this.port(server);
         return new Process(name, {
             command: startArgv(app.startCommand, server.version, port),
             cwd: this.args.projectDir,
@@ -223,7 +234,7 @@ export class LocalTarget implements FleetTarget {
             runtimeApi: env.runtimeApi,
             backend: env.args.app.name,
             server: server.name,
-            address: `127.0.0.1:${env.args.appBasePort + server.index}`,
+            address: `127.0.0.1:${this.port(server)}`,
             check: checkSettings(env.args),
             loadBalancer: env.loadBalancer.identity,
             removeTimeoutMs: this.args.drainTimeoutSeconds * 1000,
@@ -254,7 +265,7 @@ export class LocalTarget implements FleetTarget {
         if (!h || (h.beforeAllowTraffic.length === 0 && h.afterAllowTraffic.length === 0)) {
             return undefined;
         }
-        const port = this.args.environment.args.appBasePort + server.index;
+        const port = this.port(server);
         const argv = (command: readonly string[]) => (command.length > 0 ? hookArgv(command, server.name, server.version, port) : undefined);
         return {
             beforeAllowTraffic: argv(h.beforeAllowTraffic),

@@ -1,11 +1,14 @@
 // The two migration policies: compatibility (mandatory) and locks (advisory). Both read the
 // zdr:postgres:Migration resources, whose inputs carry what the check needs (the migration,
 // the schema before it, and the SQL of every live version): CrossGuard sees only the new state.
-import { ResourceValidationArgs, ResourceValidationPolicy, ReportViolation } from "@pulumi/policy";
-import { checkMigration, CheckInput, CheckInputError, CheckResult, LiveVersion, Violation } from "../src/migrations/check";
+import { ResourceValidationArgs, ResourceValidationPolicy, ReportViolation, validateResourceOfType } from "@pulumi/policy";
+import type { Unwrap } from "@pulumi/pulumi";
+import { Migration, MigrationArgs } from "../resources/migration";
+import { checkMigration, CheckInput, CheckInputError, CheckResult, Violation } from "../src/migrations/check";
 import { SqlSyntaxError } from "../src/migrations/sql";
 
-export const migrationType = "zdr:postgres:Migration";
+/** A Migration's inputs as the policy sees them (resolved; the resource class declares them). */
+type MigrationProps = Unwrap<MigrationArgs>;
 
 export interface MigrationPolicyConfig {
     /** Rule ids (see docs/migration-rules.md) this policy does not report. */
@@ -17,12 +20,6 @@ const configSchema = {
         disabledRules: { type: "array" as const, items: { type: "string" as const }, default: [] as string[] },
     },
 };
-
-interface CompatibilityInputs {
-    readonly schema?: string;
-    readonly live: LiveVersion[];
-    readonly mode?: "staged" | "all-at-once";
-}
 
 /** What a blocked staged release can do when the change cannot wait for a later release. */
 export const allAtOnceHint =
@@ -46,24 +43,22 @@ function checkOnce(input: CheckInput): Promise<CheckResult> {
     return check;
 }
 
-async function violationsOf(args: ResourceValidationArgs, severity: Violation["severity"]): Promise<Violation[]> {
-    if (args.type !== migrationType) {
-        return [];
-    }
-    const compatibility = args.props.compatibility as CompatibilityInputs | undefined;
-    if (!compatibility || typeof args.props.sql !== "string") {
+async function violationsOf(migration: MigrationProps, args: ResourceValidationArgs, severity: Violation["severity"]): Promise<Violation[]> {
+    const compatibility = migration.compatibility;
+    if (!compatibility || typeof migration.sql !== "string") {
         return [];
     }
     const { disabledRules } = args.getConfig<MigrationPolicyConfig>();
+    const file = `migration ${migration.script}`;
     let found: readonly Violation[];
     try {
-        found = (await checkOnce({ migration: args.props.sql, migrationFile: `migration ${args.props.name}`, schema: compatibility.schema, live: compatibility.live })).violations;
+        found = (await checkOnce({ migration: migration.sql, migrationFile: file, schema: compatibility.schema, live: compatibility.live })).violations;
     } catch (e) {
         if (!(e instanceof SqlSyntaxError || e instanceof CheckInputError)) {
             throw e;
         }
         // Input the checker cannot judge blocks: a guard that cannot read its input must not pass it.
-        found = [{ rule: "bad-input", severity: "block", statement: "", object: `migration ${args.props.name}`, message: `bad-input: the migration ${args.props.name} cannot be checked: ${e.message}` }];
+        found = [{ rule: "bad-input", severity: "block", statement: "", object: file, message: `bad-input: the ${file} cannot be checked: ${e.message}` }];
     }
     const violations = found.filter((v) => v.severity === severity && !(disabledRules ?? []).includes(v.rule));
     return compatibility.mode === "all-at-once" || severity !== "block"
@@ -82,7 +77,7 @@ export const schemaCompatibility: ResourceValidationPolicy = {
     description: "A migration must not break a version that is still live: the fleet's versions, the release and the rollback target.",
     enforcementLevel: "mandatory",
     configSchema,
-    validateResource: async (args, reportViolation) => report(await violationsOf(args, "block"), reportViolation, args.urn),
+    validateResource: validateResourceOfType(Migration, async (migration, args, reportViolation) => report(await violationsOf(migration, args, "block"), reportViolation, args.urn)),
 };
 
 export const migrationLocks: ResourceValidationPolicy = {
@@ -90,5 +85,5 @@ export const migrationLocks: ResourceValidationPolicy = {
     description: "A migration should not take locks that stall traffic or rewrite whole tables.",
     enforcementLevel: "advisory",
     configSchema,
-    validateResource: async (args, reportViolation) => report(await violationsOf(args, "warn"), reportViolation, args.urn),
+    validateResource: validateResourceOfType(Migration, async (migration, args, reportViolation) => report(await violationsOf(migration, args, "warn"), reportViolation, args.urn)),
 };

@@ -1,5 +1,6 @@
 import type * as provider from "@pulumi/pulumi/provider";
-import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime";
+// runtime/rpc, not runtime: the provider server loads rpc anyway, runtime loads the whole SDK
+import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 
 /** The value the engine sends for an input not yet known during a preview (the SDK's sentinel). */
 export { unknownValue };

@@ -2,35 +2,52 @@
 // HAProxy runtime API, PostgreSQL migrations) as a Pulumi provider plugin written with
 // @pulumi/pulumi/provider. bin/pulumi-resource-zdr starts it; the engine finds that script on
 // PATH as an ambient plugin.
+import { mark, processStart } from "../src/profile";
+mark("provider", "process start", processStart());
 import * as provider from "@pulumi/pulumi/provider";
 import { typeOfUrn, unwrapSecrets as plain } from "./diff";
-import { judgementProvider, judgementType } from "./canary/judgement";
-import { loadBalancerProvider, loadBalancerType } from "./haproxy/load-balancer";
-import { memberProvider, memberType } from "./haproxy/member";
-import { serverProvider, serverType } from "./haproxy/server";
-import { processProvider, processType } from "./local/process";
-import { migrationProvider, migrationType } from "./postgres/migration";
-import { epochProvider, epochType } from "./release/epoch";
-import { targetHealthProvider, targetHealthType } from "./aws/target-health";
+import * as types from "../resources/tokens";
 
-const byType: Record<string, Partial<provider.Provider>> = {
-    [processType]: processProvider,
-    [memberType]: memberProvider,
-    [loadBalancerType]: loadBalancerProvider,
-    [serverType]: serverProvider,
-    [migrationType]: migrationProvider,
-    [judgementType]: judgementProvider,
-    [epochType]: epochProvider,
-    [targetHealthType]: targetHealthProvider,
+type TypeProvider = Partial<provider.Provider>;
+
+// Each type's code is loaded at the first request for that type: a stage that judges no canary
+// and applies no migration never loads the statistics or the PostgreSQL client (bench/provider-start.ts).
+const byType: Record<string, () => Promise<TypeProvider>> = {
+    [types.processType]: async () => (await import("./local/process")).processProvider,
+    [types.memberType]: async () => (await import("./haproxy/member")).memberProvider,
+    [types.loadBalancerType]: async () => (await import("./haproxy/load-balancer")).loadBalancerProvider,
+    [types.serverType]: async () => (await import("./haproxy/server")).serverProvider,
+    [types.migrationType]: async () => (await import("./postgres/migration")).migrationProvider,
+    [types.judgementType]: async () => (await import("./canary/judgement")).judgementProvider,
+    [types.epochType]: async () => (await import("./release/epoch")).epochProvider,
+    [types.targetHealthType]: async () => (await import("./aws/target-health")).targetHealthProvider,
+    [types.hostsDeployType]: async () => (await import("./hosts/deploy")).hostsDeployProvider,
 };
 
-function forUrn(urn: string): Partial<provider.Provider> {
+const loaded = new Map<string, Promise<TypeProvider>>();
+function forUrn(urn: string): Promise<TypeProvider> {
     const type = typeOfUrn(urn);
-    const p = byType[type];
-    if (!p) {
+    const load = byType[type];
+    if (!load) {
         throw new Error(`zdr provider: unknown resource type ${type} (known: ${Object.keys(byType).join(", ")})`);
     }
+    let p = loaded.get(type);
+    if (!p) {
+        p = load();
+        loaded.set(type, p);
+    }
     return p;
+}
+
+/** Runs one request, with profile marks (src/profile.ts) around it. */
+async function timed<T>(op: string, urn: string, work: () => Promise<T>): Promise<T> {
+    const what = `${op} ${typeOfUrn(urn)} ${urn.slice(urn.lastIndexOf("::") + 2)}`;
+    mark("provider", `${what} start`);
+    try {
+        return await work();
+    } finally {
+        mark("provider", `${what} end`);
+    }
 }
 
 // A `pulumi up` killed mid-step leaves its plugins behind. The provider finishes what it is
@@ -53,10 +70,10 @@ setInterval(() => {
 // holding its port), the provider undoes it; other creates are safe to repeat (a reattach, a
 // migration the ledger skips, a judgement).
 // The undo is the type's own delete.
-const undoOrphanedCreate = new Set([processType, loadBalancerType]);
+const undoOrphanedCreate = new Set([types.processType, types.loadBalancerType]);
 
 async function create(urn: string, inputs: any): Promise<provider.CreateResult> {
-    const p = forUrn(urn);
+    const p = await forUrn(urn);
     const result = await p.create!(urn, plain(inputs));
     if (engineGone() && undoOrphanedCreate.has(typeOfUrn(urn))) {
         await p.delete!(result.id, urn, result.outs);
@@ -69,26 +86,33 @@ async function create(urn: string, inputs: any): Promise<provider.CreateResult> 
 const zdr: provider.Provider = {
     version: "0.1.0",
     // A type's check only reports failures; the engine gets the inputs back as sent (secrets kept).
-    check: async (urn, olds, news) => {
-        const p = forUrn(urn);
-        const failures = p.check ? (await p.check(urn, plain(olds), plain(news))).failures : undefined;
-        return { inputs: news, ...(failures?.length ? { failures } : {}) };
-    },
-    diff: (id, urn, olds, news) => forUrn(urn).diff!(id, urn, plain(olds), plain(news)),
-    create: (urn, inputs) => track(() => create(urn, inputs)),
-    read: (id, urn, props) => {
-        const p = forUrn(urn);
-        return p.read ? p.read(id, urn, plain(props)) : Promise.resolve({ id, props });
-    },
-    update: (id, urn, olds, news) => {
-        const p = forUrn(urn);
-        if (!p.update) {
-            throw new Error(`zdr provider: ${typeOfUrn(urn)} cannot be updated in place`);
-        }
-        return track(() => p.update!(id, urn, plain(olds), plain(news)));
-    },
-    delete: (id, urn, props) => track(() => forUrn(urn).delete!(id, urn, plain(props))),
+    check: (urn, olds, news) =>
+        timed("check", urn, async () => {
+            const p = await forUrn(urn);
+            const failures = p.check ? (await p.check(urn, plain(olds), plain(news))).failures : undefined;
+            return { inputs: news, ...(failures?.length ? { failures } : {}) };
+        }),
+    diff: (id, urn, olds, news) => timed("diff", urn, async () => (await forUrn(urn)).diff!(id, urn, plain(olds), plain(news))),
+    create: (urn, inputs) => track(() => timed("create", urn, () => create(urn, inputs))),
+    read: (id, urn, props) =>
+        timed("read", urn, async () => {
+            const p = await forUrn(urn);
+            return p.read ? p.read(id, urn, plain(props)) : { id, props };
+        }),
+    update: (id, urn, olds, news) =>
+        track(() =>
+            timed("update", urn, async () => {
+                const p = await forUrn(urn);
+                if (!p.update) {
+                    throw new Error(`zdr provider: ${typeOfUrn(urn)} cannot be updated in place`);
+                }
+                return p.update(id, urn, plain(olds), plain(news));
+            }),
+        ),
+    delete: (id, urn, props) => track(() => timed("delete", urn, async () => (await forUrn(urn)).delete!(id, urn, plain(props)))),
 };
+
+mark("provider", "loaded");
 
 provider.main(zdr, process.argv.slice(2)).catch((e) => {
     console.error(`zdr provider failed: ${e instanceof Error ? e.stack : e}`);

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { epochType, type EpochInputs } from "../provider/release/epoch";
+import type { EpochInputs } from "../provider/release/epoch";
+import { epochType } from "./tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link Epoch}; documented on {@link EpochInputs}. */

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { JudgeOptions } from "../src/canary/judge";
+import { judgementType } from "./tokens";
 
 export interface JudgementArgs {
     /** HAProxy's request log, the evidence on the local default and HAProxy targets. */
@@ -53,6 +54,6 @@ export class Judgement extends pulumi.CustomResource {
     declare readonly outcome: pulumi.Output<"pass" | "inconclusive" | undefined>;
 
     constructor(name: string, args: JudgementArgs, opts?: pulumi.CustomResourceOptions) {
-        super("zdr:canary:Judgement", name, { ...args, verdict: undefined, outcome: undefined }, opts);
+        super(judgementType, name, { ...args, verdict: undefined, outcome: undefined }, opts);
     }
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { loadBalancerType, type LoadBalancerInputs } from "../provider/haproxy/load-balancer";
+import type { LoadBalancerInputs } from "../provider/haproxy/load-balancer";
+import { loadBalancerType } from "./tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link HaproxyLoadBalancer}; documented on {@link LoadBalancerInputs}. */

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { memberType, type HookOutcome, type MemberInputs } from "../provider/haproxy/member";
+import type { HookOutcome, MemberInputs } from "../provider/haproxy/member";
+import { memberType } from "./tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link HaproxyMember}; documented on {@link MemberInputs}. */

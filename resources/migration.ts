@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { LiveVersion } from "../src/migrations/check";
+import { migrationType } from "./tokens";
 
 export interface PostgresConnectionArgs {
     readonly host: pulumi.Input<string>;
@@ -33,7 +35,7 @@ export interface MigrationArgs extends MigrationFileRef {
      */
     readonly compatibility?: pulumi.Input<{
         readonly schema?: string;
-        readonly live: { readonly version: string; readonly role: "live" | "running" | "release" | "rollback"; readonly sql?: string }[];
+        readonly live: readonly LiveVersion[];
         /** The release mode; "all-at-once" means no old version runs while the migration applies. */
         readonly mode?: "staged" | "all-at-once";
     }>;
@@ -44,9 +46,17 @@ export interface MigrationArgs extends MigrationFileRef {
  * zdr_schema_history table. Deleting it changes nothing.
  */
 export class Migration extends pulumi.CustomResource {
+    /** The type token, as generated SDKs carry it: CrossGuard's `validateResourceOfType` reads it. */
+    static readonly __pulumiType = migrationType;
+
+    /** Whether obj is a Migration (by its type token, across copies of this module). */
+    static isInstance(obj: unknown): obj is Migration {
+        return typeof obj === "object" && obj !== null && (obj as { __pulumiType?: unknown }).__pulumiType === Migration.__pulumiType;
+    }
+
     declare readonly appliedAt: pulumi.Output<number>;
 
     constructor(name: string, args: MigrationArgs, opts?: pulumi.CustomResourceOptions) {
-        super("zdr:postgres:Migration", name, { ...args, appliedAt: undefined }, opts);
+        super(migrationType, name, { ...args, appliedAt: undefined }, opts);
     }
 }

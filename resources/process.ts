@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EventSink } from "../provider/events";
-import { processType, type ProcessInputs } from "../provider/local/process";
+import type { ProcessInputs } from "../provider/local/process";
+import { processType } from "./tokens";
 import type { ArgsOf, DeepInput } from "./args";
 
 /** Where the zdr provider records the release steps it carries out; documented on {@link EventSink}. */

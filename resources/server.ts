@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { serverType, type ServerInputs } from "../provider/haproxy/server";
+import type { ServerInputs } from "../provider/haproxy/server";
+import { serverType } from "./tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link HaproxyServer}; documented on {@link ServerInputs}. */

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { targetHealthType, type TargetHealthInputs } from "../provider/aws/target-health";
+import type { TargetHealthInputs } from "../provider/aws/target-health";
+import { targetHealthType } from "./tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link TargetHealth}; documented on {@link TargetHealthInputs}. */

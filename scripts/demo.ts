@@ -1,7 +1,7 @@
 // npm run demo [-- --keep]: the main job on the local default. Brings the local stack up on v1,
 // releases v2 stage by stage (canaryCount 1, 2, 3, then promotion) under continuous HTTP load,
 // judging each canary against the servers still on v1 for 6 s after its reattach, prints a
-// report, writes .zdr/demo-report.json and tears the stack down.
+// report, writes .zdr/demo-report.json (and .html) and tears the stack down.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,7 +10,7 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, projectRoot, pulumiCommand } from "../src/engine";
 import { localStackApp, setThrowawaySecrets } from "../src/stack-file";
 import { startLoad } from "../src/load/traffic";
-import { checkOneAtATime, formatReport, readEvents, ReleaseReport } from "../src/release/report";
+import { checkOneAtATime, formatReport, formatReportHtml, readEvents, ReleaseReport } from "../src/release/report";
 import { runStage, Stage, StageResult } from "../src/release/stages";
 
 const program = new Command("demo")
@@ -82,7 +82,9 @@ async function main(): Promise<number> {
         events,
     };
     fs.writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
-    console.log(`\n${formatReport(report)}\n\nreport written to ${path.relative(process.cwd(), reportFile)}`);
+    const htmlFile = reportFile.replace(/\.json$/, ".html");
+    fs.writeFileSync(htmlFile, formatReportHtml(report));
+    console.log(`\n${formatReport(report)}\n\nreport written to ${path.relative(process.cwd(), reportFile)} and ${path.relative(process.cwd(), htmlFile)}`);
     const judgements = path.join(projectRoot, ".zdr/local", stackName, "judgements");
     if (fs.existsSync(judgements)) {
         console.log("\ncanary judgements (open in a browser):");

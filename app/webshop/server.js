@@ -7,7 +7,7 @@
 //   logfault  like v2, and every request succeeds, but 5% of them write a new error line to
 //           stderr (a swallowed failure only the app's own log shows): a bad canary for the tests
 // A failed request carries its error signature in the x-error header (HAProxy logs it).
-// Environment: PORT, APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
+// Environment: PORT (HOST, default 127.0.0.1), APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
 // SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
 "use strict";
 const fs = require("node:fs");
@@ -94,7 +94,8 @@ const server = http.createServer((req, res) => {
     });
 });
 server.keepAliveTimeout = 5000;
-server.listen(port, "127.0.0.1", () => console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "listening", version, port, pid: process.pid })));
+// HOST: the address to listen on (a host of the hosts target listens on its own address)
+server.listen(port, process.env.HOST || "127.0.0.1", () => console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "listening", version, port, pid: process.pid })));
 
 process.on("SIGTERM", () => {
     console.log(JSON.stringify({ t: Date.now(), level: "info", msg: "stopping", version }));

@@ -10,7 +10,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import type { Target } from "../../src/aws/targets";
 import { diffReplacingAll } from "../diff";
 
-export const targetHealthType = "zdr:aws:TargetHealth";
+export { targetHealthType } from "../../resources/tokens";
 
 export interface TargetHealthInputs extends Target {
     readonly region: string;

@@ -23,7 +23,7 @@ import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
 import { engineLog } from "./engine-log";
 
-export const judgementType = "zdr:canary:Judgement";
+export { judgementType } from "../../resources/tokens";
 
 export interface JudgementInputs {
     /** HAProxy's request log (local default, HAProxy targets). */

@@ -19,7 +19,7 @@ import { HaproxyMaster, HaproxyProc, HaproxyRuntime } from "../../src/haproxy/ru
 import { changedKeys } from "../diff";
 import { isSameProcessAlive, startProcess } from "../local/process";
 
-export const loadBalancerType = "zdr:haproxy:LoadBalancer";
+export { loadBalancerType } from "../../resources/tokens";
 
 export interface LoadBalancerInputs {
     /** The configuration without servers; its last section is `backend <backend>`. A change reloads HAProxy. */

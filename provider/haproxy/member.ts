@@ -9,16 +9,24 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type * as provider from "@pulumi/pulumi/provider";
 import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
-import { diffReplacingAll } from "../diff";
+import { SshHost, sshStreamLocal } from "../../src/ssh/client";
+import { changedKeys } from "../diff";
 import { EventSink, recordEvent } from "../events";
 import { hookFailure, HookResult, HookRun, runHook } from "../hook";
+import { sshHookRunner } from "../hosts/hook";
 import { loadBalancerAlive } from "./load-balancer";
 
-export const memberType = "zdr:haproxy:Member";
+export { memberType } from "../../resources/tokens";
 
 export interface MemberInputs {
-    /** The admin socket: a unix socket path or host:port. */
+    /** The admin socket: a unix socket path or host:port; with `ssh`, the socket's path on that host. */
     readonly runtimeApi: string;
+    /**
+     * HAProxy's host, when zdr reaches the admin socket through SSH (the hosts target); its
+     * private key is a secret. A change (a new key, new known hosts) is applied in place.
+     * @default - the socket is on this machine
+     */
+    readonly ssh?: SshHost;
     readonly backend: string;
     readonly server: string;
     /** The version the server runs; recorded in the state, no effect on HAProxy. */
@@ -46,10 +54,12 @@ export interface MemberHooks {
     readonly beforeAllowTraffic?: string[];
     readonly afterAllowTraffic?: string[];
     readonly timeoutMs: number;
-    /** Where the hooks run (the project folder). */
+    /** Where the hooks run (the project folder; on `ssh`'s host, the login folder when empty). */
     readonly cwd: string;
     /** ZDR_SERVER, ZDR_VERSION, ZDR_PORT for the hooks. */
     readonly env?: Readonly<Record<string, string>>;
+    /** Run the hooks on this host over SSH (the server's own, on the hosts target). @default - on this machine */
+    readonly ssh?: SshHost;
 }
 
 export interface MemberOutputs extends MemberInputs {
@@ -60,12 +70,42 @@ export interface MemberOutputs extends MemberInputs {
 
 export interface HookOutcome {
     readonly hook: "beforeAllowTraffic" | "afterAllowTraffic";
+    /** The command as it ran (argv, placeholders filled in). @default - not recorded before issue 17's report */
+    readonly command?: readonly string[];
     readonly exitCode: number | null;
     readonly durationMs: number;
+    /** The end of its output (stdout and stderr), secret-looking environment values masked. @default - not recorded */
+    readonly outputTail?: string;
+}
+
+/** How much of a hook's output the state and the release report keep. */
+export const hookOutputTailChars = 512;
+
+/**
+ * The end of a hook's output for the state: the values of the hook's environment variables whose
+ * names say they hold a secret (PULUMI_CONFIG_PASSPHRASE, PGPASSWORD, ..._TOKEN, ..._KEY) masked.
+ */
+export function hookOutputTail(output: string, env: Readonly<Record<string, string | undefined>>): string {
+    let tail = output;
+    for (const [name, value] of Object.entries(env)) {
+        if (value && value.length >= 4 && /PASS|SECRET|TOKEN|KEY|CREDENTIAL/i.test(name)) {
+            tail = tail.split(value).join("[secret]");
+        }
+    }
+    return tail.slice(-hookOutputTailChars);
+}
+
+/** The runtime API of the member's HAProxy: on this machine, or through SSH on its host. */
+export function runtimeOf(m: Pick<MemberInputs, "runtimeApi" | "ssh">): HaproxyRuntime {
+    const ssh = m.ssh;
+    if (!ssh) {
+        return new HaproxyRuntime(m.runtimeApi);
+    }
+    return new HaproxyRuntime(`${ssh.label ?? ssh.host}:${m.runtimeApi} (over SSH)`, 5000, () => sshStreamLocal(ssh, m.runtimeApi));
 }
 
 export async function reattach(m: MemberInputs): Promise<void> {
-    const api = new HaproxyRuntime(m.runtimeApi);
+    const api = runtimeOf(m);
     const timeoutMs = m.healthTimeoutMs ?? 30000;
     recordEvent(m.events, "reattach", "start");
     await api.setServerHealth(m.backend, m.server, "down");
@@ -93,7 +133,7 @@ export async function drain(m: MemberInputs): Promise<number | string> {
     if (m.loadBalancer !== undefined && !loadBalancerAlive(m.loadBalancer)) {
         return `HAProxy ${m.loadBalancer} is not running; nothing to drain`;
     }
-    const api = new HaproxyRuntime(m.runtimeApi);
+    const api = runtimeOf(m);
     recordEvent(m.events, "drain", "start");
     try {
         await api.setServerState(m.backend, m.server, "drain");
@@ -124,7 +164,7 @@ export async function drain(m: MemberInputs): Promise<number | string> {
  * reattach (the server stays in maintenance); a failing afterAllowTraffic drains the server out
  * again, then throws. Either error carries the hook's output.
  */
-export async function reattachWithHooks(m: MemberInputs, run: (r: HookRun) => Promise<HookResult> = runHook): Promise<HookOutcome[]> {
+export async function reattachWithHooks(m: MemberInputs, run: (r: HookRun) => Promise<HookResult> = m.hooks?.ssh ? sshHookRunner(m.hooks.ssh) : runHook): Promise<HookOutcome[]> {
     const outcomes: HookOutcome[] = [];
     const hook = async (name: HookOutcome["hook"], argv: readonly string[] | undefined) => {
         if (!m.hooks || !argv || argv.length === 0) {
@@ -132,7 +172,7 @@ export async function reattachWithHooks(m: MemberInputs, run: (r: HookRun) => Pr
         }
         const spec: HookRun = { argv, cwd: m.hooks.cwd, timeoutMs: m.hooks.timeoutMs, env: m.hooks.env };
         const r = await run(spec);
-        outcomes.push({ hook: name, exitCode: r.exitCode, durationMs: r.durationMs });
+        outcomes.push({ hook: name, command: argv, exitCode: r.exitCode, durationMs: r.durationMs, outputTail: hookOutputTail(r.output, { ...process.env, ...spec.env }) });
         return hookFailure(name, m.server, spec, r);
     };
     const before = await hook("beforeAllowTraffic", m.hooks?.beforeAllowTraffic);
@@ -148,9 +188,15 @@ export async function reattachWithHooks(m: MemberInputs, run: (r: HookRun) => Pr
     return outcomes;
 }
 
-export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "delete">> = {
+export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "update" | "delete">> = {
     async diff(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
-        return diffReplacingAll(olds, news, ["inLoadBalancer", "hookResults"]);
+        // every change replaces (a reattach), except how zdr reaches the hosts (a new key, known hosts)
+        const changed = changedKeys(olds, news, ["inLoadBalancer", "hookResults"]);
+        const hooksApart = changedKeys({ hooks: { ...olds.hooks, ssh: undefined } }, { hooks: { ...news.hooks, ssh: undefined } }, []);
+        return { changes: changed.length > 0, replaces: changed.filter((k) => k !== "ssh" && (k !== "hooks" || hooksApart.length > 0)) };
+    },
+    async update(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
+        return { outs: { ...news, inLoadBalancer: olds.inLoadBalancer, ...(olds.hookResults ? { hookResults: olds.hookResults } : {}) } };
     },
     async create(_urn, inputs: MemberInputs) {
         const hookResults = await reattachWithHooks(inputs);
@@ -165,7 +211,7 @@ export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" 
         }
         let stat;
         try {
-            stat = await new HaproxyRuntime(props.runtimeApi).serverStat(props.backend, props.server);
+            stat = await runtimeOf(props).serverStat(props.backend, props.server);
         } catch (e) {
             if (isNoSuchServer(e)) {
                 return { id: "", props: {} };

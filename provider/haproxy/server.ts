@@ -11,7 +11,7 @@ import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
 import { loadBalancerAlive } from "./load-balancer";
 
-export const serverType = "zdr:haproxy:Server";
+export { serverType } from "../../resources/tokens";
 
 export interface ServerInputs {
     /** The admin socket: a unix socket path or host:port. */

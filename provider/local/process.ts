@@ -12,7 +12,7 @@ import { diffReplacingAll } from "../diff";
 import { EventSink, recordEvent } from "../events";
 import type { StopSignal } from "../../src/release/app-config";
 
-export const processType = "zdr:local:Process";
+export { processType } from "../../resources/tokens";
 
 /** Log files rotate at 64 MiB, four older ones kept. */
 export const defaultLogRotation = { maxBytes: 64 * 1024 * 1024, keep: 4 } as const;

@@ -9,7 +9,7 @@ import { Client } from "pg";
 import { loadParser, parseSql, Statement } from "../../src/migrations/sql";
 import { changedKeys } from "../diff";
 
-export const migrationType = "zdr:postgres:Migration";
+export { migrationType } from "../../resources/tokens";
 export const historyTable = "zdr_schema_history";
 
 export interface Connection {

@@ -4,14 +4,16 @@
 // moment the evidence allows, in either direction:
 //   error-rate          odds ratio of a failed request (non-2xx or connection error), canary vs
 //                       baseline, exact conditional likelihood of matched sets;
-//   latency             scale ratio of successful requests' latency, sequential rank test;
+//   latency             scale ratio of successful requests' latency, within-set score test
+//                       (clipped log latency against the set's median);
 //   tail                odds ratio of a successful request slower than a threshold fixed from the
-//                       baseline before the canary's first judged request (its p99);
+//                       baseline before the canary's first judged request (its p99), and slower
+//                       than 1.5 times it, the two e-values averaged; a server's pause is one episode;
 //   new-error: <sig>    odds ratio of one error signature the baseline has not shown: a failed
 //                       request's error (the x-error header, optional), or a template of the
 //                       app's own error log lines ("log: ...") carried by a request whatever its status.
 // Fail: a check rejects "no worse than the baseline" (for latency: "slower by at most half the
-// tolerance", so a fresh process's few percent do not fail it), at a false-failure rate of `alpha` over
+// tolerance or latencyFloorMs, whichever is more", so a fresh process's few percent do not fail it), at a false-failure rate of `alpha` over
 // all checks and looks together (Bonferroni: errors, latency and tail 30% each, new
 // signatures the last 10%, the k-th of them half of the previous one's share; once the error
 // rate fails, the new signatures are tested in a chain at the error rate's share). Pass early: every effect's upper bound is
@@ -62,9 +64,19 @@ export interface JudgeOptions {
     readonly tailOddsTolerance?: number;
     /** The tail threshold: the baseline's latency quantile before the canary is judged. @default 0.99 */
     readonly tailQuantile?: number;
+    /** The tail check also counts requests above this many times the threshold (a second e-process, averaged with the first). @default 1.5 */
+    readonly farTailFactor?: number;
+    /**
+     * After a set with a slow request (on either side), the tail check leaves out the sets of the
+     * next this many ms: a server's pause (GC, a starved CPU) slows a run of its requests at
+     * once, and counted one by one they are evidence an A/A on recorded traffic fails on. The
+     * rule looks at a set's count of slow requests only, not at whose they are, so the sets kept
+     * stay exchangeable. @default 100
+     */
+    readonly tailEpisodeMs?: number;
     /** The tail threshold in ms, fixed beforehand (e.g. from the baseline before the canary started). @default - the quantile of the first 300 successful baseline requests of the stream */
     readonly tailThresholdMs?: number;
-    /** Warm-up: the halves of the canary's latency compared are at least this many successful requests. @default 48 */
+    /** Warm-up: the halves of the canary's latency compared are at least this many successful requests. @default 16 */
     readonly warmupWindow?: number;
     /** Warm-up ends at the latest after this many canary requests. @default 400 */
     readonly maxWarmupRequests?: number;
@@ -196,12 +208,16 @@ export class CanaryJudge {
     private readonly latency: LatencySequence;
     private readonly tail = new OddsSequence();
     private readonly tailShare = new RateSequence();
+    /** The same odds ratio above `farTailFactor` times the threshold: a p99 doubling puts most of its slow requests there, where the baseline has almost none. */
+    private readonly farTail = new OddsSequence();
     private readonly signatures = new Map<string, SignatureCheck>();
     private readonly baselineSignatures = new Set<string>();
     private readonly allSets: MatchedSets<Timed>;
     private readonly okSets: MatchedSets<Timed>;
     private tailSets?: MatchedSets<Timed>;
     private tailThreshold?: number;
+    /** Sets before this time (epoch ms) are left out of the tail check: one slow episode, one set. */
+    private tailEpisodeEnd = -Infinity;
     private readonly calibration: number[] = [];
     private readonly warmup: WarmupDetector;
     private readonly crossed: Record<string, number> = {};
@@ -224,7 +240,9 @@ export class CanaryJudge {
             latencyFloorMs: 2,
             tailOddsTolerance: 2,
             tailQuantile: 0.99,
-            warmupWindow: 48,
+            farTailFactor: 1.5,
+            tailEpisodeMs: 100,
+            warmupWindow: 16,
             maxWarmupRequests: 400,
             intervals: true,
             ...given,
@@ -309,7 +327,7 @@ export class CanaryJudge {
         const evidence: Record<string, number> = {
             "error-rate": relative(this.errors.logOneSided(1, 1), this.failAlpha),
             latency: relative(this.latency.slower.logEvidence(), this.failAlpha),
-            tail: relative(this.tail.logOneSided(1, 1), this.failAlpha),
+            tail: relative(this.tailEvidence(), this.failAlpha),
         };
         for (const sig of this.signatures.values()) {
             if (!sig.seenOnBaseline) {
@@ -379,7 +397,7 @@ export class CanaryJudge {
             set.canary.s.latencyMs,
             set.baseline.map((b) => b.s.latencyMs),
         );
-        if (this.latency.slower.logEvidence() >= Math.log(1 / this.failAlpha)) {
+        if (this.latency.slower.logEvidence() >= Math.log(1 / this.failAlpha) && !this.latency.restartIfFalling(1)) {
             this.cross("latency");
         }
         this.maybePass();
@@ -387,16 +405,31 @@ export class CanaryJudge {
 
     private onTailSet(set: MatchedSet<Timed>): void {
         const threshold = this.tailThreshold as number;
+        if (set.canary.t < this.tailEpisodeEnd) {
+            return;
+        }
         const above = set.canary.s.latencyMs > threshold;
         const baselineAbove = set.baseline.filter((b) => b.s.latencyMs > threshold).length;
+        if (above || baselineAbove > 0) {
+            this.tailEpisodeEnd = set.canary.t + this.o.tailEpisodeMs;
+        }
         this.tail.add(above, baselineAbove, set.baseline.length);
         this.tailShare.add(above);
+        const far = threshold * this.o.farTailFactor;
+        this.farTail.add(set.canary.s.latencyMs > far, set.baseline.filter((b) => b.s.latencyMs > far).length, set.baseline.length);
         if (above || baselineAbove > 0) {
-            if (this.tail.above(1, this.failAlpha)) {
+            if (this.tailEvidence() >= Math.log(1 / this.failAlpha)) {
                 this.cross("tail");
             }
             this.maybePass();
         }
+    }
+
+    /** log of the mean of the two thresholds' e-processes against "no more slow requests than the baseline" (a mean of e-processes is one). */
+    private tailEvidence(): number {
+        const a = this.tail.logOneSided(1, 1);
+        const b = this.farTail.logOneSided(1, 1);
+        return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))) - Math.LN2;
     }
 
     private errorsWithinTolerance(): boolean {
@@ -460,7 +493,7 @@ export class CanaryJudge {
             canaryRequests: l.canary,
             baseline: l.baseline,
             canary: l.canary,
-            detail: `${l.canary} successful canary requests ranked among ${l.baseline} baseline neighbours${lInterval ? `; latency ${percentChange(lInterval.lower)}..${percentChange(lInterval.upper)}` : ""} (tolerance: +${(this.o.latencyTolerance * 100).toFixed(0)}%)`,
+            detail: `${l.canary} successful canary requests scored among ${l.baseline} baseline neighbours${lInterval ? `; latency ${percentChange(lInterval.lower)}..${percentChange(lInterval.upper)}` : ""} (tolerance: +${(this.o.latencyTolerance * 100).toFixed(0)}%)${this.latency.restarts > 0 ? `; the fail side started afresh ${this.latency.restarts} time(s) on a falling transient` : ""}`,
         });
 
         const tc = this.tail.counts;
@@ -472,7 +505,7 @@ export class CanaryJudge {
             verdict: status("tail", this.tailWithinTolerance()),
             effect: "odds ratio",
             interval: tInterval,
-            evidence: Math.exp(this.tail.logOneSided(1, 1)),
+            evidence: Math.exp(this.tailEvidence()),
             threshold,
             crossedAfter: this.crossed.tail,
             canaryRequests: tc.canary,

@@ -1,7 +1,12 @@
 // A client for HAProxy's runtime API: one command per connection on the admin socket (a unix
-// socket or host:port), answer read until HAProxy closes the connection.
+// socket or host:port, or any stream a transport opens to it, e.g. through SSH), answer read
+// until HAProxy closes the connection.
 // Reference: HAProxy management guide, "9.3 Unix Socket commands".
 import * as net from "node:net";
+import type { Duplex } from "node:stream";
+
+/** Opens a stream to the admin socket some other way than this machine's network (e.g. SSH). */
+export type RuntimeTransport = () => Promise<Duplex>;
 
 export type ServerAdminState = "ready" | "drain" | "maint";
 
@@ -51,23 +56,42 @@ export interface HaproxyProc {
 }
 
 export class HaproxyRuntime {
-    /** @param address a unix socket path, or `host:port` for a TCP stats socket */
-    constructor(readonly address: string, readonly timeoutMs = 5000) {}
+    /**
+     * @param address a unix socket path, or `host:port` for a TCP stats socket; with a transport,
+     *     only the name of the socket in messages
+     * @param transport opens the stream to the socket instead of this machine's network
+     */
+    constructor(readonly address: string, readonly timeoutMs = 5000, private readonly transport?: RuntimeTransport) {}
 
     /** Sends one command and returns HAProxy's whole answer. */
-    command(cmd: string): Promise<string> {
+    async command(cmd: string): Promise<string> {
+        if (this.transport) {
+            return this.exchange(cmd, await this.transport(), true);
+        }
+        const tcp = /^([^/:]+):(\d+)$/.exec(this.address);
+        return this.exchange(cmd, tcp ? net.connect(Number(tcp[2]), tcp[1]) : net.connect(this.address), false);
+    }
+
+    private exchange(cmd: string, socket: Duplex, connected: boolean): Promise<string> {
         return new Promise((resolve, reject) => {
-            const tcp = /^([^/:]+):(\d+)$/.exec(this.address);
-            const socket = tcp ? net.connect(Number(tcp[2]), tcp[1]) : net.connect(this.address);
             let answer = "";
             socket.setEncoding("utf8");
-            socket.setTimeout(this.timeoutMs, () =>
-                socket.destroy(new Error(`HAProxy runtime API at ${this.address}: no answer to "${cmd}" in ${this.timeoutMs} ms`)),
+            const timer = setTimeout(
+                () => socket.destroy(new Error(`HAProxy runtime API at ${this.address}: no answer to "${cmd}" in ${this.timeoutMs} ms`)),
+                this.timeoutMs,
             );
-            socket.on("connect", () => socket.end(`${cmd}\n`));
+            if (connected) {
+                socket.end(`${cmd}\n`);
+            } else {
+                socket.on("connect", () => socket.end(`${cmd}\n`));
+            }
             socket.on("data", (d: string) => (answer += d));
-            socket.on("error", (e) => reject(new Error(`HAProxy runtime API at ${this.address}: ${e.message}`)));
-            socket.on("close", (hadError) => {
+            socket.on("error", (e) => {
+                clearTimeout(timer);
+                reject(new Error(`HAProxy runtime API at ${this.address}: ${e.message}`));
+            });
+            socket.on("close", (hadError?: boolean) => {
+                clearTimeout(timer);
                 if (!hadError) {
                     resolve(answer);
                 }

@@ -1,7 +1,8 @@
 // What a migration statement does, in the words of a block message: the rule it falls under,
 // the verb, the object and what to do instead. The oracle finds *that* a live statement breaks
 // and after which migration statement; this names the change.
-import { qualifiedName, relationName, Statement } from "./sql";
+import type { AlterTableCmd, AlterTableStmt, DropStmt, RenameStmt } from "@pgsql/types";
+import { qualifiedName, relationName, Statement, View } from "./sql";
 import { PgError } from "./oracle";
 import { Rule, rules } from "./rules";
 
@@ -25,14 +26,13 @@ function quoted(error: PgError | undefined): string[] {
     return [...(error?.message ?? "").matchAll(/"([^"]+)"/g)].map((m) => m[1].split(".").pop() as string);
 }
 
-function alterTable(st: Statement, error: PgError | undefined): Change {
-    const at = st.node.AlterTableStmt;
+function alterTable(at: View<AlterTableStmt>, error: PgError | undefined): Change {
     const table = relationName(at.relation);
-    const cmds = (at.cmds ?? []).map((c: any) => c.AlterTableCmd);
-    const named = (c: any) => c.name ?? c.def?.ColumnDef?.colname ?? c.def?.Constraint?.conname;
+    const cmds = (at.cmds ?? []).map((c) => c.AlterTableCmd).filter((c) => c !== undefined);
+    const named = (c: View<AlterTableCmd>) => c.name ?? c.def?.ColumnDef?.colname ?? c.def?.Constraint?.conname;
     const hints = [error?.column, error?.constraint, ...quoted(error)].filter((x): x is string => x !== undefined);
-    const cmd = cmds.find((c: any) => hints.includes(named(c))) ?? cmds[0] ?? {};
-    const col = named(cmd) as string | undefined;
+    const cmd: View<AlterTableCmd> = cmds.find((c) => hints.includes(named(c) ?? "")) ?? cmds[0] ?? {};
+    const col = named(cmd);
     const object = col ? `${table}.${col}` : table;
     switch (cmd.subtype) {
         case "AT_DropColumn":
@@ -40,7 +40,7 @@ function alterTable(st: Statement, error: PgError | undefined): Change {
         case "AT_AlterColumnType":
             return { rule: rules.changeColumnType, how: "changes the type of", object, advice: "Add a new column of the new type, write both from a release, backfill, and switch readers over in later releases." };
         case "AT_AddColumn": {
-            const cons = (cmd.def?.ColumnDef?.constraints ?? []).map((x: any) => x.Constraint?.contype);
+            const cons = (cmd.def?.ColumnDef?.constraints ?? []).map((x) => x.Constraint?.contype);
             return cons.includes("CONSTR_NOTNULL")
                 ? { rule: rules.addRequiredColumn, how: "adds the NOT NULL column", object, advice: "Add it with a DEFAULT (or nullable), and make it required in a later release once every live version writes it." }
                 : { rule: rules.addColumn, how: "adds", object, advice: "First release a version whose statements qualify their column names and list their INSERT columns, or give the new column a name and type no live statement can trip over." };
@@ -63,8 +63,7 @@ function alterTable(st: Statement, error: PgError | undefined): Change {
     }
 }
 
-function rename(st: Statement): Change {
-    const r = st.node.RenameStmt;
+function rename(r: View<RenameStmt>): Change {
     const table = r.relation ? relationName(r.relation) : "";
     switch (r.renameType) {
         case "OBJECT_COLUMN":
@@ -88,8 +87,7 @@ function rename(st: Statement): Change {
     }
 }
 
-function drop(st: Statement): Change {
-    const d = st.node.DropStmt;
+function drop(d: View<DropStmt>): Change {
     const obj = d.objects?.[0];
     const name = qualifiedName(obj?.List?.items) || qualifiedName(obj?.ObjectWithArgs?.objname) || qualifiedName(obj?.TypeName?.names) || obj?.String?.sval || "an object";
     const how = d.behavior === "DROP_CASCADE" ? "drops (with CASCADE)" : "drops";
@@ -102,13 +100,13 @@ function drop(st: Statement): Change {
 export function describeChange(st: Statement, error?: PgError): Change {
     const n = st.node;
     if (n.AlterTableStmt) {
-        return alterTable(st, error);
+        return alterTable(n.AlterTableStmt, error);
     }
     if (n.RenameStmt) {
-        return rename(st);
+        return rename(n.RenameStmt);
     }
     if (n.DropStmt) {
-        return drop(st);
+        return drop(n.DropStmt);
     }
     if (n.AlterObjectSchemaStmt) {
         const a = n.AlterObjectSchemaStmt;
@@ -128,7 +126,7 @@ export function describeChange(st: Statement, error?: PgError): Change {
         return { rule: rules.newConstraint, how: "changes", object: `domain ${domain}`, advice: constraintAdvice };
     }
     if (n.TruncateStmt) {
-        const tables = (n.TruncateStmt.relations ?? []).map((r: any) => relationName(r.RangeVar)).join(", ");
+        const tables = (n.TruncateStmt.relations ?? []).map((r) => relationName(r.RangeVar)).join(", ");
         return { rule: rules.breaksLiveStatement, how: n.TruncateStmt.behavior === "DROP_CASCADE" ? "empties (with CASCADE)" : "empties", object: tables, advice: "Empty only tables no live version's writes depend on, without CASCADE." };
     }
     if (n.CreateTrigStmt) {

@@ -4,7 +4,8 @@
 // usage is unknown counts as using everything.
 import { describeChange } from "./changes";
 import { hasParameters, OracleResult, ProbeStatement, runOracle } from "./oracle";
-import { loadParser, parseSql, qualifiedName, relationName, Statement } from "./sql";
+import type { TypeName } from "@pgsql/types";
+import { loadParser, parseSql, PgNode, qualifiedName, relationName, Statement, View } from "./sql";
 import { extractUsage, Usage } from "./usage";
 import { Rule, rules, Severity } from "./rules";
 
@@ -63,20 +64,20 @@ function schemaInfo(statements: readonly Statement[] | undefined): SchemaInfo {
             const table = relationName(alter.relation);
             for (const c of alter.cmds ?? []) {
                 const cmd = c.AlterTableCmd;
-                const def = cmd.def?.ColumnDef;
-                if (cmd.subtype === "AT_AddColumn" && def) {
+                const def = cmd?.def?.ColumnDef;
+                if (cmd?.subtype === "AT_AddColumn" && def?.colname) {
                     info.columns.set(table, (info.columns.get(table) ?? new Set()).add(def.colname));
                     info.types.set(table, (info.types.get(table) ?? new Map()).set(def.colname, typeText(def.typeName)));
-                    if ((def.constraints ?? []).some((x: any) => x.Constraint?.contype === "CONSTR_NOTNULL")) {
+                    if ((def.constraints ?? []).some((x) => x.Constraint?.contype === "CONSTR_NOTNULL")) {
                         info.notNull.set(table, (info.notNull.get(table) ?? new Set()).add(def.colname));
                     }
-                } else if (cmd.subtype === "AT_DropColumn") {
+                } else if (cmd?.subtype === "AT_DropColumn" && cmd.name) {
                     info.columns.get(table)?.delete(cmd.name);
                 }
             }
         }
         const renamed = st.node.RenameStmt;
-        if (renamed?.renameType === "OBJECT_COLUMN" && renamed.relation) {
+        if (renamed?.renameType === "OBJECT_COLUMN" && renamed.relation && renamed.subname && renamed.newname) {
             const cols = info.columns.get(relationName(renamed.relation));
             if (cols?.delete(renamed.subname)) {
                 cols.add(renamed.newname);
@@ -92,11 +93,11 @@ function schemaInfo(statements: readonly Statement[] | undefined): SchemaInfo {
         const types = new Map<string, string>();
         for (const elt of create.tableElts ?? []) {
             const def = elt.ColumnDef;
-            if (!def) {
+            if (!def?.colname) {
                 continue;
             }
             cols.add(def.colname);
-            const contypes = (def.constraints ?? []).map((c: any) => c.Constraint?.contype);
+            const contypes = (def.constraints ?? []).map((c) => c.Constraint?.contype);
             if (contypes.includes("CONSTR_NOTNULL") || contypes.includes("CONSTR_PRIMARY")) {
                 notNull.add(def.colname);
             }
@@ -150,16 +151,16 @@ function containsVolatileCall(node: unknown): boolean {
     if (!node || typeof node !== "object") {
         return false;
     }
-    const n = node as Record<string, any>;
+    const n = node as PgNode;
     if (n.FuncCall && volatileFunctions.has(qualifiedName(n.FuncCall.funcname))) {
         return true;
     }
     return Object.values(n).some(containsVolatileCall);
 }
 
-function typeText(typeName: any): string {
+function typeText(typeName: View<TypeName> | undefined): string {
     const name = qualifiedName(typeName?.names);
-    const mods = (typeName?.typmods ?? []).map((m: any) => m.A_Const?.ival?.ival ?? "").join(",");
+    const mods = (typeName?.typmods ?? []).map((m) => m.A_Const?.ival?.ival ?? "").join(",");
     return mods ? `${name}(${mods})` : name;
 }
 
@@ -251,7 +252,10 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
             ddlOnExisting(st, table);
             for (const c of n.AlterTableStmt.cmds ?? []) {
                 const cmd = c.AlterTableCmd;
-                const col = cmd.name as string;
+                if (!cmd) {
+                    continue;
+                }
+                const col = cmd.name ?? "";
                 const object = `${table}.${col}`;
                 switch (cmd.subtype) {
                     case "AT_DropColumn":
@@ -268,10 +272,13 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
                         break;
                     }
                     case "AT_AddColumn": {
-                        const def = cmd.def.ColumnDef;
-                        const name = def.colname as string;
-                        const cons = (def.constraints ?? []).map((x: any) => x.Constraint);
-                        const has = (t: string) => cons.some((x: any) => x.contype === t);
+                        const def = cmd.def?.ColumnDef;
+                        if (!def?.colname) {
+                            break;
+                        }
+                        const name = def.colname;
+                        const cons = (def.constraints ?? []).map((x) => x.Constraint).filter((x) => x !== undefined);
+                        const has = (t: string) => cons.some((x) => x.contype === t);
                         const isSerial = serialTypes.has(qualifiedName(def.typeName?.names));
                         if (has("CONSTR_NOTNULL") || has("CONSTR_PRIMARY")) {
                             notNull(table).add(name);
@@ -279,7 +286,7 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
                         if (has("CONSTR_NOTNULL") && !has("CONSTR_DEFAULT") && !has("CONSTR_IDENTITY") && !has("CONSTR_GENERATED") && !isSerial) {
                             block(rules.addRequiredColumn, st, `${table}.${name}`, (u) => u.tables.get(table)?.inserts ?? false, "adds the NOT NULL column without a default", `Add it with a DEFAULT (or nullable), and make it required in a later release once every live version writes it.`);
                         }
-                        const def0 = cons.find((x: any) => x.contype === "CONSTR_DEFAULT");
+                        const def0 = cons.find((x) => x.contype === "CONSTR_DEFAULT");
                         if (def0 && containsVolatileCall(def0.raw_expr)) {
                             warn(rules.volatileDefault, st, `${table}.${name}`, "; add the column without a default, set the default, then backfill in batches");
                         }
@@ -302,7 +309,10 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
                         }
                         break;
                     case "AT_AddConstraint": {
-                        const con = cmd.def.Constraint;
+                        const con = cmd.def?.Constraint;
+                        if (!con) {
+                            break;
+                        }
                         const kind = String(con.contype).replace("CONSTR_", "").toLowerCase();
                         if (["check", "unique", "primary", "foreign", "exclusion"].includes(kind)) {
                             block(rules.newConstraint, st, `${table} (${kind} constraint${con.conname ? ` ${con.conname}` : ""})`, (u) => u.tables.get(table)?.writes ?? false, "adds", `Make every live version write only rows that satisfy it first; then add it NOT VALID in a later release and VALIDATE it after.`);
@@ -328,7 +338,7 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
             switch (r.renameType) {
                 case "OBJECT_COLUMN": {
                     const object = `${table}.${r.subname}`;
-                    block(rules.renameColumn, st, object, (u) => u.tables.get(table)?.usesColumn(r.subname) ?? false, "renames", `Add the new column, write both, backfill, move readers over, and drop the old one in a later release.`);
+                    block(rules.renameColumn, st, object, (u) => u.tables.get(table)?.usesColumn(r.subname ?? "") ?? false, "renames", `Add the new column, write both, backfill, move readers over, and drop the old one in a later release.`);
                     break;
                 }
                 case "OBJECT_TABLE":
@@ -415,7 +425,7 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
             const cols = schema.enumColumns.get(type);
             const using = (u: Usage) => (cols === undefined ? true : cols.some((c) => u.tables.get(c.table)?.usesColumn(c.column))) || u.types.has(type);
             block(rules.renameEnumValue, st, `type ${type} value '${n.AlterEnumStmt.oldVal}'`, using, "renames", `Add the new value, move every live version to it, and stop using the old label in a later release${cols === undefined ? " (pass the schema to see which columns use the type)" : ""}.`);
-        } else if (n.VacuumStmt?.options?.some((o: any) => o.DefElem?.defname === "full") || n.ClusterStmt) {
+        } else if (n.VacuumStmt?.options?.some((o) => o.DefElem?.defname === "full") || n.ClusterStmt) {
             warn(rules.tableRewrite, st, n.ClusterStmt ? relationName(n.ClusterStmt.relation ?? { relname: "?" }) : "tables");
         }
     }

@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import { scanSync } from "libpg-query";
-import { Statement } from "./sql";
+import { PgNode, Statement } from "./sql";
 
 /** What PostgreSQL said, with the fields of its error report that name an object. */
 export interface PgError {
@@ -34,7 +34,7 @@ export interface PgError {
 export interface ProbeStatement {
     readonly version: string;
     readonly text: string;
-    readonly node: Record<string, any>;
+    readonly node: PgNode;
     /** Has $n parameters: PostgreSQL analyses it, but cannot run it without values. */
     readonly parameters: boolean;
 }
@@ -65,7 +65,7 @@ const preparable = new Set(["SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStm
 /** Statements that change no schema or cannot run in a transaction: the oracle leaves them out. */
 const skipped = new Set(["TransactionStmt", "VacuumStmt", "ClusterStmt", "ReindexStmt", "CheckPointStmt", "DiscardStmt", "ListenStmt", "UnlistenStmt", "NotifyStmt", "LoadStmt"]);
 
-const kind = (node: Record<string, any>) => Object.keys(node)[0] ?? "";
+const kind = (node: PgNode) => Object.keys(node)[0] ?? "";
 
 /** Does the parse tree hold a $n parameter? */
 export function hasParameters(node: unknown): boolean {

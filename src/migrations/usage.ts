@@ -1,7 +1,8 @@
 // What a version's SQL uses: tables and their columns (read, inserted, updated), functions and
 // types, taken from the parse tree through aliases, joins, subqueries, CTEs, WHERE clauses,
 // INSERT and UPDATE column lists and `*`.
-import { qualifiedName, relationName, Statement } from "./sql";
+import type { ColumnRef, DeleteStmt, FuncCall, InsertStmt, RangeVar, SelectStmt, TypeCast, UpdateStmt, WithClause } from "@pgsql/types";
+import { PgNode, qualifiedName, relationName, Statement, View } from "./sql";
 
 export class TableUsage {
     readonly reads = new Set<string>();
@@ -54,12 +55,11 @@ interface Scope {
 
 const newScope = (parent?: Scope): Scope => ({ names: new Map(), parent, ctes: new Set(parent?.ctes ?? []) });
 
-type Node = any;
 
 export function extractUsage(statements: readonly Statement[], schema?: SchemaColumns): Usage {
     const usage = new Usage();
 
-    const visit = (node: Node, scope: Scope): void => {
+    const visit = (node: unknown, scope: Scope): void => {
         if (Array.isArray(node)) {
             node.forEach((n) => visit(n, scope));
             return;
@@ -69,32 +69,33 @@ export function extractUsage(statements: readonly Statement[], schema?: SchemaCo
         }
         for (const [key, value] of Object.entries(node)) {
             switch (key) {
+                // the value of a node's tag is that node's fields (sql.ts: PgNode)
                 case "SelectStmt":
-                    select(value, scope);
+                    select(value as View<SelectStmt>, scope);
                     break;
                 case "InsertStmt":
-                    insert(value, scope);
+                    insert(value as View<InsertStmt>, scope);
                     break;
                 case "UpdateStmt":
-                    update(value, scope);
+                    update(value as View<UpdateStmt>, scope);
                     break;
                 case "DeleteStmt":
-                    del(value, scope);
+                    del(value as View<DeleteStmt>, scope);
                     break;
                 case "ColumnRef":
-                    column(value as Node, scope);
+                    column(value as View<ColumnRef>, scope);
                     break;
                 case "RangeVar":
-                    usage.table(relationName(value as Node));
+                    usage.table(relationName(value as View<RangeVar>));
                     break;
                 case "FuncCall": {
-                    const f = value as Node;
+                    const f = value as View<FuncCall>;
                     usage.functions.add(qualifiedName(f.funcname));
                     visit({ ...f, funcname: undefined }, scope);
                     break;
                 }
                 case "TypeCast": {
-                    const t = value as Node;
+                    const t = value as View<TypeCast>;
                     usage.types.add(qualifiedName(t.typeName?.names));
                     visit(t.arg, scope);
                     break;
@@ -114,10 +115,10 @@ export function extractUsage(statements: readonly Statement[], schema?: SchemaCo
         return undefined;
     };
 
-    const column = (ref: Node, scope: Scope) => {
-        const fields: Node[] = ref.fields ?? [];
+    const column = (ref: View<ColumnRef>, scope: Scope) => {
+        const fields = ref.fields ?? [];
         const star = fields.some((f) => f.A_Star);
-        const names = fields.filter((f) => f.String).map((f) => f.String.sval as string);
+        const names = fields.map((f) => f.String?.sval).filter((n) => n !== undefined);
         if (names.length >= (star ? 1 : 2)) {
             // qualified: alias.col, table.col, schema.table.col, alias.*
             const qualifier = star ? names[names.length - 1] : names[names.length - 2];
@@ -150,23 +151,28 @@ export function extractUsage(statements: readonly Statement[], schema?: SchemaCo
         }
     };
 
-    const withClause = (w: Node, scope: Scope) => {
+    const withClause = (w: View<WithClause> | undefined, scope: Scope) => {
         for (const cte of w?.ctes ?? []) {
             const c = cte.CommonTableExpr;
-            visit(c.ctequery, scope);
-            scope.ctes.add(c.ctename);
+            visit(c?.ctequery, scope);
+            if (c?.ctename) {
+                scope.ctes.add(c.ctename);
+            }
         }
     };
 
-    const from = (item: Node, scope: Scope, deferred: Node[]) => {
+    const from = (item: PgNode | undefined, scope: Scope, deferred: unknown[]) => {
+        if (!item) {
+            return;
+        }
         if (item.RangeVar) {
             const rv = item.RangeVar;
             const name = relationName(rv);
-            const isCte = !rv.schemaname && scope.ctes.has(rv.relname);
+            const isCte = !rv.schemaname && scope.ctes.has(rv.relname ?? "");
             if (!isCte) {
                 usage.table(name);
             }
-            scope.names.set(rv.alias?.aliasname ?? rv.relname, isCte ? null : name);
+            scope.names.set(rv.alias?.aliasname ?? rv.relname ?? "", isCte ? null : name);
         } else if (item.JoinExpr) {
             const j = item.JoinExpr;
             from(j.larg, scope, deferred);
@@ -178,7 +184,7 @@ export function extractUsage(statements: readonly Statement[], schema?: SchemaCo
         } else if (item.RangeSubselect) {
             const r = item.RangeSubselect;
             visit(r.subquery, r.lateral ? scope : scope.parent ?? newScope());
-            if (r.alias) {
+            if (r.alias?.aliasname) {
                 scope.names.set(r.alias.aliasname, null);
             }
         } else {
@@ -186,7 +192,10 @@ export function extractUsage(statements: readonly Statement[], schema?: SchemaCo
         }
     };
 
-    const select = (s: Node, outer: Scope) => {
+    const select = (s: View<SelectStmt> | undefined, outer: Scope) => {
+        if (!s) {
+            return;
+        }
         const scope = newScope(outer);
         withClause(s.withClause, scope);
         if (s.op && s.op !== "SETOP_NONE") {
@@ -194,20 +203,20 @@ export function extractUsage(statements: readonly Statement[], schema?: SchemaCo
             select(s.rarg, scope);
             return;
         }
-        const deferred: Node[] = [];
+        const deferred: unknown[] = [];
         for (const item of s.fromClause ?? []) {
             from(item, scope, deferred);
         }
         visit([s.targetList, s.whereClause, s.groupClause, s.havingClause, s.sortClause, s.valuesLists, s.limitCount, s.limitOffset, deferred], scope);
     };
 
-    const target = (rv: Node, scope: Scope): string => {
+    const target = (rv: View<RangeVar> | undefined, scope: Scope): string => {
         const name = relationName(rv);
-        scope.names.set(rv.alias?.aliasname ?? rv.relname, name);
+        scope.names.set(rv?.alias?.aliasname ?? rv?.relname ?? "", name);
         return name;
     };
 
-    const insert = (s: Node, outer: Scope) => {
+    const insert = (s: View<InsertStmt>, outer: Scope) => {
         const scope = newScope(outer);
         withClause(s.withClause, scope);
         const table = usage.table(target(s.relation, scope));
@@ -216,36 +225,40 @@ export function extractUsage(statements: readonly Statement[], schema?: SchemaCo
             table.insertAll = true;
         }
         for (const c of s.cols ?? []) {
-            table.insertColumns.add(c.ResTarget.name);
+            if (c.ResTarget?.name) {
+                table.insertColumns.add(c.ResTarget.name);
+            }
         }
         visit(s.selectStmt, newScope(outer));
-        visit([s.onConflictClause, s.returningList], scope);
+        visit([s.onConflictClause, s.returningClause], scope);
     };
 
-    const update = (s: Node, outer: Scope) => {
+    const update = (s: View<UpdateStmt>, outer: Scope) => {
         const scope = newScope(outer);
         withClause(s.withClause, scope);
         const table = usage.table(target(s.relation, scope));
-        const deferred: Node[] = [];
+        const deferred: unknown[] = [];
         for (const item of s.fromClause ?? []) {
             from(item, scope, deferred);
         }
         for (const t of s.targetList ?? []) {
-            table.updates.add(t.ResTarget.name);
-            visit(t.ResTarget.val, scope);
+            if (t.ResTarget?.name) {
+                table.updates.add(t.ResTarget.name);
+            }
+            visit(t.ResTarget?.val, scope);
         }
-        visit([s.whereClause, s.returningList, deferred], scope);
+        visit([s.whereClause, s.returningClause, deferred], scope);
     };
 
-    const del = (s: Node, outer: Scope) => {
+    const del = (s: View<DeleteStmt>, outer: Scope) => {
         const scope = newScope(outer);
         withClause(s.withClause, scope);
         usage.table(target(s.relation, scope)).deletes = true;
-        const deferred: Node[] = [];
+        const deferred: unknown[] = [];
         for (const item of s.usingClause ?? []) {
             from(item, scope, deferred);
         }
-        visit([s.whereClause, s.returningList, deferred], scope);
+        visit([s.whereClause, s.returningClause, deferred], scope);
     };
 
     for (const st of statements) {

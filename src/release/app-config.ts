@@ -22,7 +22,7 @@ export interface AppConfig {
     /** Folder of <version>.sql (absolute); undefined when not given. */
     readonly queriesDir?: string;
     readonly db: { readonly name: string; readonly user: string };
-    /** The team's own checks around each server's reattach (local target only, for now). @default - none */
+    /** The team's own checks around each server's reattach (local and hosts targets, for now). @default - none */
     readonly hooks?: AppHooks;
 }
 
@@ -121,8 +121,8 @@ export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: 
             problems.push(`${namespace}:${key}: must be a list of strings (argv; {server}, {version} and {port} are replaced), or empty for none; got ${raw[key]}`);
             return [];
         }
-        if (value.length > 0 && target !== "local") {
-            problems.push(`${namespace}:${key}: hooks run on the local target only for now (issue 17: over SSH on AWS is not done); remove it for the ${target} target`);
+        if (value.length > 0 && target !== "local" && target !== "hosts") {
+            problems.push(`${namespace}:${key}: hooks run on the local and hosts targets only for now (issue 17: over SSH on AWS is not done); remove it for the ${target} target`);
         }
         return value as string[];
     };

@@ -4,14 +4,16 @@
 import { AppConfig, appKeys, parseAppConfig } from "./app-config";
 import { CanaryConfig, canaryConfigKeys, parseCanaryConfig } from "../canary/config";
 import { AwsConfig, awsKeys, parseAwsConfig } from "./aws-config";
+import { HostsConfig, hostsKeys, parseHostsConfig } from "./hosts-config";
 import { ConfigError, LocalConfig, namespace, parseLocalConfig, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys } from "./config";
 import { LbSettings, lbKeys, parseLbConfig } from "./lb-config";
 
-export const targets = ["local", "aws"] as const;
+export const targets = ["local", "aws", "hosts"] as const;
 
 export type TargetConfig =
     | { readonly kind: "local"; readonly local: LocalConfig; readonly loadBalancer: LbSettings }
-    | { readonly kind: "aws"; readonly aws: AwsConfig };
+    | { readonly kind: "aws"; readonly aws: AwsConfig }
+    | { readonly kind: "hosts"; readonly hosts: HostsConfig };
 
 export interface StackConfig {
     readonly release: ReleaseConfig;
@@ -24,7 +26,7 @@ export interface StackConfig {
 export const secretKeys = ["dbPassword", "sshPrivateKey"] as const;
 
 /** Every key of the zdr namespace, as declared in Pulumi.yaml. */
-export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...Object.keys(lbKeys), ...awsKeys, ...canaryConfigKeys, ...secretKeys])];
+export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...Object.keys(lbKeys), ...awsKeys, ...hostsKeys, ...canaryConfigKeys, ...secretKeys])];
 
 /** Keys zdr no longer reads, and what to do about them. */
 const retiredKeys: Readonly<Record<string, string>> = {
@@ -65,7 +67,7 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
     }
     const kind = raw.target || "local";
     if (!(targets as readonly string[]).includes(kind)) {
-        throw new ConfigError([`${namespace}:target: must be ${targets.map((t) => JSON.stringify(t)).join(" or ")}; got ${JSON.stringify(raw.target)}`]);
+        throw new ConfigError([`${namespace}:target: must be one of ${targets.map((t) => JSON.stringify(t)).join(", ")}; got ${JSON.stringify(raw.target)}`]);
     }
     const release = collect(problems, () => parseReleaseConfig(raw));
     const app = collect(problems, () => parseAppConfig(raw, kind, ctx.resolvePath));
@@ -74,6 +76,9 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
         if (kind === "aws") {
             const aws = collect(problems, () => parseAwsConfig(raw, release));
             target = aws && { kind, aws };
+        } else if (kind === "hosts") {
+            const hosts = collect(problems, () => parseHostsConfig(raw, release));
+            target = hosts && { kind, hosts };
         } else {
             const local = collect(problems, () => parseLocalConfig(raw, release.servers.length, ctx.envLbPort));
             const loadBalancer = collect(problems, () => parseLbConfig(raw));

@@ -1,6 +1,11 @@
 // Runs release stages through the Automation API: each stage is a stack-config change and one
 // `pulumi up`, exactly as a person would do it by hand or a pull request would.
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import type { HookOutcome } from "../../provider/haproxy/member";
 import { namespace } from "./config";
 
 export interface Stage {
@@ -34,6 +39,10 @@ export interface ServerOutput {
     readonly name: string;
     readonly version: string;
     readonly inLoadBalancer: boolean;
+    /** What the team's hooks did at the server's last reattach, when it has hooks. */
+    readonly hooks?: readonly HookOutcome[];
+    /** The server's port, on the local default. */
+    readonly port?: number;
 }
 
 /** One step the engine took on a resource (anything but "same"). */
@@ -50,9 +59,13 @@ export interface StageResult {
     /** The engine's error when ok is false. */
     readonly error?: string;
     readonly durationMs: number;
+    /** When the `pulumi up` started (ms since the epoch). */
+    readonly startedAt: number;
     readonly servers: readonly ServerOutput[];
     readonly steps: readonly EngineStep[];
 }
+
+const stackType = "pulumi:pulumi:Stack";
 
 function stepOf(e: EngineEvent): EngineStep | undefined {
     const meta = e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
@@ -63,28 +76,72 @@ function stepOf(e: EngineEvent): EngineStep | undefined {
     return { op: meta.op, type: meta.type, name: parts[parts.length - 1] };
 }
 
+/** What `pulumi up` left: its exit code, its output, and its engine events (from --event-log). */
+interface UpRun {
+    readonly code: number;
+    readonly stdout: string;
+    readonly stderr: string;
+    readonly events: EngineEvent[];
+}
+
+/**
+ * `pulumi up --yes --skip-preview` on the stack, as the Automation API's stack.up() runs it (same
+ * CLI, environment, flags and event log), without what stack.up() runs after the engine: `stack
+ * output` twice and `stack history` (about 1-2 s of CLI starts per stage); the stack's new
+ * outputs come from its own outputs event instead.
+ */
+async function pulumiUp(stack: Stack, onOutput?: (line: string) => void): Promise<UpRun> {
+    const ws = stack.workspace as LocalWorkspace;
+    const logDir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-up-"));
+    const eventLog = path.join(logDir, "events.jsonl");
+    try {
+        const command = ws.pulumiCommand.command;
+        const env: Record<string, string | undefined> = { ...process.env, PULUMI_DEBUG_COMMANDS: "true", ...ws.envVars, PULUMI_AUTOMATION_API: "true" };
+        if (path.isAbsolute(command)) {
+            env.PATH = `${path.dirname(command)}${path.delimiter}${ws.envVars.PATH ?? process.env.PATH}`;
+        }
+        if (ws.pulumiHome) {
+            env.PULUMI_HOME = ws.pulumiHome;
+        }
+        const args = ["up", "--yes", "--skip-preview", "--exec-kind", "auto.local", "--event-log", eventLog, "--stack", stack.name, "--non-interactive"];
+        const child = spawn(command, args, { cwd: ws.workDir, env, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => {
+            stdout += d.toString();
+            onOutput?.(d.toString());
+        });
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const code = await new Promise<number>((resolve, reject) => {
+            child.once("error", reject);
+            child.once("close", (c) => resolve(c ?? -1));
+        });
+        const events = fs.existsSync(eventLog)
+            ? fs.readFileSync(eventLog, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as EngineEvent)
+            : [];
+        return { code, stdout, stderr, events };
+    } finally {
+        fs.rmSync(logDir, { recursive: true, force: true });
+    }
+}
+
+/** The stack's outputs as its outputs event of this up carries them (secrets masked), if it got that far. */
+function stackOutputsOf(events: readonly EngineEvent[]): Record<string, unknown> | undefined {
+    const e = events.find((x) => x.resOutputsEvent?.metadata.type === stackType);
+    return e?.resOutputsEvent?.metadata.new?.outputs;
+}
+
 export async function runStage(stack: Stack, stage: Stage, onOutput?: (line: string) => void): Promise<StageResult> {
     await setStageConfig(stack, stage.config);
-    const steps: EngineStep[] = [];
     const start = Date.now();
-    let ok = true;
-    let error: string | undefined;
-    try {
-        await stack.up({
-            onOutput,
-            onEvent: (e) => {
-                const s = stepOf(e);
-                if (s) {
-                    steps.push(s);
-                }
-            },
-        });
-    } catch (e) {
-        ok = false;
-        error = (e as Error).message;
-    }
+    const up = await pulumiUp(stack, onOutput);
     const durationMs = Date.now() - start;
-    const outputs = await stack.outputs();
-    const servers = (outputs.servers?.value ?? []) as ServerOutput[];
-    return { name: stage.name, config: stage.config, ok, error, durationMs, servers, steps };
+    const steps = up.events.map(stepOf).filter((x): x is EngineStep => x !== undefined);
+    const ok = up.code === 0;
+    // the message the Automation API's CommandError carries
+    const error = ok ? undefined : `code: ${up.code}\n stdout: ${up.stdout}\n stderr: ${up.stderr}\n err?: \n`;
+    // a failed up registers no new outputs: the stack's last ones then stand
+    const outputs = (ok && stackOutputsOf(up.events)) || Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
+    const servers = (outputs.servers ?? []) as ServerOutput[];
+    return { name: stage.name, config: stage.config, ok, error, durationMs, startedAt: start, servers, steps };
 }

@@ -1,5 +1,6 @@
 // Changing the fleet on the local default under load with slow requests in flight: add a server,
-// change the health-check interval, remove the server, one `up` each. Then a removal that fails
+// change the health-check interval, remove the server, remove the middle one of the remaining
+// three (the others keep their ports and processes), one `up` each. Then a removal that fails
 // half-way (its `up` killed during the drain, and the server taken out of HAProxy by hand) and a
 // destroy that still completes and leaves no process.
 import { strict as assert } from "node:assert";
@@ -133,6 +134,33 @@ describe("changing the fleet on the local default under load, slow requests in f
         for (const server of three) {
             assert.deepEqual(s.counters.statuses[server], ["UP"], `${server} stayed UP in every reading`);
         }
+    });
+
+    /** Each server's process id, from the stack's state. */
+    async function serverPids(): Promise<Record<string, number>> {
+        const state = await local.stack.exportStack();
+        return Object.fromEntries(
+            (state.deployment.resources as { type: string; urn: string; outputs?: { pid?: number } }[])
+                .filter((r) => r.type === "zdr:local:Process" && /::webshop-.*-deploy$/.test(r.urn))
+                .map((r) => [r.urn.replace(/^.*::webshop-(.*)-deploy$/, "$1"), Number(r.outputs?.pid)]),
+        );
+    }
+
+    it("removes web-2, the middle server: web-1 and web-3 keep their ports and processes (same pids)", async () => {
+        const pidsBefore = await serverPids();
+        const s = await step({ name: "remove web-2 (the middle one)", config: { servers: ["web-1", "web-3"] } });
+        await assertClean(s, ["web-1", "web-3"]);
+        assert.deepEqual(touched(s.result), ["webshop-web-2-deploy", "webshop-web-2-member", "webshop-web-2-server"], JSON.stringify(s.result.steps));
+        assert.ok(stepsOf(s.result).every((x) => x.op === "delete"), JSON.stringify(s.result.steps));
+        const pidsAfter = await serverPids();
+        assert.deepEqual(pidsAfter, { "web-1": pidsBefore["web-1"], "web-3": pidsBefore["web-3"] }, `before: ${JSON.stringify(pidsBefore)}`);
+        assert.deepEqual(s.result.servers.map((x) => [x.name, x.port]), [["web-1", appBasePort], ["web-3", appBasePort + 2]]);
+        assert.equal(await listening(appBasePort + 1), false, "web-2's process is stopped");
+        assert.equal(await listening(appBasePort + 2), true, "web-3 still listens on its port");
+        for (const server of ["web-1", "web-3"]) {
+            assert.deepEqual(s.counters.statuses[server], ["UP"], `${server} stayed UP in every reading`);
+        }
+        figures.push(`remove web-2: pids of web-1 and web-3 ${pidsBefore["web-1"]}, ${pidsBefore["web-3"]} before and after`);
     });
 
     it("re-applies every membership from the state when HAProxy must restart (another port), without a refresh", async () => {

@@ -5,6 +5,7 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
+import { hookRuns } from "../../src/release/report";
 import type { ServerState } from "../../components/fleet";
 import { LocalStack, openLocalStack } from "../support/local-stack";
 
@@ -26,6 +27,8 @@ describe("lifecycle hooks on the local default", function () {
         assert.deepEqual(s.map((x) => [x.name, x.version, x.inLoadBalancer]), [["web-1", "v1", true], ["web-2", "v1", true], ["web-3", "v1", true]]);
         for (const x of s) {
             assert.deepEqual(x.hooks?.map((h) => [h.hook, h.exitCode]), [["beforeAllowTraffic", 0], ["afterAllowTraffic", 0]], JSON.stringify(x));
+            const after = x.hooks?.find((h) => h.hook === "afterAllowTraffic");
+            assert.deepEqual([after?.command, after?.outputTail], [["node", "-e", "console.log('after', process.argv[1])", x.name], `after ${x.name}\n`]);
         }
     });
 
@@ -48,5 +51,9 @@ describe("lifecycle hooks on the local default", function () {
         const s = await servers();
         assert.deepEqual(s.map((x) => [x.name, x.version, x.inLoadBalancer]), [["web-1", "v2", true], ["web-2", "v1", true], ["web-3", "v1", true]]);
         assert.deepEqual(s[0].hooks?.map((h) => [h.hook, h.exitCode]), [["beforeAllowTraffic", 0], ["afterAllowTraffic", 0]]);
+        // the release report lists web-1's two runs of this stage, with the smoke test's command
+        const runs = hookRuns({ stages: [result] }).filter((h) => h.server === "web-1");
+        assert.deepEqual(runs.map((h) => [h.stage, h.version, h.hook, h.exitCode]), [["v2 canary", "v2", "beforeAllowTraffic", 0], ["v2 canary", "v2", "afterAllowTraffic", 0]]);
+        assert.deepEqual(runs[0].command?.slice(0, 2), ["node", "test/e2e/fixtures/hooks/smoke.js"]);
     });
 });

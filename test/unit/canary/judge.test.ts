@@ -82,7 +82,24 @@ describe("canary judge on simulated request streams (1:3, whole-ms latency, 0.5%
     it("leaves a healthy cold start out as warm-up and does not fail it", () => {
         const j = stream(11, { split: 3, coldStart: { excess: 2, requests: 30 } }, 1000);
         assert.notEqual(j.verdict, "fail", formatJudgement(j));
-        assert.ok(j.warmup >= 48, `${j.warmup}`);
+        assert.ok(j.warmup >= 32, `${j.warmup}`);
+    });
+
+    it("counts a server's pause as one slow episode in the tail check: ten slow canary requests in 400 ms fail it only when counted one by one", () => {
+        const run = (options: JudgeOptions) => {
+            const j = new CanaryJudge({ intervals: false, tailThresholdMs: 50, ...options });
+            for (let i = 0; i < 1000; i++) {
+                const t = 10 * i;
+                const canary = i % 4 === 3;
+                const paused = canary && t >= 4000 && t < 4400;
+                j.add(canary ? "canary" : "baseline", t, { status: 200, latencyMs: paused ? 200 : 10 + (i % 3) });
+            }
+            return j.judgement(true);
+        };
+        const tail = (j: Judgement) => j.checks.find((c) => c.name === "tail")?.verdict;
+        assert.equal(tail(run({ tailEpisodeMs: 0 })), "fail");
+        assert.notEqual(tail(run({})), "fail");
+        assert.notEqual(run({}).verdict, "fail", formatJudgement(run({})));
     });
 
     it("judge() merges two lists by time and reports counts", () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import mt19937 from "@stdlib/random-base-mt19937";
-import { BettingSequence, MatchedSet, MatchedSets, OddsSequence, rankShare, RateSequence } from "../../../src/canary/sequential";
+import { BettingSequence, LatencySequence, MatchedSet, MatchedSets, OddsSequence, rankShare, RateSequence, setScore } from "../../../src/canary/sequential";
 
 const uniform = (seed: number) => {
     const rng = mt19937.factory({ seed });
@@ -182,7 +182,7 @@ describe("sequential rank test", () => {
             const s = new BettingSequence(1);
             for (let i = 0; i < 1500; i++) {
                 const ms = () => Math.round(20 * Math.exp(0.5 * Math.sqrt(-2 * Math.log(Math.max(u(), 1e-12))) * Math.cos(2 * Math.PI * u())));
-                s.add(rankShare(ms(), [ms(), ms(), ms()]));
+                s.add(2 * (rankShare(ms(), [ms(), ms(), ms()]) - 0.5));
                 if (s.logEvidence() >= Math.log(1 / alpha)) {
                     crossed++;
                     break;
@@ -190,5 +190,163 @@ describe("sequential rank test", () => {
             }
         }
         assert.ok(crossed / 400 <= alpha, `${crossed}`);
+    });
+});
+
+describe("betting mixture", () => {
+    it("is the weighted mean of prod(1 + lambda*x) over its lambdas, weights proportional to lambda (closed form)", () => {
+        const s = new BettingSequence(1);
+        const xs = [0.5, -0.25, 1];
+        xs.forEach((x) => s.add(x));
+        const ls = BettingSequence.lambdas;
+        const total = ls.reduce((a, l) => a + l, 0);
+        const expected = ls.reduce((a, l) => a + (l / total) * xs.reduce((w, x) => w * (1 + l * x), 1), 0);
+        assert.ok(Math.abs(s.logEvidence() - Math.log(expected)) < 1e-12);
+    });
+
+    it("betting the other way is the same mixture on -x", () => {
+        const a = new BettingSequence(-1);
+        const b = new BettingSequence(1);
+        [0.3, -0.7, 0.1].forEach((x) => {
+            a.add(x);
+            b.add(-x);
+        });
+        assert.equal(a.logEvidence(), b.logEvidence());
+    });
+});
+
+describe("within-set latency score", () => {
+    it("worked example: canary 30 ms against 20, 20, 20 ms at scale 0.5 scores (0.811 - 0.203) * 4/6 = 0.405", () => {
+        assert.ok(Math.abs(setScore(30, [20, 20, 20], 0.5) - ((Math.log(1.5) / 0.5) * (3 / 4) * (4 / 6))) < 1e-12);
+    });
+
+    const cases: [string, number, number[], number][] = [
+        ["a canary like its set scores 0", 20, [20, 20, 20], 0],
+        ["the slowest, clipped, against a tight set scores 3/4 * 4/6 = 0.5", 1000, [20, 20, 20], 0.5],
+        ["the fastest, clipped", 1, [20, 20, 20], -0.5],
+        ["a set of two: clipped both ways is the full range", 1000, [1], 1],
+    ];
+    for (const [name, c, b, score] of cases) {
+        it(name, () => assert.ok(Math.abs(setScore(c, b, 0.5) - score) < 1e-12, `${setScore(c, b, 0.5)}`));
+    }
+
+    it("sums to 0 over the members' places: mean 0 whenever the canary is any member with equal chance", () => {
+        const u = uniform(31);
+        for (let k = 0; k < 200; k++) {
+            const size = 2 + Math.floor(u() * 9);
+            const ms = Array.from({ length: size }, () => Math.round(5 + 40 * u() ** 3));
+            const total = ms.reduce((s, _, i) => s + setScore(ms[i], [...ms.slice(0, i), ...ms.slice(i + 1)], 0.1 + u()), 0);
+            // one scale for all places: re-draw it once per set
+            const scale = 0.1 + u();
+            const exact = ms.reduce((s, _, i) => s + setScore(ms[i], [...ms.slice(0, i), ...ms.slice(i + 1)], scale), 0);
+            assert.ok(Math.abs(exact) < 1e-9, `${ms}: ${exact}`);
+            assert.ok(Number.isFinite(total));
+        }
+    });
+
+    it("grows with the canary's latency (a valid test of 'no slower', not only of 'the same')", () => {
+        const b = [12, 20, 31];
+        let last = -Infinity;
+        for (let c = 1; c <= 200; c++) {
+            const x = setScore(c, b, 0.4);
+            assert.ok(x >= last - 1e-12, `${c}`);
+            assert.ok(Math.abs(x) <= 1);
+            last = x;
+        }
+    });
+
+    // Ville's inequality by simulation: canary and baseline from one whole-ms lognormal whose
+    // median moves for every server at once (a slow database), at 1:1, 1:3 and 1:9. A betting
+    // martingale moving in small steps crosses 1/alpha in nearly alpha of runs (4.2% at 1:3 in
+    // 3,000 runs), so the bound allows the simulation's own noise: alpha plus 2.33 standard errors.
+    const withinAlpha = (crossed: number, runs: number, alpha: number) => crossed <= alpha * runs + 2.33 * Math.sqrt(runs * alpha * (1 - alpha));
+    for (const m of [1, 3, 9]) {
+        it(`its 'slower' e-process crosses 1/alpha in at most alpha of A/A runs at 1:${m} (up to simulation noise), looked at after every set, while the latency moves for all servers`, () => {
+            const alpha = 0.05;
+            const runs = 300;
+            let crossed = 0;
+            for (let run = 0; run < runs; run++) {
+                const u = uniform(40_000 + 1000 * m + run);
+                const normal = () => Math.sqrt(-2 * Math.log(Math.max(u(), 1e-12))) * Math.cos(2 * Math.PI * u());
+                const s = new LatencySequence(0.1, 0, false, 0);
+                for (let i = 0; i < 600; i++) {
+                    const median = i % 200 < 50 ? 60 : 20;
+                    const ms = () => Math.round(median * Math.exp(0.5 * normal()));
+                    s.add(ms(), Array.from({ length: m }, ms));
+                    if (s.slower.logEvidence() >= Math.log(1 / alpha)) {
+                        crossed++;
+                        break;
+                    }
+                }
+            }
+            assert.ok(withinAlpha(crossed, runs, alpha), `${crossed} of ${runs}`);
+        });
+    }
+
+    it("starting afresh on a falling transient keeps the A/A failures within alpha (up to simulation noise; a failure needs the first start's crossing)", () => {
+        const alpha = 0.05;
+        const runs = 300;
+        let failed = 0;
+        let restarted = 0;
+        for (let run = 0; run < runs; run++) {
+            const u = uniform(60_000 + run);
+            const normal = () => Math.sqrt(-2 * Math.log(Math.max(u(), 1e-12))) * Math.cos(2 * Math.PI * u());
+            const ms = () => Math.round(20 * Math.exp(0.5 * normal()));
+            const s = new LatencySequence(0.1, 0, false, 0);
+            for (let i = 0; i < 600; i++) {
+                s.add(ms(), [ms(), ms(), ms()]);
+                if (s.slower.logEvidence() >= Math.log(1 / alpha)) {
+                    if (!s.restartIfFalling(1)) {
+                        failed++;
+                        break;
+                    }
+                    restarted++;
+                }
+            }
+        }
+        assert.ok(withinAlpha(failed, runs, alpha), `${failed} of ${runs} (${restarted} restarts)`);
+    });
+
+    it("fails a +30% canary at 1:3 within 300 sets in at least 95% of runs (no margin, no floor)", () => {
+        let caught = 0;
+        for (let run = 0; run < 100; run++) {
+            const u = uniform(80_000 + run);
+            const normal = () => Math.sqrt(-2 * Math.log(Math.max(u(), 1e-12))) * Math.cos(2 * Math.PI * u());
+            const ms = (f: number) => Math.round(20 * f * Math.exp(0.5 * normal()));
+            const s = new LatencySequence(0.1, 0, false, 0);
+            for (let i = 0; i < 300; i++) {
+                s.add(ms(1.3), [ms(1), ms(1), ms(1)]);
+                if (s.slower.logEvidence() >= Math.log(1 / 0.0015)) {
+                    caught++;
+                    break;
+                }
+            }
+        }
+        assert.ok(caught >= 95, `${caught}`);
+    });
+
+    it("needs the floor as well: a canary 1 ms slower on a 3-4 ms service is not failed with a 2 ms floor, and is without it", () => {
+        const run = (floorMs: number) => {
+            const u = uniform(90_000);
+            const ms = (extra: number) => 3 + (u() < 0.5 ? 1 : 0) + extra;
+            const s = new LatencySequence(0.1, 0.05, false, floorMs);
+            for (let i = 0; i < 3000; i++) {
+                s.add(ms(1), [ms(0), ms(0), ms(0)]);
+            }
+            return s.slower.logEvidence();
+        };
+        assert.ok(run(2) < Math.log(1 / 0.0015), `${run(2)}`);
+        assert.ok(run(0) >= Math.log(1 / 0.0015), `${run(0)}`);
+    });
+
+    it("the floor and the margin count as the larger of the two, not their sum: 40 ms against 36 ms is within +10% + 1 ms (40.6) but beyond max(+10%, +1 ms) (39.6); 39 ms is within", () => {
+        const beyond = new LatencySequence(0.5, 0.1, false, 1);
+        const within = new LatencySequence(0.5, 0.1, false, 1);
+        for (let i = 0; i < 200; i++) {
+            beyond.add(40, [36, 36, 36]);
+            within.add(39, [36, 36, 36]);
+        }
+        assert.ok(beyond.slower.logEvidence() > Math.log(1 / 0.0015), `${beyond.slower.logEvidence()}`);
+        assert.ok(within.slower.logEvidence() <= 0, `${within.slower.logEvidence()}`);
     });
 });

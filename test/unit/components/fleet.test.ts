@@ -4,6 +4,7 @@ import { recordRegistrations, Registration, value } from "../../support/mocks";
 describe("Fleet under mocks", () => {
     let registrations: Registration[];
     let servers: { name: string; version: string; inLoadBalancer: boolean }[];
+    let keptServers: { name: string; port?: number }[];
 
     before(async () => {
         registrations = await recordRegistrations("zdr", "test", (args) => (args.type === "zdr:haproxy:LoadBalancer" ? { identity: `${args.name}-identity` } : {}));
@@ -20,6 +21,14 @@ describe("Fleet under mocks", () => {
             target: new LocalTarget({ environment, projectDir: "/srv/app", drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit/events.jsonl" }),
         });
         servers = await value(fleet.servers);
+        // web-2 removed from a three-server fleet: web-3 keeps the port the last up gave it
+        const kept = new LocalEnvironment("kept-local", { ...environment.args, servers: ["web-1", "web-3"], dir: "/tmp/zdr-unit-kept", ports: { "web-1": 9101, "web-3": 9103 } });
+        const keptFleet = new Fleet("kept", {
+            plan: planRelease(parseReleaseConfig({ servers: JSON.stringify(["web-1", "web-3"]) })),
+            epoch: new Epoch("kept-epoch", { mode: "staged", release: "v1" }),
+            target: new LocalTarget({ environment: kept, projectDir: "/srv/app", drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit-kept/events.jsonl" }),
+        });
+        keptServers = await value(keptFleet.servers);
         // let the remaining registrations settle
         await new Promise((r) => setTimeout(r, 50));
     });
@@ -30,12 +39,19 @@ describe("Fleet under mocks", () => {
         return r;
     };
 
-    it("exports each server's name, version and membership", () => {
+    it("exports each server's name, version, membership and port", () => {
         assert.deepEqual(servers, [
-            { name: "web-1", version: "v2", inLoadBalancer: true },
-            { name: "web-2", version: "v1", inLoadBalancer: true },
-            { name: "web-3", version: "v1", inLoadBalancer: true },
+            { name: "web-1", version: "v2", inLoadBalancer: true, port: 9101 },
+            { name: "web-2", version: "v1", inLoadBalancer: true, port: 9102 },
+            { name: "web-3", version: "v1", inLoadBalancer: true, port: 9103 },
         ]);
+    });
+
+    it("runs a server on the port it keeps, not on appBasePort + its position", () => {
+        assert.deepEqual(keptServers.map((s) => [s.name, s.port]), [["web-1", 9101], ["web-3", 9103]]);
+        assert.equal(find("kept-web-3-server").inputs.address, "127.0.0.1:9103");
+        assert.equal(find("kept-web-3-deploy").inputs.healthUrl, "http://127.0.0.1:9103/health");
+        assert.deepEqual(find("kept-web-3-deploy").inputs.command, ["node", "server.js", "--port", "9103"]);
     });
 
     it("names children after the component and parents them to it", () => {

@@ -7,12 +7,12 @@ const v2 = "SELECT id FROM products";
 const migration = (sql: string, live: { version: string; role: string; sql?: string }[], mode?: string) => ({
     type: "zdr:postgres:Migration",
     name: "migration-v3",
-    props: { name: "v3", sql, compatibility: { schema: "CREATE TABLE products (id serial PRIMARY KEY, legacy_code text);", live, ...(mode ? { mode } : {}) } },
+    props: { version: 3, script: "V3__drop_legacy.sql", sql, compatibility: { schema: "CREATE TABLE products (id serial PRIMARY KEY, legacy_code text);", live, ...(mode ? { mode } : {}) } },
 });
 const dropLegacy = "SET lock_timeout = '2s'; ALTER TABLE products DROP COLUMN legacy_code";
 
 describe("policy schema-compatibility", () => {
-    const cases: { name: string; resource: ReturnType<typeof migration> | { type: string; name: string; props: Record<string, unknown> }; config?: Record<string, unknown>; messages: string[] }[] = [
+    const cases: { name: string; resource: ReturnType<typeof migration> | { type: string; name: string; props: Record<string, unknown> }; config?: Record<string, unknown>; messages: string[]; notApplicable?: string }[] = [
         {
             name: "passes a drop once no live version uses the column",
             resource: migration(dropLegacy, [{ version: "v2", role: "rollback", sql: v2 }, { version: "v3", role: "release", sql: v2 }]),
@@ -49,13 +49,19 @@ describe("policy schema-compatibility", () => {
             messages: [],
         },
         {
+            name: "blocks a migration it cannot parse, naming its file",
+            resource: migration("ALTER TABLE products DROP COLUM legacy_code", [{ version: "v1", role: "live", sql: v1 }]),
+            messages: ['bad-input: the migration V3__drop_legacy.sql cannot be checked: migration V3__drop_legacy.sql:1:33: syntax error at or near "legacy_code"'],
+        },
+        {
             name: "ignores other resource types",
             resource: { type: "zdr:local:Process", name: "web-1", props: { command: ["node"] } },
             messages: [],
+            notApplicable: "Policy only applies to resources of type 'zdr:postgres:Migration'",
         },
         {
             name: "ignores a migration that carries no compatibility data",
-            resource: { type: "zdr:postgres:Migration", name: "schema", props: { name: "v1", sql: "DROP TABLE products" } },
+            resource: { type: "zdr:postgres:Migration", name: "schema", props: { version: 1, script: "V1__schema.sql", sql: "DROP TABLE products" } },
             messages: [],
         },
     ];
@@ -63,6 +69,7 @@ describe("policy schema-compatibility", () => {
         it(c.name, async () => {
             const run = await runResourcePolicy(schemaCompatibility, c.resource, c.config);
             assert.deepEqual(run.violations.map((v) => v.message), c.messages);
+            assert.equal(run.notApplicable, c.notApplicable);
         });
     }
     it("is mandatory", () => assert.equal(schemaCompatibility.enforcementLevel, "mandatory"));

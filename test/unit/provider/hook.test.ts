@@ -1,7 +1,7 @@
 // The team's hooks around a reattach: real child processes, a fake HAProxy runtime API.
 import { strict as assert } from "node:assert";
 import * as os from "node:os";
-import { reattachWithHooks } from "../../../provider/haproxy/member";
+import { hookOutputTail, hookOutputTailChars, reattachWithHooks } from "../../../provider/haproxy/member";
 import { runHook } from "../../../provider/hook";
 import { FakeHaproxy, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
 
@@ -47,6 +47,28 @@ describe("a membership's reattach with hooks", () => {
         const results = await reattachWithHooks(member({ beforeAllowTraffic: node("process.exit(0)"), afterAllowTraffic: node("process.exit(0)") }));
         assert.deepEqual(results.map((r) => [r.hook, r.exitCode]), [["beforeAllowTraffic", 0], ["afterAllowTraffic", 0]]);
         assert.ok(fake.commands.includes("set server webshop/web-1 state ready"), JSON.stringify(fake.commands));
+    });
+
+    it("records each hook's command, exit code, time and the end of its output, secrets masked", async () => {
+        fake = await startFakeHaproxy((cmd) => (cmd === "show stat" ? showStat([{ name: "web-1", status: "UP" }]) : "\n"));
+        process.env.ZDR_TEST_DB_PASSWORD = "s3cr3t-pw";
+        try {
+            const before = node("console.log('x'.repeat(2000)); console.log('pw', process.env.ZDR_TEST_DB_PASSWORD, 'smoke ok')");
+            const results = await reattachWithHooks(member({ beforeAllowTraffic: before }));
+            assert.equal(results.length, 1);
+            const r = results[0];
+            assert.deepEqual([r.hook, r.command, r.exitCode], ["beforeAllowTraffic", before, 0]);
+            assert.ok(r.durationMs > 0 && r.durationMs < 10000, `${r.durationMs} ms`);
+            assert.equal(r.outputTail?.length, hookOutputTailChars);
+            assert.ok(r.outputTail?.endsWith("x\npw [secret] smoke ok\n"), r.outputTail);
+        } finally {
+            delete process.env.ZDR_TEST_DB_PASSWORD;
+        }
+    });
+
+    it("masks only the values of secret-looking variables", () => {
+        const env = { PGPASSWORD: "hunter22", ZDR_SERVER: "web-1", API_TOKEN: "tok-123" };
+        assert.equal(hookOutputTail("web-1 hunter22 tok-123", env), "web-1 [secret] [secret]");
     });
 
     it("keeps the server out when beforeAllowTraffic fails, with the hook's output in the error", async () => {

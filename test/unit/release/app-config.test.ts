@@ -62,7 +62,7 @@ describe("parseAppConfig", () => {
 
     it("refuses hooks on the AWS target (not done there yet)", () => {
         assert.throws(() => parseAppConfig({ beforeAllowTraffic: '["./smoke"]' }, "aws", resolvePath), (e: ConfigError) =>
-            e.problems.includes("zdr:beforeAllowTraffic: hooks run on the local target only for now (issue 17: over SSH on AWS is not done); remove it for the aws target"));
+            e.problems.includes("zdr:beforeAllowTraffic: hooks run on the local and hosts targets only for now (issue 17: over SSH on AWS is not done); remove it for the aws target"));
     });
 
     it("reads the hooks and their time limit", () => {
@@ -97,6 +97,6 @@ describe("parseStackConfig: one parse, the target's settings as one either-or", 
         assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appName,"));
     });
     it("refuses an unknown target", () => {
-        assert.throws(() => parseStackConfig({ target: "gcp" }, ctx), (e: ConfigError) => e.problems[0] === 'zdr:target: must be "local" or "aws"; got "gcp"');
+        assert.throws(() => parseStackConfig({ target: "gcp" }, ctx), (e: ConfigError) => e.problems[0] === 'zdr:target: must be one of "local", "aws", "hosts"; got "gcp"');
     });
 });

@@ -92,6 +92,11 @@ describe("maxUnavailable and minHealthy", () => {
             raw: { servers: six, minHealthy: "100%" },
             message: "zdr:minHealthy: 100% keeps 6 of the 6 servers healthy, but zdr:maxUnavailable 1 takes 1 out at once and leaves 5; allowed: minHealthy at most 5 (with 6 servers one must be able to leave)",
         },
+        {
+            name: "a batch size that breaks the floor of the three default servers",
+            raw: { maxUnavailable: "2", minHealthy: "2" },
+            message: "zdr:minHealthy: 2 keeps 2 of the 3 servers healthy, but zdr:maxUnavailable 2 takes 2 out at once and leaves 1; allowed: maxUnavailable at most 1, or minHealthy at most 1",
+        },
         { name: "a floor above the server count", raw: { servers: six, minHealthy: "7" }, message: "zdr:minHealthy: 7 is more than the 6 servers; allowed: 0 to 5 (or a percentage)" },
         { name: "maxUnavailable 0", raw: { maxUnavailable: "0" }, message: 'zdr:maxUnavailable: must be at least 1 (a count from 1 to the number of servers, or a percentage); got "0"' },
         { name: "maxUnavailable not a number", raw: { maxUnavailable: "two" }, message: 'zdr:maxUnavailable: must be a count of servers ("2") or a percentage of them from 0% to 100% ("25%"); got "two"' },

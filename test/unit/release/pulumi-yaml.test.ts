@@ -24,6 +24,11 @@ const withDefaults = (extra: RawConfig): RawConfig => ({
 });
 const minimal: Record<string, RawConfig> = {
     local: { startCommand: '["./app"]' },
+    hosts: {
+        target: "hosts", startCommand: "[]", hosts: '["web-1=198.18.0.11","web-2=198.18.0.12","web-3=198.18.0.13"]', haproxyHost: "198.18.0.10",
+        knownHosts: JSON.stringify(["198.18.0.10,198.18.0.11,198.18.0.12,198.18.0.13 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"]),
+        dbHost: "198.18.0.1", deployCommand: "deploy {version}", stopCommand: "stop", sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----",
+    },
     aws: { target: "aws", startCommand: "[]", awsRegion: "eu-central-1", vpcId: "vpc-0a1b2c3d4e5f60718", subnetIds: '["subnet-0a1b2c3d4e5f60001","subnet-0a1b2c3d4e5f60002"]', amiId: "ami-0a1b2c3d4e5f60719", dbHost: "db", deployCommand: "deploy {version}", stopCommand: "stop", sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" },
 };
 
@@ -51,7 +56,7 @@ describe("Pulumi.yaml's config schema", () => {
         }
     });
 
-    for (const target of ["local", "aws"]) {
+    for (const target of ["local", "aws", "hosts"]) {
         it(`has the program's own defaults (${target} target): the engine's defaults change nothing`, () => {
             assert.deepEqual(parseStackConfig(withDefaults(minimal[target]), ctx), parseStackConfig(minimal[target], ctx));
         });
@@ -59,14 +64,14 @@ describe("Pulumi.yaml's config schema", () => {
 
     it("types each integer key as the program does: a non-integer is refused naming the key", () => {
         for (const [key] of Object.entries(declared).filter(([, x]) => x.type === "integer")) {
-            const target = ["appPort", "deregistrationDelaySeconds", "dbPortRemote"].includes(key) ? "aws" : "local";
+            const target = ["appPort", "deregistrationDelaySeconds", "dbPortRemote"].includes(key) ? "aws" : ["sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs"].includes(key) ? "hosts" : "local";
             assert.throws(() => parseStackConfig({ ...minimal[target], [key]: "1.5" }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith(`zdr:${key}: must be an integer`)), key);
         }
     });
 
     it("types each array key as the program does: text that is no list is refused naming the key", () => {
         for (const [key, d] of Object.entries(declared).filter(([, x]) => x.type === "array")) {
-            const target = ["subnetIds", "instanceIds"].includes(key) ? "aws" : "local";
+            const target = ["subnetIds", "instanceIds"].includes(key) ? "aws" : ["hosts", "knownHosts"].includes(key) ? "hosts" : "local";
             const raw = { ...minimal[target], [key]: "a,b" };
             assert.throws(() => parseStackConfig(raw, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith(`zdr:${key}: must be a list`)), `${key} (${d.type})`);
         }

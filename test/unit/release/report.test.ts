@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { checkOneAtATime, maxOutOfLoadBalancer, ReleaseEvent } from "../../../src/release/report";
+import type { HookOutcome } from "../../../provider/haproxy/member";
+import { checkOneAtATime, formatReport, formatReportHtml, hookRuns, maxOutOfLoadBalancer, ReleaseEvent, ReleaseReport } from "../../../src/release/report";
 
 const cycle = (server: string, t0: number): ReleaseEvent[] =>
     ["drain", "deploy", "reattach"].flatMap((step, i) => [
@@ -48,4 +49,59 @@ describe("maxOutOfLoadBalancer", () => {
     for (const c of cases) {
         it(c.name, () => assert.equal(maxOutOfLoadBalancer(c.events), c.max));
     }
+});
+
+describe("hook runs in the release report", () => {
+    const smoke = (durationMs: number, exitCode: number | null = 0): HookOutcome => ({
+        hook: "beforeAllowTraffic",
+        command: ["node", "smoke.js", "9101", "v2"],
+        exitCode,
+        durationMs,
+        outputTail: "GET /products 200\nsmoke <ok> & done\n",
+    });
+    const after = (durationMs: number): HookOutcome => ({ hook: "afterAllowTraffic", command: ["node", "-e", "console.log('after')"], exitCode: 0, durationMs, outputTail: "after\n" });
+    const server = (name: string, version: string, hooks?: HookOutcome[]) => ({ name, version, inLoadBalancer: true, ...(hooks ? { hooks } : {}) });
+    const stage = (name: string, servers: ReturnType<typeof server>[]) => ({ name, config: {}, ok: true, durationMs: 4200, servers });
+    const report: ReleaseReport = {
+        startedAt: Date.UTC(2026, 10, 27, 12),
+        stages: [
+            stage("first up", [server("web-1", "v1", [smoke(810), after(40)]), server("web-2", "v1", [smoke(790), after(45)])]),
+            stage("canary 1", [server("web-1", "v2", [smoke(700), after(50)]), server("web-2", "v1", [smoke(790), after(45)])]),
+            stage("canary 2", [server("web-1", "v2", [smoke(700), after(50)]), server("web-2", "v2", [smoke(650, 3)])]),
+            stage("no hooks", [server("web-1", "v2"), server("web-2", "v2")]),
+        ],
+        traffic: { requests: 10, failed: 0, byVersion: {}, failures: [] },
+        events: [],
+    };
+
+    it("lists each run once, in the stage whose up ran it (a server that did not move repeats its last results)", () => {
+        assert.deepEqual(hookRuns(report).map((h) => [h.stage, h.server, h.version, h.hook, h.exitCode, h.durationMs]), [
+            ["first up", "web-1", "v1", "beforeAllowTraffic", 0, 810],
+            ["first up", "web-1", "v1", "afterAllowTraffic", 0, 40],
+            ["first up", "web-2", "v1", "beforeAllowTraffic", 0, 790],
+            ["first up", "web-2", "v1", "afterAllowTraffic", 0, 45],
+            ["canary 1", "web-1", "v2", "beforeAllowTraffic", 0, 700],
+            ["canary 1", "web-1", "v2", "afterAllowTraffic", 0, 50],
+            ["canary 2", "web-2", "v2", "beforeAllowTraffic", 3, 650],
+        ]);
+    });
+
+    it("shows command, result, duration and the output's last lines in the text report", () => {
+        const text = formatReport(report);
+        assert.match(text, /hooks \(7 runs\):/);
+        assert.match(text, /canary 2 +web-2 +v2 +beforeAllowTraffic +exit 3 +0\.7 s  node smoke\.js 9101 v2\n {6}\| GET \/products 200\n {6}\| smoke <ok> & done/);
+    });
+
+    it("puts them in the HTML report with the output escaped", () => {
+        const html = formatReportHtml(report);
+        assert.match(html, /<td>canary 2<\/td><td>web-2<\/td><td>v2<\/td><td>beforeAllowTraffic<\/td><td>exit 3<\/td><td>0\.7<\/td><td><code>node smoke\.js 9101 v2<\/code><\/td><td><pre>GET \/products 200\nsmoke &#60;ok&#62; &#38; done\n<\/pre><\/td>/);
+        assert.ok(!html.includes("<ok>"), "the hook's output is not markup");
+    });
+
+    it("says when no hook ran", () => {
+        const none = { ...report, stages: [report.stages[3]] };
+        assert.deepEqual(hookRuns(none), []);
+        assert.doesNotMatch(formatReport(none), /hooks \(/);
+        assert.match(formatReportHtml(none), /<p>no hook ran<\/p>/);
+    });
 });

@@ -1,0 +1,128 @@
+import * as pulumi from "@pulumi/pulumi";
+import { hookArgv, type AppConfig } from "../src/release/app-config";
+import { hostCommand, type HostAddress, type HostsConfig } from "../src/release/hosts-config";
+import type { ServerPlan } from "../src/release/plan";
+import type { JudgementArgs } from "../resources/judgement";
+import type { MemberHooks } from "../provider/haproxy/member";
+import { HaproxyMember } from "../resources/member";
+import type { ArgsOf } from "../resources/args";
+import { HostsDeploy, type HostsDeployArgs } from "../resources/hosts-deploy";
+import type { Environment, FleetTarget, Membership } from "./fleet";
+
+export interface HostsEnvironmentArgs {
+    readonly config: HostsConfig;
+    /** The application: its name is HAProxy's backend on the HAProxy host. */
+    readonly app: AppConfig;
+    /** The database password; pass a Pulumi secret. */
+    readonly dbPassword: pulumi.Input<string>;
+    /** The SSH private key of config.sshUser; pass a Pulumi secret. */
+    readonly sshPrivateKey: pulumi.Input<string>;
+}
+
+/**
+ * A fleet of hosts reached over SSH: the app servers, and HAProxy on a host of its own with its
+ * admin socket there (a UNIX socket, reached through SSH, never over the network). HAProxy is
+ * the operator's: its configuration declares the backend `app.name` with one `server` per
+ * server name; zdr only changes the servers' state through the runtime API. The database is
+ * config.db (the migrations run from where `pulumi up` runs).
+ */
+export class HostsEnvironment implements Environment {
+    readonly connection: { host: string; port: number; user: string; database: string; password: pulumi.Output<string> };
+
+    constructor(readonly args: HostsEnvironmentArgs) {
+        const c = args.config;
+        this.connection = { host: c.db.host, port: c.db.port, user: args.app.db.user, database: args.app.db.name, password: pulumi.secret(args.dbPassword) };
+    }
+
+    /** How zdr logs in to a host; the private key stays a secret Output. */
+    ssh(label: string, at: HostAddress): HostsDeployArgs["ssh"] {
+        const c = this.args.config;
+        return {
+            host: at.address,
+            port: at.sshPort,
+            user: c.sshUser,
+            privateKey: pulumi.secret(this.args.sshPrivateKey),
+            knownHosts: [...c.knownHosts],
+            label,
+            connectTimeoutMs: c.sshTimeoutSeconds * 1000,
+        };
+    }
+
+    /** No canary judgement on this target yet (bakeSeconds must be 0): no evidence. */
+    canaryEvidence(): Pick<JudgementArgs, "requestLog"> {
+        return {};
+    }
+}
+
+export interface HostsTargetArgs {
+    readonly environment: HostsEnvironment;
+    readonly drainTimeoutSeconds: number;
+    readonly healthTimeoutSeconds: number;
+    /** JSON-lines file on this machine for drain, deploy and reattach events. @default - none */
+    readonly eventsFile?: string;
+}
+
+/** App servers on hosts reached over SSH, members of the HAProxy on the HAProxy host. */
+export class HostsTarget implements FleetTarget {
+    constructor(private readonly args: HostsTargetArgs) {}
+
+    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+        const env = this.args.environment;
+        const c = env.args.config;
+        const at = c.hosts[server.name];
+        return new HostsDeploy(name, {
+            ssh: env.ssh(server.name, at),
+            server: server.name,
+            version: server.version,
+            deployCommand: hostCommand(c.deployCommand, server.name, server.version),
+            stopCommand: hostCommand(c.stopCommand, server.name, server.version),
+            commandTimeoutMs: c.commandTimeoutSeconds * 1000,
+            health: {
+                address: at.address,
+                port: c.appPort,
+                path: env.args.app.healthCheckPath,
+                timeoutMs: this.args.healthTimeoutSeconds * 1000,
+                intervalMs: c.healthPollIntervalMs,
+            },
+            ...(this.args.eventsFile ? { events: { file: this.args.eventsFile, server: server.name } } : {}),
+            triggers: [server.version, epoch],
+        }, opts);
+    }
+
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership {
+        const env = this.args.environment;
+        const c = env.args.config;
+        const resource = new HaproxyMember(name, {
+            runtimeApi: c.haproxy.socket,
+            ssh: env.ssh("the HAProxy host", c.haproxy),
+            backend: env.args.app.name,
+            server: server.name,
+            version: server.version,
+            drainTimeoutMs: this.args.drainTimeoutSeconds * 1000,
+            healthTimeoutMs: this.args.healthTimeoutSeconds * 1000,
+            ...(this.args.eventsFile ? { events: { file: this.args.eventsFile, server: server.name } } : {}),
+            epoch,
+            hooks: this.hooks(server),
+        }, { ...opts, additionalSecretOutputs: ["ssh", "hooks"] });
+        return { resource, inLoadBalancer: resource.inLoadBalancer, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
+    }
+
+    /** The app's hooks for one server, run on its host over SSH; undefined when it has none. */
+    private hooks(server: ServerPlan): ArgsOf<MemberHooks> | undefined {
+        const env = this.args.environment;
+        const h = env.args.app.hooks;
+        if (!h || (h.beforeAllowTraffic.length === 0 && h.afterAllowTraffic.length === 0)) {
+            return undefined;
+        }
+        const port = env.args.config.appPort;
+        const argv = (command: readonly string[]) => (command.length > 0 ? hookArgv(command, server.name, server.version, port) : undefined);
+        return {
+            beforeAllowTraffic: argv(h.beforeAllowTraffic),
+            afterAllowTraffic: argv(h.afterAllowTraffic),
+            timeoutMs: h.timeoutSeconds * 1000,
+            cwd: "",
+            env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
+            ssh: env.ssh(server.name, env.args.config.hosts[server.name]),
+        };
+    }
+}

@@ -1,0 +1,129 @@
+// zdr:hosts:Deploy — a version running on a host that zdr reaches over SSH (the hosts target).
+// create  = the team's deploy command on the host (installs and starts the version, replacing
+//           whatever ran before), then a bounded health poll from the host itself to the app's
+//           address:port. A non-zero exit fails the create with the command's stderr; a failed
+//           health poll runs the stop command and fails: the server stays out of the load
+//           balancer (its membership was deleted first) while the others serve.
+// delete  = the team's stop command on the host; a non-zero exit fails (the state keeps it).
+// read    = the health check: a refresh drops a deploy whose app no longer answers.
+// update  = only the SSH connection settings (a new key, new known hosts) change in place.
+// The SSH private key is in `ssh`, which the program marks secret in the state.
+import { setTimeout as sleep } from "node:timers/promises";
+import type * as provider from "@pulumi/pulumi/provider";
+import { describeHost, redact, SshHost, sshHttpStatus, sshRun } from "../../src/ssh/client";
+import { changedKeys } from "../diff";
+import { EventSink, recordEvent } from "../events";
+
+export { hostsDeployType } from "../../resources/tokens";
+
+export interface HostsDeployInputs {
+    /** The host's SSH connection (its private key a secret). */
+    readonly ssh: SshHost;
+    readonly server: string;
+    readonly version: string;
+    /** Shell command on the host, `{version}` already replaced. */
+    readonly deployCommand: string;
+    /** Shell command on the host, `{version}` already replaced. */
+    readonly stopCommand: string;
+    /** Longest run of each command. @default 300000 */
+    readonly commandTimeoutMs?: number;
+    /** The app's health check, asked from the host. */
+    readonly health: {
+        readonly address: string;
+        readonly port: number;
+        readonly path: string;
+        /** Longest wait for a 2xx. */
+        readonly timeoutMs: number;
+        /** Between two checks. */
+        readonly intervalMs: number;
+    };
+    /** Records `deploy` start and end. @default - no events */
+    readonly events?: EventSink;
+    /** Any change replaces the deploy (the version, the release epoch). @default - none */
+    readonly triggers?: unknown[];
+}
+
+/** The last lines of a command's stderr (else stdout), for an error message. */
+function tail(text: string, lines = 20): string {
+    const t = text.trimEnd().split("\n").slice(-lines).join("\n");
+    return t === "" ? "(no output)" : t;
+}
+
+async function pollHealth(d: HostsDeployInputs): Promise<string | undefined> {
+    const h = d.health;
+    const url = `http://${h.address}:${h.port}${h.path}`;
+    const deadline = Date.now() + h.timeoutMs;
+    let last = "no answer yet";
+    for (let polls = 0; polls < 100000; polls++) {
+        const r = await sshHttpStatus(d.ssh, h.address, h.port, h.path, Math.max(500, Math.min(2000, deadline - Date.now())));
+        if (r.status !== undefined && r.status >= 200 && r.status < 300) {
+            return undefined;
+        }
+        last = r.status !== undefined ? `HTTP ${r.status}` : (r.error ?? "no answer");
+        if (Date.now() + h.intervalMs >= deadline) {
+            break;
+        }
+        await sleep(h.intervalMs);
+    }
+    return `server ${d.server} (${d.version}): health check ${url} on the host failed for ${h.timeoutMs} ms (last: ${last})`;
+}
+
+export async function deployOnHost(d: HostsDeployInputs): Promise<void> {
+    const timeoutMs = d.commandTimeoutMs ?? 300_000;
+    const where = describeHost(d.ssh);
+    recordEvent(d.events, "deploy", "start");
+    const r = await sshRun(d.ssh, d.deployCommand, { timeoutMs }).catch((e: Error) => {
+        throw new Error(`deploy of ${d.server} (${d.version}): ${e.message}\n${d.server} stays out of the load balancer; the next \`up\` runs the deploy again`);
+    });
+    if (r.exitCode !== 0) {
+        const how = r.exitCode === null ? `ended on signal ${r.signal ?? "?"}` : `exited with ${r.exitCode}`;
+        throw new Error(redact(
+            `deploy of ${d.server} (${d.version}) on ${where}: \`${d.deployCommand}\` ${how}; its stderr:\n${tail(r.stderr || r.stdout)}\n${d.server} stays out of the load balancer`,
+            d.ssh,
+        ));
+    }
+    const unhealthy = await pollHealth(d);
+    if (unhealthy) {
+        const stop = await sshRun(d.ssh, d.stopCommand, { timeoutMs }).then(
+            (s) => (s.exitCode === 0 ? "the stop command ran" : `the stop command exited with ${s.exitCode}: ${tail(s.stderr, 5)}`),
+            (e: Error) => `the stop command could not run: ${e.message}`,
+        );
+        throw new Error(`${unhealthy}; ${stop}; ${d.server} stays out of the load balancer`);
+    }
+    recordEvent(d.events, "deploy", "end");
+}
+
+export async function stopOnHost(d: HostsDeployInputs): Promise<void> {
+    const r = await sshRun(d.ssh, d.stopCommand, { timeoutMs: d.commandTimeoutMs ?? 300_000 });
+    if (r.exitCode !== 0) {
+        throw new Error(redact(`stop of ${d.server} (${d.version}) on ${describeHost(d.ssh)}: \`${d.stopCommand}\` exited with ${r.exitCode}; its stderr:\n${tail(r.stderr || r.stdout)}`, d.ssh));
+    }
+}
+
+/** Inputs whose change is applied in place: how zdr reaches the host, not what runs there. */
+const inPlace = ["ssh", "commandTimeoutMs", "health", "events", "stopCommand"];
+
+export const hostsDeployProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "update" | "delete">> = {
+    async diff(_id, _urn, olds: HostsDeployInputs, news: HostsDeployInputs) {
+        const changed = changedKeys(olds, news, []);
+        return { changes: changed.length > 0, replaces: changed.filter((k) => !inPlace.includes(k)), deleteBeforeReplace: true };
+    },
+    async create(_urn, inputs: HostsDeployInputs) {
+        await deployOnHost(inputs);
+        return { id: `${inputs.server}@${inputs.ssh.host}`, outs: inputs };
+    },
+    async read(id, _urn, props?: HostsDeployInputs) {
+        if (!props) {
+            return { id, props: {} };
+        }
+        const h = props.health;
+        const r = await sshHttpStatus(props.ssh, h.address, h.port, h.path, 2000);
+        return r.status !== undefined && r.status >= 200 && r.status < 300 ? { id, props } : { id: "", props: {} };
+    },
+    async update(_id, _urn, _olds: HostsDeployInputs, news: HostsDeployInputs) {
+        return { outs: news };
+    },
+    async delete(_id, _urn, props: HostsDeployInputs) {
+        await stopOnHost(props);
+    },
+};

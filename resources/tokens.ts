@@ -1,0 +1,13 @@
+// One type token per zdr resource type (`zdr:<module>:<Type>`), the one definition the resource
+// classes (resources/), the provider's registration (provider/main.ts), `zdr status` and the
+// policy pack use. This module imports nothing, so that a program or a provider that needs a
+// token does not load the provider code behind it.
+export const processType = "zdr:local:Process";
+export const loadBalancerType = "zdr:haproxy:LoadBalancer";
+export const serverType = "zdr:haproxy:Server";
+export const memberType = "zdr:haproxy:Member";
+export const migrationType = "zdr:postgres:Migration";
+export const judgementType = "zdr:canary:Judgement";
+export const epochType = "zdr:release:Epoch";
+export const targetHealthType = "zdr:aws:TargetHealth";
+export const hostsDeployType = "zdr:hosts:Deploy";

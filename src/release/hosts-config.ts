@@ -1,0 +1,176 @@
+// Settings of the hosts target (zdr:target: hosts): app servers and an HAProxy host that zdr
+// reaches over SSH. Pure: raw stack config in, validated settings out, before anything changes;
+// every message names the key and what is allowed.
+import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "./config";
+import { keysFor, knownHostsName, parseKnownHosts } from "../ssh/known-hosts";
+
+export interface HostAddress {
+    readonly address: string;
+    readonly sshPort: number;
+}
+
+export interface HostsConfig {
+    /** Server name -> where its SSH server is (the app's health is polled on the same address). */
+    readonly hosts: Readonly<Record<string, HostAddress>>;
+    readonly sshUser: string;
+    /** known_hosts lines; every host's and the HAProxy host's key must be among them. */
+    readonly knownHosts: readonly string[];
+    /** The host HAProxy runs on, and its admin socket there (a UNIX socket path). */
+    readonly haproxy: HostAddress & { readonly socket: string };
+    /** The app's port on each host: the health poll after a deploy asks address:appPort. */
+    readonly appPort: number;
+    /** Shell commands run on a host, `{version}` and `{server}` replaced. */
+    readonly deployCommand: string;
+    readonly stopCommand: string;
+    /** Longest wait for an SSH connection and its handshake. */
+    readonly sshTimeoutSeconds: number;
+    /** Longest run of a deploy or stop command. */
+    readonly commandTimeoutSeconds: number;
+    /** Time between two health checks after a deploy (bounded overall by healthTimeoutSeconds). */
+    readonly healthPollIntervalMs: number;
+    /** Where the migrations run (database name and user are the app's: AppConfig.db). */
+    readonly db: { readonly host: string; readonly port: number };
+}
+
+/** The hosts target's own keys; it shares appPort, sshUser, sshPrivateKey, deployCommand, stopCommand, dbHost and dbPortRemote with AWS. */
+export const hostsKeys = ["hosts", "knownHosts", "haproxyHost", "haproxySocket", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs"] as const;
+
+const hostName = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
+
+/** "address" or "address:port" (port 1-65535, default 22); undefined when it is neither. */
+export function parseHostAddress(text: string): HostAddress | undefined {
+    const m = /^([^:\s]+)(?::(\d{1,5}))?$/.exec(text.trim());
+    if (!m || !hostName.test(m[1]) || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535))) {
+        return undefined;
+    }
+    return { address: m[1], sshPort: m[2] === undefined ? 22 : Number(m[2]) };
+}
+
+/**
+ * Worked example (Pulumi.hosts.yaml): hosts [web-1=198.18.0.11, web-2=198.18.0.12],
+ * haproxyHost 198.18.0.10, knownHosts with a line for each of the three, deployCommand
+ * "sudo /opt/shop/deploy {version}": each deploy runs that on its host over SSH as sshUser,
+ * then polls http://<host>:appPort<healthCheckPath> from the host until it answers 2xx.
+ * The secret sshPrivateKey is in `raw` as plain text; only its form is checked, never printed.
+ */
+export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig): HostsConfig {
+    const problems: string[] = [];
+    const int = (key: string, fallback: number, min: number, max: number): number => {
+        const text = raw[key];
+        if (text === undefined || text === "") {
+            return fallback;
+        }
+        if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
+            problems.push(`${namespace}:${key}: must be an integer from ${min} to ${max}; got ${JSON.stringify(text)}`);
+            return fallback;
+        }
+        return Number(text);
+    };
+    const need = (key: string, pattern: RegExp, what: string): string => {
+        const v = raw[key];
+        if (!v) {
+            problems.push(`${namespace}:${key}: required for the hosts target: ${what}`);
+            return "";
+        }
+        if (!pattern.test(v)) {
+            problems.push(`${namespace}:${key}: must be ${what}; got ${JSON.stringify(v)}`);
+        }
+        return v;
+    };
+
+    if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test((raw.sshPrivateKey ?? "").trim())) {
+        problems.push(`${namespace}:sshPrivateKey: the hosts target needs the SSH private key of sshUser (OpenSSH or PEM, "-----BEGIN ... PRIVATE KEY-----"), as a secret: pulumi config set --secret sshPrivateKey < KEYFILE`);
+    }
+    if (release.bakeSeconds > 0) {
+        problems.push(`${namespace}:bakeSeconds: must be 0 on the hosts target for now: reading HAProxy's log on its host over SSH for the canary judge is not built yet (issue 13)`);
+    }
+
+    const hosts: Record<string, HostAddress> = {};
+    const listed = json("hosts", raw.hosts || undefined, problems) ?? [];
+    if (!Array.isArray(listed) || !listed.every((e) => typeof e === "string")) {
+        problems.push(`${namespace}:hosts: must be a list of "server=address" or "server=address:sshPort" entries; got ${raw.hosts}`);
+    } else {
+        for (const entry of listed as string[]) {
+            const m = /^([^=\s]+)=(.+)$/.exec(entry);
+            const where = m ? parseHostAddress(m[2]) : undefined;
+            if (!m || !where) {
+                problems.push(`${namespace}:hosts: ${JSON.stringify(entry)} is not "server=address" or "server=address:sshPort" (an IPv4 address or a host name)`);
+            } else if (!release.servers.includes(m[1])) {
+                problems.push(`${namespace}:hosts: ${m[1]} is not one of the servers (${release.servers.join(", ")})`);
+            } else if (hosts[m[1]]) {
+                problems.push(`${namespace}:hosts: ${m[1]} is listed twice`);
+            } else {
+                hosts[m[1]] = where;
+            }
+        }
+        const missing = release.servers.filter((s) => !hosts[s]);
+        if (missing.length > 0 && Array.isArray(listed)) {
+            problems.push(`${namespace}:hosts: no host for ${missing.join(", ")}; every server needs "server=address"`);
+        }
+    }
+
+    const haproxyText = need("haproxyHost", /\S/, "the address (or address:sshPort) of the host HAProxy runs on, e.g. 10.0.0.10");
+    const haproxyAt = haproxyText ? parseHostAddress(haproxyText) : undefined;
+    if (haproxyText && !haproxyAt) {
+        problems.push(`${namespace}:haproxyHost: must be an address or address:sshPort, e.g. 10.0.0.10 or lb.example.org:2222; got ${JSON.stringify(haproxyText)}`);
+    }
+    const socket = raw.haproxySocket || "/run/haproxy/admin.sock";
+    if (!/^\/[\x21-\x7e]{1,106}$/.test(socket)) {
+        problems.push(`${namespace}:haproxySocket: must be the absolute path of HAProxy's admin socket on its host (a UNIX socket: "stats socket <path> level admin"); got ${JSON.stringify(socket)}`);
+    }
+
+    const knownRaw = json("knownHosts", raw.knownHosts || undefined, problems) ?? [];
+    let knownHosts: string[] = [];
+    if (!Array.isArray(knownRaw) || !knownRaw.every((e) => typeof e === "string") || knownRaw.length === 0) {
+        problems.push(`${namespace}:knownHosts: must be a list of known_hosts lines ("address ssh-ed25519 AAAA..."), one for each host and the HAProxy host; got ${raw.knownHosts ?? "nothing"}`);
+    } else {
+        knownHosts = knownRaw as string[];
+        try {
+            const known = parseKnownHosts(knownHosts);
+            const needed: [string, HostAddress][] = [...Object.entries(hosts), ...(haproxyAt ? [["the HAProxy host", haproxyAt] as [string, HostAddress]] : [])];
+            for (const [who, at] of needed) {
+                if (keysFor(known, at.address, at.sshPort).filter((k) => !k.revoked).length === 0) {
+                    problems.push(`${namespace}:knownHosts: no line for ${who} (${knownHostsName(at.address, at.sshPort)}); zdr never trusts a host on first use: add its line (ssh-keyscan${at.sshPort === 22 ? "" : ` -p ${at.sshPort}`} ${at.address}) after checking its fingerprint on the host`);
+                }
+            }
+        } catch (e) {
+            problems.push(`${namespace}:knownHosts: ${(e as Error).message}`);
+        }
+    }
+
+    const deployCommand = need("deployCommand", /\{version\}/, "a shell command that installs and starts {version} on the host (and stops the version it replaces), e.g. sudo /opt/shop/deploy {version}");
+    const stopCommand = need("stopCommand", /\S/, "a shell command that stops the app gracefully on the host, e.g. sudo systemctl stop shop");
+    const db = {
+        host: need("dbHost", /^[A-Za-z0-9.-]+$/, "the PostgreSQL host the migrations run against (reachable from where `pulumi up` runs)"),
+        port: int("dbPortRemote", 5432, 1, 65535),
+    };
+    const appPort = int("appPort", 8080, 1, 65535);
+    const sshTimeoutSeconds = int("sshTimeoutSeconds", 10, 1, 300);
+    const commandTimeoutSeconds = int("commandTimeoutSeconds", 300, 1, 3600);
+    const healthPollIntervalMs = int("healthPollIntervalMs", 500, 50, 60000);
+    const sshUser = raw.sshUser || "ubuntu";
+    if (!/^[a-z_][a-z0-9_.-]{0,31}$/.test(sshUser)) {
+        problems.push(`${namespace}:sshUser: must be a user name (lower-case letters, digits, _ . -); got ${JSON.stringify(sshUser)}`);
+    }
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return {
+        hosts,
+        sshUser,
+        knownHosts,
+        haproxy: { ...(haproxyAt as HostAddress), socket },
+        appPort,
+        deployCommand,
+        stopCommand,
+        sshTimeoutSeconds,
+        commandTimeoutSeconds,
+        healthPollIntervalMs,
+        db,
+    };
+}
+
+/** A command for one server: `{version}` and `{server}` replaced (both are validated names, safe in a shell word). */
+export function hostCommand(command: string, server: string, version: string): string {
+    return command.split("{version}").join(version).split("{server}").join(server);
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The deploy and stop commands of the hosts target's tests, as a team would write them for its
+# own servers: run on a host over SSH, they start the sample webshop (app/webshop) on the host's
+# own address, detached from the SSH session (setsid, nohup), replacing the version running,
+# and stop it gracefully (SIGTERM, SIGKILL after 10 s). Safe to run again.
+#   webshop.sh start VERSION RUNDIR | webshop.sh stop VERSION RUNDIR
+# RUNDIR/app.env has ROOT (the repository), APP_PORT and the database's PG* variables.
+# Test switches: RUNDIR/slow-deploy makes a start wait 4 s first.
+set -euo pipefail
+action=$1
+version=$2
+run=$3
+addr=$(ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
+dir="$run/app-$addr"
+mkdir -p "$dir"
+# shellcheck disable=SC1091
+source "$run/app.env"
+
+stop() {
+  [[ -f "$dir/pid" ]] || return 0
+  local pid
+  pid=$(cat "$dir/pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$dir/pid"
+}
+
+case "$action" in
+  start)
+    if [[ ! -f "$ROOT/app/webshop/queries/$version.sql" ]]; then
+      echo "webshop.sh: no package for version $version on $addr (app/webshop has no queries/$version.sql)" >&2
+      exit 3
+    fi
+    [[ -f "$run/slow-deploy" ]] && sleep 4
+    stop
+    HOST=$addr PORT=$APP_PORT APP_VERSION=$version PGAPPNAME="zdr:$version" \
+      setsid nohup node "$ROOT/app/webshop/server.js" >>"$dir/app.log" 2>&1 </dev/null &
+    echo $! > "$dir/pid"
+    echo "started $version on $addr:$APP_PORT (pid $!)"
+    ;;
+  stop)
+    stop
+    echo "stopped on $addr"
+    ;;
+  *)
+    echo "webshop.sh: start or stop, not $action" >&2
+    exit 2
+    ;;
+esac

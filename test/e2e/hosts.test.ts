@@ -1,0 +1,309 @@
+// The hosts target on the real engine: three app hosts and an HAProxy host, each a network
+// namespace with Debian's sshd (test/support/netns-hosts.ts), HAProxy installed by "the
+// operator" on its host (test/support/netns-haproxy.ts), PostgreSQL on this machine's address on
+// the hosts' network, and the sample webshop started by the team's deploy command
+// (test/apps/hosts/webshop.sh). zdr reaches every host, and HAProxy's admin socket, only over SSH.
+import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { createStack, projectRoot } from "../../src/engine";
+import { HaproxyRuntime } from "../../src/haproxy/runtime";
+import { startLoad, Traffic } from "../../src/load/traffic";
+import { readEvents } from "../../src/release/report";
+import { runStage, Stage, StageResult } from "../../src/release/stages";
+import { localStackApp } from "../../src/stack-file";
+import { closeAllSsh } from "../../src/ssh/client";
+import { CounterReport, errorCounters, sampleCounters } from "../support/haproxy-counters";
+import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
+import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
+
+const servers = ["web-1", "web-2", "web-3"];
+const appPort = 9101;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("the hosts target: servers and HAProxy reached over SSH", function () {
+    this.timeout(600_000);
+    let fleet: NetnsHosts;
+    let haproxy: NetnsHaproxy;
+    let stack: Stack;
+    let stateDir: string;
+    let pgPid: number | undefined;
+    let eventsFile: string;
+    let runtime: HaproxyRuntime;
+    const dbPassword = randomBytes(12).toString("base64url");
+
+    const versions = (r: StageResult) => Object.fromEntries(r.servers.map((s) => [s.name, s.version]));
+    const statuses = async () => (await runtime.serverStats("webshop")).map((s) => s.status);
+    const knownHosts = () => fleet.hosts.map((h) => h.knownHostsLine);
+
+    /** One stage under the shop's load and slow pages in flight, HAProxy's counters sampled throughout. */
+    async function underLoad(stage: Stage, during?: () => Promise<void>): Promise<{ result: StageResult; shop: Traffic; slow: Traffic; counters: CounterReport }> {
+        const counters = sampleCounters(haproxy.masterSocket, "webshop", 300);
+        const shop = startLoad(haproxy.url, { rate: 100, connections: 6, maxSeconds: 300 });
+        const slow = startLoad(haproxy.url, { rate: 8, connections: 16, maxSeconds: 300, paths: ["/slow?ms=1500"] });
+        await sleep(2000); // slow requests in flight on every server before the up starts
+        const [result] = await Promise.all([runStage(stack, stage), during?.()]);
+        await sleep(500);
+        const [shopTraffic, slowTraffic] = [await shop.stop(), await slow.stop()];
+        return { result, shop: shopTraffic, slow: slowTraffic, counters: await counters.stop() };
+    }
+
+    /** Resolves once the provider recorded `step:phase` for the server (after `since`), bounded. */
+    async function eventSeen(server: string, step: string, phase: string, since: number, timeoutMs = 60_000): Promise<void> {
+        const deadline = Date.now() + timeoutMs;
+        for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
+            if (fs.existsSync(eventsFile) && readEvents(eventsFile, since).some((e) => e.server === server && e.step === step && e.phase === phase)) {
+                return;
+            }
+            await sleep(50);
+        }
+        throw new Error(`no ${step}:${phase} of ${server} within ${timeoutMs} ms`);
+    }
+
+    before(async () => {
+        fleet = await createNetnsHosts(["lb", ...servers]);
+        haproxy = await startNetnsHaproxy(fleet, "lb", {
+            name: "webshop",
+            healthCheckPath: "/health",
+            servers: servers.map((name) => ({ name, address: fleet.host(name).address, port: appPort })),
+        });
+        runtime = new HaproxyRuntime(haproxy.adminSocket); // the test's own view, as an operator on the host
+
+        // PostgreSQL on this machine, on its address on the hosts' network only
+        const pgPort = 55000 + (process.pid % 1000);
+        const pgData = path.join(fleet.dir, "pgdata");
+        pgPid = spawn(path.join(projectRoot, "scripts/local/postgres"), [pgData, String(pgPort)], {
+            detached: true,
+            stdio: ["ignore", fs.openSync(path.join(fleet.dir, "postgres.log"), "a"), fs.openSync(path.join(fleet.dir, "postgres.log"), "a")],
+            env: { ...process.env, ZDR_DB_PASSWORD: dbPassword, ZDR_DB_USER: "webshop", ZDR_DB_NAME: "webshop", ZDR_DB_LISTEN: fleet.gateway, ZDR_DB_ALLOW: fleet.subnet },
+        }).pid;
+        fs.writeFileSync(path.join(fleet.dir, "app.env"), [
+            `export ROOT=${projectRoot}`, `export APP_PORT=${appPort}`, `export PGHOST=${fleet.gateway}`, `export PGPORT=${pgPort}`,
+            "export PGUSER=webshop", "export PGDATABASE=webshop", `export PGPASSWORD=${dbPassword}`, "",
+        ].join("\n"), { mode: 0o600 });
+
+        stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
+        const name = `e2e-hosts-${process.pid}`;
+        eventsFile = path.join(projectRoot, ".zdr/local", name, "events.jsonl");
+        stack = await createStack(projectRoot, name, stateDir);
+        await stack.setConfig("zdr:dbPassword", { value: dbPassword, secret: true });
+        await stack.setConfig("zdr:sshPrivateKey", { value: fleet.privateKey, secret: true });
+        const script = `${projectRoot}/test/apps/hosts/webshop.sh`;
+        const first = await runStage(stack, {
+            name: "v1 everywhere",
+            config: {
+                ...localStackApp(projectRoot),
+                startCommand: [],
+                target: "hosts",
+                hosts: servers.map((s) => `${s}=${fleet.host(s).address}`),
+                haproxyHost: fleet.host("lb").address,
+                haproxySocket: haproxy.adminSocket,
+                knownHosts: knownHosts(),
+                sshUser: "root",
+                sshTimeoutSeconds: "3",
+                commandTimeoutSeconds: "30",
+                appPort: String(appPort),
+                deployCommand: `${script} start {version} ${fleet.dir}`,
+                stopCommand: `${script} stop {version} ${fleet.dir}`,
+                dbHost: fleet.gateway,
+                dbPortRemote: String(pgPort),
+                healthPollIntervalMs: "100",
+                stableVersion: "v1",
+                drainTimeoutSeconds: "5",
+                healthCheckIntervalMs: "200",
+                healthTimeoutSeconds: "10",
+            },
+        });
+        assert.ok(first.ok, first.error);
+        assert.deepEqual(versions(first), { "web-1": "v1", "web-2": "v1", "web-3": "v1" });
+        assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
+    });
+
+    after(async () => {
+        if (stack) {
+            await stack.cancel().catch(() => undefined);
+            await stack.destroy().catch((e) => console.error(`destroy failed: ${e.message}`));
+            await stack.workspace.removeStack(stack.name).catch(() => undefined);
+        }
+        if (pgPid) {
+            try {
+                process.kill(pgPid, "SIGINT");
+            } catch {
+                // gone
+            }
+            await sleep(1000);
+        }
+        await closeAllSsh();
+        await fleet?.close();
+        if (stateDir) {
+            fs.rmSync(stateDir, { recursive: true, force: true });
+        }
+    });
+
+    it("keeps the private key and the database password out of the state in plain text", async () => {
+        // the checkpoint file itself (the Automation API's exportStack decrypts the secrets)
+        const files = fs.readdirSync(stateDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(`${stack.name}.json`));
+        assert.ok(files.length > 0, `the checkpoint in ${stateDir}`);
+        const deployment = (JSON.parse(fs.readFileSync(path.join(stateDir, files[0]), "utf8")) as { checkpoint: { latest: { resources: { urn: string; inputs?: unknown; outputs?: unknown }[] } } }).checkpoint.latest;
+        const secrets = [dbPassword, ...fleet.privateKey.split("\n").filter((l) => l.length > 20 && !l.startsWith("-----"))];
+        const found = deployment.resources.flatMap((r) =>
+            (["inputs", "outputs"] as const).filter((k) => secrets.some((x) => JSON.stringify(r[k] ?? {}).includes(x))).map((k) => `${r.urn} ${k}`),
+        );
+        assert.deepEqual(found, [], "a secret in plain text");
+        assert.ok(deployment.resources.some((r) => r.urn.includes("zdr:hosts:Deploy")));
+    });
+
+    it("releases v2 stage by stage under load: 0 failed requests, HAProxy's retry, redispatch and error counters at 0", async () => {
+        const stages: [Stage, Record<string, string>][] = [
+            [{ name: "canary 1", config: { releaseVersion: "v2", canaryCount: "1" } }, { "web-1": "v2", "web-2": "v1", "web-3": "v1" }],
+            [{ name: "canary 2", config: { canaryCount: "2" } }, { "web-1": "v2", "web-2": "v2", "web-3": "v1" }],
+            [{ name: "canary 3", config: { canaryCount: "3" } }, { "web-1": "v2", "web-2": "v2", "web-3": "v2" }],
+        ];
+        for (const [stage, want] of stages) {
+            const since = Date.now();
+            const s = await underLoad(stage);
+            assert.ok(s.result.ok, s.result.error);
+            assert.deepEqual(versions(s.result), want, stage.name);
+            assert.ok(s.result.servers.every((x) => x.inLoadBalancer));
+            console.log(`      ${stage.name}: ${(s.result.durationMs / 1000).toFixed(1)} s; shop ${s.shop.requests} requests (failed ${s.shop.failed}), slow ${s.slow.requests} (failed ${s.slow.failed}); counters ${JSON.stringify(errorCounters(s.counters))}`);
+            assert.ok(s.shop.requests > 200 && s.slow.requests > 20, `the load ran: ${s.shop.requests} shop, ${s.slow.requests} slow`);
+            assert.equal(s.shop.failed, 0, JSON.stringify(s.shop.failures));
+            assert.equal(s.slow.failed, 0, JSON.stringify(s.slow.failures));
+            assert.deepEqual(errorCounters(s.counters), { wretr: 0, wredis: 0, econ: 0, eresp: 0 }, JSON.stringify(s.counters.servers));
+            const events = readEvents(eventsFile, since);
+            assert.deepEqual(events.map((e) => `${e.server}:${e.step}:${e.phase}`), ["drain", "deploy", "reattach"].flatMap((step) => ["start", "end"].map((p) => `${stage.name === "canary 1" ? "web-1" : stage.name === "canary 2" ? "web-2" : "web-3"}:${step}:${p}`)));
+        }
+        assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
+        const answer = await (await fetch(`${haproxy.url}/products`)).json() as unknown;
+        assert.ok(answer, "the shop answers through HAProxy on its host");
+    });
+
+    it("rolls one host back under load with no failed request", async () => {
+        const s = await underLoad({ name: "roll web-3 back", config: { canaryCount: "2" } });
+        assert.ok(s.result.ok, s.result.error);
+        assert.deepEqual(versions(s.result), { "web-1": "v2", "web-2": "v2", "web-3": "v1" });
+        assert.equal(s.shop.failed + s.slow.failed, 0, JSON.stringify([...s.shop.failures, ...s.slow.failures]));
+        assert.deepEqual(errorCounters(s.counters), { wretr: 0, wredis: 0, econ: 0, eresp: 0 });
+        const promote = await runStage(stack, { name: "promote v2", config: { stableVersion: "v2", releaseVersion: "", canaryCount: "0" } });
+        assert.ok(promote.ok, promote.error);
+        assert.deepEqual(versions(promote), { "web-1": "v2", "web-2": "v2", "web-3": "v2" });
+    });
+
+    it("a deploy command that exits non-zero: its stderr in the error, that server out while the others serve; the next up recovers", async () => {
+        const s = await underLoad({ name: "a version with no package", config: { releaseVersion: "v3missing", canaryCount: "1", schemaVersions: ["v1=1", "v2=2", "v3=3", "broken=2", "faulty=2", "v3missing=2"] } });
+        assert.equal(s.result.ok, false);
+        assert.match(s.result.error ?? "", /deploy of web-1 \(v3missing\) on web-1 \(198\.18\.\d+\.\d+:22\): `\S+webshop\.sh start v3missing \S+` exited with 3; its stderr:\n\s*webshop\.sh: no package for version v3missing on 198\.18\.\d+\.\d+ \(app\/webshop has no queries\/v3missing\.sql\)\n\s*web-1 stays out of the load balancer/);
+        assert.equal(s.shop.failed + s.slow.failed, 0, `the others serve: ${JSON.stringify([...s.shop.failures, ...s.slow.failures])}`);
+        assert.deepEqual(await statuses(), ["MAINT", "UP", "UP"]);
+        const back = await runStage(stack, { name: "back to v2", config: { releaseVersion: "", canaryCount: "0" } });
+        assert.ok(back.ok, back.error);
+        assert.deepEqual(versions(back), { "web-1": "v2", "web-2": "v2", "web-3": "v2" });
+        assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
+    });
+
+    it("a host that is unreachable: a clear error, that server out while the others serve; the next up once it is back is consistent", async () => {
+        fleet.setLink("web-3", false);
+        let s;
+        try {
+            s = await underLoad({ name: "pin web-3 while it is unreachable", config: { pins: ["web-3=v1"] } });
+        } finally {
+            fleet.setLink("web-3", true);
+        }
+        assert.equal(s.result.ok, false);
+        assert.match(s.result.error ?? "", /cannot reach web-3 \(198\.18\.\d+\.\d+:22\) over SSH: (no answer within 3000 ms|host unreachable)/);
+        // web-3 was drained before its stop failed: out of rotation, not lost
+        assert.equal(s.shop.failed + s.slow.failed, 0, JSON.stringify([...s.shop.failures, ...s.slow.failures]));
+        assert.deepEqual(await statuses(), ["UP", "UP", "MAINT"]);
+        const again = await runStage(stack, { name: "pin web-3, reachable", config: { pins: ["web-3=v1"] } });
+        assert.ok(again.ok, again.error);
+        assert.deepEqual(versions(again), { "web-1": "v2", "web-2": "v2", "web-3": "v1" });
+        assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
+    });
+
+    it("a host key that does not match: the error names the host and both fingerprints, nothing runs there; the next up with the right key is consistent", async () => {
+        const w2 = fleet.host("web-2");
+        const wrong = knownHosts().map((l) => (l.startsWith(`${w2.address} `) ? `${w2.address} ${fleet.host("web-1").knownHostsLine.split(" ").slice(1).join(" ")}` : l));
+        const r = await runStage(stack, { name: "pin web-2 with a wrong known key", config: { knownHosts: wrong, pins: ["web-3=v1", "web-2=v1"] } });
+        assert.equal(r.ok, false);
+        assert.ok(r.error?.includes(`host key of web-2 (${w2.address}:22) does not match zdr:knownHosts: it presented ssh-ed25519 ${w2.fingerprint}, zdr:knownHosts lists ssh-ed25519 ${fleet.host("web-1").fingerprint}`), r.error);
+        assert.deepEqual(await statuses(), ["UP", "MAINT", "UP"]);
+        const fixed = await runStage(stack, { name: "the right key", config: { knownHosts: knownHosts() } });
+        assert.ok(fixed.ok, fixed.error);
+        assert.deepEqual(versions(fixed), { "web-1": "v2", "web-2": "v1", "web-3": "v1" });
+        assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
+    });
+
+    it("sshd restarted in the middle of a deploy: the connection loss in the error, that server out; the next up deploys again", async () => {
+        fs.writeFileSync(path.join(fleet.dir, "slow-deploy"), "");
+        const since = Date.now();
+        let s;
+        try {
+            s = await underLoad({ name: "web-1 to v1, sshd restarted mid-deploy", config: { pins: ["web-3=v1", "web-2=v1", "web-1=v1"] } }, async () => {
+                await eventSeen("web-1", "deploy", "start", since);
+                await sleep(1500);
+                await fleet.stopSshd("web-1");
+                await sleep(500);
+                await fleet.startSshd("web-1");
+            });
+        } finally {
+            fs.rmSync(path.join(fleet.dir, "slow-deploy"), { force: true });
+        }
+        assert.equal(s.result.ok, false);
+        assert.match(s.result.error ?? "", /deploy of web-1 \(v1\): the SSH connection to web-1 \(198\.18\.\d+\.\d+:22\) was lost while `\S+webshop\.sh start v1 \S+` ran \(after \d+ ms\); whether it finished on the host is unknown\n\s*web-1 stays out of the load balancer; the next `up` runs the deploy again/);
+        assert.equal(s.shop.failed + s.slow.failed, 0, JSON.stringify([...s.shop.failures, ...s.slow.failures]));
+        assert.equal((await runtime.serverStat("webshop", "web-1")).status, "MAINT");
+        const again = await runStage(stack, { name: "web-1 to v1 again", config: {} });
+        assert.ok(again.ok, again.error);
+        assert.deepEqual(versions(again), { "web-1": "v1", "web-2": "v1", "web-3": "v1" });
+        assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
+    });
+
+    it("the HAProxy host unreachable during a drain: the error names it; the next up drains and moves the server", async () => {
+        const since = Date.now();
+        const s = await underLoad({ name: "web-1 to v2, HAProxy's host lost mid-drain", config: { pins: ["web-3=v1", "web-2=v1"] } }, async () => {
+            await eventSeen("web-1", "drain", "start", since);
+            await fleet.stopSshd("lb");
+            await sleep(4000);
+            await fleet.startSshd("lb");
+        });
+        assert.equal(s.result.ok, false);
+        assert.match(s.result.error ?? "", /the HAProxy host \(198\.18\.\d+\.\d+:22\)/);
+        console.log(`      the drain's error: ${(s.result.error ?? "").split("\n").find((l) => l.includes("HAProxy host"))}`);
+        assert.equal(s.shop.failed + s.slow.failed, 0, JSON.stringify([...s.shop.failures, ...s.slow.failures]));
+        const again = await runStage(stack, { name: "web-1 to v2 again", config: {} });
+        assert.ok(again.ok, again.error);
+        assert.deepEqual(versions(again), { "web-1": "v2", "web-2": "v1", "web-3": "v1" });
+        assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
+    });
+
+    it("runs the team's hooks on each server's own host over SSH; a failing beforeAllowTraffic keeps that server out while the others serve", async () => {
+        const smoke = [
+            "sh", "-c",
+            'at=$(ip -4 -o addr show dev eth0 | awk \'{print $4}\' | cut -d/ -f1); echo "$ZDR_SERVER $ZDR_VERSION $ZDR_PORT" > "$0/hook-$at"; ' +
+                '[ "$ZDR_VERSION" != faulty ] || { echo "smoke test failed: faulty rejected on $at" >&2; exit 1; }',
+            fleet.dir,
+        ];
+        const hooked = await runStage(stack, { name: "hooks, pins gone", config: { beforeAllowTraffic: smoke, afterAllowTraffic: ["sh", "-c", "echo after $ZDR_SERVER"], hookTimeoutSeconds: "20", pins: null } });
+        assert.ok(hooked.ok, hooked.error);
+        assert.deepEqual(versions(hooked), { "web-1": "v2", "web-2": "v2", "web-3": "v2" });
+        for (const s of ["web-2", "web-3"]) {
+            const file = path.join(fleet.dir, `hook-${fleet.host(s).address}`);
+            assert.equal(fs.readFileSync(file, "utf8"), `${s} v2 ${appPort}\n`, `the hook ran on ${s}'s own host`);
+        }
+        const out = (await stack.outputs()).servers.value as { name: string; hooks?: { hook: string; exitCode: number }[] }[];
+        assert.deepEqual(out.find((x) => x.name === "web-2")?.hooks?.map((h) => [h.hook, h.exitCode]), [["beforeAllowTraffic", 0], ["afterAllowTraffic", 0]]);
+
+        const s = await underLoad({ name: "faulty, stopped by the smoke test", config: { releaseVersion: "faulty", canaryCount: "1" } });
+        assert.equal(s.result.ok, false);
+        assert.match(s.result.error ?? "", /beforeAllowTraffic of web-1 \(.*\) exited with 1; its output:\n\s*smoke test failed: faulty rejected on 198\.18\.\d+\.11\n\s*web-1 stays out of the load balancer/);
+        assert.equal(s.shop.failed + s.slow.failed, 0, JSON.stringify([...s.shop.failures, ...s.slow.failures]));
+        assert.deepEqual(await statuses(), ["MAINT", "UP", "UP"]);
+        const back = await runStage(stack, { name: "back to v2, no hooks", config: { releaseVersion: "", canaryCount: "0", beforeAllowTraffic: null, afterAllowTraffic: null } });
+        assert.ok(back.ok, back.error);
+        assert.deepEqual(versions(back), { "web-1": "v2", "web-2": "v2", "web-3": "v2" });
+        assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
+    });
+});

@@ -1,0 +1,64 @@
+// The test hosts themselves (test/support/netns-hosts.ts): network namespaces on a bridge in
+// 198.18.0.0/15, each running Debian's sshd with this run's keys. They reach each other and
+// this machine, nothing else; closing them leaves no namespace, link or process behind.
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
+
+describe("test hosts in network namespaces", function () {
+    this.timeout(60_000);
+    let fleet: NetnsHosts | undefined;
+
+    after(() => fleet?.close());
+
+    it("reach each other over SSH with the run's keys, and have no route beyond their own network", async () => {
+        const f = await createNetnsHosts(["a", "b", "c"]);
+        fleet = f;
+        assert.match(f.subnet, /^198\.18\.\d+\.0\/24$/);
+        const knownHosts = path.join(f.dir, "known_hosts");
+        fs.writeFileSync(knownHosts, f.hosts.map((h) => h.knownHostsLine).join("\n") + "\n");
+        for (const from of f.hosts) {
+            for (const to of f.hosts.filter((h) => h !== from)) {
+                const out = f.exec(from.name, [
+                    "ssh", "-i", path.join(f.dir, "client_key"), "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${knownHosts}`,
+                    "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=5", `root@${to.address}`, "ip -4 -o addr show dev eth0",
+                ], 15_000);
+                assert.match(out, new RegExp(`inet ${to.address.replace(/\./g, "\\.")}/24`), `${from.name} -> ${to.name}`);
+            }
+            const routes = f.exec(from.name, ["ip", "-4", "route", "show"]).trim().split("\n");
+            assert.deepEqual(routes.map((r) => r.split(" ")[0]), [f.subnet], `${from.name}'s routes: ${routes.join("; ")}`);
+        }
+    });
+
+    it("refuses a host whose key is not the one known (ssh's own client)", () => {
+        assert.ok(fleet);
+        const wrong = path.join(fleet.dir, "wrong_known_hosts");
+        fs.writeFileSync(wrong, `${fleet.hosts[1].address} ${fleet.hosts[2].knownHostsLine.split(" ").slice(1).join(" ")}\n`);
+        assert.throws(() => fleet!.exec("a", [
+            "ssh", "-i", path.join(fleet!.dir, "client_key"), "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${wrong}`,
+            "-o", "StrictHostKeyChecking=yes", `root@${fleet!.hosts[1].address}`, "true",
+        ]), /HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+    });
+
+    it("leaves no namespace, link or process behind", async () => {
+        assert.ok(fleet);
+        const started = fleet.spawn("b", ["sleep", "300"], path.join(fleet.dir, "sleep.log"));
+        const namespaces = fleet.hosts.map((h) => h.ns);
+        const sshds = fleet.hosts.flatMap((h) => fleet!.pids(h.name));
+        assert.ok(sshds.length >= 4, `sshd in each namespace and the sleep: ${sshds.join(",")}`);
+        const { dir } = fleet;
+        await fleet.close();
+        fleet = undefined;
+        const left = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+        for (const ns of namespaces) {
+            assert.ok(!left.includes(ns), `${ns} is gone`);
+        }
+        assert.ok(!execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" }).includes(`zb${process.pid}`), "the bridge is gone");
+        for (const pid of [...sshds, started]) {
+            assert.ok(!fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].startsWith("Z"), `process ${pid} is gone`);
+        }
+        assert.ok(!fs.existsSync(dir));
+    });
+});
