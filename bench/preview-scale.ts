@@ -2,7 +2,8 @@
 // engine (nothing starts: a preview only plans), one server at a time and in batches of 25%.
 // The issue's target: at most 30 s. Prints per preview the wall time, the CPU time of the engine,
 // the program and the provider together (from /proc: the machine is shared, so wall time follows
-// its load; the CPU time barely does), the load average and which provider build ran.
+// its load; the CPU time barely does), the load average and which builds of the program and the
+// provider ran (dist/ when fresh, else the sources through ts-node).
 // Run: npx ts-node --transpile-only bench/preview-scale.ts [servers] [rounds]   (after `bash scripts/setup`)
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -23,27 +24,25 @@ function childrenCpuSeconds(): number | undefined {
     }
 }
 
-/** Whether bin/pulumi-resource-zdr runs dist/ (fresh) or the sources through ts-node. */
-function providerBuild(): string {
-    const compiled = path.join(projectRoot, "dist/provider/main.js");
-    if (!fs.existsSync(compiled)) {
-        return "sources through ts-node (no dist/)";
+/** Whether `compiled` is fresh (newer than every .ts file of `sources`), as program.js and bin/pulumi-resource-zdr decide. */
+function build(compiled: string, sources: readonly string[]): string {
+    const file = path.join(projectRoot, compiled);
+    if (!fs.existsSync(file)) {
+        return `sources through ts-node (no ${compiled})`;
     }
-    const built = fs.statSync(compiled).mtimeMs;
-    const newer = (dir: string): boolean =>
-        fs.readdirSync(dir, { withFileTypes: true }).some((e) => {
-            const p = path.join(dir, e.name);
-            return e.isDirectory() ? newer(p) : e.name.endsWith(".ts") && fs.statSync(p).mtimeMs > built;
-        });
-    return ["provider", "src", "resources"].some((d) => newer(path.join(projectRoot, d)))
-        ? "sources through ts-node (dist/ older than a source; `npx tsc -p tsconfig.build.json` builds it)"
-        : "dist/ (fresh)";
+    const built = fs.statSync(file).mtimeMs;
+    const newer = (p: string): boolean =>
+        fs.statSync(p).isDirectory() ? fs.readdirSync(p).some((e) => newer(path.join(p, e))) : p.endsWith(".ts") && fs.statSync(p).mtimeMs > built;
+    return sources.some((d) => newer(path.join(projectRoot, d)))
+        ? `sources through ts-node (${compiled} older than a source; \`npx tsc -p tsconfig.build.json\` builds it)`
+        : `${compiled} (fresh)`;
 }
 
 async function main() {
     const count = Number(process.argv[2] ?? 1000);
     const rounds = Number(process.argv[3] ?? 1);
-    console.log(`provider: ${providerBuild()}; ${os.cpus().length} cores`);
+    console.log(`program: ${build("dist/index.js", ["index.ts", "components", "resources", "src", "provider"])}`);
+    console.log(`provider: ${build("dist/provider/main.js", ["provider", "src", "resources"])}; ${os.cpus().length} cores`);
     const { stack, close } = await throwawayStack("bench-scale");
     try {
         const servers = Array.from({ length: count }, (_, i) => `web-${i + 1}`);

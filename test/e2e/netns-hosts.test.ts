@@ -46,8 +46,12 @@ describe("test hosts in network namespaces", function () {
         assert.ok(fleet);
         const started = fleet.spawn("b", ["sleep", "300"], path.join(fleet.dir, "sleep.log"));
         const namespaces = fleet.hosts.map((h) => h.ns);
+        // `ip netns exec` enters the namespace just after the spawn: wait for it there (bounded)
+        for (let i = 0; i < 100 && !fleet.pids("b").includes(started); i++) {
+            await new Promise((r) => setTimeout(r, 20));
+        }
         const sshds = fleet.hosts.flatMap((h) => fleet!.pids(h.name));
-        assert.ok(sshds.length >= 4, `sshd in each namespace and the sleep: ${sshds.join(",")}`);
+        assert.ok(sshds.includes(started) && sshds.length >= 4, `sshd in each namespace and the sleep: ${sshds.join(",")}`);
         const { dir } = fleet;
         await fleet.close();
         fleet = undefined;

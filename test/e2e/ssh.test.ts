@@ -79,7 +79,7 @@ describe("the SSH transport against real sshd on namespace hosts", function () {
             const start = Date.now();
             const message = await rejection(sshRun(target("web-2"), "true", { timeoutMs: 5000 }));
             assert.match(message, /^cannot reach web-2 \(198\.18\.\d+\.\d+:22\) over SSH: (no answer within 3000 ms|host unreachable)$/);
-            assert.ok(Date.now() - start < 8000, `bounded: ${Date.now() - start} ms`);
+            assert.ok(Date.now() - start < 10_000, `bounded by twice the connect time-out (a pooled connection, then a new one): ${Date.now() - start} ms`);
         } finally {
             fleet.setLink("web-2", true);
         }
