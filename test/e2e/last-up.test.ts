@@ -26,7 +26,8 @@ describe("reading the last up's outputs never races with the engine", function (
                     results.push(`${stage.name} ${r.ok}`);
                 }
                 // the last up's outputs, as the next up reads them
-                assert.deepEqual((await local.stack.outputs()).servers.value, [{ name: "web-1", version: "v2", inLoadBalancer: true }]);
+                const appBasePort = Number((await local.stack.getConfig("zdr:appBasePort")).value);
+                assert.deepEqual((await local.stack.outputs()).servers.value, [{ name: "web-1", version: "v2", inLoadBalancer: true, port: appBasePort }]);
             } finally {
                 await local.close();
             }
