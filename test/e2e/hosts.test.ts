@@ -16,7 +16,7 @@ import { readEvents } from "../../src/release/report";
 import { runStage, Stage, StageResult } from "../../src/release/stages";
 import { localStackApp } from "../../src/stack-file";
 import { closeAllSsh } from "../../src/ssh/client";
-import { CounterReport, errorCounters, sampleCounters } from "../support/haproxy-counters";
+import { CounterReport, errorCounters, readCounters, sampleCounters } from "../support/haproxy-counters";
 import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
 
@@ -41,7 +41,8 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
 
     /** One stage under the shop's load and slow pages in flight, HAProxy's counters sampled throughout. */
     async function underLoad(stage: Stage, during?: () => Promise<void>): Promise<{ result: StageResult; shop: Traffic; slow: Traffic; counters: CounterReport }> {
-        const counters = sampleCounters(haproxy.masterSocket, "webshop", 300);
+        // HAProxy here is the operator's: zdr never reloads it, its workers count since the file's first test
+        const counters = sampleCounters(haproxy.masterSocket, "webshop", 300, await readCounters(haproxy.masterSocket, "webshop"));
         const shop = startLoad(haproxy.url, { rate: 100, connections: 6, maxSeconds: 300 });
         const slow = startLoad(haproxy.url, { rate: 8, connections: 16, maxSeconds: 300, paths: ["/slow?ms=1500"] });
         await sleep(2000); // slow requests in flight on every server before the up starts
@@ -221,6 +222,9 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
         assert.match(s.result.error ?? "", /cannot reach web-3 \(198\.18\.\d+\.\d+:22\) over SSH: (no answer within 3000 ms|host unreachable)/);
         // web-3 was drained before its stop failed: out of rotation, not lost
         assert.equal(s.shop.failed + s.slow.failed, 0, JSON.stringify([...s.shop.failures, ...s.slow.failures]));
+        // a host that vanishes unannounced: HAProxy's redispatches (option redispatch) carry the
+        // requests it had sent there until the drain; zdr cannot prevent those, so they are shown, not asserted
+        console.log(`      web-3 unreachable: shop ${s.shop.requests} requests, slow ${s.slow.requests}, 0 failed; counters ${JSON.stringify(errorCounters(s.counters))}`);
         assert.deepEqual(await statuses(), ["UP", "UP", "MAINT"]);
         const again = await runStage(stack, { name: "pin web-3, reachable", config: { pins: ["web-3=v1"] } });
         assert.ok(again.ok, again.error);
@@ -321,10 +325,7 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
         console.log(`      faulty canary on the hosts: ${(/failed its judgement .*/.exec(s.result.error ?? "") ?? [""])[0]}; shop ${s.shop.requests} requests (failed ${s.shop.failed}), slow ${s.slow.requests} (failed ${s.slow.failed}); counters ${JSON.stringify(errorCounters(s.counters))}`);
         assert.deepEqual(await statuses(), ["MAINT", "UP", "UP"]);
         assert.ok([...s.shop.failures, ...s.slow.failures].every((f) => f.version === "faulty"), `only the canary's own errors: ${JSON.stringify([...s.shop.failures, ...s.slow.failures])}`);
-        // no retry, connection or response error; redispatches are printed above, not asserted: one
-        // run showed 9 on web-3 with the canary's 9 failures and its switch to MAINT (unexplained yet)
-        const { wretr, econ, eresp } = errorCounters(s.counters);
-        assert.deepEqual({ wretr, econ, eresp }, { wretr: 0, econ: 0, eresp: 0 }, JSON.stringify(s.counters.servers));
+        assert.deepEqual(errorCounters(s.counters), { wretr: 0, wredis: 0, econ: 0, eresp: 0 }, JSON.stringify(s.counters.servers));
         const mirror = path.join(projectRoot, ".zdr/local", stack.name, "judgements/web-1-faulty.haproxy.log");
         assert.ok(fs.statSync(mirror).size > 0 && fs.statSync(mirror).size < fs.statSync(haproxy.logFile).size + 1, "the judge read a mirror of the log's end");
         assert.deepEqual(plainSecrets().found, [], "the judgement's SSH connection is a secret in the state");

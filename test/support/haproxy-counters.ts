@@ -31,8 +31,22 @@ export interface CounterSampler {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Samples until stop() or maxSeconds. */
-export function sampleCounters(masterSocket: string, backend: string, maxSeconds: number): CounterSampler {
+/** Every worker's counters now: a step's baseline where HAProxy lives across steps (see sampleCounters). */
+export async function readCounters(masterSocket: string, backend: string): Promise<Map<number, ServerStat[]>> {
+    const master = new HaproxyMaster(masterSocket, 2000);
+    const now = new Map<number, ServerStat[]>();
+    for (const w of (await master.processes()).filter((p) => p.type === "worker")) {
+        now.set(w.pid, parseShowStat(await master.worker(w.pid).command("show stat"), backend));
+    }
+    return now;
+}
+
+/**
+ * Samples until stop() or maxSeconds. With a `baseline` (readCounters before the step), a
+ * worker's counters count from it: the step's own, not what an earlier step of the same
+ * HAProxy counted (an operator's HAProxy that zdr never reloads lives through a whole test file).
+ */
+export function sampleCounters(masterSocket: string, backend: string, maxSeconds: number, baseline?: Map<number, ServerStat[]>): CounterSampler {
     const master = new HaproxyMaster(masterSocket, 2000);
     const last = new Map<number, ServerStat[]>();
     const statuses: Record<string, Set<string>> = {};
@@ -64,10 +78,17 @@ export function sampleCounters(masterSocket: string, backend: string, maxSeconds
             stopped = true;
             await loop;
             const servers: Record<string, ServerCounters> = {};
-            for (const stats of last.values()) {
+            for (const [pid, stats] of last) {
                 for (const s of stats) {
+                    const b = baseline?.get(pid)?.find((x) => x.server === s.server) ?? { wretr: 0, wredis: 0, econ: 0, eresp: 0, stot: 0 };
                     const t = servers[s.server] ?? { wretr: 0, wredis: 0, econ: 0, eresp: 0, stot: 0 };
-                    servers[s.server] = { wretr: t.wretr + s.wretr, wredis: t.wredis + s.wredis, econ: t.econ + s.econ, eresp: t.eresp + s.eresp, stot: t.stot + s.stot };
+                    servers[s.server] = {
+                        wretr: t.wretr + s.wretr - b.wretr,
+                        wredis: t.wredis + s.wredis - b.wredis,
+                        econ: t.econ + s.econ - b.econ,
+                        eresp: t.eresp + s.eresp - b.eresp,
+                        stot: t.stot + s.stot - b.stot,
+                    };
                 }
             }
             return {

@@ -3,9 +3,8 @@
 // (in maintenance until zdr reattaches them), the admin socket a UNIX socket with mode 600 (never
 // a network address), the master CLI for the test's counters, one log line per request.
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
-import type { NetnsHosts } from "./netns-hosts";
+import { type NetnsHosts, tcpAccepts } from "./netns-hosts";
 
 export interface NetnsHaproxy {
     /** The admin socket's path on the HAProxy host. */
@@ -64,23 +63,10 @@ export async function startNetnsHaproxy(fleet: NetnsHosts, host: string, backend
     ].join("\n"));
     const pid = fleet.spawn(host, ["haproxy", "-W", "-db", "-S", masterSocket, "-f", config], logFile);
     for (let i = 0; i < 100; i++) {
-        if (fs.existsSync(adminSocket) && (await accepts(h.address, frontendPort))) {
+        if (fs.existsSync(adminSocket) && (await tcpAccepts(h.address, frontendPort))) {
             return { adminSocket, masterSocket, logFile, url: `http://${h.address}:${frontendPort}`, pid };
         }
         await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`HAProxy on test host ${host} did not start; see ${logFile}`);
-}
-
-function accepts(address: string, port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const s = net.connect(port, address);
-        s.setTimeout(500, () => s.destroy());
-        s.once("connect", () => {
-            s.destroy();
-            resolve(true);
-        });
-        s.once("error", () => resolve(false));
-        s.once("close", () => resolve(false));
-    });
 }

@@ -84,7 +84,8 @@ function sleep(ms: number): Promise<void> {
     return new Promise((r) => setTimeout(r, ms));
 }
 
-function tcpAccepts(address: string, port: number): Promise<boolean> {
+/** Whether address:port accepts a TCP connection within 500 ms. */
+export function tcpAccepts(address: string, port: number): Promise<boolean> {
     return new Promise((resolve) => {
         const s = net.connect(port, address);
         s.setTimeout(500, () => s.destroy());
