@@ -141,6 +141,7 @@ export = async () => {
                 baseline,
                 bakeSeconds: release.bakeSeconds,
                 judge: canary.judge,
+                ...(app.logs?.errorPattern ? { appLogErrorPattern: app.logs.errorPattern } : {}),
                 stopWhenInconclusive: canary.stopWhenInconclusive,
                 keepServingOnFail: canary.keepServingOnFail,
                 accepted: release.acceptVerdicts[server.name] === server.version,

@@ -13,6 +13,8 @@ export interface JudgementArgs {
     readonly remoteRequestLog?: pulumi.Input<{ ssh: pulumi.Input<SshHostArgs>; file: pulumi.Input<string> }>;
     /** Server name -> its app log (stdout and stderr): error templates the stable servers do not log fail the canary. @default - none */
     readonly appLogs?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - an error word (src/canary/log-level.ts) */
+    readonly appLogErrorPattern?: pulumi.Input<string>;
     /** The ALB's access logs in S3, the evidence on AWS (instead of requestLog). */
     readonly albLogs?: pulumi.Input<AlbLogsArgs>;
     /** The canary server. */

@@ -15,6 +15,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { S3Client } from "@aws-sdk/client-s3";
 import { readAlbLogs } from "../../src/canary/alb-log";
 import type { AppLogTemplate } from "../../src/canary/app-log";
+import { errorPattern } from "../../src/canary/log-level";
 import { formatProgress, LiveJudgement } from "../../src/canary/live";
 import { LoggedRequest } from "../../src/canary/evidence";
 import { CanaryJudge, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
@@ -39,6 +40,8 @@ export interface JudgementInputs {
     readonly remoteRequestLog?: { readonly ssh: SshHost; readonly file: string };
     /** Server name -> its app log (stdout and stderr): new error templates become signatures (src/canary/app-log.ts). @default - none */
     readonly appLogs?: Record<string, string>;
+    /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - src/canary/log-level.ts's defaultErrorPattern */
+    readonly appLogErrorPattern?: string;
     /** The ALB's access logs in S3 (AWS target). */
     readonly albLogs?: {
         readonly bucket: string;
@@ -164,7 +167,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         }
         // The tail threshold is fixed from the baseline's last minute before the canary is judged;
         // the app's own lines are read from now on (src/canary/live.ts).
-        live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, from, ...(i.appLogs ? { appLogs: i.appLogs } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
+        live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, from, ...(i.appLogs ? { appLogs: i.appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
         judge = live.judge;
         let lastLine = 0;
         while (!judge.decision && Date.now() < deadline) {

@@ -2,6 +2,7 @@
 // migrations and the SQL each version runs. Nothing here knows any particular app: the project's
 // sample app is one configuration of these keys (Pulumi.local.yaml).
 import { ConfigError, json, namespace, RawConfig, versionName } from "./config";
+import { errorPattern } from "../canary/log-level";
 
 export const stopSignals = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const;
 export type StopSignal = (typeof stopSignals)[number];
@@ -24,6 +25,20 @@ export interface AppConfig {
     readonly db: { readonly name: string; readonly user: string };
     /** The team's own checks around each server's reattach (local and hosts targets, for now). @default - none */
     readonly hooks?: AppHooks;
+    /** Where the servers' own log lines are, and which are errors (the canary's new-error signatures). @default - stdout and stderr (local default), the default error pattern */
+    readonly logs?: AppLogConfig;
+}
+
+/**
+ * The app's own log, read by the canary judge (src/canary/app-log.ts): on the local default each
+ * server's stdout and stderr, always.
+ */
+export interface AppLogConfig {
+    /**
+     * A regular expression (case-insensitive) that makes a log line without a level an error line.
+     * @default - an error or exception word, panic, traceback, failed (src/canary/log-level.ts)
+     */
+    readonly errorPattern?: string;
 }
 
 /**
@@ -42,7 +57,7 @@ export interface AppHooks {
 /** The keys of the application definition, declared in Pulumi.yaml. */
 export const appKeys = [
     "appName", "startCommand", "stopSignal", "stopGraceSeconds", "healthCheckPath", "migrationsDir", "schemaVersions", "queriesDir", "dbName", "dbUser",
-    "beforeAllowTraffic", "afterAllowTraffic", "hookTimeoutSeconds",
+    "beforeAllowTraffic", "afterAllowTraffic", "hookTimeoutSeconds", "appLogErrorPattern",
 ] as const;
 
 const appName = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -135,10 +150,21 @@ export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: 
             problems.push(`${namespace}:hookTimeoutSeconds: must be an integer from 1 to 3600; got ${JSON.stringify(raw.hookTimeoutSeconds)}`);
         }
     }
+    const logs = parseAppLogConfig(raw, problems);
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { name, startCommand, stopSignal, stopGraceSeconds, healthCheckPath, migrationsDir, schemaVersions, queriesDir, db, hooks: { beforeAllowTraffic, afterAllowTraffic, timeoutSeconds } };
+    return { name, startCommand, stopSignal, stopGraceSeconds, healthCheckPath, migrationsDir, schemaVersions, queriesDir, db, hooks: { beforeAllowTraffic, afterAllowTraffic, timeoutSeconds }, logs };
+}
+
+function parseAppLogConfig(raw: RawConfig, problems: string[]): AppLogConfig {
+    const errorPatternText = raw.appLogErrorPattern || undefined;
+    try {
+        errorPattern(errorPatternText, `${namespace}:appLogErrorPattern`);
+    } catch (e) {
+        problems.push((e as Error).message);
+    }
+    return { ...(errorPatternText ? { errorPattern: errorPatternText } : {}) };
 }
 
 /** argv of a hook for one server: `{server}`, `{version}` and `{port}` replaced in every element. */

@@ -16,6 +16,7 @@ describe("parseAppConfig", () => {
             stopGraceSeconds: 30,
             healthCheckPath: "/health",
             hooks: { beforeAllowTraffic: [], afterAllowTraffic: [], timeoutSeconds: 60 },
+            logs: {},
             migrationsDir: undefined,
             schemaVersions: {},
             queriesDir: undefined,
@@ -48,6 +49,7 @@ describe("parseAppConfig", () => {
         ["a hook that is not a list", { ...local, beforeAllowTraffic: "./smoke" }, 'zdr:beforeAllowTraffic: must be a list in YAML or JSON; got "./smoke"'],
         ["a hook with a number", { ...local, afterAllowTraffic: '["./check", 3]' }, 'zdr:afterAllowTraffic: must be a list of strings (argv; {server}, {version} and {port} are replaced), or empty for none; got ["./check", 3]'],
         ["a zero hook time limit", { ...local, hookTimeoutSeconds: "0" }, 'zdr:hookTimeoutSeconds: must be an integer from 1 to 3600; got "0"'],
+        ["an error pattern that is no regular expression", { ...local, appLogErrorPattern: "[a-" }, "zdr:appLogErrorPattern: must be a regular expression (JavaScript syntax, matched case-insensitively) that matches the error lines of the app's log that state no level; \"[a-\" is not: Invalid regular expression: /[a-/i: Unterminated character class"],
         ["a database name with a dash", { ...local, dbName: "web-shop" }, 'zdr:dbName: must be a PostgreSQL identifier of lower-case letters, digits and _ (at most 63); got "web-shop"'],
     ];
     for (const [name, raw, message] of bad) {
@@ -94,7 +96,7 @@ describe("parseStackConfig: one parse, the target's settings as one either-or", 
         assert.throws(() => parseStackConfig({ target: "aws", bakeSeconds: "60" }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith("zdr:bakeSeconds: must be 0 or at least 300 on the AWS target")));
     });
     it("refuses a misspelt key with the list of keys", () => {
-        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appName,"));
+        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appLogErrorPattern, appName,"));
     });
     it("refuses an unknown target", () => {
         assert.throws(() => parseStackConfig({ target: "gcp" }, ctx), (e: ConfigError) => e.problems[0] === 'zdr:target: must be one of "local", "aws", "hosts"; got "gcp"');
