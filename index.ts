@@ -134,7 +134,7 @@ export = async () => {
                 return undefined;
             }
             const resource = new Judgement(name, {
-                ...env.canaryEvidence(server.name, baseline),
+                ...env.canaryEvidence(server.name, baseline, Object.fromEntries(plan.servers.map((s) => [s.name, s.version]))),
                 canary: server.name,
                 version: server.version,
                 deployment: deploy.id,

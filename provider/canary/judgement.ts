@@ -21,7 +21,8 @@ import { LoggedRequest } from "../../src/canary/evidence";
 import { CanaryJudge, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
-import { LogMirror } from "../../src/canary/remote-log";
+import { LogMirror, RemoteRunner } from "../../src/canary/remote-log";
+import { HostAppLog, hostAppLogMirror } from "../../src/canary/host-app-log";
 import { describeHost, SshHost, sshReadOutput } from "../../src/ssh/client";
 import { runtimeOf } from "../haproxy/member";
 import { changedKeys } from "../diff";
@@ -40,6 +41,12 @@ export interface JudgementInputs {
     readonly remoteRequestLog?: { readonly ssh: SshHost; readonly file: string };
     /** Server name -> its app log (stdout and stderr): new error templates become signatures (src/canary/app-log.ts). @default - none */
     readonly appLogs?: Record<string, string>;
+    /**
+     * Server name -> where its app log is on its host (a file or a journald unit), read over SSH
+     * (the hosts target): each poll mirrors its new lines into a file beside reportFile, read as appLogs.
+     * @default - none
+     */
+    readonly hostAppLogs?: Record<string, { readonly ssh: SshHost } & HostAppLog>;
     /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - src/canary/log-level.ts's defaultErrorPattern */
     readonly appLogErrorPattern?: string;
     /** The ALB's access logs in S3 (AWS target). */
@@ -133,6 +140,28 @@ function remoteMirror(i: JudgementInputs): LogMirror | undefined {
     return new LogMirror((command, maxBytes) => sshReadOutput(remote.ssh, command, { timeoutMs, maxBytes }), remote.file, local, undefined, describeHost(remote.ssh));
 }
 
+/** Mirrors of the app servers' logs on their hosts (canary and baseline), beside the report; none when the logs are local. */
+function hostAppLogMirrors(i: JudgementInputs): { files: Record<string, string>; catchUp(rounds?: number): Promise<void> } | undefined {
+    if (!i.hostAppLogs) {
+        return undefined;
+    }
+    const files: Record<string, string> = {};
+    const mirrors: { catchUp(rounds?: number): Promise<void> }[] = [];
+    for (const server of [i.canary, ...i.baseline]) {
+        const log = i.hostAppLogs[server];
+        if (!log) {
+            continue;
+        }
+        const local = `${i.reportFile.replace(/\.json$/, "")}.${server}.app.log`;
+        fs.mkdirSync(path.dirname(local), { recursive: true });
+        const timeoutMs = Math.max(10_000, log.ssh.connectTimeoutMs ?? 0);
+        const run: RemoteRunner = (command, maxBytes) => sshReadOutput(log.ssh, command, { timeoutMs, maxBytes });
+        mirrors.push(hostAppLogMirror(run, log, local, describeHost(log.ssh)));
+        files[server] = local;
+    }
+    return { files, catchUp: async (rounds) => void (await Promise.all(mirrors.map((m) => m.catchUp(rounds)))) };
+}
+
 /** Leaves a failing canary out of HAProxy (`maint`) at once; returns when, or undefined when it stays in. */
 async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | undefined> {
     if (j.verdict !== "fail" || !i.leaveOutOnFail || i.keepServingOnFail) {
@@ -160,19 +189,22 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     let live: LiveJudgement | undefined;
     if (!i.albLogs) {
         const mirror = remoteMirror(i);
-        await mirror?.catchUp();
+        const appMirrors = hostAppLogMirrors(i);
+        // the stable servers' recent lines first: their error templates are known, never new
+        await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
+        const appLogs = appMirrors?.files ?? i.appLogs;
         const log = mirror?.localFile ?? i.requestLog;
         if (!log) {
             throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
         }
         // The tail threshold is fixed from the baseline's last minute before the canary is judged;
         // the app's own lines are read from now on (src/canary/live.ts).
-        live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, from, ...(i.appLogs ? { appLogs: i.appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
+        live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, from, ...(appLogs ? { appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
         judge = live.judge;
         let lastLine = 0;
         while (!judge.decision && Date.now() < deadline) {
             await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
-            await mirror?.catchUp(2);
+            await Promise.all([mirror?.catchUp(2), appMirrors?.catchUp(2)]);
             live.poll();
             if (progress && Date.now() - lastLine >= progressEveryMs) {
                 progress(formatProgress(live.progress(), i.bakeSeconds));
@@ -182,7 +214,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         if (!judge.decision) {
             // HAProxy logs a request when it ends: the last second's requests are still coming.
             await sleep(1500);
-            await mirror?.catchUp();
+            await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
             live.poll(deadline);
         }
     } else {

@@ -31,9 +31,14 @@ export interface AppConfig {
 
 /**
  * The app's own log, read by the canary judge (src/canary/app-log.ts): on the local default each
- * server's stdout and stderr, always.
+ * server's stdout and stderr, always; on the hosts target a file or a journald unit on each
+ * server's host, when set.
  */
 export interface AppLogConfig {
+    /** Hosts target: the log file on each server's host, an absolute path; `{server}` and `{version}` replaced. @default - not read */
+    readonly file?: string;
+    /** Hosts target: the systemd unit whose journal holds the app's lines; `{server}` and `{version}` replaced. @default - not read */
+    readonly unit?: string;
     /**
      * A regular expression (case-insensitive) that makes a log line without a level an error line.
      * @default - an error or exception word, panic, traceback, failed (src/canary/log-level.ts)
@@ -57,7 +62,7 @@ export interface AppHooks {
 /** The keys of the application definition, declared in Pulumi.yaml. */
 export const appKeys = [
     "appName", "startCommand", "stopSignal", "stopGraceSeconds", "healthCheckPath", "migrationsDir", "schemaVersions", "queriesDir", "dbName", "dbUser",
-    "beforeAllowTraffic", "afterAllowTraffic", "hookTimeoutSeconds", "appLogErrorPattern",
+    "beforeAllowTraffic", "afterAllowTraffic", "hookTimeoutSeconds", "appLogErrorPattern", "appLogFile", "appLogUnit",
 ] as const;
 
 const appName = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -150,21 +155,41 @@ export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: 
             problems.push(`${namespace}:hookTimeoutSeconds: must be an integer from 1 to 3600; got ${JSON.stringify(raw.hookTimeoutSeconds)}`);
         }
     }
-    const logs = parseAppLogConfig(raw, problems);
+    const logs = parseAppLogConfig(raw, target, problems);
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
     return { name, startCommand, stopSignal, stopGraceSeconds, healthCheckPath, migrationsDir, schemaVersions, queriesDir, db, hooks: { beforeAllowTraffic, afterAllowTraffic, timeoutSeconds }, logs };
 }
 
-function parseAppLogConfig(raw: RawConfig, problems: string[]): AppLogConfig {
+const otherPlaceholder = /\{(?!server\}|version\})[^}]*\}/;
+
+function parseAppLogConfig(raw: RawConfig, target: string, problems: string[]): AppLogConfig {
     const errorPatternText = raw.appLogErrorPattern || undefined;
     try {
         errorPattern(errorPatternText, `${namespace}:appLogErrorPattern`);
     } catch (e) {
         problems.push((e as Error).message);
     }
-    return { ...(errorPatternText ? { errorPattern: errorPatternText } : {}) };
+    const file = raw.appLogFile || undefined;
+    const unit = raw.appLogUnit || undefined;
+    for (const [key, value, allowed, meaning] of [
+        ["appLogFile", file, /^\/[\x21-\x7e]{1,4095}$/, "the absolute path of the app's log file on each server's host (no spaces; {server} and {version} are replaced), e.g. /var/log/shop/{server}.log"],
+        ["appLogUnit", unit, /^[A-Za-z0-9:_.@\\{}-]{1,256}$/, "the systemd unit whose journal holds the app's lines on each server's host ({server} and {version} are replaced), e.g. shop.service or shop@{server}.service"],
+    ] as const) {
+        if (value === undefined) {
+            continue;
+        }
+        if (target !== "hosts") {
+            problems.push(`${namespace}:${key}: read on the hosts target only (the local default reads each server's stdout and stderr); remove it for the ${target} target`);
+        } else if (!allowed.test(value) || otherPlaceholder.test(value)) {
+            problems.push(`${namespace}:${key}: must be ${meaning}; got ${JSON.stringify(value)}`);
+        }
+    }
+    if (file !== undefined && unit !== undefined) {
+        problems.push(`${namespace}:appLogUnit: set appLogFile or appLogUnit, not both: where the app's lines are on a host, a file or a journald unit`);
+    }
+    return { ...(file ? { file } : {}), ...(unit ? { unit } : {}), ...(errorPatternText ? { errorPattern: errorPatternText } : {}) };
 }
 
 /** argv of a hook for one server: `{server}`, `{version}` and `{port}` replaced in every element. */

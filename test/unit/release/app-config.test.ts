@@ -67,6 +67,25 @@ describe("parseAppConfig", () => {
             e.problems.includes("zdr:beforeAllowTraffic: hooks run on the local and hosts targets only for now (issue 17: over SSH on AWS is not done); remove it for the aws target"));
     });
 
+    const hostsLogs: [string, RawConfig, string][] = [
+        ["a relative log file", { appLogFile: "logs/{server}.log" }, 'zdr:appLogFile: must be the absolute path of the app\'s log file on each server\'s host (no spaces; {server} and {version} are replaced), e.g. /var/log/shop/{server}.log; got "logs/{server}.log"'],
+        ["a placeholder zdr does not fill", { appLogFile: "/var/log/{app}.log" }, 'zdr:appLogFile: must be the absolute path of the app\'s log file on each server\'s host (no spaces; {server} and {version} are replaced), e.g. /var/log/shop/{server}.log; got "/var/log/{app}.log"'],
+        ["a unit with a space", { appLogUnit: "shop service" }, 'zdr:appLogUnit: must be the systemd unit whose journal holds the app\'s lines on each server\'s host ({server} and {version} are replaced), e.g. shop.service or shop@{server}.service; got "shop service"'],
+        ["a file and a unit", { appLogFile: "/var/log/shop.log", appLogUnit: "shop.service" }, "zdr:appLogUnit: set appLogFile or appLogUnit, not both: where the app's lines are on a host, a file or a journald unit"],
+    ];
+    for (const [name, raw, message] of hostsLogs) {
+        it(`refuses ${name} (hosts target)`, () => {
+            assert.throws(() => parseAppConfig(raw, "hosts", resolvePath), (e: ConfigError) => e.problems.includes(message) || assert.fail(JSON.stringify(e.problems)));
+        });
+    }
+
+    it("reads where the app logs on a host, and refuses it on the other targets", () => {
+        assert.deepEqual(parseAppConfig({ appLogFile: "/var/log/shop/{server}-{version}.log", appLogErrorPattern: "^E\\d+" }, "hosts", resolvePath).logs, { file: "/var/log/shop/{server}-{version}.log", errorPattern: "^E\\d+" });
+        assert.deepEqual(parseAppConfig({ appLogUnit: "shop@{server}.service" }, "hosts", resolvePath).logs, { unit: "shop@{server}.service" });
+        assert.throws(() => parseAppConfig({ ...local, appLogUnit: "shop.service" }, "local", resolvePath), (e: ConfigError) =>
+            e.problems.includes("zdr:appLogUnit: read on the hosts target only (the local default reads each server's stdout and stderr); remove it for the local target"));
+    });
+
     it("reads the hooks and their time limit", () => {
         const c = parseAppConfig({ ...local, beforeAllowTraffic: '["./smoke", "{server}"]', afterAllowTraffic: '["./after"]', hookTimeoutSeconds: "5" }, "local", resolvePath);
         assert.deepEqual(c.hooks, { beforeAllowTraffic: ["./smoke", "{server}"], afterAllowTraffic: ["./after"], timeoutSeconds: 5 });
@@ -96,7 +115,7 @@ describe("parseStackConfig: one parse, the target's settings as one either-or", 
         assert.throws(() => parseStackConfig({ target: "aws", bakeSeconds: "60" }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith("zdr:bakeSeconds: must be 0 or at least 300 on the AWS target")));
     });
     it("refuses a misspelt key with the list of keys", () => {
-        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appLogErrorPattern, appName,"));
+        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appLogErrorPattern, appLogFile, appLogUnit, appName,"));
     });
     it("refuses an unknown target", () => {
         assert.throws(() => parseStackConfig({ target: "gcp" }, ctx), (e: ConfigError) => e.problems[0] === 'zdr:target: must be one of "local", "aws", "hosts"; got "gcp"');
