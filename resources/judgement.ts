@@ -15,6 +15,8 @@ export interface JudgementArgs {
     readonly appLogs?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Server name -> its app log on its host (a file or a journald unit), read over SSH (the hosts target); pass ssh.privateKey as a secret. @default - none */
     readonly hostAppLogs?: pulumi.Input<Record<string, pulumi.Input<{ ssh: pulumi.Input<SshHostArgs>; file?: pulumi.Input<string>; unit?: pulumi.Input<string> }>>>;
+    /** The servers' own lines in CloudWatch Logs (the AWS target): the app's group, a stream per server. @default - none */
+    readonly cloudWatchLogs?: pulumi.Input<{ region: pulumi.Input<string>; group: pulumi.Input<string>; streams: pulumi.Input<Record<string, pulumi.Input<string>>>; endpoint?: pulumi.Input<string> }>;
     /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - an error word (src/canary/log-level.ts) */
     readonly appLogErrorPattern?: pulumi.Input<string>;
     /** The ALB's access logs in S3, the evidence on AWS (instead of requestLog). */

@@ -13,8 +13,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { S3Client } from "@aws-sdk/client-s3";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { eventLines, readCloudWatchLogs } from "../../src/canary/cloudwatch-log";
 import { readAlbLogs } from "../../src/canary/alb-log";
-import type { AppLogTemplate } from "../../src/canary/app-log";
+import { AppLogTemplate, AppLogWatch } from "../../src/canary/app-log";
 import { errorPattern } from "../../src/canary/log-level";
 import { formatProgress, LiveJudgement } from "../../src/canary/live";
 import { LoggedRequest } from "../../src/canary/evidence";
@@ -47,6 +49,18 @@ export interface JudgementInputs {
      * @default - none
      */
     readonly hostAppLogs?: Record<string, { readonly ssh: SshHost } & HostAppLog>;
+    /**
+     * The app servers' own log lines in CloudWatch Logs (AWS target): read with the ALB's logs,
+     * after the bake, for the canary's and the baseline's streams (src/canary/cloudwatch-log.ts).
+     * @default - none
+     */
+    readonly cloudWatchLogs?: {
+        readonly region: string;
+        readonly group: string;
+        /** Server name -> its log stream. */
+        readonly streams: Record<string, string>;
+        readonly endpoint?: string;
+    };
     /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - src/canary/log-level.ts's defaultErrorPattern */
     readonly appLogErrorPattern?: string;
     /** The ALB's access logs in S3 (AWS target). */
@@ -119,6 +133,27 @@ async function albRequests(i: JudgementInputs, a: NonNullable<JudgementInputs["a
         .sort((x, y) => x.t - y.t);
 }
 
+/** Before the window, the stable servers' lines of this long are read as known templates. */
+const knownCloudWatchMs = 10 * 60_000;
+
+/**
+ * The canary's and the baseline's lines in CloudWatch Logs over [from, to], in a watch that gives
+ * each request the new templates its server logged while serving it; the stable servers' lines of
+ * the ten minutes before are known templates.
+ */
+async function cloudWatchAppLogs(i: JudgementInputs, cw: NonNullable<JudgementInputs["cloudWatchLogs"]>, from: number, to: number): Promise<AppLogWatch> {
+    const client = new CloudWatchLogsClient({ region: cw.region, ...(cw.endpoint ? { endpoint: cw.endpoint } : {}) });
+    const streams = (servers: string[]) => Object.fromEntries(servers.filter((s) => cw.streams[s]).map((s) => [s, cw.streams[s]]));
+    const watch = new AppLogWatch({}, i.canary, i.appLogErrorPattern ? { errorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {});
+    for (const e of await readCloudWatchLogs(client, { group: cw.group, streams: streams(i.baseline) }, from - knownCloudWatchMs, from - 1)) {
+        eventLines(e.message).forEach((l) => watch.addKnown(l));
+    }
+    for (const e of await readCloudWatchLogs(client, { group: cw.group, streams: streams([i.canary, ...i.baseline]) }, from, to)) {
+        eventLines(e.message).forEach((l) => watch.addLine(e.server, l, e.t, e.t));
+    }
+    return watch;
+}
+
 /** What a judgement writes in its report beside the judge's own verdict. */
 export interface JudgementRecord extends Judgement {
     readonly from: number;
@@ -187,6 +222,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     };
     let judge: CanaryJudge;
     let live: LiveJudgement | undefined;
+    let cloudWatch: AppLogWatch | undefined;
     if (!i.albLogs) {
         const mirror = remoteMirror(i);
         const appMirrors = hostAppLogMirrors(i);
@@ -224,19 +260,23 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         await sleep((i.albLogs.deliverySeconds ?? 330) * 1000);
         // All of the window is read at once here: the verdict (and decidedAfter) is where the
         // stream decided; later requests only fill the counts and the report.
+        cloudWatch = i.cloudWatchLogs ? await cloudWatchAppLogs(i, i.cloudWatchLogs, from, deadline) : undefined;
         for (const r of await albRequests(i, i.albLogs, from, deadline)) {
             if (r.t < from) {
                 continue;
             }
-            judge.add(r.server === i.canary ? "canary" : "baseline", r.t, r);
-            keep(r);
+            // the ALB stamps a request with its response: a line logged by then goes with it
+            const signatures = cloudWatch?.take(r.server, r.t);
+            const req = signatures ? { ...r, signatures } : r;
+            judge.add(r.server === i.canary ? "canary" : "baseline", r.t, req);
+            keep(req);
         }
     }
     const to = Math.min(Date.now(), deadline);
     const j = judge.judgement(true);
     // Out of the load balancer before anything else (the report takes a while to draw).
     const leftOutAt = await leaveOut(i, j);
-    const appLogTemplates = live?.appLogs?.templates();
+    const appLogTemplates = (live?.appLogs ?? cloudWatch)?.templates();
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
     const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}) };
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);

@@ -39,6 +39,10 @@ export interface AppLogConfig {
     readonly file?: string;
     /** Hosts target: the systemd unit whose journal holds the app's lines; `{server}` and `{version}` replaced. @default - not read */
     readonly unit?: string;
+    /** AWS target: the CloudWatch Logs group of the app's lines. @default - not read */
+    readonly group?: string;
+    /** AWS target: each server's stream in the group; `{server}` and `{instanceId}` replaced. @default "{instanceId}" (the CloudWatch agent's default) */
+    readonly stream?: string;
     /**
      * A regular expression (case-insensitive) that makes a log line without a level an error line.
      * @default - an error or exception word, panic, traceback, failed (src/canary/log-level.ts)
@@ -62,7 +66,7 @@ export interface AppHooks {
 /** The keys of the application definition, declared in Pulumi.yaml. */
 export const appKeys = [
     "appName", "startCommand", "stopSignal", "stopGraceSeconds", "healthCheckPath", "migrationsDir", "schemaVersions", "queriesDir", "dbName", "dbUser",
-    "beforeAllowTraffic", "afterAllowTraffic", "hookTimeoutSeconds", "appLogErrorPattern", "appLogFile", "appLogUnit",
+    "beforeAllowTraffic", "afterAllowTraffic", "hookTimeoutSeconds", "appLogErrorPattern", "appLogFile", "appLogUnit", "appLogGroup", "appLogStream",
 ] as const;
 
 const appName = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -181,7 +185,7 @@ function parseAppLogConfig(raw: RawConfig, target: string, problems: string[]): 
             continue;
         }
         if (target !== "hosts") {
-            problems.push(`${namespace}:${key}: read on the hosts target only (the local default reads each server's stdout and stderr); remove it for the ${target} target`);
+            problems.push(`${namespace}:${key}: read on the hosts target only (the local default reads each server's stdout and stderr; on AWS set appLogGroup); remove it for the ${target} target`);
         } else if (!allowed.test(value) || otherPlaceholder.test(value)) {
             problems.push(`${namespace}:${key}: must be ${meaning}; got ${JSON.stringify(value)}`);
         }
@@ -189,7 +193,27 @@ function parseAppLogConfig(raw: RawConfig, target: string, problems: string[]): 
     if (file !== undefined && unit !== undefined) {
         problems.push(`${namespace}:appLogUnit: set appLogFile or appLogUnit, not both: where the app's lines are on a host, a file or a journald unit`);
     }
-    return { ...(file ? { file } : {}), ...(unit ? { unit } : {}), ...(errorPatternText ? { errorPattern: errorPatternText } : {}) };
+    const group = raw.appLogGroup || undefined;
+    const stream = raw.appLogStream || undefined;
+    if (group !== undefined) {
+        if (target !== "aws") {
+            problems.push(`${namespace}:appLogGroup: read on the AWS target only (CloudWatch Logs); on the hosts target set appLogFile or appLogUnit; remove it for the ${target} target`);
+        } else if (!/^[.\-_/#A-Za-z0-9]{1,512}$/.test(group)) {
+            problems.push(`${namespace}:appLogGroup: must be a CloudWatch Logs group name (1-512 of letters, digits, _ - / . #), e.g. /shop/app; got ${JSON.stringify(group)}`);
+        }
+    }
+    if (stream !== undefined) {
+        if (group === undefined) {
+            problems.push(`${namespace}:appLogStream: needs ${namespace}:appLogGroup, the group its streams are in`);
+        } else if (!/^[^:*]{1,512}$/.test(stream) || /\{(?!server\}|instanceId\})[^}]*\}/.test(stream)) {
+            problems.push(`${namespace}:appLogStream: must be a log stream name (no : or *; {server} and {instanceId} are replaced), e.g. {instanceId} or shop-{server}; got ${JSON.stringify(stream)}`);
+        }
+    }
+    return {
+        ...(file ? { file } : {}), ...(unit ? { unit } : {}),
+        ...(group ? { group, stream: stream ?? "{instanceId}" } : {}),
+        ...(errorPatternText ? { errorPattern: errorPatternText } : {}),
+    };
 }
 
 /** argv of a hook for one server: `{server}`, `{version}` and `{port}` replaced in every element. */

@@ -83,7 +83,21 @@ describe("parseAppConfig", () => {
         assert.deepEqual(parseAppConfig({ appLogFile: "/var/log/shop/{server}-{version}.log", appLogErrorPattern: "^E\\d+" }, "hosts", resolvePath).logs, { file: "/var/log/shop/{server}-{version}.log", errorPattern: "^E\\d+" });
         assert.deepEqual(parseAppConfig({ appLogUnit: "shop@{server}.service" }, "hosts", resolvePath).logs, { unit: "shop@{server}.service" });
         assert.throws(() => parseAppConfig({ ...local, appLogUnit: "shop.service" }, "local", resolvePath), (e: ConfigError) =>
-            e.problems.includes("zdr:appLogUnit: read on the hosts target only (the local default reads each server's stdout and stderr); remove it for the local target"));
+            e.problems.includes("zdr:appLogUnit: read on the hosts target only (the local default reads each server's stdout and stderr; on AWS set appLogGroup); remove it for the local target"));
+    });
+
+    it("reads the app's CloudWatch Logs group on AWS, a stream per instance unless it says otherwise", () => {
+        assert.deepEqual(parseAppConfig({ appLogGroup: "/shop/app" }, "aws", resolvePath).logs, { group: "/shop/app", stream: "{instanceId}" });
+        assert.deepEqual(parseAppConfig({ appLogGroup: "/shop/app", appLogStream: "shop-{server}" }, "aws", resolvePath).logs, { group: "/shop/app", stream: "shop-{server}" });
+        const refused: [RawConfig, string, string][] = [
+            [{ appLogGroup: "shop app" }, "aws", 'zdr:appLogGroup: must be a CloudWatch Logs group name (1-512 of letters, digits, _ - / . #), e.g. /shop/app; got "shop app"'],
+            [{ appLogGroup: "/shop/app", appLogStream: "{host}" }, "aws", 'zdr:appLogStream: must be a log stream name (no : or *; {server} and {instanceId} are replaced), e.g. {instanceId} or shop-{server}; got "{host}"'],
+            [{ appLogStream: "{instanceId}" }, "aws", "zdr:appLogStream: needs zdr:appLogGroup, the group its streams are in"],
+            [{ appLogGroup: "/shop/app" }, "hosts", "zdr:appLogGroup: read on the AWS target only (CloudWatch Logs); on the hosts target set appLogFile or appLogUnit; remove it for the hosts target"],
+        ];
+        for (const [raw, target, message] of refused) {
+            assert.throws(() => parseAppConfig(raw, target, resolvePath), (e: ConfigError) => e.problems.includes(message) || assert.fail(JSON.stringify(e.problems)));
+        }
     });
 
     it("reads the hooks and their time limit", () => {
@@ -115,7 +129,7 @@ describe("parseStackConfig: one parse, the target's settings as one either-or", 
         assert.throws(() => parseStackConfig({ target: "aws", bakeSeconds: "60" }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith("zdr:bakeSeconds: must be 0 or at least 300 on the AWS target")));
     });
     it("refuses a misspelt key with the list of keys", () => {
-        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appLogErrorPattern, appLogFile, appLogUnit, appName,"));
+        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appLogErrorPattern, appLogFile, appLogGroup, appLogStream, appLogUnit, appName,"));
     });
     it("refuses an unknown target", () => {
         assert.throws(() => parseStackConfig({ target: "gcp" }, ctx), (e: ConfigError) => e.problems[0] === 'zdr:target: must be one of "local", "aws", "hosts"; got "gcp"');
