@@ -140,7 +140,9 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             const state = await ws.exportStack(opts.stack).catch((e: Error) => {
                 throw new BadInput(`cannot read the state of stack ${opts.stack}: ${e.message.split("\n").find((l) => l.startsWith("error:")) ?? e.message}`);
             });
-            const rows = await fleetStatus(state.deployment?.resources ?? []);
+            const { closeAllSsh } = await import("./ssh/client");
+            // the hosts target's HAProxy and servers are asked over SSH: close those connections after
+            const rows = await fleetStatus(state.deployment?.resources ?? []).finally(closeAllSsh);
             out(`${opts.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)}\n`);
             code = rows.some((r) => r.drift.length > 0) ? exitCodes.blocked : exitCodes.safe;
         });
