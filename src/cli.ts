@@ -1,6 +1,7 @@
 // The zdr command line: `zdr check-migration`, `zdr analyze`, `zdr status` and `zdr watch`.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Command, CommanderError } from "commander";
 import { formatJudgement, judge, TimedSample } from "./canary/judge";
 import { formatProgress, LiveJudgement } from "./canary/live";
@@ -189,7 +190,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
                     if (live.judge.decision || Date.now() >= deadline) {
                         break;
                     }
-                    await new Promise((r) => setTimeout(r, Math.min(every * 1000, Math.max(0, deadline - Date.now()))));
+                    await sleep(Math.min(every * 1000, Math.max(0, deadline - Date.now())));
                 }
             } finally {
                 process.removeListener("SIGINT", onInt);
