@@ -18,8 +18,14 @@ export interface SshHost {
     readonly user: string;
     /** OpenSSH or PEM private key text (a Pulumi secret in the program and the state). */
     readonly privateKey: string;
-    /** known_hosts lines; the host's key must be among those for host (and port). */
+    /** known_hosts lines; the host's key must be among those for host (and port), or for hostKeyAlias. */
     readonly knownHosts: string[];
+    /**
+     * The name the host's key is listed under in knownHosts instead of its address and port, as
+     * OpenSSH's HostKeyAlias: an EC2 instance's id, whose private address the stack does not know
+     * before the instance exists. @default - host (and port)
+     */
+    readonly hostKeyAlias?: string;
     /** Names the host in messages, e.g. "web-1". @default - the address */
     readonly label?: string;
     /** Longest wait for the connection and its handshake. @default 10000 */
@@ -76,7 +82,7 @@ interface Pooled {
 const pool = new Map<string, Pooled>();
 
 function poolKey(t: SshHost): string {
-    const h = createHash("sha256").update(t.privateKey).update("\0").update(t.knownHosts.join("\n")).digest("hex");
+    const h = createHash("sha256").update(t.privateKey).update("\0").update(t.knownHosts.join("\n")).update("\0").update(t.hostKeyAlias ?? "").digest("hex");
     return `${t.user}@${t.host}:${t.port ?? 22}#${h}`;
 }
 
@@ -141,7 +147,9 @@ function open(t: SshHost): Promise<Client> {
                 keepaliveInterval: 2000,
                 keepaliveCountMax: 3,
                 hostVerifier: (key: Buffer) => {
-                    const check = checkHostKey(known, t.host, t.port ?? 22, key, label, knownHostsSource);
+                    const check = t.hostKeyAlias
+                        ? checkHostKey(known, t.hostKeyAlias, 22, key, label, knownHostsSource)
+                        : checkHostKey(known, t.host, t.port ?? 22, key, label, knownHostsSource);
                     if (!check.ok) {
                         hostKeyProblem = check.reason;
                     }
