@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AppConfig } from "../src/release/app-config";
+import { hookArgv, type AppConfig } from "../src/release/app-config";
+import type { MemberHooks } from "../provider/haproxy/member";
+import type { ArgsOf } from "../resources/args";
 import type { AwsConfig } from "../src/release/aws-config";
 import { hostKeyUserData } from "../src/aws/user-data";
 import { hostCommand } from "../src/release/hosts-config";
@@ -178,10 +180,10 @@ export interface AwsTargetArgs {
 /**
  * Servers as EC2 instances in an ALB target group. Deploy: zdr:hosts:Deploy, as on the hosts
  * target (zdr's SSH transport, the instance's host key pinned: the deploy command, then a bounded
- * health poll from the instance itself; a failed deploy keeps the server out). Membership: an
- * aws.lb.TargetGroupAttachment (registers, deregisters, does not wait) and a
- * zdr:aws:TargetHealth beside it that waits, with the AWS SDK v3 waiters: in service on create,
- * deregistered (drained) on delete.
+ * health poll from the instance itself; a failed deploy keeps the server out). Membership: a
+ * zdr:aws:TargetHealth that registers and waits, with the AWS SDK v3 waiters (in service on
+ * create, the team's hooks around that over SSH on the instance; deregistered, drained, on
+ * delete), and an aws.lb.TargetGroupAttachment after it (registers, deregisters, does not wait).
  */
 export class AwsTarget implements FleetTarget {
     constructor(private readonly args: AwsTargetArgs) {}
@@ -227,14 +229,13 @@ export class AwsTarget implements FleetTarget {
     membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership {
         const env = this.args.environment;
         const c = env.args.config;
-        const attachment = new aws.lb.TargetGroupAttachment(`${name}`, {
-            targetGroupArn: env.targetGroupArn,
-            targetId: env.hosts[server.name].instanceId,
-            port: c.appPort,
-        }, { ...opts, provider: env.provider });
+        const hooks = this.hooks(server);
+        // The wait first (it registers the target itself, after beforeAllowTraffic passed), the
+        // attachment after it: nothing registers the target before the hook. Deletes run in reverse:
+        // the attachment deregisters, then the wait drains, then the deploy stops.
         const health = new TargetHealth(`${name}-health`, {
             targetGroupArn: env.targetGroupArn,
-            targetId: attachment.targetId,
+            targetId: env.hosts[server.name].instanceId,
             port: c.appPort,
             region: c.region,
             healthTimeoutSeconds: this.args.healthTimeoutSeconds,
@@ -242,8 +243,35 @@ export class AwsTarget implements FleetTarget {
             drainTimeoutSeconds: c.deregistrationDelaySeconds + 60,
             epoch,
             server: server.name,
-        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), attachment] });
-        return { resource: health, inLoadBalancer: health.targetId.apply(() => true) };
+            ...(hooks ? { hooks } : {}),
+        }, opts);
+        new aws.lb.TargetGroupAttachment(`${name}`, {
+            targetGroupArn: env.targetGroupArn,
+            targetId: health.targetId,
+            port: c.appPort,
+        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), health], provider: env.provider });
+        return { resource: health, inLoadBalancer: health.targetId.apply(() => true), ...(hooks ? { hookResults: health.hookResults } : {}) };
+    }
+
+    /** The app's hooks for one server, run on its instance over SSH; undefined when it has none. */
+    private hooks(server: ServerPlan): ArgsOf<MemberHooks> | undefined {
+        const env = this.args.environment;
+        const h = env.args.app.hooks;
+        if (!h || (h.beforeAllowTraffic.length === 0 && h.afterAllowTraffic.length === 0)) {
+            return undefined;
+        }
+        const port = env.args.config.appPort;
+        const argv = (command: readonly string[]) => (command.length > 0 ? hookArgv(command, server.name, server.version, port) : undefined);
+        return {
+            beforeAllowTraffic: argv(h.beforeAllowTraffic),
+            afterAllowTraffic: argv(h.afterAllowTraffic),
+            timeoutMs: h.timeoutSeconds * 1000,
+            cwd: "",
+            env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
+            ssh: this.ssh(server.name),
+            // the stack's secrets, masked in the hooks' output
+            mask: [pulumi.secret(env.args.dbPassword), pulumi.secret(this.args.sshPrivateKey)],
+        };
     }
 }
 

@@ -1,8 +1,8 @@
 // Adding and removing a server on the AWS target, read from the registrations under mocks: a new
 // server gets its instance, deploy and membership (attachment + TargetHealth, which waits until
-// the target is in service); and the dependencies that make the engine delete a removed
-// server's membership (deregister, waiting out the deregistration delay) before its deploy's
-// stop and before its instance, since deletes run in reverse dependency order.
+// the target is in service, then the attachment); and the dependencies that make the engine
+// delete a removed server's membership (deregister, waiting out the deregistration delay) before
+// its deploy's stop and before its instance, since deletes run in reverse dependency order.
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { recordRegistrations, Registration, value } from "../../support/mocks";
@@ -75,9 +75,9 @@ describe("the AWS target when a server is added or removed (under mocks)", () =>
             const health = find("zdr:aws:TargetHealth", `webshop-${server}-member-health`);
             const deploy = find("zdr:hosts:Deploy", `webshop-${server}-deploy`);
             // Deletes run in reverse dependency order: a resource goes before everything it depends on.
-            assert.ok(health.dependsOn.includes(attachment.urn), "the wait is deleted (deregister + wait) before the attachment");
+            assert.ok(attachment.dependsOn.includes(health.urn), "the attachment (deregister) goes before the wait (deregister + wait)");
             assert.ok(health.dependsOn.includes(deploy.urn), "the membership is deleted before the deploy stops the app");
-            assert.ok(attachment.dependsOn.includes(instance.urn), "the attachment goes before the instance");
+            assert.ok(health.dependsOn.includes(instance.urn), "the membership goes before the instance");
             assert.ok(deploy.dependsOn.includes(instance.urn), "the deploy's stop runs on the instance before it goes");
             assert.equal(health.inputs.drainTimeoutSeconds, 120, "the drain waits for the deregistration delay (60 s) plus a margin");
         });

@@ -26,7 +26,9 @@ const raw = {
     sshUser: "deploy",
 };
 
-async function build(project: string, config: Record<string, string>): Promise<Registration[]> {
+const hooks = { beforeAllowTraffic: ["/opt/webshop/bin/smoke", "{server}", "{port}"], afterAllowTraffic: [], timeoutSeconds: 30 };
+
+async function build(project: string, config: Record<string, string>, withHooks = false): Promise<Registration[]> {
     const regs = await recordRegistrations("zdr", project, (args) =>
         args.type === "aws:ec2/instance:Instance"
             ? { privateIp: `10.0.1.${servers.indexOf(String(args.inputs.tags?.Name)) + 10}` }
@@ -45,7 +47,7 @@ async function build(project: string, config: Record<string, string>): Promise<R
     const { planRelease } = await import("../../../src/release/plan");
     const release = parseReleaseConfig({ servers: JSON.stringify(servers) });
     const aws = parseAwsConfig(config, release);
-    const app = { name: "webshop", startCommand: [], stopSignal: "SIGTERM" as const, stopGraceSeconds: 30, healthCheckPath: "/health", schemaVersions: {}, db: { name: "webshop", user: "webshop" } };
+    const app = { name: "webshop", startCommand: [], stopSignal: "SIGTERM" as const, stopGraceSeconds: 30, healthCheckPath: "/health", schemaVersions: {}, db: { name: "webshop", user: "webshop" }, ...(withHooks ? { hooks } : {}) };
     const env = new AwsEnvironment("aws", { servers, config: aws, app, dbPassword: pulumi.secret("unit-db"), healthCheckIntervalSeconds: 10 });
     const fleet = new Fleet("webshop", {
         plan: planRelease(release),
@@ -72,7 +74,7 @@ describe("the AWS target's host keys and SSH deploy (under mocks)", () => {
                 vpcId: "vpc-0a1b2c3d4e5f60718",
                 subnetIds: JSON.stringify(["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]),
                 amiId: "ami-0a1b2c3d4e5f60719",
-            });
+            }, true);
         });
 
         for (const server of servers) {
@@ -111,6 +113,23 @@ describe("the AWS target's host keys and SSH deploy (under mocks)", () => {
                     },
                 );
                 assert.ok(deploy.additionalSecretOutputs.includes("ssh"), "the connection (with the deploy key) is a secret output");
+            });
+        }
+
+        for (const server of servers) {
+            it(`${server}: the hooks run over SSH on the instance with the same pinned key, from the wait that registers it, before the attachment`, () => {
+                const deploy = named(regs, "zdr:hosts:Deploy", `webshop-${server}-deploy`);
+                const health = named(regs, "zdr:aws:TargetHealth", `webshop-${server}-member-health`);
+                const attachment = named(regs, "aws:lb/targetGroupAttachment:TargetGroupAttachment", `webshop-${server}-member`);
+                const h = health.inputs.hooks as Record<string, unknown>;
+                assert.deepEqual(
+                    { beforeAllowTraffic: h.beforeAllowTraffic, afterAllowTraffic: h.afterAllowTraffic, timeoutMs: h.timeoutMs, cwd: h.cwd, env: h.env },
+                    { beforeAllowTraffic: ["/opt/webshop/bin/smoke", server, "8080"], afterAllowTraffic: undefined, timeoutMs: 30_000, cwd: "", env: { ZDR_SERVER: server, ZDR_VERSION: "v1", ZDR_PORT: "8080" } },
+                );
+                assert.deepEqual(h.ssh, deploy.inputs.ssh, "the deploy's connection: the instance's address, its pinned host key");
+                assert.deepEqual((h.mask as unknown[]).map((m) => [isSecret(m), unwrap(m)]), [[true, "unit-db"], [true, deployKey]], "the stack's secrets to mask, sent as secrets");
+                assert.ok(health.additionalSecretOutputs.includes("hooks"));
+                assert.ok(attachment.dependsOn.includes(health.urn), "nothing registers the target before beforeAllowTraffic passed");
             });
         }
 

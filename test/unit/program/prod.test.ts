@@ -206,7 +206,7 @@ describe("the prod stack (AWS target) under mocks", () => {
             }
             assert.deepEqual(attachment.replaceWith, [deploy.urn]);
             assert.deepEqual(health.replaceWith, [deploy.urn]);
-            assert.ok(health.dependsOn.includes(attachment.urn), "the waits come after the attachment");
+            assert.ok(attachment.dependsOn.includes(health.urn), "the attachment comes after the wait (which registers after beforeAllowTraffic)");
             assert.equal(attachment.inputs.targetId, `aws-${server}-id`);
             const epoch = find("zdr:release:Epoch");
             assert.equal(health.inputs.epoch, `${epoch.name}-id`);
