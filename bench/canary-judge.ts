@@ -15,6 +15,7 @@ import { requestStream, StreamRequest, StreamSpec } from "../test/support/canary
 import { judge as fixedBakeJudge, Sample } from "./fixed-bake-judge";
 
 const scale = Number(process.argv[2] ?? 1);
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const rate = 50; // requests per second over the fleet: the 30 s burst falls inside every A/A bake
 const burst = { from: 5, seconds: 30, rate: 0.2, signature: "upstream reset" };
 const aaCanaryRequests = 600;
@@ -232,7 +233,6 @@ function inWorker(jobs: Job[]): Promise<unknown[]> {
     });
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const show = (x: number) => (x === Infinity ? ">5000" : String(x));
 
