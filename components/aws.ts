@@ -157,10 +157,16 @@ export class AwsEnvironment extends pulumi.ComponentResource implements Environm
         this.registerOutputs({ targetGroupArn: this.targetGroupArn, url: this.lbUrl });
     }
 
-    /** The ALB's access logs, when zdr created the ALB (else no evidence: bakeSeconds must be 0). */
-    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "albLogs"> {
+    /**
+     * The ALB's access logs, when zdr created the ALB (else no evidence: bakeSeconds must be 0), and
+     * the servers' own lines in CloudWatch Logs when the app names its group (appLogGroup).
+     */
+    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "albLogs" | "cloudWatchLogs"> {
         const c = this.args.config;
+        const logs = this.args.app.logs;
+        const stream = (s: string) => this.hosts[s].instanceId.apply((id) => (logs?.stream ?? "{instanceId}").split("{server}").join(s).split("{instanceId}").join(id));
         return {
+            ...(logs?.group ? { cloudWatchLogs: { region: c.region, group: logs.group, streams: Object.fromEntries([canary, ...baseline].map((s) => [s, stream(s)])) } } : {}),
             albLogs: this.accessLogs && {
                 ...this.accessLogs,
                 region: c.region,

@@ -169,6 +169,9 @@ describe("the prod stack (AWS target) under mocks", () => {
             targets: { "web-1": "10.0.1.10:8080", "web-2": "10.0.1.11:8080", "web-3": "10.0.1.12:8080", "web-4": "10.0.1.13:8080" },
         });
         assert.deepEqual(j.inputs.baseline, ["web-2", "web-3", "web-4"]);
+        const cw = j.inputs.cloudWatchLogs as { region: string; group: string; streams: Record<string, string> };
+        assert.deepEqual([cw.region, cw.group, Object.keys(cw.streams)], ["eu-central-1", "/webshop/app", ["web-1", "web-2", "web-3", "web-4"]]);
+        assert.deepEqual(Object.values(cw.streams), servers.map((s) => `aws-${s}-id`), "a stream per instance, named by its id (the mocks id an instance by its name)");
         assert.deepEqual(find("aws:lb/loadBalancer:LoadBalancer").inputs.accessLogs, { bucket: "aws-alb-logs-id", prefix: "alb", enabled: true });
     });
 
