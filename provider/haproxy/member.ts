@@ -191,7 +191,7 @@ export async function withHooks(
         const spec: HookRun = { argv, cwd: hooks.cwd, timeoutMs: hooks.timeoutMs, env: hooks.env };
         const r = await run(spec);
         const mask = secretValues({ ...process.env, ...spec.env }, hooks.mask);
-        outcomes.push({ hook: name, command: argv, exitCode: r.exitCode, durationMs: r.durationMs, outputTail: maskSecrets(r.output, mask).slice(-hookOutputTailChars) });
+        outcomes.push({ hook: name, command: argv.map((a) => maskSecrets(a, mask)), exitCode: r.exitCode, durationMs: r.durationMs, outputTail: maskSecrets(r.output, mask).slice(-hookOutputTailChars) });
         return hookFailure(name, server, spec, r, mask);
     };
     const before = await hook("beforeAllowTraffic", hooks?.beforeAllowTraffic);

@@ -187,7 +187,11 @@ describe("the AWS target's deploy over zdr's SSH, on moto's instances played by 
 
     it("a failing beforeAllowTraffic on the instance keeps it out of the target group, its output (secrets masked) in the error", async () => {
         const hooks = { beforeAllowTraffic: sh("echo smoke on $(ip -4 -o addr show dev eth0 | awk '{print $4}'): /items answered 500, db password unit-db-password-9f1; exit 1") };
-        await assert.rejects(targetHealthProvider.create(healthUrn, membership("web-1", hooks)), (e: Error) => {
+        await assert.rejects(targetHealthProvider.create(healthUrn, membership("web-1", hooks)), (e: Error & { id?: string; properties?: TargetHealthOutputs }) => {
+            // an init failure: the engine keeps the membership in the state, out, with the hook's result
+            assert.equal(e.id, `${targetGroupArn}/${instances["web-1"].id}`);
+            assert.deepEqual([e.properties?.inLoadBalancer, e.properties?.hookResults?.map((h) => [h.hook, h.exitCode])], [false, [["beforeAllowTraffic", 1]]]);
+            assert.ok(!JSON.stringify(e.properties?.hookResults).includes("unit-db-password-9f1"), "masked in the state too");
             assert.match(e.message, new RegExp(`^beforeAllowTraffic of web-1 \\(.*\\) exited with 1; its output:\nsmoke on ${fleet.host("web-1").address.replace(/\./g, "\\.")}/24: /items answered 500, db password \\[secret\\]\nweb-1 stays out of the load balancer$`));
             return true;
         });
