@@ -141,6 +141,8 @@ export class HostsTarget implements FleetTarget {
             cwd: "",
             env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
             ssh: env.ssh(server.name, env.args.config.hosts[server.name]),
+            // the stack's secrets, masked in the hooks' output
+            mask: [pulumi.secret(env.args.dbPassword), pulumi.secret(env.args.sshPrivateKey)],
         };
     }
 }

@@ -23,7 +23,7 @@ export interface AppConfig {
     /** Folder of <version>.sql (absolute); undefined when not given. */
     readonly queriesDir?: string;
     readonly db: { readonly name: string; readonly user: string };
-    /** The team's own checks around each server's reattach (local and hosts targets, for now). @default - none */
+    /** The team's own checks around each server's reattach (on this machine locally, over SSH on hosts and AWS). @default - none */
     readonly hooks?: AppHooks;
     /** Where the servers' own log lines are, and which are errors (the canary's new-error signatures). @default - stdout and stderr (local default), the default error pattern */
     readonly logs?: AppLogConfig;
@@ -144,9 +144,6 @@ export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: 
         if (!Array.isArray(value) || !value.every((a) => typeof a === "string") || (value.length > 0 && value[0] === "")) {
             problems.push(`${namespace}:${key}: must be a list of strings (argv; {server}, {version} and {port} are replaced), or empty for none; got ${raw[key]}`);
             return [];
-        }
-        if (value.length > 0 && target !== "local" && target !== "hosts") {
-            problems.push(`${namespace}:${key}: hooks run on the local and hosts targets only for now (issue 17: over SSH on AWS is not done); remove it for the ${target} target`);
         }
         return value as string[];
     };

@@ -62,9 +62,9 @@ describe("parseAppConfig", () => {
         });
     }
 
-    it("refuses hooks on the AWS target (not done there yet)", () => {
-        assert.throws(() => parseAppConfig({ beforeAllowTraffic: '["./smoke"]' }, "aws", resolvePath), (e: ConfigError) =>
-            e.problems.includes("zdr:beforeAllowTraffic: hooks run on the local and hosts targets only for now (issue 17: over SSH on AWS is not done); remove it for the aws target"));
+    it("takes hooks on the AWS target too (they run over SSH on the instances)", () => {
+        const c = parseAppConfig({ beforeAllowTraffic: '["/opt/webshop/bin/smoke", "{port}"]', afterAllowTraffic: "[]" }, "aws", resolvePath);
+        assert.deepEqual(c.hooks, { beforeAllowTraffic: ["/opt/webshop/bin/smoke", "{port}"], afterAllowTraffic: [], timeoutSeconds: 60 });
     });
 
     const hostsLogs: [string, RawConfig, string][] = [
