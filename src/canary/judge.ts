@@ -400,7 +400,7 @@ export class CanaryJudge {
             const on = signaturesOf(set.canary.s).includes(sig.signature);
             const off = set.baseline.filter((b) => signaturesOf(b.s).includes(sig.signature)).length;
             sig.odds.add(on, off, m);
-            // Tested at its own share of alpha, or at the error rate's whole share once the error
+            // Tested at its own level, or at the error rate's level once the error
             // rate and every new signature seen before this one have failed: fixed-sequence
             // (hierarchical) testing, the error rate first, then the signatures in the order the
             // canary first showed them; the false-failure rate of the chain stays within the
