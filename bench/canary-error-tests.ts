@@ -6,13 +6,13 @@
 // 1.5..30), and the oracle, the sequential probability ratio test that knows psi (5.1; valid
 // only for the 5x row: the ceiling). Each is the error check alone: no pass-early, no other check.
 //   npx ts-node --transpile-only bench/canary-error-tests.ts [A/A runs per split=2000] [runs=1000]
-import { failWeights } from "../src/canary/judge";
+import { defaultAlpha, failWeights } from "../src/canary/judge";
 import { MatchedSets, OddsSequence } from "../src/canary/sequential";
 import { requestStream, StreamRequest, StreamSpec } from "../test/support/canary-stream";
 
 const rate = 50;
 const burst = { from: 5, seconds: 30, rate: 0.2, signature: "upstream reset" };
-const levels = [0.005 * 0.3, 0.005, 0.005 * failWeights.errors];
+const levels = [0.0015, 0.005, defaultAlpha * failWeights.errors];
 const psi5x = 0.025 / 0.975 / (0.005 / 0.995);
 const failed = (r: StreamRequest) => r.s.status < 200 || r.s.status >= 300;
 

@@ -9,7 +9,7 @@
 //   npx ts-node --transpile-only bench/canary-judge.ts --per-check [runs]   (each check's A/A rate against its level)
 // Two processes (one per core); the parent prints the table.
 import { fork } from "node:child_process";
-import { CanaryJudge, failWeights, JudgeOptions } from "../src/canary/judge";
+import { CanaryJudge, defaultAlpha, failWeights, JudgeOptions } from "../src/canary/judge";
 import { MatchedSets, OddsSequence } from "../src/canary/sequential";
 import { requestStream, StreamRequest, StreamSpec } from "../test/support/canary-stream";
 import { judge as fixedBakeJudge, Sample } from "./fixed-bake-judge";
@@ -123,12 +123,12 @@ function work(job: Job): unknown {
  * The most any valid test on matched sets can catch of a 5x error regression by 1,000 canary
  * requests: the sequential probability ratio test that knows the true odds ratio (0.025/0.975
  * over 0.005/0.995 = 5.1) on the same sets, at the error check's level now (failWeights.errors x
- * alpha), at alpha, and at the share it had before (30% of alpha).
+ * alpha), at the whole of the old alpha (0.5%), and at the error check's old share (0.15%).
  */
 function ceiling(runs: number): string {
     const spec: StreamSpec = { split: 3, rate, canaryErrors: { "db timeout": 0.025 } };
     const psi = 0.025 / 0.975 / (0.005 / 0.995);
-    return [0.005 * 0.3, 0.005, 0.005 * failWeights.errors]
+    return [0.0015, 0.005, defaultAlpha * failWeights.errors]
         .map((alpha) => {
             let caught = 0;
             for (let i = 0; i < runs; i++) {
@@ -200,7 +200,7 @@ function perCheckTable(runs: number): void {
         ["A/A 1:9", { split: 9, rate, burst }, 600, 9_000_001],
         ["healthy cold start", coldStart, 1000, 5_080_000],
     ];
-    console.log(`Each check alone: the share of runs in which its evidence reaches 1/level before the verdict (${runs} runs a row; the judge's levels: ${Object.entries(failWeights).map(([c, w]) => `${c} ${pct(0.005 * w)}`).join(", ")})`);
+    console.log(`Each check alone: the share of runs in which its evidence reaches 1/level before the verdict (${runs} runs a row; the judge's levels: ${Object.entries(failWeights).map(([c, w]) => `${c} ${pct(defaultAlpha * w)}`).join(", ")})`);
     console.log("row".padEnd(20) + "check".padEnd(12) + perCheckLevels.map((l) => `L=${pct(l)}`.padEnd(10)).join(""));
     for (const [name, spec, maxCanary, seed] of rows) {
         const results = Array.from({ length: runs }, (_, i) => perCheck(seed + i, spec, maxCanary));
@@ -262,7 +262,7 @@ async function main() {
     const scenNew = [...(b.slice(3, 3 + main) as NewResult[][]), a[3] as NewResult[]];
     const scenOld = new Map(oldIndexes.map((index, k) => [index, b[3 + main + k] as number[]]));
 
-    const a0 = 0.005;
+    const a0 = defaultAlpha;
     const levels = Object.entries(failWeights).map(([check, w]) => `${check} ${pct(a0 * w)}`);
     const nominal = Object.values(failWeights).reduce((x, y) => x + y, 0) * a0;
     console.log(`The new judge's levels (alpha ${pct(a0)} x failWeights): ${levels.join(", ")}; Ville's bound over all checks and looks ${pct(nominal)}`);

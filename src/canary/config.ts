@@ -2,7 +2,7 @@
 // message names the key and what is allowed. index.ts passes the result to each
 // zdr:canary:Judgement as its `judge`, `stopWhenInconclusive` and `keepServingOnFail` inputs.
 import { ConfigError, namespace, RawConfig } from "../release/config";
-import type { JudgeOptions } from "./judge";
+import { defaultAlpha, type JudgeOptions } from "./judge";
 
 export interface CanaryConfig {
     readonly judge: JudgeOptions;
@@ -25,7 +25,7 @@ interface NumberKey {
 
 /** The keys, their defaults and ranges (Pulumi.yaml declares the same). */
 export const canaryKeys: readonly NumberKey[] = [
-    { key: "canaryAlpha", option: "alpha", fallback: 0.005, min: 0, max: 0.1, openMin: true, meaning: "the false-failure rate over all checks and looks" },
+    { key: "canaryAlpha", option: "alpha", fallback: defaultAlpha, min: 0, max: 0.1, openMin: true, meaning: "the bound on the false-failure rate over all checks and looks" },
     { key: "canaryPassAlpha", option: "passAlpha", fallback: 0.05, min: 0, max: 0.5, openMin: true, meaning: "the chance of an early pass while an effect is beyond its tolerance" },
     { key: "canaryErrorOddsTolerance", option: "errorOddsTolerance", fallback: 1.5, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of failing the canary's may be" },
     { key: "canaryErrorRateFloor", option: "errorRateFloor", fallback: 0.01, min: 0, max: 0.5, meaning: "a canary error rate proven below this passes the error check" },

@@ -15,7 +15,7 @@
 // Fail: a check rejects "no worse than the baseline" (for latency: "slower by at most half the
 // tolerance or latencyFloorMs, whichever is more", so a fresh process's few percent do not fail it), at a false-failure rate of `alpha` over
 // all checks and looks together (weighted Bonferroni, failWeights: errors 2, tail 0.4, latency
-// 0.3, new signatures 0.2 times alpha, the k-th of them half of the previous one's share; once the
+// 0.3, new signatures 0.2 parts of 2.9 of alpha, the k-th of them half of the previous one's share; once the
 // error rate fails, the new signatures are tested in a chain at the error rate's level). Pass early: every effect's upper bound is
 // inside its tolerance, at `passAlpha` over all checks. At the end of the bake an undecided
 // canary is inconclusive, with what was ruled out.
@@ -44,10 +44,9 @@ export interface TimedSample extends Sample {
 
 export interface JudgeOptions {
     /**
-     * The false-failure rate per canary the judge is set for, over all checks and looks: each check
-     * is tested at alpha x its weight in failWeights (a weighted Bonferroni correction whose
-     * weights add up to 2.9, chosen so that the measured A/A rate stays within alpha; Ville's
-     * bound is 2.9 x alpha). @default 0.005
+     * The bound on the false-failure rate per canary, over all checks and all looks (Ville's
+     * inequality per check, weighted Bonferroni across them: each check is tested at alpha x its
+     * share in failWeights). The measured A/A rate is about a quarter of it. @default 0.0145
      */
     readonly alpha?: number;
     /** Chance of an early pass while an effect is beyond its tolerance, over all checks. @default 0.05 */
@@ -135,19 +134,28 @@ export interface EvidencePoint {
 }
 
 /**
- * Each fail-side check's level as a multiple of `alpha` (weighted Bonferroni: the checks' false
- * failures add up to at most the sum of their levels, by Ville's inequality each). The weights add
- * up to more than 1 because the bound is loose where the evidence moves in jumps or against an
- * interior null, and the per-check false-failure rates measured in A/A (bench/canary-judge.ts
- * --per-check, 1:1/1:3/1:9 with an error burst on every server, whole-ms ties) are
- * far below their levels: the budget goes where the power was missing. Errors get the most
- * (a 5x error regression needs about 1%; the check's measured A/A is about a third of its level),
- * the tail the next (a p99 doubling needs about 0.2%; its A/A a fraction of that), latency less (its fail side tests an interior null, a
- * margin above "no slower": about 0 of its level), the new signatures the rest, the k-th of them
- * half the one before. Anytime bound: alpha x their sum (2.9 x alpha, 1.45% at the default
- * 0.5%); the judge's measured A/A rate is at most alpha (docs/canary.md, "Alpha budget").
+ * Each fail-side check's share of `alpha` (weighted Bonferroni: the checks' false failures add up
+ * to at most the sum of their levels, by Ville's inequality each, so at most alpha over all checks
+ * and looks). The shares are 2 : 0.4 : 0.3 : 0.2 of 2.9, chosen from the per-check false-failure
+ * rates measured in A/A (bench/canary-judge.ts --per-check, 1:1/1:3/1:9 with an error burst on
+ * every server, whole-ms ties), which are far below their levels: the budget goes where the power
+ * was missing. Errors get the most (a 5x error regression needs a level of about 1%), the tail the
+ * next (a p99 doubling needs about 0.2%), latency less (its fail side tests an interior null, a
+ * margin above "no slower": about 0 of its level in A/A), the new signatures the rest, the k-th of
+ * them half the one before. At the default alpha 1.45% the levels are errors 1%, tail 0.2%,
+ * latency 0.15%, new signatures 0.1%; the measured A/A rate is about a quarter of alpha
+ * (docs/canary.md, "Alpha budget").
  */
-export const failWeights = { errors: 2, tail: 0.4, latency: 0.3, newErrors: 0.2 } as const;
+/** canaryAlpha's default: the levels above at 1%, 0.2%, 0.15%, 0.1%. */
+export const defaultAlpha = 0.0145;
+const shares = { errors: 2, tail: 0.4, latency: 0.3, newErrors: 0.2 } as const;
+const sharesSum = shares.errors + shares.tail + shares.latency + shares.newErrors;
+export const failWeights = {
+    errors: shares.errors / sharesSum,
+    tail: shares.tail / sharesSum,
+    latency: shares.latency / sharesSum,
+    newErrors: shares.newErrors / sharesSum,
+} as const;
 
 /** The fail side's mixture for the error and tail odds: centred on a 4x regression (sequential.ts, regressionPrior). */
 const regressionPrior = OddsSequence.regressionPrior(4, 0.7);
@@ -257,7 +265,7 @@ export class CanaryJudge {
     constructor(options: JudgeOptions = {}) {
         const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as JudgeOptions;
         this.o = {
-            alpha: 0.005,
+            alpha: defaultAlpha,
             passAlpha: 0.05,
             errorOddsTolerance: 1.5,
             errorRateFloor: 0.01,

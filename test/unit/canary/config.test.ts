@@ -4,7 +4,7 @@ import { ConfigError, parseReleaseConfig } from "../../../src/release/config";
 import { parseStackConfig } from "../../../src/release/stack-config";
 
 describe("canary config", () => {
-    const defaults = { alpha: 0.005, passAlpha: 0.05, errorOddsTolerance: 1.5, errorRateFloor: 0.01, latencyTolerance: 0.1, latencyFloorMs: 2, tailOddsTolerance: 2, tailQuantile: 0.99 };
+    const defaults = { alpha: 0.0145, passAlpha: 0.05, errorOddsTolerance: 1.5, errorRateFloor: 0.01, latencyTolerance: 0.1, latencyFloorMs: 2, tailOddsTolerance: 2, tailQuantile: 0.99 };
     const ok: { name: string; raw: Record<string, string>; judge: object; stop: boolean }[] = [
         { name: "nothing set: the judge's defaults", raw: {}, judge: defaults, stop: false },
         { name: "a looser latency tolerance", raw: { canaryLatencyTolerance: "0.25" }, judge: { ...defaults, latencyTolerance: 0.25 }, stop: false },
@@ -21,8 +21,8 @@ describe("canary config", () => {
     }
 
     const bad: { name: string; raw: Record<string, string>; message: string }[] = [
-        { name: "alpha of 0", raw: { canaryAlpha: "0" }, message: 'zdr:canaryAlpha: must be a number above 0 and at most 0.1 (the false-failure rate over all checks and looks); got "0"' },
-        { name: "alpha not a number", raw: { canaryAlpha: "low" }, message: 'zdr:canaryAlpha: must be a number above 0 and at most 0.1 (the false-failure rate over all checks and looks); got "low"' },
+        { name: "alpha of 0", raw: { canaryAlpha: "0" }, message: 'zdr:canaryAlpha: must be a number above 0 and at most 0.1 (the bound on the false-failure rate over all checks and looks); got "0"' },
+        { name: "alpha not a number", raw: { canaryAlpha: "low" }, message: 'zdr:canaryAlpha: must be a number above 0 and at most 0.1 (the bound on the false-failure rate over all checks and looks); got "low"' },
         { name: "an odds tolerance of 1 can never pass", raw: { canaryErrorOddsTolerance: "1" }, message: 'zdr:canaryErrorOddsTolerance: must be a number above 1 and at most 100 (how many times the baseline\'s odds of failing the canary\'s may be); got "1"' },
         { name: "a tail quantile of 1", raw: { canaryTailQuantile: "1" }, message: 'zdr:canaryTailQuantile: must be a number from 0.5 to 0.999 (the baseline quantile that makes a request slow); got "1"' },
         { name: "stop as yes", raw: { canaryStopWhenInconclusive: "yes" }, message: 'zdr:canaryStopWhenInconclusive: must be true or false; got "yes"' },
