@@ -84,8 +84,15 @@ export interface JudgeOptions {
     readonly tailThresholdMs?: number;
     /** Warm-up: the halves of the canary's latency compared are at least this many successful requests. @default 16 */
     readonly warmupWindow?: number;
-    /** Warm-up ends at the latest after this many canary requests. @default 400 */
+    /** Warm-up ends at the latest after this many canary requests (counted after warmupSeconds). @default 400 */
     readonly maxWarmupRequests?: number;
+    /**
+     * A warm-up the team knows its app needs (Kayenta's "begin canary analysis after", Argo's
+     * initial delay): the canary's requests of its first this-many seconds (from its first
+     * request) are left out of the latency and tail checks, before the detected warm-up starts.
+     * Errors and new error signatures count from the first request. @default 0
+     */
+    readonly warmupSeconds?: number;
     /** Keep what the report shows: the latency confidence sequence on a grid of ratios, and the evidence over time (costs time in simulations). @default true */
     readonly intervals?: boolean;
 }
@@ -257,6 +264,10 @@ export class CanaryJudge {
     private baselineCount = 0;
     private canaryCount = 0;
     private warmupCount = 0;
+    /** The canary's first request (epoch ms): warmupSeconds count from it. */
+    private canaryStart?: number;
+    /** Canary requests after warmupSeconds: the detected warm-up counts these. */
+    private canaryAfterTimedWarmup = 0;
     private readonly history: EvidencePoint[] = [];
     private historyStep = 5;
     /** The verdict once reached: it stands. */
@@ -277,6 +288,7 @@ export class CanaryJudge {
             tailEpisodeMs: 100,
             warmupWindow: 16,
             maxWarmupRequests: 400,
+            warmupSeconds: 0,
             intervals: true,
             ...given,
         };
@@ -349,9 +361,13 @@ export class CanaryJudge {
         if (this.o.intervals && this.canaryCount % this.historyStep === 0) {
             this.record();
         }
-        if (!this.warmup.warm) {
+        this.canaryStart ??= t;
+        const timedWarmup = t < this.canaryStart + this.o.warmupSeconds * 1000;
+        if (timedWarmup || !this.warmup.warm) {
             this.warmupCount++;
-            this.warmup.add(s, this.canaryCount);
+            if (!timedWarmup) {
+                this.warmup.add(s, ++this.canaryAfterTimedWarmup);
+            }
             if (!failed(s)) {
                 this.okSets.skipCanary();
                 this.tailSets?.skipCanary();

@@ -128,6 +128,45 @@ describe("canary judge on simulated request streams (1:3, whole-ms latency, 0.5%
     });
 });
 
+describe("warmupSeconds: a warm-up the team knows its app needs", () => {
+    /** 1:3 at 100 requests/s; the canary 2.5x slower for its first 8 s (a plateau, as a cold Node app on a busy machine), then the baseline's. */
+    function coldPlateau(seed: number, options: JudgeOptions, canaryErrors?: Record<string, number>): Judgement {
+        const next = requestStream(seed, { split: 3, ...(canaryErrors ? { canaryErrors } : {}) });
+        const j = new CanaryJudge({ intervals: false, ...options });
+        let first: number | undefined;
+        for (let canary = 0; canary < 1500 && !j.decision; ) {
+            const r = next();
+            if (r.group === "canary") {
+                canary++;
+                first ??= r.t;
+                const slow = r.t < first + 8000 && r.s.status === 200;
+                j.add("canary", r.t, slow ? { ...r.s, latencyMs: Math.round(r.s.latencyMs * 2.5) } : r.s);
+            } else {
+                j.add("baseline", r.t, r.s);
+            }
+        }
+        return j.judgement(true);
+    }
+
+    const failedChecks = (j: Judgement) => j.checks.filter((c) => c.verdict === "fail").map((c) => c.name);
+
+    it("a healthy canary slow for its first 8 s fails on latency without it, and is not failed with 10 s", () => {
+        const without = [1, 2, 3].map((seed) => coldPlateau(seed, {}));
+        assert.ok(without.every((j) => j.verdict === "fail" && failedChecks(j).includes("latency")), JSON.stringify(without.map((j) => [j.verdict, failedChecks(j)])));
+        const withWarmup = [1, 2, 3].map((seed) => coldPlateau(seed, { warmupSeconds: 10 }));
+        assert.ok(withWarmup.every((j) => j.verdict !== "fail"), JSON.stringify(withWarmup.map((j) => [j.verdict, failedChecks(j)])));
+        // the requests of the first 10 s are counted as warm-up (about 250 canary requests at 25/s)
+        assert.ok(withWarmup.every((j) => j.warmup >= 200), JSON.stringify(withWarmup.map((j) => j.warmup)));
+    });
+
+    it("errors still count from the first request: a canary failing 20% fails within its warm-up", () => {
+        const j = coldPlateau(4, { warmupSeconds: 10 }, { "db timeout": 0.2 });
+        assert.equal(j.verdict, "fail");
+        assert.ok(failedChecks(j).includes("error-rate"), JSON.stringify(failedChecks(j)));
+        assert.ok(j.decidedAfter < 250, `decided after ${j.decidedAfter} canary requests, inside the 10 s warm-up`);
+    });
+});
+
 describe("warm-up detector", () => {
     const cases: [string, number[], boolean][] = [
         ["steady latency is warm after two halves of 24", Array.from({ length: 48 }, (_, i) => 20 + (i % 3)), true],
