@@ -41,17 +41,18 @@ class SummaryReporter extends Mocha.reporters.Spec {
             if (timesFile) {
                 const lines = fs.existsSync(timesFile) ? fs.readFileSync(timesFile, "utf8").split("\n") : [];
                 for (const line of lines.filter((l) => l.trim() !== "")) {
-                    const { file, ms } = JSON.parse(line);
-                    files.set(file, { start: 0, ms });
+                    const { file, ms, cpuMs } = JSON.parse(line);
+                    files.set(file, { start: 0, ms, cpuMs });
                 }
                 fs.rmSync(path.dirname(timesFile), { recursive: true, force: true });
             }
             const rows = [...files.entries()].filter(([, f]) => f.ms >= 1000).sort((a, b) => b[1].ms - a[1].ms);
             if (rows.length > 0) {
                 const root = process.cwd() + "/";
-                process.stdout.write(`\nwall time per file${parallel ? " (two or more at once)" : ""}, files over 1 s:\n`);
+                process.stdout.write(`\nwall time per file${parallel ? " (two or more at once; cpu: the worker and the processes it waited for)" : ""}, files over 1 s:\n`);
                 for (const [file, f] of rows) {
-                    process.stdout.write(`  ${(f.ms / 1000).toFixed(1).padStart(7)} s  ${file.replace(root, "")}\n`);
+                    const cpu = f.cpuMs === undefined ? "" : `  cpu ${(f.cpuMs / 1000).toFixed(1).padStart(6)} s`;
+                    process.stdout.write(`  ${(f.ms / 1000).toFixed(1).padStart(7)} s${cpu}  ${file.replace(root, "")}\n`);
                 }
             }
             process.stdout.write(`\n${s.passes} passed, ${s.failures} failed, ${s.pending} skipped\n`);
