@@ -11,3 +11,4 @@ export const judgementType = "zdr:canary:Judgement";
 export const epochType = "zdr:release:Epoch";
 export const targetHealthType = "zdr:aws:TargetHealth";
 export const hostsDeployType = "zdr:hosts:Deploy";
+export const hostKeyType = "zdr:hosts:HostKey";
