@@ -6,14 +6,16 @@
 // (median) or 90% (p90) of runs. The new judge looks after every request.
 //   npx ts-node --transpile-only bench/canary-judge.ts [scale]   (scale 1 = the full run; 0.1 for a quick look)
 //   npx ts-node --transpile-only bench/canary-judge.ts --ceiling [runs]   (the ceiling alone)
+//   npx ts-node --transpile-only bench/canary-judge.ts --per-check [runs]   (each check's A/A rate against its level)
 // Two processes (one per core); the parent prints the table.
 import { fork } from "node:child_process";
-import { CanaryJudge, JudgeOptions } from "../src/canary/judge";
+import { CanaryJudge, failWeights, JudgeOptions } from "../src/canary/judge";
 import { MatchedSets, OddsSequence } from "../src/canary/sequential";
 import { requestStream, StreamRequest, StreamSpec } from "../test/support/canary-stream";
 import { judge as fixedBakeJudge, Sample } from "./fixed-bake-judge";
 
 const scale = Number(process.argv[2] ?? 1);
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const rate = 50; // requests per second over the fleet: the 30 s burst falls inside every A/A bake
 const burst = { from: 5, seconds: 30, rate: 0.2, signature: "upstream reset" };
 const aaCanaryRequests = 600;
@@ -21,6 +23,8 @@ const aaCanaryRequests = 600;
 interface NewResult {
     verdict: "pass" | "fail" | "undecided";
     after: number;
+    /** The checks that crossed, when it failed. */
+    failed?: string[];
 }
 
 /** The tail threshold, fixed before the canary starts: the p99 of 1,000 baseline requests of the same service. */
@@ -39,7 +43,9 @@ function runNew(seed: number, spec: StreamSpec, maxCanary: number, options: Judg
         canary += r.group === "canary" ? 1 : 0;
         j.add(r.group, r.t, r.s);
     }
-    return { verdict: j.decision?.verdict ?? "undecided", after: j.decision?.after ?? Infinity };
+    const verdict = j.decision?.verdict ?? "undecided";
+    const failed = verdict === "fail" ? j.judgement(false).checks.filter((c) => c.verdict === "fail").map((c) => (c.name.startsWith("new-error") ? "new-error" : c.name)) : undefined;
+    return { verdict, after: j.decision?.after ?? Infinity, ...(failed ? { failed } : {}) };
 }
 
 /** The verdict, and whether a check other than the error-rate guardrail failed. */
@@ -57,7 +63,9 @@ function runFixed(seed: number, spec: StreamSpec, canaryRequests: number): { ver
     return { verdict: j.verdict, withoutGuardrail: j.checks.some((c) => c.verdict === "fail" && !c.name.startsWith("guardrail")) };
 }
 
-// The third field: the new judge's options for that row (the judge before runs as always).
+// The third field: the new judge's options for that row (the judge before runs as always); cold
+// starts are judged for at most 1,000 canary requests and show how often they fail.
+const coldStart: StreamSpec = { split: 3, rate, coldStart: { excess: 2, requests: 30 } };
 const scenarios: [string, StreamSpec, JudgeOptions?][] = [
     ["+30% latency", { split: 3, rate, canaryFactor: 1.3 }],
     // What the 2 ms floor costs on this 20 ms service (it is there for fast services: e2e, +1 ms on 3-4 ms).
@@ -66,8 +74,12 @@ const scenarios: [string, StreamSpec, JudgeOptions?][] = [
     ["5x errors (0.5% -> 2.5%)", { split: 3, rate, canaryErrors: { "db timeout": 0.025 } }],
     ["10% errors", { split: 3, rate, canaryErrors: { "db timeout": 0.1 } }],
     ["p99 doubling (3% 5x slower)", { split: 3, rate, canaryTail: [0.03, 5] }],
-    ["healthy cold start (3x, decays in 30 requests)", { split: 3, rate, coldStart: { excess: 2, requests: 30 } }],
+    ["+30% latency, new judge without floor or margin", { split: 3, rate, canaryFactor: 1.3 }, { latencyFloorMs: 0, latencyFailMargin: 0 }],
+    // What the floor and the margin protect: the same cold start without them (fewer runs).
+    ["healthy cold start, new judge without floor or margin", coldStart, { latencyFloorMs: 0, latencyFailMargin: 0 }],
+    ["healthy cold start (3x, decays in 30 requests)", coldStart],
 ];
+const isCold = (index: number) => scenarios[index][1].coldStart !== undefined;
 const ladder = [100, 200, 400, 800, 1600, 3200];
 
 interface Job {
@@ -82,20 +94,25 @@ function work(job: Job): unknown {
         const spec: StreamSpec = { split: job.split, rate, burst };
         let failed = 0;
         let withoutGuardrail = 0;
+        const byCheck: Record<string, number> = {};
         for (let i = 0; i < job.runs; i++) {
             const seed = 1_000_000 * job.split + i + 1;
             if (job.kind === "aa-new") {
-                failed += runNew(seed, spec, aaCanaryRequests).verdict === "fail" ? 1 : 0;
+                const v = runNew(seed, spec, aaCanaryRequests);
+                failed += v.verdict === "fail" ? 1 : 0;
+                for (const check of v.failed ?? []) {
+                    byCheck[check] = (byCheck[check] ?? 0) + 1;
+                }
             } else {
                 const v = runFixed(seed, spec, aaCanaryRequests);
                 failed += v.verdict === "fail" ? 1 : 0;
                 withoutGuardrail += v.withoutGuardrail ? 1 : 0;
             }
         }
-        return { failed, withoutGuardrail, runs: job.runs };
+        return { failed, withoutGuardrail, runs: job.runs, byCheck };
     }
     const [, spec, options] = scenarios[job.index];
-    const cold = job.index === scenarios.length - 1;
+    const cold = isCold(job.index);
     if (job.kind === "scenario-new") {
         return Array.from({ length: job.runs }, (_, i) => runNew(5_000_000 + 10_000 * job.index + i, spec, cold ? 1000 : 5000, options));
     }
@@ -105,12 +122,13 @@ function work(job: Job): unknown {
 /**
  * The most any valid test on matched sets can catch of a 5x error regression by 1,000 canary
  * requests: the sequential probability ratio test that knows the true odds ratio (0.025/0.975
- * over 0.005/0.995 = 5.1) on the same sets, at the error check's share of alpha and at all of it.
+ * over 0.005/0.995 = 5.1) on the same sets, at the error check's level now (failWeights.errors x
+ * alpha), at alpha, and at the share it had before (30% of alpha).
  */
 function ceiling(runs: number): string {
     const spec: StreamSpec = { split: 3, rate, canaryErrors: { "db timeout": 0.025 } };
     const psi = 0.025 / 0.975 / (0.005 / 0.995);
-    return [0.005 * 0.3, 0.005]
+    return [0.005 * 0.3, 0.005, 0.005 * failWeights.errors]
         .map((alpha) => {
             let caught = 0;
             for (let i = 0; i < runs; i++) {
@@ -138,7 +156,63 @@ function ceiling(runs: number): string {
         .join(", ");
 }
 
-if (process.argv[2] === "--ceiling") {
+type CheckName = "error-rate" | "latency" | "tail" | "new-error";
+const checkNames: CheckName[] = ["error-rate", "latency", "tail", "new-error"];
+const perCheckLevels = [0.0016, 0.0032, 0.0063, 0.0126, 0.025];
+
+/**
+ * Each check's evidence followed on its own: the judge runs with no check able to fail (alpha
+ * 1e-300) and stops only at an early pass; a check "fails" at level L when its evidence reaches
+ * 1/L before that (the k-th new signature: 2^k/L). An upper bound on what the check adds to the
+ * judge's false failures at level L (with the others able to fail, some runs stop first).
+ */
+function perCheck(seed: number, spec: StreamSpec, maxCanary: number): Record<CheckName, boolean[]> {
+    const next = requestStream(seed, spec);
+    const j = new CanaryJudge({ intervals: false, alpha: 1e-300, tailThresholdMs: tailThreshold(seed, spec) });
+    const inner = j as unknown as {
+        latency: { slower: { logEvidence(): number } };
+        signatures: Map<string, { seenOnBaseline: boolean; odds: OddsSequence }>;
+    };
+    const crossed = Object.fromEntries(checkNames.map((c) => [c, perCheckLevels.map(() => false)])) as Record<CheckName, boolean[]>;
+    const mark = (c: CheckName, logE: number) => perCheckLevels.forEach((l, k) => (crossed[c][k] ||= logE >= Math.log(1 / l)));
+    for (let canary = 0; canary < maxCanary && !j.decision; ) {
+        const r = next();
+        canary += r.group === "canary" ? 1 : 0;
+        j.add(r.group, r.t, r.s);
+        mark("error-rate", j.errorEvidence());
+        mark("tail", j.tailEvidence());
+        mark("latency", inner.latency.slower.logEvidence());
+        let k = 0;
+        for (const sig of inner.signatures.values()) {
+            k++;
+            if (!sig.seenOnBaseline && sig.odds.counts.canary > 0) {
+                mark("new-error", sig.odds.logOneSided(1, 1) - k * Math.LN2);
+            }
+        }
+    }
+    return crossed;
+}
+
+function perCheckTable(runs: number): void {
+    const rows: [string, StreamSpec, number, number][] = [
+        ["A/A 1:1", { split: 1, rate, burst }, 600, 1_000_001],
+        ["A/A 1:3", { split: 3, rate, burst }, 600, 3_000_001],
+        ["A/A 1:9", { split: 9, rate, burst }, 600, 9_000_001],
+        ["healthy cold start", coldStart, 1000, 5_080_000],
+    ];
+    console.log(`Each check alone: the share of runs in which its evidence reaches 1/level before the verdict (${runs} runs a row; the judge's levels: ${Object.entries(failWeights).map(([c, w]) => `${c} ${pct(0.005 * w)}`).join(", ")})`);
+    console.log("row".padEnd(20) + "check".padEnd(12) + perCheckLevels.map((l) => `L=${pct(l)}`.padEnd(10)).join(""));
+    for (const [name, spec, maxCanary, seed] of rows) {
+        const results = Array.from({ length: runs }, (_, i) => perCheck(seed + i, spec, maxCanary));
+        for (const c of checkNames) {
+            console.log(name.padEnd(20) + c.padEnd(12) + perCheckLevels.map((_, k) => pct(results.filter((r) => r[c][k]).length / runs).padEnd(10)).join(""));
+        }
+    }
+}
+
+if (process.argv[2] === "--per-check") {
+    perCheckTable(Number(process.argv[3] ?? 2000));
+} else if (process.argv[2] === "--ceiling") {
     const runs = Number(process.argv[3] ?? 1000);
     console.log(`5x errors at 1:3, caught by 1000 canary requests by an SPRT that knows the odds ratio (${runs} runs): ${ceiling(runs)}`);
 } else if (process.argv[2] === "--worker") {
@@ -159,7 +233,6 @@ function inWorker(jobs: Job[]): Promise<unknown[]> {
     });
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const show = (x: number) => (x === Infinity ? ">5000" : String(x));
 
@@ -170,49 +243,63 @@ async function main() {
     const scenarioRuns = r(1000);
     const coldRuns = r(4000);
     const oldRuns = r(200);
-    const last = scenarios.length - 1;
+    const main = scenarios.length - 1; // the cold start with the judge's defaults: the most runs
+    // The judge before runs once per scenario, not again for the new judge's variants.
+    const oldIndexes = scenarios.map((s, i) => (s[2] === undefined ? i : -1)).filter((i) => i >= 0);
     const jobsA: Job[] = [
         ...[1, 3, 9].map((split): Job => ({ kind: "aa-new", split, index: 0, runs: aaRuns[split] })),
-        { kind: "scenario-new", split: 3, index: last, runs: coldRuns },
+        { kind: "scenario-new", split: 3, index: main, runs: coldRuns },
     ];
     const jobsB: Job[] = [
         ...[1, 3, 9].map((split): Job => ({ kind: "aa-old", split, index: 0, runs: aaRuns[split] })),
-        ...scenarios.slice(0, last).map((_, index): Job => ({ kind: "scenario-new", split: 3, index, runs: scenarioRuns })),
-        ...scenarios.map((_, index): Job => ({ kind: "scenario-old", split: 3, index, runs: oldRuns })),
+        ...scenarios.slice(0, main).map((_, index): Job => ({ kind: "scenario-new", split: 3, index, runs: scenarioRuns })),
+        ...oldIndexes.map((index): Job => ({ kind: "scenario-old", split: 3, index, runs: oldRuns })),
     ];
     const [a, b] = await Promise.all([inWorker(jobsA), inWorker(jobsB)]);
-    type AA = { failed: number; withoutGuardrail: number; runs: number };
+    type AA = { failed: number; withoutGuardrail: number; runs: number; byCheck: Record<string, number> };
     const aaNew = a.slice(0, 3) as AA[];
     const aaOld = b.slice(0, 3) as AA[];
-    const scenNew = [...(b.slice(3, 3 + last) as NewResult[][]), a[3] as NewResult[]];
-    const scenOld = b.slice(3 + last) as number[][];
+    const scenNew = [...(b.slice(3, 3 + main) as NewResult[][]), a[3] as NewResult[]];
+    const scenOld = new Map(oldIndexes.map((index, k) => [index, b[3 + main + k] as number[]]));
 
+    const a0 = 0.005;
+    const levels = Object.entries(failWeights).map(([check, w]) => `${check} ${pct(a0 * w)}`);
+    const nominal = Object.values(failWeights).reduce((x, y) => x + y, 0) * a0;
+    console.log(`The new judge's levels (alpha ${pct(a0)} x failWeights): ${levels.join(", ")}; Ville's bound over all checks and looks ${pct(nominal)}`);
     console.log(`A/A false failures per canary (${aaCanaryRequests} canary requests a run, ${rate} requests/s, a ${burst.seconds} s burst of ${pct(burst.rate)} errors on every server, 0.5% known errors, whole-ms lognormal latency)`);
-    console.log("split   runs    before (fixed bake, once)   before, guardrail left out   after (sequential, every request)");
+    console.log("split   runs    before (fixed bake, once)   before, guardrail left out   after (sequential, every request)   after, by check");
     [1, 3, 9].forEach((split, i) => {
         const cell = (n: number, runs: number) => `${pct(n / runs)} (${n})`.padEnd(29);
-        console.log(`1:${split}`.padEnd(8) + String(aaNew[i].runs).padEnd(8) + cell(aaOld[i].failed, aaOld[i].runs) + cell(aaOld[i].withoutGuardrail, aaOld[i].runs) + `${pct(aaNew[i].failed / aaNew[i].runs)} (${aaNew[i].failed})`);
+        const byCheck = Object.entries(aaNew[i].byCheck).map(([check, n]) => `${check} ${pct(n / aaNew[i].runs)}`).join(", ") || "-";
+        console.log(`1:${split}`.padEnd(8) + String(aaNew[i].runs).padEnd(8) + cell(aaOld[i].failed, aaOld[i].runs) + cell(aaOld[i].withoutGuardrail, aaOld[i].runs) + `${pct(aaNew[i].failed / aaNew[i].runs)} (${aaNew[i].failed})`.padEnd(36) + byCheck);
     });
     const totalRuns = aaNew.reduce((s, x) => s + x.runs, 0);
     console.log(`(${totalRuns} runs for each judge)\n`);
 
-    console.log(`Canary requests to a decision at 1:3 (after: ${scenarioRuns} runs, at most 5000 canary requests, the cold start ${coldRuns} runs of at most 1000; before: ${oldRuns} runs per bake on the ladder ${ladder.join(", ")})`);
-    console.log("scenario".padEnd(48) + "before median/p90".padEnd(20) + "after median/p90".padEnd(20) + "after: failed, caught by 1000");
+    console.log(`Canary requests to a decision at 1:3 (after: ${scenarioRuns} runs, at most 5000 canary requests, a cold start at most 1000, ${coldRuns} runs with the defaults; before: ${oldRuns} runs per bake on the ladder ${ladder.join(", ")})`);
+    console.log("scenario".padEnd(55) + "before median/p90".padEnd(20) + "after median/p90".padEnd(20) + "after: failed, caught by 1000");
     scenarios.forEach(([name], i) => {
         const results = scenNew[i];
         const after = results.map((x) => (x.verdict === "fail" ? x.after : Infinity));
         const failed = results.filter((x) => x.verdict === "fail").length / results.length;
         const byThousand = results.filter((x) => x.verdict === "fail" && x.after <= 1000).length / results.length;
-        const old = scenOld[i];
+        const old = scenOld.get(i);
         const oldAt = (q: number) => {
-            const k = old.findIndex((f) => f >= q);
+            const k = (old as number[]).findIndex((f) => f >= q);
             return k < 0 ? `>${ladder[ladder.length - 1]}` : String(ladder[k]);
         };
-        const cold = i === last;
-        const oldCell = cold ? `fails ${pct(old[ladder.indexOf(800)])} at 800` : `${oldAt(0.5)}/${oldAt(0.9)}`;
+        const cold = isCold(i);
+        const oldCell = old === undefined ? "(as above)" : cold ? `fails ${pct(old[ladder.indexOf(800)])} at 800` : `${oldAt(0.5)}/${oldAt(0.9)}`;
         const passes = results.filter((x) => x.verdict === "pass").map((x) => x.after);
         const newCell = cold ? `pass ${passes.length ? `${show(quantile(passes, 0.5))}/${show(quantile(passes, 0.9))}` : "-"}` : `${show(quantile(after, 0.5))}/${show(quantile(after, 0.9))}`;
-        console.log(name.padEnd(48) + oldCell.padEnd(20) + newCell.padEnd(20) + `${pct(failed)}, ${pct(byThousand)}`);
+        const failedChecks = new Map<string, number>();
+        for (const x of results) {
+            for (const c of x.failed ?? []) {
+                failedChecks.set(c, (failedChecks.get(c) ?? 0) + 1);
+            }
+        }
+        const which = cold && failedChecks.size > 0 ? ` (${[...failedChecks].map(([c, n]) => `${c} ${n}`).join(", ")} of ${results.length})` : "";
+        console.log(name.padEnd(55) + oldCell.padEnd(20) + newCell.padEnd(20) + `${pct(failed)}, ${pct(byThousand)}${which}`);
     });
     console.log(`\nThe ceiling for 5x errors by 1000 canary requests on matched sets (an SPRT that knows the odds ratio, ${r(1000)} runs): ${ceiling(r(1000))}`);
     console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s`);

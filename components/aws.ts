@@ -249,6 +249,7 @@ export class AwsTarget implements FleetTarget {
             drainTimeoutSeconds: c.deregistrationDelaySeconds + 60,
             epoch,
             server: server.name,
+            version: server.version,
             ...(hooks ? { hooks } : {}),
         }, opts);
         new aws.lb.TargetGroupAttachment(`${name}`, {

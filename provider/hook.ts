@@ -106,3 +106,13 @@ export function hookFailure(hook: string, server: string, run: HookRun, r: HookR
     const output = masked.trim() === "" ? "(no output)" : masked.trimEnd();
     return maskSecrets(`${hook} of ${server} (${JSON.stringify(run.argv)}) ${why}; its output:\n${output}`, mask);
 }
+
+/**
+ * A create that did something before it failed: the engine records the resource with these
+ * properties (and its init errors) in the state and fails the up; the next up updates it (the
+ * provider then tries again). The provider SDK sends `id`, `properties` and `reasons` as
+ * pulumirpc.ErrorResourceInitFailed.
+ */
+export function initFailure(message: string, id: string, properties: object): Error {
+    return Object.assign(new Error(message), { id, properties, reasons: [message] });
+}

@@ -31,6 +31,23 @@ export interface ServerStatus {
     readonly drift: string[];
     /** A canary whose judgement stopped the last `up`: what failed, whether it is left out, how to roll it back. @default - none */
     readonly canary?: string;
+    /** A hook that kept the server out at the last `up` (its membership recorded out): which, its exit, its output's last line. @default - none */
+    readonly hook?: string;
+}
+
+/**
+ * What status says of a membership whose create failed on a hook (recorded out of the load
+ * balancer with the hooks' results by provider/haproxy/member.ts createWithHooks); undefined for
+ * any other.
+ */
+export function hookNote(outputs: Record<string, any> | undefined): string | undefined {
+    if (outputs?.inLoadBalancer !== false || !Array.isArray(outputs.hookResults) || outputs.hookResults.length === 0) {
+        return undefined;
+    }
+    const failed = outputs.hookResults[outputs.hookResults.length - 1] as { hook: string; exitCode: number | null; outputTail?: string };
+    const how = failed.exitCode === null ? "was killed or could not run" : `exited with ${failed.exitCode}`;
+    const last = (failed.outputTail ?? "").trimEnd().split("\n").pop() ?? "";
+    return `left out after its ${failed.hook} ${how}${outputs.version ? ` (${outputs.version})` : ""}${last ? `: ${last}` : ""}; the next up tries again`;
 }
 
 /** A judgement that stopped an `up` (kept in the state as failed to initialise by provider/canary/judgement.ts). */
@@ -172,6 +189,11 @@ export async function awsFleetStatus(resources: readonly ResourceState[]): Promi
         const out = servers.find((s) => s.name === server);
         // "absent": the state names it, the group no longer lists it
         const lbStatus = seen.get(m.outputs?.targetId as string) ?? "absent";
+        const hook = hookNote(m.outputs);
+        if (hook) {
+            const drift = lbStatus === "healthy" ? ["the ALB sends it traffic though its hook kept it out"] : [];
+            return { server, stateVersion: (m.outputs?.version as string | undefined) ?? out?.version, runningVersion: "not checked", stateMember: false, lbStatus, drift, hook };
+        }
         const drift = lbStatus === "healthy" ? [] : [`the state has it in the load balancer, the ALB says ${lbStatus}`];
         return { server, stateVersion: out?.version, runningVersion: "not checked", stateMember: true, lbStatus, drift };
     });
@@ -211,7 +233,9 @@ export async function localFleetStatus(resources: readonly ResourceState[]): Pro
             // The stack's outputs are the last finished `up`; the membership's own outputs are
             // newer after an interrupted one, and a refresh drops a membership HAProxy took away.
             const stateVersion = (member?.outputs?.version as string | undefined) ?? out?.version;
-            const stateMember = member !== undefined;
+            // a membership a failed hook recorded out is not one
+            const hook = hookNote(member?.outputs);
+            const stateMember = member !== undefined && !hook;
             // env is a secret in the state (it carries the database password); the health URL is not
             const runningVersion = deploy?.type === hostsDeployType ? await hostHealth(deploy.outputs as HostsDeployInputs) : await health(deploy?.outputs?.healthUrl);
             const lbStatus = lb.find((s) => s.server === server)?.status ?? "absent";
@@ -228,7 +252,7 @@ export async function localFleetStatus(resources: readonly ResourceState[]): Pro
             if (!stateMember && lbStatus.startsWith("UP")) {
                 drift.push("HAProxy sends it traffic without a membership in the state");
             }
-            return { server, stateVersion, runningVersion, stateMember, lbStatus, drift, ...(judged ? { canary: canaryNote(judged, stable) } : {}) };
+            return { server, stateVersion, runningVersion, stateMember, lbStatus, drift, ...(judged ? { canary: canaryNote(judged, stable) } : {}), ...(hook ? { hook } : {}) };
         }),
     );
 }
@@ -240,6 +264,9 @@ export function formatStatus(rows: readonly ServerStatus[]): string {
     }
     for (const r of rows.filter((x) => x.canary)) {
         lines.push("", `${r.server}: ${r.canary}`);
+    }
+    for (const r of rows.filter((x) => x.hook)) {
+        lines.push("", `${r.server}: ${r.hook}`);
     }
     const drifted = rows.filter((r) => r.drift.length > 0).length;
     lines.push("", drifted ? `${drifted} server(s) drifted: run \`scripts/pulumi refresh --yes\` then \`scripts/pulumi up\` (docs/operations.md)` : "no drift");

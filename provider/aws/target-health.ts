@@ -15,7 +15,7 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import type { Target } from "../../src/aws/targets";
 import { changedKeys } from "../diff";
-import { sameHooks, withHooks, type HookOutcome, type MemberHooks } from "../haproxy/member";
+import { createWithHooks, sameHooks, withHooks, type HookOutcome, type MemberHooks } from "../haproxy/member";
 
 export { targetHealthType } from "../../resources/tokens";
 
@@ -35,17 +35,21 @@ export interface TargetHealthInputs extends Target {
      * @default - status shows the target id
      */
     readonly server?: string;
+    /** The version the server runs, for the report and `zdr status`; a label only, like `server`. @default - not recorded */
+    readonly version?: string;
     /** The team's hooks around the registration, run on the instance over SSH (`hooks.ssh`). @default - none */
     readonly hooks?: MemberHooks;
 }
 
 export interface TargetHealthOutputs extends TargetHealthInputs {
+    /** false after a create whose hook failed (the target is not registered; the next up tries again). */
+    readonly inLoadBalancer?: boolean;
     /** What each hook of the last registration did. @default - no hooks */
     readonly hookResults?: readonly HookOutcome[];
 }
 
 /** Inputs that name things for people and change nothing outside the state. */
-const labels = ["server"];
+const labels = ["server", "version"];
 
 // The AWS SDK is loaded on first use: a stack without an ALB target does not pay for it at
 // every provider start.
@@ -54,24 +58,34 @@ async function aws(i: TargetHealthInputs) {
     return { client: new ElasticLoadBalancingV2Client({ region: i.region, ...(i.endpoint ? { endpoint: i.endpoint } : {}) }), ...targets };
 }
 
-export const targetHealthProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
-    async diff(_id, _urn, olds: TargetHealthOutputs, news: TargetHealthInputs) {
-        const changed = changedKeys(olds, news, ["hookResults"]);
-        const replaces = changed.filter((k) => !labels.includes(k) && (k !== "hooks" || !sameHooks(olds.hooks, news.hooks)));
-        return { changes: changed.length > 0, replaces };
-    },
-    async create(_urn, inputs: TargetHealthInputs) {
-        const { client, attachTarget, drainTarget } = await aws(inputs);
-        const hookResults = await withHooks(
+/** Hooks around register + wait in service; a failed hook is an init failure (see createWithHooks). */
+async function register(inputs: TargetHealthInputs) {
+    const { client, attachTarget, drainTarget } = await aws(inputs);
+    return createWithHooks(`${inputs.targetGroupArn}/${inputs.targetId}`, inputs, () =>
+        withHooks(
             inputs.hooks,
             inputs.server ?? inputs.targetId,
             () => attachTarget(client, inputs, { maxWaitSeconds: inputs.healthTimeoutSeconds }),
             () => drainTarget(client, inputs, { maxWaitSeconds: inputs.drainTimeoutSeconds }),
-        );
-        return { id: `${inputs.targetGroupArn}/${inputs.targetId}`, outs: { ...inputs, ...(hookResults.length > 0 ? { hookResults } : {}) } };
+        ),
+    );
+}
+
+export const targetHealthProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
+    async diff(_id, _urn, olds: TargetHealthOutputs, news: TargetHealthInputs) {
+        const changed = changedKeys(olds, news, ["hookResults", "inLoadBalancer"]);
+        const replaces = changed.filter((k) => !labels.includes(k) && (k !== "hooks" || !sameHooks(olds.hooks, news.hooks)));
+        return { changes: changed.length > 0, replaces };
+    },
+    async create(_urn, inputs: TargetHealthInputs) {
+        return register(inputs);
     },
     async update(_id, _urn, olds: TargetHealthOutputs, news: TargetHealthInputs) {
-        return { outs: { ...news, ...(olds.hookResults ? { hookResults: olds.hookResults } : {}) } };
+        if (olds.inLoadBalancer === false) {
+            // a create whose hook failed (an init failure): the registration is tried again
+            return { outs: (await register(news)).outs };
+        }
+        return { outs: { ...news, ...(olds.inLoadBalancer !== undefined ? { inLoadBalancer: olds.inLoadBalancer } : {}), ...(olds.hookResults ? { hookResults: olds.hookResults } : {}) } };
     },
     async delete(_id, _urn, props: TargetHealthInputs) {
         const { client, drainTarget } = await aws(props);

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { S3Client } from "@aws-sdk/client-s3";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { eventLines, readCloudWatchLogs } from "../../src/canary/cloudwatch-log";
+import { eventLines, forEachCloudWatchEvent } from "../../src/canary/cloudwatch-log";
 import { readAlbLogs } from "../../src/canary/alb-log";
 import { AppLogTemplate, AppLogWatch } from "../../src/canary/app-log";
 import { errorPattern } from "../../src/canary/log-level";
@@ -145,12 +145,9 @@ async function cloudWatchAppLogs(i: JudgementInputs, cw: NonNullable<JudgementIn
     const client = new CloudWatchLogsClient({ region: cw.region, ...(cw.endpoint ? { endpoint: cw.endpoint } : {}) });
     const streams = (servers: string[]) => Object.fromEntries(servers.filter((s) => cw.streams[s]).map((s) => [s, cw.streams[s]]));
     const watch = new AppLogWatch({}, i.canary, i.appLogErrorPattern ? { errorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {});
-    for (const e of await readCloudWatchLogs(client, { group: cw.group, streams: streams(i.baseline) }, from - knownCloudWatchMs, from - 1)) {
-        eventLines(e.message).forEach((l) => watch.addKnown(l));
-    }
-    for (const e of await readCloudWatchLogs(client, { group: cw.group, streams: streams([i.canary, ...i.baseline]) }, from, to)) {
-        eventLines(e.message).forEach((l) => watch.addLine(e.server, l, e.t, e.t));
-    }
+    await forEachCloudWatchEvent(client, { group: cw.group, streams: streams(i.baseline) }, from - knownCloudWatchMs, from - 1, (e) => eventLines(e.message).forEach((l) => watch.addKnown(l)));
+    // page by page: only error lines are kept (the watch puts each server's in time order)
+    await forEachCloudWatchEvent(client, { group: cw.group, streams: streams([i.canary, ...i.baseline]) }, from, to, (e) => eventLines(e.message).forEach((l) => watch.addLine(e.server, l, e.t, e.t)));
     return watch;
 }
 

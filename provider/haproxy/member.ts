@@ -12,7 +12,7 @@ import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import { SshHost, sshStreamLocal } from "../../src/ssh/client";
 import { changedKeys } from "../diff";
 import { EventSink, recordEvent } from "../events";
-import { hookFailure, HookResult, HookRun, maskSecrets, runHook, secretValues } from "../hook";
+import { hookFailure, HookResult, HookRun, initFailure, maskSecrets, runHook, secretValues } from "../hook";
 import { sshHookRunner } from "../hosts/hook";
 import { loadBalancerAlive } from "./load-balancer";
 
@@ -161,11 +161,20 @@ export async function drain(m: MemberInputs): Promise<number | string> {
     return open;
 }
 
+/** A failed hook: the message for the up's error, and what every hook that ran did. */
+export class HookFailed extends Error {
+    constructor(message: string, readonly outcomes: readonly HookOutcome[]) {
+        super(message);
+        this.name = "HookFailed";
+    }
+}
+
 /**
  * beforeAllowTraffic, attach, afterAllowTraffic, for any load balancer (HAProxy's runtime API
  * here, an ALB target group in provider/aws/target-health.ts). A failing beforeAllowTraffic
  * throws before the attach (the server stays out); a failing afterAllowTraffic detaches the
- * server again (drain), then throws. Either error carries the hook's output, secrets masked.
+ * server again (drain), then throws. Either error (HookFailed) carries the hook's output, secrets
+ * masked, and the results of the hooks that ran.
  */
 export async function withHooks(
     hooks: MemberHooks | undefined,
@@ -182,20 +191,37 @@ export async function withHooks(
         const spec: HookRun = { argv, cwd: hooks.cwd, timeoutMs: hooks.timeoutMs, env: hooks.env };
         const r = await run(spec);
         const mask = secretValues({ ...process.env, ...spec.env }, hooks.mask);
-        outcomes.push({ hook: name, command: argv, exitCode: r.exitCode, durationMs: r.durationMs, outputTail: maskSecrets(r.output, mask).slice(-hookOutputTailChars) });
+        outcomes.push({ hook: name, command: argv.map((a) => maskSecrets(a, mask)), exitCode: r.exitCode, durationMs: r.durationMs, outputTail: maskSecrets(r.output, mask).slice(-hookOutputTailChars) });
         return hookFailure(name, server, spec, r, mask);
     };
     const before = await hook("beforeAllowTraffic", hooks?.beforeAllowTraffic);
     if (before) {
-        throw new Error(`${before}\n${server} stays out of the load balancer`);
+        throw new HookFailed(`${before}\n${server} stays out of the load balancer`, outcomes);
     }
     await attach();
     const after = await hook("afterAllowTraffic", hooks?.afterAllowTraffic);
     if (after) {
         await detach();
-        throw new Error(`${after}\n${server} was drained out of the load balancer again`);
+        throw new HookFailed(`${after}\n${server} was drained out of the load balancer again`, outcomes);
     }
     return outcomes;
+}
+
+/**
+ * Runs `attach` (withHooks) for a create; a failed hook becomes an init failure: the resource is
+ * recorded with `inLoadBalancer: false` and the hooks' results (the failed one included), so that
+ * the state, `zdr status` and the release report show them; the next up tries again (update).
+ */
+export async function createWithHooks<T extends object>(id: string, inputs: T, attach: () => Promise<HookOutcome[]>): Promise<{ id: string; outs: T & { inLoadBalancer: boolean; hookResults?: readonly HookOutcome[] } }> {
+    try {
+        const hookResults = await attach();
+        return { id, outs: { ...inputs, inLoadBalancer: true, ...(hookResults.length > 0 ? { hookResults } : {}) } };
+    } catch (e) {
+        if (e instanceof HookFailed) {
+            throw initFailure(e.message, id, { ...inputs, inLoadBalancer: false, hookResults: e.outcomes });
+        }
+        throw e;
+    }
 }
 
 /** withHooks around HAProxy's reattach and drain. */
@@ -216,11 +242,14 @@ export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" 
         return { changes: changed.length > 0, replaces: changed.filter((k) => k !== "ssh" && (k !== "hooks" || !sameHooks(olds.hooks, news.hooks))) };
     },
     async update(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
+        if (olds.inLoadBalancer === false) {
+            // a create whose hook failed (an init failure): the reattach is tried again
+            return { outs: (await createWithHooks(`${news.backend}/${news.server}`, news, () => reattachWithHooks(news))).outs };
+        }
         return { outs: { ...news, inLoadBalancer: olds.inLoadBalancer, ...(olds.hookResults ? { hookResults: olds.hookResults } : {}) } };
     },
     async create(_urn, inputs: MemberInputs) {
-        const hookResults = await reattachWithHooks(inputs);
-        return { id: `${inputs.backend}/${inputs.server}`, outs: { ...inputs, inLoadBalancer: true, ...(hookResults.length > 0 ? { hookResults } : {}) } };
+        return createWithHooks(`${inputs.backend}/${inputs.server}`, inputs, () => reattachWithHooks(inputs));
     },
     async read(id, _urn, props?: MemberOutputs) {
         if (!props) {

@@ -22,7 +22,10 @@ import { appLogPrefix } from "./judge";
 import { TemplateMiner } from "./templates";
 import { readLines } from "./log-files";
 import { FollowedLog } from "./rotated-log";
-import { defaultErrorPattern, lineSeverity } from "./log-level";
+import { defaultErrorPattern, lineSeverity, severityOf } from "./log-level";
+
+/** The PRIORITY journald gives a service's output line without a "<n>" prefix (SyslogLevel=info). */
+const journalStreamDefault = 6;
 
 /**
  * A line that reports an error: its own level when it states one (src/canary/log-level.ts: JSON
@@ -31,6 +34,14 @@ import { defaultErrorPattern, lineSeverity } from "./log-level";
  */
 export function isErrorLine(line: string, pattern: RegExp = defaultErrorPattern): boolean {
     const fields = jsonObject(line);
+    const message = fields && journalMessage(fields);
+    if (fields && message !== undefined) {
+        // journald gives a service's stdout and stderr lines the unit's SyslogLevel, info unless
+        // set, when the line has no "<n>" prefix: that PRIORITY states nothing, the message may
+        const priority = severityOf(fields.PRIORITY);
+        const stated = priority !== undefined && !(fields._TRANSPORT === "stdout" && priority === journalStreamDefault);
+        return stated ? priority <= 3 : isErrorLine(message, pattern);
+    }
     const severity = lineSeverity(line, fields);
     return severity !== undefined ? severity <= 3 : pattern.test(fields ? minedText(line) : line);
 }
@@ -50,7 +61,11 @@ export function minedText(line: string): string {
     if (!fields) {
         return line;
     }
-    return journalMessage(fields) ?? Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
+    const message = journalMessage(fields);
+    if (message !== undefined) {
+        return minedText(message);
+    }
+    return Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
 }
 
 function jsonObject(line: string): Record<string, unknown> | undefined {
@@ -167,10 +182,10 @@ export class AppLogWatch {
         }
         if (server === this.canary) {
             s.canaryLines++;
-            s.canaryFirstSeen ??= at ?? now;
+            s.canaryFirstSeen = Math.min(s.canaryFirstSeen ?? Infinity, at ?? now);
         } else {
             s.baselineLines++;
-            s.baselineFirstSeen ??= at ?? now;
+            s.baselineFirstSeen = Math.min(s.baselineFirstSeen ?? Infinity, at ?? now);
         }
         let p = this.pending.get(server);
         if (!p) {

@@ -34,16 +34,26 @@ export const defaultCloudWatchLimits: CloudWatchLimits = { pageSize: 10_000, max
 /** FilterLogEvents takes at most this many stream names a call. */
 const streamsPerCall = 100;
 
-/** The events of the servers' streams in [from, to] (epoch ms), in time order. */
+/** The events of the servers' streams in [from, to] (epoch ms), in time order (kept in memory: tests and small windows). */
 export async function readCloudWatchLogs(client: CloudWatchLogsClient, where: CloudWatchLogLocation, from: number, to: number, limits: CloudWatchLimits = defaultCloudWatchLimits): Promise<AppLogEvent[]> {
+    const out: AppLogEvent[] = [];
+    await forEachCloudWatchEvent(client, where, from, to, (e) => out.push(e), limits);
+    return out.sort((a, b) => a.t - b.t);
+}
+
+/**
+ * Calls `each` with every event of the servers' streams in [from, to], page by page (in time
+ * order within a page of up to 100 streams; memory is one page); returns how many.
+ */
+export async function forEachCloudWatchEvent(client: CloudWatchLogsClient, where: CloudWatchLogLocation, from: number, to: number, each: (e: AppLogEvent) => void, limits: CloudWatchLimits = defaultCloudWatchLimits): Promise<number> {
     const serverOf = new Map(Object.entries(where.streams).map(([server, stream]) => [stream, server]));
     const names = [...serverOf.keys()];
-    const out: AppLogEvent[] = [];
+    let events = 0;
     let pages = 0;
     for (let i = 0; i < names.length; i += streamsPerCall) {
         let token: string | undefined;
         do {
-            if (++pages > limits.maxPages || out.length > limits.maxEvents) {
+            if (++pages > limits.maxPages || events > limits.maxEvents) {
                 throw new Error(`CloudWatch Logs group ${where.group} (zdr:appLogGroup): more than ${limits.maxEvents} events or ${limits.maxPages} pages in the window ${new Date(from).toISOString()} to ${new Date(to).toISOString()}; log less at info level, or set a shorter bakeSeconds`);
             }
             const page = await client.send(new FilterLogEventsCommand({
@@ -57,14 +67,15 @@ export async function readCloudWatchLogs(client: CloudWatchLogsClient, where: Cl
             for (const e of page.events ?? []) {
                 const server = e.logStreamName ? serverOf.get(e.logStreamName) : undefined;
                 if (server && e.timestamp !== undefined && e.message !== undefined) {
-                    out.push({ server, t: e.timestamp, message: e.message });
+                    events++;
+                    each({ server, t: e.timestamp, message: e.message });
                 }
             }
             // the same token twice ends the read (the API's way of saying it has no more)
             token = page.nextToken && page.nextToken !== token ? page.nextToken : undefined;
         } while (token);
     }
-    return out.sort((a, b) => a.t - b.t);
+    return events;
 }
 
 /** An event's lines (the agent joins a multi-line message with newlines). */

@@ -2,7 +2,8 @@
 // it has one, on the syslog scale (0 emergency .. 3 error, 4 warning .. 7 debug; errors are 0-3):
 // - a JSON object's level field: `level`/`lvl`/`severity`/`levelname`/`log.level`/`@l`, a name
 //   (zap's "error", slog's "ERROR", "dpanic") or a number (pino and bunyan: 50 error, 60 fatal;
-//   0-7 read as syslog), or journald's `PRIORITY` (`journalctl -o json`);
+//   0-7 read as syslog), or journald's `PRIORITY` (`journalctl -o json`; app-log.ts reads a
+//   service's output line at the default PRIORITY 6 by its MESSAGE instead);
 // - a syslog `<PRI>` prefix (its severity is PRI mod 8);
 // - logfmt `level=error` / `lvl=` / `severity=` (Go slog's text handler, logrus);
 // - a level word among the first tokens: upper case (`ERROR`, `[WARN]`, zap's console, Rails'

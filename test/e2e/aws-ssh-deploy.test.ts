@@ -5,11 +5,17 @@
 // that host's sshd with it. Then zdr:hosts:Deploy (the provider code the AWS target registers,
 // driven directly as the other aws e2e files do: the @pulumi/aws plugin cannot run here) deploys
 // over SSH with the key zdr made pinned under the instance's id, and refuses a host presenting
-// another key, naming both fingerprints, before anything runs there.
+// another key, naming both fingerprints, before anything runs there. The team's hooks run on the
+// instance over that same connection from zdr:aws:TargetHealth, around its registration in
+// moto's target group.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CreateSubnetCommand, CreateVpcCommand, DescribeInstanceAttributeCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { targetHealthProvider, type TargetHealthInputs, type TargetHealthOutputs } from "../../provider/aws/target-health";
+import type { MemberHooks } from "../../provider/haproxy/member";
+import { targetState } from "../../src/aws/targets";
 import { generateHostKey, hostKeyProvider, type HostKeyOutputs } from "../../provider/hosts/host-key";
 import { hostsDeployProvider, type HostsDeployInputs } from "../../provider/hosts/deploy";
 import { hostKeyOfUserData, hostKeyUserData } from "../../src/aws/user-data";
@@ -25,6 +31,8 @@ describe("the AWS target's deploy over zdr's SSH, on moto's instances played by 
     this.timeout(180_000);
     let fleet: NetnsHosts;
     let moto: Moto;
+    let elb: ElasticLoadBalancingV2Client;
+    let targetGroupArn: string;
     const instances: Record<string, { id: string; privateIp: string; hostKey: HostKeyOutputs }> = {};
 
     /** The deploy's inputs as AwsTarget.deploy makes them for an instance zdr created. */
@@ -64,6 +72,9 @@ describe("the AWS target's deploy over zdr's SSH, on moto's instances played by 
         moto = await startMoto();
         const ec2 = new EC2Client(moto.clientConfig);
         const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: fleet.subnet }));
+        elb = new ElasticLoadBalancingV2Client(moto.clientConfig);
+        const tg = await elb.send(new CreateTargetGroupCommand({ Name: "webshop", Protocol: "HTTP", Port: appPort, VpcId: vpc.Vpc?.VpcId, HealthCheckPath: "/health" }));
+        targetGroupArn = tg.TargetGroups?.[0].TargetGroupArn as string;
         const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId, CidrBlock: fleet.subnet }));
         for (const server of servers) {
             // what the program registers per instance: zdr:hosts:HostKey, then the instance with its user data
@@ -150,6 +161,63 @@ describe("the AWS target's deploy over zdr's SSH, on moto's instances played by 
         });
         assert.deepEqual(deploysOn("web-2"), ["v1"], "the deploy command did not run");
         assert.equal(served("web-2"), "v1", "the version running is untouched");
+    });
+
+    /** The membership's wait as AwsTarget.membership makes it, with hooks run over the deploy's connection. */
+    const membership = (server: string, hooks: Pick<MemberHooks, "beforeAllowTraffic" | "afterAllowTraffic">): TargetHealthInputs => ({
+        targetGroupArn,
+        targetId: instances[server].id,
+        port: appPort,
+        region: moto.clientConfig.region,
+        endpoint: moto.endpoint,
+        healthTimeoutSeconds: 5,
+        drainTimeoutSeconds: 5,
+        server,
+        hooks: {
+            ...hooks,
+            timeoutMs: 10_000,
+            cwd: "",
+            env: { ZDR_SERVER: server, ZDR_VERSION: "v1", ZDR_PORT: String(appPort) },
+            ssh: deployInputs(server, "v1").ssh,
+            mask: ["unit-db-password-9f1", fleet.privateKey],
+        },
+    });
+    const healthUrn = "urn:pulumi:awsssh::zdr::zdr:aws:TargetHealth::webshop-member-health";
+    const sh = (script: string) => ["sh", "-c", script];
+
+    it("a failing beforeAllowTraffic on the instance keeps it out of the target group, its output (secrets masked) in the error", async () => {
+        const hooks = { beforeAllowTraffic: sh("echo smoke on $(ip -4 -o addr show dev eth0 | awk '{print $4}'): /items answered 500, db password unit-db-password-9f1; exit 1") };
+        await assert.rejects(targetHealthProvider.create(healthUrn, membership("web-1", hooks)), (e: Error & { id?: string; properties?: TargetHealthOutputs }) => {
+            // an init failure: the engine keeps the membership in the state, out, with the hook's result
+            assert.equal(e.id, `${targetGroupArn}/${instances["web-1"].id}`);
+            assert.deepEqual([e.properties?.inLoadBalancer, e.properties?.hookResults?.map((h) => [h.hook, h.exitCode])], [false, [["beforeAllowTraffic", 1]]]);
+            assert.ok(!JSON.stringify(e.properties?.hookResults).includes("unit-db-password-9f1"), "masked in the state too");
+            assert.match(e.message, new RegExp(`^beforeAllowTraffic of web-1 \\(.*\\) exited with 1; its output:\nsmoke on ${fleet.host("web-1").address.replace(/\./g, "\\.")}/24: /items answered 500, db password \\[secret\\]\nweb-1 stays out of the load balancer$`));
+            return true;
+        });
+        assert.equal(await targetState(elb, { targetGroupArn, targetId: instances["web-1"].id, port: appPort }), "unused (Target.NotRegistered)", "never registered");
+    });
+
+    it("runs both hooks on the instance around the registration and records their results", async () => {
+        const hooks = { beforeAllowTraffic: sh("echo before on $ZDR_SERVER $(ip -4 -o addr show dev eth0 | awk '{print $4}')"), afterAllowTraffic: sh("echo after on $ZDR_SERVER") };
+        const created = await targetHealthProvider.create(healthUrn, membership("web-1", hooks));
+        const outs = created.outs as TargetHealthOutputs;
+        assert.deepEqual(outs.hookResults?.map((h) => [h.hook, h.exitCode, h.outputTail]), [
+            ["beforeAllowTraffic", 0, `before on web-1 ${fleet.host("web-1").address}/24\n`],
+            ["afterAllowTraffic", 0, "after on web-1\n"],
+        ]);
+        assert.equal(await targetState(elb, { targetGroupArn, targetId: instances["web-1"].id, port: appPort }), "healthy");
+        await targetHealthProvider.delete(created.id, healthUrn, outs);
+        assert.equal(await targetState(elb, { targetGroupArn, targetId: instances["web-1"].id, port: appPort }), "unused (Target.NotRegistered)");
+    });
+
+    it("a failing afterAllowTraffic drains the instance out of the target group again", async () => {
+        const hooks = { afterAllowTraffic: sh("echo orders page empty >&2; exit 2") };
+        await assert.rejects(targetHealthProvider.create(healthUrn, membership("web-1", hooks)), (e: Error) => {
+            assert.match(e.message, /^afterAllowTraffic of web-1 .* exited with 2; its output:\norders page empty\nweb-1 was drained out of the load balancer again$/);
+            return true;
+        });
+        assert.equal(await targetState(elb, { targetGroupArn, targetId: instances["web-1"].id, port: appPort }), "unused (Target.NotRegistered)");
     });
 
     it("stops the app on delete", async () => {

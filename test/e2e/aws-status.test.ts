@@ -43,4 +43,18 @@ describe("zdr status on the AWS target (moto)", function () {
         assert.deepEqual(byServer[ids[2]].drift, ["the ALB sends it traffic without a membership in the state"]);
         assert.deepEqual(byServer["web-1"].drift, []);
     });
+
+    it("says a server is left out by its failed beforeAllowTraffic (its TargetHealth recorded out), no drift", async () => {
+        // web-2 was deregistered above: its membership's create failed on its hook
+        const resources = state(["web-1", "web-2"]).map((r) =>
+            r.outputs?.server === "web-2"
+                ? { ...r, outputs: { ...r.outputs, version: "v2", inLoadBalancer: false, hookResults: [{ hook: "beforeAllowTraffic", exitCode: 3, durationMs: 800, outputTail: "smoke: /items answered 500\n" }] } }
+                : r,
+        );
+        const rows = await fleetStatus(resources);
+        const web2 = rows.find((r) => r.server === "web-2");
+        assert.deepEqual([web2?.stateVersion, web2?.stateMember, web2?.lbStatus, web2?.drift, web2?.hook], [
+            "v2", false, "absent", [], "left out after its beforeAllowTraffic exited with 3 (v2): smoke: /items answered 500; the next up tries again",
+        ]);
+    });
 });

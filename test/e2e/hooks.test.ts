@@ -42,6 +42,11 @@ describe("lifecycle hooks on the local default", function () {
         assert.equal(traffic.failed, 0, JSON.stringify(traffic.failures));
         assert.ok(traffic.requests > 100, `the load ran: ${traffic.requests}`);
         assert.equal(traffic.byVersion.faulty, undefined, "no customer request reached the faulty version");
+        // the failed hook in the stage's servers (from the membership the state holds out) and the report
+        const web1 = result.servers.find((x) => x.name === "web-1");
+        assert.deepEqual([web1?.version, web1?.inLoadBalancer, web1?.hooks?.map((h) => [h.hook, h.exitCode])], ["faulty", false, [["beforeAllowTraffic", 1]]]);
+        assert.match(web1?.hooks?.[0].outputTail ?? "", /smoke test of faulty at http:\/\/127\.0\.0\.1:\d+\/products: \d+ of 400 requests failed/);
+        assert.deepEqual(hookRuns({ stages: [result] }).filter((h) => h.server === "web-1").map((h) => [h.stage, h.version, h.hook, h.exitCode]), [["faulty canary", "faulty", "beforeAllowTraffic", 1]]);
     });
 
     it("lets a good release through its smoke test: web-1 back on v2", async () => {

@@ -15,13 +15,13 @@ import type { RemoteRunner } from "../../../src/canary/remote-log";
 const t0 = 1_764_259_198_000;
 let seq = 0;
 /** One entry as `journalctl -o json` prints it for a service writing to stdout. */
-function entry(unit: string, priority: number, message: string, at = t0 + seq): string {
+function entry(unit: string, priority: number, message: string, at = t0 + seq, transport = "stdout"): string {
     seq++;
     const cursor = `s=13a21661cf4948289c63075db6c25c00;i=${(0x116f1 + seq).toString(16)};b=81b58db8fd9046ab9f847ddb82a2fa2d;m=${(0x19f0daa + seq).toString(16)};t=${(at * 1000).toString(16)};x=e307daadb48586${seq.toString(16).padStart(2, "0")}`;
     return JSON.stringify({
         __CURSOR: cursor, __REALTIME_TIMESTAMP: String(at * 1000), __MONOTONIC_TIMESTAMP: String(27_200_938 + seq), _BOOT_ID: "81b58db8fd9046ab9f847ddb82a2fa2d",
         PRIORITY: String(priority), SYSLOG_FACILITY: "3", _UID: "1000", _GID: "1000", _CAP_EFFECTIVE: "0", _SELINUX_CONTEXT: "unconfined\n", _MACHINE_ID: "752737531a9d1a9c1e3cb52a4ab967ee",
-        _HOSTNAME: "web-1", _TRANSPORT: "stdout", _STREAM_ID: "4a1c", SYSLOG_IDENTIFIER: "shop", _PID: "4242", _COMM: "node", _EXE: "/usr/bin/node",
+        _HOSTNAME: "web-1", _TRANSPORT: transport, _STREAM_ID: "4a1c", SYSLOG_IDENTIFIER: "shop", _PID: "4242", _COMM: "node", _EXE: "/usr/bin/node",
         _CMDLINE: "node /opt/shop/server.js", _SYSTEMD_CGROUP: `/system.slice/${unit}`, _SYSTEMD_UNIT: unit, _SYSTEMD_SLICE: "system.slice", _SYSTEMD_INVOCATION_ID: "2f6d", MESSAGE: message,
     });
 }
@@ -117,14 +117,14 @@ describe("the app's log on a host: a file or a journald unit, mirrored over SSH"
         const watch = new AppLogWatch({ "web-1": mirrors["web-1"].localFile, "web-2": mirrors["web-2"].localFile }, "web-1");
         append(
             entry("shop@web-1.service", 3, "loyalty points not credited for request 17: points service refused", t0 + 100),
-            entry("shop@web-1.service", 6, "GET /orders 200 failed over to replica", t0 + 110),
+            entry("shop@web-1.service", 6, "GET /orders 200 failed over to replica", t0 + 110, "journal"),
             entry("shop@web-1.service", 3, "cache warm-up failed for shard 5", t0 + 120),
             entry("shop@web-2.service", 4, "slow query: 1200 ms", t0 + 130),
         );
         await Promise.all(Object.values(mirrors).map((m) => m.catchUp()));
         watch.poll(t0 + 1000);
         assert.deepEqual(watch.take("web-1", t0 + 105), ["log: loyalty points not credited for request <num>: points service refused"], "stamped with its own time");
-        assert.equal(watch.take("web-1"), undefined, "the known template and the info line are not signatures");
+        assert.equal(watch.take("web-1"), undefined, "the known template and the line sent at info level are not signatures");
         assert.equal(watch.take("web-2"), undefined, "a warning is no error");
         assert.deepEqual(watch.templates().map((t) => [t.template, t.canaryLines, t.baselineLines]), [["loyalty points not credited for request <num>: points service refused", 1, 0]]);
     });

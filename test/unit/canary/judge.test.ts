@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { CanaryJudge, formatJudgement, judge, Judgement, JudgeOptions, WarmupDetector } from "../../../src/canary/judge";
+import { CanaryJudge, failWeights, formatJudgement, judge, Judgement, JudgeOptions, WarmupDetector } from "../../../src/canary/judge";
 import { requestStream, StreamSpec } from "../../support/canary-stream";
 
 /** Feeds a seeded stream until the judge decides or the canary has served `maxCanary` requests. */
@@ -100,6 +100,18 @@ describe("canary judge on simulated request streams (1:3, whole-ms latency, 0.5%
         assert.equal(tail(run({ tailEpisodeMs: 0 })), "fail");
         assert.notEqual(tail(run({})), "fail");
         assert.notEqual(run({}).verdict, "fail", formatJudgement(run({})));
+    });
+
+    it("tests each check at its level, alpha x failWeights (1 / the level is the threshold the verdict names), new signatures halving", () => {
+        const j = stream(13, { split: 3, canaryErrors: { "db timeout": 0.005, "null channel": 0.002, "bad gateway": 0.002 } }, 2000, { alpha: 0.004 });
+        const threshold = (name: string) => j.checks.find((c) => c.name === name)?.threshold;
+        const close = (a: number | undefined, b: number) => a !== undefined && Math.abs(a / b - 1) < 1e-12;
+        assert.ok(close(threshold("error-rate"), 1 / (0.004 * failWeights.errors)), formatJudgement(j));
+        assert.ok(close(threshold("latency"), 1 / (0.004 * failWeights.latency)));
+        assert.ok(close(threshold("tail"), 1 / (0.004 * failWeights.tail)));
+        const signatures = j.checks.filter((c) => c.name.startsWith("new-error: ")).map((c) => c.threshold);
+        assert.equal(signatures.length, 2, formatJudgement(j));
+        assert.ok(close(signatures[0], 2 / (0.004 * failWeights.newErrors)) && close(signatures[1], 4 / (0.004 * failWeights.newErrors)), `${signatures}`);
     });
 
     it("judge() merges two lists by time and reports counts", () => {

@@ -56,6 +56,24 @@ describe("which app log lines are errors", () => {
         assert.equal(minedText('{"__CURSOR":"s=1;i=2","PRIORITY":"3","MESSAGE":[111,107,32,255]}'), "ok \ufffd");
     });
 
+    it("journald's default PRIORITY for a service's output line states no level: the MESSAGE's own, or the pattern, decides", () => {
+        const stream = (message: string, priority = "6", transport = "stdout") =>
+            JSON.stringify({ __CURSOR: "s=13a2;i=116f3;b=81b5;m=19f0dac;t=50e33c33587b0;x=e308", __REALTIME_TIMESTAMP: "1764259198323456", PRIORITY: priority, _TRANSPORT: transport, _SYSTEMD_UNIT: "shop.service", MESSAGE: message });
+        const cases: [string, string, boolean][] = [
+            ["a leading ERROR", stream("ERROR order 17 not saved"), true],
+            ["a Python traceback", stream("Traceback (most recent call last):"), true],
+            ["a JSON line at info level", stream('{"level":"info","msg":"retry failed, trying again"}'), false],
+            ["a JSON line at error level", stream('{"level":"error","msg":"order not saved"}'), true],
+            ["a plain line", stream("GET /products 200 3 ms"), false],
+            ["a <3> prefix (PRIORITY 3)", stream("order 17 not saved", "3"), true],
+            ["sent at info level (sd_journal_send)", stream("failed over to the replica", "6", "journal"), false],
+        ];
+        for (const [what, line, error] of cases) {
+            assert.equal(isErrorLine(line), error, what);
+        }
+        assert.equal(minedText(stream('{"level":"error","msg":"order not saved"}')), "level=error msg=order not saved");
+    });
+
     it("the app's pattern decides lines without a level only", () => {
         const pattern = errorPattern("^E\\d{4} |refused", "zdr:appLogErrorPattern");
         assert.equal(isErrorLine("E1027 points service down", pattern), true);

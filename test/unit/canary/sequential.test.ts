@@ -102,6 +102,72 @@ describe("odds ratio confidence sequence (conditional likelihood of matched sets
         console.log(`      null crossings at alpha 5%: ${((crossed / runs) * 100).toFixed(1)}%`);
     });
 
+    describe("the fail side's mixture centred on a regression (regressionPrior)", () => {
+        const regression = OddsSequence.regressionPrior(4, 0.7);
+        /** Sets of 1 + m with the baseline's rate p and the canary's odds psi times the baseline's. */
+        const sets = (seed: number, psi: number, p: (i: number) => number, n: number, m: (u: () => number) => number, look: (s: OddsSequence, event: boolean) => boolean): number => {
+            const u = uniform(seed);
+            const s = new OddsSequence();
+            for (let i = 0; i < n; i++) {
+                const pb = p(i);
+                const pc = (psi * pb) / (1 - pb + psi * pb);
+                const k = m(u);
+                let off = 0;
+                for (let j = 0; j < k; j++) {
+                    off += u() < pb ? 1 : 0;
+                }
+                const on = u() < pc;
+                s.add(on, off, k);
+                if (look(s, on || off > 0)) {
+                    return i + 1;
+                }
+            }
+            return Infinity;
+        };
+
+        it("is the sequential probability ratio test when the prior is one point (closed form): log LR(psi = e^2) against psi = 1", () => {
+            const point = OddsSequence.grid.x.map((x) => (Math.abs(x - 2) < 1e-9 ? 0 : -Infinity));
+            const s = new OddsSequence();
+            [[true, 0, 3], [false, 1, 3], [true, 2, 3], [false, 1, 1], [true, 0, 9]].forEach(([on, off, m]) => s.add(on as boolean, off as number, m as number));
+            // by hand: e^2 = 7.389; sets (T=1, m=3, on): log(7.389/(7.389+3)) - log(1/4); (T=1, m=3, off): log(3/10.389) - log(3/4);
+            // (T=3, m=3, on): C(3,2)=3, C(3,3)=1: log(3*7.389/(3*7.389+1)) - log(3/4); (T=1, m=1, off): log(1/8.389) - log(1/2); (T=1, m=9, on): log(7.389/16.389) - log(1/10)
+            const e = Math.exp(2);
+            const byHand = Math.log(e / (e + 3) / 0.25) + Math.log(3 / (e + 3) / 0.75) + Math.log((3 * e) / (3 * e + 1) / 0.75) + Math.log(1 / (e + 1) / 0.5) + Math.log(e / (e + 9) / 0.1);
+            assert.ok(Math.abs(s.logOneSided(1, 1, point) - byHand) < 1e-9, `${s.logOneSided(1, 1, point)} vs ${byHand}`);
+            assert.ok(Math.abs(s.logOneSided(1, 1, point) - (s.logLik(2) - s.logLik(0))) < 1e-9);
+        });
+
+        // Ville's inequality again: a mixture of likelihood ratios against psi = 1 over any prior on psi > 1 is a
+        // test supermartingale for every psi <= 1, whatever the baseline's rate does.
+        for (const psi of [1, 0.7]) {
+            it(`crosses 1/alpha in at most alpha of runs when psi = ${psi} (in the null), looked at after every set, with bursts on every server`, () => {
+                const alpha = 0.05;
+                const runs = 400;
+                let crossed = 0;
+                for (let run = 0; run < runs; run++) {
+                    const at = sets(3000 + run, psi, (i) => (i % 500 < 100 ? 0.2 : 0.01), 2000, (u) => 1 + Math.floor(u() * 4), (s, event) => event && s.above(1, alpha, regression));
+                    crossed += at < Infinity ? 1 : 0;
+                }
+                console.log(`      psi = ${psi}: crossings at alpha 5%: ${((crossed / runs) * 100).toFixed(1)}%`);
+                assert.ok(crossed / runs <= alpha, `${crossed} of ${runs}`);
+            });
+        }
+
+        it("catches a 5x regression (0.5% -> 2.5%, sets of 1 + 3) sooner than the wide prior, at the same level: fewer sets at the median and p90", () => {
+            const alpha = 0.01;
+            const runs = 300;
+            const crossings = (prior?: readonly number[]) => {
+                const at = Array.from({ length: runs }, (_, run) => sets(7000 + run, 0.025 / 0.975 / (0.005 / 0.995), () => 0.005, 3000, () => 3, (s, event) => event && s.above(1, alpha, prior))).sort((a, b) => a - b);
+                return { median: at[runs / 2], p90: at[Math.floor(runs * 0.9)], byThousand: at.filter((x) => x <= 1000).length / runs };
+            };
+            const wide = crossings();
+            const centred = crossings(regression);
+            const show = (c: typeof wide) => `${c.median}/${c.p90} sets, ${(c.byThousand * 100).toFixed(1)}% by 1,000`;
+            console.log(`      at alpha 1%: wide prior ${show(wide)}; centred on 4x ${show(centred)}`);
+            assert.ok(centred.median < wide.median && centred.p90 < wide.p90, `${show(centred)} vs ${show(wide)}`);
+        });
+    });
+
     it("its confidence sequence covers the true odds ratio (2x) at every look in at least 1 - alpha of runs", () => {
         const alpha = 0.1;
         const runs = 200;

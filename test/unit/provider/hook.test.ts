@@ -1,7 +1,7 @@
 // The team's hooks around a reattach: real child processes, a fake HAProxy runtime API.
 import { strict as assert } from "node:assert";
 import * as os from "node:os";
-import { hookOutputTail, hookOutputTailChars, reattachWithHooks } from "../../../provider/haproxy/member";
+import { hookOutputTail, hookOutputTailChars, memberProvider, reattachWithHooks, type MemberOutputs } from "../../../provider/haproxy/member";
 import { maskSecrets, runHook, secretValues } from "../../../provider/hook";
 import { FakeHaproxy, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
 
@@ -109,6 +109,28 @@ describe("a membership's reattach with hooks", () => {
             return true;
         });
         assert.deepEqual(fake.commands, [], "HAProxy was not asked to take the server back");
+    });
+
+    it("records a failed beforeAllowTraffic in the state (an init failure: out, the hook's result), and the next up's update tries the reattach again", async () => {
+        fake = await startFakeHaproxy((cmd) => (cmd === "show stat" ? showStat([{ name: "web-1", status: "UP" }]) : "\n"));
+        const urn = "urn:pulumi:dev::zdr::zdr:haproxy:Member::webshop-web-1-member";
+        const failing = member({ beforeAllowTraffic: node("console.log('smoke: 500'); process.exit(1)") });
+        let recorded: MemberOutputs | undefined;
+        await assert.rejects(memberProvider.create(urn, failing), (e: Error & { id?: string; properties?: MemberOutputs; reasons?: string[] }) => {
+            assert.equal(e.id, "webshop/web-1", "an id: the engine keeps the resource in the state");
+            assert.deepEqual(e.reasons, [e.message]);
+            assert.match(e.message, /beforeAllowTraffic of web-1 .* exited with 1; its output:\nsmoke: 500\nweb-1 stays out of the load balancer/);
+            recorded = e.properties;
+            return true;
+        });
+        assert.equal(recorded?.inLoadBalancer, false);
+        assert.deepEqual(recorded?.hookResults?.map((h) => [h.hook, h.exitCode, h.outputTail]), [["beforeAllowTraffic", 1, "smoke: 500\n"]]);
+        assert.deepEqual(fake.commands, [], "HAProxy was not asked to take the server back");
+        const passing = member({ beforeAllowTraffic: node("process.exit(0)") });
+        const updated = await memberProvider.update("webshop/web-1", urn, recorded as MemberOutputs, passing);
+        assert.equal(updated.outs.inLoadBalancer, true);
+        assert.deepEqual(updated.outs.hookResults.map((h: { exitCode: number }) => h.exitCode), [0]);
+        assert.ok((fake.commands as string[]).includes("set server webshop/web-1 state ready"));
     });
 
     it("drains the server out again when afterAllowTraffic fails", async () => {

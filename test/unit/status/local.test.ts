@@ -87,6 +87,28 @@ describe("zdr status (local default) against a fake runtime API", () => {
         assert.match(formatStatus(rows), /no drift$/);
     });
 
+    it("says a server is left out by its failed beforeAllowTraffic (the membership recorded out): no drift", async () => {
+        Object.assign(running, { "web-1": "faulty", "web-2": "v1" });
+        fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "MAINT" }, { name: "web-2", status: "UP" }]));
+        const resources = state(fake.socket, [{ server: "web-2", version: "v1" }], [
+            { name: "web-1", version: "v1", inLoadBalancer: true },
+            { name: "web-2", version: "v1", inLoadBalancer: true },
+        ]);
+        resources.push({
+            urn: `urn:pulumi:local::zdr::x$${memberType}::m9`,
+            type: memberType,
+            outputs: {
+                runtimeApi: fake.socket, backend: "webshop", server: "web-1", version: "faulty", inLoadBalancer: false,
+                hookResults: [{ hook: "beforeAllowTraffic", command: ["./smoke"], exitCode: 1, durationMs: 900, outputTail: "GET /products\nsmoke: 12 of 400 requests failed\n" }],
+            },
+        });
+        const rows = await fleetStatus(resources);
+        const note = "left out after its beforeAllowTraffic exited with 1 (faulty): smoke: 12 of 400 requests failed; the next up tries again";
+        assert.deepEqual(rows.map((r) => [r.server, r.stateVersion, r.stateMember, r.lbStatus, r.drift, r.hook]), [["web-1", "faulty", false, "MAINT", [], note], ["web-2", "v1", true, "UP", [], undefined]]);
+        assert.match(formatStatus(rows), /\nweb-1: left out after its beforeAllowTraffic exited with 1/);
+        assert.match(formatStatus(rows), /no drift$/);
+    });
+
     it("a judgement of an earlier deployment of another version says nothing", async () => {
         running["web-1"] = "v1";
         fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "UP" }]));
