@@ -31,7 +31,9 @@ export function localStackApp(projectRoot: string): Record<string, StageValue> {
 
 /** The secrets every stack of the project needs (Pulumi.yaml declares them), for a throwaway stack. */
 export async function setThrowawaySecrets(stack: Stack, dbPassword: string): Promise<void> {
-    await stack.setConfig(`${namespace}:dbPassword`, { value: dbPassword, secret: true });
-    // declared secret, so required on every stack; the local target does not use it
-    await stack.setConfig(`${namespace}:sshPrivateKey`, { value: "unused", secret: true });
+    await stack.setAllConfig({
+        [`${namespace}:dbPassword`]: { value: dbPassword, secret: true },
+        // declared secret, so required on every stack; the local target does not use it
+        [`${namespace}:sshPrivateKey`]: { value: "unused", secret: true },
+    });
 }

@@ -20,18 +20,33 @@ export interface Stage {
 export type StageValue = string | readonly string[] | null;
 
 export async function setStageConfig(stack: Stack, config: Stage["config"]): Promise<void> {
+    // At most three CLI runs whatever the number of keys (one `pulumi config` run per key cost
+    // 0.3 s to over 1 s each, and a first up sets some 25 keys): the keys a null or a list
+    // replaces are removed, then the plain values set, then the list items (by path).
+    const removed: string[] = [];
+    const plain: Record<string, { value: string }> = {};
+    const items: Record<string, { value: string }> = {};
     for (const [key, value] of Object.entries(config)) {
         const full = `${namespace}:${key}`;
         if (value === null || Array.isArray(value)) {
-            await stack.removeConfig(full);
+            removed.push(full);
         }
         if (Array.isArray(value)) {
             for (const [i, item] of value.entries()) {
-                await stack.setConfig(`${full}[${i}]`, { value: item }, true);
+                items[`${full}[${i}]`] = { value: item };
             }
         } else if (typeof value === "string") {
-            await stack.setConfig(full, { value });
+            plain[full] = { value };
         }
+    }
+    if (removed.length > 0) {
+        await stack.removeAllConfig(removed);
+    }
+    if (Object.keys(plain).length > 0) {
+        await stack.setAllConfig(plain);
+    }
+    if (Object.keys(items).length > 0) {
+        await stack.setAllConfig(items, true);
     }
 }
 

@@ -10,6 +10,8 @@ import { LocalStack, openLocalStack } from "../support/local-stack";
 
 const policyPack = path.join(projectRoot, "policy");
 
+// One stack for the three cases of the local default (a first up and a destroy fewer, and the
+// cascade starts from where the running-version case leaves the fleet).
 describe("the schema-compatibility policy on the real engine", function () {
     this.timeout(300_000);
 
@@ -40,9 +42,22 @@ describe("the schema-compatibility policy on the real engine", function () {
         assert.deepEqual(await columnsOfProducts(), ["id", "legacy_code", "name", "price_cents"], "nothing changed");
     });
 
+    it("counts what the servers run now, not only what the stage plans: refuses v3 in the same change that promotes v2 while web-3 still runs v1", async () => {
+        const r = await runStage(local.stack, { name: "v2 on two", config: { releaseVersion: "v2", canaryCount: "2" } });
+        assert.ok(r.ok, r.error);
+        assert.deepEqual(r.servers.map((s) => s.version), ["v2", "v2", "v1"]);
+        // One pull request: promote v2 and start v3. The plan has no v1 anywhere, but the v3
+        // migration would run before web-3 leaves v1.
+        await setStageConfig(local.stack, { stableVersion: "v2", releaseVersion: "v3", canaryCount: "1" });
+        let output = "";
+        await assert.rejects(local.stack.preview({ policyPacks: [policyPack], onOutput: (s) => (output += s) }));
+        assert.match(output, /drops products\.legacy_code, which v1 still uses; live versions: v1 \(running\), v2 \(rollback\), v3 \(release\)/);
+        assert.deepEqual(await columnsOfProducts(), ["id", "legacy_code", "name", "price_cents"], "nothing changed");
+    });
+
     it("passes the cascade: v2 stops reading the column, then v3 drops it once v1 is gone", async () => {
         const stages: Stage[] = [
-            { name: "v2 on all", config: { releaseVersion: "v2", canaryCount: "3" } },
+            { name: "v2 on all", config: { stableVersion: "v1", releaseVersion: "v2", canaryCount: "3" } },
             { name: "promote v2", config: { stableVersion: "v2", releaseVersion: "", canaryCount: "0" } },
         ];
         for (const stage of stages) {
@@ -60,28 +75,6 @@ describe("the schema-compatibility policy on the real engine", function () {
         assert.deepEqual(await columnsOfProducts(), ["id", "name", "price_cents"]);
         const servers = up.outputs.servers.value as { name: string; version: string }[];
         assert.deepEqual(servers.map((s) => s.version), ["v3", "v2", "v2"]);
-    });
-});
-
-describe("the policy counts what the servers run now, not only what the stage plans", function () {
-    this.timeout(300_000);
-    let local: LocalStack;
-
-    before(async () => {
-        local = await openLocalStack("e2e-policy-running");
-    });
-    after(() => local?.close());
-
-    it("refuses v3 in the same change that promotes v2 while web-3 still runs v1", async () => {
-        const r = await runStage(local.stack, { name: "v2 on two", config: { releaseVersion: "v2", canaryCount: "2" } });
-        assert.ok(r.ok, r.error);
-        assert.deepEqual(r.servers.map((s) => s.version), ["v2", "v2", "v1"]);
-        // One pull request: promote v2 and start v3. The plan has no v1 anywhere, but the v3
-        // migration would run before web-3 leaves v1.
-        await setStageConfig(local.stack, { stableVersion: "v2", releaseVersion: "v3", canaryCount: "1" });
-        let output = "";
-        await assert.rejects(local.stack.preview({ policyPacks: [policyPack], onOutput: (s) => (output += s) }));
-        assert.match(output, /drops products\.legacy_code, which v1 still uses; live versions: v1 \(running\), v2 \(rollback\), v3 \(release\)/);
     });
 });
 

@@ -1,8 +1,12 @@
-// Mocha's spec reporter plus a table of the time per test file and one closing line CI reads:
-// "N passed, N failed, N skipped". Run serially, a file's time is its wall time (hooks included);
-// with --parallel a worker's events arrive in one burst when its file ends, so the table shows
-// the sum of the file's test durations instead (hooks not included).
+// Mocha's spec reporter plus a table of the wall time per test file (hooks included) and one
+// closing line CI reads: "N passed, N failed, N skipped". Run serially, the reporter times each
+// file itself; with --parallel a worker's events arrive in one burst when its file ends, so the
+// workers time their files (test/support/file-times.js, a root hook plugin) and write the times
+// to a temporary file this reporter names in ZDR_FILE_TIMES before the workers start.
 "use strict";
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
 const Mocha = require("mocha");
 
 const { EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_TEST_END } = Mocha.Runner.constants;
@@ -13,6 +17,12 @@ class SummaryReporter extends Mocha.reporters.Spec {
         const parallel = typeof runner.isParallelMode === "function" && runner.isParallelMode();
         /** file -> { start, ms } */
         const files = new Map();
+        let timesFile;
+        if (parallel) {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-file-times-"));
+            timesFile = path.join(dir, "times.jsonl");
+            process.env.ZDR_FILE_TIMES = timesFile;
+        }
         const fileOf = (x) => x.file ?? x.parent?.file;
         runner.on(EVENT_SUITE_BEGIN, (suite) => {
             const file = fileOf(suite);
@@ -26,22 +36,23 @@ class SummaryReporter extends Mocha.reporters.Spec {
                 f.ms = Date.now() - f.start;
             }
         });
-        runner.on(EVENT_TEST_END, (test) => {
-            const file = fileOf(test);
-            if (file && parallel) {
-                const f = files.get(file) ?? { start: 0, ms: 0 };
-                f.ms += test.duration ?? 0;
-                files.set(file, f);
-            }
-        });
         runner.once(EVENT_RUN_END, () => {
             const s = runner.stats;
+            if (timesFile) {
+                const lines = fs.existsSync(timesFile) ? fs.readFileSync(timesFile, "utf8").split("\n") : [];
+                for (const line of lines.filter((l) => l.trim() !== "")) {
+                    const { file, ms, cpuMs } = JSON.parse(line);
+                    files.set(file, { start: 0, ms, cpuMs });
+                }
+                fs.rmSync(path.dirname(timesFile), { recursive: true, force: true });
+            }
             const rows = [...files.entries()].filter(([, f]) => f.ms >= 1000).sort((a, b) => b[1].ms - a[1].ms);
             if (rows.length > 0) {
                 const root = process.cwd() + "/";
-                process.stdout.write(`\n${parallel ? "tests' own time per file (parallel run)" : "wall time per file"}, files over 1 s:\n`);
+                process.stdout.write(`\nwall time per file${parallel ? " (two or more at once; cpu: the worker and the processes it waited for)" : ""}, files over 1 s:\n`);
                 for (const [file, f] of rows) {
-                    process.stdout.write(`  ${(f.ms / 1000).toFixed(1).padStart(7)} s  ${file.replace(root, "")}\n`);
+                    const cpu = f.cpuMs === undefined ? "" : `  cpu ${(f.cpuMs / 1000).toFixed(1).padStart(6)} s`;
+                    process.stdout.write(`  ${(f.ms / 1000).toFixed(1).padStart(7)} s${cpu}  ${file.replace(root, "")}\n`);
                 }
             }
             process.stdout.write(`\n${s.passes} passed, ${s.failures} failed, ${s.pending} skipped\n`);
