@@ -16,6 +16,7 @@ import { canaryBaseline, liveForCheck, migrationsToApply, planRelease, withRunni
 import { lastPorts, planPorts } from "./src/release/ports";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
 import { mark, processStart } from "./src/profile";
+import { startProvider } from "./src/start-provider";
 
 mark("program", "process start", processStart());
 mark("program", "loaded");
@@ -63,6 +64,8 @@ export = async () => {
     const lastServers = (await lastUp.getOutputDetails("servers")).value as { version: string }[] | undefined;
     const running = (lastServers ?? []).map((s) => s.version);
     mark("program", "last-up read");
+    // the engine starts zdr's provider while the program builds (not before the read above)
+    void startProvider();
     // a server keeps its port: removing another one does not move (replace) it
     const ports = target.kind === "local" ? validated(() => planPorts(release.servers, lastPorts(lastServers), target.local)) : undefined;
 
