@@ -137,13 +137,14 @@ export = async () => {
                 return undefined;
             }
             const resource = new Judgement(name, {
-                ...env.canaryEvidence(server.name, baseline),
+                ...env.canaryEvidence(server.name, baseline, Object.fromEntries(plan.servers.map((s) => [s.name, s.version]))),
                 canary: server.name,
                 version: server.version,
                 deployment: deploy.id,
                 baseline,
                 bakeSeconds: release.bakeSeconds,
                 judge: canary.judge,
+                ...(app.logs?.errorPattern ? { appLogErrorPattern: app.logs.errorPattern } : {}),
                 stopWhenInconclusive: canary.stopWhenInconclusive,
                 keepServingOnFail: canary.keepServingOnFail,
                 accepted: release.acceptVerdicts[server.name] === server.version,

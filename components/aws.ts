@@ -1,8 +1,13 @@
 import * as aws from "@pulumi/aws";
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { AppConfig } from "../src/release/app-config";
+import { hookArgv, type AppConfig } from "../src/release/app-config";
+import type { MemberHooks } from "../provider/haproxy/member";
+import type { ArgsOf } from "../resources/args";
 import type { AwsConfig } from "../src/release/aws-config";
+import { hostKeyUserData } from "../src/aws/user-data";
+import { hostCommand } from "../src/release/hosts-config";
+import { HostKey } from "../resources/host-key";
+import { HostsDeploy, type HostsDeployArgs } from "../resources/hosts-deploy";
 import type { JudgementArgs } from "../resources/judgement";
 import type { PostgresConnectionArgs } from "../resources/migration";
 import type { ServerPlan } from "../src/release/plan";
@@ -23,6 +28,11 @@ export interface AwsEnvironmentArgs {
 export interface AwsHost {
     readonly instanceId: pulumi.Output<string>;
     readonly privateIp: pulumi.Output<string>;
+    /**
+     * known_hosts lines naming the instance's host key under its id (SshHost.hostKeyAlias): the
+     * key zdr made for an instance it creates, else the stack's knownHosts.
+     */
+    readonly knownHosts: pulumi.Output<string[]>;
 }
 
 /**
@@ -56,7 +66,7 @@ export class AwsEnvironment extends pulumi.ComponentResource implements Environm
             this.targetGroupArnSuffix = pulumi.output(`targetgroup/${c.existing.targetGroupArn.split(":targetgroup/")[1]}`);
             for (const server of args.servers) {
                 const instance = aws.ec2.getInstanceOutput({ instanceId: c.existing.instanceIds[server] }, o);
-                hosts[server] = { instanceId: pulumi.output(c.existing.instanceIds[server]), privateIp: instance.privateIp };
+                hosts[server] = { instanceId: pulumi.output(c.existing.instanceIds[server]), privateIp: instance.privateIp, knownHosts: pulumi.output([...c.existing.knownHosts]) };
             }
         } else {
             const create = c.create;
@@ -119,14 +129,24 @@ export class AwsEnvironment extends pulumi.ComponentResource implements Environm
                 defaultActions: [{ type: "forward", targetGroupArn: tg.arn }],
             }, o);
             args.servers.forEach((server, i) => {
+                // the instance's SSH host key, made by zdr and given to it at its first boot: the
+                // deploy's first connection already knows the key (never trust on first use)
+                const hostKey = new HostKey(`${name}-${server}-host-key`, { server }, { parent: this });
                 const instance = new aws.ec2.Instance(`${name}-${server}`, {
                     ami: create.amiId,
                     instanceType: create.instanceType,
                     subnetId: create.subnetIds[i % create.subnetIds.length],
                     vpcSecurityGroupIds: [appSg.id],
                     tags: { Name: server, "zdr:server": server },
-                }, o);
-                hosts[server] = { instanceId: instance.id, privateIp: instance.privateIp };
+                    // a new host key needs a new instance: cloud-init installs it at the first boot only
+                    userData: pulumi.secret(pulumi.all([hostKey.privateKey, hostKey.publicKey]).apply(([privateKey, publicKey]) => hostKeyUserData({ privateKey, publicKey }))),
+                    userDataReplaceOnChange: true,
+                }, { ...o, additionalSecretOutputs: ["userData"] });
+                hosts[server] = {
+                    instanceId: instance.id,
+                    privateIp: instance.privateIp,
+                    knownHosts: pulumi.all([instance.id, hostKey.publicKey]).apply(([id, publicKey]) => [`${id} ${publicKey.split(/\s+/).slice(0, 2).join(" ")}`]),
+                };
             });
             this.targetGroupArn = tg.arn;
             this.targetGroupArnSuffix = tg.arnSuffix;
@@ -137,10 +157,16 @@ export class AwsEnvironment extends pulumi.ComponentResource implements Environm
         this.registerOutputs({ targetGroupArn: this.targetGroupArn, url: this.lbUrl });
     }
 
-    /** The ALB's access logs, when zdr created the ALB (else no evidence: bakeSeconds must be 0). */
-    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "albLogs"> {
+    /**
+     * The ALB's access logs, when zdr created the ALB (else no evidence: bakeSeconds must be 0), and
+     * the servers' own lines in CloudWatch Logs when the app names its group (appLogGroup).
+     */
+    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "albLogs" | "cloudWatchLogs"> {
         const c = this.args.config;
+        const logs = this.args.app.logs;
+        const stream = (s: string) => this.hosts[s].instanceId.apply((id) => (logs?.stream ?? "{instanceId}").split("{server}").join(s).split("{instanceId}").join(id));
         return {
+            ...(logs?.group ? { cloudWatchLogs: { region: c.region, group: logs.group, streams: Object.fromEntries([canary, ...baseline].map((s) => [s, stream(s)])) } } : {}),
             albLogs: this.accessLogs && {
                 ...this.accessLogs,
                 region: c.region,
@@ -153,48 +179,69 @@ export class AwsEnvironment extends pulumi.ComponentResource implements Environm
 export interface AwsTargetArgs {
     readonly environment: AwsEnvironment;
     /** The SSH key of the deploy user: a Pulumi secret. */
-    readonly sshPrivateKey: pulumi.Output<string>;
+    readonly sshPrivateKey: pulumi.Input<string>;
     readonly healthTimeoutSeconds: number;
 }
 
 /**
- * Servers as EC2 instances in an ALB target group. Deploy: a command over SSH that installs and
- * starts the version, then waits for the app's health on the host. Membership: an
- * aws.lb.TargetGroupAttachment (registers, deregisters, does not wait) and a
- * zdr:aws:TargetHealth beside it that waits, with the AWS SDK v3 waiters: in service on create,
- * deregistered (drained) on delete.
+ * Servers as EC2 instances in an ALB target group. Deploy: zdr:hosts:Deploy, as on the hosts
+ * target (zdr's SSH transport, the instance's host key pinned: the deploy command, then a bounded
+ * health poll from the instance itself; a failed deploy keeps the server out). Membership: a
+ * zdr:aws:TargetHealth that registers and waits, with the AWS SDK v3 waiters (in service on
+ * create, the team's hooks around that over SSH on the instance; deregistered, drained, on
+ * delete), and an aws.lb.TargetGroupAttachment after it (registers, deregisters, does not wait).
  */
 export class AwsTarget implements FleetTarget {
     constructor(private readonly args: AwsTargetArgs) {}
 
+    /** How zdr logs in to a server's instance: its private address, its host key under its id. */
+    ssh(server: string): HostsDeployArgs["ssh"] {
+        const env = this.args.environment;
+        const c = env.args.config;
+        const host = env.hosts[server];
+        return {
+            host: host.privateIp,
+            user: c.sshUser,
+            privateKey: pulumi.secret(this.args.sshPrivateKey),
+            knownHosts: host.knownHosts,
+            hostKeyAlias: host.instanceId,
+            label: server,
+            connectTimeoutMs: c.sshTimeoutSeconds * 1000,
+        };
+    }
+
     deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
         const env = this.args.environment;
         const c = env.args.config;
-        const host = env.hosts[server.name];
-        const healthPath = env.args.app.healthCheckPath;
-        const tries = Math.max(1, Math.ceil(this.args.healthTimeoutSeconds / 2));
-        const healthWait = `for i in $(seq 1 ${tries}); do curl -fsS -o /dev/null http://127.0.0.1:${c.appPort}${healthPath} && exit 0; sleep 2; done; ` +
-            `echo "server ${server.name} (${server.version}): health check http://127.0.0.1:${c.appPort}${healthPath} failed for ${this.args.healthTimeoutSeconds} s" >&2; exit 1`;
-        const withVersion = (cmd: string) => cmd.split("{version}").join(server.version);
-        return new command.remote.Command(name, {
-            connection: { host: host.privateIp, user: c.sshUser, privateKey: this.args.sshPrivateKey, dialErrorLimit: 30 },
-            create: `set -e; ${withVersion(c.deployCommand)}; ${healthWait}`,
-            delete: withVersion(c.stopCommand),
-            triggers: [server.version, epoch],
-        }, { ...opts, additionalSecretOutputs: ["connection"] });
+        return new HostsDeploy(name, {
+            ssh: this.ssh(server.name),
+            server: server.name,
+            version: server.version,
+            deployCommand: hostCommand(c.deployCommand, server.name, server.version),
+            stopCommand: hostCommand(c.stopCommand, server.name, server.version),
+            commandTimeoutMs: c.commandTimeoutSeconds * 1000,
+            health: {
+                address: "127.0.0.1",
+                port: c.appPort,
+                path: env.args.app.healthCheckPath,
+                timeoutMs: this.args.healthTimeoutSeconds * 1000,
+                intervalMs: c.healthPollIntervalMs,
+            },
+            // a new instance (a new host key, a new AMI) gets the version deployed again
+            triggers: [server.version, epoch, env.hosts[server.name].instanceId],
+        }, opts);
     }
 
     membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership {
         const env = this.args.environment;
         const c = env.args.config;
-        const attachment = new aws.lb.TargetGroupAttachment(`${name}`, {
-            targetGroupArn: env.targetGroupArn,
-            targetId: env.hosts[server.name].instanceId,
-            port: c.appPort,
-        }, { ...opts, provider: env.provider });
+        const hooks = this.hooks(server);
+        // The wait first (it registers the target itself, after beforeAllowTraffic passed), the
+        // attachment after it: nothing registers the target before the hook. Deletes run in reverse:
+        // the attachment deregisters, then the wait drains, then the deploy stops.
         const health = new TargetHealth(`${name}-health`, {
             targetGroupArn: env.targetGroupArn,
-            targetId: attachment.targetId,
+            targetId: env.hosts[server.name].instanceId,
             port: c.appPort,
             region: c.region,
             healthTimeoutSeconds: this.args.healthTimeoutSeconds,
@@ -202,8 +249,35 @@ export class AwsTarget implements FleetTarget {
             drainTimeoutSeconds: c.deregistrationDelaySeconds + 60,
             epoch,
             server: server.name,
-        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), attachment] });
-        return { resource: health, inLoadBalancer: health.targetId.apply(() => true) };
+            ...(hooks ? { hooks } : {}),
+        }, opts);
+        new aws.lb.TargetGroupAttachment(`${name}`, {
+            targetGroupArn: env.targetGroupArn,
+            targetId: health.targetId,
+            port: c.appPort,
+        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), health], provider: env.provider });
+        return { resource: health, inLoadBalancer: health.targetId.apply(() => true), ...(hooks ? { hookResults: health.hookResults } : {}) };
+    }
+
+    /** The app's hooks for one server, run on its instance over SSH; undefined when it has none. */
+    private hooks(server: ServerPlan): ArgsOf<MemberHooks> | undefined {
+        const env = this.args.environment;
+        const h = env.args.app.hooks;
+        if (!h || (h.beforeAllowTraffic.length === 0 && h.afterAllowTraffic.length === 0)) {
+            return undefined;
+        }
+        const port = env.args.config.appPort;
+        const argv = (command: readonly string[]) => (command.length > 0 ? hookArgv(command, server.name, server.version, port) : undefined);
+        return {
+            beforeAllowTraffic: argv(h.beforeAllowTraffic),
+            afterAllowTraffic: argv(h.afterAllowTraffic),
+            timeoutMs: h.timeoutSeconds * 1000,
+            cwd: "",
+            env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
+            ssh: this.ssh(server.name),
+            // the stack's secrets, masked in the hooks' output
+            mask: [pulumi.secret(env.args.dbPassword), pulumi.secret(this.args.sshPrivateKey)],
+        };
     }
 }
 

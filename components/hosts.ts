@@ -49,17 +49,24 @@ export class HostsEnvironment implements Environment {
     }
 
     /**
-     * HAProxy's request log on its host, read over SSH (the app servers' own logs are not read on
-     * this target); a failing canary is set to MAINT through the admin socket over SSH.
+     * HAProxy's request log on its host, read over SSH, and each server's own log on its host (a
+     * file or a journald unit, when the app says where: appLogFile, appLogUnit), over that
+     * server's SSH connection; a failing canary is set to MAINT through the admin socket over SSH.
      */
-    canaryEvidence(): Pick<JudgementArgs, "remoteRequestLog" | "leaveOutOnFail"> {
+    canaryEvidence(canary: string, baseline: readonly string[], versions: Readonly<Record<string, string>> = {}): Pick<JudgementArgs, "remoteRequestLog" | "hostAppLogs" | "leaveOutOnFail"> {
         const c = this.args.config;
         if (!c.haproxy.logFile) {
             return {};
         }
         const ssh = this.ssh("the HAProxy host", c.haproxy);
+        const logs = this.args.app.logs;
+        const where = (server: string) => {
+            const fill = (text: string) => hostCommand(text, server, versions[server] ?? "");
+            return logs?.unit ? { unit: fill(logs.unit) } : { file: fill(logs?.file ?? "") };
+        };
         return {
             remoteRequestLog: { ssh, file: c.haproxy.logFile },
+            ...(logs?.file || logs?.unit ? { hostAppLogs: Object.fromEntries([canary, ...baseline].map((s) => [s, { ssh: this.ssh(s, c.hosts[s]), ...where(s) }])) } : {}),
             leaveOutOnFail: { runtimeApi: c.haproxy.socket, backend: this.args.app.name, ssh },
         };
     }
@@ -134,6 +141,8 @@ export class HostsTarget implements FleetTarget {
             cwd: "",
             env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
             ssh: env.ssh(server.name, env.args.config.hosts[server.name]),
+            // the stack's secrets, masked in the hooks' output
+            mask: [pulumi.secret(env.args.dbPassword), pulumi.secret(env.args.sshPrivateKey)],
         };
     }
 }

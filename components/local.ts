@@ -14,6 +14,7 @@ import { lbDefaults, type LbSettings } from "../src/release/lb-config";
 import { processType } from "../provider/local/process";
 import { Process } from "../resources/process";
 import type { MemberHooks } from "../provider/haproxy/member";
+import type { ArgsOf } from "../resources/args";
 import type { Environment, FleetTarget, Membership } from "./fleet";
 
 const root = packageRoot;
@@ -254,12 +255,12 @@ export class LocalTarget implements FleetTarget {
             loadBalancer: this.args.environment.loadBalancer.identity,
             entry: entry?.id,
             hooks: this.hooks(server),
-        }, opts);
+        }, { ...opts, additionalSecretOutputs: ["hooks"] });
         return { resource, inLoadBalancer: resource.inLoadBalancer, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
     }
 
     /** The app's hooks for one server, run from the project folder; undefined when it has none. */
-    private hooks(server: ServerPlan): MemberHooks | undefined {
+    private hooks(server: ServerPlan): ArgsOf<MemberHooks> | undefined {
         const app = this.args.environment.args.app;
         const h = app.hooks;
         if (!h || (h.beforeAllowTraffic.length === 0 && h.afterAllowTraffic.length === 0)) {
@@ -273,6 +274,8 @@ export class LocalTarget implements FleetTarget {
             timeoutMs: h.timeoutSeconds * 1000,
             cwd: this.args.projectDir,
             env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
+            // the stack's secrets, masked in the hooks' output
+            mask: [pulumi.secret(this.args.environment.args.dbPassword)],
         };
     }
 }

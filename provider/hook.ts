@@ -59,12 +59,50 @@ export function runHook(run: HookRun): Promise<HookResult> {
     });
 }
 
-/** Why a hook failed, with its output, for the `up`'s error; undefined when it passed. */
-export function hookFailure(hook: string, server: string, run: HookRun, r: HookResult): string | undefined {
+/** Environment variable names whose values are secrets (PGPASSWORD, API_TOKEN, ..._KEY). */
+const secretName = /PASS|SECRET|TOKEN|KEY|CREDENTIAL/i;
+
+/**
+ * The values a hook's output must never show: every secret the stack knows (the database
+ * password; a multi-line one such as an SSH private key line by line, its BEGIN/END lines apart)
+ * and the values of the hook environment's variables whose names say they hold a secret.
+ * Values shorter than 4 characters are left alone (they would mask ordinary words).
+ */
+export function secretValues(env: Readonly<Record<string, string | undefined>>, stackSecrets: readonly string[] = []): string[] {
+    const values = new Set<string>();
+    for (const secret of stackSecrets) {
+        const lines = secret.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+        if (lines.length > 1) {
+            lines.filter((l) => l.length >= 8 && !l.startsWith("-----")).forEach((l) => values.add(l));
+        } else if (secret.trim().length >= 4) {
+            values.add(secret.trim());
+        }
+    }
+    for (const [name, value] of Object.entries(env)) {
+        if (value && value.length >= 4 && secretName.test(name)) {
+            values.add(value);
+        }
+    }
+    // the longest first: a secret that contains another is masked whole
+    return [...values].sort((a, b) => b.length - a.length);
+}
+
+/** The text with each of `values` replaced by [secret]. */
+export function maskSecrets(text: string, values: readonly string[]): string {
+    let out = text;
+    for (const v of values) {
+        out = out.split(v).join("[secret]");
+    }
+    return out;
+}
+
+/** Why a hook failed, with its output (secrets in `mask` masked), for the `up`'s error; undefined when it passed. */
+export function hookFailure(hook: string, server: string, run: HookRun, r: HookResult, mask: readonly string[] = []): string | undefined {
     if (r.exitCode === 0) {
         return undefined;
     }
     const why = r.timedOut ? `ran past its ${run.timeoutMs} ms limit and was killed` : r.exitCode === null ? "could not run" : `exited with ${r.exitCode}`;
-    const output = r.output.trim() === "" ? "(no output)" : r.output.trimEnd();
-    return `${hook} of ${server} (${JSON.stringify(run.argv)}) ${why}; its output:\n${output}`;
+    const masked = maskSecrets(r.output, mask);
+    const output = masked.trim() === "" ? "(no output)" : masked.trimEnd();
+    return maskSecrets(`${hook} of ${server} (${JSON.stringify(run.argv)}) ${why}; its output:\n${output}`, mask);
 }

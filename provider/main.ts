@@ -22,6 +22,7 @@ const byType: Record<string, () => Promise<TypeProvider>> = {
     [types.epochType]: async () => (await import("./release/epoch")).epochProvider,
     [types.targetHealthType]: async () => (await import("./aws/target-health")).targetHealthProvider,
     [types.hostsDeployType]: async () => (await import("./hosts/deploy")).hostsDeployProvider,
+    [types.hostKeyType]: async () => (await import("./hosts/host-key")).hostKeyProvider,
 };
 
 const loaded = new Map<string, Promise<TypeProvider>>();

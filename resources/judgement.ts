@@ -13,6 +13,12 @@ export interface JudgementArgs {
     readonly remoteRequestLog?: pulumi.Input<{ ssh: pulumi.Input<SshHostArgs>; file: pulumi.Input<string> }>;
     /** Server name -> its app log (stdout and stderr): error templates the stable servers do not log fail the canary. @default - none */
     readonly appLogs?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Server name -> its app log on its host (a file or a journald unit), read over SSH (the hosts target); pass ssh.privateKey as a secret. @default - none */
+    readonly hostAppLogs?: pulumi.Input<Record<string, pulumi.Input<{ ssh: pulumi.Input<SshHostArgs>; file?: pulumi.Input<string>; unit?: pulumi.Input<string> }>>>;
+    /** The servers' own lines in CloudWatch Logs (the AWS target): the app's group, a stream per server. @default - none */
+    readonly cloudWatchLogs?: pulumi.Input<{ region: pulumi.Input<string>; group: pulumi.Input<string>; streams: pulumi.Input<Record<string, pulumi.Input<string>>>; endpoint?: pulumi.Input<string> }>;
+    /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - an error word (src/canary/log-level.ts) */
+    readonly appLogErrorPattern?: pulumi.Input<string>;
     /** The ALB's access logs in S3, the evidence on AWS (instead of requestLog). */
     readonly albLogs?: pulumi.Input<AlbLogsArgs>;
     /** The canary server. */
@@ -61,7 +67,7 @@ export class Judgement extends pulumi.CustomResource {
 
     constructor(name: string, args: JudgementArgs, opts?: pulumi.CustomResourceOptions) {
         // over SSH, the connection (with its private key) is always a secret in the state
-        const secret = args.remoteRequestLog ? { additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "remoteRequestLog", "leaveOutOnFail"] } : {};
+        const secret = args.remoteRequestLog ? { additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "remoteRequestLog", "leaveOutOnFail", ...(args.hostAppLogs ? ["hostAppLogs"] : [])] } : {};
         super(judgementType, name, { ...args, verdict: undefined, outcome: undefined }, { ...opts, ...secret });
     }
 }

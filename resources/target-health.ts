@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { TargetHealthInputs } from "../provider/aws/target-health";
+import type { HookOutcome } from "../provider/haproxy/member";
 import { targetHealthType } from "./tokens";
 import type { ArgsOf } from "./args";
 
@@ -8,13 +9,17 @@ export type TargetHealthArgs = ArgsOf<TargetHealthInputs>;
 
 /**
  * Waits for an ALB target (zdr:aws:TargetHealth): creating it waits until the target is in
- * service; deleting it deregisters the target and waits until it is deregistered. Pairs with an
- * aws.lb.TargetGroupAttachment, whose provider does not wait.
+ * service (the team's hooks around that, over SSH on the instance); deleting it deregisters the
+ * target and waits until it is deregistered. Pairs with an aws.lb.TargetGroupAttachment, whose
+ * provider does not wait, created after it.
  */
 export class TargetHealth extends pulumi.CustomResource {
     declare readonly targetId: pulumi.Output<string>;
+    /** What each hook of the last registration did; undefined without hooks. */
+    declare readonly hookResults: pulumi.Output<HookOutcome[] | undefined>;
 
     constructor(name: string, args: TargetHealthArgs, opts?: pulumi.CustomResourceOptions) {
-        super(targetHealthType, name, args, opts);
+        // the hooks' SSH connection holds the deploy key, their mask the stack's secrets
+        super(targetHealthType, name, { ...args, hookResults: undefined }, { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "hooks"] });
     }
 }

@@ -11,6 +11,7 @@ export const judgementType = "zdr:canary:Judgement";
 export const epochType = "zdr:release:Epoch";
 export const targetHealthType = "zdr:aws:TargetHealth";
 export const hostsDeployType = "zdr:hosts:Deploy";
+export const hostKeyType = "zdr:hosts:HostKey";
 
 /** The provider's no-op function: the program invokes it at its start so that the engine starts the
  * provider while the program still loads (src/start-provider.ts). */

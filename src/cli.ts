@@ -1,6 +1,7 @@
 // The zdr command line: `zdr check-migration`, `zdr analyze`, `zdr status` and `zdr watch`.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Command, CommanderError } from "commander";
 import { formatJudgement, judge, TimedSample } from "./canary/judge";
 import { formatProgress, LiveJudgement } from "./canary/live";
@@ -140,7 +141,9 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             const state = await ws.exportStack(opts.stack).catch((e: Error) => {
                 throw new BadInput(`cannot read the state of stack ${opts.stack}: ${e.message.split("\n").find((l) => l.startsWith("error:")) ?? e.message}`);
             });
-            const rows = await fleetStatus(state.deployment?.resources ?? []);
+            const { closeAllSsh } = await import("./ssh/client");
+            // the hosts target's HAProxy and servers are asked over SSH: close those connections after
+            const rows = await fleetStatus(state.deployment?.resources ?? []).finally(closeAllSsh);
             out(`${opts.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)}\n`);
             code = rows.some((r) => r.drift.length > 0) ? exitCodes.blocked : exitCodes.safe;
         });
@@ -187,7 +190,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
                     if (live.judge.decision || Date.now() >= deadline) {
                         break;
                     }
-                    await new Promise((r) => setTimeout(r, Math.min(every * 1000, Math.max(0, deadline - Date.now()))));
+                    await sleep(Math.min(every * 1000, Math.max(0, deadline - Date.now())));
                 }
             } finally {
                 process.removeListener("SIGINT", onInt);

@@ -1,12 +1,16 @@
 // `zdr status`: each server's version and membership as the load balancer and the machine
 // really see them, next to the stack state, with drift flagged.
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { targetHealthType } from "../provider/aws/target-health";
 import { judgementType } from "../provider/canary/judgement";
 import { loadBalancerType } from "../provider/haproxy/load-balancer";
-import { memberType } from "../provider/haproxy/member";
+import { memberType, runtimeOf } from "../provider/haproxy/member";
+import type { HostsDeployInputs } from "../provider/hosts/deploy";
 import { processType } from "../provider/local/process";
+import { hostsDeployType } from "../resources/tokens";
 import { HaproxyRuntime } from "./haproxy/runtime";
+import { sshHttpGet } from "./ssh/http";
 
 export interface ResourceState {
     readonly urn: string;
@@ -53,27 +57,73 @@ export function canaryNote(j: StoppedJudgement, stableVersion: string | undefine
     return `${j.leftOut ? "left out after" : "still serving after"} ${what} (${j.version}); roll it back with a lower canaryCount or pin ${pin}, or accept it with acceptVerdicts: ["${j.canary}=${j.version}"]${j.reportFile ? `; report: ${j.reportFile.replace(/\.json$/, ".html")}` : ""}`;
 }
 
+/** What a health check answered: the status, a header lookup and the body; or why there is no answer. */
+export interface HealthAnswer {
+    readonly status?: number;
+    readonly header?: (name: string) => string | undefined;
+    readonly body?: string;
+    readonly error?: string;
+}
+
 /** A running app's version: its health answer's `version` (JSON) or `x-app-version` header; "healthy" when it says neither. */
+export function versionOf(a: HealthAnswer): string {
+    if (a.status === undefined) {
+        return "not answering";
+    }
+    if (a.status < 200 || a.status > 299) {
+        return `unhealthy (HTTP ${a.status})`;
+    }
+    let version = a.header?.("x-app-version");
+    try {
+        version = (JSON.parse(a.body ?? "") as { version?: string }).version ?? version;
+    } catch {
+        // not JSON: the header, if any, says it
+    }
+    return version ?? unreported;
+}
+
+/** The health check of a local process, asked from this machine. */
 async function health(url: string | undefined): Promise<string> {
     if (!url) {
         return "unknown";
     }
     try {
         const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-        if (!res.ok) {
-            return `unhealthy (HTTP ${res.status})`;
-        }
-        const text = await res.text();
-        let version = res.headers.get("x-app-version") ?? undefined;
-        try {
-            version = (JSON.parse(text) as { version?: string }).version ?? version;
-        } catch {
-            // not JSON: the header, if any, says it
-        }
-        return version ?? unreported;
+        return versionOf({ status: res.status, header: (n) => res.headers.get(n) ?? undefined, body: await res.text() });
     } catch {
         return "not answering";
     }
+}
+
+/** The health check of a server on the hosts target, asked from its own host over SSH. */
+async function hostHealth(d: HostsDeployInputs | undefined): Promise<string> {
+    if (!d?.ssh?.privateKey || !d.health) {
+        return "unknown";
+    }
+    try {
+        const a = await sshHttpGet(d.ssh, d.health.address, d.health.port, d.health.path, 3000);
+        return versionOf({ ...a, header: (n) => [a.headers?.[n]].flat()[0] });
+    } catch (e) {
+        return `not reachable over SSH (${(e as Error).message.split("\n")[0]})`;
+    }
+}
+
+/**
+ * A value of `pulumi stack export --show-secrets` with its secrets revealed: the engine writes a
+ * secret as {"<secret signature>": ..., "plaintext": "<JSON>"}. A secret still encrypted stays so.
+ */
+export function revealed(v: unknown): any {
+    if (Array.isArray(v)) {
+        return v.map(revealed);
+    }
+    if (v && typeof v === "object") {
+        const o = v as Record<string, unknown>;
+        if (o[specialSigKey] === specialSecretSig && typeof o.plaintext === "string") {
+            return revealed(JSON.parse(o.plaintext));
+        }
+        return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, revealed(x)]));
+    }
+    return v;
 }
 
 /** What status shows for a healthy app that does not report its version. */
@@ -134,29 +184,36 @@ export async function awsFleetStatus(resources: readonly ResourceState[]): Promi
     return rows.sort((a, b) => a.server.localeCompare(b.server));
 }
 
-/** Compares the state of a local-default stack with HAProxy and the running servers. */
+/** Compares the state of a stack on the local default or the hosts target with HAProxy and the running servers. */
 export async function localFleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
     const stateServers = stackServers(resources);
-    // a server's deploy is the process whose events are about it (the database's process has none)
-    const deploys = resources.filter((r) => r.type === processType && typeof r.outputs?.events?.server === "string");
+    // a server's deploy: a local process whose events are about it (the database's process has
+    // none), or a deploy on a host over SSH (the hosts target)
+    const deploys = resources
+        .filter((r) => (r.type === processType && typeof r.outputs?.events?.server === "string") || r.type === hostsDeployType)
+        .map((r) => ({ ...r, outputs: revealed(r.outputs) }));
+    const serverOf = (d: ResourceState) => (d.outputs?.events?.server ?? d.outputs?.server) as string | undefined;
     const members = resources.filter((r) => r.type === memberType);
     const haproxy = resources.find((r) => r.type === loadBalancerType);
     const socket: string | undefined = members[0]?.outputs?.runtimeApi ?? haproxy?.outputs?.runtimeApi;
     const backend: string | undefined = members[0]?.outputs?.backend ?? haproxy?.outputs?.backend;
-    const lb = socket && backend ? await new HaproxyRuntime(socket).serverStats(backend).catch(() => []) : [];
+    // on the hosts target HAProxy's admin socket is on its own host, reached over SSH as the members reach it
+    const ssh = members.map((m) => revealed(m.outputs?.ssh)).find((x) => x?.privateKey);
+    const runtime = socket ? (ssh ? runtimeOf({ runtimeApi: socket, ssh }) : new HaproxyRuntime(socket)) : undefined;
+    const lb = runtime && backend ? await runtime.serverStats(backend).catch(() => []) : [];
     const servers = [...new Set([...stateServers.map((s) => s.name), ...members.map((m) => m.outputs?.server as string), ...lb.map((s) => s.server)])].filter(Boolean).sort();
     const stopped = stoppedJudgements(resources);
     return Promise.all(
         servers.map(async (server) => {
             const out = stateServers.find((s) => s.name === server);
-            const deploy = deploys.find((d) => d.outputs?.events?.server === server);
+            const deploy = deploys.find((d) => serverOf(d) === server);
             const member = members.find((m) => m.outputs?.server === server);
             // The stack's outputs are the last finished `up`; the membership's own outputs are
             // newer after an interrupted one, and a refresh drops a membership HAProxy took away.
             const stateVersion = (member?.outputs?.version as string | undefined) ?? out?.version;
             const stateMember = member !== undefined;
             // env is a secret in the state (it carries the database password); the health URL is not
-            const runningVersion = await health(deploy?.outputs?.healthUrl);
+            const runningVersion = deploy?.type === hostsDeployType ? await hostHealth(deploy.outputs as HostsDeployInputs) : await health(deploy?.outputs?.healthUrl);
             const lbStatus = lb.find((s) => s.server === server)?.status ?? "absent";
             const judged = stopped.find((j) => j.canary === server && j.version === stateVersion);
             const stable = members.find((m) => judged?.baseline?.includes(m.outputs?.server as string))?.outputs?.version as string | undefined;

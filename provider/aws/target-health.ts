@@ -3,12 +3,19 @@
 // create = register (again: idempotent) and wait until the target is in service. Registering
 //          here matters in an all-at-once release: the epoch replaces this resource (it drains
 //          the target) but not the attachment, which does not take the epoch as an input;
+//          With hooks (run on the instance over SSH, as on the hosts target): beforeAllowTraffic
+//          first (failing: nothing is registered, the create fails with the hook's output),
+//          afterAllowTraffic once in service (failing: deregistered and drained again, then the
+//          create fails). The attachment is created after this resource, so nothing registers
+//          the target before beforeAllowTraffic passed.
 // delete = drain: deregister and wait until the target is deregistered. Deregistering twice is
 //          harmless, so whether the engine deletes this or the attachment first, the server is
 //          out of the load balancer, with in-flight requests finished, before its deploy goes.
+// update = only how the hooks reach the instance (a new key, known hosts) or what they mask.
 import type * as provider from "@pulumi/pulumi/provider";
 import type { Target } from "../../src/aws/targets";
-import { diffReplacingAll } from "../diff";
+import { changedKeys } from "../diff";
+import { sameHooks, withHooks, type HookOutcome, type MemberHooks } from "../haproxy/member";
 
 export { targetHealthType } from "../../resources/tokens";
 
@@ -28,6 +35,13 @@ export interface TargetHealthInputs extends Target {
      * @default - status shows the target id
      */
     readonly server?: string;
+    /** The team's hooks around the registration, run on the instance over SSH (`hooks.ssh`). @default - none */
+    readonly hooks?: MemberHooks;
+}
+
+export interface TargetHealthOutputs extends TargetHealthInputs {
+    /** What each hook of the last registration did. @default - no hooks */
+    readonly hookResults?: readonly HookOutcome[];
 }
 
 /** Inputs that name things for people and change nothing outside the state. */
@@ -40,14 +54,24 @@ async function aws(i: TargetHealthInputs) {
     return { client: new ElasticLoadBalancingV2Client({ region: i.region, ...(i.endpoint ? { endpoint: i.endpoint } : {}) }), ...targets };
 }
 
-export const targetHealthProvider: Required<Pick<provider.Provider, "diff" | "create" | "delete">> = {
-    async diff(_id, _urn, olds: TargetHealthInputs, news: TargetHealthInputs) {
-        return diffReplacingAll(olds, news, labels);
+export const targetHealthProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
+    async diff(_id, _urn, olds: TargetHealthOutputs, news: TargetHealthInputs) {
+        const changed = changedKeys(olds, news, ["hookResults"]);
+        const replaces = changed.filter((k) => !labels.includes(k) && (k !== "hooks" || !sameHooks(olds.hooks, news.hooks)));
+        return { changes: changed.length > 0, replaces };
     },
     async create(_urn, inputs: TargetHealthInputs) {
-        const { client, attachTarget } = await aws(inputs);
-        await attachTarget(client, inputs, { maxWaitSeconds: inputs.healthTimeoutSeconds });
-        return { id: `${inputs.targetGroupArn}/${inputs.targetId}`, outs: inputs };
+        const { client, attachTarget, drainTarget } = await aws(inputs);
+        const hookResults = await withHooks(
+            inputs.hooks,
+            inputs.server ?? inputs.targetId,
+            () => attachTarget(client, inputs, { maxWaitSeconds: inputs.healthTimeoutSeconds }),
+            () => drainTarget(client, inputs, { maxWaitSeconds: inputs.drainTimeoutSeconds }),
+        );
+        return { id: `${inputs.targetGroupArn}/${inputs.targetId}`, outs: { ...inputs, ...(hookResults.length > 0 ? { hookResults } : {}) } };
+    },
+    async update(_id, _urn, olds: TargetHealthOutputs, news: TargetHealthInputs) {
+        return { outs: { ...news, ...(olds.hookResults ? { hookResults: olds.hookResults } : {}) } };
     },
     async delete(_id, _urn, props: TargetHealthInputs) {
         const { client, drainTarget } = await aws(props);

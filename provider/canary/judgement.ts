@@ -13,14 +13,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { S3Client } from "@aws-sdk/client-s3";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { eventLines, readCloudWatchLogs } from "../../src/canary/cloudwatch-log";
 import { readAlbLogs } from "../../src/canary/alb-log";
-import type { AppLogTemplate } from "../../src/canary/app-log";
+import { AppLogTemplate, AppLogWatch } from "../../src/canary/app-log";
+import { errorPattern } from "../../src/canary/log-level";
 import { formatProgress, LiveJudgement } from "../../src/canary/live";
 import { LoggedRequest } from "../../src/canary/evidence";
 import { CanaryJudge, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
-import { LogMirror } from "../../src/canary/remote-log";
+import { LogMirror, RemoteRunner } from "../../src/canary/remote-log";
+import { HostAppLog, hostAppLogMirror } from "../../src/canary/host-app-log";
 import { describeHost, SshHost, sshReadOutput } from "../../src/ssh/client";
 import { runtimeOf } from "../haproxy/member";
 import { changedKeys } from "../diff";
@@ -39,6 +43,26 @@ export interface JudgementInputs {
     readonly remoteRequestLog?: { readonly ssh: SshHost; readonly file: string };
     /** Server name -> its app log (stdout and stderr): new error templates become signatures (src/canary/app-log.ts). @default - none */
     readonly appLogs?: Record<string, string>;
+    /**
+     * Server name -> where its app log is on its host (a file or a journald unit), read over SSH
+     * (the hosts target): each poll mirrors its new lines into a file beside reportFile, read as appLogs.
+     * @default - none
+     */
+    readonly hostAppLogs?: Record<string, { readonly ssh: SshHost } & HostAppLog>;
+    /**
+     * The app servers' own log lines in CloudWatch Logs (AWS target): read with the ALB's logs,
+     * after the bake, for the canary's and the baseline's streams (src/canary/cloudwatch-log.ts).
+     * @default - none
+     */
+    readonly cloudWatchLogs?: {
+        readonly region: string;
+        readonly group: string;
+        /** Server name -> its log stream. */
+        readonly streams: Record<string, string>;
+        readonly endpoint?: string;
+    };
+    /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - src/canary/log-level.ts's defaultErrorPattern */
+    readonly appLogErrorPattern?: string;
     /** The ALB's access logs in S3 (AWS target). */
     readonly albLogs?: {
         readonly bucket: string;
@@ -109,6 +133,27 @@ async function albRequests(i: JudgementInputs, a: NonNullable<JudgementInputs["a
         .sort((x, y) => x.t - y.t);
 }
 
+/** Before the window, the stable servers' lines of this long are read as known templates. */
+const knownCloudWatchMs = 10 * 60_000;
+
+/**
+ * The canary's and the baseline's lines in CloudWatch Logs over [from, to], in a watch that gives
+ * each request the new templates its server logged while serving it; the stable servers' lines of
+ * the ten minutes before are known templates.
+ */
+async function cloudWatchAppLogs(i: JudgementInputs, cw: NonNullable<JudgementInputs["cloudWatchLogs"]>, from: number, to: number): Promise<AppLogWatch> {
+    const client = new CloudWatchLogsClient({ region: cw.region, ...(cw.endpoint ? { endpoint: cw.endpoint } : {}) });
+    const streams = (servers: string[]) => Object.fromEntries(servers.filter((s) => cw.streams[s]).map((s) => [s, cw.streams[s]]));
+    const watch = new AppLogWatch({}, i.canary, i.appLogErrorPattern ? { errorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {});
+    for (const e of await readCloudWatchLogs(client, { group: cw.group, streams: streams(i.baseline) }, from - knownCloudWatchMs, from - 1)) {
+        eventLines(e.message).forEach((l) => watch.addKnown(l));
+    }
+    for (const e of await readCloudWatchLogs(client, { group: cw.group, streams: streams([i.canary, ...i.baseline]) }, from, to)) {
+        eventLines(e.message).forEach((l) => watch.addLine(e.server, l, e.t, e.t));
+    }
+    return watch;
+}
+
 /** What a judgement writes in its report beside the judge's own verdict. */
 export interface JudgementRecord extends Judgement {
     readonly from: number;
@@ -128,6 +173,28 @@ function remoteMirror(i: JudgementInputs): LogMirror | undefined {
     fs.mkdirSync(path.dirname(local), { recursive: true });
     const timeoutMs = Math.max(10_000, remote.ssh.connectTimeoutMs ?? 0);
     return new LogMirror((command, maxBytes) => sshReadOutput(remote.ssh, command, { timeoutMs, maxBytes }), remote.file, local, undefined, describeHost(remote.ssh));
+}
+
+/** Mirrors of the app servers' logs on their hosts (canary and baseline), beside the report; none when the logs are local. */
+function hostAppLogMirrors(i: JudgementInputs): { files: Record<string, string>; catchUp(rounds?: number): Promise<void> } | undefined {
+    if (!i.hostAppLogs) {
+        return undefined;
+    }
+    const files: Record<string, string> = {};
+    const mirrors: { catchUp(rounds?: number): Promise<void> }[] = [];
+    for (const server of [i.canary, ...i.baseline]) {
+        const log = i.hostAppLogs[server];
+        if (!log) {
+            continue;
+        }
+        const local = `${i.reportFile.replace(/\.json$/, "")}.${server}.app.log`;
+        fs.mkdirSync(path.dirname(local), { recursive: true });
+        const timeoutMs = Math.max(10_000, log.ssh.connectTimeoutMs ?? 0);
+        const run: RemoteRunner = (command, maxBytes) => sshReadOutput(log.ssh, command, { timeoutMs, maxBytes });
+        mirrors.push(hostAppLogMirror(run, log, local, describeHost(log.ssh)));
+        files[server] = local;
+    }
+    return { files, catchUp: async (rounds) => void (await Promise.all(mirrors.map((m) => m.catchUp(rounds)))) };
 }
 
 /** Leaves a failing canary out of HAProxy (`maint`) at once; returns when, or undefined when it stays in. */
@@ -155,21 +222,25 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     };
     let judge: CanaryJudge;
     let live: LiveJudgement | undefined;
+    let cloudWatch: AppLogWatch | undefined;
     if (!i.albLogs) {
         const mirror = remoteMirror(i);
-        await mirror?.catchUp();
+        const appMirrors = hostAppLogMirrors(i);
+        // the stable servers' recent lines first: their error templates are known, never new
+        await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
+        const appLogs = appMirrors?.files ?? i.appLogs;
         const log = mirror?.localFile ?? i.requestLog;
         if (!log) {
             throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
         }
         // The tail threshold is fixed from the baseline's last minute before the canary is judged;
         // the app's own lines are read from now on (src/canary/live.ts).
-        live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, from, ...(i.appLogs ? { appLogs: i.appLogs } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
+        live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, from, ...(appLogs ? { appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
         judge = live.judge;
         let lastLine = 0;
         while (!judge.decision && Date.now() < deadline) {
             await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
-            await mirror?.catchUp(2);
+            await Promise.all([mirror?.catchUp(2), appMirrors?.catchUp(2)]);
             live.poll();
             if (progress && Date.now() - lastLine >= progressEveryMs) {
                 progress(formatProgress(live.progress(), i.bakeSeconds));
@@ -179,7 +250,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         if (!judge.decision) {
             // HAProxy logs a request when it ends: the last second's requests are still coming.
             await sleep(1500);
-            await mirror?.catchUp();
+            await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
             live.poll(deadline);
         }
     } else {
@@ -189,19 +260,23 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         await sleep((i.albLogs.deliverySeconds ?? 330) * 1000);
         // All of the window is read at once here: the verdict (and decidedAfter) is where the
         // stream decided; later requests only fill the counts and the report.
+        cloudWatch = i.cloudWatchLogs ? await cloudWatchAppLogs(i, i.cloudWatchLogs, from, deadline) : undefined;
         for (const r of await albRequests(i, i.albLogs, from, deadline)) {
             if (r.t < from) {
                 continue;
             }
-            judge.add(r.server === i.canary ? "canary" : "baseline", r.t, r);
-            keep(r);
+            // the ALB stamps a request with its response: a line logged by then goes with it
+            const signatures = cloudWatch?.take(r.server, r.t);
+            const req = signatures ? { ...r, signatures } : r;
+            judge.add(r.server === i.canary ? "canary" : "baseline", r.t, req);
+            keep(req);
         }
     }
     const to = Math.min(Date.now(), deadline);
     const j = judge.judgement(true);
     // Out of the load balancer before anything else (the report takes a while to draw).
     const leftOutAt = await leaveOut(i, j);
-    const appLogTemplates = live?.appLogs?.templates();
+    const appLogTemplates = (live?.appLogs ?? cloudWatch)?.templates();
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
     const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}) };
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);

@@ -12,7 +12,7 @@ import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import { SshHost, sshStreamLocal } from "../../src/ssh/client";
 import { changedKeys } from "../diff";
 import { EventSink, recordEvent } from "../events";
-import { hookFailure, HookResult, HookRun, runHook } from "../hook";
+import { hookFailure, HookResult, HookRun, maskSecrets, runHook, secretValues } from "../hook";
 import { sshHookRunner } from "../hosts/hook";
 import { loadBalancerAlive } from "./load-balancer";
 
@@ -60,6 +60,12 @@ export interface MemberHooks {
     readonly env?: Readonly<Record<string, string>>;
     /** Run the hooks on this host over SSH (the server's own, on the hosts target). @default - on this machine */
     readonly ssh?: SshHost;
+    /**
+     * The stack's secrets (the database password, the SSH private key), masked in the hooks'
+     * output in the state, the outputs and the error; the program passes them as secrets.
+     * @default - only the hook environment's secret-named values are masked
+     */
+    readonly mask?: string[];
 }
 
 export interface MemberOutputs extends MemberInputs {
@@ -82,17 +88,13 @@ export interface HookOutcome {
 export const hookOutputTailChars = 512;
 
 /**
- * The end of a hook's output for the state: the values of the hook's environment variables whose
- * names say they hold a secret (PULUMI_CONFIG_PASSPHRASE, PGPASSWORD, ..._TOKEN, ..._KEY) masked.
+ * The end of a hook's output for the state: every secret the stack knows masked (stackSecrets:
+ * the database password, each line of the SSH private key) and the values of the hook's
+ * environment variables whose names say they hold a secret (PULUMI_CONFIG_PASSPHRASE,
+ * PGPASSWORD, ..._TOKEN, ..._KEY).
  */
-export function hookOutputTail(output: string, env: Readonly<Record<string, string | undefined>>): string {
-    let tail = output;
-    for (const [name, value] of Object.entries(env)) {
-        if (value && value.length >= 4 && /PASS|SECRET|TOKEN|KEY|CREDENTIAL/i.test(name)) {
-            tail = tail.split(value).join("[secret]");
-        }
-    }
-    return tail.slice(-hookOutputTailChars);
+export function hookOutputTail(output: string, env: Readonly<Record<string, string | undefined>>, stackSecrets: readonly string[] = []): string {
+    return maskSecrets(output, secretValues(env, stackSecrets)).slice(-hookOutputTailChars);
 }
 
 /** The runtime API of the member's HAProxy: on this machine, or through SSH on its host. */
@@ -160,40 +162,58 @@ export async function drain(m: MemberInputs): Promise<number | string> {
 }
 
 /**
- * beforeAllowTraffic, reattach, afterAllowTraffic. A failing beforeAllowTraffic throws before the
- * reattach (the server stays in maintenance); a failing afterAllowTraffic drains the server out
- * again, then throws. Either error carries the hook's output.
+ * beforeAllowTraffic, attach, afterAllowTraffic, for any load balancer (HAProxy's runtime API
+ * here, an ALB target group in provider/aws/target-health.ts). A failing beforeAllowTraffic
+ * throws before the attach (the server stays out); a failing afterAllowTraffic detaches the
+ * server again (drain), then throws. Either error carries the hook's output, secrets masked.
  */
-export async function reattachWithHooks(m: MemberInputs, run: (r: HookRun) => Promise<HookResult> = m.hooks?.ssh ? sshHookRunner(m.hooks.ssh) : runHook): Promise<HookOutcome[]> {
+export async function withHooks(
+    hooks: MemberHooks | undefined,
+    server: string,
+    attach: () => Promise<void>,
+    detach: () => Promise<unknown>,
+    run: (r: HookRun) => Promise<HookResult> = hooks?.ssh ? sshHookRunner(hooks.ssh) : runHook,
+): Promise<HookOutcome[]> {
     const outcomes: HookOutcome[] = [];
     const hook = async (name: HookOutcome["hook"], argv: readonly string[] | undefined) => {
-        if (!m.hooks || !argv || argv.length === 0) {
+        if (!hooks || !argv || argv.length === 0) {
             return undefined;
         }
-        const spec: HookRun = { argv, cwd: m.hooks.cwd, timeoutMs: m.hooks.timeoutMs, env: m.hooks.env };
+        const spec: HookRun = { argv, cwd: hooks.cwd, timeoutMs: hooks.timeoutMs, env: hooks.env };
         const r = await run(spec);
-        outcomes.push({ hook: name, command: argv, exitCode: r.exitCode, durationMs: r.durationMs, outputTail: hookOutputTail(r.output, { ...process.env, ...spec.env }) });
-        return hookFailure(name, m.server, spec, r);
+        const mask = secretValues({ ...process.env, ...spec.env }, hooks.mask);
+        outcomes.push({ hook: name, command: argv, exitCode: r.exitCode, durationMs: r.durationMs, outputTail: maskSecrets(r.output, mask).slice(-hookOutputTailChars) });
+        return hookFailure(name, server, spec, r, mask);
     };
-    const before = await hook("beforeAllowTraffic", m.hooks?.beforeAllowTraffic);
+    const before = await hook("beforeAllowTraffic", hooks?.beforeAllowTraffic);
     if (before) {
-        throw new Error(`${before}\n${m.server} stays out of the load balancer`);
+        throw new Error(`${before}\n${server} stays out of the load balancer`);
     }
-    await reattach(m);
-    const after = await hook("afterAllowTraffic", m.hooks?.afterAllowTraffic);
+    await attach();
+    const after = await hook("afterAllowTraffic", hooks?.afterAllowTraffic);
     if (after) {
-        await drain(m);
-        throw new Error(`${after}\n${m.server} was drained out of the load balancer again`);
+        await detach();
+        throw new Error(`${after}\n${server} was drained out of the load balancer again`);
     }
     return outcomes;
+}
+
+/** withHooks around HAProxy's reattach and drain. */
+export function reattachWithHooks(m: MemberInputs, run?: (r: HookRun) => Promise<HookResult>): Promise<HookOutcome[]> {
+    return withHooks(m.hooks, m.server, () => reattach(m), () => drain(m), run);
+}
+
+/** Whether two hook settings run the same hooks (how they reach their host and what they mask aside). */
+export function sameHooks(a: MemberHooks | undefined, b: MemberHooks | undefined): boolean {
+    return changedKeys({ hooks: { ...a, ssh: undefined, mask: undefined } }, { hooks: { ...b, ssh: undefined, mask: undefined } }, []).length === 0;
 }
 
 export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "update" | "delete">> = {
     async diff(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
         // every change replaces (a reattach), except how zdr reaches the hosts (a new key, known hosts)
         const changed = changedKeys(olds, news, ["inLoadBalancer", "hookResults"]);
-        const hooksApart = changedKeys({ hooks: { ...olds.hooks, ssh: undefined } }, { hooks: { ...news.hooks, ssh: undefined } }, []);
-        return { changes: changed.length > 0, replaces: changed.filter((k) => k !== "ssh" && (k !== "hooks" || hooksApart.length > 0)) };
+        // how the hooks reach their host and what they mask are not what they run
+        return { changes: changed.length > 0, replaces: changed.filter((k) => k !== "ssh" && (k !== "hooks" || !sameHooks(olds.hooks, news.hooks))) };
     },
     async update(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
         return { outs: { ...news, inLoadBalancer: olds.inLoadBalancer, ...(olds.hookResults ? { hookResults: olds.hookResults } : {}) } };

@@ -116,10 +116,42 @@ async function waitReady(label: string, what: string, probe: () => Promise<void>
     throw new Error(`${label}: health check ${what} failed for ${timeoutMs} ms (last: ${last}); see ${logFile}`);
 }
 
+/** host:port of the readiness probes: the TCP address and the health URL's. */
+export function readinessAddresses(inputs: Pick<ProcessInputs, "readyTcp" | "healthUrl">): string[] {
+    const out: string[] = [];
+    if (inputs.readyTcp) {
+        out.push(inputs.readyTcp);
+    }
+    if (inputs.healthUrl) {
+        const url = new URL(inputs.healthUrl);
+        out.push(`${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`);
+    }
+    return out;
+}
+
+/**
+ * A readiness probe only proves something if nothing answered on its address before the process
+ * started: another process on the port (a server left running, a second stack on the same ports)
+ * would pass the probe while the new process fails to bind. Refused before anything starts.
+ */
+async function assertAddressesFree(label: string, addresses: readonly string[]): Promise<void> {
+    for (const hostPort of addresses) {
+        const taken = await tcpAccepts(hostPort).then(() => true, () => false);
+        if (taken) {
+            const port = hostPort.slice(hostPort.lastIndexOf(":") + 1);
+            throw new Error(
+                `${label}: ${hostPort} already accepts connections before the process starts, so its readiness check would be ` +
+                `answered by another process (see which: ss -ltnp 'sport = :${port}'); stop that process or give this one another port`,
+            );
+        }
+    }
+}
+
 export async function startProcess(inputs: ProcessInputs): Promise<ProcessOutputs> {
     if (!Array.isArray(inputs.command) || inputs.command.length === 0) {
         throw new Error("command must be a non-empty argv array");
     }
+    await assertAddressesFree(inputs.label ?? inputs.command.join(" "), readinessAddresses(inputs));
     recordEvent(inputs.events, "deploy", "start");
     for (const [file, content] of Object.entries(inputs.files ?? {})) {
         fs.mkdirSync(path.dirname(file), { recursive: true });

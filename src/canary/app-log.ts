@@ -22,16 +22,35 @@ import { appLogPrefix } from "./judge";
 import { TemplateMiner } from "./templates";
 import { readLines } from "./log-files";
 import { FollowedLog } from "./rotated-log";
+import { defaultErrorPattern, lineSeverity } from "./log-level";
 
-/** A line that reports an error: an error level or word (`ERROR`, `"level":"error"`, `ValueError:`, `panic`, `Traceback`, `failed`). */
-export function isErrorLine(line: string): boolean {
-    return /(?:error|exception)\b|\b(?:err|fatal|panic|traceback|critical|failed|failure)\b/i.test(line);
+/**
+ * A line that reports an error: its own level when it states one (src/canary/log-level.ts: JSON
+ * `level`, journald's PRIORITY, syslog `<PRI>`, logfmt `level=`, a leading `ERROR`), else the
+ * keyword pattern (an error word: `ValueError:`, `panic`, `Traceback`, `failed`) or the app's own.
+ */
+export function isErrorLine(line: string, pattern: RegExp = defaultErrorPattern): boolean {
+    const fields = jsonObject(line);
+    const severity = lineSeverity(line, fields);
+    return severity !== undefined ? severity <= 3 : pattern.test(fields ? minedText(line) : line);
 }
 
-/** The line as the miner sees it: a JSON object's fields `key=value` apart, else the line. */
+/** journald's entry (`journalctl -o json`): its MESSAGE as text (a byte array when it is not UTF-8). */
+function journalMessage(fields: Record<string, unknown>): string | undefined {
+    if (fields.__CURSOR === undefined || fields.MESSAGE === undefined) {
+        return undefined;
+    }
+    const m = fields.MESSAGE;
+    return Array.isArray(m) ? Buffer.from(m as number[]).toString("utf8") : String(m);
+}
+
+/** The line as the miner sees it: journald's MESSAGE, a JSON object's fields `key=value` apart, else the line. */
 export function minedText(line: string): string {
     const fields = jsonObject(line);
-    return fields ? Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ") : line;
+    if (!fields) {
+        return line;
+    }
+    return journalMessage(fields) ?? Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
 }
 
 function jsonObject(line: string): Record<string, unknown> | undefined {
@@ -51,7 +70,8 @@ export function lineTime(line: string, now: number): number | undefined {
     let t: number | undefined;
     const fields = jsonObject(line);
     if (fields) {
-        const v = fields.t ?? fields.ts ?? fields.time ?? fields.timestamp ?? fields["@timestamp"];
+        // journald's __REALTIME_TIMESTAMP is in microseconds
+        const v = fields.__REALTIME_TIMESTAMP !== undefined ? Number(fields.__REALTIME_TIMESTAMP) / 1000 : fields.t ?? fields.ts ?? fields.time ?? fields.timestamp ?? fields["@timestamp"];
         t = typeof v === "number" ? (v < 1e11 ? v * 1000 : v) : typeof v === "string" ? Date.parse(v) : undefined;
     } else {
         const m = /^\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)/.exec(line);
@@ -90,24 +110,32 @@ export class AppLogWatch {
     private readonly pending = new Map<string, { t: number; signature: string }[]>();
     private readonly seen = new Map<number, Seen>();
 
+    private readonly errorPattern: RegExp;
+
     /**
-     * @param files server name -> its log file (stdout and stderr)
-     * @param canary the canary's name; every other server of `files` is a stable one
+     * @param files server name -> its log file (stdout and stderr, or a mirror of a host's log)
+     * @param canary the canary's name; every other server is a stable one
+     * @param options.errorPattern what makes a line without a level an error @default - defaultErrorPattern
      */
     constructor(
         files: Readonly<Record<string, string>>,
         private readonly canary: string,
+        options: { readonly errorPattern?: RegExp } = {},
     ) {
+        this.errorPattern = options.errorPattern ?? defaultErrorPattern;
         for (const [server, file] of Object.entries(files)) {
             const size = sizeOf(file);
             this.logs.set(server, new FollowedLog(file, size));
             if (server !== canary && size > 0) {
-                readLines(file, Math.max(0, size - knownBytes), (l) => {
-                    if (isErrorLine(l)) {
-                        this.known.add(this.miner.add(minedText(l)).template.id);
-                    }
-                }, size, Math.max(0, size - knownBytes) > 0);
+                readLines(file, Math.max(0, size - knownBytes), (l) => this.addKnown(l), size, Math.max(0, size - knownBytes) > 0);
             }
+        }
+    }
+
+    /** A stable server's line from before the window: its error template is a known caveat, never new. */
+    addKnown(line: string): void {
+        if (isErrorLine(line, this.errorPattern)) {
+            this.known.add(this.miner.add(minedText(line)).template.id);
         }
     }
 
@@ -115,18 +143,23 @@ export class AppLogWatch {
     poll(now: number): void {
         // A log rotated since the last look: the rest of the old file, then the new one.
         for (const [server, log] of this.logs) {
-            log.read((f, offset) => readLines(f, offset, (l) => this.line(server, l, now)));
+            log.read((f, offset) => readLines(f, offset, (l) => this.addLine(server, l, now)));
         }
     }
 
-    private line(server: string, line: string, now: number): void {
-        if (!isErrorLine(line)) {
+    /**
+     * One line of a server's log in the window, read at `now`; `at` is its time when the source
+     * stamps it (CloudWatch Logs' event time), else the line's own or `now`.
+     */
+    addLine(server: string, line: string, now: number, at?: number): void {
+        if (!isErrorLine(line, this.errorPattern)) {
             return;
         }
         const { template } = this.miner.add(minedText(line));
         if (this.known.has(template.id)) {
             return;
         }
+        const t = at ?? lineTime(line, now) ?? now;
         let s = this.seen.get(template.id);
         if (!s) {
             s = { signature: `${appLogPrefix}${template.tokens.join(" ")}`, canaryLines: 0, baselineLines: 0 };
@@ -134,17 +167,16 @@ export class AppLogWatch {
         }
         if (server === this.canary) {
             s.canaryLines++;
-            s.canaryFirstSeen ??= now;
+            s.canaryFirstSeen ??= at ?? now;
         } else {
             s.baselineLines++;
-            s.baselineFirstSeen ??= now;
+            s.baselineFirstSeen ??= at ?? now;
         }
         let p = this.pending.get(server);
         if (!p) {
             p = [];
             this.pending.set(server, p);
         }
-        const t = lineTime(line, now) ?? now;
         p.push({ t, signature: s.signature });
         if (p.length > 1 && p[p.length - 2].t > t) {
             p.sort((a, b) => a.t - b.t);

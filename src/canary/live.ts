@@ -17,6 +17,8 @@ export interface LiveOptions {
     readonly from: number;
     /** Server -> its app log (stdout and stderr). @default - none */
     readonly appLogs?: Readonly<Record<string, string>>;
+    /** What makes an app log line without a level an error. @default - defaultErrorPattern (src/canary/log-level.ts) */
+    readonly appLogErrorPattern?: RegExp;
     readonly judge?: JudgeOptions;
     /** Called with every request judged (the report's charts keep some). @default - none */
     readonly onRequest?: (r: LoggedRequest) => void;
@@ -90,7 +92,7 @@ export class LiveJudgement {
 
     constructor(private readonly o: LiveOptions) {
         // The app's own log lines from now on: the canary's start-up is not read.
-        this.appLogs = o.appLogs ? new AppLogWatch(Object.fromEntries(Object.entries(o.appLogs).filter(([s]) => s === o.canary || o.baseline.includes(s))), o.canary) : undefined;
+        this.appLogs = o.appLogs ? new AppLogWatch(Object.fromEntries(Object.entries(o.appLogs).filter(([s]) => s === o.canary || o.baseline.includes(s))), o.canary, { ...(o.appLogErrorPattern ? { errorPattern: o.appLogErrorPattern } : {}) }) : undefined;
         const threshold = tailThreshold(o);
         this.log = followRequests(o.requestLog, o.from);
         this.judge = new CanaryJudge({ ...o.judge, ...(threshold !== undefined && o.judge?.tailThresholdMs === undefined ? { tailThresholdMs: threshold } : {}) });

@@ -1,5 +1,6 @@
 // HAProxy's request log on another host (the hosts target), mirrored into a local file that the
-// canary judge reads as it reads the local default's log (src/canary/evidence.ts, live.ts).
+// canary judge reads as it reads the local default's log (src/canary/evidence.ts, live.ts); an app
+// server's own log file on its host the same way (src/canary/host-app-log.ts).
 // Each poll is one command on the host that prints the file's size and inode, the offset it
 // starts from, then at most maxBytes of the log from there (`tail -c +N | head -c M`): bounded in
 // bytes, and in time by the caller's timeout. The first poll starts initialBytes before the end
@@ -93,6 +94,8 @@ export class LogMirror {
         readonly localFile: string,
         private readonly limits: MirrorLimits = defaultMirrorLimits,
         private readonly where = "its host",
+        /** The log and its config key, as an error names them. */
+        private readonly what = { log: "HAProxy's request log", key: "zdr:haproxyLogFile" },
     ) {
         fs.writeFileSync(localFile, "");
     }
@@ -102,7 +105,7 @@ export class LogMirror {
         const header = 64;
         const r = await this.run(mirrorCommand(this.remoteFile, this.cursor, this.limits), this.limits.maxBytes + header);
         if (r.exitCode !== 0) {
-            throw new Error(`cannot read HAProxy's request log ${this.remoteFile} on ${this.where} (zdr:haproxyLogFile): exit ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-500)}` : ""}`);
+            throw new Error(`cannot read ${this.what.log} ${this.remoteFile} on ${this.where} (${this.what.key}): exit ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-500)}` : ""}`);
         }
         const read = parseMirrorReply(r.stdout);
         const { append, cursor } = planAppend(this.cursor, read, this.endsLine);

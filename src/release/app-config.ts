@@ -2,6 +2,7 @@
 // migrations and the SQL each version runs. Nothing here knows any particular app: the project's
 // sample app is one configuration of these keys (Pulumi.local.yaml).
 import { ConfigError, json, namespace, RawConfig, versionName } from "./config";
+import { errorPattern } from "../canary/log-level";
 
 export const stopSignals = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const;
 export type StopSignal = (typeof stopSignals)[number];
@@ -22,8 +23,31 @@ export interface AppConfig {
     /** Folder of <version>.sql (absolute); undefined when not given. */
     readonly queriesDir?: string;
     readonly db: { readonly name: string; readonly user: string };
-    /** The team's own checks around each server's reattach (local and hosts targets, for now). @default - none */
+    /** The team's own checks around each server's reattach (on this machine locally, over SSH on hosts and AWS). @default - none */
     readonly hooks?: AppHooks;
+    /** Where the servers' own log lines are, and which are errors (the canary's new-error signatures). @default - stdout and stderr (local default), the default error pattern */
+    readonly logs?: AppLogConfig;
+}
+
+/**
+ * The app's own log, read by the canary judge (src/canary/app-log.ts): on the local default each
+ * server's stdout and stderr, always; on the hosts target a file or a journald unit on each
+ * server's host, when set.
+ */
+export interface AppLogConfig {
+    /** Hosts target: the log file on each server's host, an absolute path; `{server}` and `{version}` replaced. @default - not read */
+    readonly file?: string;
+    /** Hosts target: the systemd unit whose journal holds the app's lines; `{server}` and `{version}` replaced. @default - not read */
+    readonly unit?: string;
+    /** AWS target: the CloudWatch Logs group of the app's lines. @default - not read */
+    readonly group?: string;
+    /** AWS target: each server's stream in the group; `{server}` and `{instanceId}` replaced. @default "{instanceId}" (the CloudWatch agent's default) */
+    readonly stream?: string;
+    /**
+     * A regular expression (case-insensitive) that makes a log line without a level an error line.
+     * @default - an error or exception word, panic, traceback, failed (src/canary/log-level.ts)
+     */
+    readonly errorPattern?: string;
 }
 
 /**
@@ -42,7 +66,7 @@ export interface AppHooks {
 /** The keys of the application definition, declared in Pulumi.yaml. */
 export const appKeys = [
     "appName", "startCommand", "stopSignal", "stopGraceSeconds", "healthCheckPath", "migrationsDir", "schemaVersions", "queriesDir", "dbName", "dbUser",
-    "beforeAllowTraffic", "afterAllowTraffic", "hookTimeoutSeconds",
+    "beforeAllowTraffic", "afterAllowTraffic", "hookTimeoutSeconds", "appLogErrorPattern", "appLogFile", "appLogUnit", "appLogGroup", "appLogStream",
 ] as const;
 
 const appName = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -121,9 +145,6 @@ export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: 
             problems.push(`${namespace}:${key}: must be a list of strings (argv; {server}, {version} and {port} are replaced), or empty for none; got ${raw[key]}`);
             return [];
         }
-        if (value.length > 0 && target !== "local" && target !== "hosts") {
-            problems.push(`${namespace}:${key}: hooks run on the local and hosts targets only for now (issue 17: over SSH on AWS is not done); remove it for the ${target} target`);
-        }
         return value as string[];
     };
     const beforeAllowTraffic = hook("beforeAllowTraffic");
@@ -135,10 +156,61 @@ export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: 
             problems.push(`${namespace}:hookTimeoutSeconds: must be an integer from 1 to 3600; got ${JSON.stringify(raw.hookTimeoutSeconds)}`);
         }
     }
+    const logs = parseAppLogConfig(raw, target, problems);
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { name, startCommand, stopSignal, stopGraceSeconds, healthCheckPath, migrationsDir, schemaVersions, queriesDir, db, hooks: { beforeAllowTraffic, afterAllowTraffic, timeoutSeconds } };
+    return { name, startCommand, stopSignal, stopGraceSeconds, healthCheckPath, migrationsDir, schemaVersions, queriesDir, db, hooks: { beforeAllowTraffic, afterAllowTraffic, timeoutSeconds }, logs };
+}
+
+const otherPlaceholder = /\{(?!server\}|version\})[^}]*\}/;
+
+function parseAppLogConfig(raw: RawConfig, target: string, problems: string[]): AppLogConfig {
+    const errorPatternText = raw.appLogErrorPattern || undefined;
+    try {
+        errorPattern(errorPatternText, `${namespace}:appLogErrorPattern`);
+    } catch (e) {
+        problems.push((e as Error).message);
+    }
+    const file = raw.appLogFile || undefined;
+    const unit = raw.appLogUnit || undefined;
+    for (const [key, value, allowed, meaning] of [
+        ["appLogFile", file, /^\/[\x21-\x7e]{1,4095}$/, "the absolute path of the app's log file on each server's host (no spaces; {server} and {version} are replaced), e.g. /var/log/shop/{server}.log"],
+        ["appLogUnit", unit, /^[A-Za-z0-9:_.@\\{}-]{1,256}$/, "the systemd unit whose journal holds the app's lines on each server's host ({server} and {version} are replaced), e.g. shop.service or shop@{server}.service"],
+    ] as const) {
+        if (value === undefined) {
+            continue;
+        }
+        if (target !== "hosts") {
+            problems.push(`${namespace}:${key}: read on the hosts target only (the local default reads each server's stdout and stderr; on AWS set appLogGroup); remove it for the ${target} target`);
+        } else if (!allowed.test(value) || otherPlaceholder.test(value)) {
+            problems.push(`${namespace}:${key}: must be ${meaning}; got ${JSON.stringify(value)}`);
+        }
+    }
+    if (file !== undefined && unit !== undefined) {
+        problems.push(`${namespace}:appLogUnit: set appLogFile or appLogUnit, not both: where the app's lines are on a host, a file or a journald unit`);
+    }
+    const group = raw.appLogGroup || undefined;
+    const stream = raw.appLogStream || undefined;
+    if (group !== undefined) {
+        if (target !== "aws") {
+            problems.push(`${namespace}:appLogGroup: read on the AWS target only (CloudWatch Logs); on the hosts target set appLogFile or appLogUnit; remove it for the ${target} target`);
+        } else if (!/^[.\-_/#A-Za-z0-9]{1,512}$/.test(group)) {
+            problems.push(`${namespace}:appLogGroup: must be a CloudWatch Logs group name (1-512 of letters, digits, _ - / . #), e.g. /shop/app; got ${JSON.stringify(group)}`);
+        }
+    }
+    if (stream !== undefined) {
+        if (group === undefined) {
+            problems.push(`${namespace}:appLogStream: needs ${namespace}:appLogGroup, the group its streams are in`);
+        } else if (!/^[^:*]{1,512}$/.test(stream) || /\{(?!server\}|instanceId\})[^}]*\}/.test(stream)) {
+            problems.push(`${namespace}:appLogStream: must be a log stream name (no : or *; {server} and {instanceId} are replaced), e.g. {instanceId} or shop-{server}; got ${JSON.stringify(stream)}`);
+        }
+    }
+    return {
+        ...(file ? { file } : {}), ...(unit ? { unit } : {}),
+        ...(group ? { group, stream: stream ?? "{instanceId}" } : {}),
+        ...(errorPatternText ? { errorPattern: errorPatternText } : {}),
+    };
 }
 
 /** argv of a hook for one server: `{server}`, `{version}` and `{port}` replaced in every element. */

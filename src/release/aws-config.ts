@@ -1,5 +1,6 @@
 // Settings of the AWS target, validated before anything changes; every message names the key.
 import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "./config";
+import { keysFor, parseKnownHosts } from "../ssh/known-hosts";
 
 /** Either zdr creates the load balancer and the instances, or the stack names existing ones. */
 export type AwsConfig = AwsCommon & (
@@ -23,6 +24,12 @@ export interface AwsExisting {
     readonly targetGroupArn: string;
     /** Server name -> EC2 instance id, for every server. */
     readonly instanceIds: Readonly<Record<string, string>>;
+    /**
+     * known_hosts lines with each instance's host key, under the instance id (OpenSSH's
+     * HostKeyAlias: "i-0123456789abcdef0 ssh-ed25519 AAAA..."): zdr never trusts a host on first
+     * use. (Instances zdr creates get a host key zdr makes, pinned without config.)
+     */
+    readonly knownHosts: readonly string[];
 }
 
 interface AwsCommon {
@@ -36,13 +43,19 @@ interface AwsCommon {
     readonly stopCommand: string;
     /** Where the migrations run (database name and user are the app's: AppConfig.db). */
     readonly db: { readonly host: string; readonly port: number };
+    /** Longest wait for an SSH connection and its handshake. */
+    readonly sshTimeoutSeconds: number;
+    /** Longest run of a deploy or stop command on an instance. */
+    readonly commandTimeoutSeconds: number;
+    /** Between two health checks (from the instance itself) after a deploy. */
+    readonly healthPollIntervalMs: number;
 }
 
 /** The AWS keys (all optional in Pulumi.yaml; parseAwsConfig says which the AWS target needs). */
 export const awsKeys = [
     "awsRegion", "vpcId", "subnetIds", "amiId", "instanceType", "sshCidr", "targetGroupArn", "instanceIds",
     "appPort", "deregistrationDelaySeconds", "sshUser", "sshPrivateKey", "deployCommand", "stopCommand",
-    "dbHost", "dbPortRemote",
+    "dbHost", "dbPortRemote", "knownHosts", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs",
 ] as const;
 
 const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -117,7 +130,7 @@ export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig): AwsConfi
                 problems.push(`${namespace}:instanceIds: no instance for ${missing.join(", ")}; every server needs one`);
             }
         }
-        existing = { targetGroupArn, instanceIds };
+        existing = { targetGroupArn, instanceIds, knownHosts: existingKnownHosts(raw.knownHosts, instanceIds, problems) };
     } else {
         const vpcId = need("vpcId", /^vpc-[0-9a-f]{8,17}$/, "a VPC id (vpc-...), or name an existing target group with targetGroupArn and instanceIds");
         const subnets = list("subnetIds", raw.subnetIds, problems);
@@ -144,9 +157,39 @@ export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig): AwsConfi
         host: need("dbHost", /^[A-Za-z0-9.-]+$/, "the PostgreSQL host the migrations run against"),
         port: int("dbPortRemote", 5432, 1, 65535),
     };
+    const sshTimeoutSeconds = int("sshTimeoutSeconds", 10, 1, 300);
+    const commandTimeoutSeconds = int("commandTimeoutSeconds", 300, 1, 3600);
+    const healthPollIntervalMs = int("healthPollIntervalMs", 500, 50, 60000);
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    const common: AwsCommon = { region, appPort, deregistrationDelaySeconds, sshUser: raw.sshUser || "ubuntu", deployCommand, stopCommand, db };
+    const common: AwsCommon = { region, appPort, deregistrationDelaySeconds, sshUser: raw.sshUser || "ubuntu", deployCommand, stopCommand, db, sshTimeoutSeconds, commandTimeoutSeconds, healthPollIntervalMs };
     return existing ? { ...common, existing } : { ...common, create: create as AwsCreate };
+}
+
+/**
+ * The known_hosts lines of existing instances: one (at least) under each instance id, else a
+ * problem naming the instance and how to get its line.
+ */
+function existingKnownHosts(text: string | undefined, instanceIds: Readonly<Record<string, string>>, problems: string[]): string[] {
+    const value = json("knownHosts", text || undefined, problems) ?? [];
+    if (!Array.isArray(value) || !value.every((l) => typeof l === "string")) {
+        problems.push(`${namespace}:knownHosts: must be a list of known_hosts lines, one per instance under its id ("i-0123456789abcdef0 ssh-ed25519 AAAA..."); got ${text ?? "nothing"}`);
+        return [];
+    }
+    const lines = value as string[];
+    try {
+        const known = parseKnownHosts(lines);
+        for (const [server, id] of Object.entries(instanceIds)) {
+            if (keysFor(known, id, 22).filter((k) => !k.revoked).length === 0) {
+                problems.push(
+                    `${namespace}:knownHosts: no host key for ${server}'s instance ${id}; zdr never trusts a host on first use: ` +
+                        `add "${id} <its key>", the key from the instance's console output or /etc/ssh/ssh_host_ed25519_key.pub, after checking its fingerprint`,
+                );
+            }
+        }
+    } catch (e) {
+        problems.push(`${namespace}:knownHosts: ${(e as Error).message}`);
+    }
+    return lines;
 }

@@ -18,8 +18,14 @@ export interface SshHost {
     readonly user: string;
     /** OpenSSH or PEM private key text (a Pulumi secret in the program and the state). */
     readonly privateKey: string;
-    /** known_hosts lines; the host's key must be among those for host (and port). */
+    /** known_hosts lines; the host's key must be among those for host (and port), or for hostKeyAlias. */
     readonly knownHosts: string[];
+    /**
+     * The name the host's key is listed under in knownHosts instead of its address and port, as
+     * OpenSSH's HostKeyAlias: an EC2 instance's id, whose private address the stack does not know
+     * before the instance exists. @default - host (and port)
+     */
+    readonly hostKeyAlias?: string;
     /** Names the host in messages, e.g. "web-1". @default - the address */
     readonly label?: string;
     /** Longest wait for the connection and its handshake. @default 10000 */
@@ -76,7 +82,7 @@ interface Pooled {
 const pool = new Map<string, Pooled>();
 
 function poolKey(t: SshHost): string {
-    const h = createHash("sha256").update(t.privateKey).update("\0").update(t.knownHosts.join("\n")).digest("hex");
+    const h = createHash("sha256").update(t.privateKey).update("\0").update(t.knownHosts.join("\n")).update("\0").update(t.hostKeyAlias ?? "").digest("hex");
     return `${t.user}@${t.host}:${t.port ?? 22}#${h}`;
 }
 
@@ -141,7 +147,9 @@ function open(t: SshHost): Promise<Client> {
                 keepaliveInterval: 2000,
                 keepaliveCountMax: 3,
                 hostVerifier: (key: Buffer) => {
-                    const check = checkHostKey(known, t.host, t.port ?? 22, key, label, knownHostsSource);
+                    const check = t.hostKeyAlias
+                        ? checkHostKey(known, t.hostKeyAlias, 22, key, label, knownHostsSource)
+                        : checkHostKey(known, t.host, t.port ?? 22, key, label, knownHostsSource);
                     if (!check.ok) {
                         hostKeyProblem = check.reason;
                     }
@@ -259,16 +267,75 @@ async function withChannel(t: SshHost, openChannel: (c: Client, cb: (err: Error 
 }
 
 /**
- * Runs a shell command on the host (the user's login shell parses it). Resolves with its exit
- * code and output, whatever the code; rejects (SshError) when the host cannot be reached, its key
- * is refused, the connection is lost before the command ends, or it runs past timeoutMs.
+ * Where a command's stdout goes as it arrives: the last bytes of a command's output (sshRun), or
+ * every byte up to a bound, beyond which the command fails (sshReadOutput: data).
  */
-export async function sshRun(t: SshHost, command: string, opts: { timeoutMs: number }): Promise<CommandResult> {
+export interface ByteCollector {
+    /** Takes a chunk; returns why the command must stop (too much output), else undefined. */
+    add(chunk: Buffer): string | undefined;
+    /** What was kept. */
+    bytes(): Buffer;
+}
+
+/** Keeps the last `limit` bytes. */
+export function tailCollector(limit: number): ByteCollector {
+    let chunks: Buffer[] = [];
+    let size = 0;
+    return {
+        add(chunk) {
+            chunks.push(chunk);
+            size += chunk.length;
+            if (size > 2 * limit) {
+                const all = Buffer.concat(chunks);
+                chunks = [all.subarray(all.length - limit)];
+                size = limit;
+            }
+            return undefined;
+        },
+        bytes() {
+            const all = Buffer.concat(chunks);
+            return all.length > limit ? all.subarray(all.length - limit) : all;
+        },
+    };
+}
+
+/** Keeps every byte; more than maxBytes is an error naming `what`. */
+export function boundedCollector(maxBytes: number, what: string): ByteCollector {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    return {
+        add(chunk) {
+            size += chunk.length;
+            if (size > maxBytes) {
+                return `${what} wrote more than ${maxBytes} bytes`;
+            }
+            chunks.push(chunk);
+            return undefined;
+        },
+        bytes: () => Buffer.concat(chunks),
+    };
+}
+
+interface ExecResult {
+    readonly exitCode: number | null;
+    readonly signal?: string;
+    readonly stdout: Buffer;
+    readonly stderr: string;
+    readonly durationMs: number;
+}
+
+/**
+ * The one exec loop: runs `command` on the host, stdout into `collector`, the last 64 KiB of
+ * stderr kept. Resolves with its exit code whatever it is; rejects (SshError) when the host cannot
+ * be reached, its key is refused, the connection is lost before the command ends, the command runs
+ * past timeoutMs (its session is sent KILL and closed) or the collector refuses more output.
+ * `showStdout`: whether a failure's message may quote stdout (not for data).
+ */
+async function exec(t: SshHost, command: string, timeoutMs: number, collector: ByteCollector, showStdout: boolean): Promise<ExecResult> {
     const start = Date.now();
     const label = describeHost(t);
     const { channel, client, done } = await withChannel(t, (c, cb) => c.exec(command, cb), `cannot start \`${command}\``);
-    return new Promise<CommandResult>((resolve, reject) => {
-        let stdout = "";
+    return new Promise<ExecResult>((resolve, reject) => {
         let stderr = "";
         let exitCode: number | null = null;
         let signal: string | undefined;
@@ -283,24 +350,31 @@ export async function sshRun(t: SshHost, command: string, opts: { timeoutMs: num
             client.removeListener("close", lost);
             done();
             if (error) {
-                const output = `${stderr}${stdout}`.trim();
+                try {
+                    channel.signal("KILL");
+                } catch {
+                    // the channel is closing already
+                }
+                try {
+                    channel.close();
+                } catch {
+                    // closing already
+                }
+                const output = `${stderr}${showStdout ? collector.bytes().toString("utf8") : ""}`.trim();
                 reject(new SshError(redact(`${error}${output ? `; its output so far:\n${output.slice(-2000)}` : ""}`, t)));
             } else {
-                resolve({ exitCode, ...(signal ? { signal } : {}), stdout, stderr, durationMs: Date.now() - start });
+                resolve({ exitCode, ...(signal ? { signal } : {}), stdout: collector.bytes(), stderr, durationMs: Date.now() - start });
             }
         };
         const lost = () => finish(`the SSH connection to ${label} was lost while \`${command}\` ran (after ${Date.now() - start} ms); whether it finished on the host is unknown`);
         client.once("close", lost);
-        const timer = setTimeout(() => {
-            try {
-                channel.signal("KILL");
-            } catch {
-                // the channel is closing already
+        const timer = setTimeout(() => finish(`\`${command}\` on ${label} ran past its ${timeoutMs} ms limit; zdr closed its session`), timeoutMs);
+        channel.on("data", (d: Buffer) => {
+            const refused = collector.add(d);
+            if (refused) {
+                finish(refused);
             }
-            channel.close();
-            finish(`\`${command}\` on ${label} ran past its ${opts.timeoutMs} ms limit; zdr closed its session`);
-        }, opts.timeoutMs);
-        channel.on("data", (d: Buffer) => (stdout = (stdout + d.toString("utf8")).slice(-keep)));
+        });
         channel.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString("utf8")).slice(-keep)));
         channel.on("exit", (code: number | null, sig?: string) => {
             exited = true;
@@ -309,6 +383,16 @@ export async function sshRun(t: SshHost, command: string, opts: { timeoutMs: num
         });
         channel.on("close", () => (exited ? finish() : lost()));
     });
+}
+
+/**
+ * Runs a shell command on the host (the user's login shell parses it). Resolves with its exit
+ * code and output, whatever the code; rejects (SshError) when the host cannot be reached, its key
+ * is refused, the connection is lost before the command ends, or it runs past timeoutMs.
+ */
+export async function sshRun(t: SshHost, command: string, opts: { timeoutMs: number }): Promise<CommandResult> {
+    const r = await exec(t, command, opts.timeoutMs, tailCollector(keep), true);
+    return { ...r, stdout: r.stdout.toString("utf8") };
 }
 
 /** A stream to a UNIX socket on the host (OpenSSH's streamlocal forwarding); the caller ends it. */
@@ -372,50 +456,6 @@ export async function sshHttpStatus(t: SshHost, address: string, port: number, p
  * (SshError) as sshRun does, and when stdout passes maxBytes.
  */
 export async function sshReadOutput(t: SshHost, command: string, opts: { timeoutMs: number; maxBytes: number }): Promise<{ exitCode: number | null; stdout: Buffer; stderr: string }> {
-    const label = describeHost(t);
-    const { channel, client, done } = await withChannel(t, (c, cb) => c.exec(command, cb), `cannot start \`${command}\``);
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        let stderr = "";
-        let exitCode: number | null = null;
-        let exited = false;
-        let settled = false;
-        const finish = (error?: string) => {
-            if (settled) {
-                return;
-            }
-            settled = true;
-            clearTimeout(timer);
-            client.removeListener("close", lost);
-            done();
-            if (error) {
-                try {
-                    channel.close();
-                } catch {
-                    // closing already
-                }
-                reject(new SshError(redact(error, t)));
-            } else {
-                resolve({ exitCode, stdout: Buffer.concat(chunks), stderr });
-            }
-        };
-        const lost = () => finish(`the SSH connection to ${label} was lost while \`${command}\` ran`);
-        client.once("close", lost);
-        const timer = setTimeout(() => finish(`\`${command}\` on ${label} ran past its ${opts.timeoutMs} ms limit; zdr closed its session`), opts.timeoutMs);
-        channel.on("data", (d: Buffer) => {
-            bytes += d.length;
-            if (bytes > opts.maxBytes) {
-                finish(`\`${command}\` on ${label} wrote more than ${opts.maxBytes} bytes`);
-            } else {
-                chunks.push(d);
-            }
-        });
-        channel.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString("utf8")).slice(-keep)));
-        channel.on("exit", (code: number | null) => {
-            exited = true;
-            exitCode = code ?? null;
-        });
-        channel.on("close", () => (exited ? finish() : lost()));
-    });
+    const r = await exec(t, command, opts.timeoutMs, boundedCollector(opts.maxBytes, `\`${command}\` on ${describeHost(t)}`), false);
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }

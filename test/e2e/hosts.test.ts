@@ -16,6 +16,7 @@ import { readEvents } from "../../src/release/report";
 import { runStage, Stage, StageResult } from "../../src/release/stages";
 import { localStackApp } from "../../src/stack-file";
 import { closeAllSsh } from "../../src/ssh/client";
+import { fleetStatus } from "../../src/status";
 import { CounterReport, errorCounters, readCounters, sampleCounters } from "../support/haproxy-counters";
 import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
@@ -185,6 +186,27 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
         assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
         const answer = await (await fetch(`${haproxy.url}/products`)).json() as unknown;
         assert.ok(answer, "the shop answers through HAProxy on its host");
+    });
+
+    it("zdr status asks HAProxy and every server over SSH: versions and membership, drift an operator made shown", async () => {
+        const status = async () => fleetStatus((await stack.exportStack()).deployment?.resources ?? []);
+        const clean = await status();
+        // each server's version as its own host answers it (the health check asked over SSH), the same as the state's
+        assert.deepEqual(clean.map((r) => [r.server, r.runningVersion, r.stateMember, r.lbStatus, r.drift]), servers.map((s) => [s, clean.find((r) => r.server === s)?.stateVersion, true, "UP", []]));
+        assert.ok(clean.every((r) => /^v\d$/.test(r.runningVersion)), JSON.stringify(clean));
+        // the operator takes web-2 out by hand on HAProxy's host; status sees it through the SSH-forwarded socket
+        await runtime.setServerState("webshop", "web-2", "maint");
+        try {
+            const drifted = (await status()).find((r) => r.server === "web-2");
+            assert.equal(drifted?.lbStatus, "MAINT");
+            assert.deepEqual(drifted?.drift, ["the state has it in the load balancer, HAProxy says MAINT"]);
+        } finally {
+            await runtime.setServerState("webshop", "web-2", "ready");
+            for (let i = 0; i < 100 && (await statuses()).join() !== "UP,UP,UP"; i++) {
+                await sleep(100);
+            }
+        }
+        assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
     });
 
     it("rolls one host back under load with no failed request", async () => {

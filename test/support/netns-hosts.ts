@@ -51,6 +51,12 @@ export interface NetnsHosts {
     stopSshd(name: string): Promise<void>;
     /** Starts the host's sshd again (same keys, same configuration), once its port accepts. */
     startSshd(name: string): Promise<void>;
+    /**
+     * Makes `privateKey` (OpenSSH text) the host's only SSH host key, as cloud-init's `ssh_keys`
+     * does on an instance's first boot, and restarts its sshd with it; updates the host's
+     * knownHostsLine and fingerprint.
+     */
+    installHostKey(name: string, privateKey: string): Promise<void>;
     /** Takes the host's link down (unreachable) or up again. */
     setLink(name: string, up: boolean): void;
     close(): Promise<void>;
@@ -105,11 +111,16 @@ function keyFingerprint(pubLine: string): string {
 
 /**
  * Creates the hosts; every name gets a namespace `zdr<pid>-<name>` and the address
- * 198.18.<n>.<10 + i>. The fixture's own pid is in every name, so runs never share anything.
+ * 198.18.<n>.<firstHost + i> (firstHost 10 unless given: moto's EC2 gives a subnet's instances
+ * .4, .5, ... in launch order). The fixture's own pid is in every name, so runs never share anything.
  */
-export async function createNetnsHosts(names: readonly string[]): Promise<NetnsHosts> {
+export async function createNetnsHosts(names: readonly string[], opts: { firstHost?: number } = {}): Promise<NetnsHosts> {
     if (names.length === 0 || names.length > 50 || names.some((n) => !/^[a-z][a-z0-9-]{0,15}$/.test(n))) {
         throw new Error(`createNetnsHosts: 1-50 names of lower-case letters, digits and - expected; got ${JSON.stringify(names)}`);
+    }
+    const firstHost = opts.firstHost ?? 10;
+    if (!Number.isInteger(firstHost) || firstHost < 2 || firstHost + names.length > 254) {
+        throw new Error(`createNetnsHosts: firstHost ${firstHost} leaves no room for ${names.length} hosts in a /24 beside the gateway (.1)`);
     }
     const id = process.pid;
     const n = freeSubnet();
@@ -120,7 +131,7 @@ export async function createNetnsHosts(names: readonly string[]): Promise<NetnsH
     const hosts: NetnsHost[] = names.map((name, i) => ({
         name,
         ns: `zdr${id}-${name}`,
-        address: `198.18.${n}.${10 + i}`,
+        address: `198.18.${n}.${firstHost + i}`,
         knownHostsLine: "",
         fingerprint: "",
         dir: path.join(dir, name),
@@ -188,6 +199,29 @@ export async function createNetnsHosts(names: readonly string[]): Promise<NetnsH
             await sleep(50);
         }
         throw new Error(`sshd on test host ${name} (${h.address}) did not start; see ${path.join(h.dir, "sshd.log")}`);
+    };
+
+    const stopSshd = async (name: string) => {
+        // the listener, then every session process it forked (a restart that drops sessions)
+        const listener = sshdPids.get(name);
+        const sessions = pidsOf(name).filter((pid) => {
+            try {
+                return fs.readlinkSync(`/proc/${pid}/exe`) === sshd;
+            } catch {
+                return false;
+            }
+        });
+        for (const pid of [...(listener ? [listener] : []), ...sessions]) {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                // exited meanwhile
+            }
+        }
+        const h = byName(name);
+        for (let i = 0; i < 100 && (await tcpAccepts(h.address, 22)); i++) {
+            await sleep(20);
+        }
     };
 
     try {
@@ -258,29 +292,18 @@ export async function createNetnsHosts(names: readonly string[]): Promise<NetnsH
             return child.pid as number;
         },
         pids: pidsOf,
-        async stopSshd(name) {
-            // the listener, then every session process it forked (a restart that drops sessions)
-            const listener = sshdPids.get(name);
-            const sessions = pidsOf(name).filter((pid) => {
-                try {
-                    return fs.readlinkSync(`/proc/${pid}/exe`) === sshd;
-                } catch {
-                    return false;
-                }
-            });
-            for (const pid of [...(listener ? [listener] : []), ...sessions]) {
-                try {
-                    process.kill(pid, "SIGKILL");
-                } catch {
-                    // exited meanwhile
-                }
-            }
-            const h = byName(name);
-            for (let i = 0; i < 100 && (await tcpAccepts(h.address, 22)); i++) {
-                await sleep(20);
-            }
-        },
+        stopSshd,
         startSshd,
+        async installHostKey(name, privateKey) {
+            const h = byName(name);
+            const hostKey = path.join(h.dir, "ssh_host_ed25519_key");
+            fs.writeFileSync(hostKey, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+            const pub = run(["ssh-keygen", "-y", "-f", hostKey]).trim().split(/\s+/).slice(0, 2).join(" ");
+            fs.writeFileSync(`${hostKey}.pub`, `${pub} ${h.name}\n`);
+            Object.assign(h, { knownHostsLine: `${h.address} ${pub}`, fingerprint: keyFingerprint(pub) });
+            await stopSshd(name);
+            await startSshd(name);
+        },
         setLink(name, up) {
             run(["ip", "-n", byName(name).ns, "link", "set", "eth0", up ? "up" : "down"]);
         },

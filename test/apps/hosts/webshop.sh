@@ -3,8 +3,10 @@
 # own servers: run on a host over SSH, they start the sample webshop (app/webshop) on the host's
 # own address, detached from the SSH session (setsid, nohup), replacing the version running,
 # and stop it gracefully (SIGTERM, SIGKILL after 10 s). Safe to run again.
-#   webshop.sh start VERSION RUNDIR | webshop.sh stop VERSION RUNDIR
+#   webshop.sh start VERSION RUNDIR [SERVER] | webshop.sh stop VERSION RUNDIR [SERVER]
 # RUNDIR/app.env has ROOT (the repository), APP_PORT and the database's PG* variables.
+# The app's stdout and stderr go to RUNDIR/logs/SERVER.log when SERVER is given (the file the
+# canary judge reads: zdr:appLogFile), else to RUNDIR/app-<address>/app.log.
 # Test switches: RUNDIR/slow-deploy makes a start wait 4 s first.
 set -euo pipefail
 action=$1
@@ -13,6 +15,11 @@ run=$3
 addr=$(ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
 dir="$run/app-$addr"
 mkdir -p "$dir"
+log="$dir/app.log"
+if [[ -n "${4:-}" ]]; then
+  mkdir -p "$run/logs"
+  log="$run/logs/$4.log"
+fi
 # shellcheck disable=SC1091
 source "$run/app.env"
 
@@ -40,7 +47,7 @@ case "$action" in
     [[ -f "$run/slow-deploy" ]] && sleep 4
     stop
     HOST=$addr PORT=$APP_PORT APP_VERSION=$version PGAPPNAME="zdr:$version" \
-      setsid nohup node "$ROOT/app/webshop/server.js" >>"$dir/app.log" 2>&1 </dev/null &
+      setsid nohup node "$ROOT/app/webshop/server.js" >>"$log" 2>&1 </dev/null &
     echo $! > "$dir/pid"
     echo "started $version on $addr:$APP_PORT (pid $!)"
     ;;

@@ -1,8 +1,8 @@
 // Adding and removing a server on the AWS target, read from the registrations under mocks: a new
 // server gets its instance, deploy and membership (attachment + TargetHealth, which waits until
-// the target is in service); and the dependencies that make the engine delete a removed
-// server's membership (deregister, waiting out the deregistration delay) before its deploy's
-// stop and before its instance, since deletes run in reverse dependency order.
+// the target is in service, then the attachment); and the dependencies that make the engine
+// delete a removed server's membership (deregister, waiting out the deregistration delay) before
+// its deploy's stop and before its instance, since deletes run in reverse dependency order.
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { recordRegistrations, Registration, value } from "../../support/mocks";
@@ -18,7 +18,9 @@ describe("the AWS target when a server is added or removed (under mocks)", () =>
                 ? { privateIp: `10.0.1.${five.indexOf(args.name.replace("aws-", "")) + 10}` }
                 : args.type === "aws:lb/targetGroup:TargetGroup"
                   ? { arn: "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/aws-tg/0123456789abcdef", arnSuffix: "targetgroup/aws-tg/0123456789abcdef" }
-                  : {},
+                  : args.type === "zdr:hosts:HostKey"
+                    ? { publicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1alutYnxslhR5WXHGl4vFc+ztaMTjG4cLMxI/qp33R zdr-${args.inputs.server}`, privateKey: "unit-host-key" }
+                    : {},
         );
         const { AwsEnvironment, AwsTarget } = await import("../../../components/aws");
         const { Fleet } = await import("../../../components/fleet");
@@ -59,7 +61,7 @@ describe("the AWS target when a server is added or removed (under mocks)", () =>
         const instance = find("aws:ec2/instance:Instance", "aws-web-5");
         const attachment = find("aws:lb/targetGroupAttachment:TargetGroupAttachment", "webshop-web-5-member");
         const health = find("zdr:aws:TargetHealth", "webshop-web-5-member-health");
-        const deploy = find("command:remote:Command", "webshop-web-5-deploy");
+        const deploy = find("zdr:hosts:Deploy", "webshop-web-5-deploy");
         assert.equal(attachment.inputs.targetId, "aws-web-5-id", "the attachment registers the new instance");
         assert.equal(instance.inputs.ami, "ami-0a1b2c3d4e5f60719");
         assert.deepEqual({ targetId: health.inputs.targetId, healthTimeoutSeconds: health.inputs.healthTimeoutSeconds }, { targetId: "aws-web-5-id", healthTimeoutSeconds: 300 });
@@ -71,11 +73,11 @@ describe("the AWS target when a server is added or removed (under mocks)", () =>
             const instance = find("aws:ec2/instance:Instance", `aws-${server}`);
             const attachment = find("aws:lb/targetGroupAttachment:TargetGroupAttachment", `webshop-${server}-member`);
             const health = find("zdr:aws:TargetHealth", `webshop-${server}-member-health`);
-            const deploy = find("command:remote:Command", `webshop-${server}-deploy`);
+            const deploy = find("zdr:hosts:Deploy", `webshop-${server}-deploy`);
             // Deletes run in reverse dependency order: a resource goes before everything it depends on.
-            assert.ok(health.dependsOn.includes(attachment.urn), "the wait is deleted (deregister + wait) before the attachment");
+            assert.ok(attachment.dependsOn.includes(health.urn), "the attachment (deregister) goes before the wait (deregister + wait)");
             assert.ok(health.dependsOn.includes(deploy.urn), "the membership is deleted before the deploy stops the app");
-            assert.ok(attachment.dependsOn.includes(instance.urn), "the attachment goes before the instance");
+            assert.ok(health.dependsOn.includes(instance.urn), "the membership goes before the instance");
             assert.ok(deploy.dependsOn.includes(instance.urn), "the deploy's stop runs on the instance before it goes");
             assert.equal(health.inputs.drainTimeoutSeconds, 120, "the drain waits for the deregistration delay (60 s) plus a margin");
         });

@@ -41,7 +41,7 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
         });
         const { Judgement } = await import("../../../resources/judgement");
         new Judgement("webshop-web-1-judgement", {
-            ...environment.canaryEvidence(),
+            ...environment.canaryEvidence("web-1", ["web-2", "web-3"], { "web-1": "v2", "web-2": "v1", "web-3": "v1" }),
             canary: "web-1", version: "v2", deployment: "d", baseline: ["web-2", "web-3"], bakeSeconds: 120, accepted: false, reportFile: "/tmp/j.json",
         });
         await value(fleet.servers);
@@ -100,7 +100,21 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
         const out = j.inputs.leaveOutOnFail as { runtimeApi: string; backend: string; ssh: Record<string, unknown> };
         assert.deepEqual([out.runtimeApi, out.backend, out.ssh.host], ["/run/haproxy/admin.sock", "webshop", "10.0.0.10"]);
         assert.equal(j.inputs.requestLog, undefined);
-        assert.deepEqual(j.additionalSecretOutputs, ["remoteRequestLog", "leaveOutOnFail"]);
+        assert.deepEqual(j.additionalSecretOutputs, ["remoteRequestLog", "leaveOutOnFail", "hostAppLogs"]);
+    });
+
+    it("reads each judged server's own log on its host over its own SSH connection: the journal of appLogUnit, {server} and {version} replaced", () => {
+        const j = named("zdr:canary:Judgement", "webshop-web-1-judgement");
+        const logs = j.inputs.hostAppLogs as Record<string, { ssh: Record<string, unknown>; unit?: string; file?: string }>;
+        assert.deepEqual(Object.keys(logs), ["web-1", "web-2", "web-3"]);
+        assert.deepEqual(Object.entries(logs).map(([s, l]) => [s, l.ssh.host, l.ssh.label, l.unit, l.file]), [
+            ["web-1", "10.0.0.11", "web-1", "webshop.service", undefined],
+            ["web-2", "10.0.0.12", "web-2", "webshop.service", undefined],
+            ["web-3", "10.0.0.13", "web-3", "webshop.service", undefined],
+        ]);
+        for (const l of Object.values(logs)) {
+            assert.equal((l.ssh.privateKey as Record<string, unknown>)[specialSigKey], secretSig, "the key is sent as a secret");
+        }
     });
 
     it("drains before it deploys: delete-first, the membership replaced with its deploy, one server after the other", () => {

@@ -2,10 +2,11 @@
 // signal is killed after its grace; one that obeys it is not waited for.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isSameProcessAlive, type ProcessOutputs, startProcess, stopProcess } from "../../../provider/local/process";
+import { isSameProcessAlive, type ProcessOutputs, readinessAddresses, startProcess, stopProcess } from "../../../provider/local/process";
 
 /** Waits (bounded) until the log holds a line. */
 async function logShows(file: string, line: string): Promise<boolean> {
@@ -82,5 +83,41 @@ describe("zdr:local:Process stop with real child processes", function () {
         await stopProcess(p.pid, "1", 100);
         assert.equal(isSameProcessAlive(p.pid, p.startTicks), true, "a process with another start time is not signalled");
         assert.doesNotMatch(fs.readFileSync(logFile, "utf8"), /got TERM/);
+    });
+
+    describe("a port another process already holds", () => {
+        let other: net.Server;
+        let port: number;
+        beforeEach(async () => {
+            // "another process": a listener of this test's own, on a port the kernel chose
+            other = net.createServer((c) => c.end());
+            await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
+            port = (other.address() as net.AddressInfo).port;
+        });
+        afterEach(() => new Promise<void>((r) => other.close(() => r())));
+
+        for (const [probe, inputs] of [
+            ["readyTcp", (p: number) => ({ readyTcp: `127.0.0.1:${p}` })],
+            ["healthUrl", (p: number) => ({ healthUrl: `http://127.0.0.1:${p}/health` })],
+        ] as const) {
+            it(`is refused before anything starts (${probe}): the other process would answer the readiness check`, async () => {
+                const logFile = path.join(dir, "never.log");
+                await assert.rejects(
+                    startProcess({ command: ["sh", "-c", "echo started"], logFile, label: "server web-1 (v2)", ...inputs(port) }),
+                    (e: Error) => {
+                        assert.match(e.message, new RegExp(`^server web-1 \\(v2\\): 127\\.0\\.0\\.1:${port} already accepts connections before the process starts`));
+                        assert.match(e.message, new RegExp(`ss -ltnp 'sport = :${port}'`));
+                        return true;
+                    },
+                );
+                assert.equal(fs.existsSync(logFile), false, "nothing was started (no log file)");
+            });
+        }
+    });
+
+    it("probes the health URL's own address, with the scheme's default port", () => {
+        assert.deepEqual(readinessAddresses({ readyTcp: "127.0.0.1:5432", healthUrl: "http://127.0.0.1:8081/health" }), ["127.0.0.1:5432", "127.0.0.1:8081"]);
+        assert.deepEqual(readinessAddresses({ healthUrl: "http://localhost/health" }), ["localhost:80"]);
+        assert.deepEqual(readinessAddresses({}), []);
     });
 });

@@ -58,6 +58,8 @@ describe("the prod stack (AWS target) under mocks", () => {
                     return { arn: "arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/aws-alb/fedcba9876543210", arnSuffix: "app/aws-alb/fedcba9876543210", dnsName: "aws-alb-1.eu-central-1.elb.amazonaws.com" };
                 case "aws:ec2/instance:Instance":
                     return { privateIp: `10.0.1.${servers.indexOf(args.name.replace("aws-", "")) + 10}` };
+                case "zdr:hosts:HostKey":
+                    return { publicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1alutYnxslhR5WXHGl4vFc+ztaMTjG4cLMxI/qp33R zdr-${args.inputs.server}`, privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nhost\n-----END OPENSSH PRIVATE KEY-----\n" };
                 default:
                     return {};
             }
@@ -110,7 +112,9 @@ describe("the prod stack (AWS target) under mocks", () => {
         ["aws:lb/targetGroup:TargetGroup", 1],
         ["aws:ec2/securityGroup:SecurityGroup", 2],
         ["aws:ec2/instance:Instance", 4],
-        ["command:remote:Command", 4],
+        ["zdr:hosts:HostKey", 4],
+        ["zdr:hosts:Deploy", 4],
+        ["command:remote:Command", 0],
         ["aws:lb/targetGroupAttachment:TargetGroupAttachment", 4],
         ["zdr:aws:TargetHealth", 4],
         ["aws:cloudwatch/metricAlarm:MetricAlarm", 6],
@@ -132,10 +136,12 @@ describe("the prod stack (AWS target) under mocks", () => {
         ["its health check interval (healthCheckIntervalMs)", "aws:lb/targetGroup:TargetGroup", "healthCheck.interval", 10],
         ["the listener forwards to the target group", "aws:lb/listener:Listener", "defaultActions.0.targetGroupArn", "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/aws-tg/0123456789abcdef"],
         ["the ALB spans both subnets", "aws:lb/loadBalancer:LoadBalancer", "subnets", ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]],
-        ["the canary's deploy installs v2", "command:remote:Command", "create", "set -e; sudo /opt/webshop/bin/deploy v2; for i in $(seq 1 150); do curl -fsS -o /dev/null http://127.0.0.1:8080/health && exit 0; sleep 2; done; echo \"server web-1 (v2): health check http://127.0.0.1:8080/health failed for 300 s\" >&2; exit 1"],
-        ["over SSH to its instance", "command:remote:Command", "connection.host", "10.0.1.10"],
-        ["as the configured user", "command:remote:Command", "connection.user", "ubuntu"],
-        ["a stop is the configured command", "command:remote:Command", "delete", "sudo systemctl stop webshop"],
+        ["the canary's deploy installs v2", "zdr:hosts:Deploy", "deployCommand", "sudo /opt/webshop/bin/deploy v2"],
+        ["then waits for the app's health on the instance for healthTimeoutSeconds", "zdr:hosts:Deploy", "health", { address: "127.0.0.1", port: 8080, path: "/health", timeoutMs: 300_000, intervalMs: 500 }],
+        ["over SSH to its instance", "zdr:hosts:Deploy", "ssh.host", "10.0.1.10"],
+        ["as the configured user", "zdr:hosts:Deploy", "ssh.user", "ubuntu"],
+        ["pinning the host key zdr made for the instance", "zdr:hosts:Deploy", "ssh.knownHosts", ["aws-web-1-id ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1alutYnxslhR5WXHGl4vFc+ztaMTjG4cLMxI/qp33R"]],
+        ["a stop is the configured command", "zdr:hosts:Deploy", "stopCommand", "sudo systemctl stop webshop"],
         ["the drain waits up to the deregistration delay and a margin", "zdr:aws:TargetHealth", "drainTimeoutSeconds", 120],
         ["in the configured region", "zdr:aws:TargetHealth", "region", "eu-central-1"],
         ["the migrations run against the configured database", "zdr:postgres:Migration", "connection.host", "webshop-db.internal"],
@@ -147,7 +153,7 @@ describe("the prod stack (AWS target) under mocks", () => {
     const get = (o: unknown, dotted: string): unknown => dotted.split(".").reduce<unknown>((x, k) => (unwrap(x) as Record<string, unknown> | undefined)?.[k], o);
     for (const [what, type, key, want] of inputs) {
         it(`${what} (${type.split(":").pop()}.${key})`, () => {
-            const r = type === "command:remote:Command" ? find(type, "webshop-web-1-deploy") : type === "zdr:aws:TargetHealth" ? find(type, "webshop-web-1-member-health") : find(type);
+            const r = type === "zdr:hosts:Deploy" ? find(type, "webshop-web-1-deploy") : type === "zdr:aws:TargetHealth" ? find(type, "webshop-web-1-member-health") : find(type);
             assert.deepEqual(get(r.inputs, key), want);
         });
     }
@@ -163,6 +169,9 @@ describe("the prod stack (AWS target) under mocks", () => {
             targets: { "web-1": "10.0.1.10:8080", "web-2": "10.0.1.11:8080", "web-3": "10.0.1.12:8080", "web-4": "10.0.1.13:8080" },
         });
         assert.deepEqual(j.inputs.baseline, ["web-2", "web-3", "web-4"]);
+        const cw = j.inputs.cloudWatchLogs as { region: string; group: string; streams: Record<string, string> };
+        assert.deepEqual([cw.region, cw.group, Object.keys(cw.streams)], ["eu-central-1", "/webshop/app", ["web-1", "web-2", "web-3", "web-4"]]);
+        assert.deepEqual(Object.values(cw.streams), servers.map((s) => `aws-${s}-id`), "a stream per instance, named by its id (the mocks id an instance by its name)");
         assert.deepEqual(find("aws:lb/loadBalancer:LoadBalancer").inputs.accessLogs, { bucket: "aws-alb-logs-id", prefix: "alb", enabled: true });
     });
 
@@ -173,7 +182,7 @@ describe("the prod stack (AWS target) under mocks", () => {
             { name: "web-3", version: "v1", inLoadBalancer: true },
             { name: "web-4", version: "v1", inLoadBalancer: true },
         ]);
-        assert.deepEqual(regs.filter((r) => r.type === "command:remote:Command").map((r) => (r.inputs.triggers as string[])[0]), ["v2", "v1", "v1", "v1"]);
+        assert.deepEqual(regs.filter((r) => r.type === "zdr:hosts:Deploy").map((r) => (r.inputs.triggers as string[])[0]), ["v2", "v1", "v1", "v1"]);
     });
 
     it("has the local target's graph shape: deploy delete-first after the previous membership (or the canary's judgement), membership delete-first replaced with its deploy", () => {
@@ -190,7 +199,7 @@ describe("the prod stack (AWS target) under mocks", () => {
 
     for (const server of servers) {
         it(`${server}: the attachment and its waits are replaced with the deploy, delete-first, under the fleet`, () => {
-            const deploy = find("command:remote:Command", `webshop-${server}-deploy`);
+            const deploy = find("zdr:hosts:Deploy", `webshop-${server}-deploy`);
             const attachment = find("aws:lb/targetGroupAttachment:TargetGroupAttachment", `webshop-${server}-member`);
             const health = find("zdr:aws:TargetHealth", `webshop-${server}-member-health`);
             const fleet = find("zdr:fleet:Fleet", "webshop");
@@ -200,7 +209,7 @@ describe("the prod stack (AWS target) under mocks", () => {
             }
             assert.deepEqual(attachment.replaceWith, [deploy.urn]);
             assert.deepEqual(health.replaceWith, [deploy.urn]);
-            assert.ok(health.dependsOn.includes(attachment.urn), "the waits come after the attachment");
+            assert.ok(attachment.dependsOn.includes(health.urn), "the attachment comes after the wait (which registers after beforeAllowTraffic)");
             assert.equal(attachment.inputs.targetId, `aws-${server}-id`);
             const epoch = find("zdr:release:Epoch");
             assert.equal(health.inputs.epoch, `${epoch.name}-id`);
@@ -209,9 +218,11 @@ describe("the prod stack (AWS target) under mocks", () => {
     }
 
     it("keeps the SSH key and the database password secret", () => {
-        const connection = find("command:remote:Command", "webshop-web-1-deploy").inputs.connection as Record<string, unknown>;
-        assert.equal(connection[specialSigKey], secretSig, "the connection, key included, is sent as a secret");
-        assert.ok(find("command:remote:Command", "webshop-web-1-deploy").additionalSecretOutputs.includes("connection"));
+        const ssh = find("zdr:hosts:Deploy", "webshop-web-1-deploy").inputs.ssh as Record<string, Record<string, unknown>>;
+        assert.equal(ssh.privateKey[specialSigKey], secretSig, "the deploy key is sent as a secret");
+        assert.ok(find("zdr:hosts:Deploy", "webshop-web-1-deploy").additionalSecretOutputs.includes("ssh"), "the connection, key included, is a secret output");
+        const userData = find("aws:ec2/instance:Instance").inputs.userData as Record<string, unknown>;
+        assert.equal(userData[specialSigKey], secretSig, "the user data, with the host's private key, is sent as a secret");
         const password = (find("zdr:postgres:Migration").inputs.connection as Record<string, Record<string, unknown>>).password;
         assert.equal(password[specialSigKey], secretSig, "the migration's database password is a secret");
         // Outside secret wrappers, neither appears in any registration.

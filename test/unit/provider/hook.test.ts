@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import * as os from "node:os";
 import { hookOutputTail, hookOutputTailChars, reattachWithHooks } from "../../../provider/haproxy/member";
-import { runHook } from "../../../provider/hook";
+import { maskSecrets, runHook, secretValues } from "../../../provider/hook";
 import { FakeHaproxy, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
 
 const node = (script: string) => [process.execPath, "-e", script];
@@ -66,9 +66,40 @@ describe("a membership's reattach with hooks", () => {
         }
     });
 
+    const cases: { name: string; env: Record<string, string>; stack: string[]; text: string; masked: string }[] = [
+        { name: "a password the stack knows, in any variable or none", env: {}, stack: ["hunter22"], text: "login hunter22 ok", masked: "login [secret] ok" },
+        { name: "each line of a private key, not its BEGIN/END lines", env: {}, stack: ["-----BEGIN KEY-----\nAAAABBBBCCCC\nDDDDEEEEFFFF\n-----END KEY-----\n"], text: "-----BEGIN KEY-----\nAAAABBBBCCCC\nDDDDEEEEFFFF\n", masked: "-----BEGIN KEY-----\n[secret]\n[secret]\n" },
+        { name: "secret-named environment values only", env: { PGPASSWORD: "pgpw1", ZDR_SERVER: "web-1" }, stack: [], text: "web-1 pgpw1", masked: "web-1 [secret]" },
+        { name: "a secret containing another, whole", env: { API_TOKEN: "abcd" }, stack: ["abcd-efgh"], text: "abcd-efgh abcd", masked: "[secret] [secret]" },
+        { name: "nothing shorter than 4 characters", env: { DB_PASS: "x1" }, stack: ["ab"], text: "x1 ab", masked: "x1 ab" },
+    ];
+    for (const c of cases) {
+        it(`masks ${c.name}`, () => assert.equal(maskSecrets(c.text, secretValues(c.env, c.stack)), c.masked));
+    }
+
     it("masks only the values of secret-looking variables", () => {
         const env = { PGPASSWORD: "hunter22", ZDR_SERVER: "web-1", API_TOKEN: "tok-123" };
         assert.equal(hookOutputTail("web-1 hunter22 tok-123", env), "web-1 [secret] [secret]");
+    });
+
+    it("masks every secret the stack knows in the state and in the error: the database password, each line of the SSH key, secret-named environment values", async () => {
+        fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "UP" }]));
+        const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz\nc2gtZWQyNTUxOQAAACDNWpbrWJ8bJYUeVlxxpeLxXPs7WjE4xuHCzMSP6qd90QAA\n-----END OPENSSH PRIVATE KEY-----\n";
+        // a hook that prints what it should not: the secrets reach it through harmless-looking names
+        const script = "console.log('db', process.env.DB_URL_PART); console.log(process.env.SSH_MATERIAL); console.log('token', process.env.API_TOKEN); process.exit(4)";
+        const m = { ...member({ beforeAllowTraffic: node(script) }) };
+        const hooks = { ...m.hooks, env: { API_TOKEN: "tok-77e1", DB_URL_PART: "pw-0f8a2c", SSH_MATERIAL: key }, mask: ["pw-0f8a2c", key] };
+        let results: unknown;
+        await assert.rejects(reattachWithHooks({ ...m, hooks }, async (run) => {
+            const r = await runHook(run);
+            results = r;
+            return r;
+        }), (e: Error) => {
+            assert.ok(!/pw-0f8a2c|tok-77e1|b3BlbnNzaC1rZXktdjEAAAAABG5v|c2gtZWQyNTUxOQAAACDNWpbrWJ8b/.test(e.message), e.message);
+            assert.match(e.message, /db \[secret\]\n-----BEGIN OPENSSH PRIVATE KEY-----\n\[secret\]\n\[secret\]\n-----END OPENSSH PRIVATE KEY-----\n\ntoken \[secret\]/);
+            return true;
+        });
+        assert.ok(results, "the hook ran");
     });
 
     it("keeps the server out when beforeAllowTraffic fails, with the hook's output in the error", async () => {

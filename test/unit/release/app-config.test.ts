@@ -16,6 +16,7 @@ describe("parseAppConfig", () => {
             stopGraceSeconds: 30,
             healthCheckPath: "/health",
             hooks: { beforeAllowTraffic: [], afterAllowTraffic: [], timeoutSeconds: 60 },
+            logs: {},
             migrationsDir: undefined,
             schemaVersions: {},
             queriesDir: undefined,
@@ -48,6 +49,7 @@ describe("parseAppConfig", () => {
         ["a hook that is not a list", { ...local, beforeAllowTraffic: "./smoke" }, 'zdr:beforeAllowTraffic: must be a list in YAML or JSON; got "./smoke"'],
         ["a hook with a number", { ...local, afterAllowTraffic: '["./check", 3]' }, 'zdr:afterAllowTraffic: must be a list of strings (argv; {server}, {version} and {port} are replaced), or empty for none; got ["./check", 3]'],
         ["a zero hook time limit", { ...local, hookTimeoutSeconds: "0" }, 'zdr:hookTimeoutSeconds: must be an integer from 1 to 3600; got "0"'],
+        ["an error pattern that is no regular expression", { ...local, appLogErrorPattern: "[a-" }, "zdr:appLogErrorPattern: must be a regular expression (JavaScript syntax, matched case-insensitively) that matches the error lines of the app's log that state no level; \"[a-\" is not: Invalid regular expression: /[a-/i: Unterminated character class"],
         ["a database name with a dash", { ...local, dbName: "web-shop" }, 'zdr:dbName: must be a PostgreSQL identifier of lower-case letters, digits and _ (at most 63); got "web-shop"'],
     ];
     for (const [name, raw, message] of bad) {
@@ -60,9 +62,42 @@ describe("parseAppConfig", () => {
         });
     }
 
-    it("refuses hooks on the AWS target (not done there yet)", () => {
-        assert.throws(() => parseAppConfig({ beforeAllowTraffic: '["./smoke"]' }, "aws", resolvePath), (e: ConfigError) =>
-            e.problems.includes("zdr:beforeAllowTraffic: hooks run on the local and hosts targets only for now (issue 17: over SSH on AWS is not done); remove it for the aws target"));
+    it("takes hooks on the AWS target too (they run over SSH on the instances)", () => {
+        const c = parseAppConfig({ beforeAllowTraffic: '["/opt/webshop/bin/smoke", "{port}"]', afterAllowTraffic: "[]" }, "aws", resolvePath);
+        assert.deepEqual(c.hooks, { beforeAllowTraffic: ["/opt/webshop/bin/smoke", "{port}"], afterAllowTraffic: [], timeoutSeconds: 60 });
+    });
+
+    const hostsLogs: [string, RawConfig, string][] = [
+        ["a relative log file", { appLogFile: "logs/{server}.log" }, 'zdr:appLogFile: must be the absolute path of the app\'s log file on each server\'s host (no spaces; {server} and {version} are replaced), e.g. /var/log/shop/{server}.log; got "logs/{server}.log"'],
+        ["a placeholder zdr does not fill", { appLogFile: "/var/log/{app}.log" }, 'zdr:appLogFile: must be the absolute path of the app\'s log file on each server\'s host (no spaces; {server} and {version} are replaced), e.g. /var/log/shop/{server}.log; got "/var/log/{app}.log"'],
+        ["a unit with a space", { appLogUnit: "shop service" }, 'zdr:appLogUnit: must be the systemd unit whose journal holds the app\'s lines on each server\'s host ({server} and {version} are replaced), e.g. shop.service or shop@{server}.service; got "shop service"'],
+        ["a file and a unit", { appLogFile: "/var/log/shop.log", appLogUnit: "shop.service" }, "zdr:appLogUnit: set appLogFile or appLogUnit, not both: where the app's lines are on a host, a file or a journald unit"],
+    ];
+    for (const [name, raw, message] of hostsLogs) {
+        it(`refuses ${name} (hosts target)`, () => {
+            assert.throws(() => parseAppConfig(raw, "hosts", resolvePath), (e: ConfigError) => e.problems.includes(message) || assert.fail(JSON.stringify(e.problems)));
+        });
+    }
+
+    it("reads where the app logs on a host, and refuses it on the other targets", () => {
+        assert.deepEqual(parseAppConfig({ appLogFile: "/var/log/shop/{server}-{version}.log", appLogErrorPattern: "^E\\d+" }, "hosts", resolvePath).logs, { file: "/var/log/shop/{server}-{version}.log", errorPattern: "^E\\d+" });
+        assert.deepEqual(parseAppConfig({ appLogUnit: "shop@{server}.service" }, "hosts", resolvePath).logs, { unit: "shop@{server}.service" });
+        assert.throws(() => parseAppConfig({ ...local, appLogUnit: "shop.service" }, "local", resolvePath), (e: ConfigError) =>
+            e.problems.includes("zdr:appLogUnit: read on the hosts target only (the local default reads each server's stdout and stderr; on AWS set appLogGroup); remove it for the local target"));
+    });
+
+    it("reads the app's CloudWatch Logs group on AWS, a stream per instance unless it says otherwise", () => {
+        assert.deepEqual(parseAppConfig({ appLogGroup: "/shop/app" }, "aws", resolvePath).logs, { group: "/shop/app", stream: "{instanceId}" });
+        assert.deepEqual(parseAppConfig({ appLogGroup: "/shop/app", appLogStream: "shop-{server}" }, "aws", resolvePath).logs, { group: "/shop/app", stream: "shop-{server}" });
+        const refused: [RawConfig, string, string][] = [
+            [{ appLogGroup: "shop app" }, "aws", 'zdr:appLogGroup: must be a CloudWatch Logs group name (1-512 of letters, digits, _ - / . #), e.g. /shop/app; got "shop app"'],
+            [{ appLogGroup: "/shop/app", appLogStream: "{host}" }, "aws", 'zdr:appLogStream: must be a log stream name (no : or *; {server} and {instanceId} are replaced), e.g. {instanceId} or shop-{server}; got "{host}"'],
+            [{ appLogStream: "{instanceId}" }, "aws", "zdr:appLogStream: needs zdr:appLogGroup, the group its streams are in"],
+            [{ appLogGroup: "/shop/app" }, "hosts", "zdr:appLogGroup: read on the AWS target only (CloudWatch Logs); on the hosts target set appLogFile or appLogUnit; remove it for the hosts target"],
+        ];
+        for (const [raw, target, message] of refused) {
+            assert.throws(() => parseAppConfig(raw, target, resolvePath), (e: ConfigError) => e.problems.includes(message) || assert.fail(JSON.stringify(e.problems)));
+        }
     });
 
     it("reads the hooks and their time limit", () => {
@@ -94,7 +129,7 @@ describe("parseStackConfig: one parse, the target's settings as one either-or", 
         assert.throws(() => parseStackConfig({ target: "aws", bakeSeconds: "60" }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith("zdr:bakeSeconds: must be 0 or at least 300 on the AWS target")));
     });
     it("refuses a misspelt key with the list of keys", () => {
-        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appName,"));
+        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appLogErrorPattern, appLogFile, appLogGroup, appLogStream, appLogUnit, appName,"));
     });
     it("refuses an unknown target", () => {
         assert.throws(() => parseStackConfig({ target: "gcp" }, ctx), (e: ConfigError) => e.problems[0] === 'zdr:target: must be one of "local", "aws", "hosts"; got "gcp"');

@@ -14,6 +14,8 @@ const created: RawConfig = {
     dbHost: "db.internal",
 };
 const arn = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/web/0123456789abcdef";
+const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1alutYnxslhR5WXHGl4vFc+ztaMTjG4cLMxI/qp33R";
+const knownHosts = JSON.stringify([`i-0123456789abcdef0 ${hostKey}`, `i-0fedcba9876543210 ${hostKey}`]);
 
 describe("parseAwsConfig", () => {
     it("creates the ALB and instances with vpcId, with defaults for the rest", () => {
@@ -26,9 +28,14 @@ describe("parseAwsConfig", () => {
     });
 
     it("names an existing target group and instances instead", () => {
-        const c = parseAwsConfig({ awsRegion: "us-east-1", targetGroupArn: arn, instanceIds: '["web-1=i-0123456789abcdef0","web-2=i-0fedcba9876543210"]', dbHost: "db", ...commands }, release);
+        const c = parseAwsConfig({ awsRegion: "us-east-1", targetGroupArn: arn, instanceIds: '["web-1=i-0123456789abcdef0","web-2=i-0fedcba9876543210"]', knownHosts, dbHost: "db", ...commands }, release);
         assert.equal(c.create, undefined);
-        assert.deepEqual(c.existing, { targetGroupArn: arn, instanceIds: { "web-1": "i-0123456789abcdef0", "web-2": "i-0fedcba9876543210" } });
+        assert.deepEqual(c.existing, {
+            targetGroupArn: arn,
+            instanceIds: { "web-1": "i-0123456789abcdef0", "web-2": "i-0fedcba9876543210" },
+            knownHosts: [`i-0123456789abcdef0 ${hostKey}`, `i-0fedcba9876543210 ${hostKey}`],
+        });
+        assert.deepEqual([c.sshTimeoutSeconds, c.commandTimeoutSeconds, c.healthPollIntervalMs], [10, 300, 500]);
     });
 
     const bad: [string, RawConfig, string, RawConfig?][] = [
@@ -51,6 +58,17 @@ describe("parseAwsConfig", () => {
         ["an instance id that is not one", { awsRegion: "eu-central-1", targetGroupArn: arn, instanceIds: '["web-1=web1"]', dbHost: "db", ...commands }, 'zdr:instanceIds: "web-1=web1" is not "server=i-<hex>"'],
         ["a deploy command without the version", { ...created, deployCommand: "sudo deploy latest" }, 'zdr:deployCommand: must be a shell command that installs and starts {version} on the host, e.g. sudo /opt/app/bin/deploy {version}; got "sudo deploy latest"'],
         ["a negative deregistration delay", { ...created, deregistrationDelaySeconds: "-1" }, 'zdr:deregistrationDelaySeconds: must be an integer from 0 to 3600; got "-1"'],
+        [
+            "an existing instance whose host key is not known",
+            { awsRegion: "eu-central-1", targetGroupArn: arn, instanceIds: '["web-1=i-0123456789abcdef0","web-2=i-0fedcba9876543210"]', knownHosts: JSON.stringify([`i-0123456789abcdef0 ${hostKey}`, `10.0.1.12 ${hostKey}`]), dbHost: "db", ...commands },
+            `zdr:knownHosts: no host key for web-2's instance i-0fedcba9876543210; zdr never trusts a host on first use: add "i-0fedcba9876543210 <its key>", the key from the instance's console output or /etc/ssh/ssh_host_ed25519_key.pub, after checking its fingerprint`,
+        ],
+        [
+            "known hosts that are not known_hosts lines",
+            { awsRegion: "eu-central-1", targetGroupArn: arn, instanceIds: '["web-1=i-0123456789abcdef0","web-2=i-0fedcba9876543210"]', knownHosts: '["i-0123456789abcdef0 AAAA"]', dbHost: "db", ...commands },
+            'zdr:knownHosts: known hosts line 1 is not "host[,host...] key-type base64-key" (as ssh-keyscan prints it): "i-0123456789abcdef0 AAAA"',
+        ],
+        ["a command time-out beyond an hour", { ...created, commandTimeoutSeconds: "3601" }, 'zdr:commandTimeoutSeconds: must be an integer from 1 to 3600; got "3601"'],
         ["no database host", { ...created, dbHost: undefined }, "zdr:dbHost: required for the AWS target: the PostgreSQL host the migrations run against"],
     ];
     for (const [name, raw, message, releaseRaw] of bad) {
