@@ -64,10 +64,11 @@ export = async () => {
     const lastServers = (await lastUp.getOutputDetails("servers")).value as { version: string }[] | undefined;
     const running = (lastServers ?? []).map((s) => s.version);
     mark("program", "last-up read");
-    // the engine starts zdr's provider while the program builds (not before the read above)
-    void startProvider();
     // a server keeps its port: removing another one does not move (replace) it
     const ports = target.kind === "local" ? validated(() => planPorts(release.servers, lastPorts(lastServers), target.local)) : undefined;
+    // the engine starts zdr's provider while the program builds: after the read above and the
+    // last check of the config (src/start-provider.ts says why)
+    void startProvider();
 
     const dir = path.join(projectDir, ".zdr/local", pulumi.getStack());
     const dbPassword = config.requireSecret("dbPassword");

@@ -9,6 +9,12 @@
 //
 // Call it only after the StackReference "last-up" is read: the engine handles one registration
 // at a time, and loading the provider holds up the read behind it (measured: 0.13 -> 1.16 s).
+// And only after the program's last check of the config: the default provider gets every zdr:*
+// key as its config (docs/engine.md), so registering it records the new config in the state,
+// and a refused config must change nothing (test/e2e/bad-config.test.ts). For that reason the
+// provider is not started any earlier, e.g. by the language host as the program's node starts:
+// tried (the provider then started beside the program, within 10 ms of it), and that e2e test
+// failed on exactly that.
 import * as pulumi from "@pulumi/pulumi";
 import { startProviderFunction } from "../resources/tokens";
 import { mark } from "./profile";

@@ -102,8 +102,6 @@ type runtimeOptions struct {
 	typescript bool
 	tsconfig   string
 	nodeargs   []string
-	// invokeAtStart: function tokens invoked while the program starts (early.go)
-	invokeAtStart []string
 }
 
 func parseOptions(info *pulumirpc.ProgramInfo) runtimeOptions {
@@ -120,9 +118,6 @@ func parseOptions(info *pulumirpc.ProgramInfo) runtimeOptions {
 	}
 	if v, ok := m["nodeargs"].(string); ok && strings.TrimSpace(v) != "" {
 		opts.nodeargs = strings.Fields(v)
-	}
-	if v, ok := m["invokeAtStart"].(string); ok {
-		opts.invokeAtStart = strings.Fields(v)
 	}
 	return opts
 }
@@ -299,11 +294,7 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	cmd.Stdout = struct{ io.Writer }{os.Stdout}
 	cmd.Stderr = struct{ io.Writer }{os.Stderr}
 
-	if err := cmd.Start(); err != nil {
-		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run node: %v", err)}, nil
-	}
-	invokeAtStart(cmdCtx, req.GetMonitorAddress(), opts.invokeAtStart)
-	if err := cmd.Wait(); err != nil {
+	if err := cmd.Run(); err != nil {
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
 			if exitErr.ExitCode() == exitAfterActionableMessage {
