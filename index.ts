@@ -16,6 +16,7 @@ import { canaryBaseline, liveForCheck, migrationsToApply, planRelease, withRunni
 import { lastPorts, planPorts } from "./src/release/ports";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
 import { mark, processStart } from "./src/profile";
+import { startProvider } from "./src/start-provider";
 
 mark("program", "process start", processStart());
 mark("program", "loaded");
@@ -65,6 +66,9 @@ export = async () => {
     mark("program", "last-up read");
     // a server keeps its port: removing another one does not move (replace) it
     const ports = target.kind === "local" ? validated(() => planPorts(release.servers, lastPorts(lastServers), target.local)) : undefined;
+    // the engine starts zdr's provider while the program builds: after the read above and the
+    // last check of the config (src/start-provider.ts says why)
+    void startProvider();
 
     const dir = path.join(projectDir, ".zdr/local", pulumi.getStack());
     const dbPassword = config.requireSecret("dbPassword");

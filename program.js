@@ -12,6 +12,8 @@ const path = require("node:path");
 // The SDK's index loads TypeScript's compiler and npm's arborist at once; zdr's program needs
 // neither: src/lazy-sdk.js has the SDK load them at their first use.
 require("./src/lazy-sdk");
+// The SDK's debug-level messages go to the engine only when it asked for them (the language host says).
+require("./src/sdk-debug-log");
 
 const compiled = path.join(__dirname, "dist/index.js");
 /** What dist/index.js is built from: the program and every folder it loads code from. */

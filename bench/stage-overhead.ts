@@ -186,7 +186,9 @@ function beforeTree(rev: string): string {
     git("worktree", "add", "--detach", dir, rev);
     fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(dir, "node_modules"));
     fs.mkdirSync(path.join(dir, ".zdr"), { recursive: true });
-    fs.symlinkSync(fs.realpathSync(path.join(projectRoot, ".zdr/engine")), path.join(dir, ".zdr/engine"));
+    // its own copy of the engine: scripts/pulumi rebuilds the language host there (about 30 s with
+    // warm Go caches) when that revision's tools/engine differs, and never touches this tree's
+    execFileSync("cp", ["-a", fs.realpathSync(path.join(projectRoot, ".zdr/engine")), path.join(dir, ".zdr/engine")]);
     execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: dir, stdio: "inherit" });
     return dir;
 }

@@ -52,7 +52,9 @@ func main() {
 	}
 
 	cancelCtx, cancel := context.WithCancel(context.Background())
-	host := &nodeHost{engineAddress: engineAddress, cancelCtx: cancelCtx, cancel: cancel}
+	engineArgs, engineArgsKnown := parentArgs()
+	debugLogs := engineWantsDebugLogs(os.Args[1:], engineArgs, engineArgsKnown)
+	host := &nodeHost{engineAddress: engineAddress, cancelCtx: cancelCtx, cancel: cancel, debugLogs: debugLogs}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
@@ -91,6 +93,8 @@ type nodeHost struct {
 	engineAddress string
 	cancelCtx     context.Context
 	cancel        context.CancelFunc
+	// debugLogs: whether the engine shows or logs debug-level messages (debuglogs.go)
+	debugLogs bool
 }
 
 // runtimeOptions are the `runtime.options` of Pulumi.yaml that matter to a Node.js program.
@@ -127,17 +131,6 @@ func (o runtimeOptions) env() []string {
 		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+o.tsconfig)
 	}
 	return env
-}
-
-// resolveModule finds a module of @pulumi/pulumi the way Node itself would from dir.
-func resolveModule(ctx context.Context, dir, module string) (string, error) {
-	cmd := exec.CommandContext(ctx, "node", "-e", "process.stdout.write(require.resolve(process.argv[1]))", module)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("could not find %s from %s: run `npm ci` there first (%w)", module, dir, err)
-	}
-	return string(out), nil
 }
 
 func (h *nodeHost) Handshake(
@@ -281,6 +274,13 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 
 	env := append(os.Environ(), "PULUMI_CONFIG="+string(cfgJSON), "PULUMI_CONFIG_SECRET_KEYS="+string(secretJSON))
 	env = append(env, opts.env()...)
+	if _, set := os.LookupEnv(debugLogsVar); !set {
+		state := "off"
+		if h.debugLogs {
+			state = "on"
+		}
+		env = append(env, debugLogsVar+"="+state)
+	}
 
 	cmdCtx, cmdCancel := context.WithCancel(h.cancelCtx)
 	defer cmdCancel()
