@@ -41,7 +41,7 @@ describe("a faulty canary in a long bake (local default)", function () {
         assert.equal(report.verdict, "fail");
         // the live line of the bake, as the provider sent it to the engine
         const liveLine = /web-1 \d+ s\/120 s: canary \d+ req [\d.]+% failed p50 \d+ p99 \d+ ms \| baseline \d+ req [\d.]+% failed p50 \d+ p99 \d+ ms \| evidence .* \(fails at 0\) \| \w+/.exec(output);
-        assert.ok(liveLine, output.slice(-3000));
+        assert.ok(liveLine, `no live line in the up's output (${output.length} characters): ${output.slice(-3000)}`);
         const bakeSeconds = (report.to - report.from) / 1000;
         assert.ok(bakeSeconds < 40, `decided ${bakeSeconds} s into the 120 s bake`);
         assert.ok(upSeconds < 90, `the up took ${upSeconds} s`);
@@ -68,13 +68,14 @@ describe("a faulty canary in a long bake (local default)", function () {
         assert.deepEqual(late, [], "requests of web-1 accepted after it was left out");
         assert.deepEqual(errorCounters(report2), { wretr: 0, wredis: 0, econ: 0, eresp: 0 }, JSON.stringify(report2.servers));
         assert.ok([...traffic.failures, ...slowTraffic.failures].every((f) => f.version === "faulty"), "only the canary's own errors");
-        assert.ok(slowTraffic.requests > 50);
+        // 1.5 s pages at 6 a second over the up and the 6 s after it: slow requests were in flight throughout
+        assert.ok(slowTraffic.requests > 30, `slow requests: ${slowTraffic.requests}`);
 
         // its process runs and its log is kept
         const state = await local.stack.exportStack();
         const deploy = state.deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::webshop-web-1-deploy"));
         assert.ok(isSameProcessAlive(deploy.outputs.pid, deploy.outputs.startTicks), "the canary's process is kept");
-        assert.ok(fs.statSync(path.join(local.dir, "logs/web-1.log")).size > 0);
+        assert.ok(fs.statSync(path.join(local.dir, "logs/web-1.log")).size > 0, "the canary's log is kept");
 
         // the state keeps the failed judgement, and `zdr status` says the canary is left out and why
         const judgement = state.deployment.resources.find((r: { type: string }) => r.type === "zdr:canary:Judgement");
