@@ -148,7 +148,7 @@ function open(t: SshHost): Promise<Client> {
                 keepaliveCountMax: 3,
                 hostVerifier: (key: Buffer) => {
                     const check = t.hostKeyAlias
-                        ? checkHostKey(known, t.hostKeyAlias, 22, key, label, knownHostsSource)
+                        ? checkHostKey(known, t.hostKeyAlias, 22, key, label, knownHostsSource, { host: t.host, port: t.port ?? 22 })
                         : checkHostKey(known, t.host, t.port ?? 22, key, label, knownHostsSource);
                     if (!check.ok) {
                         hostKeyProblem = check.reason;

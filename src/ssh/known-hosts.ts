@@ -91,8 +91,10 @@ export type HostKeyCheck = { readonly ok: true } | { readonly ok: false; readonl
 /**
  * Is `presented` a key the known hosts list for host:port? `label` names the host in the
  * reason (e.g. "web-1 (198.18.0.11:22)"); `source` names where the known hosts come from.
+ * `scanned`: the address the host is reached at when `host` is an alias (OpenSSH's
+ * HostKeyAlias, e.g. an instance id): the hint then scans that address and writes the alias.
  */
-export function checkHostKey(known: readonly KnownHostKey[], host: string, port: number, presented: Buffer, label: string, source: string): HostKeyCheck {
+export function checkHostKey(known: readonly KnownHostKey[], host: string, port: number, presented: Buffer, label: string, source: string, scanned?: { readonly host: string; readonly port: number }): HostKeyCheck {
     const name = knownHostsName(host, port);
     const presentedText = `${wireKeyType(presented) ?? "unknown type"} ${fingerprint(presented)}`;
     const listed = keysFor(known, host, port);
@@ -107,7 +109,7 @@ export function checkHostKey(known: readonly KnownHostKey[], host: string, port:
         return {
             ok: false,
             reason: `host key of ${label} is unknown: ${source} has no line for ${name} and zdr never trusts a host on first use; ` +
-                `it presented ${presentedText}. Check that fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and add its line (ssh-keyscan${port === 22 ? "" : ` -p ${port}`} ${host})`,
+                `it presented ${presentedText}. Check that fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and add its line (${keyscanHint(name, scanned ?? { host, port })})`,
         };
     }
     return {
@@ -115,4 +117,10 @@ export function checkHostKey(known: readonly KnownHostKey[], host: string, port:
         reason: `host key of ${label} does not match ${source}: it presented ${presentedText}, ${source} lists ${valid.map((k) => `${k.keyType} ${fingerprint(k.key)}`).join(", ")} for ${name}. ` +
             "Someone may be intercepting the connection, or the host was reinstalled: check the host's fingerprint, then replace its line",
     };
+}
+
+/** The command that prints the known_hosts line for `name`, scanning the address the host is reached at. */
+function keyscanHint(name: string, at: { readonly host: string; readonly port: number }): string {
+    const scan = `ssh-keyscan${at.port === 22 ? "" : ` -p ${at.port}`} ${at.host}`;
+    return name === knownHostsName(at.host, at.port) ? scan : `${scan} | sed 's/^[^ ]*/${name}/', the line under ${name}`;
 }

@@ -55,6 +55,14 @@ describe("known hosts", () => {
         });
     }
 
+    it("hints the scan of the address and the line under the alias for a host pinned by alias (an instance id)", () => {
+        const alias = checkHostKey(parseKnownHosts([line("i-0aaa", a)]), "i-0bbb", 22, a, "web-2 (198.18.0.12:22)", "the instance's pinned key", { host: "198.18.0.12", port: 22 });
+        assert.equal(alias.ok, false);
+        assert.match(alias.ok ? "" : alias.reason, /add its line \(ssh-keyscan 198\.18\.0\.12 \| sed 's\/\^\[\^ \]\*\/i-0bbb\/', the line under i-0bbb\)$/);
+        const plain = checkHostKey(parseKnownHosts([line("198.18.0.11", a)]), "198.18.0.10", 2222, a, "web-1", "zdr:knownHosts");
+        assert.match(plain.ok ? "" : plain.reason, /add its line \(ssh-keyscan -p 2222 198\.18\.0\.10\)$/);
+    });
+
     it("skips blank lines and comments, and refuses a line that is not a key, naming its number", () => {
         assert.equal(parseKnownHosts(["", "# comment", line("h", a)]).length, 1);
         assert.throws(() => parseKnownHosts([line("h", a), "h ssh-ed25519 not-base64!"]), /^Error: known hosts line 2 is not "host\[,host\.\.\.\] key-type base64-key"/);
