@@ -4,7 +4,8 @@
 // same command on the local socket, and one health check from the host. Median, min and max.
 //   npx ts-node --transpile-only bench/ssh-transport.ts [rounds]
 import { HaproxyRuntime } from "../src/haproxy/runtime";
-import { closeAllSsh, SshHost, sshHttpStatus, sshRun, sshStreamLocal } from "../src/ssh/client";
+import { closeAllSsh, SshHost, sshRun, sshStreamLocal } from "../src/ssh/client";
+import { sshHttpGet } from "../src/ssh/http";
 import { createNetnsHosts } from "../test/support/netns-hosts";
 import { startNetnsHaproxy } from "../test/support/netns-haproxy";
 
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
         await timed("`show stat` through SSH (streamlocal, pooled)", rounds, () => over.serverStats("shop"));
         const local = new HaproxyRuntime(haproxy.adminSocket);
         await timed("`show stat` on the same socket from this machine", rounds, () => local.serverStats("shop"));
-        await timed("health check from the host (direct-tcpip, HAProxy's 503)", rounds, () => sshHttpStatus(host("lb"), fleet.host("lb").address, 8080, "/", 2000));
+        await timed("health check from the host (direct-tcpip, HAProxy's 503)", rounds, () => sshHttpGet(host("lb"), fleet.host("lb").address, 8080, "/", 2000));
     } finally {
         await closeAllSsh();
         await fleet.close();

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { hookArgv, type AppConfig } from "../src/release/app-config";
+import type { AppConfig } from "../src/release/app-config";
 import type { MemberHooks } from "../provider/haproxy/member";
 import type { ArgsOf } from "../resources/args";
 import type { AwsConfig } from "../src/release/aws-config";
@@ -12,7 +12,7 @@ import type { JudgementArgs } from "../resources/judgement";
 import type { PostgresConnectionArgs } from "../resources/migration";
 import type { ServerPlan } from "../src/release/plan";
 import { TargetHealth } from "../resources/target-health";
-import type { Environment, FleetTarget, Membership } from "./fleet";
+import { type Environment, type FleetTarget, type Membership, memberHooks } from "./fleet";
 
 export interface AwsEnvironmentArgs {
     readonly servers: readonly string[];
@@ -263,22 +263,7 @@ export class AwsTarget implements FleetTarget {
     /** The app's hooks for one server, run on its instance over SSH; undefined when it has none. */
     private hooks(server: ServerPlan): ArgsOf<MemberHooks> | undefined {
         const env = this.args.environment;
-        const h = env.args.app.hooks;
-        if (!h || (h.beforeAllowTraffic.length === 0 && h.afterAllowTraffic.length === 0)) {
-            return undefined;
-        }
-        const port = env.args.config.appPort;
-        const argv = (command: readonly string[]) => (command.length > 0 ? hookArgv(command, server.name, server.version, port) : undefined);
-        return {
-            beforeAllowTraffic: argv(h.beforeAllowTraffic),
-            afterAllowTraffic: argv(h.afterAllowTraffic),
-            timeoutMs: h.timeoutSeconds * 1000,
-            cwd: "",
-            env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
-            ssh: this.ssh(server.name),
-            // the stack's secrets, masked in the hooks' output
-            mask: [pulumi.secret(env.args.dbPassword), pulumi.secret(this.args.sshPrivateKey)],
-        };
+        return memberHooks(env.args.app, server, env.args.config.appPort, { cwd: "", ssh: this.ssh(server.name) }, [env.args.dbPassword, this.args.sshPrivateKey]);
     }
 }
 

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { HookOutcome } from "../provider/haproxy/member";
+import type { HookOutcome, MemberHooks } from "../provider/haproxy/member";
+import { type AppConfig, hookArgv } from "../src/release/app-config";
+import type { ArgsOf } from "../resources/args";
 import type { ReleasePlan, ServerPlan } from "../src/release/plan";
 import type { JudgementArgs } from "../resources/judgement";
 import type { PostgresConnectionArgs } from "../resources/migration";
@@ -22,6 +24,33 @@ export interface Environment {
 }
 
 /** What a target (local processes + HAProxy, AWS, ...) supplies: the leaf resources of one server. */
+/**
+ * The app's hooks for one server, as every target's membership runs them: `where` says where
+ * (the project folder locally; the server's host over SSH); `mask` the stack's secrets, masked in
+ * the hooks' output. Undefined when the app has no hooks.
+ */
+export function memberHooks(
+    app: AppConfig,
+    server: ServerPlan,
+    port: number,
+    where: Pick<ArgsOf<MemberHooks>, "cwd" | "ssh">,
+    mask: pulumi.Input<string>[],
+): ArgsOf<MemberHooks> | undefined {
+    const h = app.hooks;
+    if (!h || (h.beforeAllowTraffic.length === 0 && h.afterAllowTraffic.length === 0)) {
+        return undefined;
+    }
+    const argv = (command: readonly string[]) => (command.length > 0 ? hookArgv(command, server.name, server.version, port) : undefined);
+    return {
+        beforeAllowTraffic: argv(h.beforeAllowTraffic),
+        afterAllowTraffic: argv(h.afterAllowTraffic),
+        timeoutMs: h.timeoutSeconds * 1000,
+        env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
+        ...where,
+        mask: mask.map((m) => pulumi.secret(m)),
+    };
+}
+
 export interface FleetTarget {
     /**
      * Runs `server.version` on the server. Its creation means "deployed and healthy"; its

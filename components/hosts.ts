@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { hookArgv, type AppConfig } from "../src/release/app-config";
+import type { AppConfig } from "../src/release/app-config";
 import { hostCommand, type HostAddress, type HostsConfig } from "../src/release/hosts-config";
 import type { ServerPlan } from "../src/release/plan";
 import type { JudgementArgs } from "../resources/judgement";
@@ -7,7 +7,7 @@ import type { MemberHooks } from "../provider/haproxy/member";
 import { HaproxyMember } from "../resources/member";
 import type { ArgsOf } from "../resources/args";
 import { HostsDeploy, type HostsDeployArgs } from "../resources/hosts-deploy";
-import type { Environment, FleetTarget, Membership } from "./fleet";
+import { type Environment, type FleetTarget, type Membership, memberHooks } from "./fleet";
 
 export interface HostsEnvironmentArgs {
     readonly config: HostsConfig;
@@ -128,21 +128,7 @@ export class HostsTarget implements FleetTarget {
     /** The app's hooks for one server, run on its host over SSH; undefined when it has none. */
     private hooks(server: ServerPlan): ArgsOf<MemberHooks> | undefined {
         const env = this.args.environment;
-        const h = env.args.app.hooks;
-        if (!h || (h.beforeAllowTraffic.length === 0 && h.afterAllowTraffic.length === 0)) {
-            return undefined;
-        }
-        const port = env.args.config.appPort;
-        const argv = (command: readonly string[]) => (command.length > 0 ? hookArgv(command, server.name, server.version, port) : undefined);
-        return {
-            beforeAllowTraffic: argv(h.beforeAllowTraffic),
-            afterAllowTraffic: argv(h.afterAllowTraffic),
-            timeoutMs: h.timeoutSeconds * 1000,
-            cwd: "",
-            env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
-            ssh: env.ssh(server.name, env.args.config.hosts[server.name]),
-            // the stack's secrets, masked in the hooks' output
-            mask: [pulumi.secret(env.args.dbPassword), pulumi.secret(env.args.sshPrivateKey)],
-        };
+        const ssh = env.ssh(server.name, env.args.config.hosts[server.name]);
+        return memberHooks(env.args.app, server, env.args.config.appPort, { cwd: "", ssh }, [env.args.dbPassword, env.args.sshPrivateKey]);
     }
 }

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { applicationName } from "../src/migrations/statement-log";
 import { packageRoot } from "../src/package-root";
-import { AppConfig, hookArgv, startArgv } from "../src/release/app-config";
+import { AppConfig, startArgv } from "../src/release/app-config";
 import type { ServerPlan } from "../src/release/plan";
 import type { JudgementArgs } from "../resources/judgement";
 import { HaproxyLoadBalancer } from "../resources/load-balancer";
@@ -15,7 +15,7 @@ import { processType } from "../provider/local/process";
 import { Process } from "../resources/process";
 import type { MemberHooks } from "../provider/haproxy/member";
 import type { ArgsOf } from "../resources/args";
-import type { Environment, FleetTarget, Membership } from "./fleet";
+import { type Environment, type FleetTarget, type Membership, memberHooks } from "./fleet";
 
 const root = packageRoot;
 
@@ -261,22 +261,8 @@ export class LocalTarget implements FleetTarget {
 
     /** The app's hooks for one server, run from the project folder; undefined when it has none. */
     private hooks(server: ServerPlan): ArgsOf<MemberHooks> | undefined {
-        const app = this.args.environment.args.app;
-        const h = app.hooks;
-        if (!h || (h.beforeAllowTraffic.length === 0 && h.afterAllowTraffic.length === 0)) {
-            return undefined;
-        }
-        const port = this.port(server);
-        const argv = (command: readonly string[]) => (command.length > 0 ? hookArgv(command, server.name, server.version, port) : undefined);
-        return {
-            beforeAllowTraffic: argv(h.beforeAllowTraffic),
-            afterAllowTraffic: argv(h.afterAllowTraffic),
-            timeoutMs: h.timeoutSeconds * 1000,
-            cwd: this.args.projectDir,
-            env: { ZDR_SERVER: server.name, ZDR_VERSION: server.version, ZDR_PORT: String(port) },
-            // the stack's secrets, masked in the hooks' output
-            mask: [pulumi.secret(this.args.environment.args.dbPassword)],
-        };
+        const env = this.args.environment.args;
+        return memberHooks(env.app, server, this.port(server), { cwd: this.args.projectDir }, [env.dbPassword]);
     }
 }
 

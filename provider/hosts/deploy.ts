@@ -10,7 +10,8 @@
 // The SSH private key is in `ssh`, which the program marks secret in the state.
 import { setTimeout as sleep } from "node:timers/promises";
 import type * as provider from "@pulumi/pulumi/provider";
-import { describeHost, redact, SshHost, sshHttpStatus, sshRun } from "../../src/ssh/client";
+import { describeHost, redact, SshHost, sshRun } from "../../src/ssh/client";
+import { sshHttpGet } from "../../src/ssh/http";
 import { changedKeys } from "../diff";
 import { EventSink, recordEvent } from "../events";
 
@@ -55,7 +56,7 @@ async function pollHealth(d: HostsDeployInputs): Promise<string | undefined> {
     const deadline = Date.now() + h.timeoutMs;
     let last = "no answer yet";
     for (let polls = 0; polls < 100000; polls++) {
-        const r = await sshHttpStatus(d.ssh, h.address, h.port, h.path, Math.max(500, Math.min(2000, deadline - Date.now())));
+        const r = await sshHttpGet(d.ssh, h.address, h.port, h.path, Math.max(500, Math.min(2000, deadline - Date.now())));
         if (r.status !== undefined && r.status >= 200 && r.status < 300) {
             return undefined;
         }
@@ -117,7 +118,7 @@ export const hostsDeployProvider: Required<Pick<provider.Provider, "diff" | "cre
             return { id, props: {} };
         }
         const h = props.health;
-        const r = await sshHttpStatus(props.ssh, h.address, h.port, h.path, 2000);
+        const r = await sshHttpGet(props.ssh, h.address, h.port, h.path, 2000);
         return r.status !== undefined && r.status >= 200 && r.status < 300 ? { id, props } : { id: "", props: {} };
     },
     async update(_id, _urn, _olds: HostsDeployInputs, news: HostsDeployInputs) {

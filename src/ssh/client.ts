@@ -410,47 +410,6 @@ export async function sshForwardTcp(t: SshHost, address: string, port: number): 
 }
 
 /**
- * One HTTP/1.0 GET from the host to address:port (through the SSH connection): the status code,
- * or a reason why there is none. Bounded by timeoutMs.
- */
-export async function sshHttpStatus(t: SshHost, address: string, port: number, path: string, timeoutMs: number): Promise<{ status?: number; error?: string }> {
-    let stream: Duplex;
-    try {
-        stream = await sshForwardTcp(t, address, port);
-    } catch (e) {
-        if (e instanceof SshError && /cannot connect from the host/.test(e.message)) {
-            return { error: `nothing accepts connections on ${address}:${port}` };
-        }
-        throw e;
-    }
-    return new Promise((resolve) => {
-        let head = "";
-        const timer = setTimeout(() => {
-            stream.destroy();
-            resolve({ error: `no answer in ${timeoutMs} ms` });
-        }, timeoutMs);
-        const done = () => {
-            clearTimeout(timer);
-            const m = /^HTTP\/\d\.\d (\d{3})/.exec(head);
-            resolve(m ? { status: Number(m[1]) } : { error: head ? `not an HTTP answer: ${JSON.stringify(head.slice(0, 80))}` : "the connection closed without an answer" });
-        };
-        stream.on("data", (d: Buffer) => {
-            if (head.length < 1024) {
-                head += d.toString("latin1");
-            }
-            if (/\r?\n/.test(head)) {
-                stream.end();
-                stream.destroy();
-                done();
-            }
-        });
-        stream.once("close", done);
-        stream.once("error", () => undefined);
-        stream.write(`GET ${path} HTTP/1.0\r\nHost: ${address}:${port}\r\nUser-Agent: zdr-health\r\nConnection: close\r\n\r\n`);
-    });
-}
-
-/**
  * Runs a command whose stdout is data (bytes, kept whole up to maxBytes; more is an error): the
  * canary judge's mirror of HAProxy's log on its host (src/canary/remote-log.ts). Rejects
  * (SshError) as sshRun does, and when stdout passes maxBytes.

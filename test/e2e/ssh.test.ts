@@ -3,7 +3,8 @@
 import { strict as assert } from "node:assert";
 import * as net from "node:net";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
-import { closeAllSsh, shellQuote, SshHost, sshHttpStatus, sshRun, sshStreamLocal } from "../../src/ssh/client";
+import { closeAllSsh, shellQuote, SshHost, sshRun, sshStreamLocal } from "../../src/ssh/client";
+import { sshHttpGet } from "../../src/ssh/http";
 import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
 
@@ -142,9 +143,9 @@ describe("the SSH transport against real sshd on namespace hosts", function () {
 
     it("polls an HTTP endpoint from the host itself", async () => {
         const lb = target("lb");
-        const down = await sshHttpStatus(target("web-1"), fleet.host("web-1").address, 9101, "/health", 2000);
+        const down = await sshHttpGet(target("web-1"), fleet.host("web-1").address, 9101, "/health", 2000);
         assert.deepEqual(down, { error: `nothing accepts connections on ${fleet.host("web-1").address}:9101` });
-        const up = await sshHttpStatus(lb, fleet.host("lb").address, 8080, "/", 2000);
+        const up = await sshHttpGet(lb, fleet.host("lb").address, 8080, "/", 2000);
         assert.equal(up.status, 503, "HAProxy answers 503 with no server up");
         assert.ok(!net.isIP("lb"));
     });
