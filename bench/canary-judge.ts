@@ -77,6 +77,8 @@ const scenarios: [string, StreamSpec, JudgeOptions?][] = [
     ["+30% latency, new judge without floor or margin", { split: 3, rate, canaryFactor: 1.3 }, { latencyFloorMs: 0, latencyFailMargin: 0 }],
     // What the floor and the margin protect: the same cold start without them (fewer runs).
     ["healthy cold start, new judge without floor or margin", coldStart, { latencyFloorMs: 0, latencyFailMargin: 0 }],
+    // The limit of telling a transient from the data: the same cold start lasting twice as long.
+    ["healthy cold start decaying in 60 requests (fewer runs)", { ...coldStart, coldStart: { excess: 2, requests: 60 } }],
     ["healthy cold start (3x, decays in 30 requests)", coldStart],
 ];
 const isCold = (index: number) => scenarios[index][1].coldStart !== undefined;

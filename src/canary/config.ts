@@ -30,7 +30,7 @@ export const canaryKeys: readonly NumberKey[] = [
     { key: "canaryErrorOddsTolerance", option: "errorOddsTolerance", fallback: 1.5, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of failing the canary's may be" },
     { key: "canaryErrorRateFloor", option: "errorRateFloor", fallback: 0.01, min: 0, max: 0.5, meaning: "a canary error rate proven below this passes the error check" },
     { key: "canaryLatencyTolerance", option: "latencyTolerance", fallback: 0.1, min: 0, max: 10, openMin: true, meaning: "how much slower the canary may be (0.1 = +10%)" },
-    { key: "canaryLatencyFloorMs", option: "latencyFloorMs", fallback: 2, min: 0, max: 10000, meaning: "the latency check fails only once the canary is also proven slower by more than this many milliseconds" },
+    { key: "canaryLatencyFloorMs", option: "latencyFloorMs", fallback: 2, min: 0, max: 10000, meaning: "the latency check fails only on a canary slower by more than this many milliseconds as well" },
     { key: "canaryTailOddsTolerance", option: "tailOddsTolerance", fallback: 2, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of a slow request the canary's may be" },
     { key: "canaryWarmupSeconds", option: "warmupSeconds", fallback: 0, min: 0, max: 3600, meaning: "seconds from the canary's first request left out of the latency and tail checks (errors count from the first request)" },
     { key: "canaryTailQuantile", option: "tailQuantile", fallback: 0.99, min: 0.5, max: 0.999, meaning: "the baseline quantile that makes a request slow" },

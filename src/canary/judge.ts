@@ -12,16 +12,18 @@
 //   new-error: <sig>    odds ratio of one error signature the baseline has not shown: a failed
 //                       request's error (the x-error header, optional), or a template of the
 //                       app's own error log lines ("log: ...") carried by a request whatever its status.
-// Fail: a check rejects "no worse than the baseline" (for latency: "slower by at most half the
-// tolerance or latencyFloorMs, whichever is more", so a fresh process's few percent do not fail it), at a false-failure rate of `alpha` over
+// Fail: a check rejects "no worse than the baseline" (for latency: "no slower", and then only a
+// slowness that is not the canary's own falling transient and is beyond half the tolerance or
+// latencyFloorMs, whichever is more; see LatencySequence.judgeSlower), at a false-failure rate of `alpha` over
 // all checks and looks together (weighted Bonferroni, failWeights: errors 2, tail 0.4, latency
 // 0.3, new signatures 0.2 parts of 2.9 of alpha, the k-th of them half of the previous one's share; once the
 // error rate fails, the new signatures are tested in a chain at the error rate's level). Pass early: every effect's upper bound is
 // inside its tolerance, at `passAlpha` over all checks. At the end of the bake an undecided
 // canary is inconclusive, with what was ruled out.
-// The canary's own warm-up is left out from the data (see WarmupDetector): the latency and tail
-// checks start at the first canary request after its latency stops falling. Errors count from
-// the first request: a fresh process that fails requests fails customers.
+// The canary's own warm-up, from the data: the latency check takes every request and tells a
+// transient from a regression by the fall of the canary's own latency (judgeSlower); the tail
+// check starts at the first canary request after its latency stops falling (WarmupDetector).
+// Errors count from the first request: a fresh process that fails requests fails customers.
 import { Interval, MatchedSet, MatchedSets, OddsSequence, LatencySequence, RateSequence } from "./sequential";
 
 export interface Sample {
@@ -55,15 +57,20 @@ export interface JudgeOptions {
     readonly errorOddsTolerance?: number;
     /** ... or the canary's error rate at most this, whatever the baseline's (a ratio says nothing when neither side fails). @default 0.01 */
     readonly errorRateFloor?: number;
-    /** Latency within tolerance: at most this much slower (0.1 = +10%). The latency check fails once the canary is proven slower by more than half of it. @default 0.1 */
+    /** Latency within tolerance: at most this much slower (0.1 = +10%). The latency check fails only on a slowness beyond half of it (latencyFailMargin). @default 0.1 */
     readonly latencyTolerance?: number;
-    /** The latency check fails only once the canary is proven slower by more than this share (0.05 = +5%). @default - half of latencyTolerance */
+    /**
+     * The latency check fails only on a slowness that matters: once "no slower" is rejected, the
+     * canary's recent latency (its newest third of requests since the test's start, geometric
+     * mean) must be beyond the baseline's by more than this share (0.05 = +5%), and after a
+     * transient the test itself rejects "no slower than this share". @default - half of latencyTolerance
+     */
     readonly latencyFailMargin?: number;
     /**
-     * The latency check fails only once the canary is proven slower than the baseline by more than
-     * this many milliseconds as well: a freshly started process's first millisecond or so on a
-     * service answering in a few milliseconds is not a regression (e2e: a healthy cold Node canary
-     * failed on +28%, about 1 ms). Small next to a 10 ms service's +30% (3 ms). @default 2
+     * ... and by more than this many milliseconds as well (the larger of the two counts): a freshly
+     * started process's first millisecond or so on a service answering in a few milliseconds is
+     * not a regression (e2e: a healthy cold Node canary failed on +28%, about 1 ms). Small next to
+     * a 10 ms service's +30% (3 ms). @default 2
      */
     readonly latencyFloorMs?: number;
     /** Tail within tolerance: the canary's odds of a request above the threshold at most this many times the baseline's, or its share above it at most this many times 1 - tailQuantile. @default 2 */
@@ -124,7 +131,7 @@ export interface Judgement {
     readonly verdict: Verdict | "undecided";
     readonly checks: readonly Check[];
     readonly counts: { readonly baseline: number; readonly canary: number };
-    /** Canary requests left out as the canary's warm-up. */
+    /** Canary requests left out as the canary's warm-up by the tail check (warmupSeconds: by the latency check too; otherwise it judges the transient itself). */
     readonly warmup: number;
     /** Canary requests when the verdict was reached (all of the window's when inconclusive). */
     readonly decidedAfter: number;
@@ -163,6 +170,17 @@ export const failWeights = {
     latency: shares.latency / sharesSum,
     newErrors: shares.newErrors / sharesSum,
 } as const;
+
+/**
+ * The latency check's fail side (LatencySequence.judgeSlower): a crossing is judged once the test
+ * has at least this many sets since its start, enough to see a transient's fall (a cold start 3x
+ * slow, decaying in 30 requests: its oldest third about 4 standard errors above its newest at 72;
+ * bench/canary-judge.ts: 64 failed 6 of 4,000 such cold starts on latency, 72 none, +30% latency
+ * failing after a median of 92 and 94 canary requests) ...
+ */
+const latencyMinWindow = 72;
+/** ... and is a transient when the oldest third is above the newest by more than this many standard errors (a steady regression restarts in 16% of crossings). */
+const latencyFallZ = 1;
 
 /** The fail side's mixture for the error and tail odds: centred on a 4x regression (sequential.ts, regressionPrior). */
 const regressionPrior = OddsSequence.regressionPrior(4, 0.7);
@@ -363,17 +381,27 @@ export class CanaryJudge {
         }
         this.canaryStart ??= t;
         const timedWarmup = t < this.canaryStart + this.o.warmupSeconds * 1000;
-        if (timedWarmup || !this.warmup.warm) {
+        // The latency check takes every canary request after warmupSeconds (its test tells the
+        // canary's own transient from a regression, see LatencySequence.judgeSlower); the tail
+        // check waits for the warm-up detector.
+        const inWarmup = timedWarmup || !this.warmup.warm;
+        if (inWarmup) {
             this.warmupCount++;
             if (!timedWarmup) {
                 this.warmup.add(s, ++this.canaryAfterTimedWarmup);
             }
-            if (!failed(s)) {
-                this.okSets.skipCanary();
-                this.tailSets?.skipCanary();
-            }
-        } else if (!failed(s)) {
+        }
+        if (failed(s)) {
+            return;
+        }
+        if (timedWarmup) {
+            this.okSets.skipCanary();
+        } else {
             this.okSets.canary(r);
+        }
+        if (inWarmup) {
+            this.tailSets?.skipCanary();
+        } else {
             this.tailSets?.canary(r);
         }
     }
@@ -454,7 +482,7 @@ export class CanaryJudge {
             set.canary.s.latencyMs,
             set.baseline.map((b) => b.s.latencyMs),
         );
-        if (this.latency.slower.logEvidence() >= Math.log(1 / this.latencyAlpha) && !this.latency.restartIfFalling(1)) {
+        if (this.crossed.latency === undefined && this.latency.judgeSlower(Math.log(1 / this.latencyAlpha), latencyMinWindow, latencyFallZ) === "fail") {
             this.cross("latency");
         }
         this.maybePass();

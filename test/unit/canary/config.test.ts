@@ -27,7 +27,7 @@ describe("canary config", () => {
         { name: "a tail quantile of 1", raw: { canaryTailQuantile: "1" }, message: 'zdr:canaryTailQuantile: must be a number from 0.5 to 0.999 (the baseline quantile that makes a request slow); got "1"' },
         { name: "stop as yes", raw: { canaryStopWhenInconclusive: "yes" }, message: 'zdr:canaryStopWhenInconclusive: must be true or false; got "yes"' },
         { name: "keep serving as 1", raw: { canaryKeepServingOnFail: "1" }, message: 'zdr:canaryKeepServingOnFail: must be true or false; got "1"' },
-        { name: "a negative latency floor", raw: { canaryLatencyFloorMs: "-1" }, message: 'zdr:canaryLatencyFloorMs: must be a number from 0 to 10000 (the latency check fails only once the canary is also proven slower by more than this many milliseconds); got "-1"' },
+        { name: "a negative latency floor", raw: { canaryLatencyFloorMs: "-1" }, message: 'zdr:canaryLatencyFloorMs: must be a number from 0 to 10000 (the latency check fails only on a canary slower by more than this many milliseconds as well); got "-1"' },
     ];
     for (const c of bad) {
         it(`refuses ${c.name}, naming the key`, () => {

@@ -349,28 +349,34 @@ describe("within-set latency score", () => {
         });
     }
 
-    it("starting afresh on a falling transient keeps the A/A failures within alpha (up to simulation noise; a failure needs the first start's crossing)", () => {
-        const alpha = 0.05;
-        const runs = 300;
-        let failed = 0;
-        let restarted = 0;
-        for (let run = 0; run < runs; run++) {
-            const u = uniform(60_000 + run);
-            const normal = () => Math.sqrt(-2 * Math.log(Math.max(u(), 1e-12))) * Math.cos(2 * Math.PI * u());
-            const ms = () => Math.round(20 * Math.exp(0.5 * normal()));
-            const s = new LatencySequence(0.1, 0, false, 0);
-            for (let i = 0; i < 600; i++) {
-                s.add(ms(), [ms(), ms(), ms()]);
-                if (s.slower.logEvidence() >= Math.log(1 / alpha)) {
-                    if (!s.restartIfFalling(1)) {
-                        failed++;
-                        break;
-                    }
-                    restarted++;
-                }
+    /** Feeds `sets` sets of 1 canary + 3 baseline requests (20 ms lognormal, whole ms) to judgeSlower; the set at which it failed, or undefined. */
+    const judgeRun = (seed: number, canaryFactor: (i: number) => number, sets: number, alpha: number, margin = 0.05, floorMs = 2) => {
+        const u = uniform(seed);
+        const normal = () => Math.sqrt(-2 * Math.log(Math.max(u(), 1e-12))) * Math.cos(2 * Math.PI * u());
+        const ms = (f: number) => Math.round(20 * f * Math.exp(0.5 * normal()));
+        const s = new LatencySequence(0.1, margin, false, floorMs);
+        for (let i = 0; i < sets; i++) {
+            s.add(ms(canaryFactor(i)), [ms(1), ms(1), ms(1)]);
+            if (s.judgeSlower(Math.log(1 / alpha), 72, 1) === "fail") {
+                return { failedAt: i + 1, restarts: s.restarts };
             }
         }
-        assert.ok(withinAlpha(failed, runs, alpha), `${failed} of ${runs} (${restarted} restarts)`);
+        return { failedAt: undefined, restarts: s.restarts };
+    };
+
+    it("judgeSlower fails within alpha in A/A (up to simulation noise): a failure needs the first start's crossing, the transient and margin rules only take failures away", () => {
+        const alpha = 0.05;
+        const runs = 300;
+        const failed = Array.from({ length: runs }, (_, run) => judgeRun(60_000 + run, () => 1, 600, alpha, 0, 0)).filter((r) => r.failedAt !== undefined).length;
+        assert.ok(withinAlpha(failed, runs, alpha), `${failed} of ${runs}`);
+    });
+
+    it("judgeSlower tells a cold start from a regression: 3x slow decaying in 30 requests starts afresh and is not failed in 300 runs; a steady +30% fails within 500 sets in at least 95% of runs", () => {
+        const cold = Array.from({ length: 300 }, (_, run) => judgeRun(70_000 + run, (i) => 1 + 2 * Math.exp(-i / 30), 1000, 0.0015));
+        assert.equal(cold.filter((r) => r.failedAt !== undefined).length, 0, JSON.stringify(cold.filter((r) => r.failedAt !== undefined)));
+        assert.ok(cold.filter((r) => r.restarts > 0).length >= 270, `${cold.filter((r) => r.restarts > 0).length} of 300 started afresh`);
+        const steady = Array.from({ length: 100 }, (_, run) => judgeRun(80_000 + run, () => 1.3, 500, 0.0015));
+        assert.ok(steady.filter((r) => r.failedAt !== undefined).length >= 95, JSON.stringify(steady.map((r) => r.failedAt)));
     });
 
     it("fails a +30% canary at 1:3 within 300 sets in at least 95% of runs (no margin, no floor)", () => {
@@ -391,28 +397,33 @@ describe("within-set latency score", () => {
         assert.ok(caught >= 95, `${caught}`);
     });
 
-    it("needs the floor as well: a canary 1 ms slower on a 3-4 ms service is not failed with a 2 ms floor, and is without it", () => {
+    it("needs the floor as well: a canary 1 ms slower on a 3-4 ms service for 3,000 sets is not failed with a 2 ms floor, and is without it", () => {
         const run = (floorMs: number) => {
             const u = uniform(90_000);
             const ms = (extra: number) => 3 + (u() < 0.5 ? 1 : 0) + extra;
             const s = new LatencySequence(0.1, 0.05, false, floorMs);
             for (let i = 0; i < 3000; i++) {
                 s.add(ms(1), [ms(0), ms(0), ms(0)]);
+                if (s.judgeSlower(Math.log(1 / 0.0015), 72, 1) === "fail") {
+                    return i + 1;
+                }
             }
-            return s.slower.logEvidence();
+            return undefined;
         };
-        assert.ok(run(2) < Math.log(1 / 0.0015), `${run(2)}`);
-        assert.ok(run(0) >= Math.log(1 / 0.0015), `${run(0)}`);
+        assert.equal(run(2), undefined);
+        assert.ok((run(0) ?? Infinity) < 200, `${run(0)}`);
     });
 
-    it("the floor and the margin count as the larger of the two, not their sum: 40 ms against 36 ms is within +10% + 1 ms (40.6) but beyond max(+10%, +1 ms) (39.6); 39 ms is within", () => {
-        const beyond = new LatencySequence(0.5, 0.1, false, 1);
-        const within = new LatencySequence(0.5, 0.1, false, 1);
-        for (let i = 0; i < 200; i++) {
-            beyond.add(40, [36, 36, 36]);
-            within.add(39, [36, 36, 36]);
-        }
-        assert.ok(beyond.slower.logEvidence() > Math.log(1 / 0.0015), `${beyond.slower.logEvidence()}`);
-        assert.ok(within.slower.logEvidence() <= 0, `${within.slower.logEvidence()}`);
+    it("the floor and the margin count as the larger of the two, not their sum: 40 ms against 36 ms is beyond max(+10%, +1 ms) (39.6) and fails; 39 ms is within and does not", () => {
+        const judged = (canaryMs: number) => {
+            const s = new LatencySequence(0.5, 0.1, false, 1);
+            const verdicts = Array.from({ length: 200 }, () => {
+                s.add(canaryMs, [36, 36, 36]);
+                return s.judgeSlower(Math.log(1 / 0.0015), 72, 1);
+            });
+            return verdicts.includes("fail");
+        };
+        assert.equal(judged(40), true);
+        assert.equal(judged(39), false);
     });
 });
