@@ -219,8 +219,8 @@ if (process.argv[2] === "--per-check") {
     console.log(`5x errors at 1:3, caught by 1000 canary requests by an SPRT that knows the odds ratio (${runs} runs): ${ceiling(runs)}`);
 } else if (process.argv[2] === "--worker") {
     process.on("message", (jobs: Job[]) => {
-        process.send?.(jobs.map(work));
-        process.exit(0);
+        // exit once the message is out: a large one is still being written when send returns
+        process.send?.(jobs.map(work), () => process.exit(0));
     });
 } else {
     void main();
@@ -231,6 +231,7 @@ function inWorker(jobs: Job[]): Promise<unknown[]> {
         const child = fork(__filename, ["--worker"], { execArgv: ["-r", "ts-node/register/transpile-only"] });
         child.on("message", (m) => resolve(m as unknown[]));
         child.on("error", reject);
+        child.on("exit", (code, signal) => reject(new Error(`a worker ended (code ${code}, signal ${signal}) before it reported`)));
         child.send(jobs);
     });
 }

@@ -528,7 +528,7 @@ export class CanaryJudge {
     }
 
     private latencyWithinTolerance(): boolean {
-        return this.latency.withinTolerance.logEvidence() >= Math.log(1 / this.passShare);
+        return this.latency.passLogEvidence() >= Math.log(1 / this.passShare);
     }
 
     /** The tail's odds ratio, or the canary's share above the threshold against the share the quantile leaves (1%). */

@@ -441,6 +441,8 @@ export class LatencySequence {
     /** The fail side's e-process since its start: against "no slower", after a transient against "no slower than max(+failMargin, +failFloorMs)". */
     slower = new BettingSequence(1);
     readonly withinTolerance: BettingSequence;
+    /** The pass side's test started at the fail side's first fresh start (a transient seen), if any. */
+    private withinToleranceSinceTransient?: BettingSequence;
     /** Times the fail side started afresh on a falling transient (see judgeSlower). */
     restarts = 0;
     /** The sets since the fail side's start: the canary's score as is and mapped back by the margin and floor, its log latency, its baseline members' median log latency. */
@@ -489,7 +491,9 @@ export class LatencySequence {
         const b = baselineMs.map(logMs).sort((x, y) => x - y);
         const k = b.length;
         this.window.push({ score, mapped, own: logMs(canaryMs), base: k % 2 === 1 ? b[(k - 1) / 2] : (b[k / 2 - 1] + b[k / 2]) / 2 });
-        this.withinTolerance.add(setScore(canaryMs / (1 + this.tolerance), baselineMs, scale));
+        const withinTolerance = setScore(canaryMs / (1 + this.tolerance), baselineMs, scale);
+        this.withinTolerance.add(withinTolerance);
+        this.withinToleranceSinceTransient?.add(withinTolerance);
         if (this.up && this.down) {
             LatencySequence.thetas.forEach((theta, i) => {
                 const x = setScore(canaryMs / theta, baselineMs, scale);
@@ -545,6 +549,7 @@ export class LatencySequence {
             this.window = [];
             this.slower = new BettingSequence(1);
             this.afterTransient = true;
+            this.withinToleranceSinceTransient ??= new BettingSequence(-1);
             this.crossedSinceStart = false;
             this.restarts++;
             return "wait";
@@ -552,6 +557,19 @@ export class LatencySequence {
         const canary = Math.exp(newest.mean);
         const baseline = Math.exp(meanVar(this.window, w - third, w, (x) => x.base).mean);
         return canary > Math.max(baseline * (1 + this.failMargin), baseline + this.failFloorMs) ? "fail" : "wait";
+    }
+
+    /**
+     * log of the pass side's evidence against "slower by the tolerance or more": the mean of its
+     * test from the first request and its test from the fail side's first fresh start (1 until
+     * then). Each is a test supermartingale from the first request (the second is 1 before the
+     * stopping time it starts at), so their mean is one too; a cold canary's transient does not
+     * hold its pass back for ever.
+     */
+    passLogEvidence(): number {
+        const a = this.withinTolerance.logEvidence();
+        const b = this.withinToleranceSinceTransient?.logEvidence() ?? 0;
+        return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))) - Math.LN2;
     }
 
     /** The confidence sequence for theta on the grid: lower ends at alphaLower, upper ends at alphaUpper. */
