@@ -179,6 +179,8 @@ export const failWeights = {
  * failing after a median of 92 and 94 canary requests) ...
  */
 const latencyMinWindow = 72;
+/** ... and spans at least this many ms: a server's pause (GC, a starved CPU) slows a run of its requests for a moment (the recorded A/A: one server 2 ms slower than the other over a second's 77 requests at p50 2 ms), a version for good ... */
+const latencyMinWindowMs = 2000;
 /** ... and is a transient when the oldest third is above the newest by more than this many standard errors (a steady regression restarts in 16% of crossings). */
 const latencyFallZ = 1;
 
@@ -481,8 +483,9 @@ export class CanaryJudge {
         this.latency.add(
             set.canary.s.latencyMs,
             set.baseline.map((b) => b.s.latencyMs),
+            set.canary.t,
         );
-        if (this.crossed.latency === undefined && this.latency.judgeSlower(Math.log(1 / this.latencyAlpha), latencyMinWindow, latencyFallZ) === "fail") {
+        if (this.crossed.latency === undefined && this.latency.judgeSlower(Math.log(1 / this.latencyAlpha), latencyMinWindow, latencyFallZ, latencyMinWindowMs) === "fail") {
             this.cross("latency");
         }
         this.maybePass();

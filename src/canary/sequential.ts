@@ -446,7 +446,7 @@ export class LatencySequence {
     /** Times the fail side started afresh on a falling transient (see judgeSlower). */
     restarts = 0;
     /** The sets since the fail side's start: the canary's score as is and mapped back by the margin and floor, its log latency, its baseline members' median log latency. */
-    private window: { score: number; mapped: number; own: number; base: number }[] = [];
+    private window: { t: number; score: number; mapped: number; own: number; base: number }[] = [];
     /** The fail side has restarted on a transient: from then on it tests "no slower than max(+failMargin, +failFloorMs)". */
     private afterTransient = false;
     /** The fail side's e-process has crossed since its start (at any look: Ville's inequality bounds that). */
@@ -479,7 +479,7 @@ export class LatencySequence {
     /** The scale in mean absolute differences of log latency between members of a set (1.13 sd for a normal spread). */
     static readonly clip = 1;
 
-    add(canaryMs: number, baselineMs: readonly number[]): void {
+    add(canaryMs: number, baselineMs: readonly number[], t = 0): void {
         this.counts.canary++;
         this.counts.baseline += baselineMs.length;
         const scale = this.scale;
@@ -490,7 +490,7 @@ export class LatencySequence {
         this.slower.add(this.afterTransient ? mapped : score);
         const b = baselineMs.map(logMs).sort((x, y) => x - y);
         const k = b.length;
-        this.window.push({ score, mapped, own: logMs(canaryMs), base: k % 2 === 1 ? b[(k - 1) / 2] : (b[k / 2 - 1] + b[k / 2]) / 2 });
+        this.window.push({ t, score, mapped, own: logMs(canaryMs), base: k % 2 === 1 ? b[(k - 1) / 2] : (b[k / 2 - 1] + b[k / 2]) / 2 });
         const withinTolerance = setScore(canaryMs / (1 + this.tolerance), baselineMs, scale);
         this.withinTolerance.add(withinTolerance);
         this.withinToleranceSinceTransient?.add(withinTolerance);
@@ -515,23 +515,27 @@ export class LatencySequence {
      * The test runs from its start (the canary's first judged request) against "no slower". Once
      * it has crossed, it fails only if the slowness is neither the canary's own transient nor too
      * small to matter, judged on the sets since the start:
-     * - fewer than `minWindow` sets: too few to see a trend; wait;
+     * - fewer than `minWindow` sets, or less than `minWindowMs` between the first and the last:
+     *   too few to see a trend, or a server's pause rather than a version (the recorded A/A:
+     *   one server 2 ms slower over a second's 77 requests); wait;
      * - the oldest third of the canary's own log latency above the newest third by more than
      *   `fallZ` standard errors: falling, a transient (JIT, caches, pools); the test starts afresh
      *   from the next set, now against "no slower than max(+failMargin, +failFloorMs)", for what
      *   is left of a transient is a few percent;
-     * - the newest third's estimate (the canary's geometric mean latency against its baseline
-     *   members' median, geometric mean) within max(x (1 + failMargin), + failFloorMs): wait;
+     * - the estimate (the canary's geometric mean latency against its baseline members' median,
+     *   geometric mean) within max(x (1 + failMargin), + failFloorMs), over all the sets since
+     *   the start or over their newest third: wait (the whole window keeps a pause in proportion,
+     *   the newest third a transient's early part);
      * - else fail.
      * Every failure needs the first start's test to have crossed, so the false-failure rate stays
      * within its level (Ville) whatever these rules do: they only take failures away. Worked
      * example (bench/canary-judge.ts, 1:3, 20 ms): a cold start 3x slow decaying in 30 requests
-     * crosses within about 15 sets; at 64 its oldest third is about 0.65 in log latency above the
+     * crosses within about 15 sets; at 72 its oldest third is about 0.65 in log latency above the
      * newest (4 standard errors): it starts afresh and, with what is left of the transient inside
      * the margin, does not cross again; a steady +30% crosses after a median of about 85 sets and,
      * not falling, fails.
      */
-    judgeSlower(threshold: number, minWindow: number, fallZ: number): "fail" | "wait" {
+    judgeSlower(threshold: number, minWindow: number, fallZ: number, minWindowMs = 0): "fail" | "wait" {
         if (!this.crossedSinceStart && this.slower.logEvidence() >= threshold) {
             this.crossedSinceStart = true;
         }
@@ -539,7 +543,7 @@ export class LatencySequence {
             return "wait";
         }
         const w = this.window.length;
-        if (w < minWindow) {
+        if (w < minWindow || this.window[w - 1].t - this.window[0].t < minWindowMs) {
             return "wait";
         }
         const third = Math.floor(w / 3);
@@ -554,9 +558,12 @@ export class LatencySequence {
             this.restarts++;
             return "wait";
         }
-        const canary = Math.exp(newest.mean);
-        const baseline = Math.exp(meanVar(this.window, w - third, w, (x) => x.base).mean);
-        return canary > Math.max(baseline * (1 + this.failMargin), baseline + this.failFloorMs) ? "fail" : "wait";
+        const beyond = (from: number) => {
+            const canary = Math.exp(meanVar(this.window, from, w, (x) => x.own).mean);
+            const baseline = Math.exp(meanVar(this.window, from, w, (x) => x.base).mean);
+            return canary > Math.max(baseline * (1 + this.failMargin), baseline + this.failFloorMs);
+        };
+        return beyond(0) && beyond(w - third) ? "fail" : "wait";
     }
 
     /**

@@ -397,6 +397,24 @@ describe("within-set latency score", () => {
         assert.ok(caught >= 95, `${caught}`);
     });
 
+    it("a pause is not a version: a canary 3x slow for 0.8 s (80 sets at 100 a second) then as fast as the baseline fails without a 2 s span and not with it", () => {
+        const run = (minWindowMs: number) => {
+            const u = uniform(95_000);
+            const normal = () => Math.sqrt(-2 * Math.log(Math.max(u(), 1e-12))) * Math.cos(2 * Math.PI * u());
+            const ms = (f: number) => Math.round(3 * f * Math.exp(0.3 * normal()));
+            const s = new LatencySequence(0.1, 0.05, false, 2);
+            for (let i = 0; i < 3000; i++) {
+                s.add(ms(i < 80 ? 3 : 1), [ms(1), ms(1), ms(1)], i * 10);
+                if (s.judgeSlower(Math.log(1 / 0.0015), 72, 1, minWindowMs) === "fail") {
+                    return i + 1;
+                }
+            }
+            return undefined;
+        };
+        assert.ok(run(0) !== undefined);
+        assert.equal(run(2000), undefined);
+    });
+
     it("needs the floor as well: a canary 1 ms slower on a 3-4 ms service for 3,000 sets is not failed with a 2 ms floor, and is without it", () => {
         const run = (floorMs: number) => {
             const u = uniform(90_000);
