@@ -87,7 +87,7 @@ export interface NetnsHosts {
 }
 
 function run(argv: readonly string[], timeoutMs = 10_000): string {
-    return execFileSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "pipe"] });
+    return execFileSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 << 20 });
 }
 
 function tryRun(argv: readonly string[]): void {
