@@ -6,8 +6,9 @@
 // with its stdout and stderr on journald's stdout stream, and the judge reads it with the real
 // journalctl (appLogUnit: `journalctl -u webshop.service -o json`, after the cursor of the last
 // entry read). What systemd as PID 1 would do and does not here: put the process in its unit's
-// cgroup and connect its output to journald (the deploy script does both: test/apps/hosts/webshop.sh);
-// journald itself names the unit (_SYSTEMD_UNIT) from that cgroup. The judge reads each judged
+// cgroup and connect its output to journald's stdout stream with systemd's stream header (the
+// deploy script does both with test/apps/hosts/journal-exec); journald itself names the unit
+// (_SYSTEMD_UNIT) from that cgroup. The judge reads each judged
 // server's log over that server's SSH connection every second of the bake.
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
@@ -116,6 +117,10 @@ describe("the hosts target: a canary judged on its own log file on its host", fu
                 // leaves the canary's first 10 s out of the latency and tail checks; errors and
                 // log templates count from its first request.
                 canaryWarmupSeconds: "10",
+                // and a latency check that fails only on more than 20 ms slower: past its warm-up a
+                // healthy v3 under journald still failed on "+57%..+186%" (p50 6 ms vs 4 ms) in one
+                // run at load 12. The latency check is tested where it is the subject (canary-*.test.ts).
+                canaryLatencyFloorMs: "20",
             },
         });
         assert.ok(first.ok, first.error);
@@ -284,15 +289,15 @@ describe("the hosts target: a canary judged on its own log file on its host", fu
             const local = path.join(fleet.dir, "burst.journal");
             const m = new JournalMirror((command, maxBytes) => sshReadOutput(ssh, command, { timeoutMs: 30_000, maxBytes }), "burst.service", local, defaultJournalLimits, "web-3");
             assert.equal(await m.poll(), 0, "the unit has logged nothing yet");
-            /** Runs awk's program as the unit burst.service, its output on journald's stream; waits until the journal has `lines` more of its entries. */
+            /** Runs argv as the unit burst.service, its output on journald's stream; waits until the journal has `lines` more of its entries. */
             const count = () => Number(fleet.exec("web-3", ["sh", "-c", "journalctl -q --no-pager -o json --output-fields=_PID -u burst.service | wc -l"]).trim());
-            const burst = async (program: string, lines: number) => {
+            const burst = async (argv: string[], lines: number) => {
                 const before = count();
-                fleet.exec("web-3", ["sh", "-c", `mkdir -p /sys/fs/cgroup/system.slice/burst.service && echo $$ > /sys/fs/cgroup/system.slice/burst.service/cgroup.procs && exec systemd-cat -t burst awk '${program}'`], 60_000);
+                fleet.exec("web-3", [path.join(projectRoot, "test/apps/hosts/journal-exec"), "burst.service", "burst", ...argv], 60_000);
                 for (let i = 0; i < 100 && count() < before + lines; i++) {
                     await sleep(200);
                 }
-                assert.equal(count(), before + lines, "journald kept every line of the burst (none rate-limited)");
+                assert.equal(count(), before + lines, "journald kept every line of the burst");
             };
             /** Polls until caught up (at most 10 polls); each poll's entries and bytes. */
             const drain = async () => {
@@ -310,13 +315,15 @@ describe("the hosts target: a canary judged on its own log file on its host", fu
             };
             const messages = () => fs.readFileSync(local, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l).MESSAGE as string);
 
-            await burst('BEGIN { for (i = 0; i < 12000; i++) print "burst line " i }', 12_000);
+            await burst(["seq", "-f", "burst line %.0f", "0", "11999"], 12_000);
             const short = await drain();
+            const longest = Math.max(...fs.readFileSync(local, "utf8").split("\n").map((l) => l.length + 1));
+            assert.ok(longest * defaultJournalLimits.maxEntries < defaultJournalLimits.maxBytes, `entries of at most ${longest} bytes: 5,000 of them are under 4 MiB, the entry bound cuts first`);
             assert.deepEqual(short.map((p) => p.entries), [5000, 5000, 2000, 0], JSON.stringify(short));
             assert.deepEqual(messages(), Array.from({ length: 12_000 }, (_, i) => `burst line ${i}`), "every entry once, in order, the first included");
 
             // 3,000 entries of about 3 KB each (2,000 bytes of message): the byte bound cuts first
-            await burst('BEGIN { s = sprintf("%2000s", ""); gsub(/ /, "x", s); for (i = 0; i < 3000; i++) print "wide line " i " " s }', 3000);
+            await burst(["awk", 'BEGIN { s = sprintf("%2000s", ""); gsub(/ /, "x", s); for (i = 0; i < 3000; i++) print "wide line " i " " s }'], 3000);
             const wide = await drain();
             assert.ok(wide.every((p) => p.bytes <= defaultJournalLimits.maxBytes && p.entries < defaultJournalLimits.maxEntries), JSON.stringify(wide));
             assert.ok(wide.length >= 3, `more than one poll: ${JSON.stringify(wide)}`);

@@ -78,13 +78,21 @@ describe("test hosts in network namespaces", function () {
                 "-o", "ConnectTimeout=5", `root@${j.address}`, command,
             ], 15_000);
             assert.equal(ssh("tail -1 /proc/self/cgroup").trim(), "0::/system.slice/ssh.service", "sshd runs as ssh.service in the host's cgroup namespace");
-            ssh("mkdir -p /sys/fs/cgroup/system.slice/hello.service && sh -c 'echo $$ > /sys/fs/cgroup/system.slice/hello.service/cgroup.procs && exec systemd-cat -t hello echo hello from the unit'");
+            const journalExec = path.join(__dirname, "../apps/hosts/journal-exec");
+            // alive while journald reads its stream: journald reads its cgroup
+            ssh(`${journalExec} hello.service hello sh -c 'echo hello from the unit; sleep 3'`);
+            // gone before journald reads it (most likely): the unit comes from the stream's header, as systemd sends it
+            ssh(`${journalExec} hello.service hello echo goodbye from the unit`);
             let entries: Record<string, string>[] = [];
-            for (let i = 0; i < 50 && entries.length === 0; i++) {
+            for (let i = 0; i < 50 && entries.length < 2; i++) {
                 entries = ssh("journalctl -q --no-pager -o json -u hello.service").split("\n").filter(Boolean).map((l) => JSON.parse(l));
                 await new Promise((r) => setTimeout(r, 100));
             }
-            assert.deepEqual(entries.map((e) => [e.MESSAGE, e._SYSTEMD_UNIT, e._SYSTEMD_CGROUP, e._TRANSPORT]), [["hello from the unit", "hello.service", "/system.slice/hello.service", "stdout"]]);
+            assert.deepEqual(entries.map((e) => [e.MESSAGE, e._SYSTEMD_UNIT, e._TRANSPORT, e.PRIORITY, e.SYSLOG_FACILITY]), [
+                ["hello from the unit", "hello.service", "stdout", "6", "3"],
+                ["goodbye from the unit", "hello.service", "stdout", "6", "3"],
+            ]);
+            assert.equal(entries[0]._SYSTEMD_CGROUP, "/system.slice/hello.service");
             assert.equal(f.exec("k", ["sh", "-c", "journalctl -q --no-pager -u hello.service | wc -l"]).trim(), "0", "another host does not see it");
             assert.deepEqual(fs.existsSync("/run/systemd/journal") ? fs.readdirSync("/run/systemd/journal").sort() : [], machineJournal, "this machine's /run/systemd/journal is untouched");
             assert.ok(fs.existsSync(j.journal.cgroup));

@@ -13,8 +13,9 @@
 // and sshd in /system.slice/ssh.service, in the same namespaces (nsenter into journald's), so
 // every SSH session sees the host's journal. A process a host's deploy command puts into
 // /sys/fs/cgroup/system.slice/<unit>/cgroup.procs with its output on journald's stdout stream
-// (systemd-cat) is logged as systemd logs a service's output: journald itself sets its
-// _SYSTEMD_UNIT from that cgroup, and `journalctl -u <unit>` finds it.
+// (test/apps/hosts/journal-exec does both as systemd does) is logged as systemd logs a service's
+// output: journald itself sets its _SYSTEMD_UNIT from that cgroup, and `journalctl -u <unit>`
+// finds it.
 //
 // close() (and, should the test process die first, an exit handler) kills every process in the
 // fixture's namespaces by its pid (sshd, journald and whatever the hosts' commands started),
@@ -48,8 +49,6 @@ export interface NetnsHost {
 export interface NetnsJournal {
     /** systemd-journald's pid (its namespaces are the host's: sshd and exec enter them). */
     readonly pid: number;
-    /** The host's /run/systemd/journal as this machine sees it (journald's sockets). */
-    readonly socketDir: string;
     /** The host's cgroup in this machine's cgroup2 hierarchy (the host's /sys/fs/cgroup). */
     readonly cgroup: string;
 }
@@ -158,8 +157,12 @@ function journaldScript(journalDir: string): string {
     ].join("\n");
 }
 
-/** The host's journald configuration: its journal in /run/log/journal; this machine's kernel messages are not the host's. */
-const journaldConf = ["[Journal]", "Storage=volatile", "ReadKMsg=no", "ForwardToSyslog=no", "ForwardToWall=no", ""].join("\n");
+/**
+ * The host's journald configuration: its journal in /run/log/journal; this machine's kernel
+ * messages are not the host's; no rate limit (journald's default, 10,000 lines a unit in 30 s
+ * scaled up by the free disk space, would make a test's burst depend on this machine's disk).
+ */
+const journaldConf = ["[Journal]", "Storage=volatile", "ReadKMsg=no", "ForwardToSyslog=no", "ForwardToWall=no", "RateLimitIntervalSec=0", ""].join("\n");
 
 function keyFingerprint(pubLine: string): string {
     const blob = Buffer.from(pubLine.trim().split(/\s+/)[1], "base64");
@@ -285,7 +288,7 @@ export async function createNetnsHosts(names: readonly string[], opts: { firstHo
         fs.closeSync(log);
         child.unref();
         // sh, ip, unshare and sh exec in place: the pid is journald's
-        Object.assign(h, { journal: { pid: child.pid as number, socketDir: path.join(journalDir, "run-systemd/journal"), cgroup } });
+        Object.assign(h, { journal: { pid: child.pid as number, cgroup } });
         for (let i = 0; i < 100; i++) {
             if (fs.existsSync(path.join(journalDir, "run-systemd/journal/stdout")) && fs.existsSync(path.join(cgroup, "system.slice/ssh.service"))) {
                 return;

@@ -8,10 +8,11 @@
 # The app's stdout and stderr go to RUNDIR/logs/SERVER.log when SERVER is given (the file the
 # canary judge reads: zdr:appLogFile), else to RUNDIR/app-<address>/app.log.
 # With RUNDIR/journal-unit (a unit's name, e.g. webshop.service), the app runs as that systemd unit
-# would on a host whose journald runs without systemd (test/support/netns-hosts.ts): in the unit's
-# cgroup /system.slice/UNIT, its stdout and stderr on journald's stdout stream as systemd's
-# default StandardOutput=journal puts them (one stream, SyslogIdentifier webshop, priority info),
-# so journald names its unit and `journalctl -u UNIT` reads it (zdr:appLogUnit).
+# would on a host whose journald runs without systemd (test/support/netns-hosts.ts): journal-exec
+# (beside this script) puts it in the unit's cgroup /system.slice/UNIT with its stdout and stderr
+# on journald's stdout stream as systemd's default StandardOutput=journal does (one stream,
+# SyslogIdentifier webshop, priority info), so journald names its unit and `journalctl -u UNIT`
+# reads it (zdr:appLogUnit).
 # Test switches: RUNDIR/slow-deploy makes a start wait 4 s first.
 set -euo pipefail
 action=$1
@@ -52,11 +53,8 @@ case "$action" in
     [[ -f "$run/slow-deploy" ]] && sleep 4
     stop
     if [[ -f "$run/journal-unit" ]]; then
-      cgroup=/sys/fs/cgroup/system.slice/$(cat "$run/journal-unit")
-      mkdir -p "$cgroup"
-      # shellcheck disable=SC2016
       HOST=$addr PORT=$APP_PORT APP_VERSION=$version PGAPPNAME="zdr:$version" \
-        setsid nohup sh -c 'echo $$ > "$0/cgroup.procs" && exec systemd-cat -t webshop node "$1"' "$cgroup" "$ROOT/app/webshop/server.js" >/dev/null 2>&1 </dev/null &
+        setsid nohup "$ROOT/test/apps/hosts/journal-exec" "$(cat "$run/journal-unit")" webshop node "$ROOT/app/webshop/server.js" >/dev/null 2>&1 </dev/null &
     else
       HOST=$addr PORT=$APP_PORT APP_VERSION=$version PGAPPNAME="zdr:$version" \
         setsid nohup node "$ROOT/app/webshop/server.js" >>"$log" 2>&1 </dev/null &
