@@ -12,7 +12,7 @@
 # (beside this script) puts it in the unit's cgroup /system.slice/UNIT with its stdout and stderr
 # on journald's stdout stream as systemd's default StandardOutput=journal does (one stream,
 # SyslogIdentifier webshop, priority info), so journald names its unit and `journalctl -u UNIT`
-# reads it (zdr:appLogUnit).
+# reads it (zdr:appLogUnit); only journal-exec's own failure would go to the log file.
 # Test switches: RUNDIR/slow-deploy makes a start wait 4 s first.
 set -euo pipefail
 action=$1
@@ -54,7 +54,7 @@ case "$action" in
     stop
     if [[ -f "$run/journal-unit" ]]; then
       HOST=$addr PORT=$APP_PORT APP_VERSION=$version PGAPPNAME="zdr:$version" \
-        setsid nohup "$ROOT/test/apps/hosts/journal-exec" "$(cat "$run/journal-unit")" webshop node "$ROOT/app/webshop/server.js" >/dev/null 2>&1 </dev/null &
+        setsid nohup "$ROOT/test/apps/hosts/journal-exec" "$(cat "$run/journal-unit")" webshop node "$ROOT/app/webshop/server.js" >>"$log" 2>&1 </dev/null &
     else
       HOST=$addr PORT=$APP_PORT APP_VERSION=$version PGAPPNAME="zdr:$version" \
         setsid nohup node "$ROOT/app/webshop/server.js" >>"$log" 2>&1 </dev/null &
