@@ -14,6 +14,8 @@ const path = require("node:path");
 require("./src/lazy-sdk");
 // The SDK's debug-level messages go to the engine only when it asked for them (the language host says).
 require("./src/sdk-debug-log");
+// The SDK's own stack traces per resource and per promise are not mapped through source maps.
+require("./src/sdk-stacks");
 
 const compiled = path.join(__dirname, "dist/index.js");
 /** What dist/index.js is built from: the program and every folder it loads code from. */

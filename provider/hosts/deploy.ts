@@ -111,7 +111,9 @@ export const hostsDeployProvider: Required<Pick<provider.Provider, "diff" | "cre
     },
     async create(_urn, inputs: HostsDeployInputs) {
         await deployOnHost(inputs);
-        return { id: `${inputs.server}@${inputs.ssh.host}`, outs: inputs };
+        // one id per deployment (a canary's verdict stands for its deployment: a redeploy of the
+        // same version after a rollback is judged anew)
+        return { id: `${inputs.server}@${inputs.ssh.host}#${Date.now()}`, outs: inputs };
     },
     async read(id, _urn, props?: HostsDeployInputs) {
         if (!props) {

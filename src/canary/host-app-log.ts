@@ -11,7 +11,9 @@
 //   time: app-log.ts reads them so).
 // The first poll starts a little before the end (initialBytes of the file, the last
 // initialEntries entries of the unit): the stable servers' recent error templates are known
-// caveats, never new; the canary's lines from before the window are not read.
+// caveats, never new; the canary's lines from before the window are not read. A unit with no
+// entry yet is read from the journal's end as the first poll found it, so a burst before its
+// second poll is read whole.
 import * as fs from "node:fs";
 import { shellQuote } from "../ssh/client";
 import { LogMirror, RemoteRunner } from "./remote-log";
@@ -35,24 +37,48 @@ export interface JournalLimits {
 
 export const defaultJournalLimits: JournalLimits = { maxEntries: 5000, maxBytes: 4 << 20, initialEntries: 2000 };
 
-/** The one command a poll runs on the host. Worked example: unit shop.service, after cursor "s=1;i=2": `journalctl -q --no-pager -o json -u shop.service --after-cursor 's=1;i=2'`, its first 5,000 lines and 4 MiB. */
-export function journalCommand(unit: string, cursor: string | undefined, limits: JournalLimits): string {
+/**
+ * Where the next poll starts: after the last entry read (`--after-cursor`), or, while the unit has
+ * logged nothing yet, at the journal's end as the first poll found it (`--cursor`: that entry is
+ * another unit's, so the unit's first entry after it is read; `--after-cursor` there would skip
+ * that first entry: journalctl 252 steps past the cursor's position and then one matching entry).
+ */
+export type JournalCursor = { readonly after: string } | { readonly at: string };
+
+/**
+ * The one command a poll runs on the host. Worked examples (unit shop.service, 5,000 entries and
+ * 4 MiB a poll): after cursor "s=1;i=2", `journalctl -q --no-pager -o json -u shop.service
+ * --after-cursor 's=1;i=2'`, its first 5,000 lines and 4 MiB; at the first poll, the journal's
+ * end (`-n 0 --show-cursor` prints `-- cursor: <c>`) and then the unit's last 2,000 entries, so
+ * that a unit with no entry yet is read from that end on, none lost to a later `-n`.
+ */
+export function journalCommand(unit: string, cursor: JournalCursor | undefined, limits: JournalLimits): string {
     const base = `journalctl -q --no-pager -o json -u ${shellQuote([unit])}`;
-    const read = cursor === undefined ? `${base} -n ${limits.initialEntries}` : `${base} --after-cursor ${shellQuote([cursor])}`;
+    const read = cursor === undefined
+        ? `${base} -n ${limits.initialEntries}`
+        : "after" in cursor ? `${base} --after-cursor ${shellQuote([cursor.after])}` : `${base} --cursor ${shellQuote([cursor.at])}`;
     return [
         `command -v journalctl >/dev/null || { echo "journalctl is not installed" >&2; exit 3; }`,
+        // an empty journal has no end to show (exit 1): the next poll looks again
+        ...(cursor === undefined ? ["journalctl -q --no-pager -n 0 --show-cursor 2>/dev/null"] : []),
         // the pipe's status is head's: journalctl's own failure is reported on stderr
         `{ ${read} || echo "journalctl exited with $?" >&2; } | head -n ${limits.maxEntries} | head -c ${limits.maxBytes}`,
     ].join("; ");
 }
 
-/** The whole entries of an answer (a cut last one is left for the next poll) and the cursor after them. */
-export function parseJournalReply(out: Buffer, cursor: string | undefined): { entries: string[]; cursor: string | undefined } {
+const endLine = "-- cursor: ";
+
+/** The whole entries of an answer (a cut last one is left for the next poll) and where the next poll starts. */
+export function parseJournalReply(out: Buffer, cursor: JournalCursor | undefined): { entries: string[]; cursor: JournalCursor | undefined } {
     const text = out.toString("utf8");
     const end = text.lastIndexOf("\n");
     const entries: string[] = [];
     let next = cursor;
     for (const line of end < 0 ? [] : text.slice(0, end).split("\n")) {
+        if (line.startsWith(endLine) && entries.length === 0) {
+            next = { at: line.slice(endLine.length) };
+            continue;
+        }
         if (!line.startsWith("{")) {
             continue;
         }
@@ -60,7 +86,7 @@ export function parseJournalReply(out: Buffer, cursor: string | undefined): { en
             const c = (JSON.parse(line) as { __CURSOR?: unknown }).__CURSOR;
             if (typeof c === "string") {
                 entries.push(line);
-                next = c;
+                next = { after: c };
             }
         } catch {
             // not an entry
@@ -71,7 +97,7 @@ export function parseJournalReply(out: Buffer, cursor: string | undefined): { en
 
 /** A unit's journal on a host, mirrored into `localFile` (created empty) as `journalctl -o json` lines. */
 export class JournalMirror {
-    private cursor?: string;
+    private cursor?: JournalCursor;
 
     constructor(
         private readonly run: RemoteRunner,

@@ -294,13 +294,21 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
 
     it("the HAProxy host unreachable during a drain: the error names it; the next up drains and moves the server", async () => {
         const since = Date.now();
+        let long: number[] = [];
         const s = await underLoad({ name: "web-1 to v2, HAProxy's host lost mid-drain", config: { pins: ["web-3=v1", "web-2=v1"] } }, async () => {
+            // Pages of 4 s sent as the up starts, two on each server (round robin): web-1's drain
+            // waits for them for seconds (under its 5 s drainTimeoutSeconds), so the host is lost
+            // while it drains even when a loaded machine notices the drain late (the shop's 1.5 s
+            // pages alone once let the drain end first: the up then succeeded).
+            const pages = Array.from({ length: 6 }, () => fetch(`${haproxy.url}/slow?ms=4000`).then((r) => r.status));
             await eventSeen("web-1", "drain", "start", since);
             await fleet.stopSshd("lb");
             await sleep(4000);
             await fleet.startSshd("lb");
+            long = await Promise.all(pages);
         });
-        assert.equal(s.result.ok, false);
+        assert.deepEqual(long, [200, 200, 200, 200, 200, 200], "the 4 s pages all answered");
+        assert.equal(s.result.ok, false, "the up failed: HAProxy's host was lost while web-1 drained");
         assert.match(s.result.error ?? "", /the HAProxy host \(198\.18\.\d+\.\d+:22\)/);
         console.log(`      the drain's error: ${(s.result.error ?? "").split("\n").find((l) => l.includes("HAProxy host"))}`);
         assert.equal(s.shop.failed + s.slow.failed, 0, JSON.stringify([...s.shop.failures, ...s.slow.failures]));

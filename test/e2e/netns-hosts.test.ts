@@ -1,6 +1,7 @@
 // The test hosts themselves (test/support/netns-hosts.ts): network namespaces on a bridge in
 // 198.18.0.0/15, each running Debian's sshd with this run's keys. They reach each other and
-// this machine, nothing else; closing them leaves no namespace, link or process behind.
+// this machine, nothing else; closing them leaves no namespace, link or process behind. A host
+// may run its own systemd-journald (no systemd on this machine): its journal is its own.
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -64,5 +65,40 @@ describe("test hosts in network namespaces", function () {
             assert.ok(!fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].startsWith("Z"), `process ${pid} is gone`);
         }
         assert.ok(!fs.existsSync(dir));
+    });
+
+    it("a host with its own journald: its SSH sessions log to and read its journal only, journald names a unit from its cgroup; closing removes its cgroup", async () => {
+        const machineJournal = fs.existsSync("/run/systemd/journal") ? fs.readdirSync("/run/systemd/journal").sort() : [];
+        const f = await createNetnsHosts(["j", "k"], { journald: ["j"] });
+        try {
+            const j = f.host("j");
+            assert.ok(j.journal && !f.host("k").journal);
+            const ssh = (command: string) => f.exec("k", [
+                "ssh", "-i", path.join(f.dir, "client_key"), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "ConnectTimeout=5", `root@${j.address}`, command,
+            ], 15_000);
+            assert.equal(ssh("tail -1 /proc/self/cgroup").trim(), "0::/system.slice/ssh.service", "sshd runs as ssh.service in the host's cgroup namespace");
+            const journalExec = path.join(__dirname, "../apps/hosts/journal-exec");
+            // alive while journald reads its stream: journald reads its cgroup
+            ssh(`${journalExec} hello.service hello sh -c 'echo hello from the unit; sleep 3'`);
+            // gone before journald reads it (most likely): the unit comes from the stream's header, as systemd sends it
+            ssh(`${journalExec} hello.service hello echo goodbye from the unit`);
+            let entries: Record<string, string>[] = [];
+            for (let i = 0; i < 50 && entries.length < 2; i++) {
+                entries = ssh("journalctl -q --no-pager -o json -u hello.service").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+                await new Promise((r) => setTimeout(r, 100));
+            }
+            assert.deepEqual(entries.map((e) => [e.MESSAGE, e._SYSTEMD_UNIT, e._TRANSPORT, e.PRIORITY, e.SYSLOG_FACILITY]), [
+                ["hello from the unit", "hello.service", "stdout", "6", "3"],
+                ["goodbye from the unit", "hello.service", "stdout", "6", "3"],
+            ]);
+            assert.equal(entries[0]._SYSTEMD_CGROUP, "/system.slice/hello.service");
+            assert.equal(f.exec("k", ["sh", "-c", "journalctl -q --no-pager -u hello.service | wc -l"]).trim(), "0", "another host does not see it");
+            assert.deepEqual(fs.existsSync("/run/systemd/journal") ? fs.readdirSync("/run/systemd/journal").sort() : [], machineJournal, "this machine's /run/systemd/journal is untouched");
+            assert.ok(fs.existsSync(j.journal.cgroup));
+        } finally {
+            await f.close();
+        }
+        assert.ok(!fs.existsSync(f.host("j").journal!.cgroup), "the host's cgroup is gone");
     });
 });

@@ -4,9 +4,22 @@
 // the test (where `pulumi up` runs) has the bridge's address, so it reaches the hosts and the
 // hosts reach each other and it; no namespace has a route anywhere else.
 //
+// A host can run its own systemd-journald (opts.journald), as a systemd host does, without systemd
+// as PID 1 on this machine: the host gets a cgroup of its own in this machine's cgroup2 hierarchy
+// (zdr<pid>-<name>) and a cgroup namespace rooted there, so that the host sees /system.slice/...
+// as a systemd host does; and a mount namespace with its own /run/systemd (journald's sockets and
+// its configuration drop-in), /run/log/journal (the journal, volatile) and an empty
+// /var/log/journal over this machine's. journald runs in /system.slice/systemd-journald.service
+// and sshd in /system.slice/ssh.service, in the same namespaces (nsenter into journald's), so
+// every SSH session sees the host's journal. A process a host's deploy command puts into
+// /sys/fs/cgroup/system.slice/<unit>/cgroup.procs with its output on journald's stdout stream
+// (test/apps/hosts/journal-exec does both as systemd does) is logged as systemd logs a service's
+// output: journald itself sets its _SYSTEMD_UNIT from that cgroup, and `journalctl -u <unit>`
+// finds it.
+//
 // close() (and, should the test process die first, an exit handler) kills every process in the
-// fixture's namespaces by its pid (sshd and whatever the hosts' commands started), deletes the
-// namespaces and the bridge, and removes the keys and configuration.
+// fixture's namespaces by its pid (sshd, journald and whatever the hosts' commands started),
+// deletes the namespaces, the bridge and the hosts' cgroups, and removes the keys and configuration.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -15,6 +28,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 const sshd = "/usr/sbin/sshd";
+const journald = "/lib/systemd/systemd-journald";
 
 export interface NetnsHost {
     /** The host's name in the test (also the suffix of its namespace). */
@@ -28,6 +42,15 @@ export interface NetnsHost {
     readonly fingerprint: string;
     /** The folder with this host's sshd configuration, keys and logs. */
     readonly dir: string;
+    /** The host's own journald, when it runs one (opts.journald). */
+    readonly journal?: NetnsJournal;
+}
+
+export interface NetnsJournal {
+    /** systemd-journald's pid (its namespaces are the host's: sshd and exec enter them). */
+    readonly pid: number;
+    /** The host's cgroup in this machine's cgroup2 hierarchy (the host's /sys/fs/cgroup). */
+    readonly cgroup: string;
 }
 
 export interface NetnsHosts {
@@ -41,9 +64,9 @@ export interface NetnsHosts {
     /** The fixture's folder (keys, configs, logs). */
     readonly dir: string;
     host(name: string): NetnsHost;
-    /** Runs argv inside a host's namespace and returns its stdout (throws on a non-zero exit). */
+    /** Runs argv inside a host's namespaces and returns its stdout (throws on a non-zero exit). */
     exec(name: string, argv: readonly string[], timeoutMs?: number): string;
-    /** Starts argv inside a host's namespace, detached, output to logFile; returns its pid. */
+    /** Starts argv inside a host's namespaces, detached, output to logFile; returns its pid. */
     spawn(name: string, argv: readonly string[], logFile: string, env?: Record<string, string>): number;
     /** The pids of every process in the host's namespace. */
     pids(name: string): number[];
@@ -63,7 +86,7 @@ export interface NetnsHosts {
 }
 
 function run(argv: readonly string[], timeoutMs = 10_000): string {
-    return execFileSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "pipe"] });
+    return execFileSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 << 20 });
 }
 
 function tryRun(argv: readonly string[]): void {
@@ -104,9 +127,68 @@ export function tcpAccepts(address: string, port: number): Promise<boolean> {
     });
 }
 
+/** Where this machine's cgroup2 hierarchy is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid machine). */
+function cgroup2Mount(): string {
+    for (const line of fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+        const [mount, fsType] = [line.split(" ")[4], line.split(" - ")[1]?.split(" ")[0]];
+        if (fsType === "cgroup2") {
+            return mount;
+        }
+    }
+    throw new Error("a test host with its own journald needs a cgroup2 hierarchy on this machine (journald names a sender's unit from its cgroup); none is mounted (see /proc/self/mountinfo)");
+}
+
+/**
+ * The script that becomes a host's journald: run by `ip netns exec` (a mount namespace of the
+ * host's own) in a cgroup namespace rooted at the host's cgroup.
+ */
+function journaldScript(journalDir: string): string {
+    return [
+        "set -eu",
+        "mount -t cgroup2 cgroup2 /sys/fs/cgroup",
+        `mount --bind ${journalDir}/run-systemd /run/systemd`,
+        "mkdir -p /run/log",
+        `mount --bind ${journalDir}/run-log /run/log`,
+        "mkdir -p /var/log/journal",
+        `mount --bind ${journalDir}/var-log-journal /var/log/journal`,
+        "mkdir -p /sys/fs/cgroup/system.slice/systemd-journald.service /sys/fs/cgroup/system.slice/ssh.service",
+        "echo $$ > /sys/fs/cgroup/system.slice/systemd-journald.service/cgroup.procs",
+        `exec ${journald}`,
+    ].join("\n");
+}
+
+/**
+ * The host's journald configuration: its journal in /run/log/journal; this machine's kernel
+ * messages are not the host's; no rate limit (journald's default, 10,000 lines a unit in 30 s
+ * scaled up by the free disk space, would make a test's burst depend on this machine's disk).
+ */
+const journaldConf = ["[Journal]", "Storage=volatile", "ReadKMsg=no", "ForwardToSyslog=no", "ForwardToWall=no", "RateLimitIntervalSec=0", ""].join("\n");
+
 function keyFingerprint(pubLine: string): string {
     const blob = Buffer.from(pubLine.trim().split(/\s+/)[1], "base64");
     return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+
+/** Removes a host's cgroup and the ones under it, deepest first, once their processes are gone. */
+function removeCgroup(cgroup: string): void {
+    if (!fs.existsSync(cgroup)) {
+        return;
+    }
+    const dirs = fs.readdirSync(cgroup, { recursive: true, withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => path.join(d.parentPath, d.name))
+        .sort((a, b) => b.length - a.length);
+    for (const d of [...dirs, cgroup]) {
+        for (let i = 0; i < 20; i++) {
+            try {
+                fs.rmdirSync(d);
+                break;
+            } catch {
+                // a process that was killed may take a moment to leave it
+                execFileSync("sleep", ["0.05"]);
+            }
+        }
+    }
 }
 
 /**
@@ -114,9 +196,13 @@ function keyFingerprint(pubLine: string): string {
  * 198.18.<n>.<firstHost + i> (firstHost 10 unless given: moto's EC2 gives a subnet's instances
  * .4, .5, ... in launch order). The fixture's own pid is in every name, so runs never share anything.
  */
-export async function createNetnsHosts(names: readonly string[], opts: { firstHost?: number } = {}): Promise<NetnsHosts> {
+export async function createNetnsHosts(names: readonly string[], opts: { firstHost?: number; journald?: readonly string[] } = {}): Promise<NetnsHosts> {
     if (names.length === 0 || names.length > 50 || names.some((n) => !/^[a-z][a-z0-9-]{0,15}$/.test(n))) {
         throw new Error(`createNetnsHosts: 1-50 names of lower-case letters, digits and - expected; got ${JSON.stringify(names)}`);
+    }
+    const unknown = (opts.journald ?? []).filter((n) => !names.includes(n));
+    if (unknown.length > 0) {
+        throw new Error(`createNetnsHosts: journald on ${unknown.join(", ")}, which are not among the hosts ${names.join(", ")}`);
     }
     const firstHost = opts.firstHost ?? 10;
     if (!Number.isInteger(firstHost) || firstHost < 2 || firstHost + names.length > 254) {
@@ -174,6 +260,9 @@ export async function createNetnsHosts(names: readonly string[], opts: { firstHo
         }
         for (const h of hosts) {
             tryRun(["ip", "netns", "del", h.ns]);
+            if (h.journal) {
+                removeCgroup(h.journal.cgroup);
+            }
         }
         tryRun(["ip", "link", "del", bridge]);
         fs.rmSync(dir, { recursive: true, force: true });
@@ -181,13 +270,47 @@ export async function createNetnsHosts(names: readonly string[], opts: { firstHo
     };
     process.on("exit", teardown);
 
+    /** The argv prefix that runs a command in a host's namespaces (its journald's, when it has one). */
+    const enter = (h: NetnsHost): string[] =>
+        h.journal ? ["nsenter", `--target=${h.journal.pid}`, "--mount", "--net", "--cgroup"] : ["ip", "netns", "exec", h.ns];
+
+    const startJournald = async (h: NetnsHost) => {
+        const journalDir = path.join(h.dir, "journal");
+        for (const d of ["run-systemd/journald.conf.d", "run-log", "var-log-journal"]) {
+            fs.mkdirSync(path.join(journalDir, d), { recursive: true });
+        }
+        fs.writeFileSync(path.join(journalDir, "run-systemd/journald.conf.d/zdr-test.conf"), journaldConf);
+        const cgroup = path.join(cgroup2Mount(), h.ns);
+        fs.mkdirSync(cgroup);
+        const log = fs.openSync(path.join(h.dir, "journald.log"), "a");
+        // into the host's cgroup first: the cgroup namespace is rooted where unshare runs
+        const child = spawn("sh", ["-c", `echo $$ > ${cgroup}/cgroup.procs && exec ip netns exec ${h.ns} unshare --cgroup sh -c "$0"`, journaldScript(journalDir)], { detached: true, stdio: ["ignore", log, log] });
+        fs.closeSync(log);
+        child.unref();
+        // sh, ip, unshare and sh exec in place: the pid is journald's
+        Object.assign(h, { journal: { pid: child.pid as number, cgroup } });
+        for (let i = 0; i < 100; i++) {
+            if (fs.existsSync(path.join(journalDir, "run-systemd/journal/stdout")) && fs.existsSync(path.join(cgroup, "system.slice/ssh.service"))) {
+                return;
+            }
+            if (child.exitCode !== null) {
+                break;
+            }
+            await sleep(50);
+        }
+        throw new Error(`systemd-journald on test host ${h.name} did not start; see ${path.join(h.dir, "journald.log")}`);
+    };
+
     const startSshd = async (name: string) => {
         const h = byName(name);
         const log = fs.openSync(path.join(h.dir, "sshd.log"), "a");
-        const child = spawn("ip", ["netns", "exec", h.ns, sshd, "-D", "-e", "-f", path.join(h.dir, "sshd_config")], { detached: true, stdio: ["ignore", log, log] });
+        const argv = [...enter(h), sshd, "-D", "-e", "-f", path.join(h.dir, "sshd_config")];
+        const child = h.journal
+            ? spawn("sh", ["-c", `echo $$ > ${h.journal.cgroup}/system.slice/ssh.service/cgroup.procs && exec "$@"`, "sh", ...argv], { detached: true, stdio: ["ignore", log, log] })
+            : spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", log, log] });
         fs.closeSync(log);
         child.unref();
-        // `ip netns exec` execs sshd in place: the pid is sshd's
+        // `ip netns exec` and nsenter exec sshd in place: the pid is sshd's
         sshdPids.set(name, child.pid as number);
         for (let i = 0; i < 100; i++) {
             if (await tcpAccepts(h.address, 22)) {
@@ -267,6 +390,9 @@ export async function createNetnsHosts(names: readonly string[], opts: { firstHo
                 "LogLevel VERBOSE",
                 "",
             ].join("\n"));
+            if (opts.journald?.includes(h.name)) {
+                await startJournald(h);
+            }
             await startSshd(h.name);
         }
     } catch (e) {
@@ -282,11 +408,12 @@ export async function createNetnsHosts(names: readonly string[], opts: { firstHo
         dir,
         host: byName,
         exec(name, argv, timeoutMs = 10_000) {
-            return run(["ip", "netns", "exec", byName(name).ns, ...argv], timeoutMs);
+            return run([...enter(byName(name)), ...argv], timeoutMs);
         },
         spawn(name, argv, logFile, env = {}) {
             const log = fs.openSync(logFile, "a");
-            const child = spawn("ip", ["netns", "exec", byName(name).ns, ...argv], { detached: true, stdio: ["ignore", log, log], env: { ...process.env, ...env } });
+            const prefix = enter(byName(name));
+            const child = spawn(prefix[0], [...prefix.slice(1), ...argv], { detached: true, stdio: ["ignore", log, log], env: { ...process.env, ...env } });
             fs.closeSync(log);
             child.unref();
             return child.pid as number;

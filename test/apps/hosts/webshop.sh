@@ -7,6 +7,12 @@
 # RUNDIR/app.env has ROOT (the repository), APP_PORT and the database's PG* variables.
 # The app's stdout and stderr go to RUNDIR/logs/SERVER.log when SERVER is given (the file the
 # canary judge reads: zdr:appLogFile), else to RUNDIR/app-<address>/app.log.
+# With RUNDIR/journal-unit (a unit's name, e.g. webshop.service), the app runs as that systemd unit
+# would on a host whose journald runs without systemd (test/support/netns-hosts.ts): journal-exec
+# (beside this script) puts it in the unit's cgroup /system.slice/UNIT with its stdout and stderr
+# on journald's stdout stream as systemd's default StandardOutput=journal does (one stream,
+# SyslogIdentifier webshop, priority info), so journald names its unit and `journalctl -u UNIT`
+# reads it (zdr:appLogUnit); only journal-exec's own failure would go to the log file.
 # Test switches: RUNDIR/slow-deploy makes a start wait 4 s first.
 set -euo pipefail
 action=$1
@@ -46,8 +52,13 @@ case "$action" in
     fi
     [[ -f "$run/slow-deploy" ]] && sleep 4
     stop
-    HOST=$addr PORT=$APP_PORT APP_VERSION=$version PGAPPNAME="zdr:$version" \
-      setsid nohup node "$ROOT/app/webshop/server.js" >>"$log" 2>&1 </dev/null &
+    if [[ -f "$run/journal-unit" ]]; then
+      HOST=$addr PORT=$APP_PORT APP_VERSION=$version PGAPPNAME="zdr:$version" \
+        setsid nohup "$ROOT/test/apps/hosts/journal-exec" "$(cat "$run/journal-unit")" webshop node "$ROOT/app/webshop/server.js" >>"$log" 2>&1 </dev/null &
+    else
+      HOST=$addr PORT=$APP_PORT APP_VERSION=$version PGAPPNAME="zdr:$version" \
+        setsid nohup node "$ROOT/app/webshop/server.js" >>"$log" 2>&1 </dev/null &
+    fi
     echo $! > "$dir/pid"
     echo "started $version on $addr:$APP_PORT (pid $!)"
     ;;

@@ -1,8 +1,9 @@
 // The app's log on a host: each poll's command runs here in a local shell (the code over SSH runs
-// the same text on the server's host). journald does not run on this machine nor in the test
-// namespaces, so `journalctl` is a stand-in on PATH that replays entries in `journalctl -o json`'s
-// own format (the fields and cursor form of a real entry) and honours -u, -n and --after-cursor
-// as journalctl does.
+// the same text on the server's host). Here `journalctl` is a stand-in on PATH that replays
+// entries in `journalctl -o json`'s own format (the fields and cursor form of a real entry) and
+// honours -u, -n, --cursor, --after-cursor and `-n 0 --show-cursor` as journalctl does, so that
+// the bounds, the cut entry and the errors are tested in a second; the real systemd-journald and
+// journalctl run in test/e2e/hosts-app-log.test.ts (a journald per test host).
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -26,15 +27,19 @@ function entry(unit: string, priority: number, message: string, at = t0 + seq, t
     });
 }
 
-/** A stand-in journalctl: entries from $JOURNAL (one JSON line each), filtered by -u, then -n or --after-cursor. */
+/** A stand-in journalctl: entries from $JOURNAL (one JSON line each, the whole journal), -u, -n, --cursor, --after-cursor, --show-cursor. */
 const fakeJournalctl = `#!/usr/bin/env node
 const fs = require("fs");
 const a = process.argv.slice(2);
 if (process.env.JOURNAL_FAIL) { process.stderr.write(process.env.JOURNAL_FAIL + "\\n"); process.exit(1); }
 const arg = (k) => { const i = a.indexOf(k); return i < 0 ? undefined : a[i + 1]; };
-let lines = fs.readFileSync(process.env.JOURNAL, "utf8").split("\\n").filter(Boolean).filter((l) => JSON.parse(l)._SYSTEMD_UNIT === arg("-u"));
-const after = arg("--after-cursor");
-if (after !== undefined) { const i = lines.findIndex((l) => JSON.parse(l).__CURSOR === after); lines = lines.slice(i + 1); }
+const all = fs.readFileSync(process.env.JOURNAL, "utf8").split("\\n").filter(Boolean);
+if (a.includes("--show-cursor")) { if (all.length === 0) process.exit(1); process.stdout.write("-- cursor: " + JSON.parse(all[all.length - 1]).__CURSOR + "\\n"); process.exit(0); }
+const at = (c) => all.findIndex((l) => JSON.parse(l).__CURSOR === c);
+let from = 0;
+if (arg("--cursor") !== undefined) from = at(arg("--cursor"));
+if (arg("--after-cursor") !== undefined) from = at(arg("--after-cursor")) + 1;
+let lines = all.slice(from).filter((l) => JSON.parse(l)._SYSTEMD_UNIT === arg("-u"));
 if (arg("-n") !== undefined) lines = lines.slice(-Number(arg("-n")));
 process.stdout.write(lines.map((l) => l + "\\n").join(""));
 `;
@@ -68,19 +73,26 @@ describe("the app's log on a host: a file or a journald unit, mirrored over SSH"
 
     it("the command quotes the unit and the cursor, and bounds entries and bytes", () => {
         assert.equal(
-            journalCommand("shop@web-1.service", "s=1;i=2;x=3", { maxEntries: 100, maxBytes: 5000, initialEntries: 10 }),
+            journalCommand("shop@web-1.service", { after: "s=1;i=2;x=3" }, { maxEntries: 100, maxBytes: 5000, initialEntries: 10 }),
             `command -v journalctl >/dev/null || { echo "journalctl is not installed" >&2; exit 3; }; { journalctl -q --no-pager -o json -u shop@web-1.service --after-cursor 's=1;i=2;x=3' || echo "journalctl exited with $?" >&2; } | head -n 100 | head -c 5000`,
         );
-        assert.match(journalCommand("shop.service", undefined, { maxEntries: 100, maxBytes: 5000, initialEntries: 10 }), /-u shop\.service -n 10 \|\|/);
+        assert.match(journalCommand("shop.service", undefined, { maxEntries: 100, maxBytes: 5000, initialEntries: 10 }), /; journalctl -q --no-pager -n 0 --show-cursor 2>\/dev\/null; \{ journalctl -q --no-pager -o json -u shop\.service -n 10 \|\|/);
+        assert.match(journalCommand("shop.service", { at: "s=1;i=9" }, { maxEntries: 100, maxBytes: 5000, initialEntries: 10 }), /-u shop\.service --cursor 's=1;i=9' \|\|/);
     });
 
     it("an entry cut by the byte bound waits for the next poll, with the cursor before it", () => {
         const a = entry("shop.service", 6, "one");
         const b = entry("shop.service", 3, "two");
-        const r = parseJournalReply(Buffer.from(`${a}\n${b.slice(0, 40)}`), "s=0");
+        const r = parseJournalReply(Buffer.from(`${a}\n${b.slice(0, 40)}`), { after: "s=0" });
         assert.deepEqual(r.entries, [a]);
-        assert.equal(r.cursor, JSON.parse(a).__CURSOR);
-        assert.deepEqual(parseJournalReply(Buffer.from(""), "s=0"), { entries: [], cursor: "s=0" });
+        assert.deepEqual(r.cursor, { after: JSON.parse(a).__CURSOR });
+        assert.deepEqual(parseJournalReply(Buffer.from(""), { after: "s=0" }), { entries: [], cursor: { after: "s=0" } });
+    });
+
+    it("the first poll's journal end is where the next starts while the unit has no entry; its last entry once it has", () => {
+        const a = entry("shop.service", 6, "one");
+        assert.deepEqual(parseJournalReply(Buffer.from("-- cursor: s=5;i=7\n"), undefined), { entries: [], cursor: { at: "s=5;i=7" } });
+        assert.deepEqual(parseJournalReply(Buffer.from(`-- cursor: s=5;i=7\n${a}\n`), undefined), { entries: [a], cursor: { after: JSON.parse(a).__CURSOR } });
     });
 
     it("reads the unit's last entries first, then only those after the cursor; another unit's are not read", async () => {
@@ -94,6 +106,17 @@ describe("the app's log on a host: a file or a journald unit, mirrored over SSH"
         await m.catchUp();
         assert.equal(await m.poll(), 0);
         assert.deepEqual(fs.readFileSync(local, "utf8").trim().split("\n").map((l) => JSON.parse(l).MESSAGE).slice(3), ["order a not saved", "order b not saved", "order c not saved", "order d not saved", "order e not saved"]);
+    });
+
+    it("a unit with no entry at the first poll: every entry it logs after is read, more than the first poll's count too", async () => {
+        append(entry("other.service", 6, "another unit's line"));
+        const local = path.join(dir, "web-1.journal");
+        const m = new JournalMirror(shell, "shop.service", local, { maxEntries: 4, maxBytes: 1 << 20, initialEntries: 2 });
+        assert.equal(await m.poll(), 0);
+        assert.equal(await m.poll(), 0, "still nothing: the cursor stays at the journal's end");
+        append(...Array.from({ length: 7 }, (_, i) => entry("shop.service", 6, `line ${i}`)));
+        await m.catchUp();
+        assert.deepEqual(fs.readFileSync(local, "utf8").trim().split("\n").map((l) => JSON.parse(l).MESSAGE), Array.from({ length: 7 }, (_, i) => `line ${i}`));
     });
 
     it("a journalctl that fails: the error names the unit, the host and the key", async () => {
