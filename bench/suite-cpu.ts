@@ -19,22 +19,35 @@ interface Proc {
     readonly cpuSeconds: number;
     readonly pid: number;
     readonly ppid: number;
+    /** Start and end, in seconds since the epoch (the start to the second). */
+    readonly start: number;
+    readonly end: number;
 }
 
-/** One line of `dump-acct` (acct v3): command|version|user|system|elapsed|uid|gid|mem|io|pid|ppid|... (times in clock ticks). */
-export function parseDumpAcct(text: string, ticksPerSecond = 100): Proc[] {
+/** One line of `dump-acct` (acct v3): command|version|user|system|elapsed|uid|gid|mem|io|pid|ppid|flags|exit|tty|start (times in clock ticks). */
+function parseDumpAcct(text: string, ticksPerSecond = 100): Proc[] {
     return text
         .split("\n")
         .filter((line) => line.includes("|v3|"))
         .map((line) => {
             const f = line.split("|").map((s) => s.trim());
-            return { command: f[0], cpuSeconds: (Number(f[2]) + Number(f[3])) / ticksPerSecond, pid: Number(f[9]), ppid: Number(f[10]) };
+            const start = Date.parse(f[14]) / 1000;
+            return { command: f[0], cpuSeconds: (Number(f[2]) + Number(f[3])) / ticksPerSecond, pid: Number(f[9]), ppid: Number(f[10]), start, end: start + Number(f[4]) / ticksPerSecond };
         });
 }
 
+/**
+ * The process that was `proc`'s parent when it ended: of those with its parent's pid (pids are
+ * reused over a long run), the last one started by then that was still running (to the second).
+ */
+function parentOf(proc: Proc, byPid: ReadonlyMap<number, readonly Proc[]>): Proc | undefined {
+    const running = (byPid.get(proc.ppid) ?? []).filter((p) => p.start <= proc.end + 1 && p.end >= proc.end - 1);
+    return running.sort((a, b) => b.start - a.start)[0];
+}
+
 /** What a process is in a zdr test run, from its command and its parent's (the parent when it ended). */
-export function roleOf(proc: Proc, byPid: ReadonlyMap<number, Proc>): string {
-    const parent = byPid.get(proc.ppid)?.command;
+function roleOf(proc: Proc, byPid: ReadonlyMap<number, readonly Proc[]>): string {
+    const parent = parentOf(proc, byPid)?.command;
     switch (proc.command) {
         case "pulumi":
             return "engine CLI (pulumi)";
@@ -88,7 +101,10 @@ async function main() {
     const wallSeconds = (Date.now() - started) / 1000;
     const procs = parseDumpAcct(execFileSync("dump-acct", [file], { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 }));
     fs.rmSync(dir, { recursive: true, force: true });
-    const byPid = new Map(procs.map((p) => [p.pid, p]));
+    const byPid = new Map<number, Proc[]>();
+    for (const p of procs) {
+        byPid.set(p.pid, [...(byPid.get(p.pid) ?? []), p]);
+    }
     const byRole = new Map<string, { cpu: number; count: number }>();
     for (const p of procs) {
         const role = roleOf(p, byPid);

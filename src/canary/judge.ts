@@ -48,7 +48,7 @@ export interface JudgeOptions {
     /**
      * The bound on the false-failure rate per canary, over all checks and all looks (Ville's
      * inequality per check, weighted Bonferroni across them: each check is tested at alpha x its
-     * share in failWeights). The measured A/A rate is about a quarter of it. @default 0.0145
+     * share in failWeights). The measured A/A rate is about a third of it (0.47% on the bench). @default 0.0145
      */
     readonly alpha?: number;
     /** Chance of an early pass while an effect is beyond its tolerance, over all checks. @default 0.05 */
@@ -61,8 +61,8 @@ export interface JudgeOptions {
     readonly latencyTolerance?: number;
     /**
      * The latency check fails only on a slowness that matters: once "no slower" is rejected, the
-     * canary's recent latency (its newest third of requests since the test's start, geometric
-     * mean) must be beyond the baseline's by more than this share (0.05 = +5%), and after a
+     * canary's latency (geometric mean, over all its requests since the test's start and over
+     * their newest third) must be beyond the baseline's by more than this share (0.05 = +5%), and after a
      * transient the test itself rejects "no slower than this share". @default - half of latencyTolerance
      */
     readonly latencyFailMargin?: number;
@@ -154,10 +154,10 @@ export interface EvidencePoint {
  * rates measured in A/A (bench/canary-judge.ts --per-check, 1:1/1:3/1:9 with an error burst on
  * every server, whole-ms ties), which are far below their levels: the budget goes where the power
  * was missing. Errors get the most (a 5x error regression needs a level of about 1%), the tail the
- * next (a p99 doubling needs about 0.2%), latency less (its fail side tests an interior null, a
- * margin above "no slower": about 0 of its level in A/A), the new signatures the rest, the k-th of
+ * next (a p99 doubling needs about 0.2%), latency less (its fail side, against "no slower", spends
+ * about its whole level in A/A: 0.11% at 1:3), the new signatures the rest, the k-th of
  * them half the one before. At the default alpha 1.45% the levels are errors 1%, tail 0.2%,
- * latency 0.15%, new signatures 0.1%; the measured A/A rate is about a quarter of alpha
+ * latency 0.15%, new signatures 0.1%; the measured A/A rate is about a third of alpha
  * (docs/canary.md, "Alpha budget").
  */
 /** canaryAlpha's default: the levels above at 1%, 0.2%, 0.15%, 0.1%. */
