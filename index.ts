@@ -17,6 +17,8 @@ import { lastPorts, planPorts } from "./src/release/ports";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
 import { mark, processStart } from "./src/profile";
 import { startProvider } from "./src/start-provider";
+// which config values the stack holds as secrets (the language host passes their keys); not in the SDK's typings
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
 mark("program", "process start", processStart());
 mark("program", "loaded");
@@ -44,6 +46,7 @@ const { release, app, target, canary } = validated(() =>
         resolvePath: (p) => path.resolve(projectDir, p),
         envLbPort: process.env.ZDR_LB_PORT,
         keysSet: Object.keys(allConfig).filter((k) => k.startsWith(`${namespace}:`)).map((k) => k.slice(namespace.length + 1)),
+        plainKeys: Object.keys(allConfig).filter((k) => k.startsWith(`${namespace}:`) && !isConfigSecret(k)).map((k) => k.slice(namespace.length + 1)),
     }),
 );
 const plan = planRelease(release);

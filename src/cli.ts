@@ -130,16 +130,20 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     program
         .command("status")
         .description("each server's version and membership as HAProxy and the servers see them, next to the stack state: exit 0 no drift, 1 drift")
-        .option("--stack <name>", "the stack", "local")
+        .option("--stack <name>", "the stack (default: the selected one, scripts/pulumi stack select)")
         .option("--json", "print the rows as JSON")
-        .action(async (opts: { stack: string; json?: boolean }) => {
+        .action(async (opts: { stack?: string; json?: boolean }) => {
             const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
             const { engineEnv, projectRoot, pulumiCommand } = await import("./engine");
             const stateDir = path.join(projectRoot, ".zdr/state");
             const envVars = process.env.PULUMI_BACKEND_URL ? {} : engineEnv(stateDir);
             const ws = await LocalWorkspace.create({ workDir: projectRoot, pulumiCommand: await pulumiCommand(), envVars });
-            const state = await ws.exportStack(opts.stack).catch((e: Error) => {
-                throw new BadInput(`cannot read the state of stack ${opts.stack}: ${e.message.split("\n").find((l) => l.startsWith("error:")) ?? e.message}`);
+            const stack = opts.stack ?? (await ws.stack())?.name;
+            if (!stack) {
+                throw new BadInput("no stack is selected: select one (scripts/pulumi stack select <name>) or name it (--stack <name>)");
+            }
+            const state = await ws.exportStack(stack).catch((e: Error) => {
+                throw new BadInput(`cannot read the state of stack ${stack}: ${e.message.split("\n").find((l) => l.startsWith("error:")) ?? e.message}`);
             });
             const { closeAllSsh } = await import("./ssh/client");
             // the hosts target's HAProxy and servers are asked over SSH: close those connections after
