@@ -19,7 +19,7 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
     before(async () => {
         regs = await recordRegistrations("zdr", "hostsunit");
         const file = yaml.load(fs.readFileSync(path.join(projectRoot, "Pulumi.hosts.yaml"), "utf8")) as { config: Record<string, unknown> };
-        const raw: Record<string, string> = { sshPrivateKey: key, releaseVersion: "v2", canaryCount: "1" };
+        const raw: Record<string, string> = { sshPrivateKey: key, dbPassword: "unit-test", releaseVersion: "v2", canaryCount: "1" };
         for (const [k, v] of Object.entries(file.config)) {
             raw[k.replace(/^zdr:/, "")] ??= typeof v === "string" ? v : JSON.stringify(v);
         }
