@@ -13,6 +13,11 @@
 // on the schema's rows in a savepoint that is rolled back (NOT NULL, CHECK, foreign keys,
 // domains, triggers). A statement that works before and fails after is broken by the
 // migration; one that fails before too cannot be judged here ("unverified").
+//
+// Each probe runs as in a session of its own version that has just connected: the version's
+// earlier statements that set session state (SET search_path, SET ROLE, PREPARE, ...) run
+// first, in order, and every SQL and PL/pgSQL function is compiled afresh, so what the one
+// shared session compiled before the migration cannot hide what it changed.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
@@ -37,6 +42,12 @@ export interface ProbeStatement {
     readonly node: PgNode;
     /** Has $n parameters: PostgreSQL analyses it, but cannot run it without values. */
     readonly parameters: boolean;
+    /**
+     * The statements of its version before it whose session state it runs in, in order: every
+     * SET and RESET (search_path, role, ...) and temporary table, the PREPARE (and DEALLOCATE)
+     * of the name it EXECUTEs, the DECLARE of the cursor it FETCHes. A probe runs them first.
+     */
+    readonly session: readonly string[];
 }
 
 export interface Break {
@@ -62,38 +73,98 @@ export interface OracleResult {
 const chunkSize = 100;
 
 const preparable = new Set(["SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
-/** Statements that change no schema or cannot run in a transaction: the oracle leaves them out. */
-const skipped = new Set(["TransactionStmt", "VacuumStmt", "ClusterStmt", "ReindexStmt", "CheckPointStmt", "DiscardStmt", "ListenStmt", "UnlistenStmt", "NotifyStmt", "LoadStmt"]);
+/**
+ * Statements that change nothing in the database's schema, most of which cannot run in a
+ * transaction (databases, tablespaces, ALTER SYSTEM, subscriptions, VACUUM, REINDEX): the oracle leaves them out.
+ */
+const skipped = new Set([
+    "TransactionStmt", "VacuumStmt", "ClusterStmt", "ReindexStmt", "CheckPointStmt", "DiscardStmt", "ListenStmt", "UnlistenStmt", "NotifyStmt", "LoadStmt",
+    "CreatedbStmt", "DropdbStmt", "AlterDatabaseStmt", "AlterSystemStmt", "CreateTableSpaceStmt", "DropTableSpaceStmt",
+    "CreateSubscriptionStmt", "AlterSubscriptionStmt", "DropSubscriptionStmt",
+]);
 
 const kind = (node: PgNode) => Object.keys(node)[0] ?? "";
 
-/** Does the parse tree hold a $n parameter? */
+/** Does the parse tree hold a $n parameter? A PREPARE's own are bound by its EXECUTE, so they do not count. */
 export function hasParameters(node: unknown): boolean {
     if (Array.isArray(node)) {
         return node.some(hasParameters);
     }
-    if (!node || typeof node !== "object") {
+    if (!node || typeof node !== "object" || "PrepareStmt" in node) {
         return false;
     }
     return "ParamRef" in node || Object.values(node).some(hasParameters);
 }
 
+/** SET and RESET change the session until it ends; SET TRANSACTION and SESSION CHARACTERISTICS (VAR_SET_MULTI) do not carry over here. */
+const setsSession = (n: PgNode) =>
+    (n.VariableSetStmt !== undefined && n.VariableSetStmt.kind !== "VAR_SET_MULTI") ||
+    n.CreateStmt?.relation?.relpersistence === "t" ||
+    n.CreateTableAsStmt?.into?.rel?.relpersistence === "t";
+
+/** The prepared statement or cursor a statement uses by name, to find the statements that made it. */
+function handle(n: PgNode): string | undefined {
+    const name = n.ExecuteStmt?.name ?? n.PrepareStmt?.name ?? n.DeallocateStmt?.name;
+    if (name !== undefined) {
+        return `prepared ${name}`;
+    }
+    const cursor = n.DeclareCursorStmt?.portalname ?? n.FetchStmt?.portalname ?? n.ClosePortalStmt?.portalname;
+    return cursor === undefined ? undefined : `cursor ${cursor}`;
+}
+
+/**
+ * A version's statements as the oracle probes them, each with the session state its version's
+ * earlier statements give it (see ProbeStatement.session): `SET search_path TO billing;
+ * SELECT total FROM invoices` reads billing.invoices, and `PREPARE add(int) AS INSERT ...;
+ * EXECUTE add(0)` runs the INSERT with 0.
+ */
+export function probeStatements(version: string, statements: readonly Statement[]): ProbeStatement[] {
+    return statements.map((st, i) => {
+        const uses = handle(st.node);
+        const session = statements
+            .slice(0, i)
+            .filter((earlier) => setsSession(earlier.node) || (uses !== undefined && (handle(earlier.node) === uses || earlier.node.DeallocateStmt?.isall)))
+            .map((earlier) => earlier.text);
+        return { version, text: st.text, node: st.node, parameters: hasParameters(st.node), session };
+    });
+}
+
+/** A relation name as a string literal PostgreSQL's to_regclass reads: '"billing"."invoices"'. */
+function regclassLiteral(rv: { readonly schemaname?: string; readonly relname?: string } | undefined): string {
+    const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+    const name = `${rv?.schemaname ? `${ident(rv.schemaname)}.` : ""}${ident(rv?.relname ?? "")}`;
+    return `'${name.replace(/'/g, "''")}'`;
+}
+
 /**
  * The text the oracle runs for a schema or migration statement inside its transaction, or
- * undefined to leave it out: CONCURRENTLY dropped (it cannot run in a transaction and changes
- * only the lock), VACUUM, transaction control and the like skipped.
+ * undefined to leave it out. PostgreSQL refuses CONCURRENTLY in a transaction; the oracle runs
+ * the same change without it, since only the locks differ: CREATE/DROP INDEX as they are, and
+ * ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY as a plain DETACH plus the CHECK
+ * constraint the concurrent one leaves on the detached table (a copy of its partition
+ * constraint, named as PostgreSQL names it: events_2025_at_check), so a later statement that
+ * drops that constraint builds here too. VACUUM, transaction control and the like are left out.
  */
 export function runnableText(st: Statement): string | undefined {
     const k = kind(st.node);
     if (skipped.has(k)) {
         return undefined;
     }
-    const concurrent = st.node.IndexStmt?.concurrent || st.node.DropStmt?.concurrent;
+    const detach = st.node.AlterTableStmt?.cmds?.find((c) => c.AlterTableCmd?.subtype === "AT_DetachPartition")?.AlterTableCmd?.def?.PartitionCmd;
+    const concurrent = st.node.IndexStmt?.concurrent || st.node.DropStmt?.concurrent || detach?.concurrent;
     if (!concurrent) {
         return st.text;
     }
     const token = scanSync(st.text).tokens.find((t: { text: string }) => t.text.toUpperCase() === "CONCURRENTLY");
-    return token ? st.text.slice(0, token.start) + st.text.slice(token.end) : st.text;
+    const plain = token ? st.text.slice(0, token.start) + st.text.slice(token.end) : st.text;
+    if (!detach) {
+        return plain;
+    }
+    return (
+        `DO $zdr_detach$ DECLARE p regclass := to_regclass(${regclassLiteral(detach.name)}); ` +
+        `c text := CASE WHEN p IS NULL THEN NULL ELSE pg_get_partition_constraintdef(p) END; ` +
+        `BEGIN ${plain}; IF c IS NOT NULL THEN EXECUTE format('ALTER TABLE %s ADD CHECK (%s)', p, c); END IF; END $zdr_detach$`
+    );
 }
 
 export function pgError(e: unknown): PgError {
@@ -202,8 +273,22 @@ async function apply(db: PGlite, statements: readonly Statement[]): Promise<{ in
     }
 }
 
-/** PREPAREs the statement and, without parameters, runs it; every effect is rolled back. */
-async function probe(db: PGlite, p: ProbeStatement): Promise<{ phase: "analyse" | "run"; error: PgError } | undefined> {
+/**
+ * Makes the session compile every SQL and PL/pgSQL function afresh at its next call, as a
+ * session that connects after the migration does. A session keeps a function compiled at its
+ * first call (a PL/pgSQL variable declared `products.price%TYPE` keeps the type it had then);
+ * DISCARD does not drop it, but a new version of the function's pg_proc row does, and rolling
+ * the probe's savepoint back restores the row (and so compiles afresh once more).
+ */
+const recompileFunctions =
+    "UPDATE pg_catalog.pg_proc SET prosrc = prosrc WHERE prolang NOT IN (SELECT oid FROM pg_catalog.pg_language WHERE lanname IN ('internal', 'c')) " +
+    "AND pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)";
+
+/**
+ * PREPAREs the statement and, without parameters, runs it, in its version's session state
+ * and, with `fresh`, with every function compiled afresh; every effect is rolled back.
+ */
+async function probe(db: PGlite, p: ProbeStatement, fresh: boolean): Promise<{ phase: "analyse" | "run"; error: PgError } | undefined> {
     const k = kind(p.node);
     if (skipped.has(k)) {
         return undefined;
@@ -212,6 +297,19 @@ async function probe(db: PGlite, p: ProbeStatement): Promise<{ phase: "analyse" 
         return { phase: "analyse", error: { message: `a ${k} with $n parameters cannot be prepared` } };
     }
     await db.exec("SAVEPOINT zdr_probe");
+    if (fresh) {
+        await db.exec(recompileFunctions);
+    }
+    for (const text of p.session) {
+        // One that fails (SET ROLE to a role the migration dropped) is judged as a probe itself.
+        await db.exec("SAVEPOINT zdr_session");
+        try {
+            await db.exec(text);
+        } catch {
+            await db.exec("ROLLBACK TO SAVEPOINT zdr_session");
+        }
+        await db.exec("RELEASE SAVEPOINT zdr_session");
+    }
     let failure: { phase: "analyse" | "run"; error: PgError } | undefined;
     try {
         if (preparable.has(k)) {
@@ -230,10 +328,15 @@ async function probe(db: PGlite, p: ProbeStatement): Promise<{ phase: "analyse" 
     }
     await db.exec("ROLLBACK TO SAVEPOINT zdr_probe");
     await db.exec("RELEASE SAVEPOINT zdr_probe");
+    if (k === "PrepareStmt" || p.session.length > 0) {
+        await db.exec("DEALLOCATE ALL"); // prepared statements outlive a rollback
+    }
     return failure;
 }
 
 async function judge(db: PGlite, schema: readonly Statement[], migration: readonly Statement[], probes: readonly ProbeStatement[]): Promise<OracleResult> {
+    // Only functions written in SQL or a procedural language are compiled by a session.
+    const fresh = [...schema, ...migration].some((st) => st.node.CreateFunctionStmt !== undefined || st.node.CreateExtensionStmt !== undefined);
     await db.exec("BEGIN");
     const schemaError = await apply(db, schema);
     if (schemaError) {
@@ -242,7 +345,7 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
     await db.exec("SAVEPOINT zdr_before");
     const before: (Awaited<ReturnType<typeof probe>>)[] = [];
     for (const p of probes) {
-        before.push(await probe(db, p));
+        before.push(await probe(db, p, fresh));
     }
     const unverified = probes.flatMap((p, i) => (before[i] ? [{ probe: p, error: before[i]!.error }] : []));
     // The migration in chunks, a savepoint before each: the search for a break's cause below
@@ -262,7 +365,7 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
         if (before[i]) {
             continue;
         }
-        const after = await probe(db, probes[i]);
+        const after = await probe(db, probes[i], fresh);
         if (after) {
             found.push({ probe: probes[i], ...after });
         }
@@ -271,7 +374,7 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
     // to failing. Walk back chunk by chunk (rolling back is cheap) to the last state in which it
     // still works, then replay that chunk one statement at a time.
     const cause: (number | undefined)[] = found.map(() => undefined);
-    const fails = async (j: number) => (await probe(db, found[j].probe)) !== undefined;
+    const fails = async (j: number) => (await probe(db, found[j].probe, fresh)) !== undefined;
     let pending = found.map((_, j) => j);
     for (let k = chunks.length - 1; k >= 0 && pending.length > 0; k--) {
         await db.exec(`ROLLBACK TO SAVEPOINT zdr_chunk_${k}`);
