@@ -22,6 +22,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import { scanSync } from "libpg-query";
+import { contribBundles, contribExtensions } from "./contrib";
 import { PgNode, Statement } from "./sql";
 
 /** What PostgreSQL said, with the fields of its error report that name an object. */
@@ -174,6 +175,8 @@ export function pgError(e: unknown): PgError {
 }
 
 let started: Promise<PGlite> | undefined;
+/** The contrib extensions the shared PGlite was started with; a check that needs another restarts it with all of them. */
+let startedWith: ReadonlySet<string> = new Set();
 let queue: Promise<unknown> = Promise.resolve();
 
 /** Where the freshly initialised database is kept between processes (git-ignored). */
@@ -181,20 +184,22 @@ const cacheDir = path.join(__dirname, "../../.zdr/cache");
 
 /**
  * A PGlite started from a copy of a freshly initialised database when one is cached (about
- * 0.5 s), else initialised now (initdb: about 3 s) and cached for the next process.
+ * 0.5 s), else initialised now (initdb: about 3 s) and cached for the next process; with the
+ * given contrib extensions (they live beside the data directory, so one copy serves all).
  */
-async function createDatabase(): Promise<PGlite> {
+async function createDatabase(contrib: ReadonlySet<string>): Promise<PGlite> {
     const { PGlite } = await import("@electric-sql/pglite");
+    const extensions = await contribBundles(contrib);
     const version = JSON.parse(fs.readFileSync(path.join(path.dirname(require.resolve("@electric-sql/pglite")), "../package.json"), "utf8")).version as string;
     const cached = path.join(cacheDir, `pglite-${version}-initdb.tar.gz`);
     if (fs.existsSync(cached)) {
         try {
-            return await PGlite.create({ loadDataDir: new Blob([fs.readFileSync(cached)]) });
+            return await PGlite.create({ loadDataDir: new Blob([fs.readFileSync(cached)]), extensions });
         } catch {
             // an unreadable copy: initialise afresh and replace it
         }
     }
-    const db = await PGlite.create();
+    const db = await PGlite.create({ extensions });
     try {
         const dump = Buffer.from(await (await db.dumpDataDir("gzip")).arrayBuffer());
         fs.mkdirSync(cacheDir, { recursive: true });
@@ -208,9 +213,15 @@ async function createDatabase(): Promise<PGlite> {
 }
 
 /** The process's one PGlite, started on first use, or earlier by startOracle(). */
-function database(): Promise<PGlite> {
+function database(contrib: readonly string[] = []): Promise<PGlite> {
+    if (started && contrib.some((e) => !startedWith.has(e))) {
+        const running = started;
+        started = undefined;
+        running.then((db) => db.close()).catch(() => undefined);
+    }
     if (!started) {
-        const starting = createDatabase();
+        startedWith = new Set([...startedWith, ...contrib]);
+        const starting = createDatabase(startedWith);
         started = starting;
         starting.catch(() => {
             if (started === starting) {
@@ -226,9 +237,9 @@ export function startOracle(): void {
     database().catch(() => undefined);
 }
 
-/** Runs f alone on the shared database: checks never interleave their transactions. */
-function exclusive<T>(f: (db: PGlite) => Promise<T>): Promise<T> {
-    const run = queue.then(async () => f(await database()));
+/** Runs f alone on the shared database, started with the `contrib` extensions: checks never interleave their transactions. */
+function exclusive<T>(contrib: readonly string[], f: (db: PGlite) => Promise<T>): Promise<T> {
+    const run = queue.then(async () => f(await database(contrib)));
     queue = run.catch(() => undefined);
     return run;
 }
@@ -237,6 +248,7 @@ function exclusive<T>(f: (db: PGlite) => Promise<T>): Promise<T> {
 export async function closeOracle(): Promise<void> {
     const db = started;
     started = undefined;
+    startedWith = new Set();
     if (db) {
         await queue;
         await (await db).close();
@@ -412,7 +424,7 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
  * and after it. Everything is rolled back; checks in one process share one PGlite, one at a time.
  */
 export function runOracle(schema: readonly Statement[], migration: readonly Statement[], probes: readonly ProbeStatement[]): Promise<OracleResult> {
-    return exclusive(async (db) => {
+    return exclusive(contribExtensions([...schema, ...migration]), async (db) => {
         try {
             return await judge(db, schema, migration, probes);
         } finally {
