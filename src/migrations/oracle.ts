@@ -16,8 +16,9 @@
 //
 // Each probe runs as in a session of its own version that has just connected: the version's
 // earlier statements that set session state (SET search_path, SET ROLE, PREPARE, ...) run
-// first, in order, and every SQL and PL/pgSQL function is compiled afresh, so what the one
-// shared session compiled before the migration cannot hide what it changed.
+// first, in order; and once the schema is built, and again once the migration is applied,
+// every SQL and PL/pgSQL function is made to compile afresh, so what the one shared session
+// compiled before the migration cannot hide what it changed.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
@@ -289,18 +290,15 @@ async function apply(db: PGlite, statements: readonly Statement[]): Promise<{ in
  * Makes the session compile every SQL and PL/pgSQL function afresh at its next call, as a
  * session that connects after the migration does. A session keeps a function compiled at its
  * first call (a PL/pgSQL variable declared `products.price%TYPE` keeps the type it had then);
- * DISCARD does not drop it, but a new version of the function's pg_proc row does, and rolling
- * the probe's savepoint back restores the row (and so compiles afresh once more).
+ * DISCARD does not drop it, but a new version of the function's pg_proc row does (and rolling
+ * back to a savepoint before that version restores an older one: afresh once more).
  */
 const recompileFunctions =
     "UPDATE pg_catalog.pg_proc SET prosrc = prosrc WHERE prolang NOT IN (SELECT oid FROM pg_catalog.pg_language WHERE lanname IN ('internal', 'c')) " +
     "AND pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)";
 
-/**
- * PREPAREs the statement and, without parameters, runs it, in its version's session state
- * and, with `fresh`, with every function compiled afresh; every effect is rolled back.
- */
-async function probe(db: PGlite, p: ProbeStatement, fresh: boolean): Promise<{ phase: "analyse" | "run"; error: PgError } | undefined> {
+/** PREPAREs the statement and, without parameters, runs it, in its version's session state; every effect is rolled back. */
+async function probe(db: PGlite, p: ProbeStatement): Promise<{ phase: "analyse" | "run"; error: PgError } | undefined> {
     const k = kind(p.node);
     if (skipped.has(k)) {
         return undefined;
@@ -309,9 +307,6 @@ async function probe(db: PGlite, p: ProbeStatement, fresh: boolean): Promise<{ p
         return { phase: "analyse", error: { message: `a ${k} with $n parameters cannot be prepared` } };
     }
     await db.exec("SAVEPOINT zdr_probe");
-    if (fresh) {
-        await db.exec(recompileFunctions);
-    }
     for (const text of p.session) {
         // One that fails (SET ROLE to a role the migration dropped) is judged as a probe itself.
         await db.exec("SAVEPOINT zdr_session");
@@ -348,16 +343,18 @@ async function probe(db: PGlite, p: ProbeStatement, fresh: boolean): Promise<{ p
 
 async function judge(db: PGlite, schema: readonly Statement[], migration: readonly Statement[], probes: readonly ProbeStatement[]): Promise<OracleResult> {
     // Only functions written in SQL or a procedural language are compiled by a session.
-    const fresh = [...schema, ...migration].some((st) => st.node.CreateFunctionStmt !== undefined || st.node.CreateExtensionStmt !== undefined);
+    const compiles = [...schema, ...migration].some((st) => st.node.CreateFunctionStmt !== undefined || st.node.CreateExtensionStmt !== undefined);
+    const recompile = () => (compiles ? db.exec(recompileFunctions) : undefined);
     await db.exec("BEGIN");
     const schemaError = await apply(db, schema);
     if (schemaError) {
         return { schemaError, breaks: [], unverified: [] };
     }
+    await recompile();
     await db.exec("SAVEPOINT zdr_before");
     const before: (Awaited<ReturnType<typeof probe>>)[] = [];
     for (const p of probes) {
-        before.push(await probe(db, p, fresh));
+        before.push(await probe(db, p));
     }
     const unverified = probes.flatMap((p, i) => (before[i] ? [{ probe: p, error: before[i]!.error }] : []));
     // The migration in chunks, a savepoint before each: the search for a break's cause below
@@ -372,12 +369,13 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
             return { migrationError: { index: failed.index < 0 ? -1 : start + failed.index, error: failed.error }, breaks: [], unverified };
         }
     }
+    await recompile();
     const found: Break[] = [];
     for (let i = 0; i < probes.length; i++) {
         if (before[i]) {
             continue;
         }
-        const after = await probe(db, probes[i], fresh);
+        const after = await probe(db, probes[i]);
         if (after) {
             found.push({ probe: probes[i], ...after });
         }
@@ -386,7 +384,7 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
     // to failing. Walk back chunk by chunk (rolling back is cheap) to the last state in which it
     // still works, then replay that chunk one statement at a time.
     const cause: (number | undefined)[] = found.map(() => undefined);
-    const fails = async (j: number) => (await probe(db, found[j].probe, fresh)) !== undefined;
+    const fails = async (j: number) => (await probe(db, found[j].probe)) !== undefined;
     let pending = found.map((_, j) => j);
     for (let k = chunks.length - 1; k >= 0 && pending.length > 0; k--) {
         await db.exec(`ROLLBACK TO SAVEPOINT zdr_chunk_${k}`);
@@ -405,6 +403,7 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
                 continue;
             }
             await db.exec(text);
+            await recompile();
             for (const j of works) {
                 const now = await fails(j);
                 if (now && !failing.get(j)) {
