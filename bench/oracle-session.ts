@@ -1,7 +1,7 @@
 // Benchmark: what running each live statement as in a fresh session of its own version costs
-// the oracle (issue 23): a check whose schema has PL/pgSQL functions (each probe then has every
-// function compiled afresh), one whose versions carry session state (SET search_path, PREPARE
-// before each EXECUTE), one with neither, and the start of PGlite with a contrib extension
+// the oracle (issue 23): a check whose schema has PL/pgSQL functions (compiled afresh after the
+// schema and after the migration), one whose versions carry session state (SET search_path,
+// PREPARE before each EXECUTE), one with neither, and the start of PGlite with a contrib extension
 // (btree_gist) against the start without. Checks run in this process on PGlite; median and min.
 // The same file runs on a checkout of an earlier commit too (checkMigration takes the same input).
 // Run: npx ts-node --transpile-only bench/oracle-session.ts [runs=5]
