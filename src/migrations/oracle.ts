@@ -14,9 +14,10 @@
 // domains, triggers). A statement that works before and fails after is broken by the
 // migration; one that fails before too cannot be judged here ("unverified").
 //
-// Each probe runs as in a session of its own version that has just connected: the version's
-// earlier statements that set session state (SET search_path, SET ROLE, PREPARE, ...) run
-// first, in order; and once the schema is built, and again once the migration is applied,
+// Each probe runs as in a session of its own version that has just connected: settings, role
+// and temporary tables reset (the migration's SET search_path is not the version's), then the
+// version's earlier statements that set session state (SET search_path, SET ROLE, PREPARE, ...)
+// run, in order; and once the schema is built, and again once the migration is applied,
 // every SQL and PL/pgSQL function is made to compile afresh, so what the one shared session
 // compiled before the migration cannot hide what it changed.
 import * as fs from "node:fs";
@@ -297,7 +298,17 @@ const recompileFunctions =
     "UPDATE pg_catalog.pg_proc SET prosrc = prosrc WHERE prolang NOT IN (SELECT oid FROM pg_catalog.pg_language WHERE lanname IN ('internal', 'c')) " +
     "AND pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)";
 
-/** PREPAREs the statement and, without parameters, runs it, in its version's session state; every effect is rolled back. */
+/**
+ * A new session's settings, role and temporary tables: what the schema history or the migration
+ * set in the one shared session (`SET search_path TO billing`, `SET ROLE owner`) is not what a
+ * server of a live version connects with.
+ */
+const newSession = "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DISCARD TEMP";
+
+/**
+ * PREPAREs the statement and, without parameters, runs it, in a new session with its version's
+ * session state; every effect is rolled back.
+ */
 async function probe(db: PGlite, p: ProbeStatement): Promise<{ phase: "analyse" | "run"; error: PgError } | undefined> {
     const k = kind(p.node);
     if (skipped.has(k)) {
@@ -307,6 +318,7 @@ async function probe(db: PGlite, p: ProbeStatement): Promise<{ phase: "analyse" 
         return { phase: "analyse", error: { message: `a ${k} with $n parameters cannot be prepared` } };
     }
     await db.exec("SAVEPOINT zdr_probe");
+    await db.exec(newSession);
     for (const text of p.session) {
         // One that fails (SET ROLE to a role the migration dropped) is judged as a probe itself.
         await db.exec("SAVEPOINT zdr_session");
