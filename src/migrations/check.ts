@@ -390,7 +390,7 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
                     }
                     case "OBJECT_SCHEMA": {
                         const s = obj.String?.sval as string;
-                        block(rules.dropObject, st, `schema ${s}`, (u) => [...u.tables.keys()].some((t) => t.startsWith(`${s}.`) || s === "public"), "drops", cascade(`schema ${s}`));
+                        block(rules.dropObject, st, `schema ${s}`, (u) => [...u.tables.keys()].some((t) => t.startsWith(`${s}.`) || s === "public") || u.schemas.has(s), "drops", cascade(`schema ${s}`));
                         break;
                     }
                     case "OBJECT_SEQUENCE": {
