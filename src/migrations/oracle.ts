@@ -298,6 +298,18 @@ const recompileFunctions =
     "UPDATE pg_catalog.pg_proc SET prosrc = prosrc WHERE prolang NOT IN (SELECT oid FROM pg_catalog.pg_language WHERE lanname IN ('internal', 'c')) " +
     "AND pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)";
 
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * recompileFunctions as the superuser PGlite connects as, between statements of the schema or
+ * migration: a `SET ROLE owner` they ran stays in force for the statements after it.
+ */
+async function recompile(db: PGlite): Promise<void> {
+    const [who] = (await db.query<{ role: string; session: string }>("SELECT current_user AS role, session_user AS session")).rows;
+    const restore = [`SET SESSION AUTHORIZATION ${ident(who.session)}`, ...(who.role === who.session ? [] : [`SET ROLE ${ident(who.role)}`])];
+    await db.exec(["SET SESSION AUTHORIZATION DEFAULT", recompileFunctions, ...restore].join(";\n"));
+}
+
 /**
  * A new session's settings, role and temporary tables: what the schema history or the migration
  * set in the one shared session (`SET search_path TO billing`, `SET ROLE owner`) is not what a
@@ -347,7 +359,7 @@ async function probe(db: PGlite, p: ProbeStatement): Promise<{ phase: "analyse" 
     }
     await db.exec("ROLLBACK TO SAVEPOINT zdr_probe");
     await db.exec("RELEASE SAVEPOINT zdr_probe");
-    if (k === "PrepareStmt" || p.session.length > 0) {
+    if (k === "PrepareStmt" || k === "ExecuteStmt" || k === "DeallocateStmt") {
         await db.exec("DEALLOCATE ALL"); // prepared statements outlive a rollback
     }
     return failure;
@@ -356,13 +368,13 @@ async function probe(db: PGlite, p: ProbeStatement): Promise<{ phase: "analyse" 
 async function judge(db: PGlite, schema: readonly Statement[], migration: readonly Statement[], probes: readonly ProbeStatement[]): Promise<OracleResult> {
     // Only functions written in SQL or a procedural language are compiled by a session.
     const compiles = [...schema, ...migration].some((st) => st.node.CreateFunctionStmt !== undefined || st.node.CreateExtensionStmt !== undefined);
-    const recompile = () => (compiles ? db.exec(recompileFunctions) : undefined);
+    const fresh = () => (compiles ? recompile(db) : undefined);
     await db.exec("BEGIN");
     const schemaError = await apply(db, schema);
     if (schemaError) {
         return { schemaError, breaks: [], unverified: [] };
     }
-    await recompile();
+    await fresh();
     await db.exec("SAVEPOINT zdr_before");
     const before: (Awaited<ReturnType<typeof probe>>)[] = [];
     for (const p of probes) {
@@ -381,7 +393,7 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
             return { migrationError: { index: failed.index < 0 ? -1 : start + failed.index, error: failed.error }, breaks: [], unverified };
         }
     }
-    await recompile();
+    await fresh();
     const found: Break[] = [];
     for (let i = 0; i < probes.length; i++) {
         if (before[i]) {
@@ -415,7 +427,7 @@ async function judge(db: PGlite, schema: readonly Statement[], migration: readon
                 continue;
             }
             await db.exec(text);
-            await recompile();
+            await fresh();
             for (const j of works) {
                 const now = await fails(j);
                 if (now && !failing.get(j)) {

@@ -43,6 +43,17 @@ describe("the schema guard runs each live statement as a session of its version 
             ],
         },
         {
+            name: "compiles functions afresh also when the migration runs as the tables' owner (SET ROLE)",
+            schema: `${priceTrigger}\nCREATE ROLE shop_owner;\nALTER TABLE products OWNER TO shop_owner;`,
+            migration: "SET lock_timeout = '2s';\nSET ROLE shop_owner;\nALTER TABLE products ALTER COLUMN price TYPE text",
+            live: [{ version: "v1", role: "running", sql: "INSERT INTO orders (product_id) VALUES (1)" }],
+            verdict: "blocked",
+            messages: [
+                "change-column-type: `ALTER TABLE products ALTER COLUMN price TYPE text` changes the type of products.price, which v1 still uses; live versions: v1 (running). PostgreSQL rejects v1's `INSERT INTO orders (product_id) VALUES (1)` after it (run on the schema's rows): operator does not exist: text > integer. Add a new column of the new type, write both from a release, backfill, and switch readers over in later releases.",
+                "changing-column-type: `ALTER TABLE products ALTER COLUMN price TYPE text`: a type change usually rewrites the table under an exclusive lock",
+            ],
+        },
+        {
             name: "blocks dropping the schema an earlier SET search_path of the version names",
             schema: shop,
             migration: "SET lock_timeout = '2s';\nDROP SCHEMA billing CASCADE",
