@@ -43,19 +43,32 @@ export interface MigrationOutputs extends MigrationInputs {
 }
 
 /**
- * Statements PostgreSQL refuses inside a transaction block. A file with one runs statement by
- * statement outside a transaction (see docs/migrations.md).
+ * Statements PostgreSQL refuses inside a transaction block ("... cannot run inside a transaction
+ * block", checked on PostgreSQL 15): CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY and
+ * REINDEX SCHEMA/SYSTEM/DATABASE, ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY, VACUUM (not
+ * ANALYZE alone), CLUSTER without a table, CREATE/DROP DATABASE, ALTER DATABASE ... SET
+ * TABLESPACE, ALTER SYSTEM, CREATE/DROP TABLESPACE, DISCARD ALL, and the subscription commands
+ * (refused when they create, drop or copy through a replication slot; outside a transaction they
+ * always run). A file with one runs statement by statement outside a transaction (see
+ * docs/migrations.md).
  */
-const nonTransactional = (s: Statement): boolean => {
+export const nonTransactional = (s: Statement): boolean => {
     const n = s.node;
+    const reindex = n.ReindexStmt;
     return Boolean(
         n.IndexStmt?.concurrent ||
-        (n.DropStmt?.concurrent) ||
-        n.ReindexStmt?.params?.some((p: any) => p.DefElem?.defname === "concurrently") ||
-        n.VacuumStmt ||
+        n.DropStmt?.concurrent ||
+        reindex?.params?.some((p) => p.DefElem?.defname === "concurrently") ||
+        (reindex && ["REINDEX_OBJECT_SCHEMA", "REINDEX_OBJECT_SYSTEM", "REINDEX_OBJECT_DATABASE"].includes(reindex.kind ?? "")) ||
+        n.AlterTableStmt?.cmds?.some((c) => c.AlterTableCmd?.subtype === "AT_DetachPartition" && c.AlterTableCmd.def?.PartitionCmd?.concurrent) ||
+        n.VacuumStmt?.is_vacuumcmd ||
+        (n.ClusterStmt && !n.ClusterStmt.relation) ||
         n.CreatedbStmt || n.DropdbStmt ||
+        n.AlterDatabaseStmt?.options?.some((o) => o.DefElem?.defname === "tablespace") ||
         n.AlterSystemStmt ||
-        n.CreateTableSpaceStmt || n.DropTableSpaceStmt,
+        n.CreateTableSpaceStmt || n.DropTableSpaceStmt ||
+        n.DiscardStmt?.target === "DISCARD_ALL" ||
+        n.CreateSubscriptionStmt || n.AlterSubscriptionStmt || n.DropSubscriptionStmt,
     );
 };
 
