@@ -32,7 +32,7 @@ export function batchFailure(inputs: BatchCheckInputs): string | undefined {
     }
     const others = inputs.servers.filter((s) => !failed.includes(s));
     return [
-        `the release stops at the batch ${inputs.servers.join(", ")}: ${failed.join(", ")} failed${others.length > 0 ? `; ${others.join(", ")} finished their own steps and serve` : ""}`,
+        `the release stops at the batch ${inputs.servers.join(", ")}: ${failed.join(", ")} failed${others.length === 1 ? `; ${others[0]} finished its own steps and serves` : others.length > 1 ? `; ${others.join(", ")} finished their own steps and serve` : ""}`,
         ...failed.map((s) => `${s}: ${inputs.failures[s]}`),
         "`npx zdr status` shows each server as the state has it, and what to do next for each server left out.",
     ].join("\n");

@@ -7,7 +7,7 @@
 //   - web-3's hook fails while web-4's own hook runs,
 //   - web-3's hook fails after web-4 is back UP in HAProxy,
 //   - web-3's deploy fails (not healthy) while web-4's hook runs.
-// Every time: the up fails naming web-3, exactly web-3 is out (MAINT), web-4 serves v3, web-5
+// Every time: the up fails naming web-3, exactly web-3 is out (MAINT), web-4 serves v2, web-5
 // never moved, no request failed, HAProxy's per-server retries, redispatches and errors are 0,
 // the stage's servers (read from the checkpoint) and `zdr status` say so, and the next up
 // (rolled back) brings web-3 back.
@@ -87,10 +87,12 @@ describe("one server of a batch fails: its partner finishes and serves, in every
             drainTimeoutSeconds: "6",
         });
         runtime = new HaproxyRuntime(path.join(local.dir, "haproxy.sock"));
-        // the first batch on v3 once, so that each case below moves only web-3 and web-4
-        const r = await runStage(local.stack, { name: "v3 on web-1 and web-2", config: { releaseVersion: "v3", canaryCount: "2" } });
+        // the first batch on v2 once, so that each case below moves only web-3 and web-4
+        const r = await runStage(local.stack, { name: "v2 on web-1 and web-2", config: { releaseVersion: "v2", canaryCount: "2" } });
         assert.ok(r.ok, r.error);
     });
+    // each case starts from web-1 and web-2 on v2, the others on v1, every hook passing
+    afterEach(rollBack);
     after(async () => {
         await local?.close();
         fs.rmSync(control, { recursive: true, force: true });
@@ -98,10 +100,10 @@ describe("one server of a batch fails: its partner finishes and serves, in every
     });
 
     /**
-     * Runs the stage that moves web-3 and web-4 to v3 under load with slow requests in flight,
+     * Runs the stage that moves web-3 and web-4 to v2 under load with slow requests in flight,
      * while `force` drives the order of their steps; then checks everything the issue asks.
      */
-    async function failingStage(name: string, stage: Stage["config"], force: () => Promise<void>, web3Failure: RegExp, web3Version = "v3"): Promise<StageResult> {
+    async function failingStage(name: string, stage: Stage["config"], force: () => Promise<void>, web3Failure: RegExp, web3Version = "v2"): Promise<StageResult> {
         fs.rmSync(path.join(control, "log.jsonl"), { force: true });
         const counters = sampleCounters(path.join(local.dir, "haproxy-master.sock"), "webshop", 400);
         const shop = startLoad(local.lbUrl, { rate: 40, connections: 8, maxSeconds: 400 });
@@ -122,12 +124,12 @@ describe("one server of a batch fails: its partner finishes and serves, in every
         );
 
         assert.equal(result.ok, false, "the up fails");
-        assert.match(result.error ?? "", /the release stops at the batch web-3, web-4: web-3 failed; web-4 finished its own steps and serve/);
+        assert.match(result.error ?? "", /the release stops at the batch web-3, web-4: web-3 failed; web-4 finished its own steps and serves/);
         assert.match(result.error ?? "", web3Failure);
-        // exactly web-3 is out; web-4 went back in on v3; web-5 never moved
+        // exactly web-3 is out; web-4 went back in on v2; web-5 never moved
         assert.deepEqual(lb, { "web-1": "UP", "web-2": "UP", "web-3": "MAINT", "web-4": "UP", "web-5": "UP" });
         const v4 = await fetch(`http://127.0.0.1:${portOf("web-4")}/health`).then((r) => r.headers.get("x-app-version") ?? r.json().then((b: { version?: string }) => b.version));
-        assert.equal(v4, "v3", "web-4 serves v3");
+        assert.equal(v4, "v2", "web-4 serves v2");
         // no request failed, and HAProxy neither retried nor redispatched one, nor saw an error
         assert.ok(shopTraffic.requests > 100 && slowTraffic.requests > 10, `the load ran: ${shopTraffic.requests} shop, ${slowTraffic.requests} slow`);
         assert.equal(shopTraffic.failed, 0, JSON.stringify(shopTraffic.failures));
@@ -137,17 +139,17 @@ describe("one server of a batch fails: its partner finishes and serves, in every
         // the stage's servers, read from the checkpoint after the failed up, say the same
         assert.deepEqual(
             result.servers.map((s) => [s.name, s.version, s.inLoadBalancer]),
-            [["web-1", "v3", true], ["web-2", "v3", true], ["web-3", web3Version, false], ["web-4", "v3", true], ["web-5", "v1", true]],
+            [["web-1", "v2", true], ["web-2", "v2", true], ["web-3", web3Version, false], ["web-4", "v2", true], ["web-5", "v1", true]],
         );
         assert.match(result.servers.find((s) => s.name === "web-3")?.failure ?? "", web3Failure);
         // zdr status agrees, and says what to do about web-3
         const status = await local.status();
         const row = (s: string) => status.rows.find((r) => r.server === s);
         assert.deepEqual(status.rows.map((r) => [r.server, r.stateVersion, r.stateMember, r.lbStatus]), [
-            ["web-1", "v3", true, "UP"], ["web-2", "v3", true, "UP"], ["web-3", web3Version, false, "MAINT"], ["web-4", "v3", true, "UP"], ["web-5", "v1", true, "UP"],
+            ["web-1", "v2", true, "UP"], ["web-2", "v2", true, "UP"], ["web-3", web3Version, false, "MAINT"], ["web-4", "v2", true, "UP"], ["web-5", "v1", true, "UP"],
         ]);
         assert.ok(status.rows.every((r) => r.drift.length === 0), JSON.stringify(status.rows));
-        assert.equal(row("web-4")?.runningVersion, "v3");
+        assert.equal(row("web-4")?.runningVersion, "v2");
         assert.match(row("web-3")?.failure ?? "", web3Failure);
         assert.match(row("web-3")?.next ?? "", /scripts\/pulumi up/);
         return result;
@@ -161,21 +163,20 @@ describe("one server of a batch fails: its partner finishes and serves, in every
         const r = await runStage(local.stack, { name: "roll back web-3 and web-4", config: { canaryCount: "2", pins: null } });
         assert.ok(r.ok, r.error);
         assert.deepEqual(await statuses(), { "web-1": "UP", "web-2": "UP", "web-3": "UP", "web-4": "UP", "web-5": "UP" });
-        assert.deepEqual(r.servers.map((s) => `${s.name}=${s.version}`), ["web-1=v3", "web-2=v3", "web-3=v1", "web-4=v1", "web-5=v1"]);
+        assert.deepEqual(r.servers.map((s) => `${s.name}=${s.version}`), ["web-1=v2", "web-2=v2", "web-3=v1", "web-4=v1", "web-5=v1"]);
     }
 
-    const hookFailed = /beforeAllowTraffic of web-3 \(.*gated-hook\.js.*\) exited with 1; its output:\s+gated hook of web-3 \(v3\): fail/;
+    const hookFailed = /beforeAllowTraffic of web-3 \(.*gated-hook\.js.*\) exited with 1; its output:\s+gated hook of web-3 \(v2\): fail/;
 
     it("web-3's hook fails while web-4's new version is still starting: web-4 finishes its deploy and reattach", async () => {
         put("web-3.hook.result", "fail");
         put(`start-${portOf("web-4")}.hold`, "");
         await failingStage("web-3 fails before web-4 is deployed", { canaryCount: "4" }, async () => {
             // web-3's failure is in the checkpoint before web-4's new process may listen
-            await until("web-3's membership recorded out", () => memberOf("web-3")?.version === "v3" && memberOf("web-3")?.inLoadBalancer === false);
+            await until("web-3's membership recorded out", () => memberOf("web-3")?.version === "v2" && memberOf("web-3")?.inLoadBalancer === false);
             assert.ok(!logged("web-4", "hook start"), "web-4's hook has not started");
             put(`start-${portOf("web-4")}.go`, "go");
         }, hookFailed);
-        await rollBack();
     });
 
     it("web-3's hook fails while web-4's hook runs: web-4's hook passes and it is reattached", async () => {
@@ -183,20 +184,18 @@ describe("one server of a batch fails: its partner finishes and serves, in every
         put("web-4.hook.hold", "");
         await failingStage("web-3 fails during web-4's hook", { canaryCount: "4" }, async () => {
             await until("web-4's hook running", () => logged("web-4", "hook start"));
-            await until("web-3's membership recorded out", () => memberOf("web-3")?.version === "v3" && memberOf("web-3")?.inLoadBalancer === false);
+            await until("web-3's membership recorded out", () => memberOf("web-3")?.version === "v2" && memberOf("web-3")?.inLoadBalancer === false);
             put("web-4.hook.go", "pass");
         }, hookFailed);
-        await rollBack();
     });
 
     it("web-3's hook fails after web-4 is back UP", async () => {
         put("web-3.hook.hold", "");
         await failingStage("web-3 fails after web-4's reattach", { canaryCount: "4" }, async () => {
             await until("web-3's hook running", () => logged("web-3", "hook start"));
-            await until("web-4 on v3 back in the load balancer", async () => memberOf("web-4")?.version === "v3" && (await statuses())["web-4"] === "UP");
+            await until("web-4 on v2 back in the load balancer", async () => memberOf("web-4")?.version === "v2" && (await statuses())["web-4"] === "UP");
             put("web-3.hook.go", "fail");
         }, hookFailed);
-        await rollBack();
     });
 
     it("web-3's deploy fails its health check while web-4's hook runs: web-4 serves, web-3 stays out", async () => {
@@ -207,6 +206,5 @@ describe("one server of a batch fails: its partner finishes and serves, in every
             await until("web-3's membership recorded out", () => memberOf("web-3")?.version === "broken" && memberOf("web-3")?.inLoadBalancer === false, 120_000);
             put("web-4.hook.go", "pass");
         }, /web-3 stays out of the load balancer: its deploy failed: server web-3 \(broken\): health check http:\/\/127\.0\.0\.1:\d+\/health failed for 30000 ms/, "broken");
-        await rollBack();
     });
 });

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { specialSecretSig as secretSig, specialSigKey } from "@pulumi/pulumi/runtime";
 import { projectRoot } from "../../../src/engine";
-import { recordRegistrations, Registration, value } from "../../support/mocks";
+import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../support/mocks";
 
 const servers = ["web-1", "web-2", "web-3"];
 const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nunit-test-key-material-not-real\n-----END OPENSSH PRIVATE KEY-----";
@@ -125,7 +125,7 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
             assert.deepEqual(member.replaceWith, [deploy.urn]);
             assert.ok(member.dependsOn.includes(deploy.urn));
             if (i > 0) {
-                assert.ok(deploy.dependsOn.includes(named("zdr:haproxy:Member", `webshop-${servers[i - 1]}-member`).urn), `${s} waits for the previous server`);
+                assert.ok(waitsThroughChecks(regs, deploy).includes(named("zdr:haproxy:Member", `webshop-${servers[i - 1]}-member`).urn), `${s} waits for the previous server`);
             }
         }
     });

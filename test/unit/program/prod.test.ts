@@ -9,7 +9,7 @@ import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig as secretSig, specialSigKey } from "@pulumi/pulumi/runtime";
 import { projectRoot } from "../../../src/engine";
-import { recordRegistrations, Registration, value } from "../../support/mocks";
+import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../support/mocks";
 
 const servers = ["web-1", "web-2", "web-3", "web-4"];
 
@@ -41,7 +41,7 @@ function shape(regs: Registration[], fleet: string): string[] {
     const steps = regs.filter(isStep);
     return steps.map((r) => {
         const names = (urns: string[]) => urns.map((u) => byUrn.get(u)).filter(isStep).map((d) => role(d)).sort().join(",");
-        return `${role(r)}: dbr=${r.deleteBeforeReplace} replaceWith=[${names(r.replaceWith)}] after=[${names(r.dependsOn)}]`;
+        return `${role(r)}: dbr=${r.deleteBeforeReplace} replaceWith=[${names(r.replaceWith)}] after=[${names(waitsThroughChecks(regs, r))}]`;
     });
 }
 
@@ -193,7 +193,7 @@ describe("the prod stack (AWS target) under mocks", () => {
             "web-1 deploy: dbr=true replaceWith=[] after=[]",
             "web-1 member: dbr=true replaceWith=[web-1 deploy] after=[web-1 deploy]",
             "web-1 judgement: dbr=false replaceWith=[] after=[web-1 deploy,web-1 member]",
-            "web-2 deploy: dbr=true replaceWith=[] after=[web-1 judgement]",
+            "web-2 deploy: dbr=true replaceWith=[] after=[web-1 judgement,web-1 member]",
         ]);
     });
 
