@@ -152,6 +152,7 @@ describe("one server of a batch fails: its partner finishes and serves, in every
         assert.equal(row("web-4")?.runningVersion, "v2");
         assert.match(row("web-3")?.failure ?? "", web3Failure);
         assert.match(row("web-3")?.next ?? "", /scripts\/pulumi up/);
+        figures.push(`  zdr status after "${name}":`, ...(await local.statusText()).split("\n").map((l) => `    ${l}`));
         return result;
     }
 
