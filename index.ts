@@ -141,7 +141,7 @@ export = async () => {
         target: fleetTarget,
         epoch,
         dependsOn: previous ? [previous] : [],
-        judge: (name, server, deploy, opts) => {
+        judge: (name, server, deploy, opts, notServing) => {
             if (release.bakeSeconds === 0 || server.role !== "canary" || baseline.length === 0) {
                 return undefined;
             }
@@ -158,9 +158,10 @@ export = async () => {
                 keepServingOnFail: canary.keepServingOnFail,
                 accepted: release.acceptVerdicts[server.name] === server.version,
                 reportFile: path.join(dir, "judgements", `${server.name}-${server.version}.json`),
+                notServing,
             }, opts);
             // an inconclusive judgement lets the release go on, and says so
-            return { resource, verdict: pulumi.all([resource.verdict, resource.outcome]).apply(([v, o]) => (o === "inconclusive" ? o : v)) };
+            return { resource, verdict: pulumi.all([resource.verdict, resource.outcome]).apply(([v, o]) => (o === "inconclusive" ? o : v)), failure: resource.failure };
         },
     });
 

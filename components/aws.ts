@@ -212,7 +212,7 @@ export class AwsTarget implements FleetTarget {
         };
     }
 
-    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): HostsDeploy {
         const env = this.args.environment;
         const c = env.args.config;
         return new HostsDeploy(name, {
@@ -234,13 +234,14 @@ export class AwsTarget implements FleetTarget {
         }, opts);
     }
 
-    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership {
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, _entry?: pulumi.CustomResource, deployFailure?: pulumi.Output<string | undefined>): Membership {
         const env = this.args.environment;
         const c = env.args.config;
         const hooks = this.hooks(server);
         // The wait first (it registers the target itself, after beforeAllowTraffic passed), the
-        // attachment after it: nothing registers the target before the hook. Deletes run in reverse:
-        // the attachment deregisters, then the wait drains, then the deploy stops.
+        // attachment after the batch's check: nothing registers the target before the hook, nor
+        // a target the wait recorded out (the check fails then). Deletes run in reverse: the
+        // attachment deregisters, then the wait drains, then the deploy stops.
         const health = new TargetHealth(`${name}-health`, {
             targetGroupArn: env.targetGroupArn,
             targetId: env.hosts[server.name].instanceId,
@@ -253,13 +254,18 @@ export class AwsTarget implements FleetTarget {
             server: server.name,
             version: server.version,
             ...(hooks ? { hooks } : {}),
+            deployFailure,
         }, opts);
-        new aws.lb.TargetGroupAttachment(`${name}`, {
-            targetGroupArn: env.targetGroupArn,
-            targetId: health.targetId,
-            port: c.appPort,
-        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), health], provider: env.provider });
-        return { resource: health, inLoadBalancer: health.targetId.apply(() => true), ...(hooks ? { hookResults: health.hookResults } : {}) };
+        const afterCheck = (check: pulumi.Resource) => {
+            new aws.lb.TargetGroupAttachment(`${name}`, {
+                targetGroupArn: env.targetGroupArn,
+                targetId: health.targetId,
+                port: c.appPort,
+            }, { ...opts, dependsOn: [...toArray(opts.dependsOn), health, check], provider: env.provider });
+        };
+        // a state from before the outcome was recorded has no inLoadBalancer: the target is in
+        const inLoadBalancer = health.inLoadBalancer.apply((i) => i !== false);
+        return { resource: health, inLoadBalancer, failure: health.failure, afterCheck, ...(hooks ? { hookResults: health.hookResults } : {}) };
     }
 
     /** The app's hooks for one server, run on its instance over SSH; undefined when it has none. */

@@ -86,7 +86,7 @@ export interface HostsTargetArgs {
 export class HostsTarget implements FleetTarget {
     constructor(private readonly args: HostsTargetArgs) {}
 
-    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): HostsDeploy {
         const env = this.args.environment;
         const c = env.args.config;
         const at = c.hosts[server.name];
@@ -109,7 +109,7 @@ export class HostsTarget implements FleetTarget {
         }, opts);
     }
 
-    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership {
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, _entry?: pulumi.CustomResource, deployFailure?: pulumi.Output<string | undefined>): Membership {
         const env = this.args.environment;
         const c = env.args.config;
         const resource = new HaproxyMember(name, {
@@ -123,8 +123,9 @@ export class HostsTarget implements FleetTarget {
             ...(this.args.eventsFile ? { events: { file: this.args.eventsFile, server: server.name } } : {}),
             epoch,
             hooks: this.hooks(server),
+            deployFailure,
         }, { ...opts, additionalSecretOutputs: ["ssh", "hooks"] });
-        return { resource, inLoadBalancer: resource.inLoadBalancer, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
+        return { resource, inLoadBalancer: resource.inLoadBalancer, failure: resource.failure, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
     }
 
     /** The app's hooks for one server, run on its host over SSH; undefined when it has none. */

@@ -200,7 +200,7 @@ export class LocalTarget implements FleetTarget {
         return env.ports?.[server.name] ?? env.appBasePort + server.index;
     }
 
-    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Process {
         const env = this.args.environment;
         const app = env.args.app;
         const port = this.port(server);
@@ -226,6 +226,8 @@ export class LocalTarget implements FleetTarget {
             stopTimeoutMs: app.stopGraceSeconds * 1000,
             triggers: [server.version, epoch],
             events: { file: this.args.eventsFile, server: server.name },
+            // the batch's check fails the up, once every server of the batch finished (components/fleet.ts)
+            recordFailure: true,
         }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer], additionalSecretOutputs: ["env"] });
     }
 
@@ -242,7 +244,7 @@ export class LocalTarget implements FleetTarget {
         }, opts);
     }
 
-    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, entry?: pulumi.CustomResource): Membership {
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, entry?: pulumi.CustomResource, deployFailure?: pulumi.Output<string | undefined>): Membership {
         const resource = new HaproxyMember(name, {
             runtimeApi: this.args.environment.runtimeApi,
             backend: this.args.environment.args.app.name,
@@ -255,8 +257,9 @@ export class LocalTarget implements FleetTarget {
             loadBalancer: this.args.environment.loadBalancer.identity,
             entry: entry?.id,
             hooks: this.hooks(server),
+            deployFailure,
         }, { ...opts, additionalSecretOutputs: ["hooks"] });
-        return { resource, inLoadBalancer: resource.inLoadBalancer, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
+        return { resource, inLoadBalancer: resource.inLoadBalancer, failure: resource.failure, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
     }
 
     /** The app's hooks for one server, run from the project folder; undefined when it has none. */

@@ -23,6 +23,7 @@ const byType: Record<string, () => Promise<TypeProvider>> = {
     [types.targetHealthType]: async () => (await import("./aws/target-health")).targetHealthProvider,
     [types.hostsDeployType]: async () => (await import("./hosts/deploy")).hostsDeployProvider,
     [types.hostKeyType]: async () => (await import("./hosts/host-key")).hostKeyProvider,
+    [types.batchCheckType]: async () => (await import("./release/batch-check")).batchCheckProvider,
 };
 
 const loaded = new Map<string, Promise<TypeProvider>>();

@@ -43,6 +43,8 @@ export interface JudgementArgs {
     readonly accepted: pulumi.Input<boolean>;
     /** The judgement as JSON, for reports. */
     readonly reportFile: pulumi.Input<string>;
+    /** Why the canary is not serving at this up (its membership's failure): it is not judged. @default - it serves */
+    readonly notServing?: pulumi.Input<string | undefined>;
 }
 
 export interface AlbLogsArgs {
@@ -58,16 +60,18 @@ export interface AlbLogsArgs {
     readonly endpoint?: pulumi.Input<string>;
 }
 
-/** The canary judgement after a reattach (zdr:canary:Judgement): its create fails on a failing verdict. */
+/** The canary judgement after a reattach (zdr:canary:Judgement): a failing verdict is its `failure`, which stops the up at the batch's check. */
 export class Judgement extends pulumi.CustomResource {
     /** "pass": the judgement let the canary through (a pass, or an inconclusive verdict without stopWhenInconclusive); "fail" only in the state of a judgement that stopped an `up`. */
-    declare readonly verdict: pulumi.Output<"pass" | "accepted" | "fail" | "inconclusive">;
+    declare readonly verdict: pulumi.Output<"pass" | "accepted" | "fail" | "inconclusive" | "not judged">;
+    /** Why the verdict stops the release (recorded, not thrown: the batch's check fails the up). */
+    declare readonly failure: pulumi.Output<string | undefined>;
     /** The judge's own verdict: "pass" or "inconclusive". */
     declare readonly outcome: pulumi.Output<"pass" | "inconclusive" | undefined>;
 
     constructor(name: string, args: JudgementArgs, opts?: pulumi.CustomResourceOptions) {
         // over SSH, the connection (with its private key) is always a secret in the state
         const secret = args.remoteRequestLog ? { additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "remoteRequestLog", "leaveOutOnFail", ...(args.hostAppLogs ? ["hostAppLogs"] : [])] } : {};
-        super(judgementType, name, { ...args, verdict: undefined, outcome: undefined }, { ...opts, ...secret });
+        super(judgementType, name, { ...args, verdict: undefined, outcome: undefined, failure: undefined }, { ...opts, ...secret });
     }
 }

@@ -1,8 +1,9 @@
 // zdr:canary:Judgement — after a canary is reattached: judge the canary's requests against the
 // baseline servers' as they come (HAProxy's log is read every second, from where the last read
 // ended), and stop the bake the moment the sequential judge decides; `bakeSeconds` is the
-// longest wait. A failing verdict fails the create, so the `up` stops with the comparison and no
-// later server moves, and the canary is left out of the load balancer at once (HAProxy's
+// longest wait. A failing verdict is recorded (`failure`, with the comparison), not thrown, so
+// that the other servers of the batch finish their steps; the batch's check then fails the `up`
+// and no later server moves (docs/release-graph.md). The canary is left out of the load balancer at once (HAProxy's
 // `maint`: no new request reaches it, those in flight finish; its process and logs stay for
 // inspection) unless `keepServingOnFail`. A canary still undecided at the end of the bake is inconclusive: its
 // report says what was ruled out, and the release goes on unless `stopWhenInconclusive`. The verdict is
@@ -99,16 +100,25 @@ export interface JudgementInputs {
     readonly accepted: boolean;
     /** Where the judgement is written as JSON; an HTML page with charts goes beside it. */
     readonly reportFile: string;
+    /**
+     * Why the canary is not in the load balancer at this `up` (its membership's `failure`): it is
+     * not judged; the judgement records "not judged" and judges it at the next `up`.
+     * @default - it is in the load balancer
+     */
+    readonly notServing?: string;
 }
 
 export interface JudgementOutputs extends JudgementInputs {
     /**
      * "pass": the judgement let the canary through (a pass, or an inconclusive verdict the release
-     * goes on with). "fail" (or "inconclusive" with stopWhenInconclusive): it stopped the `up`;
-     * the resource is then in the state as failed to initialise (the engine's partial state),
-     * so `zdr status` can say so, and every later `up` stops at it again until it is rolled back.
+     * goes on with). "fail" (or "inconclusive" with stopWhenInconclusive): it stops the `up` (the
+     * batch's check fails on its `failure`), `zdr status` says so, and every later `up` stops at
+     * it again until it is rolled back. "not judged": the canary was not serving (`notServing`).
+     * States from before issue 28 hold a stopping verdict as a resource failed to initialise.
      */
-    readonly verdict: "pass" | "accepted" | "fail" | "inconclusive";
+    readonly verdict: "pass" | "accepted" | "fail" | "inconclusive" | "not judged";
+    /** Why the verdict stops the release (its message, with the comparison), when it does. @default - it does not */
+    readonly failure?: string;
     /** The judge's own verdict. */
     readonly outcome?: "pass" | "inconclusive";
     /** The checks that failed the canary. @default - none */
@@ -282,23 +292,31 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     return { ...j, from, to, ...extra };
 }
 
+/** A verdict that lets the release go on: a later `up` leaves it alone unless its inputs change. */
+function settled(j: JudgementOutputs): boolean {
+    return j.verdict === "pass" || j.verdict === "accepted";
+}
+
 export const judgementProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
     async diff(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
         // The baseline shrinks as later canaries move: that alone does not re-judge this one.
-        const changed = changedKeys(olds, news, ["verdict", "outcome"]);
-        return { changes: changed.length > 0, replaces: changed.filter((k) => ["canary", "version", "deployment", "accepted", "requestLog", "albLogs"].includes(k)) };
+        const changed = changedKeys(olds, news, ["verdict", "outcome", "failure", "failedChecks", "leftOut"]);
+        return { changes: changed.length > 0 || !settled(olds), replaces: changed.filter((k) => ["canary", "version", "deployment", "accepted", "requestLog", "albLogs"].includes(k)) };
     },
     async update(_id, urn, olds: JudgementOutputs, news: JudgementInputs) {
-        // A judgement that stopped an `up` is in the state as failed to initialise, and the engine
-        // updates it on every later `up`: its verdict stands (or is judged anew) as in a create.
-        if (olds.verdict === "fail" || olds.verdict === "inconclusive") {
+        // A judgement that stopped an `up` (or did not judge) is updated on every later `up`: its
+        // verdict stands (or is judged anew) as in a create.
+        if (!settled(olds)) {
             return { outs: (await judgementProvider.create(urn, news)).outs };
         }
         return { outs: { ...news, verdict: olds.verdict, ...(olds.outcome ? { outcome: olds.outcome } : {}) } };
     },
-    async create(urn, inputs: JudgementInputs) {
+    async create(urn, inputs: JudgementInputs): Promise<{ id: string; outs: JudgementOutputs }> {
         if (inputs.accepted) {
             return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "accepted" } };
+        }
+        if (inputs.notServing !== undefined) {
+            return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "not judged" } };
         }
         const earlier = fs.existsSync(inputs.reportFile) ? (JSON.parse(fs.readFileSync(inputs.reportFile, "utf8")) as JudgementRecord & { deployment?: string; baseline: string[] }) : undefined;
         const stands = earlier !== undefined && earlier.deployment === inputs.deployment && (earlier.verdict === "fail" || (earlier.verdict === "inconclusive" && inputs.stopWhenInconclusive === true));
@@ -314,9 +332,7 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
                     `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`;
             const id = `${inputs.canary}@${inputs.version}`;
             const failedChecks = j.checks.filter((c) => c.verdict === "fail").map((c) => c.name);
-            const properties: JudgementOutputs = { ...inputs, verdict: j.verdict, failedChecks, leftOut };
-            // With an id and properties the engine keeps the resource in the state, failed to initialise.
-            throw Object.assign(new Error(message), { id, properties, reasons: [message] });
+            return { id, outs: { ...inputs, verdict: j.verdict, failedChecks, leftOut, failure: message } };
         }
         return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "pass", outcome: j.verdict === "inconclusive" ? "inconclusive" : "pass" } };
     },
