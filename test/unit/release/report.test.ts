@@ -92,16 +92,16 @@ describe("hook runs in the release report", () => {
         assert.match(text, /canary 2 +web-2 +v2 +beforeAllowTraffic +exit 3 +0\.7 s  node smoke\.js 9101 v2\n {6}\| GET \/products 200\n {6}\| smoke <ok> & done/);
     });
 
-    it("puts them in the HTML report with the output escaped", () => {
-        const html = formatReportHtml(report);
+    it("puts them in the HTML report with the output escaped", async () => {
+        const html = await formatReportHtml(report);
         assert.match(html, /<td>canary 2<\/td><td>web-2<\/td><td>v2<\/td><td>beforeAllowTraffic<\/td><td>exit 3<\/td><td>0\.7<\/td><td><code>node smoke\.js 9101 v2<\/code><\/td><td><pre>GET \/products 200\nsmoke &#60;ok&#62; &#38; done\n<\/pre><\/td>/);
         assert.ok(!html.includes("<ok>"), "the hook's output is not markup");
     });
 
-    it("says when no hook ran", () => {
+    it("says when no hook ran", async () => {
         const none = { ...report, stages: [report.stages[3]] };
         assert.deepEqual(hookRuns(none), []);
         assert.doesNotMatch(formatReport(none), /hooks \(/);
-        assert.match(formatReportHtml(none), /<p>no hook ran<\/p>/);
+        assert.match(await formatReportHtml(none), /<p>no hook ran<\/p>/);
     });
 });
