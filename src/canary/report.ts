@@ -109,18 +109,18 @@ export async function renderCanaryReport(e: CanaryEvidence): Promise<string> {
     );
     const latencyOverTimeChart = latencyRows.length
         ? await svg({
-              title: { text: `Latency of successful requests over the bake, p50 and p90 ${per}`, subtitle: "log scale; 0 ms drawn at 0.5 ms; shaded: the canary's warm-up as the judge detected it" },
+              title: { text: `Latency of successful requests over the bake, p50 and p90 ${per}`, subtitle: "solid: p50, dashed: p90; log scale, 0 ms drawn at 0.5 ms; shaded: the canary's warm-up as the judge detected it" },
               width: chartWidth,
               height: chartHeight,
               layer: [
                   {
                       data: { values: latencyRows },
-                      mark: { type: "line", point: { size: 12 } },
+                      mark: { type: "line", point: { size: 12 }, clip: true },
                       encoding: {
                           x: xSeconds,
                           y: { field: "latencyMs", type: "quantitative", title: "latency, ms (log scale)", scale: { type: "log" } },
                           color: sides,
-                          strokeDash: { field: "quantile", type: "nominal", title: null, scale: { domain: ["p50", "p90"], range: [[1, 0], [5, 3]] }, legend: { orient: "top", symbolType: "stroke", symbolStrokeColor: "#444", symbolStrokeWidth: 2, symbolSize: 400, labelExpr: "datum.label === 'p50' ? 'p50 (solid)' : 'p90 (dashed)'" } },
+                          strokeDash: { field: "quantile", type: "nominal", title: null, scale: { domain: ["p50", "p90"], range: [[1, 0], [5, 3]] }, legend: null },
                           detail: { field: "quantile" },
                       },
                   },
@@ -139,8 +139,8 @@ export async function renderCanaryReport(e: CanaryEvidence): Promise<string> {
               layer: [
                   {
                       data: { values: failureRows },
-                      mark: { type: "line", point: { size: 12 } },
-                      encoding: { x: xSeconds, y: { field: "share", type: "quantitative", axis: { format: "%" }, title: "failed", scale: { domainMin: 0 } }, color: sides },
+                      mark: { type: "line", point: { size: 12 }, clip: true },
+                      encoding: { x: xSeconds, y: { field: "share", type: "quantitative", axis: { format: "%" }, title: "failed", scale: { domain: [0, Math.max(0.01, ...failureRows.map((r) => r.share))] } }, color: sides },
                   },
                   ...markerLayers(markers, j.verdict),
               ],

@@ -14,13 +14,15 @@ const binWidths = [250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000];
 
 /**
  * The latency-over-time chart's bin: the narrowest of 0.25 s ... 60 s that gives at most 60 bins
- * over the window and, on average, at least 40 canary requests a bin (a p90 of fewer is noise).
- * Worked example: at 70 canary requests/s a bake of 2 to 60 s gets 1 s; at 300/s 0.25 s, up to 15 s;
- * a 10 minute bake at 70/s 10 s.
+ * over the window and, on average, at least 40 canary requests a bin (a p90 of fewer is noise);
+ * but a short window (a canary failed in seconds) keeps at least 8 bins, noisy or not, else its
+ * shape is two points. Worked examples at 70 canary requests/s: a bake of 8 to 60 s gets 1 s,
+ * one of 6 s 0.5 s, one of 2.3 s 0.25 s; a 10 minute bake 10 s. At 300/s: 0.25 s up to 15 s.
  */
 export function binWidthMs(windowMs: number, canaryRequests: number): number {
     const perMs = canaryRequests / Math.max(windowMs, 1);
-    return binWidths.find((w) => windowMs / w <= 60 && w * perMs >= 40) ?? binWidths[binWidths.length - 1];
+    const steady = binWidths.find((w) => windowMs / w <= 60 && w * perMs >= 40) ?? binWidths[binWidths.length - 1];
+    return windowMs / steady >= 8 ? steady : ([...binWidths].reverse().find((w) => windowMs / w >= 8) ?? binWidths[0]);
 }
 
 export interface LatencyBin {
