@@ -48,6 +48,13 @@ describe("canary report", () => {
         assert.match(html, /<td class="n">500<\/td><td class="n"><b>\d+<\/b><\/td>/, "the canary's 500 requests on a route, with its failures");
     });
 
+    it("draws a page of 200,000 requests (the most the provider keeps for it)", async () => {
+        const many = Array.from({ length: 200_000 }, (_, i): LoggedRequest => ({ server: i % 3 === 0 ? "web-1" : "web-2", t: 1_000_000 + i, status: i % 997 === 0 ? 500 : 200, latencyMs: 1 + (i % 50), route: routes[i % 2] }));
+        const html = await renderCanaryReport({ canary: "web-1", version: "v2", baseline: ["web-2"], from: 1_000_000, to: 1_200_000, judgement, requests: many });
+        assert.equal((html.match(/<svg /g) ?? []).length, 4);
+        assert.match(html, /<td class="n">33334<\/td>/, "the canary's requests on GET /products");
+    });
+
     it("lists every app-log template of the window with its counts per side, known and new", async () => {
         const html = await render();
         assert.match(html, /<tr class="fail"><td><code>ERROR points service refused<\/code><\/td><td><b>new<\/b><\/td><td class="n">12<\/td><td>1\.0 s<\/td><td class="n">0<\/td><td><\/td><\/tr>/);

@@ -27,7 +27,7 @@ describe("the report's figures from the requests", () => {
             req("web-1", from + 1500, 0, 503),
         ];
         // quantiles interpolate between neighbours (simple-statistics' quantileSorted)
-        const round = (b: Record<string, unknown>) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, typeof v === "number" ? Math.round(v * 100) / 100 : v]));
+        const round = (b: object) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, typeof v === "number" ? Math.round(v * 100) / 100 : v]));
         assert.deepEqual(latencyOverTime(rs, "web-1", from, 1000).map(round), [
             { second: 0, side: "canary", requests: 6, failed: 1, p50: 3, p90: 61.6 },
             { second: 1, side: "baseline", requests: 3, failed: 0, p50: 6, p90: 6.8 },
