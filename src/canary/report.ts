@@ -187,7 +187,7 @@ export async function renderCanaryReport(e: CanaryEvidence): Promise<string> {
                       encoding: {
                           x: { field: "canary", type: "quantitative", title: "canary requests judged" },
                           y: { field: "evidence", type: "quantitative", title: "log10(evidence / threshold)", scale: { domainMax: evidenceRows.reduce((max, r) => Math.max(max, r.evidence), 0.5) } },
-                          color: { field: "check", type: "nominal", title: null, legend: { orient: "bottom", columns: 1, labelLimit: 520 } },
+                          color: { field: "check", type: "nominal", title: null, scale: { scheme: "dark2" }, legend: { orient: "bottom", columns: 1, labelLimit: 520, symbolStrokeWidth: 3 } },
                       },
                   },
                   { data: { values: [{ y: 0, label: "fails here" }] }, layer: [{ mark: { type: "rule", color: "#c62828", strokeDash: [4, 3] }, encoding: { y: { field: "y", type: "quantitative" } } }, { mark: { type: "text", align: "right", baseline: "bottom", dx: -2, color: "#c62828", fontSize: 11 }, encoding: { y: { field: "y", type: "quantitative" }, x: { value: chartWidth }, text: { field: "label" } } }] },
