@@ -8,6 +8,7 @@ import type { Unwrap } from "@pulumi/pulumi";
 import { Migration, MigrationArgs } from "../resources/migration";
 import { guardViolations } from "../src/migrations/guard";
 import type { Violation } from "../src/migrations/check";
+import { mark } from "../src/profile";
 
 export { allAtOnceHint } from "../src/migrations/guard";
 
@@ -35,8 +36,11 @@ function report(violations: Violation[], reportViolation: ReportViolation, urn: 
 }
 
 const policyOf = (severity: Violation["severity"]) =>
-    validateResourceOfType(Migration, async (migration: MigrationProps, args, reportViolation) =>
-        report(await guardViolations(migration, severity, args.getConfig<MigrationPolicyConfig>().disabledRules ?? []), reportViolation, args.urn));
+    validateResourceOfType(Migration, async (migration: MigrationProps, args, reportViolation) => {
+        mark("policy", `${severity} ${args.name} start`);
+        report(await guardViolations(migration, severity, args.getConfig<MigrationPolicyConfig>().disabledRules ?? []), reportViolation, args.urn);
+        mark("policy", `${severity} ${args.name} end`);
+    });
 
 export const schemaCompatibility: ResourceValidationPolicy = {
     name: "schema-compatibility",

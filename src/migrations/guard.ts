@@ -2,8 +2,8 @@
 // Migration resource itself (provider/postgres/migration.ts), which refuses to apply a breaking
 // migration whatever CLI or pack runs it, and the CrossGuard pack (policy/migrations.ts), which
 // shows the same verdict on previews and pull requests. One definition, so both say the same.
-import { checkMigration, CheckInput, CheckInputError, CheckResult, LiveVersion, Violation } from "./check";
-import { SqlSyntaxError } from "./sql";
+import type { CheckInput, CheckResult, LiveVersion, Violation } from "./check";
+import { cachedCheck } from "./verdict-cache";
 
 /** What a Migration carries for the guard: the schema before it and what is live while it applies. */
 export interface Compatibility {
@@ -51,6 +51,9 @@ export async function guardViolations(m: Partial<GuardedMigration>, severity: Vi
     }
     const { schema, live, mode } = m.compatibility;
     const file = `migration ${m.script}`;
+    // loaded here, not with this module: a stage whose migrations are all applied never loads the checker
+    const { CheckInputError } = await import("./check");
+    const { SqlSyntaxError } = await import("./sql");
     let found: readonly Violation[];
     try {
         found = (await checkOnce({ migration: m.sql, migrationFile: file, ...(schema === undefined ? {} : { schema }), live })).violations;
@@ -76,7 +79,7 @@ function checkOnce(input: CheckInput): Promise<CheckResult> {
     const key = JSON.stringify(input);
     let check = checks.get(key);
     if (!check) {
-        check = checkMigration(input);
+        check = cachedCheck(input);
         checks.set(key, check);
         check.catch(() => checks.delete(key));
         if (checks.size > 64) {

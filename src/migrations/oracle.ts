@@ -18,6 +18,7 @@ import * as path from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import { scanSync } from "libpg-query";
 import { PgNode, Statement } from "./sql";
+import { cacheDir } from "../package-root";
 
 /** What PostgreSQL said, with the fields of its error report that name an object. */
 export interface PgError {
@@ -105,9 +106,6 @@ export function pgError(e: unknown): PgError {
 let started: Promise<PGlite> | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 
-/** Where the freshly initialised database is kept between processes (git-ignored). */
-const cacheDir = path.join(__dirname, "../../.zdr/cache");
-
 /**
  * A PGlite started from a copy of a freshly initialised database when one is cached (about
  * 0.5 s), else initialised now (initdb: about 3 s) and cached for the next process.
@@ -136,7 +134,7 @@ async function createDatabase(): Promise<PGlite> {
     return db;
 }
 
-/** The process's one PGlite, started on first use, or earlier by startOracle(). */
+/** The process's one PGlite, started on first use (a process that checks nothing never starts one). */
 function database(): Promise<PGlite> {
     if (!started) {
         const starting = createDatabase();
@@ -148,11 +146,6 @@ function database(): Promise<PGlite> {
         });
     }
     return started;
-}
-
-/** Starts the shared PGlite in the background (the policy pack calls it when it loads); checks still wait for it. */
-export function startOracle(): void {
-    database().catch(() => undefined);
 }
 
 /** Runs f alone on the shared database: checks never interleave their transactions. */
