@@ -39,6 +39,8 @@ export interface Violation {
 export interface CheckResult {
     readonly verdict: "safe" | "blocked";
     readonly violations: readonly Violation[];
+    /** The embedded PostgreSQL failed (it did not load, or crashed): a later check may judge more. */
+    readonly oracleFailed?: true;
 }
 
 interface SchemaInfo {
@@ -563,5 +565,5 @@ export async function checkMigration(input: CheckInput): Promise<CheckResult> {
         }
     }
     violations.push(...staticCheck(migration, schemaStatements, staticVersions));
-    return { verdict: violations.some((v) => v.severity === "block") ? "blocked" : "safe", violations };
+    return { verdict: violations.some((v) => v.severity === "block") ? "blocked" : "safe", violations, ...(oracleFailure === undefined ? {} : { oracleFailed: true as const }) };
 }

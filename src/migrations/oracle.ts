@@ -26,6 +26,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import { scanSync } from "libpg-query";
 import { contribBundles, contribExtensions } from "./contrib";
 import { PgNode, Statement } from "./sql";
+import { cacheDir } from "../package-root";
 
 /** What PostgreSQL said, with the fields of its error report that name an object. */
 export interface PgError {
@@ -181,9 +182,6 @@ let started: Promise<PGlite> | undefined;
 let startedWith: ReadonlySet<string> = new Set();
 let queue: Promise<unknown> = Promise.resolve();
 
-/** Where the freshly initialised database is kept between processes (git-ignored). */
-const cacheDir = path.join(__dirname, "../../.zdr/cache");
-
 /**
  * A PGlite started from a copy of a freshly initialised database when one is cached (about
  * 0.5 s), else initialised now (initdb: about 3 s) and cached for the next process; with the
@@ -214,7 +212,7 @@ async function createDatabase(contrib: ReadonlySet<string>): Promise<PGlite> {
     return db;
 }
 
-/** The process's one PGlite, started on first use, or earlier by startOracle(). */
+/** The process's one PGlite, started on first use (a process that checks nothing never starts one). */
 function database(contrib: readonly string[] = []): Promise<PGlite> {
     if (started && contrib.some((e) => !startedWith.has(e))) {
         const running = started;
@@ -232,11 +230,6 @@ function database(contrib: readonly string[] = []): Promise<PGlite> {
         });
     }
     return started;
-}
-
-/** Starts the shared PGlite in the background (the policy pack calls it when it loads); checks still wait for it. */
-export function startOracle(): void {
-    database().catch(() => undefined);
 }
 
 /** Runs f alone on the shared database, started with the `contrib` extensions: checks never interleave their transactions. */
