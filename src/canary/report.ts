@@ -70,9 +70,9 @@ function markersOf(e: CanaryEvidence): Markers {
     };
 }
 
-/** Vertical rules with labels at the markers, for charts whose x axis is seconds into the bake. */
 type Layers = Extract<vl.TopLevelSpec, { layer: unknown }>["layer"];
 
+/** Vertical rules with labels at the markers (the warm-up shaded), for charts whose x axis is seconds into the bake. */
 function markerLayers(m: Markers, verdict: string): Layers {
     const rules: { second: number; label: string; color: string }[] = [];
     if (m.warmupEnd) {
