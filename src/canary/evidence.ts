@@ -44,6 +44,7 @@ export function parseHaproxyLine(l: string): LoggedRequest | undefined {
         latencyMs: Math.max(Number(tr), 0),
         ...(tt !== undefined && Number(tt) >= 0 ? { end: Number(t) + Number(tt) } : {}),
         ...(error ? { error } : {}),
+        ...(method !== undefined ? { route: `${method} ${routeOf(p)}` } : {}),
     };
 }
 

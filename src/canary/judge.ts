@@ -24,7 +24,7 @@
 // transient from a regression by the fall of the canary's own latency (judgeSlower); the tail
 // check starts at the first canary request after its latency stops falling (WarmupDetector).
 // Errors count from the first request: a fresh process that fails requests fails customers.
-import { Interval, MatchedSet, MatchedSets, OddsSequence, LatencySequence, RateSequence } from "./sequential";
+import { Interval, MatchedSet, MatchedSets, OddsSequence, LatencySequence, RateSequence, RoutedSets } from "./sequential";
 
 export interface Sample {
     /** HTTP status; 0 for a connection error or time-out. */
@@ -32,6 +32,12 @@ export interface Sample {
     readonly latencyMs: number;
     /** A normalised error message or log line, for failed requests. */
     readonly error?: string;
+    /**
+     * The request's route (method and path template, e.g. "GET /products"): the latency and tail
+     * checks match a canary request with baseline requests of its own route, so that a window's
+     * mix of cheap and slow pages cannot decide. @default - one route for all
+     */
+    readonly route?: string;
     /**
      * Error signatures the request carries whatever its status, e.g. templates of the app's own
      * error log lines written while it was served ("log: <template>"). @default - none
@@ -100,6 +106,14 @@ export interface JudgeOptions {
      * Errors and new error signatures count from the first request. @default 0
      */
     readonly warmupSeconds?: number;
+    /**
+     * A fresh baseline runs beside the canary (a stable server started at the canary's bake, the
+     * "fresh" group of `add`): the latency and tail checks compare the canary with it alone, from
+     * its first request on (like with like: two processes of the same age, warming up together),
+     * and the latency check's transient rule reads the canary's latency relative to it; errors and
+     * error signatures are compared with every stable server, fresh or not. @default false
+     */
+    readonly freshBaseline?: boolean;
     /** Keep what the report shows: the latency confidence sequence on a grid of ratios, and the evidence over time (costs time in simulations). @default true */
     readonly intervals?: boolean;
 }
@@ -130,7 +144,8 @@ export interface Judgement {
     /** "undecided" only in a look before the end of the bake. */
     readonly verdict: Verdict | "undecided";
     readonly checks: readonly Check[];
-    readonly counts: { readonly baseline: number; readonly canary: number };
+    /** `fresh`: the fresh baseline's requests (also counted in `baseline`), when there is one. */
+    readonly counts: { readonly baseline: number; readonly canary: number; readonly fresh?: number };
     /** Canary requests left out as the canary's warm-up by the tail check (warmupSeconds: by the latency check too; otherwise it judges the transient itself). */
     readonly warmup: number;
     /** Canary requests when the verdict was reached (all of the window's when inconclusive). */
@@ -263,6 +278,7 @@ interface SignatureCheck {
 /** The judge as a stream: feed requests in time order, read the verdict at any moment. */
 export class CanaryJudge {
     private readonly o: Required<Omit<JudgeOptions, "tailThresholdMs" | "latencyFailMargin">> & { tailThresholdMs?: number; latencyFailMargin?: number };
+    private freshCount = 0;
     private readonly errors = new OddsSequence();
     private readonly errorRate = new RateSequence();
     private readonly latency: LatencySequence;
@@ -273,8 +289,8 @@ export class CanaryJudge {
     private readonly signatures = new Map<string, SignatureCheck>();
     private readonly baselineSignatures = new Set<string>();
     private readonly allSets: MatchedSets<Timed>;
-    private readonly okSets: MatchedSets<Timed>;
-    private tailSets?: MatchedSets<Timed>;
+    private readonly okSets: RoutedSets<Timed>;
+    private tailSets?: RoutedSets<Timed>;
     private tailThreshold?: number;
     /** Sets before this time (epoch ms) are left out of the tail check: one slow episode, one set. */
     private tailEpisodeEnd = -Infinity;
@@ -309,13 +325,18 @@ export class CanaryJudge {
             warmupWindow: 16,
             maxWarmupRequests: 400,
             warmupSeconds: 0,
+            freshBaseline: false,
             intervals: true,
             ...given,
         };
-        this.latency = new LatencySequence(this.o.latencyTolerance, this.o.latencyFailMargin ?? this.o.latencyTolerance / 2, this.o.intervals, this.o.latencyFloorMs);
+        this.latency = new LatencySequence(this.o.latencyTolerance, this.o.latencyFailMargin ?? this.o.latencyTolerance / 2, this.o.intervals, this.o.latencyFloorMs, this.o.freshBaseline);
         this.warmup = new WarmupDetector(this.o.warmupWindow, this.o.maxWarmupRequests);
+        if (this.o.freshBaseline) {
+            // Both sides start cold together: nothing to wait for.
+            this.warmup.warm = true;
+        }
         this.allSets = new MatchedSets((set) => this.onSet(set));
-        this.okSets = new MatchedSets((set) => this.onOkSet(set));
+        this.okSets = new RoutedSets((set) => this.onOkSet(set));
         if (this.o.tailThresholdMs !== undefined) {
             this.fixTail(this.o.tailThresholdMs);
         }
@@ -340,13 +361,20 @@ export class CanaryJudge {
 
     private fixTail(thresholdMs: number): void {
         this.tailThreshold = thresholdMs;
-        this.tailSets = new MatchedSets((set) => this.onTailSet(set));
+        this.tailSets = new RoutedSets((set) => this.onTailSet(set));
     }
 
-    add(group: "baseline" | "canary", t: number, s: Sample): void {
+    /**
+     * One request in time order: the canary's, a stable server's ("baseline"), or the fresh
+     * baseline's ("fresh": a stable server as young as the canary, see `freshBaseline`; without
+     * that option it is one more stable server).
+     */
+    add(group: "baseline" | "canary" | "fresh", t: number, s: Sample): void {
         const r = { t, s };
-        if (group === "baseline") {
+        const route = s.route ?? "";
+        if (group !== "canary") {
             this.baselineCount++;
+            this.freshCount += group === "fresh" ? 1 : 0;
             for (const signature of signaturesOf(s)) {
                 this.baselineSignatures.add(signature);
                 const sig = this.signatures.get(signature);
@@ -356,10 +384,16 @@ export class CanaryJudge {
             }
             this.allSets.baseline(r);
             if (!failed(s)) {
-                this.okSets.baseline(r);
+                // With a fresh baseline, latency and tail compare the canary with it alone.
+                const compared = !this.o.freshBaseline || group === "fresh";
+                if (compared) {
+                    this.okSets.baseline(route, r);
+                }
                 if (this.tailSets) {
-                    this.tailSets.baseline(r);
-                } else {
+                    if (compared) {
+                        this.tailSets.baseline(route, r);
+                    }
+                } else if (group === "baseline") {
                     this.calibration.push(s.latencyMs);
                     if (this.calibration.length >= 300) {
                         const sorted = [...this.calibration].sort((a, b) => a - b);
@@ -385,26 +419,28 @@ export class CanaryJudge {
         const timedWarmup = t < this.canaryStart + this.o.warmupSeconds * 1000;
         // The latency check takes every canary request after warmupSeconds (its test tells the
         // canary's own transient from a regression, see LatencySequence.judgeSlower); the tail
-        // check waits for the warm-up detector.
-        const inWarmup = timedWarmup || !this.warmup.warm;
+        // check waits for the warm-up detector. With a fresh baseline, the canary's requests
+        // before the fresh baseline's first are compared with nothing.
+        const beforeFresh = this.o.freshBaseline && this.freshCount === 0;
+        const inWarmup = timedWarmup || beforeFresh || !this.warmup.warm;
         if (inWarmup) {
             this.warmupCount++;
-            if (!timedWarmup) {
+            if (!timedWarmup && !beforeFresh) {
                 this.warmup.add(s, ++this.canaryAfterTimedWarmup);
             }
         }
         if (failed(s)) {
             return;
         }
-        if (timedWarmup) {
-            this.okSets.skipCanary();
+        if (timedWarmup || beforeFresh) {
+            this.okSets.skipCanary(route);
         } else {
-            this.okSets.canary(r);
+            this.okSets.canary(route, r);
         }
         if (inWarmup) {
-            this.tailSets?.skipCanary();
+            this.tailSets?.skipCanary(route);
         } else {
-            this.tailSets?.canary(r);
+            this.tailSets?.canary(route, r);
         }
     }
 
@@ -640,7 +676,7 @@ export class CanaryJudge {
         return {
             verdict,
             checks,
-            counts: { baseline: this.baselineCount, canary: this.canaryCount },
+            counts: { baseline: this.baselineCount, canary: this.canaryCount, ...(this.o.freshBaseline ? { fresh: this.freshCount } : {}) },
             warmup: this.warmupCount,
             decidedAfter: this.decision?.after ?? this.canaryCount,
             ruledOut,

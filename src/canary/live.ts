@@ -13,6 +13,8 @@ export interface LiveOptions {
     readonly requestLog: string;
     readonly canary: string;
     readonly baseline: readonly string[];
+    /** The canary's fresh baseline (a stable server started with its bake): the judge's "fresh" group. @default - none */
+    readonly fresh?: string;
     /** The window's start (epoch ms): earlier requests are not judged. */
     readonly from: number;
     /** Server -> its app log (stdout and stderr). @default - none */
@@ -92,10 +94,10 @@ export class LiveJudgement {
 
     constructor(private readonly o: LiveOptions) {
         // The app's own log lines from now on: the canary's start-up is not read.
-        this.appLogs = o.appLogs ? new AppLogWatch(Object.fromEntries(Object.entries(o.appLogs).filter(([s]) => s === o.canary || o.baseline.includes(s))), o.canary, { ...(o.appLogErrorPattern ? { errorPattern: o.appLogErrorPattern } : {}) }) : undefined;
+        this.appLogs = o.appLogs ? new AppLogWatch(Object.fromEntries(Object.entries(o.appLogs).filter(([s]) => s === o.canary || s === o.fresh || o.baseline.includes(s))), o.canary, { ...(o.appLogErrorPattern ? { errorPattern: o.appLogErrorPattern } : {}) }) : undefined;
         const threshold = tailThreshold(o);
         this.log = followRequests(o.requestLog, o.from);
-        this.judge = new CanaryJudge({ ...o.judge, ...(threshold !== undefined && o.judge?.tailThresholdMs === undefined ? { tailThresholdMs: threshold } : {}) });
+        this.judge = new CanaryJudge({ ...o.judge, ...(o.fresh ? { freshBaseline: true } : {}), ...(threshold !== undefined && o.judge?.tailThresholdMs === undefined ? { tailThresholdMs: threshold } : {}) });
     }
 
     /** Reads what was logged since the last poll (the app's lines first); requests after `until` are left out. */
@@ -108,7 +110,7 @@ export class LiveJudgement {
         if (r.t < this.o.from || r.t > until) {
             return;
         }
-        const group = r.server === this.o.canary ? "canary" : this.o.baseline.includes(r.server) ? "baseline" : undefined;
+        const group = r.server === this.o.canary ? "canary" : r.server === this.o.fresh ? "fresh" : this.o.baseline.includes(r.server) ? "baseline" : undefined;
         if (!group) {
             return;
         }
@@ -116,7 +118,7 @@ export class LiveJudgement {
         const signatures = this.appLogs?.take(r.server, r.end ?? r.t + r.latencyMs);
         const req = signatures ? { ...r, signatures } : r;
         this.judge.add(group, r.t, req);
-        this.stats[group].add(req);
+        this.stats[group === "canary" ? "canary" : "baseline"].add(req);
         this.o.onRequest?.(req);
     }
 

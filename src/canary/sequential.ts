@@ -90,6 +90,39 @@ export class MatchedSets<T extends { readonly t: number }> {
     }
 }
 
+/**
+ * Matched sets per route (method and path template): a canary request is matched with baseline
+ * requests of its own route only, by arrival as in MatchedSets, each route with its own split.
+ * A set's members then share the moment and the work: a window in which the canary happens to
+ * serve more of the slow pages cannot decide a latency test (the sets stay exchangeable in A/A).
+ */
+export class RoutedSets<T extends { readonly t: number }> {
+    private readonly routes = new Map<string, MatchedSets<T>>();
+
+    constructor(private readonly emit: (s: MatchedSet<T>) => void) {}
+
+    private of(route: string): MatchedSets<T> {
+        let sets = this.routes.get(route);
+        if (!sets) {
+            sets = new MatchedSets(this.emit);
+            this.routes.set(route, sets);
+        }
+        return sets;
+    }
+
+    canary(route: string, r: T): void {
+        this.of(route).canary(r);
+    }
+
+    baseline(route: string, r: T): void {
+        this.of(route).baseline(r);
+    }
+
+    skipCanary(route: string): void {
+        this.of(route).skipCanary();
+    }
+}
+
 const logSumExp = (xs: readonly number[]) => {
     const max = Math.max(...xs);
     return max === -Infinity ? -Infinity : max + Math.log(xs.reduce((s, x) => s + Math.exp(x - max), 0));
@@ -463,6 +496,8 @@ export class LatencySequence {
         private readonly failMargin: number,
         trackInterval = true,
         private readonly failFloorMs = 0,
+        /** The transient rule reads the canary's latency relative to its set's baseline (a fresh baseline warms up alongside), not its own. */
+        private readonly relativeFall = false,
     ) {
         this.withinTolerance = new BettingSequence(-1);
         if (trackInterval) {
@@ -547,8 +582,9 @@ export class LatencySequence {
             return "wait";
         }
         const third = Math.floor(w / 3);
-        const oldest = meanVar(this.window, 0, third, (x) => x.own);
-        const newest = meanVar(this.window, w - third, w, (x) => x.own);
+        const fallOf = (x: { own: number; base: number }) => (this.relativeFall ? x.own - x.base : x.own);
+        const oldest = meanVar(this.window, 0, third, fallOf);
+        const newest = meanVar(this.window, w - third, w, fallOf);
         if (oldest.mean - newest.mean > fallZ * Math.sqrt((oldest.v + newest.v) / third)) {
             this.window = [];
             this.slower = new BettingSequence(1);
