@@ -15,6 +15,9 @@
 // requests left out), with the latency ratios of the window (geometric means of successful
 // requests: canary / fresh baseline and canary / warm servers) and the machine's load average.
 //   npx ts-node --transpile-only bench/canary-real.ts [--variant aa] [--runs 10] [--bake 60] [--load demo] [--rate 200]
+//   npx ts-node --transpile-only bench/canary-real.ts --rejudge .zdr/canary-real-<pid>   (the kept windows judged again by today's judge)
+// HAProxy's log and each run's window are kept in .zdr/canary-real-<pid>/ (log.txt, runs.json), so
+// that a later judge can be measured on the same traffic (--rejudge; without the app's log lines).
 // Unattended: --runs 100 takes about 100 x (two `up`s + the bake); it prints each run as it ends
 // and the summary at the end (also on Ctrl-C).
 import * as fs from "node:fs";
@@ -36,12 +39,23 @@ const opts = new Command("canary-real")
     .option("--bake <s>", "bakeSeconds", "60")
     .option("--load <kind>", "demo (the shop mix) or pages (GET /products and /slow?ms=1500)", "demo")
     .option("--rate <n>", "requests per second over the fleet", "200")
+    .option("--rejudge <dir>", "judge the windows kept in dir again (no stack)")
     .parse()
     .opts();
 const runs = Number(opts.runs);
 const bake = Number(opts.bake);
 const rate = Number(opts.rate);
 const servers = ["web-1", "web-2", "web-3"];
+
+/** A run's window, kept for --rejudge. */
+interface Kept {
+    readonly run: number;
+    readonly version: string;
+    readonly from: number;
+    readonly to: number;
+    readonly fresh: string;
+    readonly live: string;
+}
 
 interface Run {
     readonly run: number;
@@ -59,6 +73,57 @@ interface Run {
 }
 
 const done: Run[] = [];
+const kept: Kept[] = [];
+const keptDir = path.join(projectRoot, ".zdr", `canary-real-${process.pid}`);
+
+/** The canary's window judged by today's judge: against its fresh baseline per route (after), and as before. */
+function judgeWindow(log: string, w: Pick<Kept, "from" | "to" | "fresh">): { after: Judgement; before: Judgement; requests: LoggedRequest[] } {
+    const requests = window(log, w.from, w.to);
+    const warm = ["web-2", "web-3"];
+    const threshold = tailThreshold(log, w.from, warm);
+    const tail = threshold !== undefined ? { tailThresholdMs: threshold } : {};
+    const old = new CanaryJudge({ intervals: false, ...tail });
+    const now = new CanaryJudge({ intervals: false, ...tail, ...(w.fresh ? { freshBaseline: true } : {}) });
+    for (const r of requests) {
+        const group = r.server === "web-1" ? "canary" : warm.includes(r.server) ? "baseline" : r.server === w.fresh ? "fresh" : undefined;
+        if (!group) {
+            continue;
+        }
+        if (!now.decision) {
+            now.add(group, r.t, r);
+        }
+        if (group !== "fresh" && !old.decision) {
+            const { route: _route, ...unrouted } = r;
+            old.add(group, r.t, unrouted);
+        }
+    }
+    return { after: now.judgement(true), before: old.judgement(true), requests };
+}
+
+function rejudge(dir: string): void {
+    const runs = JSON.parse(fs.readFileSync(path.join(dir, "runs.json"), "utf8")) as Kept[];
+    const log = path.join(dir, "log.txt");
+    const tally: Record<string, number> = {};
+    for (const w of runs) {
+        const { after, before } = judgeWindow(log, w);
+        const key = `live ${w.live} | after ${after.verdict} | before ${before.verdict}`;
+        tally[key] = (tally[key] ?? 0) + 1;
+        console.log(`run ${w.run} ${w.version}: live ${w.live}; after ${after.verdict}${after.verdict === "fail" ? ` (${failedChecks(after)})` : ""} after ${after.decidedAfter}; before ${before.verdict}${before.verdict === "fail" ? ` (${failedChecks(before)})` : ""} after ${before.decidedAfter}`);
+    }
+    console.log(`
+${runs.length} windows:`);
+    for (const [k, n] of Object.entries(tally).sort()) {
+        console.log(`  ${n}  ${k}`);
+    }
+}
+
+function keep(log: string): void {
+    fs.mkdirSync(keptDir, { recursive: true });
+    fs.writeFileSync(path.join(keptDir, "runs.json"), `${JSON.stringify(kept, null, 1)}\n`);
+    if (fs.existsSync(log)) {
+        fs.copyFileSync(log, path.join(keptDir, "log.txt"));
+    }
+}
 
 /** Geometric mean of successful requests' latency (ms, at least 0.5). */
 function geoMean(xs: readonly LoggedRequest[]): number {
@@ -117,6 +182,7 @@ async function main(): Promise<void> {
     let load: ReturnType<typeof startLoad> | undefined;
     process.once("SIGINT", () => {
         summary();
+        keep(path.join(localDir, "haproxy.log"));
         void load?.stop().finally(() => void close().finally(() => process.exit(130)));
     });
     try {
@@ -154,20 +220,14 @@ async function main(): Promise<void> {
                 console.log(`run ${k}: no judgement written (${release.ok ? "up ok" : release.error?.slice(0, 400)})`);
             } else {
                 const j = JSON.parse(fs.readFileSync(file, "utf8")) as Judgement & { from: number; to: number; freshBaseline?: { server: string; error?: string } };
-                const requests = window(log, j.from, j.to);
-                const warm = ["web-2", "web-3"];
                 const fresh = j.freshBaseline?.server ?? "";
-                const threshold = tailThreshold(log, j.from, warm);
-                // before: the judge as it was (warm servers, one route for all, no fresh baseline)
-                const old = new CanaryJudge({ intervals: false, ...(threshold !== undefined ? { tailThresholdMs: threshold } : {}) });
-                for (const r of requests) {
-                    const group = r.server === "web-1" ? "canary" : warm.includes(r.server) ? "baseline" : undefined;
-                    if (group && !old.decision) {
-                        const { route: _route, ...unrouted } = r;
-                        old.add(group, r.t, unrouted);
-                    }
-                }
-                const before = old.judgement(true);
+                const warm = ["web-2", "web-3"];
+                // the judge before would have baked for all of bakeSeconds: its window is the whole bake
+                const bakeEnd = j.from + bake * 1000;
+                await new Promise((r) => setTimeout(r, Math.max(0, bakeEnd + 2000 - Date.now())));
+                const { before } = judgeWindow(log, { from: j.from, to: bakeEnd, fresh: "" });
+                const requests = window(log, j.from, j.to);
+                kept.push({ run: k, version, from: j.from, to: j.to, fresh, live: j.verdict });
                 const canaryReqs = requests.filter((r) => r.server === "web-1");
                 const joined = requests.find((r) => r.server === fresh)?.t ?? j.from;
                 const since = (xs: LoggedRequest[]) => xs.filter((r) => r.t >= joined);
@@ -199,6 +259,8 @@ async function main(): Promise<void> {
         const traffic = await load.stop();
         load = undefined;
         summary();
+        keep(log);
+        console.log(`windows and HAProxy's log kept in ${path.relative(process.cwd(), keptDir)} (--rejudge)`);
         console.log(`load: ${traffic.requests} requests, ${traffic.failed} failed`);
         await stack.destroy().catch((e) => console.error(`destroy: ${e.message}`));
     } finally {
@@ -212,7 +274,7 @@ function variantTag(k: number): string {
     return opts.variant === "aa" ? `aa${k}` : `${opts.variant}-${k}`;
 }
 
-main().then(
+(opts.rejudge ? Promise.resolve(rejudge(opts.rejudge)) : main()).then(
     () => process.exit(0),
     (e) => {
         console.error(e instanceof Error ? e.stack : e);
