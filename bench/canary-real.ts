@@ -53,6 +53,8 @@ interface Kept {
     readonly version: string;
     readonly from: number;
     readonly to: number;
+    /** The whole bake's end: the judge before's window. */
+    readonly bakeTo: number;
     readonly fresh: string;
     readonly live: string;
 }
@@ -105,7 +107,8 @@ function rejudge(dir: string): void {
     const log = path.join(dir, "log.txt");
     const tally: Record<string, number> = {};
     for (const w of runs) {
-        const { after, before } = judgeWindow(log, w);
+        const { after } = judgeWindow(log, w);
+        const { before } = judgeWindow(log, { from: w.from, to: w.bakeTo, fresh: "" });
         const key = `live ${w.live} | after ${after.verdict} | before ${before.verdict}`;
         tally[key] = (tally[key] ?? 0) + 1;
         console.log(`run ${w.run} ${w.version}: live ${w.live}; after ${after.verdict}${after.verdict === "fail" ? ` (${failedChecks(after)})` : ""} after ${after.decidedAfter}; before ${before.verdict}${before.verdict === "fail" ? ` (${failedChecks(before)})` : ""} after ${before.decidedAfter}`);
@@ -227,7 +230,7 @@ async function main(): Promise<void> {
                 await new Promise((r) => setTimeout(r, Math.max(0, bakeEnd + 2000 - Date.now())));
                 const { before } = judgeWindow(log, { from: j.from, to: bakeEnd, fresh: "" });
                 const requests = window(log, j.from, j.to);
-                kept.push({ run: k, version, from: j.from, to: j.to, fresh, live: j.verdict });
+                kept.push({ run: k, version, from: j.from, to: j.to, bakeTo: bakeEnd, fresh, live: j.verdict });
                 const canaryReqs = requests.filter((r) => r.server === "web-1");
                 const joined = requests.find((r) => r.server === fresh)?.t ?? j.from;
                 const since = (xs: LoggedRequest[]) => xs.filter((r) => r.t >= joined);
