@@ -711,7 +711,8 @@ export function formatJudgement(j: Judgement): string {
     ];
     for (const c of j.checks) {
         const evidence = Number.isNaN(c.evidence) ? "-" : c.evidence.toExponential(1);
-        lines.push(`${c.name.slice(0, 30).padEnd(30)} ${c.verdict.padEnd(10)} ${evidence.padStart(9)}  ${c.detail}${c.crossedAfter !== undefined ? ` (crossed after ${c.crossedAfter} canary requests)` : ""}`);
+        // the whole name: a new error's is its message (a log template, an x-error header)
+        lines.push(`${c.name.padEnd(30)} ${c.verdict.padEnd(10)} ${evidence.padStart(9)}  ${c.detail}${c.crossedAfter !== undefined ? ` (crossed after ${c.crossedAfter} canary requests)` : ""}`);
     }
     return lines.join("\n");
 }
