@@ -24,7 +24,7 @@
 // transient from a regression by the fall of the canary's own latency (judgeSlower); the tail
 // check starts at the first canary request after its latency stops falling (WarmupDetector).
 // Errors count from the first request: a fresh process that fails requests fails customers.
-import { Interval, MatchedSet, MatchedSets, OddsSequence, LatencySequence, RateSequence, RoutedSets } from "./sequential";
+import { DifferenceSequence, Interval, MatchedSet, MatchedSets, OddsSequence, LatencySequence, RateSequence, RoutedSets } from "./sequential";
 
 export interface Sample {
     /** HTTP status; 0 for a connection error or time-out. */
@@ -61,7 +61,12 @@ export interface JudgeOptions {
     readonly passAlpha?: number;
     /** Errors within tolerance: the canary's odds of failing at most this many times the baseline's. @default 1.5 */
     readonly errorOddsTolerance?: number;
-    /** ... or the canary's error rate at most this, whatever the baseline's (a ratio says nothing when neither side fails). @default 0.01 */
+    /**
+     * ... or the canary's error rate at most this many points above the baseline's (0.01 = 1
+     * percentage point; with a baseline that never fails, a canary rate below 1%): a ratio says
+     * little at low rates (0.5% on both sides cannot be shown within 1.5x by 2,000 canary requests;
+     * within 1 point it is, after about 900). @default 0.01
+     */
     readonly errorRateFloor?: number;
     /** Latency within tolerance: at most this much slower (0.1 = +10%). The latency check fails only on a slowness beyond half of it (latencyFailMargin). @default 0.1 */
     readonly latencyTolerance?: number;
@@ -154,6 +159,13 @@ export interface Judgement {
     readonly decidedAfter: number;
     /** Effects ruled out, e.g. "error odds above 3.6x". */
     readonly ruledOut: readonly string[];
+    /**
+     * What an undecided canary still needed to pass, per effect not yet shown within its
+     * tolerance: about how many more canary requests its pass-side evidence needs at the pace it
+     * grew so far (its log evidence grows about linearly with the requests), or none when it has
+     * not grown at all (no sign yet that the effect is within tolerance). Empty once it passed or failed.
+     */
+    readonly toPass?: readonly { readonly check: string; readonly moreCanaryRequests?: number }[];
     /** Each fail-side check's evidence over time, as log10(evidence / threshold): it fails at 0. At most 400 points. */
     readonly history?: readonly EvidencePoint[];
 }
@@ -300,6 +312,9 @@ export class CanaryJudge {
     private readonly latency: LatencySequence;
     private readonly tail = new OddsSequence();
     private readonly tailShare = new RateSequence();
+    /** The pass side's absolute tolerances: the canary's error rate and share above the tail threshold, in points above the baseline's. */
+    private readonly errorDifference: DifferenceSequence;
+    private readonly tailDifference: DifferenceSequence;
     /** The same odds ratio above `farTailFactor` times the threshold: a p99 doubling puts most of its slow requests there, where the baseline has almost none. */
     private readonly farTail = new OddsSequence();
     private readonly signatures = new Map<string, SignatureCheck>();
@@ -345,6 +360,9 @@ export class CanaryJudge {
             intervals: true,
             ...given,
         };
+        this.errorDifference = new DifferenceSequence(this.o.errorRateFloor);
+        // "odds at most 2x" at the baseline's 1% above its p99 is 2%: one point above it
+        this.tailDifference = new DifferenceSequence((this.o.tailOddsTolerance - 1) * (1 - this.o.tailQuantile));
         this.latency = new LatencySequence(this.o.latencyTolerance, this.o.latencyFailMargin ?? this.o.latencyTolerance / 2, this.o.intervals, this.o.latencyFloorMs, this.o.freshBaseline);
         this.warmup = new WarmupDetector(this.o.warmupWindow, this.o.maxWarmupRequests);
         if (this.o.freshBaseline) {
@@ -496,6 +514,7 @@ export class CanaryJudge {
         const baselineFailed = set.baseline.filter((b) => failed(b.s)).length;
         const m = set.baseline.length;
         this.errors.add(canaryFailed, baselineFailed, m);
+        this.errorDifference.add(canaryFailed, baselineFailed, m);
         if (canaryFailed || baselineFailed > 0) {
             if (this.errorEvidence() >= Math.log(1 / this.errorAlpha)) {
                 this.cross("error-rate");
@@ -558,6 +577,7 @@ export class CanaryJudge {
         }
         this.tail.add(above, baselineAbove, set.baseline.length);
         this.tailShare.add(above);
+        this.tailDifference.add(above, baselineAbove, set.baseline.length);
         const far = threshold * this.o.farTailFactor;
         this.farTail.add(set.canary.s.latencyMs > far, set.baseline.filter((b) => b.s.latencyMs > far).length, set.baseline.length);
         if (above || baselineAbove > 0) {
@@ -582,7 +602,7 @@ export class CanaryJudge {
 
     private errorsWithinTolerance(): boolean {
         const share = this.passShare / 2;
-        return this.errors.below(this.o.errorOddsTolerance, share) || this.errorRate.interval(share).upper < this.o.errorRateFloor;
+        return this.errors.below(this.o.errorOddsTolerance, share) || this.errorDifference.within(share);
     }
 
     private latencyWithinTolerance(): boolean {
@@ -592,7 +612,7 @@ export class CanaryJudge {
     /** The tail's odds ratio, or the canary's share above the threshold against the share the quantile leaves (1%). */
     private tailWithinTolerance(): boolean {
         const share = this.passShare / 2;
-        return this.tail.below(this.o.tailOddsTolerance, share) || this.tailShare.interval(share).upper < this.o.tailOddsTolerance * (1 - this.o.tailQuantile);
+        return this.tail.below(this.o.tailOddsTolerance, share) || this.tailDifference.within(share);
     }
 
     private maybePass(): void {
@@ -602,6 +622,22 @@ export class CanaryJudge {
         if (this.latencyWithinTolerance() && this.tailWithinTolerance() && this.errorsWithinTolerance()) {
             this.decision = { verdict: "pass", after: this.canaryCount };
         }
+    }
+
+    /** For each effect not yet within tolerance: how many more canary requests its pass side needs at its pace so far. */
+    private toPass(): { check: string; moreCanaryRequests?: number }[] {
+        if (this.decision) {
+            return [];
+        }
+        const share = this.passShare;
+        const effects: [string, boolean, number, number, number][] = [
+            ["error-rate", this.errorsWithinTolerance(), Math.max(this.errors.logOneSided(this.o.errorOddsTolerance, -1), this.errorDifference.logEvidence()), Math.log(2 / share), this.errors.counts.canary],
+            ["latency", this.latencyWithinTolerance(), this.latency.passLogEvidence(), Math.log(1 / share), this.latency.counts.canary],
+            ["tail", this.tailWithinTolerance(), Math.max(this.tail.logOneSided(this.o.tailOddsTolerance, -1), this.tailDifference.logEvidence()), Math.log(2 / share), this.tail.counts.canary],
+        ];
+        return effects
+            .filter(([, within]) => !within)
+            .map(([check, , logE, threshold, n]) => (logE > 0 && n > 0 && Number.isFinite(logE) ? { check, moreCanaryRequests: Math.ceil((n * threshold) / logE - n) } : { check }));
     }
 
     /** The judgement now; `final` at the end of the bake turns an undecided canary inconclusive. */
@@ -624,7 +660,7 @@ export class CanaryJudge {
             canaryRequests: e.canary,
             baseline: e.baseline ? e.baselineEvents / e.baseline : 0,
             canary: e.canary ? e.canaryEvents / e.canary : 0,
-            detail: `failed ${pct(e.canary ? e.canaryEvents / e.canary : 0)} vs ${pct(e.baseline ? e.baselineEvents / e.baseline : 0)}; odds ratio ${times(eInterval.lower)}..${times(eUpper)}, canary rate below ${pct(rateUpper)} (tolerance: ${times(this.o.errorOddsTolerance)} or below ${pct(this.o.errorRateFloor)})`,
+            detail: `failed ${pct(e.canary ? e.canaryEvents / e.canary : 0)} vs ${pct(e.baseline ? e.baselineEvents / e.baseline : 0)}; odds ratio ${times(eInterval.lower)}..${times(eUpper)}, canary rate below ${pct(rateUpper)} (tolerance: ${times(this.o.errorOddsTolerance)} or at most ${(this.o.errorRateFloor * 100).toFixed(2)} points above the baseline's${this.errorDifference.within(this.passShare / 2) ? ": shown" : ""})`,
         });
 
         const l = this.latency.counts;
@@ -661,7 +697,7 @@ export class CanaryJudge {
             detail:
                 this.tailThreshold === undefined
                     ? "threshold not fixed yet (needs 300 successful baseline requests)"
-                    : `above ${this.tailThreshold} ms: ${pct(tc.canary ? tc.canaryEvents / tc.canary : 0)} vs ${pct(tc.baseline ? tc.baselineEvents / tc.baseline : 0)}; odds ratio ${times(tInterval.lower)}..${times(tUpper)}, canary share below ${pct(tShareUpper)} (tolerance: ${times(this.o.tailOddsTolerance)} or below ${pct(this.o.tailOddsTolerance * (1 - this.o.tailQuantile))})`,
+                    : `above ${this.tailThreshold} ms: ${pct(tc.canary ? tc.canaryEvents / tc.canary : 0)} vs ${pct(tc.baseline ? tc.baselineEvents / tc.baseline : 0)}; odds ratio ${times(tInterval.lower)}..${times(tUpper)}, canary share below ${pct(tShareUpper)} (tolerance: ${times(this.o.tailOddsTolerance)} or at most ${(this.tailDifference.margin * 100).toFixed(2)} points above the baseline's${this.tailDifference.within(this.passShare / 2) ? ": shown" : ""})`,
         });
 
         for (const sig of [...this.signatures.values()].filter((x) => !x.seenOnBaseline || x.crossedAfter !== undefined)) {
@@ -699,6 +735,7 @@ export class CanaryJudge {
             warmup: this.warmupCount,
             decidedAfter: this.decision?.after ?? this.canaryCount,
             ruledOut,
+            ...(this.decision ? {} : { toPass: this.toPass() }),
             ...(this.o.intervals ? { history: [...this.history] } : {}),
         };
     }
@@ -725,6 +762,9 @@ export function formatJudgement(j: Judgement): string {
     const lines = [
         `verdict: ${j.verdict} after ${j.decidedAfter} canary requests (canary ${j.counts.canary} requests, ${j.warmup} of them warm-up; baseline ${j.counts.baseline})`,
         ...(j.verdict !== "fail" && j.ruledOut.length > 0 ? [`ruled out: ${j.ruledOut.join(", ")}`] : []),
+        ...(j.verdict === "inconclusive" && j.toPass && j.toPass.length > 0
+            ? [`to pass it needed: ${j.toPass.map((x) => `${x.check} ${x.moreCanaryRequests !== undefined ? `about ${x.moreCanaryRequests} more canary requests` : "more traffic (no sign yet it is within tolerance)"}`).join(", ")}`]
+            : []),
         "",
         "check                          result      evidence  detail",
     ];

@@ -411,6 +411,38 @@ export class BettingSequence {
 }
 
 /**
+ * "The canary's rate of an event is no more than `margin` above the baseline's", in points (an
+ * absolute tolerance, where a ratio means little at low rates: at 0.5% errors on both sides,
+ * "odds at most 1.5x" takes tens of thousands of requests to show). Each matched set gives
+ * d = the canary's event (0 or 1) less the share of its baseline members with it, in [-1, 1];
+ * the null "mean of d at least margin" is bet against (BettingSequence on (margin - d) / (1 +
+ * margin), which has mean at most 0 under it, whatever the rates do over time). Worked example:
+ * 0.5% errors on both sides at 1:3, margin 1 point: d has variance about 0.0067, each set adds
+ * about margin^2 / (2 x 0.0067) = 0.0075 to the log wealth, so "within 1 point" is shown at 5%/6
+ * after about 900 sets.
+ */
+export class DifferenceSequence {
+    private readonly bet = new BettingSequence(1);
+
+    constructor(readonly margin: number) {}
+
+    add(canaryEvent: boolean, baselineEvents: number, m: number): void {
+        const d = (canaryEvent ? 1 : 0) - baselineEvents / m;
+        this.bet.add((this.margin - d) / (1 + this.margin));
+    }
+
+    /** Is "the canary's rate is at least margin above the baseline's" rejected at level alpha? */
+    within(alpha: number): boolean {
+        return this.bet.logEvidence() >= Math.log(1 / alpha);
+    }
+
+    /** log of the evidence against "at least margin above". */
+    logEvidence(): number {
+        return this.bet.logEvidence();
+    }
+}
+
+/**
  * The share of `baseline` below `x`, ties (common at whole ms) counting half: its mean is exactly
  * 1/2 when both come from one distribution, whatever it is.
  */

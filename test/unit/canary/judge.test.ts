@@ -179,6 +179,34 @@ describe("unique errors decide: a signature the stable servers have not shown th
     });
 });
 
+describe("pass means something: absolute tolerances at low rates", function () {
+    this.timeout(300_000);
+
+    it("a healthy canary of an app failing 0.5% of requests passes within 6,000 canary requests (100 req/s for 60 s) in at least 45 of 50 streams at 1:3", () => {
+        let passed = 0;
+        for (let i = 0; i < 50; i++) {
+            passed += stream(8_030_000 + i, { split: 3, rate: 100 }, 6000, { tailThresholdMs: 60, knownSignatures: ["db timeout"] }).verdict === "pass" ? 1 : 0;
+        }
+        assert.ok(passed >= 45, `${passed} of 50`);
+    });
+
+    it("an inconclusive canary says how much more traffic each effect not yet within tolerance needed", () => {
+        const j = stream(8_030_000, { split: 3, rate: 100 }, 600, { tailThresholdMs: 60, knownSignatures: ["db timeout"] });
+        assert.equal(j.verdict, "inconclusive");
+        assert.ok(j.toPass && j.toPass.length > 0, JSON.stringify(j.toPass));
+        assert.ok(j.toPass.some((x) => (x.moreCanaryRequests ?? 0) > 0), JSON.stringify(j.toPass));
+        assert.match(formatJudgement(j), /to pass it needed: .*about \d+ more canary requests/);
+    });
+
+    it("the absolute error tolerance does not pass a canary failing 2 points more than the baseline", () => {
+        let passed = 0;
+        for (let i = 0; i < 50; i++) {
+            passed += stream(8_040_000 + i, { split: 3, rate: 100, canaryErrors: { "db timeout": 0.025 } }, 6000, { tailThresholdMs: 60, knownSignatures: ["db timeout"] }).verdict === "pass" ? 1 : 0;
+        }
+        assert.equal(passed, 0);
+    });
+});
+
 describe("warmupSeconds: a warm-up the team knows its app needs", () => {
     /** 1:3 at 100 requests/s; the canary 2.5x slower for its first 8 s (a plateau, as a cold Node app on a busy machine), then the baseline's. */
     function coldPlateau(seed: number, options: JudgeOptions, canaryErrors?: Record<string, number>): Judgement {
