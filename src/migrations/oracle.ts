@@ -133,9 +133,11 @@ export function probeStatements(version: string, statements: readonly Statement[
     });
 }
 
+/** A quoted identifier: "Events 2025". */
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
 /** A relation name as a string literal PostgreSQL's to_regclass reads: '"billing"."invoices"'. */
 function regclassLiteral(rv: { readonly schemaname?: string; readonly relname?: string } | undefined): string {
-    const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
     const name = `${rv?.schemaname ? `${ident(rv.schemaname)}.` : ""}${ident(rv?.relname ?? "")}`;
     return `'${name.replace(/'/g, "''")}'`;
 }
@@ -290,8 +292,6 @@ async function apply(db: PGlite, statements: readonly Statement[]): Promise<{ in
 const recompileFunctions =
     "UPDATE pg_catalog.pg_proc SET prosrc = prosrc WHERE prolang NOT IN (SELECT oid FROM pg_catalog.pg_language WHERE lanname IN ('internal', 'c')) " +
     "AND pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)";
-
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
  * recompileFunctions as the superuser PGlite connects as, between statements of the schema or

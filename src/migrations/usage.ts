@@ -98,8 +98,10 @@ export function extractUsage(statements: readonly Statement[], schema?: SchemaCo
                 }
                 case "VariableSetStmt": {
                     const set = value as View<VariableSetStmt>;
-                    if (set.name === "search_path") {
-                        (set.args ?? []).forEach((a) => a.A_Const?.sval?.sval && usage.schemas.add(a.A_Const.sval.sval));
+                    for (const arg of set.name === "search_path" ? (set.args ?? []) : []) {
+                        if (arg.A_Const?.sval?.sval) {
+                            usage.schemas.add(arg.A_Const.sval.sval);
+                        }
                     }
                     break;
                 }

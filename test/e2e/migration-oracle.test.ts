@@ -1,5 +1,6 @@
 // The corpus against a real PostgreSQL server: apply each fixture's schema and migration,
-// run the old version's SQL, and see whether it fails. That verdict is the truth; the checker
+// run the old version's SQL in a new session (as a server of the old version that connects
+// after the migration), and see whether it fails. That verdict is the truth; the checker
 // (PostgreSQL in WebAssembly in this process, plus the static rules) must block every migration
 // that breaks the old version and pass at least 90% of the safe ones.
 import { strict as assert } from "node:assert";
