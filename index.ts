@@ -17,6 +17,8 @@ import { lastPorts, planPorts } from "./src/release/ports";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
 import { mark, processStart } from "./src/profile";
 import { startProvider } from "./src/start-provider";
+// which config values the stack holds as secrets (the language host passes their keys); not in the SDK's typings
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
 mark("program", "process start", processStart());
 mark("program", "loaded");
@@ -44,6 +46,7 @@ const { release, app, target, canary } = validated(() =>
         resolvePath: (p) => path.resolve(projectDir, p),
         envLbPort: process.env.ZDR_LB_PORT,
         keysSet: Object.keys(allConfig).filter((k) => k.startsWith(`${namespace}:`)).map((k) => k.slice(namespace.length + 1)),
+        plainKeys: Object.keys(allConfig).filter((k) => k.startsWith(`${namespace}:`) && !isConfigSecret(k)).map((k) => k.slice(namespace.length + 1)),
     }),
 );
 const plan = planRelease(release);
@@ -71,7 +74,8 @@ export = async () => {
     void startProvider();
 
     const dir = path.join(projectDir, ".zdr/local", pulumi.getStack());
-    const dbPassword = config.requireSecret("dbPassword");
+    // required (parseStackConfig) where a database is used: the local default's, or the migrations'
+    const dbPassword = config.getSecret("dbPassword");
     let env: Environment;
     let fleetTarget: FleetTarget;
     let dashboardUrl: pulumi.Output<string> | undefined;
@@ -88,7 +92,7 @@ export = async () => {
         fleetTarget = new HostsTarget({ environment: hosts, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = hosts;
     } else {
-        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
+        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword: config.requireSecret("dbPassword") });
         fleetTarget = new LocalTarget({ environment: local, projectDir, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = local;
     }
@@ -112,10 +116,14 @@ export = async () => {
     // before the migrations below (they depend on it) run. See components/fleet.ts.
     const epoch = new Epoch("release-epoch", { mode: release.releaseMode, release: release.releaseVersion });
     let previous: pulumi.Resource | undefined = env.database;
+    const connection = env.connection;
     for (const [i, file] of migrations.entries()) {
+        if (!connection) {
+            throw new Error("migrations to apply but no database connection: parseStackConfig requires dbHost and dbPassword with migrationsDir");
+        }
         const earlier = migrations.slice(0, i);
         previous = new Migration(`migration-V${file.version}`, {
-            connection: env.connection,
+            connection,
             version: file.version,
             description: file.description,
             script: file.script,

@@ -19,8 +19,8 @@ export interface AwsEnvironmentArgs {
     readonly config: AwsConfig;
     /** The application: health-check path, deploy and database names. */
     readonly app: AppConfig;
-    /** The database password; pass a Pulumi secret. */
-    readonly dbPassword: pulumi.Input<string>;
+    /** The database password; pass a Pulumi secret. @default - none: the app has no migrations (config.db unset) */
+    readonly dbPassword?: pulumi.Input<string>;
     /** HAProxy-like health-check interval of the target group. */
     readonly healthCheckIntervalSeconds: number;
 }
@@ -42,7 +42,7 @@ export interface AwsHost {
  */
 export class AwsEnvironment extends pulumi.ComponentResource implements Environment {
     readonly provider: aws.Provider;
-    readonly connection: PostgresConnectionArgs;
+    readonly connection?: PostgresConnectionArgs;
     readonly targetGroupArn: pulumi.Output<string>;
     /** "targetgroup/name/id", for CloudWatch dimensions. */
     readonly targetGroupArnSuffix: pulumi.Output<string>;
@@ -56,7 +56,9 @@ export class AwsEnvironment extends pulumi.ComponentResource implements Environm
     constructor(name: string, readonly args: AwsEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("zdr:aws:AwsEnvironment", name, {}, opts);
         const c = args.config;
-        this.connection = { host: c.db.host, port: c.db.port, user: args.app.db.user, database: args.app.db.name, password: pulumi.secret(args.dbPassword) };
+        if (c.db && args.dbPassword !== undefined) {
+            this.connection = { host: c.db.host, port: c.db.port, user: args.app.db.user, database: args.app.db.name, password: pulumi.secret(args.dbPassword) };
+        }
         this.provider = new aws.Provider(`${name}-aws`, { region: c.region as aws.Region }, { parent: this });
         const o = { parent: this, provider: this.provider };
         const hosts: Record<string, AwsHost> = {};
@@ -269,7 +271,7 @@ export class AwsTarget implements FleetTarget {
     /** The app's hooks for one server, run on its instance over SSH; undefined when it has none. */
     private hooks(server: ServerPlan): ArgsOf<MemberHooks> | undefined {
         const env = this.args.environment;
-        return memberHooks(env.args.app, server, env.args.config.appPort, { cwd: "", ssh: this.ssh(server.name) }, [env.args.dbPassword, this.args.sshPrivateKey]);
+        return memberHooks(env.args.app, server, env.args.config.appPort, { cwd: "", ssh: this.ssh(server.name) }, [...(env.args.dbPassword !== undefined ? [env.args.dbPassword] : []), this.args.sshPrivateKey]);
     }
 }
 

@@ -12,8 +12,8 @@ import type { PostgresConnectionArgs } from "../resources/migration";
  * database the migrations run against, where the shop is reached, and the canary's evidence.
  */
 export interface Environment {
-    /** Where the app's migrations run; the password a secret. */
-    readonly connection: pulumi.Input<PostgresConnectionArgs>;
+    /** Where the app's migrations run; the password a secret. Undefined when the app has none (no database keys). */
+    readonly connection?: pulumi.Input<PostgresConnectionArgs>;
     /** What the migrations wait for (the local PostgreSQL); undefined when the database is not the stack's. */
     readonly database?: pulumi.Resource;
     /** The load balancer's URL, when the stack has one. */

@@ -5,9 +5,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Command, CommanderError } from "commander";
 import { formatJudgement, judge, TimedSample } from "./canary/judge";
 import { formatProgress, LiveJudgement } from "./canary/live";
-import { checkMigration, CheckInputError, CheckResult } from "./migrations/check";
+import { CheckInputError, CheckResult } from "./migrations/check";
+import { cachedCheck } from "./migrations/verdict-cache";
 import { SqlSyntaxError } from "./migrations/sql";
-import { fleetStatus, formatStatus } from "./status";
 
 export const exitCodes = { safe: 0, blocked: 1, badInput: 2, inconclusive: 3 } as const;
 
@@ -98,7 +98,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         .option("--json", "print the verdict (or the bad input) as JSON")
         .action(async (migration: string, opts: { schema?: string; liveQueries: string[]; json?: boolean }) => {
             const live = opts.liveQueries.map((f) => ({ version: path.basename(f).replace(/\.sql$/, ""), role: "live" as const, sql: read(f, "live queries") }));
-            const result = await checkMigration({
+            const result = await cachedCheck({
                 migration: read(migration, "migration"),
                 migrationFile: migration,
                 schema: opts.schema === undefined ? undefined : read(opts.schema, "schema"),
@@ -130,19 +130,25 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     program
         .command("status")
         .description("each server's version and membership as HAProxy and the servers see them, next to the stack state: exit 0 no drift, 1 drift")
-        .option("--stack <name>", "the stack", "local")
+        .option("--stack <name>", "the stack (default: the selected one, scripts/pulumi stack select)")
         .option("--json", "print the rows as JSON")
-        .action(async (opts: { stack: string; json?: boolean }) => {
+        .action(async (opts: { stack?: string; json?: boolean }) => {
             const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
             const { engineEnv, projectRoot, pulumiCommand } = await import("./engine");
             const stateDir = path.join(projectRoot, ".zdr/state");
             const envVars = process.env.PULUMI_BACKEND_URL ? {} : engineEnv(stateDir);
             const ws = await LocalWorkspace.create({ workDir: projectRoot, pulumiCommand: await pulumiCommand(), envVars });
-            const state = await ws.exportStack(opts.stack).catch((e: Error) => {
-                throw new BadInput(`cannot read the state of stack ${opts.stack}: ${e.message.split("\n").find((l) => l.startsWith("error:")) ?? e.message}`);
+            const stack = opts.stack ?? (await ws.stack())?.name;
+            if (!stack) {
+                throw new BadInput("no stack is selected: select one (scripts/pulumi stack select <name>) or name it (--stack <name>)");
+            }
+            const state = await ws.exportStack(stack).catch((e: Error) => {
+                throw new BadInput(`cannot read the state of stack ${stack}: ${e.message.split("\n").find((l) => l.startsWith("error:")) ?? e.message}`);
             });
             const { closeAllSsh } = await import("./ssh/client");
             // the hosts target's HAProxy and servers are asked over SSH: close those connections after
+            // loaded here: it brings the AWS SDK (about 2 s under load), which the other commands never need
+            const { fleetStatus, formatStatus } = await import("./status");
             const rows = await fleetStatus(state.deployment?.resources ?? []).finally(closeAllSsh);
             out(`${opts.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)}\n`);
             code = rows.some((r) => r.drift.length > 0) ? exitCodes.blocked : exitCodes.safe;

@@ -9,8 +9,8 @@
 // canary logs and the stable servers do not, in the same window, fails the canary once the
 // evidence is strong enough (one line never is: its odds test needs repeated occurrences).
 // Templates the stable servers logged in the last `knownBytes` of their log before the window
-// are known caveats of the stable version, never new. The canary's own lines from before the
-// window (its start-up) are not read.
+// are known caveats of the stable version, never new (the report still counts their lines in the
+// window, per side). The canary's own lines from before the window (its start-up) are not read.
 // A line's time is its own when it has one (a JSON field t, ts, time or timestamp, or a leading
 // ISO-8601 date), else when it was read (within a look, about a second). A line goes with the
 // server's first request in HAProxy's log that had started by then (HAProxy stamps a request
@@ -100,6 +100,11 @@ export interface AppLogTemplate {
     readonly signature: string;
     /** The template's tokens now ("<*>" where its lines differ). */
     readonly template: string;
+    /**
+     * The stable servers logged it before the window: a known caveat of the stable version,
+     * counted for the report and never judged. @default false (reports written before it listed new templates only)
+     */
+    readonly known?: boolean;
     readonly canaryLines: number;
     readonly baselineLines: number;
     /** When the canary's first line of it was read (epoch ms). */
@@ -109,6 +114,7 @@ export interface AppLogTemplate {
 
 interface Seen {
     signature: string;
+    known: boolean;
     canaryLines: number;
     baselineLines: number;
     canaryFirstSeen?: number;
@@ -171,13 +177,10 @@ export class AppLogWatch {
             return;
         }
         const { template } = this.miner.add(minedText(line));
-        if (this.known.has(template.id)) {
-            return;
-        }
-        const t = at ?? lineTime(line, now) ?? now;
+        const known = this.known.has(template.id);
         let s = this.seen.get(template.id);
         if (!s) {
-            s = { signature: `${appLogPrefix}${template.tokens.join(" ")}`, canaryLines: 0, baselineLines: 0 };
+            s = { signature: `${appLogPrefix}${template.tokens.join(" ")}`, known, canaryLines: 0, baselineLines: 0 };
             this.seen.set(template.id, s);
         }
         if (server === this.canary) {
@@ -187,6 +190,10 @@ export class AppLogWatch {
             s.baselineLines++;
             s.baselineFirstSeen = Math.min(s.baselineFirstSeen ?? Infinity, at ?? now);
         }
+        if (known) {
+            return; // counted for the report, never a signature
+        }
+        const t = at ?? lineTime(line, now) ?? now;
         let p = this.pending.get(server);
         if (!p) {
             p = [];
@@ -217,7 +224,7 @@ export class AppLogWatch {
         return [...taken];
     }
 
-    /** Every error template logged in the window that was not known before it. */
+    /** Every error template logged in the window, known before it or new, in the order first logged. */
     templates(): AppLogTemplate[] {
         const now = new Map(this.miner.templates().map((t) => [t.id, t.tokens.join(" ")]));
         return [...this.seen.entries()].map(([id, s]) => ({ ...s, template: now.get(id) ?? s.signature.slice(appLogPrefix.length) }));

@@ -5,6 +5,7 @@ import { AppConfig, appKeys, parseAppConfig } from "./app-config";
 import { CanaryConfig, canaryConfigKeys, parseCanaryConfig } from "../canary/config";
 import { AwsConfig, awsKeys, parseAwsConfig } from "./aws-config";
 import { HostsConfig, hostsKeys, parseHostsConfig } from "./hosts-config";
+import { closest, distance } from "fastest-levenshtein";
 import { ConfigError, LocalConfig, namespace, parseLocalConfig, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys } from "./config";
 import { LbSettings, lbKeys, parseLbConfig } from "./lb-config";
 
@@ -22,10 +23,18 @@ export interface StackConfig {
     readonly canary: CanaryConfig;
 }
 
-/** Keys whose values are always Pulumi secrets (Pulumi.yaml declares them `secret: true`). */
+/** Keys whose values are always Pulumi secrets: a plain value is refused. */
 export const secretKeys = ["dbPassword", "sshPrivateKey"] as const;
 
-/** Every key of the zdr namespace, as declared in Pulumi.yaml. */
+/**
+ * Keys zdr reads that Pulumi.yaml does not declare: the engine requires a declared secret on every
+ * stack (it accepts no default for one), and only the AWS and hosts targets use an SSH key, only
+ * the local default and migrations a database password. zdr itself requires them where they are
+ * used and refuses them in plain text (StackContext.plainKeys).
+ */
+export const undeclaredKeys = ["dbPassword", "sshPrivateKey"] as const;
+
+/** Every key of the zdr namespace: Pulumi.yaml's and undeclaredKeys. */
 export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...Object.keys(lbKeys), ...awsKeys, ...hostsKeys, ...canaryConfigKeys, ...secretKeys])];
 
 /** Keys zdr no longer reads, and what to do about them. */
@@ -40,6 +49,19 @@ export interface StackContext {
     readonly envLbPort?: string;
     /** Every zdr:* key the stack sets (without the namespace), to refuse typos. */
     readonly keysSet: readonly string[];
+    /** The keys of keysSet whose values are not secrets, to refuse a secret key set in plain text. @default - none */
+    readonly plainKeys?: readonly string[];
+}
+
+/**
+ * What an unknown key is told: the nearest known key when it is a likely typo (at most a third of
+ * its letters differ, case aside), e.g. "canaryCoutn" -> "did you mean canaryCount?".
+ */
+export function unknownKey(key: string, known: readonly string[]): string {
+    const near = closest(key.toLowerCase(), known.map((k) => k.toLowerCase()));
+    const match = known.find((k) => k.toLowerCase() === near);
+    const likely = match !== undefined && distance(key.toLowerCase(), near) <= Math.max(1, Math.floor(key.length / 3));
+    return `unknown key${likely ? `; did you mean ${match}?` : ""} (every key, its type, default and range: Pulumi.yaml)`;
 }
 
 function collect<T>(problems: string[], parse: () => T): T | undefined {
@@ -63,7 +85,11 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
     const known = new Set<string>(stackKeys);
     const unknown = ctx.keysSet.filter((k) => !known.has(k));
     if (unknown.length > 0) {
-        throw new ConfigError(unknown.map((k) => `${namespace}:${k}: ${retiredKeys[k] ?? `unknown key; the keys are ${[...known].sort().join(", ")}`}`));
+        throw new ConfigError(unknown.map((k) => `${namespace}:${k}: ${retiredKeys[k] ?? unknownKey(k, [...known])}`));
+    }
+    const plainSecrets = (ctx.plainKeys ?? []).filter((k) => (secretKeys as readonly string[]).includes(k));
+    if (plainSecrets.length > 0) {
+        throw new ConfigError(plainSecrets.map((k) => `${namespace}:${k}: is a secret but set in plain text; set it again with --secret (scripts/pulumi config set --secret ${k} ...)`));
     }
     const kind = raw.target || "local";
     if (!(targets as readonly string[]).includes(kind)) {
@@ -84,6 +110,11 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
             const loadBalancer = collect(problems, () => parseLbConfig(raw));
             target = local && loadBalancer && { kind: "local", local, loadBalancer };
         }
+    }
+    if ((kind === "local" || raw.migrationsDir) && !raw.dbPassword) {
+        problems.push(
+            `${namespace}:dbPassword: required ${kind === "local" ? "on the local default (its PostgreSQL is initialised with it)" : "with migrationsDir (the migrations log in with it)"}, as a secret: scripts/pulumi config set --secret dbPassword "$(openssl rand -base64 18)"`,
+        );
     }
     const canary = collect(problems, () => parseCanaryConfig(raw));
     if (problems.length > 0 || !release || !app || !target || !canary) {

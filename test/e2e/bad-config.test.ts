@@ -2,7 +2,7 @@
 // what is allowed, and nothing in the state changes.
 import { strict as assert } from "node:assert";
 import { setStageConfig, StageValue } from "../../src/release/stages";
-import { secretKeys, stackKeys } from "../../src/release/stack-config";
+import { secretKeys } from "../../src/release/stack-config";
 import { LocalStack, openLocalStack } from "../support/local-stack";
 
 interface BadConfig {
@@ -20,9 +20,10 @@ interface BadConfig {
 const cases: BadConfig[] = [
     { name: "canaryCount not a number (the engine's type check)", config: { canaryCount: "two" }, message: "with configuration key 'canaryCount' must be of type 'integer'" },
     { name: "a port that is not a number (the engine's type check)", config: { dbPort: "abc" }, message: "with configuration key 'dbPort' must be of type 'integer'" },
-    { name: "an SSH key in plain text (the engine's secret rule)", config: { sshPrivateKey: "not-a-secret" }, message: "with configuration key 'sshPrivateKey' must be encrypted as it's secret" },
+    { name: "the database password in plain text", config: { dbPassword: "not-a-secret" }, message: "zdr:dbPassword: is a secret but set in plain text; set it again with --secret (scripts/pulumi config set --secret dbPassword ...)" },
+    { name: "an SSH key in plain text (the key is not declared in Pulumi.yaml: a local stack needs none)", config: { sshPrivateKey: "not-a-secret" }, message: "zdr:sshPrivateKey: is a secret but set in plain text; set it again with --secret (scripts/pulumi config set --secret sshPrivateKey ...)" },
     { name: "canaryCount above the number of servers", config: { canaryCount: "4" }, message: 'zdr:canaryCount: must be an integer from 0 to 3; got "4"' },
-    { name: "a misspelt key", config: { canaryCoutn: "1" }, message: `zdr:canaryCoutn: unknown key; the keys are ${[...stackKeys].sort().join(", ")}` },
+    { name: "a misspelt key", config: { canaryCoutn: "1" }, message: "zdr:canaryCoutn: unknown key; did you mean canaryCount? (every key, its type, default and range: Pulumi.yaml)" },
 ];
 
 describe("bad stack config on the real engine", function () {
@@ -62,7 +63,11 @@ describe("bad stack config on the real engine", function () {
                 const plain = Object.keys(c.config).filter((k) => !(secretKeys as readonly string[]).includes(k));
                 await setStageConfig(local.stack, Object.fromEntries(plain.map((k) => [k, valid[k] === undefined ? null : valid[k].startsWith("[") ? JSON.parse(valid[k]) : valid[k]])));
                 for (const k of Object.keys(c.config).filter((x) => (secretKeys as readonly string[]).includes(x))) {
-                    await local.stack.setConfig(`zdr:${k}`, { value: valid[k], secret: true });
+                    if (valid[k] === undefined) {
+                        await local.stack.removeConfig(`zdr:${k}`);
+                    } else {
+                        await local.stack.setConfig(`zdr:${k}`, { value: valid[k], secret: true });
+                    }
                 }
             }
         });

@@ -39,7 +39,7 @@ describe("canary judgement on the app's own log lines (local default)", function
         assert.ok(t.canaryFirstSeen >= report.from && t.canaryFirstSeen <= report.to, "first seen within the bake");
         assert.ok(report.to - report.from < 60_000, "decided before the end of the 60 s bake");
         const html = fs.readFileSync(path.join(local.dir, "judgements/web-1-logfault.html"), "utf8");
-        assert.ok(html.includes("ERROR loyalty points not credited for request &lt;num&gt;: points service refused"));
+        assert.ok(html.includes("ERROR loyalty points not credited for request &#60;num&#62;: points service refused"));
         console.log(`      logfault canary failed after ${report.decidedAfter} canary requests, ${((report.to - report.from) / 1000).toFixed(1)} s into a 60 s bake (up took ${((Date.now() - started) / 1000).toFixed(0)} s); template logged ${t.canaryLines} times, first seen ${new Date(t.canaryFirstSeen).toISOString()}; ${traffic.requests} requests, 0 failed`);
     });
 

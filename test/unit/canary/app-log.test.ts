@@ -41,7 +41,7 @@ describe("the app's own error log lines as canary signatures", () => {
         assert.equal(readLines(path.join(dir, "missing.log"), 0, () => assert.fail("no lines")), 0);
     });
 
-    it("a template only the canary logs in the window is new, with line counts and first-seen times; known and start-up ones are not", () => {
+    it("a template only the canary logs in the window is new, with line counts and first-seen times; known and start-up ones are not, and the known ones are still counted", () => {
         const files = { "web-1": path.join(dir, "web-1.log"), "web-2": path.join(dir, "web-2.log") };
         // before the window: the canary's start-up, and a caveat the stable version logs
         fs.writeFileSync(files["web-1"], "ERROR cache warm-up failed for shard 3\n");
@@ -56,10 +56,11 @@ describe("the app's own error log lines as canary signatures", () => {
         assert.equal(watch.take("web-1"), undefined, "taken once");
         assert.deepEqual(watch.take("web-2"), ["log: ERROR disk almost full on /var/lib <num>%"]);
         assert.deepEqual(
-            watch.templates().map((t) => [t.template, t.canaryLines, t.canaryFirstSeen, t.baselineLines, t.baselineFirstSeen]),
+            watch.templates().map((t) => [t.template, t.known, t.canaryLines, t.canaryFirstSeen, t.baselineLines, t.baselineFirstSeen]),
             [
-                ["ERROR loyalty points not credited for request <num>: points service refused", 2, 1000, 0, undefined],
-                ["ERROR disk almost full on /var/lib <num>%", 0, undefined, 1, 1000],
+                ["ERROR loyalty points not credited for request <num>: points service refused", false, 2, 1000, 0, undefined],
+                ["ERROR upstream reset by peer after <num> ms", true, 1, 1000, 0, undefined],
+                ["ERROR disk almost full on /var/lib <num>%", false, 0, undefined, 1, 1000],
             ],
         );
     });

@@ -46,7 +46,7 @@ describe("canary config", () => {
 
     it("is part of the stack's config: a bad canary key is refused with the rest, naming it", () => {
         const ctx = { resolvePath: (p: string) => p, keysSet: ["canaryAlpha"] };
-        assert.equal(parseStackConfig({ startCommand: '["./app"]', canaryAlpha: "0.01" }, ctx).canary.judge.alpha, 0.01);
+        assert.equal(parseStackConfig({ startCommand: '["./app"]', dbPassword: "unit-test", canaryAlpha: "0.01" }, ctx).canary.judge.alpha, 0.01);
         assert.throws(
             () => parseStackConfig({ startCommand: '["./app"]', canaryAlpha: "1", canaryCount: "-1" }, ctx),
             (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.startsWith("zdr:canaryAlpha: ")) && e.problems.some((p) => p.startsWith("zdr:canaryCount: ")),

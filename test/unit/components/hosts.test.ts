@@ -20,7 +20,7 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
         // what the provider records when web-2's deploy fails (issue 28)
         regs = await recordRegistrations("zdr", "hostsunit", (a) => (a.name === "webshop-web-2-deploy" ? { failure: "deploy of web-2 (v1): exit 3" } : {}));
         const file = yaml.load(fs.readFileSync(path.join(projectRoot, "Pulumi.hosts.yaml"), "utf8")) as { config: Record<string, unknown> };
-        const raw: Record<string, string> = { sshPrivateKey: key, releaseVersion: "v2", canaryCount: "1" };
+        const raw: Record<string, string> = { sshPrivateKey: key, dbPassword: "unit-test", releaseVersion: "v2", canaryCount: "1" };
         for (const [k, v] of Object.entries(file.config)) {
             raw[k.replace(/^zdr:/, "")] ??= typeof v === "string" ? v : JSON.stringify(v);
         }

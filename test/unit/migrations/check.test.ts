@@ -57,6 +57,14 @@ describe("checkMigration", function () {
             ],
         },
         {
+            name: "without a schema, a DROP SCHEMA blocks a version whose SET search_path names it",
+            live: [{ version: "v1", role: "live", sql: "SET search_path TO billing, public; SELECT total FROM invoices" }],
+            migration: "SET lock_timeout = '2s'; DROP SCHEMA billing CASCADE",
+            messages: [
+                "drop-object: `DROP SCHEMA billing CASCADE` drops schema billing, which v1 still uses; live versions: v1 (live). Ship it in a later release, once no live or rollback version uses schema billing: first release a version that stops using it, promote that version to stable, then release this change.",
+            ],
+        },
+        {
             name: "says nothing about tables the migration creates itself",
             live: [{ version: "v1", role: "live" }],
             migration: "CREATE TABLE coupons (id int); CREATE INDEX coupons_id ON coupons (id); ALTER TABLE coupons ADD CONSTRAINT c CHECK (id > 0)",

@@ -5,7 +5,7 @@ import { ConfigError, RawConfig } from "../../../src/release/config";
 import { parseStackConfig } from "../../../src/release/stack-config";
 
 const resolvePath = (p: string) => path.resolve("/srv/shop", p);
-const local: RawConfig = { startCommand: '["python3","app.py","--port","{port}"]' };
+const local: RawConfig = { startCommand: '["python3","app.py","--port","{port}"]', dbPassword: "unit-test" };
 
 describe("parseAppConfig", () => {
     it("applies the defaults", () => {
@@ -128,8 +128,19 @@ describe("parseStackConfig: one parse, the target's settings as one either-or", 
     it("the AWS target's cross-field rules are inside it", () => {
         assert.throws(() => parseStackConfig({ target: "aws", bakeSeconds: "60" }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith("zdr:bakeSeconds: must be 0 or at least 300 on the AWS target")));
     });
-    it("refuses a misspelt key with the list of keys", () => {
-        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) => e.problems[0].startsWith("zdr:canaryCoutn: unknown key; the keys are acceptVerdicts, afterAllowTraffic, amiId, appBasePort, appLogErrorPattern, appLogFile, appLogGroup, appLogStream, appLogUnit, appName,"));
+    it("refuses a misspelt key naming the nearest known one", () => {
+        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["canaryCoutn"] }), (e: ConfigError) =>
+            e.problems[0] === "zdr:canaryCoutn: unknown key; did you mean canaryCount? (every key, its type, default and range: Pulumi.yaml)");
+        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["bakeseconds"] }), (e: ConfigError) => e.problems[0].includes("did you mean bakeSeconds?"));
+    });
+    it("refuses an unknown key that is near no known one without guessing", () => {
+        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["kubernetesNamespace"] }), (e: ConfigError) =>
+            e.problems[0] === "zdr:kubernetesNamespace: unknown key (every key, its type, default and range: Pulumi.yaml)");
+    });
+    it("refuses a secret key set in plain text, naming it, and needs no SSH key on a local stack", () => {
+        assert.throws(() => parseStackConfig(local, { ...ctx, keysSet: ["sshPrivateKey"], plainKeys: ["sshPrivateKey"] }), (e: ConfigError) =>
+            e.problems[0] === "zdr:sshPrivateKey: is a secret but set in plain text; set it again with --secret (scripts/pulumi config set --secret sshPrivateKey ...)");
+        assert.equal(parseStackConfig(local, { ...ctx, keysSet: ["startCommand"], plainKeys: ["startCommand"] }).target.kind, "local");
     });
     it("refuses an unknown target", () => {
         assert.throws(() => parseStackConfig({ target: "gcp" }, ctx), (e: ConfigError) => e.problems[0] === 'zdr:target: must be one of "local", "aws", "hosts"; got "gcp"');
