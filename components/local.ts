@@ -12,6 +12,7 @@ import { HaproxyMember } from "../resources/member";
 import { HaproxyServer } from "../resources/server";
 import { lbDefaults, type LbSettings } from "../src/release/lb-config";
 import { processType } from "../provider/local/process";
+import { freshServerName } from "../provider/canary/fresh-baseline";
 import { Process } from "../resources/process";
 import type { MemberHooks } from "../provider/haproxy/member";
 import type { ArgsOf } from "../resources/args";
@@ -41,6 +42,8 @@ export interface LocalEnvironmentArgs {
     readonly dbPassword: pulumi.Input<string>;
     /** Health-check rise and fall, HAProxy's timeouts. @default lbDefaults (src/release/lb-config.ts) */
     readonly loadBalancer?: LbSettings;
+    /** Where the app's start command runs (a canary's fresh baseline is started there). @default - the program's folder */
+    readonly projectDir?: string;
 }
 
 /** Where HAProxy's files are: its admin socket and its server-state-file. */
@@ -170,12 +173,42 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
         this.registerOutputs({ lbUrl: this.lbUrl });
     }
 
-    /** HAProxy's request log holds every server's requests, each server's log its own lines; a failing canary is set to MAINT in HAProxy. */
-    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "requestLog" | "appLogs" | "leaveOutOnFail"> {
+    /**
+     * HAProxy's request log holds every server's requests, each server's log its own lines; a
+     * failing canary is set to MAINT in HAProxy; and the canary gets a fresh baseline, the stable
+     * version started beside it for its bake (provider/canary/fresh-baseline.ts).
+     */
+    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "appLogs" | "leaveOutOnFail" | "freshBaseline"> {
+        const app = this.args.app;
+        const stable = baseline.length > 0 ? versions?.[baseline[0]] : undefined;
         return {
             requestLog: path.join(this.args.dir, "haproxy.log"),
             appLogs: Object.fromEntries([canary, ...baseline].map((s) => [s, appLogFile(this.args.dir, s)])),
-            leaveOutOnFail: { runtimeApi: this.runtimeApi, backend: this.args.app.name },
+            leaveOutOnFail: { runtimeApi: this.runtimeApi, backend: app.name },
+            ...(stable
+                ? {
+                      freshBaseline: {
+                          startCommand: [...app.startCommand],
+                          version: stable,
+                          cwd: this.args.projectDir ?? process.cwd(),
+                          env: pulumi.secret(this.connection.password.apply((password) => ({
+                              PGHOST: this.connection.host,
+                              PGPORT: String(this.connection.port),
+                              PGUSER: this.connection.user,
+                              PGDATABASE: this.connection.database,
+                              PGPASSWORD: password,
+                              PGAPPNAME: applicationName(stable).slice(0, 63),
+                          }))),
+                          healthCheckPath: app.healthCheckPath,
+                          logFile: appLogFile(this.args.dir, freshServerName(canary)),
+                          runtimeApi: this.runtimeApi,
+                          backend: app.name,
+                          check: checkSettings(this.args),
+                          stopSignal: app.stopSignal,
+                          stopTimeoutMs: app.stopGraceSeconds * 1000,
+                      },
+                  }
+                : {}),
         };
     }
 }

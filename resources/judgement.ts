@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { JudgeOptions } from "../src/canary/judge";
 import type { SshHost } from "../src/ssh/client";
+import type { FreshBaselineInputs } from "../provider/canary/fresh-baseline";
 import type { ArgsOf } from "./args";
 import { judgementType } from "./tokens";
 
@@ -37,6 +38,12 @@ export interface JudgementArgs {
     readonly stopWhenInconclusive?: pulumi.Input<boolean>;
     /** HAProxy's runtime API and backend: a failing canary is set to maint there at once. @default - not left out */
     readonly leaveOutOnFail?: pulumi.Input<{ runtimeApi: pulumi.Input<string>; backend: pulumi.Input<string>; ssh?: pulumi.Input<SshHostArgs> }>;
+    /**
+     * The stable version started beside the canary for its bake, its latency and tail's baseline
+     * (the local default; provider/canary/fresh-baseline.ts); `env` holds the database password:
+     * pass it as a secret. @default - none
+     */
+    readonly freshBaseline?: pulumi.Input<ArgsOf<FreshBaselineInputs>>;
     /** Keep a failing canary in the load balancer, to watch it longer. @default false */
     readonly keepServingOnFail?: pulumi.Input<boolean>;
     /** The team accepted this canary's verdict: no judgement. */
@@ -71,7 +78,9 @@ export class Judgement extends pulumi.CustomResource {
 
     constructor(name: string, args: JudgementArgs, opts?: pulumi.CustomResourceOptions) {
         // over SSH, the connection (with its private key) is always a secret in the state
-        const secret = args.remoteRequestLog ? { additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "remoteRequestLog", "leaveOutOnFail", ...(args.hostAppLogs ? ["hostAppLogs"] : [])] } : {};
+        // the fresh baseline's environment holds the database password
+        const secretOutputs = [...(args.remoteRequestLog ? ["remoteRequestLog", "leaveOutOnFail", ...(args.hostAppLogs ? ["hostAppLogs"] : [])] : []), ...(args.freshBaseline ? ["freshBaseline"] : [])];
+        const secret = secretOutputs.length > 0 ? { additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secretOutputs] } : {};
         super(judgementType, name, { ...args, verdict: undefined, outcome: undefined, failure: undefined }, { ...opts, ...secret });
     }
 }

@@ -6,6 +6,14 @@
 //   faulty  like v2, but 3% of its requests fail with a new error: a bad canary for the tests
 //   logfault  like v2, and every request succeeds, but 5% of them write a new error line to
 //           stderr (a swallowed failure only the app's own log shows): a bad canary for the tests
+//   <base>+<tag>  a variant of v1, v2 or v3 (by configuration: the version's name), for the canary
+//           benches (bench/canary-real.ts): the base's code and SQL, and by its tag
+//             slow<p>    every request (but /health) answers p% later than the base would (the
+//                        handler's own time, measured, times p/100, added before the response)
+//             err<p>     p% of requests fail with a new error ("injected fault: <tag>")
+//             logerr<p>  p% of requests succeed but write a new error line to stderr
+//             (a "-<anything>" after the tag names a run: slow30-4)
+//             anything else: identical to the base under another name (an A/A canary)
 // A failed request carries its error signature in the x-error header (HAProxy logs it).
 // Environment: PORT (HOST, default 127.0.0.1), APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
 // SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
@@ -17,8 +25,13 @@ const { Pool } = require("pg");
 
 const version = process.env.APP_VERSION;
 const port = Number(process.env.PORT);
-if (!["v1", "v2", "v3", "broken", "faulty", "logfault"].includes(version) || !port) {
-    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3, broken, faulty or logfault and PORT a port", version, port }));
+const [base, tag = ""] = String(version).split("+", 2);
+const variant = /^(slow|err|logerr)(\d+(?:\.\d+)?)(?:-.*)?$/.exec(tag);
+const slowBy = variant && variant[1] === "slow" ? Number(variant[2]) / 100 : 0;
+const errorRate = variant && variant[1] === "err" ? Number(variant[2]) / 100 : 0;
+const logErrorRate = variant && variant[1] === "logerr" ? Number(variant[2]) / 100 : 0;
+if (!["v1", "v2", "v3", "broken", "faulty", "logfault"].includes(base) || (tag !== "" && !["v1", "v2", "v3"].includes(base)) || !port) {
+    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3, broken, faulty, logfault or <v1|v2|v3>+<tag> and PORT a port", version, port }));
     process.exit(2);
 }
 const pool = new Pool({ max: 5, connectionTimeoutMillis: 3000 });
@@ -27,7 +40,7 @@ const pool = new Pool({ max: 5, connectionTimeoutMillis: 3000 });
 // schema-compatibility check reads to know what a live version uses.
 const queries = Object.fromEntries(
     fs
-        .readFileSync(path.join(__dirname, "queries", `${version}.sql`), "utf8")
+        .readFileSync(path.join(__dirname, "queries", `${base}.sql`), "utf8")
         .split(/^-- name: /m)
         .slice(1)
         .map((block) => {
@@ -67,6 +80,12 @@ async function handle(req, res) {
     if (version === "logfault" && url.pathname !== "/health" && Math.random() < 0.05) {
         process.stderr.write(`ERROR loyalty points not credited for request ${Math.floor(Math.random() * 1e6)}: points service refused\n`);
     }
+    if (errorRate > 0 && url.pathname !== "/health" && Math.random() < errorRate) {
+        throw new Error(`injected fault: ${tag}`);
+    }
+    if (logErrorRate > 0 && url.pathname !== "/health" && Math.random() < logErrorRate) {
+        process.stderr.write(`ERROR coupon ${Math.floor(Math.random() * 1e6)} not applied: ${tag} refused\n`);
+    }
     if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/products")) {
         const { rows } = await pool.query(queries.listProducts);
         return send(res, 200, { version, products: rows });
@@ -88,6 +107,16 @@ async function handle(req, res) {
 }
 
 const server = http.createServer((req, res) => {
+    if (slowBy > 0 && !req.url.startsWith("/health")) {
+        // Node sends the headers with the body: delaying end() delays the whole response
+        const started = process.hrtime.bigint();
+        const end = res.end.bind(res);
+        res.end = (...args) => {
+            const ms = (Number(process.hrtime.bigint() - started) / 1e6) * slowBy;
+            setTimeout(() => end(...args), ms);
+            return res;
+        };
+    }
     handle(req, res).catch((err) => {
         console.log(JSON.stringify({ t: Date.now(), level: "error", version, path: req.url, msg: err.message }));
         if (!res.headersSent) send(res, 500, { error: err.message }, err.message);

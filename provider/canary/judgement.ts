@@ -30,6 +30,7 @@ import { describeHost, SshHost, sshReadOutput } from "../../src/ssh/client";
 import { runtimeOf } from "../haproxy/member";
 import { changedKeys } from "../diff";
 import { engineLog } from "./engine-log";
+import { FreshBaselineInputs, RunningFreshBaseline, startFreshBaseline } from "./fresh-baseline";
 
 export { judgementType } from "../../resources/tokens";
 
@@ -94,6 +95,13 @@ export interface JudgementInputs {
         /** The runtime API's socket is on this host, reached over SSH. @default - a local socket or address */
         readonly ssh?: SshHost;
     };
+    /**
+     * A fresh baseline beside the canary (the local default): the stable version started when the
+     * bake starts, added to HAProxy at the canary's weight, and the canary's latency and tail
+     * compared with it alone (./fresh-baseline.ts). Should it not start, the canary is judged against
+     * the stable servers as they are, and the report says why. @default - none (hosts, AWS)
+     */
+    readonly freshBaseline?: FreshBaselineInputs;
     /** Keep a failing canary in the load balancer (today's behaviour, to watch it longer). @default false */
     readonly keepServingOnFail?: boolean;
     /** The team accepted this canary's verdict in config: no judgement. */
@@ -168,6 +176,11 @@ export interface JudgementRecord extends Judgement {
     readonly appLogTemplates?: AppLogTemplate[];
     /** When a failing canary was set to `maint` in HAProxy (epoch ms): no request reaches it from then on. */
     readonly leftOutAt?: number;
+    /**
+     * The fresh baseline the canary's latency and tail were compared with: its server name, when
+     * it joined HAProxy (epoch ms), or why it could not be started (the stable servers were used).
+     */
+    readonly freshBaseline?: { readonly server: string; readonly joinedAt?: number; readonly error?: string; readonly removal?: string };
 }
 
 /** The mirror of HAProxy's log on its host, beside the report; undefined when the log is local. */
@@ -220,7 +233,7 @@ async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | unde
  */
 export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)), progress?: (line: string) => void): Promise<JudgementRecord> {
     const from = Date.now();
-    const deadline = from + i.bakeSeconds * 1000;
+    let deadline = from + i.bakeSeconds * 1000;
     const requests: LoggedRequest[] = [];
     const keep = (r: LoggedRequest) => {
         if (requests.length < reportRequests) {
@@ -230,62 +243,86 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     let judge: CanaryJudge;
     let live: LiveJudgement | undefined;
     let cloudWatch: AppLogWatch | undefined;
-    if (!i.albLogs) {
-        const mirror = remoteMirror(i);
-        const appMirrors = hostAppLogMirrors(i);
-        // the stable servers' recent lines first: their error templates are known, never new
-        await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
-        const appLogs = appMirrors?.files ?? i.appLogs;
-        const log = mirror?.localFile ?? i.requestLog;
-        if (!log) {
-            throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
+    let fresh: RunningFreshBaseline | undefined;
+    let freshRecord: JudgementRecord["freshBaseline"];
+    if (i.freshBaseline && !i.albLogs) {
+        try {
+            fresh = await startFreshBaseline(i.canary, i.freshBaseline);
+            freshRecord = { server: fresh.server, joinedAt: Date.now() };
+            // the bake is the time compared: it starts when the fresh baseline takes requests
+            deadline = Date.now() + i.bakeSeconds * 1000;
+            progress?.(`${i.canary}: fresh baseline ${fresh.server} (${i.freshBaseline.version}) in HAProxy; the canary's latency is compared with it`);
+        } catch (e) {
+            freshRecord = { server: "", error: e instanceof Error ? e.message : String(e) };
+            progress?.(`${i.canary}: no fresh baseline (${freshRecord.error}); compared with the stable servers as they are`);
         }
-        // The tail threshold is fixed from the baseline's last minute before the canary is judged;
-        // the app's own lines are read from now on (src/canary/live.ts).
-        live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, from, ...(appLogs ? { appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
-        judge = live.judge;
-        let lastLine = 0;
-        while (!judge.decision && Date.now() < deadline) {
-            await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
-            await Promise.all([mirror?.catchUp(2), appMirrors?.catchUp(2)]);
-            live.poll();
-            if (progress && Date.now() - lastLine >= progressEveryMs) {
-                progress(formatProgress(live.progress(), i.bakeSeconds));
-                lastLine = Date.now();
-            }
-        }
-        if (!judge.decision) {
-            // HAProxy logs a request when it ends: the last second's requests are still coming.
-            await sleep(1500);
+    }
+    try {
+        if (!i.albLogs) {
+            const mirror = remoteMirror(i);
+            const appMirrors = hostAppLogMirrors(i);
+            // the stable servers' recent lines first: their error templates are known, never new
             await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
-            live.poll(deadline);
-        }
-    } else {
-        // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
-        judge = new CanaryJudge(i.judge);
-        await sleep(i.bakeSeconds * 1000);
-        await sleep((i.albLogs.deliverySeconds ?? 330) * 1000);
-        // All of the window is read at once here: the verdict (and decidedAfter) is where the
-        // stream decided; later requests only fill the counts and the report.
-        cloudWatch = i.cloudWatchLogs ? await cloudWatchAppLogs(i, i.cloudWatchLogs, from, deadline) : undefined;
-        for (const r of await albRequests(i, i.albLogs, from, deadline)) {
-            if (r.t < from) {
-                continue;
+            const appLogs = fresh && i.freshBaseline ? { ...(appMirrors?.files ?? i.appLogs), [fresh.server]: i.freshBaseline.logFile } : appMirrors?.files ?? i.appLogs;
+            const log = mirror?.localFile ?? i.requestLog;
+            if (!log) {
+                throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
             }
-            // the ALB stamps a request with its response: a line logged by then goes with it
-            const signatures = cloudWatch?.take(r.server, r.t);
-            const req = signatures ? { ...r, signatures } : r;
-            judge.add(r.server === i.canary ? "canary" : "baseline", r.t, req);
-            keep(req);
+            // The tail threshold is fixed from the baseline's last minute before the canary is judged;
+            // the app's own lines are read from now on (src/canary/live.ts).
+            live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, ...(fresh ? { fresh: fresh.server } : {}), from, ...(appLogs ? { appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
+            judge = live.judge;
+            let lastLine = 0;
+            while (!judge.decision && Date.now() < deadline) {
+                await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+                await Promise.all([mirror?.catchUp(2), appMirrors?.catchUp(2)]);
+                live.poll();
+                if (progress && Date.now() - lastLine >= progressEveryMs) {
+                    progress(formatProgress(live.progress(), i.bakeSeconds));
+                    lastLine = Date.now();
+                }
+            }
+            if (!judge.decision) {
+                // HAProxy logs a request when it ends: the last second's requests are still coming.
+                await sleep(1500);
+                await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
+                live.poll(deadline);
+            }
+        } else {
+            // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
+            judge = new CanaryJudge(i.judge);
+            await sleep(i.bakeSeconds * 1000);
+            await sleep((i.albLogs.deliverySeconds ?? 330) * 1000);
+            // All of the window is read at once here: the verdict (and decidedAfter) is where the
+            // stream decided; later requests only fill the counts and the report.
+            cloudWatch = i.cloudWatchLogs ? await cloudWatchAppLogs(i, i.cloudWatchLogs, from, deadline) : undefined;
+            for (const r of await albRequests(i, i.albLogs, from, deadline)) {
+                if (r.t < from) {
+                    continue;
+                }
+                // the ALB stamps a request with its response: a line logged by then goes with it
+                const signatures = cloudWatch?.take(r.server, r.t);
+                const req = signatures ? { ...r, signatures } : r;
+                judge.add(r.server === i.canary ? "canary" : "baseline", r.t, req);
+                keep(req);
+            }
         }
+    } catch (e) {
+        await fresh?.stop();
+        throw e;
     }
     const to = Math.min(Date.now(), deadline);
     const j = judge.judgement(true);
     // Out of the load balancer before anything else (the report takes a while to draw).
     const leftOutAt = await leaveOut(i, j);
+    // a failing canary leaves first; the fresh baseline goes in every case
+    if (fresh) {
+        const removal = await fresh.stop();
+        freshRecord = { ...(freshRecord as NonNullable<typeof freshRecord>), ...(removal ? { removal } : {}) };
+    }
     const appLogTemplates = (live?.appLogs ?? cloudWatch)?.templates();
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
-    const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}) };
+    const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}), ...(freshRecord ? { freshBaseline: freshRecord } : {}) };
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);
     const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests, ...(appLogTemplates ? { appLogTemplates } : {}) });
     fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);

@@ -52,8 +52,8 @@ describe("canary judgement on the local default", function () {
         // The fault shows three ways: the error rate, its x-error header and the app's own log line
         // (a new signature each). The new signatures are tested in a chain once the error rate
         // fails, in the order the canary first showed them; the verdict names what crossed.
-        assert.match(result.error ?? "", /(error-rate {21}|new-error: (injected fault: pay|log: .{14}) )fail\s+[\d.e+-]+\s+/);
-        assert.match(result.error ?? "", /new-error: injected fault: pay \w+\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
+        assert.match(result.error ?? "", /(error-rate {21}|new-error: (injected fault: payment gateway timeout|log: injected fault: payment gateway timeout[^\n]*?) )fail\s+[\d.e+-]+\s+/);
+        assert.match(result.error ?? "", /new-error: injected fault: payment gateway timeout \w+\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
         assert.deepEqual(await deployedVersions(), { "web-1": "faulty", "web-2": "v1", "web-3": "v1" });
         assert.ok(traffic.failed > 0, "the canary's own errors");
         assert.ok(traffic.failures.every((f) => f.version === "faulty"), JSON.stringify(traffic.failures));

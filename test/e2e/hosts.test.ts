@@ -350,7 +350,7 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
         const s = await underLoad({ name: "faulty canary, judged", config: { releaseVersion: "faulty", canaryCount: "1", bakeSeconds: "20", haproxyLogFile: haproxy.logFile } });
         assert.equal(s.result.ok, false);
         assert.match(s.result.error ?? "", /canary web-1 \(faulty\) failed its judgement against web-2, web-3 after [\d.]+ s \(of at most 20 s\):/);
-        assert.match(s.result.error ?? "", /new-error: injected fault: pay \w+\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
+        assert.match(s.result.error ?? "", /new-error: injected fault: payment gateway timeout \w+\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
         assert.match(s.result.error ?? "", /web-1 is out of the load balancer \(HAProxy state maint\)/);
         console.log(`      faulty canary on the hosts: ${(/failed its judgement .*/.exec(s.result.error ?? "") ?? [""])[0]}; shop ${s.shop.requests} requests (failed ${s.shop.failed}), slow ${s.slow.requests} (failed ${s.slow.failed}); counters ${JSON.stringify(errorCounters(s.counters))}`);
         assert.deepEqual(await statuses(), ["MAINT", "UP", "UP"]);
