@@ -538,7 +538,7 @@ export async function checkMigration(input: CheckInput): Promise<CheckResult> {
             const seen = all.map((s) => ({ text: s.st.text, usage: s.usage }));
             return { version: v.version, role: v.role, unknown: false, names: seen, data: seen };
         }
-        const byName = all.filter((s) => unverified.has(s.probe)).map((s) => ({ text: s.st.text, usage: s.usage, note: `is judged by name only: PostgreSQL rejects it before the migration too (${unverified.get(s.probe)?.message})` }));
+        const byName = all.filter((s) => unverified.has(s.probe)).map((s) => ({ text: s.st.text, usage: s.usage, note: `is judged by name only: PostgreSQL rejects it before and after the migration (${unverified.get(s.probe)?.message})` }));
         const executed = new Set(v.statements.flatMap((st) => st.node.ExecuteStmt?.name ?? []));
         const byValue = all
             .filter((s) => !unverified.has(s.probe) && valuesUnknown(s.st, executed))
@@ -561,7 +561,7 @@ export async function checkMigration(input: CheckInput): Promise<CheckResult> {
     if (judged) {
         violations.push(...oracleBlocks(judged, migration, input.live));
         for (const [probe, error] of unverified) {
-            violations.push({ rule: rules.unverifiedStatement.id, severity: "warn", statement: probe.text, object: probe.version, message: `${rules.unverifiedStatement.id}: ${probe.version}'s \`${probe.text}\` fails on the schema before the migration too (${error.message}), so only the static rules judge it; check the schema holds every earlier migration` });
+            violations.push({ rule: rules.unverifiedStatement.id, severity: "warn", statement: probe.text, object: probe.version, message: `${rules.unverifiedStatement.id}: ${probe.version}'s \`${probe.text}\` fails on the schema before and after the migration (${error.message}), so only the static rules judge it; check the schema holds every earlier migration and the version's SQL is right` });
         }
     }
     violations.push(...staticCheck(migration, schemaStatements, staticVersions));

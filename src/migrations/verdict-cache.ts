@@ -46,9 +46,13 @@ export function checkerFingerprint(): string {
     return fingerprint;
 }
 
+/** JSON with every object's keys sorted: the provider and the pack get the same input with its keys in different orders. */
+const canonical = (v: unknown): string =>
+    JSON.stringify(v, (_k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+
 /** The file that holds the verdict on `input`. */
 export function verdictFile(input: CheckInput): string {
-    const key = createHash("sha256").update(checkerFingerprint()).update("\0").update(JSON.stringify(input)).digest("hex");
+    const key = createHash("sha256").update(checkerFingerprint()).update("\0").update(canonical(input)).digest("hex");
     return path.join(dir, `${key}.json`);
 }
 

@@ -33,6 +33,11 @@ describe("the verdict cache", function () {
         it(`keeps ${c.name} apart`, () => assert.notEqual(verdictFile(c.input), verdictFile(base)));
     }
 
+    it("finds the same input whatever the order of its keys", () => {
+        const reordered: CheckInput = { live: base.live.map((v) => ({ sql: v.sql, role: v.role, version: v.version })), schema: base.schema, migrationFile: base.migrationFile, migration: base.migration };
+        assert.equal(verdictFile(reordered), verdictFile(base));
+    });
+
     it("keys on the checker too: the same input has one file per fingerprint", () => {
         assert.match(checkerFingerprint(), /^[0-9a-f]{64}$/);
         assert.equal(verdictFile({ ...base }), verdictFile(base));
