@@ -600,6 +600,11 @@ export class CanaryJudge {
         return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))) - Math.LN2;
     }
 
+    /**
+     * Within tolerance by either of two ways, each at half of the effect's pass share: the odds
+     * ratio, or the canary's rate at most the floor in points above the baseline's (with a
+     * baseline that never fails, the canary's rate below the floor).
+     */
     private errorsWithinTolerance(): boolean {
         const share = this.passShare / 2;
         return this.errors.below(this.o.errorOddsTolerance, share) || this.errorDifference.within(share);
