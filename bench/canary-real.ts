@@ -111,7 +111,7 @@ function rejudge(dir: string): void {
         const { before } = judgeWindow(log, { from: w.from, to: w.bakeTo, fresh: "" });
         const key = `live ${w.live} | after ${after.verdict} | before ${before.verdict}`;
         tally[key] = (tally[key] ?? 0) + 1;
-        console.log(`run ${w.run} ${w.version}: live ${w.live}; after ${after.verdict}${after.verdict === "fail" ? ` (${failedChecks(after)})` : ""} after ${after.decidedAfter}; before ${before.verdict}${before.verdict === "fail" ? ` (${failedChecks(before)})` : ""} after ${before.decidedAfter}`);
+        console.log(`run ${w.run} ${w.version}: live ${w.live}; after ${after.verdict}${after.toPass?.length ? ` [to pass: ${after.toPass.map((x) => `${x.check} ${x.moreCanaryRequests ?? "?"}`).join(", ")}]` : ""}${after.verdict === "fail" ? ` (${failedChecks(after)})` : ""} after ${after.decidedAfter}; before ${before.verdict}${before.verdict === "fail" ? ` (${failedChecks(before)})` : ""} after ${before.decidedAfter}`);
     }
     console.log(`
 ${runs.length} windows:`);

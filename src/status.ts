@@ -8,7 +8,7 @@ import { loadBalancerType } from "../provider/haproxy/load-balancer";
 import { memberType, runtimeOf } from "../provider/haproxy/member";
 import type { HostsDeployInputs } from "../provider/hosts/deploy";
 import { processType } from "../provider/local/process";
-import { hostsDeployType } from "../resources/tokens";
+import { freshServerPrefix, hostsDeployType } from "../resources/tokens";
 import { HaproxyRuntime } from "./haproxy/runtime";
 import { currentResources, fleetFromState, type ServerOutput } from "./release/fleet-state";
 import { sshHttpGet } from "./ssh/http";
@@ -291,7 +291,8 @@ export async function localFleetStatus(resources: readonly ResourceState[]): Pro
             if (stateMember && lbStatus !== "UP" && !(judged?.leftOut && lbStatus === "MAINT")) {
                 drift.push(`the state has it in the load balancer, HAProxy says ${lbStatus}`);
             }
-            if (!stateMember && lbStatus.startsWith("UP")) {
+            // a canary's fresh baseline is in HAProxy for the bake only (provider/canary/fresh-baseline.ts)
+            if (!stateMember && lbStatus.startsWith("UP") && !server.startsWith(freshServerPrefix)) {
                 drift.push(member ? "HAProxy sends it traffic though the state has it out" : "HAProxy sends it traffic without a membership in the state");
             }
             const left = deploy || member ? leftOut(server, stateServers, member?.outputs, judged !== undefined) : {};
