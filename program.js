@@ -17,10 +17,11 @@ require("./src/sdk-debug-log");
 // The SDK's own stack traces per resource and per promise are not mapped through source maps.
 require("./src/sdk-stacks");
 
+const compiled = path.join(__dirname, "dist/index.js");
 /** What dist/index.js is built from: the program and every folder it loads code from. */
 const sources = ["index.ts", "components", "resources", "src", "provider"];
-if (distIsFresh(__dirname, "dist/index.js", sources)) {
-    module.exports = require("./dist/index.js");
+if (distIsFresh(__dirname, path.relative(__dirname, compiled), sources)) {
+    module.exports = require(compiled);
 } else {
     require("ts-node").register({ transpileOnly: true, project: path.join(__dirname, "tsconfig.pulumi.json") });
     module.exports = require("./index.ts");
