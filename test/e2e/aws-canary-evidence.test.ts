@@ -23,12 +23,16 @@ function line(t: number, target: string, status: number, seconds: number, path =
         `"Root=1-6745a1b2-0123456789abcdef01234567" "-" "-" 0 ${iso} "forward" "-" "-" "${target}" "${status}" "-" "-" TID_0123`;
 }
 
-/** Five minutes of traffic, 3 requests/s per target; the canary fails `canaryErrors` of its requests. */
+/**
+ * Five minutes of traffic, 4 requests/s per target (the judged four minutes hold about 960 canary
+ * requests: enough for the tail check to show a healthy canary within its 1-point margin); the
+ * canary fails `canaryErrors` of its requests.
+ */
 function traffic(start: number, canaryErrors: number): string[] {
     const lines: string[] = [];
     let n = 0;
     let served = 0;
-    for (let ms = 0; ms < 300_000; ms += 333) {
+    for (let ms = 0; ms < 300_000; ms += 250) {
         for (const target of [canary, ...baseline]) {
             n++;
             const fails = target === canary && ++served % Math.round(1 / canaryErrors) === 0;
