@@ -3,6 +3,7 @@ import type { HookOutcome, MemberHooks } from "../provider/haproxy/member";
 import { type AppConfig, hookArgv } from "../src/release/app-config";
 import type { ArgsOf } from "../resources/args";
 import type { ReleasePlan, ServerPlan } from "../src/release/plan";
+import type { ServerOutput } from "../src/release/fleet-state";
 import { BatchCheck } from "../resources/batch-check";
 import type { JudgementArgs } from "../resources/judgement";
 import type { PostgresConnectionArgs } from "../resources/migration";
@@ -142,17 +143,8 @@ export interface FleetArgs {
     readonly batches?: readonly (readonly string[])[];
 }
 
-export interface ServerState {
-    readonly name: string;
-    readonly version: string;
-    readonly inLoadBalancer: boolean;
-    /** The canary verdict ("pass" or "accepted") when the server was judged. */
-    readonly verdict?: string;
-    /** What the team's hooks did at the server's last reattach, when it has hooks. */
-    readonly hooks?: readonly HookOutcome[];
-    /** The server's port, on targets that give each server its own (FleetTarget.port). */
-    readonly port?: number;
-}
+/** A server in the fleet's `servers` output: the shape `fleetFromState` reads back after a failed up, without its failure. */
+export type ServerState = Omit<ServerOutput, "failure">;
 
 /** The name of a batch's check: its servers, e.g. `webshop-web-3+web-4-check`. */
 export const batchCheckName = (fleet: string, servers: readonly string[]) => `${fleet}-${servers.join("+")}-check`;
