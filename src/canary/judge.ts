@@ -24,6 +24,7 @@
 // transient from a regression by the fall of the canary's own latency (judgeSlower); the tail
 // check starts at the first canary request after its latency stops falling (WarmupDetector).
 // Errors count from the first request: a fresh process that fails requests fails customers.
+import { isFailed as failed } from "./series";
 import { DifferenceSequence, Interval, MatchedSet, MatchedSets, OddsSequence, LatencySequence, RateSequence, RoutedSets } from "./sequential";
 
 export interface Sample {
@@ -238,7 +239,6 @@ const newSignaturePrior = OddsSequence.regressionPrior(50, 1);
 
 /** Signatures from the app's own log lines start with this (src/canary/app-log.ts). */
 export const appLogPrefix = "log: ";
-const failed = (s: Sample) => s.status < 200 || s.status >= 300;
 /** A request's error signatures: its error when it failed, and those it carries whatever its status. */
 const signaturesOf = (s: Sample): readonly string[] => (failed(s) && s.error !== undefined ? [s.error, ...(s.signatures ?? [])] : s.signatures ?? []);
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
