@@ -10,97 +10,17 @@
 // delete = drain: state drain (no new requests), wait until the server has no session and
 //          nothing queued (bounded by the drain timeout), then state maint. A server HAProxy no
 //          longer has, or an HAProxy no longer running, has nothing to drain: the delete succeeds.
-import { setTimeout as sleep } from "node:timers/promises";
+import { pollUntil } from "../../src/poll";
 import type * as provider from "@pulumi/pulumi/provider";
-import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
-import { SshHost, sshStreamLocal } from "../../src/ssh/client";
+import { isNoSuchServer, runtimeOf } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
-import { EventSink, recordEvent } from "../events";
+import { recordEvent } from "../events";
 import { hookFailure, HookResult, HookRun, maskSecrets, runHook, secretValues } from "../hook";
 import { sshHookRunner } from "../hosts/hook";
 import { loadBalancerAlive } from "./load-balancer";
+import type { Attached, HookOutcome, MemberHooks, MemberInputs, MemberOutputs } from "../../contract/member";
 
-export { memberType } from "../../resources/tokens";
-
-export interface MemberInputs {
-    /** The admin socket: a unix socket path or host:port; with `ssh`, the socket's path on that host. */
-    readonly runtimeApi: string;
-    /**
-     * HAProxy's host, when zdr reaches the admin socket through SSH (the hosts target); its
-     * private key is a secret. A change (a new key, new known hosts) is applied in place.
-     * @default - the socket is on this machine
-     */
-    readonly ssh?: SshHost;
-    readonly backend: string;
-    readonly server: string;
-    /** The version the server runs; recorded in the state, no effect on HAProxy. */
-    readonly version: string;
-    /** Longest wait for in-flight requests on drain. @default 30000 */
-    readonly drainTimeoutMs?: number;
-    /** Longest wait for HAProxy to see the server UP on reattach. @default 30000 */
-    readonly healthTimeoutMs?: number;
-    /** Where the provider records `drain` and `reattach` start and end. @default - nowhere */
-    readonly events?: EventSink;
-    /** The release epoch's id (see provider/release/epoch.ts): a new epoch replaces the member. @default - none */
-    readonly epoch?: string;
-    /**
-     * The running HAProxy (zdr:haproxy:LoadBalancer's identity): a new one (a restart) replaces
-     * the membership, which reattaches the server. @default - not tracked
-     */
-    readonly loadBalancer?: string;
-    /** The server's entry (zdr:haproxy:Server's id): a new entry replaces the membership. @default - none */
-    readonly entry?: string;
-    /** The team's hooks around the reattach, argv already for this server. @default - none */
-    readonly hooks?: MemberHooks;
-    /**
-     * Why the server's deploy failed (its `failure` output): the create then reattaches nothing
-     * and records the server out of the load balancer. @default - the deploy is healthy
-     */
-    readonly deployFailure?: string;
-}
-
-export interface MemberHooks {
-    readonly beforeAllowTraffic?: string[];
-    readonly afterAllowTraffic?: string[];
-    readonly timeoutMs: number;
-    /** Where the hooks run (the project folder; on `ssh`'s host, the login folder when empty). */
-    readonly cwd: string;
-    /** ZDR_SERVER, ZDR_VERSION, ZDR_PORT for the hooks. */
-    readonly env?: Readonly<Record<string, string>>;
-    /** Run the hooks on this host over SSH (the server's own, on the hosts target). @default - on this machine */
-    readonly ssh?: SshHost;
-    /**
-     * The stack's secrets (the database password, the SSH private key), masked in the hooks'
-     * output in the state, the outputs and the error; the program passes them as secrets.
-     * @default - only the hook environment's secret-named values are masked
-     */
-    readonly mask?: string[];
-}
-
-export interface MemberOutputs extends MemberInputs, Attached {}
-
-/** What a membership's create did (every target's: HAProxy's, the ALB's). */
-export interface Attached {
-    readonly inLoadBalancer: boolean;
-    /** What each hook of the last reattach did (exit code, time). @default - no hooks */
-    readonly hookResults?: readonly HookOutcome[];
-    /**
-     * Why the server is not in the load balancer after the create: a failed hook (with its
-     * output), a reattach that timed out, a failed deploy. The next `up` tries again.
-     * @default - it is in the load balancer
-     */
-    readonly failure?: string;
-}
-
-export interface HookOutcome {
-    readonly hook: "beforeAllowTraffic" | "afterAllowTraffic";
-    /** The command as it ran (argv, placeholders filled in). @default - not recorded before issue 17's report */
-    readonly command?: readonly string[];
-    readonly exitCode: number | null;
-    readonly durationMs: number;
-    /** The end of its output (stdout and stderr), secret-looking environment values masked. @default - not recorded */
-    readonly outputTail?: string;
-}
+export { memberType } from "../../contract/tokens";
 
 /** How much of a hook's output the state and the release report keep. */
 export const hookOutputTailChars = 512;
@@ -115,30 +35,17 @@ export function hookOutputTail(output: string, env: Readonly<Record<string, stri
     return maskSecrets(output, secretValues(env, stackSecrets)).slice(-hookOutputTailChars);
 }
 
-/** The runtime API of the member's HAProxy: on this machine, or through SSH on its host. */
-export function runtimeOf(m: Pick<MemberInputs, "runtimeApi" | "ssh">): HaproxyRuntime {
-    const ssh = m.ssh;
-    if (!ssh) {
-        return new HaproxyRuntime(m.runtimeApi);
-    }
-    return new HaproxyRuntime(`${ssh.label ?? ssh.host}:${m.runtimeApi} (over SSH)`, 5000, () => sshStreamLocal(ssh, m.runtimeApi));
-}
-
 export async function reattach(m: MemberInputs): Promise<void> {
     const api = runtimeOf(m);
     const timeoutMs = m.healthTimeoutMs ?? 30000;
     recordEvent(m.events, "reattach", "start");
     await api.setServerHealth(m.backend, m.server, "down");
     await api.setServerState(m.backend, m.server, "ready");
-    const deadline = Date.now() + timeoutMs;
     let status = "";
-    for (let polls = 0; Date.now() < deadline && polls < 100000; polls++) {
-        status = (await api.serverStat(m.backend, m.server)).status;
-        if (status === "UP") {
-            recordEvent(m.events, "reattach", "end");
-            return;
-        }
-        await sleep(50);
+    const up = await pollUntil(async () => ((status = (await api.serverStat(m.backend, m.server)).status) === "UP" ? true : undefined), { timeoutMs, intervalMs: 50 });
+    if (up) {
+        recordEvent(m.events, "reattach", "end");
+        return;
     }
     throw new Error(
         `reattach of ${m.backend}/${m.server}: HAProxy does not see it UP after ${timeoutMs} ms (last status: ${status || "none"})`,
@@ -164,16 +71,12 @@ export async function drain(m: MemberInputs): Promise<number | string> {
         recordEvent(m.events, "drain", "end");
         return `HAProxy no longer has ${m.backend}/${m.server}; nothing to drain`;
     }
-    const deadline = Date.now() + (m.drainTimeoutMs ?? 30000);
     let open = -1;
-    for (let polls = 0; polls < 100000; polls++) {
+    await pollUntil(async () => {
         const s = await api.serverStat(m.backend, m.server);
         open = s.scur + s.qcur;
-        if (open === 0 || Date.now() >= deadline) {
-            break;
-        }
-        await sleep(50);
-    }
+        return open === 0 ? true : undefined;
+    }, { timeoutMs: m.drainTimeoutMs ?? 30000, intervalMs: 50 });
     await api.setServerState(m.backend, m.server, "maint");
     recordEvent(m.events, "drain", "end");
     return open;
