@@ -18,7 +18,7 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import type { Target } from "../../src/aws/targets";
 import { changedKeys } from "../diff";
-import { createWithHooks, recordedOut, sameHooks, withHooks } from "../haproxy/member";
+import { createWithHooks, recordedOut, sameHooks, withHooks } from "../membership";
 import type { Attached, MemberHooks } from "../../contract/member";
 
 export { targetHealthType } from "../../contract/tokens";
