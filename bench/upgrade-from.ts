@@ -1,5 +1,5 @@
 // Check: a stack made by an older revision's code, upped by this branch's code, changes nothing
-// (no replacement, no update; from before issue 28, only the batches' checks are created). It ups a local three-server stack (v1, then web-1 to v2) in a
+// (no replacement, no update; from before issue 28, only the batches' checks are created). It ups a local three-server stack (v1, then web-1 to v2, judged) in a
 // detached checkout of REV, then switches that same checkout (same folder: the local target's
 // paths are part of the resources' inputs) to this branch's HEAD, rebuilds dist/ (and the
 // engine's language host when it differs, about 30 s with warm Go caches), and previews and ups
@@ -37,7 +37,8 @@ async function main() {
     try {
         const stages: Stage[] = [
             { name: `v1 (${rev})`, config: { ...localStackApp(dir), lbPort: String(await freePort()), appBasePort: String(await freePortRange(3)), dbPort: String(await freePort()), healthCheckIntervalMs: "200", drainTimeoutSeconds: "5", healthTimeoutSeconds: "10" } },
-            { name: `web-1 to v2 (${rev})`, config: { releaseVersion: "v2", canaryCount: "1" } },
+            // judged (bakeSeconds): the Judgement's inputs are compared too
+            { name: `web-1 to v2, judged (${rev})`, config: { releaseVersion: "v2", canaryCount: "1", bakeSeconds: "3" } },
         ];
         for (const stage of stages) {
             const r = await runStage(stack, stage);
