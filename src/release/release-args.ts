@@ -6,7 +6,7 @@ import { type AppLogConfig, type AppHooks, parseAppConfig, type StopSignal } fro
 import type { AwsConfig } from "./aws-config";
 import { canaryKeys, parseCanaryConfig } from "../canary/config";
 import type { JudgeOptions } from "../canary/judge";
-import { ConfigError, namespace, parseLocalConfig, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
+import { ConfigError, parseLocalConfig, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
 import type { HostsConfig } from "./hosts-config";
 import { type LbSettings, lbKeys, parseLbConfig } from "./lb-config";
 import { collect, type StackConfig, type TargetConfig } from "./stack-config";
@@ -167,7 +167,7 @@ export function stackConfigOf(settings: ReleaseSettings, resolvePath: (p: string
         target = t.kind === "aws" ? { kind: "aws", aws: t.aws } : { kind: "hosts", hosts: t.hosts };
     }
     if ((kind === "local" || settings.migrations) && !hasDbPassword) {
-        problems.push(`${namespace}:dbPassword: required ${kind === "local" ? "on the local target (its PostgreSQL is initialised with it)" : "with migrations (they log in with it)"}; pass a Pulumi secret`);
+        problems.push(`dbPassword: required ${kind === "local" ? "on the local target (its PostgreSQL is initialised with it)" : "with migrations (they log in with it)"}; pass a Pulumi secret`);
     }
     const named = problems.map((p) => p.replace(/^zdr:(\w+):/, (_, key: string) => `${settingOfKey[key] ?? key}:`));
     if (named.length > 0 || !release || !app || !target || !canary) {
