@@ -50,8 +50,11 @@ async function main() {
         // the same folder, this branch's code (dist/ rebuilt: program.js and the provider run it)
         execFileSync("git", ["checkout", "--detach", head], { cwd: dir, stdio: "inherit" });
         build();
-        const preview = await stack.preview();
+        const preview = await stack.preview({ diff: true });
         console.log(`preview (this branch, ${head.slice(0, 7)}): ${JSON.stringify(preview.changeSummary)}`);
+        if (Object.keys(preview.changeSummary).some((k) => k !== "same" && k !== "read")) {
+            console.log(preview.stdout);
+        }
         const up = await runStage(stack, { name: "same config", config: {} });
         if (!up.ok) {
             throw new Error(`up: ${up.error}`);
