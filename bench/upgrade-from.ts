@@ -5,7 +5,7 @@
 // engine's language host when it differs, about 30 s with warm Go caches), and previews and ups
 // the stack again with the same config. Prints the steps of each; exits 1 if the last two are not
 // all `same` (and the StackReference read).
-// Run: npx ts-node --transpile-only bench/upgrade-from.ts REV   (commit first: it uses HEAD)
+// Run: npx ts-node --transpile-only bench/upgrade-from.ts REV [TO]   (commit first: TO is HEAD by default)
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -20,7 +20,8 @@ async function main() {
     if (!rev) {
         throw new Error("usage: bench/upgrade-from.ts REV (e.g. main)");
     }
-    const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
+    // the code the stack is upgraded to: HEAD, or a second revision (REV REV compares a revision with itself)
+    const head = execFileSync("git", ["rev-parse", process.argv[3] ?? "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
     const dir = path.join(projectRoot, ".zdr/upgrade-from");
     const git = (...args: string[]) => execFileSync("git", args, { cwd: projectRoot, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
     if (fs.existsSync(dir)) {
