@@ -1,4 +1,5 @@
-// zdr as a team installs it: `npm pack` of this project installed (from the npm cache, offline)
+// zdr as a team installs it: `npm pack` of this project installed (from the npm cache where it can,
+// the registry for the rest: npm ci caches tarballs, not the package lists a range needs)
 // into a fresh Pulumi program beside the team's own @pulumi/pulumi, which zdr takes as a peer
 // dependency (one SDK in the process); the program's one zdr.Release previewed and upped on the
 // real engine (HAProxy, PostgreSQL, a tiny node server), its provider plugin found in
@@ -58,7 +59,7 @@ describe("zdr packed and installed into a team's own program", function () {
         scratch.write("Pulumi.yaml", ["name: tiny", "main: index.js", "runtime:", "  name: nodejs", "  options:", "    typescript: false", "plugins:", "  providers:", "    - name: zdr", "      path: ./node_modules/zdr/bin", ""].join("\n"));
         scratch.write("index.js", program);
         scratch.write("server.js", server);
-        execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund"], { cwd: scratch.root, stdio: ["ignore", "ignore", "pipe"], timeout: 600_000 });
+        execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: scratch.root, stdio: ["ignore", "ignore", "pipe"], timeout: 600_000 });
         stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
         stack = await createStack(scratch.root, `package-${process.pid}`, stateDir);
         lbPort = await freePort();
