@@ -45,7 +45,7 @@ process.on("SIGTERM", () => server.close(() => process.exit(0)));
 `;
 
 describe("zdr packed and installed into a team's own program", function () {
-    this.timeout(900_000);
+    this.timeout(2_400_000);
     let scratch: ScratchProject;
     let stack: Stack | undefined;
     let stateDir: string;
@@ -59,7 +59,7 @@ describe("zdr packed and installed into a team's own program", function () {
         scratch.write("Pulumi.yaml", ["name: tiny", "main: index.js", "runtime:", "  name: nodejs", "  options:", "    typescript: false", "plugins:", "  providers:", "    - name: zdr", "      path: ./node_modules/zdr/bin", ""].join("\n"));
         scratch.write("index.js", program);
         scratch.write("server.js", server);
-        execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: scratch.root, stdio: ["ignore", "ignore", "pipe"], timeout: 600_000 });
+        execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: scratch.root, stdio: ["ignore", "ignore", "pipe"], timeout: 1_500_000 });
         stateDir = fs.mkdtempSync(path.join(projectRoot, ".zdr/tmp-state-"));
         stack = await createStack(scratch.root, `package-${process.pid}`, stateDir);
         lbPort = await freePort();
