@@ -1,5 +1,12 @@
 // zdr as a library: what a team's own Pulumi program imports (`import * as zdr from "zdr"`).
-// examples/own-app is such a program. The policies are under "zdr/policy".
+// examples/own-app is such a program: one Release, typed settings in, the fleet's state out. The
+// parts below it are exported for programs that assemble a release themselves. The policies are
+// under "zdr/policy".
+export { Release } from "./components/release";
+export type { ReleaseArgs } from "./components/release";
+export type { ReleaseApp, ReleaseCanary, ReleaseMigrations, ReleaseSettings, ReleaseTarget } from "./src/release/release-args";
+export { planJudgements, planLiveVersions, planMigrationChain } from "./src/release/release-plan";
+export type { JudgementPlan, MigrationStep } from "./src/release/release-plan";
 export { Fleet } from "./components/fleet";
 export type { CanaryJudge, Environment, FleetArgs, FleetTarget, Judged, Membership, ServerState } from "./components/fleet";
 export { LocalEnvironment, LocalTarget, haproxyConfig } from "./components/local";

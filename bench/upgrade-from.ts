@@ -1,11 +1,11 @@
 // Check: a stack made by an older revision's code, upped by this branch's code, changes nothing
-// (no replacement, no update; from before issue 28, only the batches' checks are created). It ups a local three-server stack (v1, then web-1 to v2) in a
+// (no replacement, no update; from before issue 28, only the batches' checks are created). It ups a local three-server stack (v1, then web-1 to v2, judged) in a
 // detached checkout of REV, then switches that same checkout (same folder: the local target's
 // paths are part of the resources' inputs) to this branch's HEAD, rebuilds dist/ (and the
 // engine's language host when it differs, about 30 s with warm Go caches), and previews and ups
 // the stack again with the same config. Prints the steps of each; exits 1 if the last two are not
 // all `same` (and the StackReference read).
-// Run: npx ts-node --transpile-only bench/upgrade-from.ts REV   (commit first: it uses HEAD)
+// Run: npx ts-node --transpile-only bench/upgrade-from.ts REV [TO]   (commit first: TO is HEAD by default)
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -20,7 +20,8 @@ async function main() {
     if (!rev) {
         throw new Error("usage: bench/upgrade-from.ts REV (e.g. main)");
     }
-    const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
+    // the code the stack is upgraded to: HEAD, or a second revision (REV REV compares a revision with itself)
+    const head = execFileSync("git", ["rev-parse", process.argv[3] ?? "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
     const dir = path.join(projectRoot, ".zdr/upgrade-from");
     const git = (...args: string[]) => execFileSync("git", args, { cwd: projectRoot, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
     if (fs.existsSync(dir)) {
@@ -37,7 +38,8 @@ async function main() {
     try {
         const stages: Stage[] = [
             { name: `v1 (${rev})`, config: { ...localStackApp(dir), lbPort: String(await freePort()), appBasePort: String(await freePortRange(3)), dbPort: String(await freePort()), healthCheckIntervalMs: "200", drainTimeoutSeconds: "5", healthTimeoutSeconds: "10" } },
-            { name: `web-1 to v2 (${rev})`, config: { releaseVersion: "v2", canaryCount: "1" } },
+            // judged (bakeSeconds): the Judgement's inputs are compared too
+            { name: `web-1 to v2, judged (${rev})`, config: { releaseVersion: "v2", canaryCount: "1", bakeSeconds: "3" } },
         ];
         for (const stage of stages) {
             const r = await runStage(stack, stage);
@@ -49,8 +51,11 @@ async function main() {
         // the same folder, this branch's code (dist/ rebuilt: program.js and the provider run it)
         execFileSync("git", ["checkout", "--detach", head], { cwd: dir, stdio: "inherit" });
         build();
-        const preview = await stack.preview();
+        const preview = await stack.preview({ diff: true });
         console.log(`preview (this branch, ${head.slice(0, 7)}): ${JSON.stringify(preview.changeSummary)}`);
+        if (Object.keys(preview.changeSummary).some((k) => k !== "same" && k !== "read")) {
+            console.log(preview.stdout);
+        }
         const up = await runStage(stack, { name: "same config", config: {} });
         if (!up.ok) {
             throw new Error(`up: ${up.error}`);

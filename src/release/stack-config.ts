@@ -64,7 +64,8 @@ export function unknownKey(key: string, known: readonly string[]): string {
     return `unknown key${likely ? `; did you mean ${match}?` : ""} (every key, its type, default and range: Pulumi.yaml)`;
 }
 
-function collect<T>(problems: string[], parse: () => T): T | undefined {
+/** Runs one part's parser, adding its problems to `problems` (undefined when it had any). */
+export function collect<T>(problems: string[], parse: () => T): T | undefined {
     try {
         return parse();
     } catch (e) {

@@ -10,10 +10,23 @@ parser.add_argument("--port", type=int, required=True)
 args = parser.parse_args()
 
 
+# A version named "...-bad" fails every other request (not its health check): the canary
+# judgement's example of a bad release.
+failing = args.version.endswith("-bad")
+requests = 0
+lock = threading.Lock()
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
+        global requests
+        status = 200
+        if self.path != "/healthz" and failing:
+            with lock:
+                requests += 1
+                status = 500 if requests % 2 == 0 else 200
         body = (b"ok\n" if self.path == "/healthz" else f"hello from {args.version}\n".encode())
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("content-type", "text/plain")
         self.send_header("x-app-version", args.version)
         self.send_header("content-length", str(len(body)))

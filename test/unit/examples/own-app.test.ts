@@ -19,6 +19,7 @@ describe("examples/own-app under mocks", () => {
             "hello-fleet:basePort": "9301",
             "hello-fleet:lbPort": "8301",
             "hello-fleet:dbPort": "55501",
+            "hello-fleet:bakeSeconds": "30",
             "hello-fleet:dbPassword": "example-secret",
         }, ["hello-fleet:dbPassword"]);
         // by path: the example type-checks on its own (node16 resolution of "zdr"; npm run typecheck)
@@ -46,5 +47,23 @@ describe("examples/own-app under mocks", () => {
         assert.deepEqual(member.replaceWith, [deploy.urn]);
         assert.equal(member.inputs.backend, "hello");
         assert.ok(waitsThroughChecks(regs, deploy).includes(regs.find((r) => r.name === "hello-hello-1-member")!.urn), "one server at a time");
+    });
+
+    it("applies the team's migration with what the guard checks it against: each live version and the SQL it runs", () => {
+        const migration = regs.find((r) => r.name === "migration-V1");
+        assert.ok(migration);
+        assert.equal(migration.type, "zdr:postgres:Migration");
+        const { live } = migration.inputs.compatibility as { live: { version: string; role: string; sql?: string }[] };
+        assert.deepEqual(live.map((l) => `${l.version} ${l.role}`), ["1.0.0 rollback", "1.1.0 release"]);
+        assert.ok(live.every((l) => l.sql?.includes("SELECT id, greeting, legacy_note FROM greetings")), "from db/queries/<version>.sql");
+        assert.ok(waitsThroughChecks(regs, regs.find((r) => r.name === "hello-hello-1-deploy")!).includes(migration.urn), "before any server moves");
+    });
+
+    it("judges the canary against the stable server after its reattach", () => {
+        const judgement = regs.find((r) => r.name === "hello-hello-1-judgement");
+        assert.ok(judgement);
+        assert.equal(judgement.type, "zdr:canary:Judgement");
+        assert.deepEqual([judgement.inputs.canary, judgement.inputs.version, judgement.inputs.baseline, judgement.inputs.bakeSeconds], ["hello-1", "1.1.0", ["hello-2"], 30]);
+        assert.ok(judgement.dependsOn.includes(regs.find((r) => r.name === "hello-hello-1-member")!.urn));
     });
 });

@@ -1,0 +1,192 @@
+// A Release's typed settings (what a team's program passes to `new zdr.Release`), checked by the
+// same rules and given the same defaults as zdr's stack config: they are turned into the config
+// keys' text and parsed by parseReleaseConfig, parseAppConfig, parseLocalConfig, parseLbConfig
+// and parseCanaryConfig, so each rule and default is defined once. Pure: no Pulumi.
+import { type AppLogConfig, type AppHooks, parseAppConfig, type StopSignal } from "./app-config";
+import type { AwsConfig } from "./aws-config";
+import { canaryKeys, parseCanaryConfig } from "../canary/config";
+import type { JudgeOptions } from "../canary/judge";
+import { ConfigError, parseLocalConfig, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
+import type { HostsConfig } from "./hosts-config";
+import { type LbSettings, lbKeys, parseLbConfig } from "./lb-config";
+import { collect, type StackConfig, type TargetConfig } from "./stack-config";
+
+/** The application the release runs. */
+export interface ReleaseApp {
+    /** The load balancer's backend, the prefix of every server's resources, the database's application_name: 1-32 of a-z 0-9 - _. */
+    readonly name: string;
+    /** argv with `{version}` and `{port}` replaced, run from the project folder; required on the local target. @default - none */
+    readonly startCommand?: readonly string[];
+    /** @default "SIGTERM" */
+    readonly stopSignal?: StopSignal;
+    /** How long a stopping server may take before it is killed. @default 30 */
+    readonly stopGraceSeconds?: number;
+    /** A 2xx answer here is healthy. @default "/health" */
+    readonly healthCheckPath?: string;
+    /** The database and its user (created on the local target). @default { name: "app", user: "app" } */
+    readonly db?: { readonly name: string; readonly user: string };
+    /** Where the servers' own log lines are, and which are errors. @default - stdout and stderr locally, the default error pattern */
+    readonly logs?: AppLogConfig;
+}
+
+/** The app's schema migrations and what each version runs: the guard checks every migration against the live versions' SQL. */
+export interface ReleaseMigrations {
+    /** Folder of V<n>__<description>.sql files. */
+    readonly dir: string;
+    /** Version -> the migration n it needs (V1..Vn applied before it runs). @default - no version needs one */
+    readonly schemaVersions?: Readonly<Record<string, number>>;
+    /** Folder of <version>.sql: the SQL each version runs. @default - only what PostgreSQL's log saw each version run */
+    readonly queriesDir?: string;
+}
+
+/** The canary judgement (docs/canary.md). */
+export interface ReleaseCanary {
+    /** Longest wait for a verdict after a canary's reattach; 0 judges nobody. @default 0 */
+    readonly bakeSeconds?: number;
+    /** Verdicts the team accepted, server -> version: that canary is not judged. @default - none */
+    readonly acceptVerdicts?: Readonly<Record<string, string>>;
+    /** The judge's tolerances and rates. @default - the judge's defaults (src/canary/config.ts) */
+    readonly judge?: Partial<JudgeOptions>;
+    /** Stop the `up` on an inconclusive verdict too. @default false */
+    readonly stopWhenInconclusive?: boolean;
+    /** Keep a failing canary in the load balancer, to watch it longer. @default false */
+    readonly keepServingOnFail?: boolean;
+}
+
+/** Where the servers run. */
+export type ReleaseTarget =
+    | {
+          readonly kind: "local";
+          /** The load balancer listens on 127.0.0.1:lbPort. */
+          readonly lbPort: number;
+          /** Server i listens on 127.0.0.1:(appBasePort + i) (a server keeps its port). @default 9101 */
+          readonly appBasePort?: number;
+          /** PostgreSQL listens on 127.0.0.1:dbPort. @default 55432 */
+          readonly dbPort?: number;
+          /** HAProxy's health-check rise and fall and its timeouts. @default lbDefaults (src/release/lb-config.ts) */
+          readonly loadBalancer?: Partial<LbSettings>;
+      }
+    | { readonly kind: "hosts"; readonly hosts: HostsConfig }
+    | { readonly kind: "aws"; readonly aws: AwsConfig };
+
+/** Everything a Release is told but its secrets. */
+export interface ReleaseSettings {
+    /** Server names in release order: 1-32 of a-z 0-9 -, starting with a letter. */
+    readonly servers: readonly string[];
+    /** The version every server runs unless it is a canary or pinned. */
+    readonly stableVersion: string;
+    /** The version being released. @default - stableVersion (no release) */
+    readonly releaseVersion?: string;
+    /** How many servers, from the first, run releaseVersion. @default 0 */
+    readonly canaryCount?: number;
+    /** Per-server versions, e.g. to roll one server back. @default - none */
+    readonly pins?: Readonly<Record<string, string>>;
+    /** "all-at-once" stops every server for a release that breaks compatibility. @default "staged" */
+    readonly releaseMode?: ReleaseMode;
+    /** How many servers move at once, a count or a share ("25%"), and how many stay. @default - one at a time, no floor */
+    readonly batches?: { readonly maxUnavailable?: number | string; readonly minHealthy?: number | string };
+    /** @default 30 */
+    readonly drainTimeoutSeconds?: number;
+    /** @default 1000 */
+    readonly healthCheckIntervalMs?: number;
+    /** @default 60 */
+    readonly healthTimeoutSeconds?: number;
+    readonly app: ReleaseApp;
+    /** @default - the app has no migrations (and needs no database keys off the local target) */
+    readonly migrations?: ReleaseMigrations;
+    /** The team's checks around each server's reattach (argv; `{server}`, `{version}`, `{port}` replaced). @default - none */
+    readonly hooks?: Partial<AppHooks>;
+    /** @default - no judgement */
+    readonly canary?: ReleaseCanary;
+    readonly target: ReleaseTarget;
+}
+
+/** Each setting's config key, for messages: `zdr:canaryCount` is told as `canaryCount`. */
+const settingOfKey: Readonly<Record<string, string>> = {
+    appName: "app.name", startCommand: "app.startCommand", stopSignal: "app.stopSignal", stopGraceSeconds: "app.stopGraceSeconds",
+    healthCheckPath: "app.healthCheckPath", dbName: "app.db.name", dbUser: "app.db.user", appLogErrorPattern: "app.logs.errorPattern",
+    appLogFile: "app.logs.file", appLogUnit: "app.logs.unit", appLogGroup: "app.logs.group", appLogStream: "app.logs.stream",
+    migrationsDir: "migrations.dir", schemaVersions: "migrations.schemaVersions", queriesDir: "migrations.queriesDir",
+    beforeAllowTraffic: "hooks.beforeAllowTraffic", afterAllowTraffic: "hooks.afterAllowTraffic", hookTimeoutSeconds: "hooks.timeoutSeconds",
+    maxUnavailable: "batches.maxUnavailable", minHealthy: "batches.minHealthy",
+    bakeSeconds: "canary.bakeSeconds", acceptVerdicts: "canary.acceptVerdicts",
+    canaryStopWhenInconclusive: "canary.stopWhenInconclusive", canaryKeepServingOnFail: "canary.keepServingOnFail",
+    lbPort: "target.lbPort", appBasePort: "target.appBasePort", dbPort: "target.dbPort",
+    ...Object.fromEntries(canaryKeys.map((k) => [k.key, `canary.judge.${k.option}`])),
+    ...Object.fromEntries(Object.keys(lbKeys).map((k) => [k, `target.loadBalancer.${k}`])),
+};
+
+const text = (v: string | number | boolean | undefined) => (v === undefined ? undefined : String(v));
+const list = (v: readonly unknown[] | undefined) => (v === undefined ? undefined : JSON.stringify(v));
+const entries = (v: Readonly<Record<string, string | number>> | undefined) => (v === undefined ? undefined : JSON.stringify(Object.entries(v).map(([k, x]) => `${k}=${x}`)));
+
+/** The settings as the config keys' text (what `pulumi.Config` would hand over). */
+export function rawOf(s: ReleaseSettings): RawConfig {
+    const t = s.target;
+    const raw: Record<string, string | undefined> = {
+        target: t.kind,
+        servers: list(s.servers), stableVersion: s.stableVersion, releaseVersion: s.releaseVersion, canaryCount: text(s.canaryCount),
+        pins: entries(s.pins), releaseMode: s.releaseMode,
+        maxUnavailable: text(s.batches?.maxUnavailable), minHealthy: text(s.batches?.minHealthy),
+        drainTimeoutSeconds: text(s.drainTimeoutSeconds), healthCheckIntervalMs: text(s.healthCheckIntervalMs), healthTimeoutSeconds: text(s.healthTimeoutSeconds),
+        appName: s.app.name, startCommand: list(s.app.startCommand), stopSignal: s.app.stopSignal, stopGraceSeconds: text(s.app.stopGraceSeconds),
+        healthCheckPath: s.app.healthCheckPath, dbName: s.app.db?.name, dbUser: s.app.db?.user,
+        appLogErrorPattern: s.app.logs?.errorPattern, appLogFile: s.app.logs?.file, appLogUnit: s.app.logs?.unit, appLogGroup: s.app.logs?.group, appLogStream: s.app.logs?.stream,
+        migrationsDir: s.migrations?.dir, schemaVersions: entries(s.migrations?.schemaVersions), queriesDir: s.migrations?.queriesDir,
+        beforeAllowTraffic: list(s.hooks?.beforeAllowTraffic), afterAllowTraffic: list(s.hooks?.afterAllowTraffic), hookTimeoutSeconds: text(s.hooks?.timeoutSeconds),
+        bakeSeconds: text(s.canary?.bakeSeconds), acceptVerdicts: entries(s.canary?.acceptVerdicts),
+        canaryStopWhenInconclusive: text(s.canary?.stopWhenInconclusive), canaryKeepServingOnFail: text(s.canary?.keepServingOnFail),
+        ...Object.fromEntries(canaryKeys.map((k) => [k.key, text(s.canary?.judge?.[k.option] as number | undefined)])),
+    };
+    if (t.kind === "local") {
+        Object.assign(raw, { lbPort: text(t.lbPort), appBasePort: text(t.appBasePort), dbPort: text(t.dbPort) });
+        Object.assign(raw, Object.fromEntries(Object.keys(lbKeys).map((k) => [k, text(t.loadBalancer?.[k as keyof LbSettings])])));
+    }
+    return raw;
+}
+
+/**
+ * Checks the settings and applies their defaults: the stack config they stand for. Every problem
+ * at once, each naming its setting (`app.startCommand: required on the local target ...`).
+ * `hasDbPassword`: a database password is given (the local target's PostgreSQL and migrations need one).
+ */
+export function stackConfigOf(settings: ReleaseSettings, resolvePath: (p: string) => string, hasDbPassword: boolean): StackConfig {
+    const raw = rawOf(settings);
+    const kind = settings.target.kind;
+    const problems: string[] = [];
+    const release = collect(problems, () => parseReleaseConfig(raw));
+    const app = collect(problems, () => parseAppConfig(raw, kind, resolvePath));
+    const canary = collect(problems, () => parseCanaryConfig(raw));
+    let target: TargetConfig | undefined;
+    const t = settings.target;
+    if (t.kind === "local") {
+        const local = collect(problems, () => parseLocalConfig(raw, settings.servers.length));
+        const loadBalancer = collect(problems, () => parseLbConfig(raw));
+        target = local && loadBalancer && { kind: "local", local, loadBalancer };
+    } else {
+        target = t.kind === "aws" ? { kind: "aws", aws: t.aws } : { kind: "hosts", hosts: t.hosts };
+    }
+    if ((kind === "local" || settings.migrations) && !hasDbPassword) {
+        problems.push(`dbPassword: required ${kind === "local" ? "on the local target (its PostgreSQL is initialised with it)" : "with migrations (they log in with it)"}; pass a Pulumi secret`);
+    }
+    const named = problems.map((p) => p.replace(/^zdr:(\w+):/, (_, key: string) => `${settingOfKey[key] ?? key}:`));
+    if (named.length > 0 || !release || !app || !target || !canary) {
+        throw new ConfigError(named);
+    }
+    return { release, app, target, canary };
+}
+
+/** The settings a parsed stack config stands for: zdr's own program passes its stack's config to a Release this way. */
+export function settingsOf(stack: StackConfig): ReleaseSettings {
+    const { release: r, app: a, target: t, canary: c } = stack;
+    return {
+        servers: r.servers, stableVersion: r.stableVersion, releaseVersion: r.releaseVersion, canaryCount: r.canaryCount, pins: r.pins, releaseMode: r.releaseMode,
+        batches: { maxUnavailable: r.maxUnavailable, minHealthy: r.minHealthy },
+        drainTimeoutSeconds: r.drainTimeoutSeconds, healthCheckIntervalMs: r.healthCheckIntervalMs, healthTimeoutSeconds: r.healthTimeoutSeconds,
+        app: { name: a.name, startCommand: a.startCommand, stopSignal: a.stopSignal, stopGraceSeconds: a.stopGraceSeconds, healthCheckPath: a.healthCheckPath, db: a.db, ...(a.logs ? { logs: a.logs } : {}) },
+        ...(a.migrationsDir ? { migrations: { dir: a.migrationsDir, schemaVersions: a.schemaVersions, ...(a.queriesDir ? { queriesDir: a.queriesDir } : {}) } } : {}),
+        ...(a.hooks ? { hooks: a.hooks } : {}),
+        canary: { bakeSeconds: r.bakeSeconds, acceptVerdicts: r.acceptVerdicts, judge: c.judge, stopWhenInconclusive: c.stopWhenInconclusive, keepServingOnFail: c.keepServingOnFail },
+        target: t.kind === "local" ? { kind: "local", ...t.local, loadBalancer: t.loadBalancer } : t.kind === "aws" ? { kind: "aws", aws: t.aws } : { kind: "hosts", hosts: t.hosts },
+    };
+}
