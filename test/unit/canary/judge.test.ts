@@ -150,8 +150,8 @@ describe("unique errors decide: a signature the stable servers have not shown th
         return j.judgement(true);
     }
 
-    it("recurs means: fails at the 6th occurrence after the first at 1:3 (7th at 1:2, 11th at 1:1, 4th at 1:9), none on the stable servers", () => {
-        for (const [m, needed] of [[3, 6], [2, 7], [1, 11], [9, 4]]) {
+    it("recurs means: fails at the k-th occurrence after the first with (1 + m)^k at least 1 / its level (0.1%): the 5th at 1:3, 7th at 1:2, 10th at 1:1, 3rd at 1:9, none on the stable servers", () => {
+        for (const [m, needed] of [[3, 5], [2, 7], [1, 10], [9, 3]]) {
             const name = "new-error: log: null channel";
             assert.equal(recurring(m, needed - 1).checks.find((c) => c.name === name)?.verdict, "undecided", `1:${m}, ${needed - 1} further occurrences`);
             assert.equal(recurring(m, needed).checks.find((c) => c.name === name)?.verdict, "fail", `1:${m}, ${needed} further occurrences`);
