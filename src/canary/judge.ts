@@ -16,7 +16,7 @@
 // slowness that is not the canary's own falling transient and is beyond half the tolerance or
 // latencyFloorMs, whichever is more; see LatencySequence.judgeSlower), at a false-failure rate of `alpha` over
 // all checks and looks together (weighted Bonferroni, failWeights: errors 2, tail 0.4, latency
-// 0.3, new signatures 0.2 parts of 2.9 of alpha, the k-th of them half of the previous one's share; once the
+// 0.3, new signatures 0.4 parts of 3.1 of alpha, the k-th of them half of the previous one's share; once the
 // error rate fails, the new signatures are tested in a chain at the error rate's level). Pass early: every effect's upper bound is
 // inside its tolerance, at `passAlpha` over all checks. At the end of the bake an undecided
 // canary is inconclusive, with what was ruled out.
