@@ -55,7 +55,7 @@ const header = "time\tcommit\tload\tcanary\tversion\tverdict\tfailed checks\tdec
 
 function commit(): string {
     const head = execFileSync("git", ["rev-parse", "--short=10", "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "provider", "components", "bench", "app"], { cwd: projectRoot, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "provider", "components", "bench", "app", ":!bench/results"], { cwd: projectRoot, encoding: "utf8" }).trim();
     return dirty ? `${head}+changes` : head;
 }
 

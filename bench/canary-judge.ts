@@ -318,7 +318,7 @@ async function main() {
                 failedChecks.set(c, (failedChecks.get(c) ?? 0) + 1);
             }
         }
-        const which = cold && failedChecks.size > 0 ? ` (${[...failedChecks].map(([c, n]) => `${c} ${n}`).join(", ")} of ${results.length})` : "";
+        const which = (cold || failed < 1) && failedChecks.size > 0 ? ` (${[...failedChecks].map(([c, n]) => `${c} ${n}`).join(", ")} of ${results.length})` : "";
         console.log(name.padEnd(55) + oldCell.padEnd(20) + newCell.padEnd(20) + `${pct(failed)}, ${pct(byThousand)}${which}`);
     });
     console.log(`\nThe ceiling for 5x errors by 1000 canary requests on matched sets (an SPRT that knows the odds ratio, ${r(1000)} runs): ${ceiling(r(1000))}`);
