@@ -19,8 +19,13 @@ for n in $(seq 1 "$runs"); do
     base=$(free_port)
     if [ "$base" -lt 60000 ] && node -e 'const n=require("net");let ok=0;for(const p of [1,2].map(i=>+process.argv[1]+i)){const s=n.createServer();s.once("error",()=>process.exit(1));s.listen(p,"127.0.0.1",()=>{s.close();if(++ok===2)process.exit(0)})}' "$base"; then break; fi
   done
+  # HAProxy's and PostgreSQL's ports: free, and none of the servers' (the kernel may hand out base+1 next)
+  for _ in $(seq 1 50); do
+    lb=$(free_port); db=$(free_port)
+    if [ "$lb" -ne "$db" ] && { [ "$lb" -lt "$base" ] || [ "$lb" -gt $((base + 2)) ]; } && { [ "$db" -lt "$base" ] || [ "$db" -gt $((base + 2)) ]; }; then break; fi
+  done
   started=$(date -u +%H:%M:%S)
-  ZDR_LB_PORT=$(free_port) ZDR_APP_BASE_PORT=$base ZDR_DB_PORT=$(free_port) timeout 900 npm run demo > "$dir/output.txt" 2>&1
+  ZDR_LB_PORT=$lb ZDR_APP_BASE_PORT=$base ZDR_DB_PORT=$db timeout 900 npm run demo > "$dir/output.txt" 2>&1
   rc=$?
   load_after=$(cut -d' ' -f1 /proc/loadavg)
   cp .zdr/demo-report.json .zdr/demo-report.html "$dir/" 2>/dev/null
