@@ -16,7 +16,7 @@
 // slowness that is not the canary's own falling transient and is beyond half the tolerance or
 // latencyFloorMs, whichever is more; see LatencySequence.judgeSlower), at a false-failure rate of `alpha` over
 // all checks and looks together (weighted Bonferroni, failWeights: errors 2, tail 0.4, latency
-// 0.3, new signatures 0.2 parts of 2.9 of alpha, the k-th of them half of the previous one's share; once the
+// 0.3, new signatures 0.4 parts of 3.1 of alpha, the k-th of them half of the previous one's share; once the
 // error rate fails, the new signatures are tested in a chain at the error rate's level). Pass early: every effect's upper bound is
 // inside its tolerance, at `passAlpha` over all checks. At the end of the bake an undecided
 // canary is inconclusive, with what was ruled out.
@@ -227,15 +227,30 @@ const latencyFallZ = 1;
 /** The fail side's mixture for the error and tail odds: centred on a 4x regression (sequential.ts, regressionPrior). */
 const regressionPrior = OddsSequence.regressionPrior(4, 0.7);
 /**
- * The new-error check's mixture: centred where a signature the stable servers do not show at all
- * is, at odds 50 times theirs (sd 1 on log psi: 18x to 136x within one sd), so that each further
- * occurrence on the canary alone counts almost (1 + m)-fold in a set of 1 + m. Against the wide
- * prior centred on no change (sd 1.5) it fails a canary with 0.5% of its requests failing with a
- * signature the baseline never shows within 2,000 canary requests in 93 of 100 streams at 1:3
- * (was 82), 75 at 1:2 (56), 37 at 1:1 (21), and no A/A stream with a burst of a new signature on
- * every server (0 of 1,000 at 1:1 and at 1:3; bench/canary-judge.ts).
+ * The new-error check's fail side: the likelihood ratio at psi = infinity ("the signature is the
+ * canary's alone") against psi = 1, over the sets after the opener: (1 + m) / T for a set of
+ * 1 + m requests with T occurrences, the canary holding one; 0 once a stable server holds one.
+ * The check only ever judges a signature no stable server has shown (in the window or their
+ * recent history: the moment one shows it, it is known and never judged), so every set it can
+ * fail on has the signature on the canary alone, and there this ratio is the largest any
+ * alternative gives: it dominates every mixture over psi on every stream the check can fail
+ * (the mixture centred on 50x before it counted each occurrence at 1:3 as 3.77 instead of 4, and
+ * needed a 6th further occurrence where this needs a 5th). Under psi <= 1 the canary holds a
+ * set's occurrence with probability at most T / (1 + m), so the product is a test
+ * supermartingale (Ville): the chance that k occurrences in a row land on the canary when every
+ * server is as likely to show it is (1 / (1 + m))^k, and the check fails at the k-th with
+ * (1 + m)^k >= 1 / its level. A rare signature of the stable version that the stable servers
+ * simply did not show yet is exactly that null, and it fails at most its level of canaries.
  */
-const newSignaturePrior = OddsSequence.regressionPrior(50, 1);
+function onlyOnCanary(on: boolean, off: number, m: number): number {
+    const total = off + (on ? 1 : 0);
+    if (total === 0 || total === m + 1) {
+        return 0; // no information
+    }
+    return on ? Math.log((1 + m) / total) : -Infinity;
+}
+/** Float slack in comparing a product of (1 + m)'s with 1 / level: 10^3 at 1:9 is 1 / 0.1% exactly. */
+const logSlack = 1e-9;
 
 /** Signatures from the app's own log lines start with this (src/canary/app-log.ts). */
 export const appLogPrefix = "log: ";
@@ -307,6 +322,8 @@ interface SignatureCheck {
     readonly firstSeen: number;
     /** The canary request that opened the check: its set is not part of the test (chosen by its outcome). */
     readonly opener: Sample;
+    /** log of the fail side's e-value (onlyOnCanary's product over the sets after the opener). */
+    logEvidence: number;
     seenOnBaseline: boolean;
     crossedAfter?: number;
 }
@@ -453,7 +470,7 @@ export class CanaryJudge {
         for (const signature of signaturesOf(s)) {
             if (!this.signatures.has(signature) && !this.baselineSignatures.has(signature)) {
                 // The check starts after the occurrence that opened it: its tests use later sets only.
-                this.signatures.set(signature, { signature, odds: new OddsSequence(), alpha: (this.o.alpha * failWeights.newErrors) / 2 ** (this.signatures.size + 1), firstSeen: t, opener: s, seenOnBaseline: false });
+                this.signatures.set(signature, { signature, odds: new OddsSequence(), alpha: (this.o.alpha * failWeights.newErrors) / 2 ** (this.signatures.size + 1), firstSeen: t, opener: s, logEvidence: 0, seenOnBaseline: false });
             }
         }
         this.allSets.canary(r);
@@ -499,7 +516,7 @@ export class CanaryJudge {
         };
         for (const sig of this.signatures.values()) {
             if (!sig.seenOnBaseline) {
-                evidence[`new-error: ${sig.signature}`] = relative(sig.odds.logOneSided(1, 1, newSignaturePrior), sig.alpha);
+                evidence[`new-error: ${sig.signature}`] = relative(sig.logEvidence, sig.alpha);
             }
         }
         this.history.push({ canary: this.canaryCount, evidence });
@@ -536,13 +553,14 @@ export class CanaryJudge {
             const on = signaturesOf(set.canary.s).includes(sig.signature);
             const off = set.baseline.filter((b) => signaturesOf(b.s).includes(sig.signature)).length;
             sig.odds.add(on, off, m);
+            sig.logEvidence += onlyOnCanary(on, off, m);
             // Tested at its own level, or at the error rate's level once the error
             // rate and every new signature seen before this one have failed: fixed-sequence
             // (hierarchical) testing, the error rate first, then the signatures in the order the
             // canary first showed them; the false-failure rate of the chain stays within the
             // error rate's share.
             const gated = this.crossed["error-rate"] !== undefined && this.earlierSignaturesFailed(sig) ? this.errorAlpha : 0;
-            if ((on || off > 0) && !sig.seenOnBaseline && sig.odds.above(1, Math.max(sig.alpha, gated), newSignaturePrior)) {
+            if ((on || off > 0) && !sig.seenOnBaseline && sig.logEvidence >= Math.log(1 / Math.max(sig.alpha, gated)) - logSlack) {
                 sig.crossedAfter ??= this.canaryCount;
                 this.cross(`new-error: ${sig.signature}`);
             }
@@ -723,7 +741,7 @@ export class CanaryJudge {
                 verdict: crossed ? "fail" : "undecided",
                 effect: "odds ratio",
                 interval,
-                evidence: Math.exp(sig.odds.logOneSided(1, 1, newSignaturePrior)),
+                evidence: Math.exp(sig.logEvidence),
                 threshold: 1 / sig.alpha,
                 ...(crossed ? { crossedAfter: sig.crossedAfter } : {}),
                 canaryRequests: c.canary,
