@@ -27,7 +27,7 @@ import { Command } from "commander";
 import { appLogFile, checkSettings } from "../components/local";
 import { drain, reattach } from "../provider/haproxy/member";
 import { bakeAndJudge } from "../provider/canary/judgement";
-import { freshServerName } from "../provider/canary/fresh-baseline";
+import { freshServerName } from "../contract/tokens";
 import { startProcess, stopProcess } from "../provider/local/process";
 import { applicationName } from "../src/migrations/statement-log";
 import { projectRoot } from "../src/engine";
