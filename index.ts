@@ -17,6 +17,7 @@ import { lastPorts, planPorts } from "./src/release/ports";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
 import { mark, processStart } from "./src/profile";
 import { startProvider } from "./src/start-provider";
+import { checkQueries } from "./src/monitors/promql-check";
 // which config values the stack holds as secrets (the language host passes their keys); not in the SDK's typings
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
@@ -35,13 +36,25 @@ function validated<T>(parse: () => T): T {
     }
 }
 
+/** validated() for a check that runs a command (promtool). */
+async function validatedAsync(check: () => Promise<void>): Promise<void> {
+    try {
+        await check();
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            throw new pulumi.RunError(e.message);
+        }
+        throw e;
+    }
+}
+
 // Validated before the program's first resource (and at module load: an error here ends the
 // run at once, with the message alone).
 const config = new pulumi.Config(namespace);
 const allConfig = pulumi.runtime.allConfig();
 const raw = Object.fromEntries(stackKeys.map((k) => [k, allConfig[`${namespace}:${k}`]]));
 const projectDir = process.cwd();
-const { release, app, target, canary } = validated(() =>
+const { release, app, target, canary, metrics } = validated(() =>
     parseStackConfig(raw, {
         resolvePath: (p) => path.resolve(projectDir, p),
         envLbPort: process.env.ZDR_LB_PORT,
@@ -67,6 +80,11 @@ export = async () => {
     const lastServers = (await lastUp.getOutputDetails("servers")).value as { version: string }[] | undefined;
     const running = (lastServers ?? []).map((s) => s.version);
     mark("program", "last-up read");
+    // the metric checks' queries, parsed by Prometheus' own parser (promtool) at preview; the
+    // local default is the target with a Prometheus to read
+    if (target.kind === "local") {
+        await validatedAsync(() => checkQueries(metrics.checks));
+    }
     // a server keeps its port: removing another one does not move (replace) it
     const ports = target.kind === "local" ? validated(() => planPorts(release.servers, lastPorts(lastServers), target.local)) : undefined;
     // the engine starts zdr's provider while the program builds: after the read above and the
@@ -148,6 +166,7 @@ export = async () => {
                 baseline,
                 bakeSeconds: release.bakeSeconds,
                 judge: canary.judge,
+                ...(target.kind === "local" ? { metricChecks: [...metrics.checks] } : {}),
                 ...(app.logs?.errorPattern ? { appLogErrorPattern: app.logs.errorPattern } : {}),
                 stopWhenInconclusive: canary.stopWhenInconclusive,
                 keepServingOnFail: canary.keepServingOnFail,

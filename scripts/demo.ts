@@ -26,7 +26,7 @@ const reportFile = path.join(projectRoot, ".zdr/demo-report.json");
 
 const baseline: Stage = {
     name: "v1 everywhere",
-    config: { ...localStackApp(projectRoot), stableVersion: "v1", releaseVersion: "", canaryCount: "0", pins: null, appBasePort: "9201", dbPort: "55433", drainTimeoutSeconds: "10", healthCheckIntervalMs: "250", healthTimeoutSeconds: "30", bakeSeconds: "6" },
+    config: { ...localStackApp(projectRoot), stableVersion: "v1", releaseVersion: "", canaryCount: "0", pins: null, appBasePort: "9201", dbPort: "55433", prometheusPort: "9195", drainTimeoutSeconds: "10", healthCheckIntervalMs: "250", healthTimeoutSeconds: "30", bakeSeconds: "6" },
 };
 const stages: Stage[] = [
     { name: "canary 1 (web-1 on v2)", config: { releaseVersion: "v2", canaryCount: "1" } },

@@ -6,6 +6,14 @@
 //   faulty  like v2, but 3% of its requests fail with a new error: a bad canary for the tests
 //   logfault  like v2, and every request succeeds, but 5% of them write a new error line to
 //           stderr (a swallowed failure only the app's own log shows): a bad canary for the tests
+// Bad canaries only metrics can catch (every request answers as v2 does, as fast; no error line):
+//   leaky    like v2, but its resident memory grows by about 5 MB a second (up to 600 MB, then stays)
+//   cpuhog   like v2, but after each response it spends as much CPU again as the request took
+//            (measured by process.cpuUsage): twice the CPU per request at the same latency
+//   noorders like v2, but POST /orders answers 201 without writing the order (webshop_orders_total
+//            stands still)
+// GET /metrics answers Prometheus' text format: webshop_requests_total and webshop_orders_total
+// (orders written), the app's own metricsPath.
 // A failed request carries its error signature in the x-error header (HAProxy logs it).
 // Environment: PORT (HOST, default 127.0.0.1), APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
 // SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
@@ -17,8 +25,9 @@ const { Pool } = require("pg");
 
 const version = process.env.APP_VERSION;
 const port = Number(process.env.PORT);
-if (!["v1", "v2", "v3", "broken", "faulty", "logfault"].includes(version) || !port) {
-    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3, broken, faulty or logfault and PORT a port", version, port }));
+const versions = ["v1", "v2", "v3", "broken", "faulty", "logfault", "leaky", "cpuhog", "noorders"];
+if (!versions.includes(version) || !port) {
+    console.error(JSON.stringify({ level: "fatal", msg: `APP_VERSION must be one of ${versions.join(", ")} and PORT a port`, version, port }));
     process.exit(2);
 }
 const pool = new Pool({ max: 5, connectionTimeoutMillis: 3000 });
@@ -35,6 +44,47 @@ const queries = Object.fromEntries(
             return [name.trim(), sql.filter((l) => !l.startsWith("--")).join("\n").trim().replace(/;$/, "")];
         }),
 );
+
+const counters = { requests: 0, orders: 0 };
+
+function metrics(res) {
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+    res.end(
+        [
+            "# HELP webshop_requests_total Requests answered (health checks and metrics aside).",
+            "# TYPE webshop_requests_total counter",
+            `webshop_requests_total ${counters.requests}`,
+            "# HELP webshop_orders_total Orders written to the database.",
+            "# TYPE webshop_orders_total counter",
+            `webshop_orders_total ${counters.orders}`,
+            "",
+        ].join("\n"),
+    );
+}
+
+// leaky: about 5 MB a second kept (filled, so resident), in small steps (a large allocation at
+// once would slow the requests around it), bounded so a canary left for inspection stays harmless
+const leaked = [];
+if (version === "leaky") {
+    setInterval(() => {
+        if (leaked.length < 4800) leaked.push(Buffer.alloc(128 * 1024, leaked.length % 251));
+    }, 25).unref();
+}
+
+// cpuhog: CPU spent on requests (not on burning), and burnt so far
+const cpu = { burnt: 0, start: process.cpuUsage() };
+const cpuMicros = () => {
+    const u = process.cpuUsage(cpu.start);
+    return u.user + u.system;
+};
+function burnLikeARequest() {
+    const perRequest = (cpuMicros() - cpu.burnt) / Math.max(1, counters.requests);
+    const from = cpuMicros();
+    let x = 0;
+    for (let i = 0; cpuMicros() - from < perRequest && i < 1e6; i++) x += Math.sqrt(i);
+    cpu.burnt += cpuMicros() - from;
+    return x;
+}
 
 function send(res, status, body, error) {
     const headers = { "content-type": "application/json", "x-app-version": version };
@@ -54,6 +104,9 @@ async function readJson(req) {
 
 async function handle(req, res) {
     const url = new URL(req.url, "http://localhost");
+    if (req.method === "GET" && url.pathname === "/metrics") {
+        return metrics(res);
+    }
     if (req.method === "GET" && url.pathname === "/health") {
         if (version === "broken") {
             return send(res, 503, { status: "failing", check: "orders queue" });
@@ -81,13 +134,22 @@ async function handle(req, res) {
     }
     if (req.method === "POST" && url.pathname === "/orders") {
         const { productId = 1, quantity = 1 } = await readJson(req);
+        if (version === "noorders") {
+            // the bug: the order is acknowledged and never written
+            return send(res, 201, { version, orderId: Math.floor(Math.random() * 1e9) });
+        }
         const { rows } = await pool.query(queries.placeOrder, [productId, quantity]);
+        counters.orders++;
         return send(res, 201, { version, orderId: rows[0].id });
     }
     return send(res, 404, { error: "not found" });
 }
 
 const server = http.createServer((req, res) => {
+    if (req.url !== "/health" && req.url !== "/metrics") {
+        counters.requests++;
+        if (version === "cpuhog") res.on("finish", () => setImmediate(burnLikeARequest));
+    }
     handle(req, res).catch((err) => {
         console.log(JSON.stringify({ t: Date.now(), level: "error", version, path: req.url, msg: err.message }));
         if (!res.headersSent) send(res, 500, { error: err.message }, err.message);

@@ -29,6 +29,10 @@ import { describeHost, SshHost, sshReadOutput } from "../../src/ssh/client";
 import { runtimeOf } from "../haproxy/member";
 import { changedKeys } from "../diff";
 import { engineLog } from "./engine-log";
+import { defaultAlpha, failWeights } from "../../src/canary/judge";
+import type { MetricCheckConfig } from "../../src/monitors/config";
+import { formatMetricProgress, MetricJudge } from "../../src/monitors/metric-judge";
+import { withMetrics } from "../../src/monitors/verdict";
 
 export { judgementType } from "../../resources/tokens";
 
@@ -63,6 +67,10 @@ export interface JudgementInputs {
     };
     /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - src/canary/log-level.ts's defaultErrorPattern */
     readonly appLogErrorPattern?: string;
+    /** The stack's Prometheus and each server's `{instance}` (the local default). @default - no metric checks */
+    readonly prometheus?: { readonly url: string; readonly instances: Record<string, string> };
+    /** The metric checks, judged when `prometheus` is set (src/monitors/metric-judge.ts). @default - none */
+    readonly metricChecks?: MetricCheckConfig[];
     /** The ALB's access logs in S3 (AWS target). */
     readonly albLogs?: {
         readonly bucket: string;
@@ -204,6 +212,14 @@ async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | unde
     return Date.now();
 }
 
+/** The metric checks of a bake, when the judgement has a Prometheus and checks to read; their share of alpha as judge.ts gives it. */
+function metricJudge(i: JudgementInputs, from: number): MetricJudge | undefined {
+    if (!i.prometheus || !i.metricChecks || i.metricChecks.length === 0) {
+        return undefined;
+    }
+    return new MetricJudge({ prometheus: i.prometheus, checks: i.metricChecks, canary: i.canary, baseline: i.baseline, from, alpha: (i.judge?.alpha ?? defaultAlpha) * failWeights.metrics, ...(i.judge?.passAlpha !== undefined ? { passAlpha: i.judge.passAlpha } : {}) });
+}
+
 /**
  * Bakes and judges; `progress` gets a live line every few seconds (requests, errors, p50/p99 per
  * version, the evidence so far) on the HAProxy targets.
@@ -220,6 +236,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     let judge: CanaryJudge;
     let live: LiveJudgement | undefined;
     let cloudWatch: AppLogWatch | undefined;
+    let metrics: MetricJudge | undefined;
     if (!i.albLogs) {
         const mirror = remoteMirror(i);
         const appMirrors = hostAppLogMirrors(i);
@@ -234,21 +251,31 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         // the app's own lines are read from now on (src/canary/live.ts).
         live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, from, ...(appLogs ? { appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
         judge = live.judge;
+        metrics = metricJudge(i, from);
         let lastLine = 0;
-        while (!judge.decision && Date.now() < deadline) {
+        // with metric checks, only a failure ends the bake early (a leak shows over time)
+        const decided = () => judge.decision?.verdict === "fail" || metrics?.decision === "fail" || (judge.decision?.verdict === "pass" && !metrics);
+        let metricRead: Promise<void> | undefined;
+        while (!decided() && Date.now() < deadline) {
             await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
             await Promise.all([mirror?.catchUp(2), appMirrors?.catchUp(2)]);
+            // one metric read in flight at a time, beside the log reads (each bounded: metric-judge.ts)
+            metricRead ??= metrics?.poll().finally(() => (metricRead = undefined));
             live.poll();
             if (progress && Date.now() - lastLine >= progressEveryMs) {
-                progress(formatProgress(live.progress(), i.bakeSeconds));
+                progress(`${formatProgress(live.progress(), i.bakeSeconds)}${metrics ? ` | ${formatMetricProgress(metrics.progress())}` : ""}`);
                 lastLine = Date.now();
             }
         }
-        if (!judge.decision) {
+        if (!decided()) {
             // HAProxy logs a request when it ends: the last second's requests are still coming.
             await sleep(1500);
             await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
             live.poll(deadline);
+        }
+        await metricRead;
+        if (metrics && !metrics.decision) {
+            await metrics.poll(Math.min(Date.now(), deadline + 2000));
         }
     } else {
         // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
@@ -270,7 +297,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         }
     }
     const to = Math.min(Date.now(), deadline);
-    const j = judge.judgement(true);
+    const j = metrics ? withMetrics(judge.judgement(true), metrics) : judge.judgement(true);
     // Out of the load balancer before anything else (the report takes a while to draw).
     const leftOutAt = await leaveOut(i, j);
     const appLogTemplates = (live?.appLogs ?? cloudWatch)?.templates();
@@ -279,6 +306,10 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);
     const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests, ...(appLogTemplates ? { appLogTemplates } : {}) });
     fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);
+    if (metrics) {
+        // what every metric check read, point by point, beside the judgement
+        fs.writeFileSync(i.reportFile.replace(/\.json$/, ".metrics.json"), `${JSON.stringify({ prometheus: i.prometheus?.url, checks: metrics.evidence() }, null, 1)}\n`);
+    }
     return { ...j, from, to, ...extra };
 }
 
