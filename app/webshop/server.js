@@ -71,17 +71,28 @@ if (version === "leaky") {
     }, 25).unref();
 }
 
-// cpuhog: CPU spent on requests (not on burning), and burnt so far
-const cpu = { burnt: 0, start: process.cpuUsage() };
+// cpuhog: after each response, as much CPU again as a request took in the last full second
+// (the process's CPU less what it burnt, over the requests of that second; its start-up's CPU is
+// not a request's), at most 5 ms
 const cpuMicros = () => {
-    const u = process.cpuUsage(cpu.start);
+    const u = process.cpuUsage();
     return u.user + u.system;
 };
+const cpu = { burnt: 0, perRequest: 0, last: { at: cpuMicros(), burnt: 0, requests: 0 } };
+if (version === "cpuhog") {
+    setInterval(() => {
+        const now = { at: cpuMicros(), burnt: cpu.burnt, requests: counters.requests };
+        const requests = now.requests - cpu.last.requests;
+        if (requests > 0) {
+            cpu.perRequest = Math.min(5000, (now.at - cpu.last.at - (now.burnt - cpu.last.burnt)) / requests);
+        }
+        cpu.last = now;
+    }, 1000).unref();
+}
 function burnLikeARequest() {
-    const perRequest = (cpuMicros() - cpu.burnt) / Math.max(1, counters.requests);
     const from = cpuMicros();
     let x = 0;
-    for (let i = 0; cpuMicros() - from < perRequest && i < 1e6; i++) x += Math.sqrt(i);
+    for (let i = 0; cpuMicros() - from < cpu.perRequest && i < 1e6; i++) x += Math.sqrt(i);
     cpu.burnt += cpuMicros() - from;
     return x;
 }

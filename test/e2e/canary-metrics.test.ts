@@ -50,7 +50,8 @@ describe("canary metric checks from the stack's Prometheus (local default)", fun
         const slow = startLoad(local.lbUrl, { rate: 4, connections: 8, maxSeconds: 300, paths: ["/slow?ms=1000"] });
         await sleep(500);
         const started = Date.now();
-        const result = await runStage(local.stack, { name: `${version} canary`, config: { releaseVersion: version, canaryCount: "1" } });
+        let output = "";
+        const result = await runStage(local.stack, { name: `${version} canary`, config: { releaseVersion: version, canaryCount: "1" } }, (l) => (output += l));
         const upSeconds = (Date.now() - started) / 1000;
         await sleep(500);
         const traffic = await load.stop();
@@ -67,7 +68,7 @@ describe("canary metric checks from the stack's Prometheus (local default)", fun
             .filter((c: Check) => c.name.startsWith("metric: ") || c.verdict === "fail")
             .map((c: Check) => `${c.name} ${c.verdict} (${c.detail})`)
             .join("; ")}; ${traffic.requests} + ${slowTraffic.requests} slow requests, 0 failed; wretr/wredis/econ/eresp 0`;
-        return { result, report, evidence, metric, summary };
+        return { result, report, evidence, metric, summary, output };
     }
 
     async function rollBack() {
@@ -75,8 +76,21 @@ describe("canary metric checks from the stack's Prometheus (local default)", fun
         assert.ok(back.ok, back.error);
     }
 
+    it("refuses a query Prometheus cannot parse at preview, naming the key and the check, with Prometheus' own error", async () => {
+        await local.stack.setConfig("zdr:canaryMetrics[0].query", { value: "sum(rate(webshop_orders_total[10s])" }, true);
+        try {
+            const preview = await local.stack.preview().then(
+                () => "",
+                (e: Error) => e.message,
+            );
+            assert.match(preview, /zdr:canaryMetrics: the query of "orders-per-request" is not valid PromQL: could not parse expression: 1:\d+: parse error: unclosed left parenthesis/);
+        } finally {
+            await local.stack.setConfig("zdr:canaryMetrics[0].query", { value: ordersCheck.query }, true);
+        }
+    });
+
     it("fails a canary whose memory grows ~5 MB/s on its memory check alone, within a 60 s bake", async () => {
-        const { result, report, evidence, metric, summary } = await canary("leaky");
+        const { result, report, evidence, metric, summary, output } = await canary("leaky");
         console.log(`      ${summary}`);
         assert.equal(result.ok, false);
         assert.match(result.error ?? "", /canary web-1 \(leaky\) failed its judgement against web-2, web-3/);
@@ -91,6 +105,8 @@ describe("canary metric checks from the stack's Prometheus (local default)", fun
         }
         assert.notEqual(metric("orders-per-request").verdict, "fail");
         assert.ok(report.to - report.from < 60_000, "decided before the end of the bake");
+        // the live line of the bake shows each metric per side
+        assert.match(output, /\| metrics cpu-per-request .*, memory [\d.]+M vs [\d.]+M -?[\d.]+, orders-per-request .* \(fail at 0\)/);
         const memory = evidence.checks.find((c: { name: string }) => c.name === "memory");
         assert.ok(memory.points.length > 5 && memory.points.every((p: { canary: number }) => p.canary > 0), "the evidence beside the judgement has the points read");
         assert.ok(memory.points.at(-1).canary > memory.points[0].canary + 20e6, "the canary's memory grew over the bake");
