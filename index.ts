@@ -109,7 +109,7 @@ export = async () => {
         fleetTarget = new HostsTarget({ environment: hosts, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = hosts;
     } else {
-        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword });
+        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword, metricChecks: metrics.checks });
         fleetTarget = new LocalTarget({ environment: local, projectDir, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = local;
     }

@@ -11,7 +11,8 @@ import { HaproxyLoadBalancer } from "../resources/load-balancer";
 import { HaproxyMember } from "../resources/member";
 import { HaproxyServer } from "../resources/server";
 import { lbDefaults, type LbSettings } from "../src/release/lb-config";
-import { type LocalMonitoring, localMonitoring, prometheusArgv, prometheusConfig, serverInstance } from "../src/monitors/prometheus-config";
+import { type LocalMonitoring, localMonitoring, prometheusArgv, prometheusConfig, serverInstance, watchFile } from "../src/monitors/prometheus-config";
+import type { MetricCheckConfig } from "../src/monitors/config";
 import { processType } from "../provider/local/process";
 import { Process } from "../resources/process";
 import type { MemberHooks } from "../provider/haproxy/member";
@@ -49,6 +50,8 @@ export interface LocalEnvironmentArgs {
      * @default - no Prometheus: the metric checks have nothing to read and say so (undecided)
      */
     readonly prometheusPort?: number;
+    /** The canary's metric checks, written beside Prometheus' configuration for `zdr watch`. @default - none */
+    readonly metricChecks?: readonly MetricCheckConfig[];
 }
 
 /** Where HAProxy's files are: its admin socket and its server-state-file. */
@@ -210,7 +213,11 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
         }, { parent: this, deleteBeforeReplace: true });
         const prometheus = new Process(`${name}-prometheus`, {
             command: prometheusArgv(m, args.dir),
-            files: { [path.join(folder, "prometheus.yml")]: prometheusConfig(m, ports, args.app.metricsPath) },
+            files: {
+                [path.join(folder, "prometheus.yml")]: prometheusConfig(m, ports, args.app.metricsPath),
+                // what `zdr watch` reads to show and judge the metric checks as the judgement does
+                [watchFile(args.dir)]: `${JSON.stringify({ url: m.prometheusUrl, instances: Object.fromEntries(Object.entries(ports).map(([s, p]) => [s, serverInstance(p)])), checks: args.metricChecks ?? [] })}\n`,
+            },
             logFile: path.join(args.dir, "prometheus.log"),
             label: "Prometheus",
             healthUrl: `${m.prometheusUrl}/-/ready`,

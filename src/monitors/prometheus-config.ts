@@ -32,6 +32,9 @@ export function localMonitoring(prometheusPort: number): LocalMonitoring {
     };
 }
 
+/** The stack's Prometheus URL, each server's instance and the metric checks, for `zdr watch`: <dir>/prometheus/watch.json. */
+export const watchFile = (dir: string) => path.join(dir, "prometheus", "watch.json");
+
 /** A server's `instance` label in Prometheus (its own metrics endpoint's target): what `{instance}` in a query becomes. */
 export const serverInstance = (port: number) => `127.0.0.1:${port}`;
 

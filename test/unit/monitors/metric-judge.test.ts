@@ -12,6 +12,8 @@ import { MetricJudge } from "../../../src/monitors/metric-judge";
 import { withMetrics } from "../../../src/monitors/verdict";
 import { judge } from "../../../src/canary/judge";
 import { freePort } from "../../support/ports";
+import { main } from "../../../src/cli";
+import { watchFile } from "../../../src/monitors/prometheus-config";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -97,6 +99,19 @@ describe("metric checks read from a real Prometheus", function () {
         await m.poll();
         assert.equal(m.checks()[0].verdict, "undecided");
         assert.match(m.checks()[0].detail, /undecided: Prometheus refused the query: bad_data: .*range vector/);
+    });
+
+    it("zdr watch shows and judges the stack's metric checks beside its requests, and exits 1 on a failing one", async () => {
+        const stackDir = path.join(dir, "stack");
+        fs.mkdirSync(path.dirname(watchFile(stackDir)), { recursive: true });
+        fs.writeFileSync(path.join(stackDir, "haproxy.log"), "");
+        fs.writeFileSync(watchFile(stackDir), JSON.stringify({ url, instances: {}, checks: [check] }));
+        let out = "";
+        const since = String(Math.ceil((Date.now() - from) / 1000));
+        const code = await main(["watch", "--dir", stackDir, "--canary", "web-4", "--baseline", "web-2,web-3", "--since", since, "--every", "0.5", "--max-seconds", "10"], (x) => (out += x), (x) => (out += x));
+        assert.equal(code, 1, out);
+        assert.match(out, /\| metrics memory 300 vs 100 -?[\d.]+ \(fail at 0\)/);
+        assert.match(out, /metric: memory +fail/);
     });
 
     it("reads at most one read's worth of steps a poll (bounded in points), and each read within its time-out", async () => {
