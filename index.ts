@@ -36,18 +36,6 @@ function validated<T>(parse: () => T): T {
     }
 }
 
-/** validated() for a check that runs a command (promtool). */
-async function validatedAsync(check: () => Promise<void>): Promise<void> {
-    try {
-        await check();
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            throw new pulumi.RunError(e.message);
-        }
-        throw e;
-    }
-}
-
 // Validated before the program's first resource (and at module load: an error here ends the
 // run at once, with the message alone).
 const config = new pulumi.Config(namespace);
@@ -62,6 +50,11 @@ const { release, app, target, canary, metrics } = validated(() =>
         plainKeys: Object.keys(allConfig).filter((k) => k.startsWith(`${namespace}:`) && !isConfigSecret(k)).map((k) => k.slice(namespace.length + 1)),
     }),
 );
+// the metric checks' queries, parsed by Prometheus' own parser (promtool); the local default is
+// the target with a Prometheus to read
+if (target.kind === "local") {
+    validated(() => checkQueries(metrics.checks));
+}
 const plan = planRelease(release);
 const migrations: MigrationFile[] = validated(() =>
     app.migrationsDir ? migrationsToApply(readMigrationFolder(app.migrationsDir), app.schemaVersions, plan) : [],
@@ -80,11 +73,6 @@ export = async () => {
     const lastServers = (await lastUp.getOutputDetails("servers")).value as { version: string }[] | undefined;
     const running = (lastServers ?? []).map((s) => s.version);
     mark("program", "last-up read");
-    // the metric checks' queries, parsed by Prometheus' own parser (promtool) at preview; the
-    // local default is the target with a Prometheus to read
-    if (target.kind === "local") {
-        await validatedAsync(() => checkQueries(metrics.checks));
-    }
     // a server keeps its port: removing another one does not move (replace) it
     const ports = target.kind === "local" ? validated(() => planPorts(release.servers, lastPorts(lastServers), target.local)) : undefined;
     // the engine starts zdr's provider while the program builds: after the read above and the

@@ -2,7 +2,7 @@
 // error: each check's query (filled in for a sample server) becomes a recording rule that
 // `promtool check rules` parses offline (Debian's prometheus package ships promtool; no server
 // needs to run, so a first preview checks them too).
-import { execFile } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,7 +10,7 @@ import { ConfigError, namespace } from "../release/config";
 import { MetricCheckConfig, renderQuery } from "./config";
 
 /** Throws a ConfigError naming zdr:canaryMetrics (or the default check) and promtool's message for each query it cannot parse. */
-export async function checkQueries(checks: readonly MetricCheckConfig[], promtool = "promtool"): Promise<void> {
+export function checkQueries(checks: readonly MetricCheckConfig[], promtool = "promtool"): void {
     if (checks.length === 0) {
         return;
     }
@@ -19,24 +19,20 @@ export async function checkQueries(checks: readonly MetricCheckConfig[], promtoo
     try {
         const rules = checks.map((c, i) => ({ record: `zdr_check_${i}`, expr: renderQuery(c.query, "web-1", "127.0.0.1:9101") }));
         fs.writeFileSync(file, JSON.stringify({ groups: [{ name: "zdr", rules }] }));
-        const { code, output } = await new Promise<{ code: number | null; output: string; }>((resolve, reject) =>
-            execFile(promtool, ["check", "rules", file], { timeout: 30000, encoding: "utf8" }, (err, stdout, stderr) => {
-                if (err && (err as NodeJS.ErrnoException).code === "ENOENT") {
-                    reject(new ConfigError([`${namespace}:canaryMetrics: cannot check the queries: promtool is not installed (Debian's prometheus package; bash scripts/setup installs it)`]));
-                    return;
-                }
-                resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
-            }),
-        );
-        if (code === 0) {
+        const run = spawnSync(promtool, ["check", "rules", file], { timeout: 30000, encoding: "utf8" });
+        if (run.error && (run.error as NodeJS.ErrnoException).code === "ENOENT") {
+            throw new ConfigError([`${namespace}:canaryMetrics: cannot check the queries: promtool is not installed (Debian's prometheus package; bash scripts/setup installs it)`]);
+        }
+        if (run.status === 0) {
             return;
         }
+        const output = `${run.stdout ?? ""}${run.stderr ?? ""}`;
         const problems: string[] = [];
         for (const m of output.matchAll(/"zdr_check_(\d+)": (.*)/g)) {
             const c = checks[Number(m[1])];
             problems.push(`${namespace}:canaryMetrics: the query of "${c.name}" is not valid PromQL: ${m[2].trim()} (query: ${c.query})`);
         }
-        throw new ConfigError(problems.length > 0 ? problems : [`${namespace}:canaryMetrics: promtool refused the queries: ${output.trim()}`]);
+        throw new ConfigError(problems.length > 0 ? problems : [`${namespace}:canaryMetrics: promtool refused the queries: ${output.trim() || run.error?.message}`]);
     } finally {
         fs.rmSync(folder, { recursive: true, force: true });
     }
