@@ -96,8 +96,13 @@ if (version === "cpuhog") {
     while (cpuMicros() - from < 20000) iterations += (spin(10000), 10000);
     cpu.itersPerMicro = iterations / (cpuMicros() - from);
     burner = new Worker(`const { parentPort } = require("node:worker_threads");
-        parentPort.on("message", (n) => { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i); parentPort.postMessage(x > -1); });`, { eval: true });
-    burner.on("message", () => cpu.backlog--);
+        parentPort.on("message", ({ n, micros }) => { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i); parentPort.postMessage(x > -1 ? micros : 0); });`, { eval: true });
+    // what the worker has burnt counts when it is done: counted when asked, a backlog burnt in the
+    // next second read as the requests' own CPU there, and the burn grew on itself to the cap
+    burner.on("message", (micros) => {
+        cpu.backlog--;
+        cpu.burnt += micros;
+    });
     burner.unref();
     cpu.last = { at: cpuMicros(), burnt: 0, requests: 0 };
     setInterval(() => {
@@ -112,8 +117,7 @@ if (version === "cpuhog") {
 function burnLikeARequest() {
     if (cpu.backlog > 1000 || cpu.perRequest === 0) return;
     cpu.backlog++;
-    cpu.burnt += cpu.perRequest;
-    burner.postMessage(Math.round(cpu.perRequest * cpu.itersPerMicro));
+    burner.postMessage({ n: Math.round(cpu.perRequest * cpu.itersPerMicro), micros: cpu.perRequest });
 }
 
 function send(res, status, body, error) {
