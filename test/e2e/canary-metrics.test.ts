@@ -44,14 +44,14 @@ describe("canary metric checks from the stack's Prometheus (local default)", fun
     after(() => local?.close());
 
     /** One canary of `version` under load (shop mix and slow pages), its report and what the load and HAProxy saw. */
-    async function canary(version: string) {
+    async function canary(version: string, extra: Record<string, string> = {}) {
         const counters = sampleCounters(path.join(local.dir, "haproxy-master.sock"), "webshop", 300);
         const load = startLoad(local.lbUrl, { rate: 150, connections: 6, maxSeconds: 300 });
         const slow = startLoad(local.lbUrl, { rate: 4, connections: 8, maxSeconds: 300, paths: ["/slow?ms=1000"] });
         await sleep(500);
         const started = Date.now();
         let output = "";
-        const result = await runStage(local.stack, { name: `${version} canary`, config: { releaseVersion: version, canaryCount: "1" } }, (l) => (output += l));
+        const result = await runStage(local.stack, { name: `${version} canary`, config: { releaseVersion: version, canaryCount: "1", ...extra } }, (l) => (output += l));
         const upSeconds = (Date.now() - started) / 1000;
         await sleep(500);
         const traffic = await load.stop();
@@ -72,7 +72,7 @@ describe("canary metric checks from the stack's Prometheus (local default)", fun
     }
 
     async function rollBack() {
-        const back = await runStage(local.stack, { name: "roll back", config: { releaseVersion: "", canaryCount: "0" } });
+        const back = await runStage(local.stack, { name: "roll back", config: { releaseVersion: "", canaryCount: "0", canaryLatencyFloorMs: "20" } });
         assert.ok(back.ok, back.error);
     }
 
@@ -125,7 +125,12 @@ describe("canary metric checks from the stack's Prometheus (local default)", fun
     });
 
     it("fails a canary spending twice the CPU per request at the same latency on cpu-per-request", async () => {
-        const { result, report, metric, summary } = await canary("cpuhog");
+        // Twice the CPU keeps the latency only with a core to spare: on this machine at a load
+        // average of 24-30 the extra CPU itself slowed the canary's requests (+146% to +306%, the
+        // latency check failed it 13 s in; at a load of about 20 it did not, and the CPU check failed
+        // it 30 s in). What this test shows is the CPU check: the latency check fails here only
+        // beyond 100 ms.
+        const { result, report, metric, summary } = await canary("cpuhog", { canaryLatencyFloorMs: "100" });
         console.log(`      ${summary}`);
         assert.equal(result.ok, false);
         assert.equal(metric("cpu-per-request").verdict, "fail", metric("cpu-per-request").detail);
