@@ -9,6 +9,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MetricJudge } from "../../../src/monitors/metric-judge";
+import { PrometheusClient } from "../../../src/monitors/prometheus";
 import { withMetrics } from "../../../src/monitors/verdict";
 import { judge } from "../../../src/canary/judge";
 import { freePort } from "../../support/ports";
@@ -36,9 +37,15 @@ describe("metric checks read from a real Prometheus", function () {
         from = Date.now();
         prometheus = spawn("prometheus", [`--config.file=${path.join(dir, "p.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: "ignore" });
         url = `http://127.0.0.1:${promPort}`;
-        // bounded: until Prometheus holds 20 s of points
-        for (let i = 0; i < 100 && Date.now() - from < 22_000; i++) {
+        // bounded: until Prometheus holds 20 points of each server (a busy machine starts it slowly)
+        const client = new PrometheusClient(url);
+        for (let i = 0; i < 180; i++) {
             await sleep(500);
+            const now = Math.floor(Date.now() / 1000);
+            const series = await client.queryRange({ query: 'shop_memory_bytes{server="web-3"}', start: now - 120, end: now, stepSeconds: 1 }).catch(() => []);
+            if ((series[0]?.values.length ?? 0) >= 20 && Date.now() - from > 22_000) {
+                break;
+            }
         }
     });
     after(() => {
