@@ -80,7 +80,8 @@ export = async () => {
     void startProvider();
 
     const dir = path.join(projectDir, ".zdr/local", pulumi.getStack());
-    const dbPassword = config.requireSecret("dbPassword");
+    // required (parseStackConfig) where a database is used: the local default's, or the migrations'
+    const dbPassword = config.getSecret("dbPassword");
     let env: Environment;
     let fleetTarget: FleetTarget;
     let dashboardUrl: pulumi.Output<string> | undefined;
@@ -97,7 +98,7 @@ export = async () => {
         fleetTarget = new HostsTarget({ environment: hosts, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = hosts;
     } else {
-        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword, metricChecks: metrics.checks });
+        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword: config.requireSecret("dbPassword"), projectDir, metricChecks: metrics.checks });
         fleetTarget = new LocalTarget({ environment: local, projectDir, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") });
         env = local;
     }
@@ -121,10 +122,14 @@ export = async () => {
     // before the migrations below (they depend on it) run. See components/fleet.ts.
     const epoch = new Epoch("release-epoch", { mode: release.releaseMode, release: release.releaseVersion });
     let previous: pulumi.Resource | undefined = env.database;
+    const connection = env.connection;
     for (const [i, file] of migrations.entries()) {
+        if (!connection) {
+            throw new Error("migrations to apply but no database connection: parseStackConfig requires dbHost and dbPassword with migrationsDir");
+        }
         const earlier = migrations.slice(0, i);
         previous = new Migration(`migration-V${file.version}`, {
-            connection: env.connection,
+            connection,
             version: file.version,
             description: file.description,
             script: file.script,
@@ -142,7 +147,7 @@ export = async () => {
         target: fleetTarget,
         epoch,
         dependsOn: previous ? [previous] : [],
-        judge: (name, server, deploy, opts) => {
+        judge: (name, server, deploy, opts, notServing) => {
             if (release.bakeSeconds === 0 || server.role !== "canary" || baseline.length === 0) {
                 return undefined;
             }
@@ -160,9 +165,10 @@ export = async () => {
                 keepServingOnFail: canary.keepServingOnFail,
                 accepted: release.acceptVerdicts[server.name] === server.version,
                 reportFile: path.join(dir, "judgements", `${server.name}-${server.version}.json`),
+                notServing,
             }, opts);
             // an inconclusive judgement lets the release go on, and says so
-            return { resource, verdict: pulumi.all([resource.verdict, resource.outcome]).apply(([v, o]) => (o === "inconclusive" ? o : v)) };
+            return { resource, verdict: pulumi.all([resource.verdict, resource.outcome]).apply(([v, o]) => (o === "inconclusive" ? o : v)), failure: resource.failure };
         },
     });
 

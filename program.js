@@ -6,8 +6,8 @@
 // Otherwise (a fresh clone before scripts/setup, an edit since the build) it runs index.ts
 // through ts-node, transpiling only (`npm test` type-checks), as Pulumi's own TypeScript
 // support would: a developer never runs stale code and a fresh clone can preview at once.
-const fs = require("node:fs");
 const path = require("node:path");
+const { distIsFresh } = require("./src/dist-fresh");
 
 // The SDK's index loads TypeScript's compiler and npm's arborist at once; zdr's program needs
 // neither: src/lazy-sdk.js has the SDK load them at their first use.
@@ -20,28 +20,7 @@ require("./src/sdk-stacks");
 const compiled = path.join(__dirname, "dist/index.js");
 /** What dist/index.js is built from: the program and every folder it loads code from. */
 const sources = ["index.ts", "components", "resources", "src", "provider"];
-
-/** @param {number} since @returns {boolean} */
-function changedSince(since) {
-    for (const source of sources) {
-        const full = path.join(__dirname, source);
-        const files = source.endsWith(".ts") ? [full] : fs.readdirSync(full, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => path.join(full, f));
-        if (files.some((f) => fs.statSync(f).mtimeMs > since)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-function fresh() {
-    try {
-        return !changedSince(fs.statSync(compiled).mtimeMs);
-    } catch {
-        return false; // no dist/index.js
-    }
-}
-
-if (fresh()) {
+if (distIsFresh(__dirname, path.relative(__dirname, compiled), sources)) {
     module.exports = require(compiled);
 } else {
     require("ts-node").register({ transpileOnly: true, project: path.join(__dirname, "tsconfig.pulumi.json") });

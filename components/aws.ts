@@ -19,8 +19,8 @@ export interface AwsEnvironmentArgs {
     readonly config: AwsConfig;
     /** The application: health-check path, deploy and database names. */
     readonly app: AppConfig;
-    /** The database password; pass a Pulumi secret. */
-    readonly dbPassword: pulumi.Input<string>;
+    /** The database password; pass a Pulumi secret. @default - none: the app has no migrations (config.db unset) */
+    readonly dbPassword?: pulumi.Input<string>;
     /** HAProxy-like health-check interval of the target group. */
     readonly healthCheckIntervalSeconds: number;
 }
@@ -42,7 +42,7 @@ export interface AwsHost {
  */
 export class AwsEnvironment extends pulumi.ComponentResource implements Environment {
     readonly provider: aws.Provider;
-    readonly connection: PostgresConnectionArgs;
+    readonly connection?: PostgresConnectionArgs;
     readonly targetGroupArn: pulumi.Output<string>;
     /** "targetgroup/name/id", for CloudWatch dimensions. */
     readonly targetGroupArnSuffix: pulumi.Output<string>;
@@ -56,7 +56,9 @@ export class AwsEnvironment extends pulumi.ComponentResource implements Environm
     constructor(name: string, readonly args: AwsEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("zdr:aws:AwsEnvironment", name, {}, opts);
         const c = args.config;
-        this.connection = { host: c.db.host, port: c.db.port, user: args.app.db.user, database: args.app.db.name, password: pulumi.secret(args.dbPassword) };
+        if (c.db && args.dbPassword !== undefined) {
+            this.connection = { host: c.db.host, port: c.db.port, user: args.app.db.user, database: args.app.db.name, password: pulumi.secret(args.dbPassword) };
+        }
         this.provider = new aws.Provider(`${name}-aws`, { region: c.region as aws.Region }, { parent: this });
         const o = { parent: this, provider: this.provider };
         const hosts: Record<string, AwsHost> = {};
@@ -210,7 +212,7 @@ export class AwsTarget implements FleetTarget {
         };
     }
 
-    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): HostsDeploy {
         const env = this.args.environment;
         const c = env.args.config;
         return new HostsDeploy(name, {
@@ -232,13 +234,14 @@ export class AwsTarget implements FleetTarget {
         }, opts);
     }
 
-    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership {
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, _entry?: pulumi.CustomResource, deployFailure?: pulumi.Output<string | undefined>): Membership {
         const env = this.args.environment;
         const c = env.args.config;
         const hooks = this.hooks(server);
         // The wait first (it registers the target itself, after beforeAllowTraffic passed), the
-        // attachment after it: nothing registers the target before the hook. Deletes run in reverse:
-        // the attachment deregisters, then the wait drains, then the deploy stops.
+        // attachment after the batch's check: nothing registers the target before the hook, nor
+        // a target the wait recorded out (the check fails then). Deletes run in reverse: the
+        // attachment deregisters, then the wait drains, then the deploy stops.
         const health = new TargetHealth(`${name}-health`, {
             targetGroupArn: env.targetGroupArn,
             targetId: env.hosts[server.name].instanceId,
@@ -251,19 +254,24 @@ export class AwsTarget implements FleetTarget {
             server: server.name,
             version: server.version,
             ...(hooks ? { hooks } : {}),
+            deployFailure,
         }, opts);
-        new aws.lb.TargetGroupAttachment(`${name}`, {
-            targetGroupArn: env.targetGroupArn,
-            targetId: health.targetId,
-            port: c.appPort,
-        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), health], provider: env.provider });
-        return { resource: health, inLoadBalancer: health.targetId.apply(() => true), ...(hooks ? { hookResults: health.hookResults } : {}) };
+        const afterCheck = (check: pulumi.Resource) => {
+            new aws.lb.TargetGroupAttachment(`${name}`, {
+                targetGroupArn: env.targetGroupArn,
+                targetId: health.targetId,
+                port: c.appPort,
+            }, { ...opts, dependsOn: [...toArray(opts.dependsOn), health, check], provider: env.provider });
+        };
+        // a state from before the outcome was recorded has no inLoadBalancer: the target is in
+        const inLoadBalancer = health.inLoadBalancer.apply((i) => i !== false);
+        return { resource: health, inLoadBalancer, failure: health.failure, afterCheck, ...(hooks ? { hookResults: health.hookResults } : {}) };
     }
 
     /** The app's hooks for one server, run on its instance over SSH; undefined when it has none. */
     private hooks(server: ServerPlan): ArgsOf<MemberHooks> | undefined {
         const env = this.args.environment;
-        return memberHooks(env.args.app, server, env.args.config.appPort, { cwd: "", ssh: this.ssh(server.name) }, [env.args.dbPassword, this.args.sshPrivateKey]);
+        return memberHooks(env.args.app, server, env.args.config.appPort, { cwd: "", ssh: this.ssh(server.name) }, [...(env.args.dbPassword !== undefined ? [env.args.dbPassword] : []), this.args.sshPrivateKey]);
     }
 }
 

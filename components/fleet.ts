@@ -3,6 +3,8 @@ import type { HookOutcome, MemberHooks } from "../provider/haproxy/member";
 import { type AppConfig, hookArgv } from "../src/release/app-config";
 import type { ArgsOf } from "../resources/args";
 import type { ReleasePlan, ServerPlan } from "../src/release/plan";
+import type { ServerOutput } from "../src/release/fleet-state";
+import { BatchCheck } from "../resources/batch-check";
 import type { JudgementArgs } from "../resources/judgement";
 import type { PostgresConnectionArgs } from "../resources/migration";
 
@@ -11,8 +13,8 @@ import type { PostgresConnectionArgs } from "../resources/migration";
  * database the migrations run against, where the shop is reached, and the canary's evidence.
  */
 export interface Environment {
-    /** Where the app's migrations run; the password a secret. */
-    readonly connection: pulumi.Input<PostgresConnectionArgs>;
+    /** Where the app's migrations run; the password a secret. Undefined when the app has none (no database keys). */
+    readonly connection?: pulumi.Input<PostgresConnectionArgs>;
     /** What the migrations wait for (the local PostgreSQL); undefined when the database is not the stack's. */
     readonly database?: pulumi.Resource;
     /** The load balancer's URL, when the stack has one. */
@@ -20,7 +22,7 @@ export interface Environment {
     /** PostgreSQL's statement log (jsonlog, one application_name per version), when the stack runs the database. */
     readonly statementLog?: string;
     /** Where the judge reads a canary's and its baseline's requests (and their own log lines); `versions` gives each server's version (for a `{version}` in appLogFile or appLogUnit). */
-    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "remoteRequestLog" | "appLogs" | "hostAppLogs" | "albLogs" | "cloudWatchLogs" | "leaveOutOnFail" | "prometheus">;
+    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "remoteRequestLog" | "appLogs" | "hostAppLogs" | "albLogs" | "cloudWatchLogs" | "leaveOutOnFail" | "freshBaseline" | "prometheus">;
 }
 
 /** What a target (local processes + HAProxy, AWS, ...) supplies: the leaf resources of one server. */
@@ -51,19 +53,31 @@ export function memberHooks(
     };
 }
 
+/** A server's deploy, as a target creates it. */
+export interface Deploy extends pulumi.CustomResource {
+    /**
+     * Why the deploy failed, recorded instead of failing the create (docs/release-graph.md, "When
+     * one server of a batch fails"); the membership then reattaches nothing.
+     * @default - a failed deploy fails its create
+     */
+    readonly failure?: pulumi.Output<string | undefined>;
+}
+
 export interface FleetTarget {
     /**
-     * Runs `server.version` on the server. Its creation means "deployed and healthy"; its
-     * deletion stops the old version. The fleet passes `deleteBeforeReplace` and the ordering.
+     * Runs `server.version` on the server. Its creation means "deployed and healthy", or records
+     * why not (`failure`); its deletion stops the old version. The fleet passes
+     * `deleteBeforeReplace` and the ordering.
      */
-    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
+    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Deploy;
     /**
      * Both take `epoch` (the id of FleetArgs.epoch) as an input that replaces them when it changes.
      *
      * The server's membership in the load balancer. Creation = reattach and wait until the load
-     * balancer sees it healthy; deletion = drain (no new requests, wait for in-flight ones).
+     * balancer sees it healthy, or record why not (`failure`; with `deployFailure` it attaches
+     * nothing); deletion = drain (no new requests, wait for in-flight ones).
      */
-    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, entry?: pulumi.CustomResource): Membership;
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, entry?: pulumi.CustomResource, deployFailure?: pulumi.Output<string | undefined>): Membership;
     /**
      * The server's entry in the load balancer, for load balancers that add and remove servers at
      * run time. The fleet creates it before the deploy and deletes it after: a new server enters
@@ -85,14 +99,27 @@ export interface Membership {
     readonly inLoadBalancer: pulumi.Output<boolean>;
     /** What the team's hooks did at the last reattach. @default - the target runs no hooks */
     readonly hookResults?: pulumi.Output<readonly HookOutcome[] | undefined>;
+    /** Why the server is not in the load balancer after the create (recorded, not thrown). @default - a failure fails the create */
+    readonly failure?: pulumi.Output<string | undefined>;
+    /**
+     * Registers what must wait for the batch's check (the AWS target's TargetGroupAttachment,
+     * which registers the target on its own: never for a server recorded out).
+     * @default - nothing waits for it
+     */
+    afterCheck?(check: pulumi.Resource): void;
 }
 
-/** Judges a canary (its deploy given) after its reattach; undefined for servers that are not judged. */
-export type CanaryJudge = (name: string, server: ServerPlan, deploy: pulumi.CustomResource, opts: pulumi.CustomResourceOptions) => Judged | undefined;
+/**
+ * Judges a canary (its deploy given) after its reattach; undefined for servers that are not
+ * judged. `notServing` is the membership's failure: a canary that is not serving is not judged.
+ */
+export type CanaryJudge = (name: string, server: ServerPlan, deploy: pulumi.CustomResource, opts: pulumi.CustomResourceOptions, notServing?: pulumi.Output<string | undefined>) => Judged | undefined;
 
 export interface Judged {
     readonly resource: pulumi.CustomResource;
     readonly verdict: pulumi.Output<string>;
+    /** Why the verdict stops the release (recorded, not thrown). @default - a failing verdict fails the create */
+    readonly failure?: pulumi.Output<string | undefined>;
 }
 
 export interface FleetArgs {
@@ -116,17 +143,11 @@ export interface FleetArgs {
     readonly batches?: readonly (readonly string[])[];
 }
 
-export interface ServerState {
-    readonly name: string;
-    readonly version: string;
-    readonly inLoadBalancer: boolean;
-    /** The canary verdict ("pass" or "accepted") when the server was judged. */
-    readonly verdict?: string;
-    /** What the team's hooks did at the server's last reattach, when it has hooks. */
-    readonly hooks?: readonly HookOutcome[];
-    /** The server's port, on targets that give each server its own (FleetTarget.port). */
-    readonly port?: number;
-}
+/** A server in the fleet's `servers` output: the shape `fleetFromState` reads back after a failed up, without its failure. */
+export type ServerState = Omit<ServerOutput, "failure">;
+
+/** The name of a batch's check: its servers, e.g. `webshop-web-3+web-4-check`. */
+export const batchCheckName = (fleet: string, servers: readonly string[]) => `${fleet}-${servers.join("+")}-check`;
 
 /**
  * A fleet behind a load balancer whose servers change version in batches (by default one
@@ -134,17 +155,31 @@ export interface ServerState {
  *
  * Per server i the graph is:
  *   server-i  (the target's entry, when it has one: deleteBeforeReplace; dependsOn server-(i-1))
- *   deploy-i  (deleteBeforeReplace; dependsOn the previous batch's ends, args.dependsOn and server-i)
- *   member-i  (deleteBeforeReplace; replaceWith deploy-i)
- *   judgement-i (canaries only, when a judge is given; dependsOn member-i)
+ *   deploy-i  (deleteBeforeReplace; dependsOn the previous batch's check, args.dependsOn and server-i)
+ *   member-i  (deleteBeforeReplace; replaceWith deploy-i; takes deploy-i's `failure`)
+ *   judgement-i (canaries only, when a judge is given; dependsOn member-i; takes its `failure`)
+ * and per batch b (a slice of the servers, FleetArgs.batches):
+ *   check-b   (zdr:release:BatchCheck; dependsOn every server's end; takes their `failure`s)
  * where a server's end is its judgement when it has one, else its member. With one server per
- * batch (the default) deploy-i depends on member-(i-1) (or judgement-(i-1)).
+ * batch (the default) deploy-i depends on check-(i-1), which depends on member-(i-1) (or
+ * judgement-(i-1)).
  * When server i's version changes, the engine replaces deploy-i delete-first and, because
  * member-i names deploy-i in replaceWith, deletes member-i before it: drain, stop, deploy,
  * reattach. A batch's deploys do not depend on each other, so its servers move in parallel; the
  * next batch registers only after every step of this one has finished, so never more servers
  * are out of the load balancer than the largest batch holds. A server whose version does not
  * change gets no step.
+ *
+ * When one server of a batch fails (issue 28): the engine stops launching steps at the first
+ * step that fails, so a failing step would strand a batch partner between its steps (drained, or
+ * deployed but never reattached, depending on the interleaving). So nothing a server's own steps
+ * meet fails them: the deploy, membership and judgement record it as their `failure` output
+ * (the server stays out of the load balancer), and check-b, which waits for every server of the
+ * batch, is the step that fails the `up`, naming each failed server. Whatever the order of the
+ * two servers' steps, every partner has finished (back in the load balancer when its own checks
+ * passed) before the engine sees a failure, and the next batch, which waits for check-b, never
+ * moves. Only what no server's step records (the engine or the provider itself failing, a
+ * drain or a stop that fails) still fails its step directly.
  *
  * A server added to `servers` gets entry, deploy and membership created in that order (enters out
  * of rotation, starts, reattaches); a server removed gets them deleted in the reverse order
@@ -167,15 +202,27 @@ export class Fleet extends pulumi.ComponentResource {
     }
 
     private build(name: string, args: FleetArgs): pulumi.Output<ServerState[]> {
-        const batchOf = batchIndex(args.plan, args.batches);
-        let previousBatch: pulumi.Resource[] = [];
-        let thisBatch: pulumi.Resource[] = [];
+        const batches = batchesOf(args.plan, args.batches);
+        let previousCheck: pulumi.Resource | undefined;
+        let thisBatch: End[] = [];
         let previousEntry: pulumi.Resource | undefined;
         const states: pulumi.Output<ServerState>[] = [];
+        const closeBatch = () => {
+            const ends = thisBatch;
+            if (ends.length === 0) {
+                return;
+            }
+            const check = new BatchCheck(batchCheckName(name, ends.map((e) => e.server)), {
+                servers: ends.map((e) => e.server),
+                failures: pulumi.all(ends.map((e) => e.failure)).apply((fs) => Object.fromEntries(ends.flatMap((e, k) => (fs[k] !== undefined ? [[e.server, fs[k] as string]] : [])))),
+            }, { parent: this, dependsOn: ends.map((e) => e.resource) });
+            ends.forEach((e) => e.afterCheck?.(check));
+            previousCheck = check;
+            thisBatch = [];
+        };
         for (const [i, server] of args.plan.servers.entries()) {
-            if (i > 0 && batchOf.get(server.name) !== batchOf.get(args.plan.servers[i - 1].name)) {
-                previousBatch = thisBatch;
-                thisBatch = [];
+            if (i > 0 && batches.get(server.name) !== batches.get(args.plan.servers[i - 1].name)) {
+                closeBatch();
             }
             // in release order, so that the load balancer lists the servers in that order
             const entry = args.target.entry?.(`${name}-${server.name}-server`, server, {
@@ -187,16 +234,22 @@ export class Fleet extends pulumi.ComponentResource {
             const deploy = args.target.deploy(`${name}-${server.name}-deploy`, server, args.epoch.id, {
                 parent: this,
                 deleteBeforeReplace: true,
-                dependsOn: [...previousBatch, ...(args.dependsOn ?? []), ...(entry ? [entry] : [])],
+                dependsOn: [...(previousCheck ? [previousCheck] : []), ...(args.dependsOn ?? []), ...(entry ? [entry] : [])],
             });
             const member = args.target.membership(`${name}-${server.name}-member`, server, args.epoch.id, {
                 parent: this,
                 deleteBeforeReplace: true,
                 replaceWith: [deploy],
                 dependsOn: [deploy, ...(entry ? [entry] : [])],
-            }, entry);
-            const judged = args.judge?.(`${name}-${server.name}-judgement`, server, deploy, { parent: this, dependsOn: [member.resource] });
-            thisBatch.push(judged?.resource ?? member.resource);
+            }, entry, deploy.failure);
+            const judged = args.judge?.(`${name}-${server.name}-judgement`, server, deploy, { parent: this, dependsOn: [member.resource] }, member.failure);
+            thisBatch.push({
+                server: server.name,
+                resource: judged?.resource ?? member.resource,
+                // the membership's failure carries the deploy's; a judgement's is its verdict
+                failure: pulumi.all([member.failure, judged?.failure]).apply(([m, j]) => m ?? j),
+                afterCheck: member.afterCheck?.bind(member),
+            });
             const port = args.target.port?.(server);
             states.push(
                 pulumi.all([member.inLoadBalancer, judged?.verdict, member.hookResults]).apply(([inLoadBalancer, verdict, hooks]) => ({
@@ -209,8 +262,17 @@ export class Fleet extends pulumi.ComponentResource {
                 })),
             );
         }
+        closeBatch();
         return pulumi.all(states);
     }
+}
+
+/** A server's end in its batch: what the batch's check waits for and reads. */
+interface End {
+    readonly server: string;
+    readonly resource: pulumi.Resource;
+    readonly failure: pulumi.Output<string | undefined>;
+    readonly afterCheck?: (check: pulumi.Resource) => void;
 }
 
 /**
@@ -244,7 +306,7 @@ export function withoutPromiseStackTraces<T>(build: () => T): T {
  * Each server's batch number; refuses batches that do not hold every server of the plan once,
  * consecutively in release order (a programming error, not a config one).
  */
-function batchIndex(plan: ReleasePlan, batches: readonly (readonly string[])[] | undefined): Map<string, number> {
+function batchesOf(plan: ReleasePlan, batches: readonly (readonly string[])[] | undefined): Map<string, number> {
     const order = plan.servers.map((s) => s.name);
     if (batches === undefined) {
         return new Map(order.map((name, i) => [name, i]));

@@ -13,8 +13,8 @@ export interface HostsEnvironmentArgs {
     readonly config: HostsConfig;
     /** The application: its name is HAProxy's backend on the HAProxy host. */
     readonly app: AppConfig;
-    /** The database password; pass a Pulumi secret. */
-    readonly dbPassword: pulumi.Input<string>;
+    /** The database password; pass a Pulumi secret. @default - none: the app has no migrations (config.db unset) */
+    readonly dbPassword?: pulumi.Input<string>;
     /** The SSH private key of config.sshUser; pass a Pulumi secret. */
     readonly sshPrivateKey: pulumi.Input<string>;
 }
@@ -27,11 +27,13 @@ export interface HostsEnvironmentArgs {
  * config.db (the migrations run from where `pulumi up` runs).
  */
 export class HostsEnvironment implements Environment {
-    readonly connection: { host: string; port: number; user: string; database: string; password: pulumi.Output<string> };
+    readonly connection?: { host: string; port: number; user: string; database: string; password: pulumi.Output<string> };
 
     constructor(readonly args: HostsEnvironmentArgs) {
         const c = args.config;
-        this.connection = { host: c.db.host, port: c.db.port, user: args.app.db.user, database: args.app.db.name, password: pulumi.secret(args.dbPassword) };
+        if (c.db && args.dbPassword !== undefined) {
+            this.connection = { host: c.db.host, port: c.db.port, user: args.app.db.user, database: args.app.db.name, password: pulumi.secret(args.dbPassword) };
+        }
     }
 
     /** How zdr logs in to a host; the private key stays a secret Output. */
@@ -84,7 +86,7 @@ export interface HostsTargetArgs {
 export class HostsTarget implements FleetTarget {
     constructor(private readonly args: HostsTargetArgs) {}
 
-    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): HostsDeploy {
         const env = this.args.environment;
         const c = env.args.config;
         const at = c.hosts[server.name];
@@ -107,7 +109,7 @@ export class HostsTarget implements FleetTarget {
         }, opts);
     }
 
-    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Membership {
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, _entry?: pulumi.CustomResource, deployFailure?: pulumi.Output<string | undefined>): Membership {
         const env = this.args.environment;
         const c = env.args.config;
         const resource = new HaproxyMember(name, {
@@ -121,14 +123,15 @@ export class HostsTarget implements FleetTarget {
             ...(this.args.eventsFile ? { events: { file: this.args.eventsFile, server: server.name } } : {}),
             epoch,
             hooks: this.hooks(server),
+            deployFailure,
         }, { ...opts, additionalSecretOutputs: ["ssh", "hooks"] });
-        return { resource, inLoadBalancer: resource.inLoadBalancer, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
+        return { resource, inLoadBalancer: resource.inLoadBalancer, failure: resource.failure, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
     }
 
     /** The app's hooks for one server, run on its host over SSH; undefined when it has none. */
     private hooks(server: ServerPlan): ArgsOf<MemberHooks> | undefined {
         const env = this.args.environment;
         const ssh = env.ssh(server.name, env.args.config.hosts[server.name]);
-        return memberHooks(env.args.app, server, env.args.config.appPort, { cwd: "", ssh }, [env.args.dbPassword, env.args.sshPrivateKey]);
+        return memberHooks(env.args.app, server, env.args.config.appPort, { cwd: "", ssh }, [...(env.args.dbPassword !== undefined ? [env.args.dbPassword] : []), env.args.sshPrivateKey]);
     }
 }

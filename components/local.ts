@@ -11,9 +11,10 @@ import { HaproxyLoadBalancer } from "../resources/load-balancer";
 import { HaproxyMember } from "../resources/member";
 import { HaproxyServer } from "../resources/server";
 import { lbDefaults, type LbSettings } from "../src/release/lb-config";
-import { type LocalMonitoring, localMonitoring, prometheusArgv, prometheusConfig, serverInstance, watchFile } from "../src/monitors/prometheus-config";
+import { freshTargetsDir, type LocalMonitoring, localMonitoring, prometheusArgv, prometheusConfig, serverInstance, watchFile } from "../src/monitors/prometheus-config";
 import type { MetricCheckConfig } from "../src/monitors/config";
 import { processType } from "../provider/local/process";
+import { freshServerName } from "../provider/canary/fresh-baseline";
 import { Process } from "../resources/process";
 import type { MemberHooks } from "../provider/haproxy/member";
 import type { ArgsOf } from "../resources/args";
@@ -52,6 +53,8 @@ export interface LocalEnvironmentArgs {
     readonly prometheusPort?: number;
     /** The canary's metric checks, written beside Prometheus' configuration for `zdr watch`. @default - none */
     readonly metricChecks?: readonly MetricCheckConfig[];
+    /** Where the app's start command runs (a canary's fresh baseline is started there). @default - the program's folder */
+    readonly projectDir?: string;
 }
 
 /** Where HAProxy's files are: its admin socket and its server-state-file. */
@@ -204,7 +207,7 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
         const ports = Object.fromEntries(args.servers.map((s, i) => [s, args.ports?.[s] ?? args.appBasePort + i]));
         const serversFile = path.join(folder, "servers.json");
         const processMetrics = new Process(`${name}-process-metrics`, {
-            command: ["node", path.join(root, "scripts/local/process-metrics.js"), serversFile, `127.0.0.1:${m.processMetricsPort}`],
+            command: ["node", path.join(root, "scripts/local/process-metrics.js"), serversFile, `127.0.0.1:${m.processMetricsPort}`, freshTargetsDir(args.dir)],
             files: { [serversFile]: `${JSON.stringify(ports)}\n` },
             logFile: path.join(args.dir, "process-metrics.log"),
             label: "the servers' process exporter",
@@ -214,7 +217,7 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
         const prometheus = new Process(`${name}-prometheus`, {
             command: prometheusArgv(m, args.dir),
             files: {
-                [path.join(folder, "prometheus.yml")]: prometheusConfig(m, ports, args.app.metricsPath),
+                [path.join(folder, "prometheus.yml")]: prometheusConfig(m, ports, freshTargetsDir(args.dir), args.app.metricsPath),
                 // what `zdr watch` reads to show and judge the metric checks as the judgement does
                 [watchFile(args.dir)]: `${JSON.stringify({ url: m.prometheusUrl, instances: Object.fromEntries(Object.entries(ports).map(([s, p]) => [s, serverInstance(p)])), checks: args.metricChecks ?? [] })}\n`,
             },
@@ -227,15 +230,46 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
         return { ...m, prometheus, processMetrics, ports };
     }
 
-    /** HAProxy's request log holds every server's requests, each server's log its own lines; a failing canary is set to MAINT in HAProxy. */
-    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "requestLog" | "appLogs" | "leaveOutOnFail" | "prometheus"> {
+    /**
+     * HAProxy's request log holds every server's requests, each server's log its own lines; a
+     * failing canary is set to MAINT in HAProxy; and the canary gets a fresh baseline, the stable
+     * version started beside it for its bake (provider/canary/fresh-baseline.ts).
+     */
+    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "appLogs" | "leaveOutOnFail" | "freshBaseline" | "prometheus"> {
+        const app = this.args.app;
+        const stable = baseline.length > 0 ? versions?.[baseline[0]] : undefined;
         const m = this.monitoring;
         return {
             requestLog: path.join(this.args.dir, "haproxy.log"),
             appLogs: Object.fromEntries([canary, ...baseline].map((s) => [s, appLogFile(this.args.dir, s)])),
-            leaveOutOnFail: { runtimeApi: this.runtimeApi, backend: this.args.app.name },
-            // the metric checks read the stack's Prometheus; `{instance}` is a server's own endpoint
-            ...(m ? { prometheus: { url: m.prometheusUrl, instances: Object.fromEntries([canary, ...baseline].filter((s) => m.ports[s] !== undefined).map((s) => [s, serverInstance(m.ports[s])])) } } : {}),
+            leaveOutOnFail: { runtimeApi: this.runtimeApi, backend: app.name },
+            // the metric checks read the stack's Prometheus; `{instance}` is a server's own endpoint;
+            // a fresh baseline is scraped once the judgement writes its target into freshTargets
+            ...(m ? { prometheus: { url: m.prometheusUrl, instances: Object.fromEntries([canary, ...baseline].filter((s) => m.ports[s] !== undefined).map((s) => [s, serverInstance(m.ports[s])])), freshTargets: freshTargetsDir(this.args.dir) } } : {}),
+            ...(stable
+                ? {
+                      freshBaseline: {
+                          startCommand: [...app.startCommand],
+                          version: stable,
+                          cwd: this.args.projectDir ?? process.cwd(),
+                          env: pulumi.secret(this.connection.password.apply((password) => ({
+                              PGHOST: this.connection.host,
+                              PGPORT: String(this.connection.port),
+                              PGUSER: this.connection.user,
+                              PGDATABASE: this.connection.database,
+                              PGPASSWORD: password,
+                              PGAPPNAME: applicationName(stable).slice(0, 63),
+                          }))),
+                          healthCheckPath: app.healthCheckPath,
+                          logFile: appLogFile(this.args.dir, freshServerName(canary)),
+                          runtimeApi: this.runtimeApi,
+                          backend: app.name,
+                          check: checkSettings(this.args),
+                          stopSignal: app.stopSignal,
+                          stopTimeoutMs: app.stopGraceSeconds * 1000,
+                      },
+                  }
+                : {}),
         };
     }
 }
@@ -260,7 +294,7 @@ export class LocalTarget implements FleetTarget {
         return env.ports?.[server.name] ?? env.appBasePort + server.index;
     }
 
-    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): Process {
         const env = this.args.environment;
         const app = env.args.app;
         const port = this.port(server);
@@ -287,6 +321,8 @@ export class LocalTarget implements FleetTarget {
             triggers: [server.version, epoch],
             events: { file: this.args.eventsFile, server: server.name },
             // Prometheus scrapes from before the server starts: a bake has its points from the first second
+            // the batch's check fails the up, once every server of the batch finished (components/fleet.ts)
+            recordFailure: true,
         }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer, ...(env.monitoring ? [env.monitoring.prometheus, env.monitoring.processMetrics] : [])], additionalSecretOutputs: ["env"] });
     }
 
@@ -303,7 +339,7 @@ export class LocalTarget implements FleetTarget {
         }, opts);
     }
 
-    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, entry?: pulumi.CustomResource): Membership {
+    membership(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions, entry?: pulumi.CustomResource, deployFailure?: pulumi.Output<string | undefined>): Membership {
         const resource = new HaproxyMember(name, {
             runtimeApi: this.args.environment.runtimeApi,
             backend: this.args.environment.args.app.name,
@@ -316,8 +352,9 @@ export class LocalTarget implements FleetTarget {
             loadBalancer: this.args.environment.loadBalancer.identity,
             entry: entry?.id,
             hooks: this.hooks(server),
+            deployFailure,
         }, { ...opts, additionalSecretOutputs: ["hooks"] });
-        return { resource, inLoadBalancer: resource.inLoadBalancer, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
+        return { resource, inLoadBalancer: resource.inLoadBalancer, failure: resource.failure, ...(this.hooks(server) ? { hookResults: resource.hookResults } : {}) };
     }
 
     /** The app's hooks for one server, run from the project folder; undefined when it has none. */

@@ -50,3 +50,14 @@ export function unwrapSecrets<T>(value: T): T {
     }
     return value;
 }
+
+/**
+ * The inputs a check gives back to the engine: `sent` (as the engine sent them, secrets
+ * wrapped) with every top-level input the type's check returned changed (compared on plain
+ * values) taken from it. A type that returns its inputs unchanged changes nothing.
+ */
+export function checkedInputs(sent: Record<string, unknown>, checked: Record<string, unknown> | undefined): Record<string, unknown> {
+    const plain = unwrapSecrets(sent);
+    const changed = Object.entries(checked ?? {}).filter(([k, v]) => stable(v) !== stable(plain[k]));
+    return { ...sent, ...Object.fromEntries(changed) };
+}

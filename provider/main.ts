@@ -5,7 +5,7 @@
 import { mark, processStart } from "../src/profile";
 mark("provider", "process start", processStart());
 import * as provider from "@pulumi/pulumi/provider";
-import { typeOfUrn, unwrapSecrets as plain } from "./diff";
+import { checkedInputs, typeOfUrn, unwrapSecrets as plain } from "./diff";
 import * as types from "../resources/tokens";
 
 type TypeProvider = Partial<provider.Provider>;
@@ -23,6 +23,7 @@ const byType: Record<string, () => Promise<TypeProvider>> = {
     [types.targetHealthType]: async () => (await import("./aws/target-health")).targetHealthProvider,
     [types.hostsDeployType]: async () => (await import("./hosts/deploy")).hostsDeployProvider,
     [types.hostKeyType]: async () => (await import("./hosts/host-key")).hostKeyProvider,
+    [types.batchCheckType]: async () => (await import("./release/batch-check")).batchCheckProvider,
 };
 
 const loaded = new Map<string, Promise<TypeProvider>>();
@@ -86,12 +87,16 @@ async function create(urn: string, inputs: any): Promise<provider.CreateResult> 
 
 const zdr: provider.Provider = {
     version: "0.1.0",
-    // A type's check only reports failures; the engine gets the inputs back as sent (secrets kept).
+    // A type's check reports failures and may add to its inputs (a Migration says whether the
+    // state has it applied); every input it returns unchanged goes back as sent (secrets kept).
     check: (urn, olds, news) =>
         timed("check", urn, async () => {
             const p = await forUrn(urn);
-            const failures = p.check ? (await p.check(urn, plain(olds), plain(news))).failures : undefined;
-            return { inputs: news, ...(failures?.length ? { failures } : {}) };
+            if (!p.check) {
+                return { inputs: news };
+            }
+            const checked = await p.check(urn, plain(olds), plain(news));
+            return { inputs: checkedInputs(news, checked.inputs), ...(checked.failures?.length ? { failures: checked.failures } : {}) };
         }),
     diff: (id, urn, olds, news) => timed("diff", urn, async () => (await forUrn(urn)).diff!(id, urn, plain(olds), plain(news))),
     create: (urn, inputs) => track(() => timed("create", urn, () => create(urn, inputs))),

@@ -13,8 +13,10 @@ export type HostsDeployArgs = ArgsOf<HostsDeployInputs>;
  */
 export class HostsDeploy extends pulumi.CustomResource {
     declare readonly version: pulumi.Output<string>;
+    /** Why the deploy failed (recorded, not thrown; the membership then reattaches nothing). */
+    declare readonly failure: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: HostsDeployArgs, opts?: pulumi.CustomResourceOptions) {
-        super(hostsDeployType, name, args, { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "ssh"] });
+        super(hostsDeployType, name, { ...args, failure: undefined }, { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "ssh"] });
     }
 }

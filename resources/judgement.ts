@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { JudgeOptions } from "../src/canary/judge";
 import type { MetricCheckConfig } from "../src/monitors/config";
 import type { SshHost } from "../src/ssh/client";
+import type { FreshBaselineInputs } from "../provider/canary/fresh-baseline";
 import type { ArgsOf } from "./args";
 import { judgementType } from "./tokens";
 
@@ -42,12 +43,20 @@ export interface JudgementArgs {
     readonly stopWhenInconclusive?: pulumi.Input<boolean>;
     /** HAProxy's runtime API and backend: a failing canary is set to maint there at once. @default - not left out */
     readonly leaveOutOnFail?: pulumi.Input<{ runtimeApi: pulumi.Input<string>; backend: pulumi.Input<string>; ssh?: pulumi.Input<SshHostArgs> }>;
+    /**
+     * The stable version started beside the canary for its bake, its latency and tail's baseline
+     * (the local default; provider/canary/fresh-baseline.ts); `env` holds the database password:
+     * pass it as a secret. @default - none
+     */
+    readonly freshBaseline?: pulumi.Input<ArgsOf<FreshBaselineInputs>>;
     /** Keep a failing canary in the load balancer, to watch it longer. @default false */
     readonly keepServingOnFail?: pulumi.Input<boolean>;
     /** The team accepted this canary's verdict: no judgement. */
     readonly accepted: pulumi.Input<boolean>;
     /** The judgement as JSON, for reports. */
     readonly reportFile: pulumi.Input<string>;
+    /** Why the canary is not serving at this up (its membership's failure): it is not judged. @default - it serves */
+    readonly notServing?: pulumi.Input<string | undefined>;
 }
 
 export interface AlbLogsArgs {
@@ -63,16 +72,20 @@ export interface AlbLogsArgs {
     readonly endpoint?: pulumi.Input<string>;
 }
 
-/** The canary judgement after a reattach (zdr:canary:Judgement): its create fails on a failing verdict. */
+/** The canary judgement after a reattach (zdr:canary:Judgement): a failing verdict is its `failure`, which stops the up at the batch's check. */
 export class Judgement extends pulumi.CustomResource {
     /** "pass": the judgement let the canary through (a pass, or an inconclusive verdict without stopWhenInconclusive); "fail" only in the state of a judgement that stopped an `up`. */
-    declare readonly verdict: pulumi.Output<"pass" | "accepted" | "fail" | "inconclusive">;
+    declare readonly verdict: pulumi.Output<"pass" | "accepted" | "fail" | "inconclusive" | "not judged">;
+    /** Why the verdict stops the release (recorded, not thrown: the batch's check fails the up). */
+    declare readonly failure: pulumi.Output<string | undefined>;
     /** The judge's own verdict: "pass" or "inconclusive". */
     declare readonly outcome: pulumi.Output<"pass" | "inconclusive" | undefined>;
 
     constructor(name: string, args: JudgementArgs, opts?: pulumi.CustomResourceOptions) {
         // over SSH, the connection (with its private key) is always a secret in the state
-        const secret = args.remoteRequestLog ? { additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "remoteRequestLog", "leaveOutOnFail", ...(args.hostAppLogs ? ["hostAppLogs"] : [])] } : {};
-        super(judgementType, name, { ...args, verdict: undefined, outcome: undefined }, { ...opts, ...secret });
+        // the fresh baseline's environment holds the database password
+        const secretOutputs = [...(args.remoteRequestLog ? ["remoteRequestLog", "leaveOutOnFail", ...(args.hostAppLogs ? ["hostAppLogs"] : [])] : []), ...(args.freshBaseline ? ["freshBaseline"] : [])];
+        const secret = secretOutputs.length > 0 ? { additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secretOutputs] } : {};
+        super(judgementType, name, { ...args, verdict: undefined, outcome: undefined, failure: undefined }, { ...opts, ...secret });
     }
 }

@@ -15,8 +15,10 @@ export class HaproxyMember extends pulumi.CustomResource {
     declare readonly version: pulumi.Output<string>;
     /** What each hook of the last reattach did; undefined without hooks. */
     declare readonly hookResults: pulumi.Output<HookOutcome[] | undefined>;
+    /** Why the server is not in the load balancer after the create (a failed hook, reattach or deploy). */
+    declare readonly failure: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: HaproxyMemberArgs, opts?: pulumi.CustomResourceOptions) {
-        super(memberType, name, { ...args, inLoadBalancer: undefined, hookResults: undefined }, opts);
+        super(memberType, name, { ...args, inLoadBalancer: undefined, hookResults: undefined, failure: undefined }, opts);
     }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { LiveVersion } from "../src/migrations/check";
+import type { Compatibility } from "../src/migrations/guard";
 import { migrationType } from "./tokens";
 
 export interface PostgresConnectionArgs {
@@ -28,17 +28,13 @@ export interface MigrationArgs extends MigrationFileRef {
     /** Every earlier file of the folder; the applied ones are validated against the history before this one runs. */
     readonly earlier: readonly MigrationFileRef[];
     /**
-     * What the schema-compatibility policy checks the SQL against: the schema before this
-     * migration (every earlier file, in order) and the SQL of every version live while it applies
-     * (sql undefined = unknown).
+     * What the schema guard checks the SQL against before it applies (the resource refuses a
+     * migration that breaks a live version, and the CrossGuard pack shows the same verdict): the
+     * schema before this migration (every earlier file, in order), the SQL of every version live
+     * while it applies (sql undefined = unknown) and the release mode.
      * @default - not checked
      */
-    readonly compatibility?: pulumi.Input<{
-        readonly schema?: string;
-        readonly live: readonly LiveVersion[];
-        /** The release mode; "all-at-once" means no old version runs while the migration applies. */
-        readonly mode?: "staged" | "all-at-once";
-    }>;
+    readonly compatibility?: pulumi.Input<Omit<Compatibility, "applied">>;
 }
 
 /**

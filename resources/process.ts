@@ -18,8 +18,10 @@ export class Process extends pulumi.CustomResource {
     declare readonly pid: pulumi.Output<number>;
     declare readonly startTicks: pulumi.Output<string>;
     declare readonly logFile: pulumi.Output<string>;
+    /** Why the start failed, with `recordFailure` (nothing runs then). */
+    declare readonly failure: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: ProcessArgs, opts?: pulumi.CustomResourceOptions) {
-        super(processType, name, { ...args, pid: undefined, startTicks: undefined }, opts);
+        super(processType, name, { ...args, pid: undefined, startTicks: undefined, failure: undefined }, opts);
     }
 }

@@ -17,9 +17,13 @@ export class TargetHealth extends pulumi.CustomResource {
     declare readonly targetId: pulumi.Output<string>;
     /** What each hook of the last registration did; undefined without hooks. */
     declare readonly hookResults: pulumi.Output<HookOutcome[] | undefined>;
+    /** false when the create recorded the target out (see `failure`). */
+    declare readonly inLoadBalancer: pulumi.Output<boolean | undefined>;
+    /** Why the target is not in the load balancer after the create. */
+    declare readonly failure: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: TargetHealthArgs, opts?: pulumi.CustomResourceOptions) {
         // the hooks' SSH connection holds the deploy key, their mask the stack's secrets
-        super(targetHealthType, name, { ...args, hookResults: undefined }, { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "hooks"] });
+        super(targetHealthType, name, { ...args, hookResults: undefined, inLoadBalancer: undefined, failure: undefined }, { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "hooks"] });
     }
 }

@@ -12,7 +12,11 @@ export const epochType = "zdr:release:Epoch";
 export const targetHealthType = "zdr:aws:TargetHealth";
 export const hostsDeployType = "zdr:hosts:Deploy";
 export const hostKeyType = "zdr:hosts:HostKey";
+export const batchCheckType = "zdr:release:BatchCheck";
 
 /** The provider's no-op function: the program invokes it at its start so that the engine starts the
  * provider while the program still loads (src/start-provider.ts). */
 export const startProviderFunction = "zdr:index:startProvider";
+
+/** A canary's fresh baseline is the HAProxy server `zdr-fresh-<canary>` for its bake (provider/canary/fresh-baseline.ts); `zdr status` knows it is no drift. */
+export const freshServerPrefix = "zdr-fresh-";

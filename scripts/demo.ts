@@ -10,7 +10,7 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, projectRoot, pulumiCommand } from "../src/engine";
 import { localStackApp, setThrowawaySecrets } from "../src/stack-file";
 import { startLoad } from "../src/load/traffic";
-import { checkOneAtATime, formatReport, formatReportHtml, readEvents, ReleaseReport } from "../src/release/report";
+import { checkOneAtATime, formatReport, formatReportHtml, readEvents, readVerdicts, ReleaseReport } from "../src/release/report";
 import { runStage, Stage, StageResult } from "../src/release/stages";
 
 const program = new Command("demo")
@@ -75,17 +75,18 @@ async function main(): Promise<number> {
     }
     const traffic = await load.stop();
     const events = readEvents(eventsFile, startedAt);
+    const judgements = path.join(projectRoot, ".zdr/local", stackName, "judgements");
     const report: ReleaseReport = {
         startedAt,
-        stages: results.map(({ name, config, ok, error, durationMs, servers }) => ({ name, config, ok, error, durationMs, servers })),
+        stages: results.map(({ name, config, ok, error, durationMs, startedAt: stageStart, servers }) => ({ name, config, ok, error, durationMs, startedAt: stageStart, servers })),
         traffic,
         events,
+        verdicts: readVerdicts(judgements, startedAt, path.dirname(reportFile)),
     };
     fs.writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
     const htmlFile = reportFile.replace(/\.json$/, ".html");
-    fs.writeFileSync(htmlFile, formatReportHtml(report));
+    fs.writeFileSync(htmlFile, await formatReportHtml(report));
     console.log(`\n${formatReport(report)}\n\nreport written to ${path.relative(process.cwd(), reportFile)} and ${path.relative(process.cwd(), htmlFile)}`);
-    const judgements = path.join(projectRoot, ".zdr/local", stackName, "judgements");
     if (fs.existsSync(judgements)) {
         console.log("\ncanary judgements (open in a browser):");
         for (const f of fs.readdirSync(judgements).filter((x) => x.endsWith(".html")).sort()) {

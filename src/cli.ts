@@ -8,9 +8,9 @@ import { formatProgress, LiveJudgement } from "./canary/live";
 import { formatMetricProgress } from "./monitors/metric-judge";
 import { withMetrics } from "./monitors/verdict";
 import { watchMetrics } from "./monitors/watch";
-import { checkMigration, CheckInputError, CheckResult } from "./migrations/check";
+import { CheckInputError, CheckResult } from "./migrations/check";
+import { cachedCheck } from "./migrations/verdict-cache";
 import { SqlSyntaxError } from "./migrations/sql";
-import { fleetStatus, formatStatus } from "./status";
 
 export const exitCodes = { safe: 0, blocked: 1, badInput: 2, inconclusive: 3 } as const;
 
@@ -101,7 +101,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         .option("--json", "print the verdict (or the bad input) as JSON")
         .action(async (migration: string, opts: { schema?: string; liveQueries: string[]; json?: boolean }) => {
             const live = opts.liveQueries.map((f) => ({ version: path.basename(f).replace(/\.sql$/, ""), role: "live" as const, sql: read(f, "live queries") }));
-            const result = await checkMigration({
+            const result = await cachedCheck({
                 migration: read(migration, "migration"),
                 migrationFile: migration,
                 schema: opts.schema === undefined ? undefined : read(opts.schema, "schema"),
@@ -150,6 +150,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             });
             const { closeAllSsh } = await import("./ssh/client");
             // the hosts target's HAProxy and servers are asked over SSH: close those connections after
+            // loaded here: it brings the AWS SDK (about 2 s under load), which the other commands never need
+            const { fleetStatus, formatStatus } = await import("./status");
             const rows = await fleetStatus(state.deployment?.resources ?? []).finally(closeAllSsh);
             out(`${opts.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)}\n`);
             code = rows.some((r) => r.drift.length > 0) ? exitCodes.blocked : exitCodes.safe;

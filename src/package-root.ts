@@ -15,3 +15,6 @@ function find(from: string): string {
 }
 
 export const packageRoot = find(__dirname);
+
+/** Where zdr keeps what it can compute again (git-ignored): the checker's verdicts, PGlite's initialised database. */
+export const cacheDir = path.join(packageRoot, ".zdr/cache");

@@ -8,8 +8,9 @@ import { loadBalancerType } from "../provider/haproxy/load-balancer";
 import { memberType, runtimeOf } from "../provider/haproxy/member";
 import type { HostsDeployInputs } from "../provider/hosts/deploy";
 import { processType } from "../provider/local/process";
-import { hostsDeployType } from "../resources/tokens";
+import { freshServerPrefix, hostsDeployType } from "../resources/tokens";
 import { HaproxyRuntime } from "./haproxy/runtime";
+import { currentResources, fleetFromState, type ServerOutput } from "./release/fleet-state";
 import { sshHttpGet } from "./ssh/http";
 
 export interface ResourceState {
@@ -33,6 +34,38 @@ export interface ServerStatus {
     readonly canary?: string;
     /** A hook that kept the server out at the last `up` (its membership recorded out): which, its exit, its output's last line. @default - none */
     readonly hook?: string;
+    /** Why the state has the server out of the load balancer after a failed `up` (its deploy's, hook's, reattach's or judgement's failure). @default - none */
+    readonly failure?: string;
+    /** What to do next for a server the state has out of the load balancer. @default - nothing: it serves */
+    readonly next?: string;
+}
+
+/**
+ * What to do about a server the state has out of the load balancer, from what kept it out:
+ * `deployFailure` (the membership's input), a hook's results, a stopping judgement, or no
+ * membership at all. `stable` is the version to roll back to, when the fleet shows one.
+ */
+export function nextStep(server: string, version: string | undefined, why: { deployFailed: boolean; hookFailed: boolean; judged: boolean; member: boolean }, stable: string | undefined): string {
+    const rollBack = `roll it back: lower canaryCount, or pin ${server}=${stable ?? "<stable version>"} (\`scripts/pulumi config set --path 'pins[0]' ${server}=${stable ?? "<stable version>"}\`), then \`scripts/pulumi up\``;
+    if (why.judged) {
+        return `${rollBack}; or accept its verdict (acceptVerdicts: ["${server}=${version}"]) and run \`scripts/pulumi up\``;
+    }
+    if (!why.member) {
+        return `\`scripts/pulumi up\` reattaches it (after \`scripts/pulumi cancel --yes\` and \`scripts/pulumi refresh --yes\` if an up was interrupted); or ${rollBack}`;
+    }
+    if (why.deployFailed) {
+        return `fix what made the deploy of ${version} fail and run \`scripts/pulumi up\` (it deploys it again); or ${rollBack}`;
+    }
+    if (why.hookFailed) {
+        return `\`scripts/pulumi up\` runs the hook again and reattaches ${server} when it passes; or ${rollBack}`;
+    }
+    return `\`scripts/pulumi up\` reattaches it again; or ${rollBack}`;
+}
+
+/** The version the servers in the load balancer run other than `version`, when they agree on one: what a left-out server rolls back to. */
+function stableBeside(fleet: readonly ServerOutput[], version: string | undefined): string | undefined {
+    const others = [...new Set(fleet.filter((s) => s.inLoadBalancer && s.version !== version).map((s) => s.version))];
+    return others.length === 1 ? others[0] : undefined;
 }
 
 /**
@@ -146,13 +179,6 @@ export function revealed(v: unknown): any {
 /** What status shows for a healthy app that does not report its version. */
 const unreported = "healthy";
 
-/** One entry of the stack's `servers` output (components/fleet.ts ServerState). */
-interface ServerOutput {
-    readonly name: string;
-    readonly version: string;
-    readonly inLoadBalancer: boolean;
-}
-
 /** The stack's `servers` output: each server's version and membership as the last `up` left them. */
 function stackServers(resources: readonly ResourceState[]): ServerOutput[] {
     const servers = resources.find((r) => r.type === stackType)?.outputs?.servers;
@@ -162,8 +188,21 @@ function stackServers(resources: readonly ResourceState[]): ServerOutput[] {
 const stackType = "pulumi:pulumi:Stack";
 
 /** Compares the state of a stack with its load balancer and servers (local default or AWS). */
-export async function fleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
+export async function fleetStatus(all: readonly ResourceState[]): Promise<ServerStatus[]> {
+    // an old resource the engine is about to delete, or deleted before its replacement, is not the fleet's
+    const resources = currentResources(all);
     return resources.some((r) => r.type === targetHealthType) ? awsFleetStatus(resources) : localFleetStatus(resources);
+}
+
+/** A left-out server's failure and what to do next, from the checkpoint's view of the fleet (fleetFromState). */
+function leftOut(server: string, fleet: readonly ServerOutput[], member: Record<string, any> | undefined, judged: boolean): Pick<ServerStatus, "failure" | "next"> {
+    const f = fleet.find((s) => s.name === server);
+    if (!f || f.inLoadBalancer) {
+        return {};
+    }
+    const hookFailed = Array.isArray(member?.hookResults) && member.hookResults.some((h: { exitCode: number | null }) => h.exitCode !== 0);
+    const next = nextStep(server, f.version, { deployFailed: typeof member?.deployFailure === "string", hookFailed, judged, member: member !== undefined }, stableBeside(fleet, f.version));
+    return { ...(f.failure ? { failure: f.failure } : {}), next };
 }
 
 /**
@@ -173,7 +212,7 @@ export async function fleetStatus(resources: readonly ResourceState[]): Promise<
  */
 export async function awsFleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
     const members = resources.filter((r) => r.type === targetHealthType);
-    const servers = stackServers(resources);
+    const servers = fleetFromState(stackServers(resources), resources);
     const groups = new Map(members.map((m) => [m.outputs?.targetGroupArn as string, m]));
     const seen = new Map<string, string>(); // target id -> ALB state
     for (const [arn, m] of groups) {
@@ -190,9 +229,10 @@ export async function awsFleetStatus(resources: readonly ResourceState[]): Promi
         // "absent": the state names it, the group no longer lists it
         const lbStatus = seen.get(m.outputs?.targetId as string) ?? "absent";
         const hook = hookNote(m.outputs);
-        if (hook) {
-            const drift = lbStatus === "healthy" ? ["the ALB sends it traffic though its hook kept it out"] : [];
-            return { server, stateVersion: (m.outputs?.version as string | undefined) ?? out?.version, runningVersion: "not checked", stateMember: false, lbStatus, drift, hook };
+        const left = leftOut(server, servers, m.outputs, false);
+        if (out && !out.inLoadBalancer) {
+            const drift = lbStatus === "healthy" ? [`the ALB sends it traffic though the state has it out`] : [];
+            return { server, stateVersion: out.version, runningVersion: "not checked", stateMember: false, lbStatus, drift, ...(hook ? { hook } : {}), ...left };
         }
         const drift = lbStatus === "healthy" ? [] : [`the state has it in the load balancer, the ALB says ${lbStatus}`];
         return { server, stateVersion: out?.version, runningVersion: "not checked", stateMember: true, lbStatus, drift };
@@ -208,7 +248,7 @@ export async function awsFleetStatus(resources: readonly ResourceState[]): Promi
 
 /** Compares the state of a stack on the local default or the hosts target with HAProxy and the running servers. */
 export async function localFleetStatus(resources: readonly ResourceState[]): Promise<ServerStatus[]> {
-    const stateServers = stackServers(resources);
+    const stateServers = fleetFromState(stackServers(resources), resources);
     // a server's deploy: a local process whose events are about it (the database's process has
     // none), or a deploy on a host over SSH (the hosts target)
     const deploys = resources
@@ -227,32 +267,36 @@ export async function localFleetStatus(resources: readonly ResourceState[]): Pro
     const stopped = stoppedJudgements(resources);
     return Promise.all(
         servers.map(async (server) => {
+            // the checkpoint's view (fleetFromState): the membership's own outputs are newer than
+            // the stack's outputs after a failed or interrupted up, and a refresh drops a
+            // membership HAProxy took away
             const out = stateServers.find((s) => s.name === server);
             const deploy = deploys.find((d) => serverOf(d) === server);
             const member = members.find((m) => m.outputs?.server === server);
-            // The stack's outputs are the last finished `up`; the membership's own outputs are
-            // newer after an interrupted one, and a refresh drops a membership HAProxy took away.
-            const stateVersion = (member?.outputs?.version as string | undefined) ?? out?.version;
-            // a membership a failed hook recorded out is not one
+            const stateVersion = out?.version;
             const hook = hookNote(member?.outputs);
-            const stateMember = member !== undefined && !hook;
+            const stateMember = out?.inLoadBalancer ?? false;
             // env is a secret in the state (it carries the database password); the health URL is not
             const runningVersion = deploy?.type === hostsDeployType ? await hostHealth(deploy.outputs as HostsDeployInputs) : await health(deploy?.outputs?.healthUrl);
             const lbStatus = lb.find((s) => s.server === server)?.status ?? "absent";
             const judged = stopped.find((j) => j.canary === server && j.version === stateVersion);
             const stable = members.find((m) => judged?.baseline?.includes(m.outputs?.server as string))?.outputs?.version as string | undefined;
             const drift: string[] = [];
-            if (stateVersion !== undefined && runningVersion !== stateVersion && runningVersion !== unreported) {
+            // a deploy that failed left nothing running
+            const deployFailed = typeof member?.outputs?.deployFailure === "string" || typeof deploy?.outputs?.failure === "string";
+            if (stateVersion !== undefined && runningVersion !== stateVersion && runningVersion !== unreported && !(deployFailed && runningVersion === "not answering")) {
                 drift.push(`state says ${stateVersion}, the server answers ${runningVersion}`);
             }
             // a failing canary left out is in MAINT on purpose
             if (stateMember && lbStatus !== "UP" && !(judged?.leftOut && lbStatus === "MAINT")) {
                 drift.push(`the state has it in the load balancer, HAProxy says ${lbStatus}`);
             }
-            if (!stateMember && lbStatus.startsWith("UP")) {
-                drift.push("HAProxy sends it traffic without a membership in the state");
+            // a canary's fresh baseline is in HAProxy for the bake only (provider/canary/fresh-baseline.ts)
+            if (!stateMember && lbStatus.startsWith("UP") && !server.startsWith(freshServerPrefix)) {
+                drift.push(member ? "HAProxy sends it traffic though the state has it out" : "HAProxy sends it traffic without a membership in the state");
             }
-            return { server, stateVersion, runningVersion, stateMember, lbStatus, drift, ...(judged ? { canary: canaryNote(judged, stable) } : {}), ...(hook ? { hook } : {}) };
+            const left = deploy || member ? leftOut(server, stateServers, member?.outputs, judged !== undefined) : {};
+            return { server, stateVersion, runningVersion, stateMember, lbStatus, drift, ...(judged ? { canary: canaryNote(judged, stable) } : {}), ...(hook ? { hook } : {}), ...left };
         }),
     );
 }
@@ -267,6 +311,13 @@ export function formatStatus(rows: readonly ServerStatus[]): string {
     }
     for (const r of rows.filter((x) => x.hook)) {
         lines.push("", `${r.server}: ${r.hook}`);
+    }
+    // a failure the notes above do not already say (a failed deploy, a reattach that timed out)
+    for (const r of rows.filter((x) => x.failure && !x.hook && !x.canary)) {
+        lines.push("", `${r.server}: ${r.failure?.split("\n")[0]}`);
+    }
+    for (const r of rows.filter((x) => x.next)) {
+        lines.push("", `${r.server} is out of the load balancer; next: ${r.next}`);
     }
     const drifted = rows.filter((r) => r.drift.length > 0).length;
     lines.push("", drifted ? `${drifted} server(s) drifted: run \`scripts/pulumi refresh --yes\` then \`scripts/pulumi up\` (docs/operations.md)` : "no drift");

@@ -15,6 +15,14 @@
 //            stands still)
 // GET /metrics answers Prometheus' text format: webshop_requests_total and webshop_orders_total
 // (orders written), the app's own metricsPath.
+//   <base>+<tag>  a variant of v1, v2 or v3 (by configuration: the version's name), for the canary
+//           benches (bench/canary-real.ts): the base's code and SQL, and by its tag
+//             slow<p>    every request (but /health) answers p% later than the base would (the
+//                        handler's own time, measured, times p/100, added before the response)
+//             err<p>     p% of requests fail with a new error ("injected fault: <tag>")
+//             logerr<p>  p% of requests succeed but write a new error line to stderr
+//             (a "-<anything>" after the tag names a run: slow30-4)
+//             anything else: identical to the base under another name (an A/A canary)
 // A failed request carries its error signature in the x-error header (HAProxy logs it).
 // Environment: PORT (HOST, default 127.0.0.1), APP_VERSION, PGHOST, PGPORT, PGUSER, PGDATABASE (and PGPASSWORD).
 // SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
@@ -26,9 +34,13 @@ const { Pool } = require("pg");
 
 const version = process.env.APP_VERSION;
 const port = Number(process.env.PORT);
-const versions = ["v1", "v2", "v3", "broken", "faulty", "logfault", "leaky", "cpuhog", "noorders"];
-if (!versions.includes(version) || !port) {
-    console.error(JSON.stringify({ level: "fatal", msg: `APP_VERSION must be one of ${versions.join(", ")} and PORT a port`, version, port }));
+const [base, tag = ""] = String(version).split("+", 2);
+const variant = /^(slow|err|logerr)(\d+(?:\.\d+)?)(?:-.*)?$/.exec(tag);
+const slowBy = variant && variant[1] === "slow" ? Number(variant[2]) / 100 : 0;
+const errorRate = variant && variant[1] === "err" ? Number(variant[2]) / 100 : 0;
+const logErrorRate = variant && variant[1] === "logerr" ? Number(variant[2]) / 100 : 0;
+if (!["v1", "v2", "v3", "broken", "faulty", "logfault", "leaky", "cpuhog", "noorders"].includes(base) || (tag !== "" && !["v1", "v2", "v3"].includes(base)) || !port) {
+    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3, broken, faulty, logfault, leaky, cpuhog, noorders or <v1|v2|v3>+<tag> and PORT a port", version, port }));
     process.exit(2);
 }
 const pool = new Pool({ max: 5, connectionTimeoutMillis: 3000 });
@@ -37,7 +49,7 @@ const pool = new Pool({ max: 5, connectionTimeoutMillis: 3000 });
 // schema-compatibility check reads to know what a live version uses.
 const queries = Object.fromEntries(
     fs
-        .readFileSync(path.join(__dirname, "queries", `${version}.sql`), "utf8")
+        .readFileSync(path.join(__dirname, "queries", `${base}.sql`), "utf8")
         .split(/^-- name: /m)
         .slice(1)
         .map((block) => {
@@ -154,6 +166,12 @@ async function handle(req, res) {
     if (version === "logfault" && url.pathname !== "/health" && Math.random() < 0.05) {
         process.stderr.write(`ERROR loyalty points not credited for request ${Math.floor(Math.random() * 1e6)}: points service refused\n`);
     }
+    if (errorRate > 0 && url.pathname !== "/health" && Math.random() < errorRate) {
+        throw new Error(`injected fault: ${tag}`);
+    }
+    if (logErrorRate > 0 && url.pathname !== "/health" && Math.random() < logErrorRate) {
+        process.stderr.write(`ERROR coupon ${Math.floor(Math.random() * 1e6)} not applied: ${tag} refused\n`);
+    }
     if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/products")) {
         const { rows } = await pool.query(queries.listProducts);
         return send(res, 200, { version, products: rows });
@@ -183,6 +201,16 @@ const server = http.createServer((req, res) => {
     if (req.url !== "/health" && req.url !== "/metrics") {
         counters.requests++;
         if (version === "cpuhog") res.on("finish", burnLikeARequest);
+    }
+    if (slowBy > 0 && !req.url.startsWith("/health")) {
+        // Node sends the headers with the body: delaying end() delays the whole response
+        const started = process.hrtime.bigint();
+        const end = res.end.bind(res);
+        res.end = (...args) => {
+            const ms = (Number(process.hrtime.bigint() - started) / 1e6) * slowBy;
+            setTimeout(() => end(...args), ms);
+            return res;
+        };
     }
     handle(req, res).catch((err) => {
         console.log(JSON.stringify({ t: Date.now(), level: "error", version, path: req.url, msg: err.message }));

@@ -4,10 +4,13 @@
 //          here matters in an all-at-once release: the epoch replaces this resource (it drains
 //          the target) but not the attachment, which does not take the epoch as an input;
 //          With hooks (run on the instance over SSH, as on the hosts target): beforeAllowTraffic
-//          first (failing: nothing is registered, the create fails with the hook's output),
-//          afterAllowTraffic once in service (failing: deregistered and drained again, then the
-//          create fails). The attachment is created after this resource, so nothing registers
-//          the target before beforeAllowTraffic passed.
+//          first (failing: nothing is registered), afterAllowTraffic once in service (failing:
+//          deregistered and drained again). A failed hook, a target never in service
+//          (deregistered again) or a failed deploy (nothing registered) is recorded, not thrown
+//          (`inLoadBalancer: false`, `failure`): the batch's check fails the `up` once every
+//          server of the batch finished (provider/haproxy/member.ts createWithHooks). The
+//          attachment is created after the batch's check, so nothing registers the target
+//          before beforeAllowTraffic passed, nor a target this resource recorded out.
 // delete = drain: deregister and wait until the target is deregistered. Deregistering twice is
 //          harmless, so whether the engine deletes this or the attachment first, the server is
 //          out of the load balancer, with in-flight requests finished, before its deploy goes.
@@ -15,7 +18,7 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import type { Target } from "../../src/aws/targets";
 import { changedKeys } from "../diff";
-import { createWithHooks, sameHooks, withHooks, type HookOutcome, type MemberHooks } from "../haproxy/member";
+import { createWithHooks, recordedOut, sameHooks, withHooks, type Attached, type MemberHooks } from "../haproxy/member";
 
 export { targetHealthType } from "../../resources/tokens";
 
@@ -39,14 +42,12 @@ export interface TargetHealthInputs extends Target {
     readonly version?: string;
     /** The team's hooks around the registration, run on the instance over SSH (`hooks.ssh`). @default - none */
     readonly hooks?: MemberHooks;
+    /** Why the server's deploy failed: nothing is registered, the server is recorded out. @default - the deploy is healthy */
+    readonly deployFailure?: string;
 }
 
-export interface TargetHealthOutputs extends TargetHealthInputs {
-    /** false after a create whose hook failed (the target is not registered; the next up tries again). */
-    readonly inLoadBalancer?: boolean;
-    /** What each hook of the last registration did. @default - no hooks */
-    readonly hookResults?: readonly HookOutcome[];
-}
+/** `inLoadBalancer` false after a create that recorded the target out (not registered; the next up tries again); absent in states from before it was recorded. */
+export interface TargetHealthOutputs extends TargetHealthInputs, Partial<Attached> {}
 
 /** Inputs that name things for people and change nothing outside the state. */
 const labels = ["server", "version"];
@@ -58,31 +59,30 @@ async function aws(i: TargetHealthInputs) {
     return { client: new ElasticLoadBalancingV2Client({ region: i.region, ...(i.endpoint ? { endpoint: i.endpoint } : {}) }), ...targets };
 }
 
-/** Hooks around register + wait in service; a failed hook is an init failure (see createWithHooks). */
+/** Hooks around register + wait in service; what kept the target out is recorded (see createWithHooks). */
 async function register(inputs: TargetHealthInputs) {
     const { client, attachTarget, drainTarget } = await aws(inputs);
-    return createWithHooks(`${inputs.targetGroupArn}/${inputs.targetId}`, inputs, () =>
-        withHooks(
-            inputs.hooks,
-            inputs.server ?? inputs.targetId,
-            () => attachTarget(client, inputs, { maxWaitSeconds: inputs.healthTimeoutSeconds }),
-            () => drainTarget(client, inputs, { maxWaitSeconds: inputs.drainTimeoutSeconds }),
-        ),
+    const server = inputs.server ?? inputs.targetId;
+    const detach = () => drainTarget(client, inputs, { maxWaitSeconds: inputs.drainTimeoutSeconds });
+    return createWithHooks(`${inputs.targetGroupArn}/${inputs.targetId}`, server, inputs, () =>
+        withHooks(inputs.hooks, server, () => attachTarget(client, inputs, { maxWaitSeconds: inputs.healthTimeoutSeconds }), detach),
+        detach,
     );
 }
 
 export const targetHealthProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
     async diff(_id, _urn, olds: TargetHealthOutputs, news: TargetHealthInputs) {
-        const changed = changedKeys(olds, news, ["hookResults", "inLoadBalancer"]);
+        const changed = changedKeys(olds, news, ["hookResults", "inLoadBalancer", "failure"]);
         const replaces = changed.filter((k) => !labels.includes(k) && (k !== "hooks" || !sameHooks(olds.hooks, news.hooks)));
-        return { changes: changed.length > 0, replaces };
+        // a target recorded out is tried again (update)
+        return { changes: changed.length > 0 || recordedOut(olds), replaces };
     },
     async create(_urn, inputs: TargetHealthInputs) {
         return register(inputs);
     },
     async update(_id, _urn, olds: TargetHealthOutputs, news: TargetHealthInputs) {
-        if (olds.inLoadBalancer === false) {
-            // a create whose hook failed (an init failure): the registration is tried again
+        if (recordedOut(olds)) {
+            // a create that recorded the target out (or, before, failed on a hook): the registration is tried again
             return { outs: (await register(news)).outs };
         }
         return { outs: { ...news, ...(olds.inLoadBalancer !== undefined ? { inLoadBalancer: olds.inLoadBalancer } : {}), ...(olds.hookResults ? { hookResults: olds.hookResults } : {}) } };

@@ -1,8 +1,9 @@
 // zdr:canary:Judgement — after a canary is reattached: judge the canary's requests against the
 // baseline servers' as they come (HAProxy's log is read every second, from where the last read
 // ended), and stop the bake the moment the sequential judge decides; `bakeSeconds` is the
-// longest wait. A failing verdict fails the create, so the `up` stops with the comparison and no
-// later server moves, and the canary is left out of the load balancer at once (HAProxy's
+// longest wait. A failing verdict is recorded (`failure`, with the comparison), not thrown, so
+// that the other servers of the batch finish their steps; the batch's check then fails the `up`
+// and no later server moves (docs/release-graph.md). The canary is left out of the load balancer at once (HAProxy's
 // `maint`: no new request reaches it, those in flight finish; its process and logs stay for
 // inspection) unless `keepServingOnFail`. A canary still undecided at the end of the bake is inconclusive: its
 // report says what was ruled out, and the release goes on unless `stopWhenInconclusive`. The verdict is
@@ -20,7 +21,7 @@ import { AppLogTemplate, AppLogWatch } from "../../src/canary/app-log";
 import { errorPattern } from "../../src/canary/log-level";
 import { formatProgress, LiveJudgement } from "../../src/canary/live";
 import { LoggedRequest } from "../../src/canary/evidence";
-import { CanaryJudge, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
+import { CanaryJudge, defaultAlpha, failWeights, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { LogMirror, RemoteRunner } from "../../src/canary/remote-log";
@@ -29,10 +30,11 @@ import { describeHost, SshHost, sshReadOutput } from "../../src/ssh/client";
 import { runtimeOf } from "../haproxy/member";
 import { changedKeys } from "../diff";
 import { engineLog } from "./engine-log";
-import { defaultAlpha, failWeights } from "../../src/canary/judge";
+import { serverInstance } from "../../src/monitors/prometheus-config";
 import type { MetricCheckConfig } from "../../src/monitors/config";
 import { formatMetricProgress, MetricJudge } from "../../src/monitors/metric-judge";
 import { withMetrics } from "../../src/monitors/verdict";
+import { FreshBaselineInputs, RunningFreshBaseline, startFreshBaseline } from "./fresh-baseline";
 
 export { judgementType } from "../../resources/tokens";
 
@@ -67,8 +69,12 @@ export interface JudgementInputs {
     };
     /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - src/canary/log-level.ts's defaultErrorPattern */
     readonly appLogErrorPattern?: string;
-    /** The stack's Prometheus and each server's `{instance}` (the local default). @default - no metric checks */
-    readonly prometheus?: { readonly url: string; readonly instances: Record<string, string> };
+    /**
+     * The stack's Prometheus and each server's `{instance}` (the local default); freshTargets, the
+     * folder of file_sd targets where a fresh baseline is written for its bake (prometheus-config.ts).
+     * @default - no metric checks
+     */
+    readonly prometheus?: { readonly url: string; readonly instances: Record<string, string>; readonly freshTargets?: string };
     /** The metric checks, judged when `prometheus` is set (src/monitors/metric-judge.ts). @default - none */
     readonly metricChecks?: MetricCheckConfig[];
     /** The ALB's access logs in S3 (AWS target). */
@@ -101,22 +107,38 @@ export interface JudgementInputs {
         /** The runtime API's socket is on this host, reached over SSH. @default - a local socket or address */
         readonly ssh?: SshHost;
     };
+    /**
+     * A fresh baseline beside the canary (the local default): the stable version started when the
+     * bake starts, added to HAProxy at the canary's weight, and the canary's latency and tail
+     * compared with it alone (./fresh-baseline.ts). Should it not start, the canary is judged against
+     * the stable servers as they are, and the report says why. @default - none (hosts, AWS)
+     */
+    readonly freshBaseline?: FreshBaselineInputs;
     /** Keep a failing canary in the load balancer (today's behaviour, to watch it longer). @default false */
     readonly keepServingOnFail?: boolean;
     /** The team accepted this canary's verdict in config: no judgement. */
     readonly accepted: boolean;
     /** Where the judgement is written as JSON; an HTML page with charts goes beside it. */
     readonly reportFile: string;
+    /**
+     * Why the canary is not in the load balancer at this `up` (its membership's `failure`): it is
+     * not judged; the judgement records "not judged" and judges it at the next `up`.
+     * @default - it is in the load balancer
+     */
+    readonly notServing?: string;
 }
 
 export interface JudgementOutputs extends JudgementInputs {
     /**
      * "pass": the judgement let the canary through (a pass, or an inconclusive verdict the release
-     * goes on with). "fail" (or "inconclusive" with stopWhenInconclusive): it stopped the `up`;
-     * the resource is then in the state as failed to initialise (the engine's partial state),
-     * so `zdr status` can say so, and every later `up` stops at it again until it is rolled back.
+     * goes on with). "fail" (or "inconclusive" with stopWhenInconclusive): it stops the `up` (the
+     * batch's check fails on its `failure`), `zdr status` says so, and every later `up` stops at
+     * it again until it is rolled back. "not judged": the canary was not serving (`notServing`).
+     * States from before issue 28 hold a stopping verdict as a resource failed to initialise.
      */
-    readonly verdict: "pass" | "accepted" | "fail" | "inconclusive";
+    readonly verdict: "pass" | "accepted" | "fail" | "inconclusive" | "not judged";
+    /** Why the verdict stops the release (its message, with the comparison), when it does. @default - it does not */
+    readonly failure?: string;
     /** The judge's own verdict. */
     readonly outcome?: "pass" | "inconclusive";
     /** The checks that failed the canary. @default - none */
@@ -166,6 +188,11 @@ export interface JudgementRecord extends Judgement {
     readonly appLogTemplates?: AppLogTemplate[];
     /** When a failing canary was set to `maint` in HAProxy (epoch ms): no request reaches it from then on. */
     readonly leftOutAt?: number;
+    /**
+     * The fresh baseline the canary's latency and tail were compared with: its server name, when
+     * it joined HAProxy (epoch ms), or why it could not be started (the stable servers were used).
+     */
+    readonly freshBaseline?: { readonly server: string; readonly joinedAt?: number; readonly error?: string; readonly removal?: string };
 }
 
 /** The mirror of HAProxy's log on its host, beside the report; undefined when the log is local. */
@@ -212,12 +239,36 @@ async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | unde
     return Date.now();
 }
 
-/** The metric checks of a bake, when the judgement has a Prometheus and checks to read; their share of alpha as judge.ts gives it. */
-function metricJudge(i: JudgementInputs, from: number): MetricJudge | undefined {
+/**
+ * The metric checks of a bake, when the judgement has a Prometheus and checks to read; their share
+ * of alpha as judge.ts gives it. With a fresh baseline the canary's metrics are compared with its
+ * alone, from the moment it joined: two processes of the same age (a fresh process spends more CPU
+ * a request while its JIT compiles and holds less memory than one that has run for minutes: the
+ * lesson of issue 24 for latency holds for them too). Without one, with the stable servers.
+ */
+function metricJudge(i: JudgementInputs, fresh: { server: string; port: number; joinedAt: number } | undefined, from: number): MetricJudge | undefined {
     if (!i.prometheus || !i.metricChecks || i.metricChecks.length === 0) {
         return undefined;
     }
-    return new MetricJudge({ prometheus: i.prometheus, checks: i.metricChecks, canary: i.canary, baseline: i.baseline, from, alpha: (i.judge?.alpha ?? defaultAlpha) * failWeights.metrics, ...(i.judge?.passAlpha !== undefined ? { passAlpha: i.judge.passAlpha } : {}) });
+    const prometheus = { url: i.prometheus.url, instances: { ...i.prometheus.instances, ...(fresh ? { [fresh.server]: serverInstance(fresh.port) } : {}) } };
+    const common = { prometheus, checks: i.metricChecks, canary: i.canary, alpha: (i.judge?.alpha ?? defaultAlpha) * failWeights.metrics, ...(i.judge?.passAlpha !== undefined ? { passAlpha: i.judge.passAlpha } : {}) };
+    return new MetricJudge({ ...common, ...(fresh ? { baseline: [fresh.server], from: fresh.joinedAt } : { baseline: i.baseline, from }) });
+}
+
+/** A fresh baseline's file_sd target: Prometheus and the process exporter scrape it while it is there. */
+function freshTarget(dir: string, server: string, port: number): { write(): void; remove(): void } {
+    const file = path.join(dir, `${server}.json`);
+    return {
+        write() {
+            fs.mkdirSync(dir, { recursive: true });
+            // written whole, then renamed: a scrape never reads half a file
+            fs.writeFileSync(`${file}.tmp`, `${JSON.stringify([{ targets: [serverInstance(port)], labels: { server } }])}\n`);
+            fs.renameSync(`${file}.tmp`, file);
+        },
+        remove() {
+            fs.rmSync(file, { force: true });
+        },
+    };
 }
 
 /**
@@ -226,7 +277,7 @@ function metricJudge(i: JudgementInputs, from: number): MetricJudge | undefined 
  */
 export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)), progress?: (line: string) => void): Promise<JudgementRecord> {
     const from = Date.now();
-    const deadline = from + i.bakeSeconds * 1000;
+    let deadline = from + i.bakeSeconds * 1000;
     const requests: LoggedRequest[] = [];
     const keep = (r: LoggedRequest) => {
         if (requests.length < reportRequests) {
@@ -237,72 +288,103 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     let live: LiveJudgement | undefined;
     let cloudWatch: AppLogWatch | undefined;
     let metrics: MetricJudge | undefined;
-    if (!i.albLogs) {
-        const mirror = remoteMirror(i);
-        const appMirrors = hostAppLogMirrors(i);
-        // the stable servers' recent lines first: their error templates are known, never new
-        await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
-        const appLogs = appMirrors?.files ?? i.appLogs;
-        const log = mirror?.localFile ?? i.requestLog;
-        if (!log) {
-            throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
-        }
-        // The tail threshold is fixed from the baseline's last minute before the canary is judged;
-        // the app's own lines are read from now on (src/canary/live.ts).
-        live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, from, ...(appLogs ? { appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
-        judge = live.judge;
-        metrics = metricJudge(i, from);
-        let lastLine = 0;
-        // with metric checks, only a failure ends the bake early (a leak shows over time)
-        const decided = () => judge.decision?.verdict === "fail" || metrics?.decision === "fail" || (judge.decision?.verdict === "pass" && !metrics);
-        let metricRead: Promise<void> | undefined;
-        while (!decided() && Date.now() < deadline) {
-            await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
-            await Promise.all([mirror?.catchUp(2), appMirrors?.catchUp(2)]);
-            // one metric read in flight at a time, beside the log reads (each bounded: metric-judge.ts)
-            metricRead ??= metrics?.poll().finally(() => (metricRead = undefined));
-            live.poll();
-            if (progress && Date.now() - lastLine >= progressEveryMs) {
-                progress(`${formatProgress(live.progress(), i.bakeSeconds)}${metrics ? ` | ${formatMetricProgress(metrics.progress())}` : ""}`);
-                lastLine = Date.now();
+    let fresh: RunningFreshBaseline | undefined;
+    let scraped: ReturnType<typeof freshTarget> | undefined;
+    let freshRecord: JudgementRecord["freshBaseline"];
+    if (i.freshBaseline && !i.albLogs) {
+        try {
+            fresh = await startFreshBaseline(i.canary, i.freshBaseline);
+            freshRecord = { server: fresh.server, joinedAt: Date.now() };
+            if (i.prometheus?.freshTargets) {
+                scraped = freshTarget(i.prometheus.freshTargets, fresh.server, fresh.port);
+                scraped.write();
             }
+            // the bake is the time compared: it starts when the fresh baseline takes requests
+            deadline = Date.now() + i.bakeSeconds * 1000;
+            progress?.(`${i.canary}: fresh baseline ${fresh.server} (${i.freshBaseline.version}) in HAProxy; the canary's latency is compared with it`);
+        } catch (e) {
+            freshRecord = { server: "", error: e instanceof Error ? e.message : String(e) };
+            progress?.(`${i.canary}: no fresh baseline (${freshRecord.error}); compared with the stable servers as they are`);
         }
-        if (!decided()) {
-            // HAProxy logs a request when it ends: the last second's requests are still coming.
-            await sleep(1500);
+    }
+    try {
+        if (!i.albLogs) {
+            const mirror = remoteMirror(i);
+            const appMirrors = hostAppLogMirrors(i);
+            // the stable servers' recent lines first: their error templates are known, never new
             await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
-            live.poll(deadline);
-        }
-        await metricRead;
-        if (metrics && !metrics.decision) {
-            await metrics.poll(Math.min(Date.now(), deadline + 2000));
-        }
-    } else {
-        // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
-        judge = new CanaryJudge(i.judge);
-        await sleep(i.bakeSeconds * 1000);
-        await sleep((i.albLogs.deliverySeconds ?? 330) * 1000);
-        // All of the window is read at once here: the verdict (and decidedAfter) is where the
-        // stream decided; later requests only fill the counts and the report.
-        cloudWatch = i.cloudWatchLogs ? await cloudWatchAppLogs(i, i.cloudWatchLogs, from, deadline) : undefined;
-        for (const r of await albRequests(i, i.albLogs, from, deadline)) {
-            if (r.t < from) {
-                continue;
+            const appLogs = fresh && i.freshBaseline ? { ...(appMirrors?.files ?? i.appLogs), [fresh.server]: i.freshBaseline.logFile } : appMirrors?.files ?? i.appLogs;
+            const log = mirror?.localFile ?? i.requestLog;
+            if (!log) {
+                throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
             }
-            // the ALB stamps a request with its response: a line logged by then goes with it
-            const signatures = cloudWatch?.take(r.server, r.t);
-            const req = signatures ? { ...r, signatures } : r;
-            judge.add(r.server === i.canary ? "canary" : "baseline", r.t, req);
-            keep(req);
+            // The tail threshold is fixed from the baseline's last minute before the canary is judged;
+            // the app's own lines are read from now on (src/canary/live.ts).
+            live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, ...(fresh ? { fresh: fresh.server } : {}), from, ...(appLogs ? { appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
+            judge = live.judge;
+            metrics = metricJudge(i, fresh && freshRecord?.joinedAt !== undefined ? { server: fresh.server, port: fresh.port, joinedAt: freshRecord.joinedAt } : undefined, from);
+            let lastLine = 0;
+            // with metric checks, only a failure ends the bake early (a leak shows over time)
+            const decided = () => judge.decision?.verdict === "fail" || metrics?.decision === "fail" || (judge.decision?.verdict === "pass" && !metrics);
+            let metricRead: Promise<void> | undefined;
+            while (!decided() && Date.now() < deadline) {
+                await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+                await Promise.all([mirror?.catchUp(2), appMirrors?.catchUp(2)]);
+                // one metric read in flight at a time, beside the log reads (each bounded: metric-judge.ts)
+                metricRead ??= metrics?.poll().finally(() => (metricRead = undefined));
+                live.poll();
+                if (progress && Date.now() - lastLine >= progressEveryMs) {
+                    progress(`${formatProgress(live.progress(), i.bakeSeconds)}${metrics ? ` | ${formatMetricProgress(metrics.progress())}` : ""}`);
+                    lastLine = Date.now();
+                }
+            }
+            if (!decided()) {
+                // HAProxy logs a request when it ends: the last second's requests are still coming.
+                await sleep(1500);
+                await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
+                live.poll(deadline);
+            }
+            await metricRead;
+            if (metrics && !metrics.decision) {
+                await metrics.poll(Math.min(Date.now(), deadline + 2000));
+            }
+        } else {
+            // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
+            judge = new CanaryJudge(i.judge);
+            await sleep(i.bakeSeconds * 1000);
+            await sleep((i.albLogs.deliverySeconds ?? 330) * 1000);
+            // All of the window is read at once here: the verdict (and decidedAfter) is where the
+            // stream decided; later requests only fill the counts and the report.
+            cloudWatch = i.cloudWatchLogs ? await cloudWatchAppLogs(i, i.cloudWatchLogs, from, deadline) : undefined;
+            for (const r of await albRequests(i, i.albLogs, from, deadline)) {
+                if (r.t < from) {
+                    continue;
+                }
+                // the ALB stamps a request with its response: a line logged by then goes with it
+                const signatures = cloudWatch?.take(r.server, r.t);
+                const req = signatures ? { ...r, signatures } : r;
+                judge.add(r.server === i.canary ? "canary" : "baseline", r.t, req);
+                keep(req);
+            }
         }
+    } catch (e) {
+        scraped?.remove();
+        await fresh?.stop();
+        throw e;
     }
     const to = Math.min(Date.now(), deadline);
     const j = metrics ? withMetrics(judge.judgement(true), metrics) : judge.judgement(true);
     // Out of the load balancer before anything else (the report takes a while to draw).
     const leftOutAt = await leaveOut(i, j);
+    // a failing canary leaves first; the fresh baseline goes in every case
+    scraped?.remove();
+    if (fresh) {
+        const removal = await fresh.stop();
+        freshRecord = { ...(freshRecord as NonNullable<typeof freshRecord>), ...(removal ? { removal } : {}) };
+    }
     const appLogTemplates = (live?.appLogs ?? cloudWatch)?.templates();
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
-    const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}) };
+    const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}), ...(freshRecord ? { freshBaseline: freshRecord } : {}) };
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);
     const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests, ...(appLogTemplates ? { appLogTemplates } : {}) });
     fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);
@@ -313,23 +395,31 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     return { ...j, from, to, ...extra };
 }
 
+/** A verdict that lets the release go on: a later `up` leaves it alone unless its inputs change. */
+function settled(j: JudgementOutputs): boolean {
+    return j.verdict === "pass" || j.verdict === "accepted";
+}
+
 export const judgementProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
     async diff(_id, _urn, olds: JudgementOutputs, news: JudgementInputs) {
         // The baseline shrinks as later canaries move: that alone does not re-judge this one.
-        const changed = changedKeys(olds, news, ["verdict", "outcome"]);
-        return { changes: changed.length > 0, replaces: changed.filter((k) => ["canary", "version", "deployment", "accepted", "requestLog", "albLogs"].includes(k)) };
+        const changed = changedKeys(olds, news, ["verdict", "outcome", "failure", "failedChecks", "leftOut"]);
+        return { changes: changed.length > 0 || !settled(olds), replaces: changed.filter((k) => ["canary", "version", "deployment", "accepted", "requestLog", "albLogs"].includes(k)) };
     },
     async update(_id, urn, olds: JudgementOutputs, news: JudgementInputs) {
-        // A judgement that stopped an `up` is in the state as failed to initialise, and the engine
-        // updates it on every later `up`: its verdict stands (or is judged anew) as in a create.
-        if (olds.verdict === "fail" || olds.verdict === "inconclusive") {
+        // A judgement that stopped an `up` (or did not judge) is updated on every later `up`: its
+        // verdict stands (or is judged anew) as in a create.
+        if (!settled(olds)) {
             return { outs: (await judgementProvider.create(urn, news)).outs };
         }
         return { outs: { ...news, verdict: olds.verdict, ...(olds.outcome ? { outcome: olds.outcome } : {}) } };
     },
-    async create(urn, inputs: JudgementInputs) {
+    async create(urn, inputs: JudgementInputs): Promise<{ id: string; outs: JudgementOutputs }> {
         if (inputs.accepted) {
             return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "accepted" } };
+        }
+        if (inputs.notServing !== undefined) {
+            return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "not judged" } };
         }
         const earlier = fs.existsSync(inputs.reportFile) ? (JSON.parse(fs.readFileSync(inputs.reportFile, "utf8")) as JudgementRecord & { deployment?: string; baseline: string[] }) : undefined;
         const stands = earlier !== undefined && earlier.deployment === inputs.deployment && (earlier.verdict === "fail" || (earlier.verdict === "inconclusive" && inputs.stopWhenInconclusive === true));
@@ -345,9 +435,7 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
                     `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`;
             const id = `${inputs.canary}@${inputs.version}`;
             const failedChecks = j.checks.filter((c) => c.verdict === "fail").map((c) => c.name);
-            const properties: JudgementOutputs = { ...inputs, verdict: j.verdict, failedChecks, leftOut };
-            // With an id and properties the engine keeps the resource in the state, failed to initialise.
-            throw Object.assign(new Error(message), { id, properties, reasons: [message] });
+            return { id, outs: { ...inputs, verdict: j.verdict, failedChecks, leftOut, failure: message } };
         }
         return { id: `${inputs.canary}@${inputs.version}`, outs: { ...inputs, verdict: "pass", outcome: j.verdict === "inconclusive" ? "inconclusive" : "pass" } };
     },

@@ -1,8 +1,12 @@
 // zdr:haproxy:Member — a server's membership in an HAProxy backend, through the runtime API.
 // create = reattach: health down, state ready, then wait until HAProxy's own health checks
 //          bring it UP (a server leaving maintenance otherwise shows UP before any check ran).
-//          With hooks: beforeAllowTraffic runs first (failing: the server stays out, the create
-//          fails with the hook's output), afterAllowTraffic after (failing: drained out again).
+//          With hooks: beforeAllowTraffic runs first (failing: the server stays out),
+//          afterAllowTraffic after (failing: drained out again). A failed hook, a reattach that
+//          never sees UP (the server is put back in maintenance) or a failed deploy (no reattach
+//          at all) is recorded, not thrown: `inLoadBalancer: false` and `failure` with the
+//          hook's output, so that the engine never stops while the other servers of the batch
+//          are moving; the batch's check fails the `up` (createWithHooks, docs/release-graph.md).
 // delete = drain: state drain (no new requests), wait until the server has no session and
 //          nothing queued (bounded by the drain timeout), then state maint. A server HAProxy no
 //          longer has, or an HAProxy no longer running, has nothing to drain: the delete succeeds.
@@ -12,7 +16,7 @@ import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import { SshHost, sshStreamLocal } from "../../src/ssh/client";
 import { changedKeys } from "../diff";
 import { EventSink, recordEvent } from "../events";
-import { hookFailure, HookResult, HookRun, initFailure, maskSecrets, runHook, secretValues } from "../hook";
+import { hookFailure, HookResult, HookRun, maskSecrets, runHook, secretValues } from "../hook";
 import { sshHookRunner } from "../hosts/hook";
 import { loadBalancerAlive } from "./load-balancer";
 
@@ -48,6 +52,11 @@ export interface MemberInputs {
     readonly entry?: string;
     /** The team's hooks around the reattach, argv already for this server. @default - none */
     readonly hooks?: MemberHooks;
+    /**
+     * Why the server's deploy failed (its `failure` output): the create then reattaches nothing
+     * and records the server out of the load balancer. @default - the deploy is healthy
+     */
+    readonly deployFailure?: string;
 }
 
 export interface MemberHooks {
@@ -68,10 +77,19 @@ export interface MemberHooks {
     readonly mask?: string[];
 }
 
-export interface MemberOutputs extends MemberInputs {
+export interface MemberOutputs extends MemberInputs, Attached {}
+
+/** What a membership's create did (every target's: HAProxy's, the ALB's). */
+export interface Attached {
     readonly inLoadBalancer: boolean;
     /** What each hook of the last reattach did (exit code, time). @default - no hooks */
     readonly hookResults?: readonly HookOutcome[];
+    /**
+     * Why the server is not in the load balancer after the create: a failed hook (with its
+     * output), a reattach that timed out, a failed deploy. The next `up` tries again.
+     * @default - it is in the load balancer
+     */
+    readonly failure?: string;
 }
 
 export interface HookOutcome {
@@ -208,20 +226,46 @@ export async function withHooks(
 }
 
 /**
- * Runs `attach` (withHooks) for a create; a failed hook becomes an init failure: the resource is
- * recorded with `inLoadBalancer: false` and the hooks' results (the failed one included), so that
- * the state, `zdr status` and the release report show them; the next up tries again (update).
+ * A membership's create (and its retry): runs `attach` (withHooks) and records the outcome.
+ * Nothing a server's own reattach can meet fails the create: a failed hook (HookFailed: the
+ * server stayed out, or was drained out again), any other error of the attach (then `detach`
+ * takes it out, as far as it can), and a failed deploy (`deployFailure`: nothing is attached)
+ * are recorded as `inLoadBalancer: false` with the `failure` and the hooks' results. So the
+ * engine, which stops launching steps at the first failed one, lets every other server of the
+ * batch finish; the batch's check (zdr:release:BatchCheck) then fails the `up`, and the next up
+ * tries again (the diff of a membership recorded out is an update).
  */
-export async function createWithHooks<T extends object>(id: string, inputs: T, attach: () => Promise<HookOutcome[]>): Promise<{ id: string; outs: T & { inLoadBalancer: boolean; hookResults?: readonly HookOutcome[] } }> {
+export async function createWithHooks<T extends { readonly deployFailure?: string }>(
+    id: string,
+    server: string,
+    inputs: T,
+    attach: () => Promise<HookOutcome[]>,
+    detach: () => Promise<unknown>,
+): Promise<{ id: string; outs: T & Attached }> {
+    if (inputs.deployFailure !== undefined) {
+        return { id, outs: { ...inputs, inLoadBalancer: false, failure: `${server} stays out of the load balancer: its deploy failed: ${inputs.deployFailure}` } };
+    }
     try {
         const hookResults = await attach();
         return { id, outs: { ...inputs, inLoadBalancer: true, ...(hookResults.length > 0 ? { hookResults } : {}) } };
     } catch (e) {
         if (e instanceof HookFailed) {
-            throw initFailure(e.message, id, { ...inputs, inLoadBalancer: false, hookResults: e.outcomes });
+            return { id, outs: { ...inputs, inLoadBalancer: false, hookResults: e.outcomes, failure: e.message } };
         }
-        throw e;
+        const left = await detach().then(
+            () => `${server} was taken out of the load balancer again`,
+            (d: Error) => `taking ${server} out again failed too: ${d.message}`,
+        );
+        return { id, outs: { ...inputs, inLoadBalancer: false, failure: `${(e as Error).message}\n${left}` } };
     }
+}
+
+/** A membership recorded out by createWithHooks: its update tries the create again. */
+export const recordedOut = (olds: { readonly inLoadBalancer?: boolean }): boolean => olds.inLoadBalancer === false;
+
+/** A membership's create on HAProxy: hooks and reattach, the outcome recorded (createWithHooks). */
+function createMember(m: MemberInputs): Promise<{ id: string; outs: MemberOutputs }> {
+    return createWithHooks(`${m.backend}/${m.server}`, m.server, m, () => reattachWithHooks(m), () => runtimeOf(m).setServerState(m.backend, m.server, "maint"));
 }
 
 /** withHooks around HAProxy's reattach and drain. */
@@ -237,19 +281,21 @@ export function sameHooks(a: MemberHooks | undefined, b: MemberHooks | undefined
 export const memberProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "update" | "delete">> = {
     async diff(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
         // every change replaces (a reattach), except how zdr reaches the hosts (a new key, known hosts)
-        const changed = changedKeys(olds, news, ["inLoadBalancer", "hookResults"]);
+        const changed = changedKeys(olds, news, ["inLoadBalancer", "hookResults", "failure"]);
         // how the hooks reach their host and what they mask are not what they run
-        return { changes: changed.length > 0, replaces: changed.filter((k) => k !== "ssh" && (k !== "hooks" || !sameHooks(olds.hooks, news.hooks))) };
+        const replaces = changed.filter((k) => k !== "ssh" && (k !== "hooks" || !sameHooks(olds.hooks, news.hooks)));
+        // a membership recorded out is tried again (update)
+        return { changes: changed.length > 0 || recordedOut(olds), replaces };
     },
     async update(_id, _urn, olds: MemberOutputs, news: MemberInputs) {
-        if (olds.inLoadBalancer === false) {
-            // a create whose hook failed (an init failure): the reattach is tried again
-            return { outs: (await createWithHooks(`${news.backend}/${news.server}`, news, () => reattachWithHooks(news))).outs };
+        if (recordedOut(olds)) {
+            // a create that recorded the server out (or, before, failed on a hook): the reattach is tried again
+            return { outs: (await createMember(news)).outs };
         }
         return { outs: { ...news, inLoadBalancer: olds.inLoadBalancer, ...(olds.hookResults ? { hookResults: olds.hookResults } : {}) } };
     },
     async create(_urn, inputs: MemberInputs) {
-        return createWithHooks(`${inputs.backend}/${inputs.server}`, inputs, () => reattachWithHooks(inputs));
+        return createMember(inputs);
     },
     async read(id, _urn, props?: MemberOutputs) {
         if (!props) {

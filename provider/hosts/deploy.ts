@@ -1,10 +1,14 @@
 // zdr:hosts:Deploy — a version running on a host that zdr reaches over SSH (the hosts target).
 // create  = the team's deploy command on the host (installs and starts the version, replacing
 //           whatever ran before), then a bounded health poll from the host itself to the app's
-//           address:port. A non-zero exit fails the create with the command's stderr; a failed
-//           health poll runs the stop command and fails: the server stays out of the load
-//           balancer (its membership was deleted first) while the others serve.
-// delete  = the team's stop command on the host; a non-zero exit fails (the state keeps it).
+//           address:port. A non-zero exit (or no SSH connection) is recorded as the deploy's
+//           `failure`, with the command's stderr; a failed health poll runs the stop command and
+//           is recorded the same way: the server stays out of the load balancer (its membership
+//           was deleted first, and does not reattach a failed deploy) while the others serve.
+//           The create itself succeeds, so that the engine never stops while the other servers
+//           of the batch are moving; the batch's check fails the `up` (docs/release-graph.md).
+// delete  = the team's stop command on the host; a non-zero exit fails (the state keeps it),
+//           except for a failed deploy, whose stop is tried and may fail.
 // read    = the health check: a refresh drops a deploy whose app no longer answers.
 // update  = only the SSH connection settings (a new key, new known hosts) change in place.
 // The SSH private key is in `ssh`, which the program marks secret in the state.
@@ -42,6 +46,11 @@ export interface HostsDeployInputs {
     readonly events?: EventSink;
     /** Any change replaces the deploy (the version, the release epoch). @default - none */
     readonly triggers?: unknown[];
+}
+
+export interface HostsDeployOutputs extends HostsDeployInputs {
+    /** Why the deploy failed (the command's exit and stderr, or the health poll); the next `up` deploys again. @default - it is deployed and healthy */
+    readonly failure?: string;
 }
 
 /** The last lines of a command's stderr (else stdout), for an error message. */
@@ -105,15 +114,23 @@ export async function stopOnHost(d: HostsDeployInputs): Promise<void> {
 const inPlace = ["ssh", "commandTimeoutMs", "health", "events", "stopCommand"];
 
 export const hostsDeployProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "update" | "delete">> = {
-    async diff(_id, _urn, olds: HostsDeployInputs, news: HostsDeployInputs) {
-        const changed = changedKeys(olds, news, []);
-        return { changes: changed.length > 0, replaces: changed.filter((k) => !inPlace.includes(k)), deleteBeforeReplace: true };
+    async diff(_id, _urn, olds: HostsDeployOutputs, news: HostsDeployInputs) {
+        const changed = changedKeys(olds, news, ["failure"]);
+        // a failed deploy is deployed again
+        const replaces = [...changed.filter((k) => !inPlace.includes(k)), ...(olds.failure !== undefined ? ["failure"] : [])];
+        return { changes: changed.length > 0 || replaces.length > 0, replaces, deleteBeforeReplace: true };
     },
     async create(_urn, inputs: HostsDeployInputs) {
-        await deployOnHost(inputs);
         // one id per deployment (a canary's verdict stands for its deployment: a redeploy of the
         // same version after a rollback is judged anew)
-        return { id: `${inputs.server}@${inputs.ssh.host}#${Date.now()}`, outs: inputs };
+        const id = `${inputs.server}@${inputs.ssh.host}#${Date.now()}`;
+        try {
+            await deployOnHost(inputs);
+        } catch (e) {
+            const outs: HostsDeployOutputs = { ...inputs, failure: redact((e as Error).message, inputs.ssh) };
+            return { id, outs };
+        }
+        return { id, outs: inputs };
     },
     async read(id, _urn, props?: HostsDeployInputs) {
         if (!props) {
@@ -126,7 +143,12 @@ export const hostsDeployProvider: Required<Pick<provider.Provider, "diff" | "cre
     async update(_id, _urn, _olds: HostsDeployInputs, news: HostsDeployInputs) {
         return { outs: news };
     },
-    async delete(_id, _urn, props: HostsDeployInputs) {
-        await stopOnHost(props);
+    async delete(_id, _urn, props: HostsDeployOutputs) {
+        if (props.failure === undefined) {
+            await stopOnHost(props);
+            return;
+        }
+        // a failed deploy left the host in an unknown state: stop what may run, as far as it can
+        await stopOnHost(props).catch((e: Error) => console.error(`zdr: ${e.message} (after a failed deploy; going on)`));
     },
 };

@@ -2,12 +2,12 @@
 // made by zdr itself so that the first connection already knows it: zdr never trusts a host on
 // first use. The instance receives the key pair in its user data (cloud-init `ssh_keys`,
 // src/aws/user-data.ts); the deploy pins the public key.
-// create = a new ed25519 key pair (ssh2's generator; OpenSSH formats). The private key is an
+// create = a new ed25519 key pair (src/ssh/ed25519.ts; OpenSSH formats). The private key is an
 //          output the program marks secret; it never appears in a message.
 // update = the label (the server's name) changes in place; the key is kept.
 // delete = nothing to undo (the key lives in the state and on the instance only).
 import type * as provider from "@pulumi/pulumi/provider";
-import { utils } from "ssh2";
+import { generateEd25519 } from "../../src/ssh/ed25519";
 import { fingerprint } from "../../src/ssh/known-hosts";
 
 export { hostKeyType } from "../../resources/tokens";
@@ -28,9 +28,8 @@ export interface HostKeyOutputs extends HostKeyInputs {
 
 /** A new ed25519 host key pair for `server`. */
 export function generateHostKey(server: string): Omit<HostKeyOutputs, "server"> {
-    const pair = utils.generateKeyPairSync("ed25519", { comment: `zdr-${server}` });
-    const blob = Buffer.from(pair.public.split(/\s+/)[1], "base64");
-    return { publicKey: pair.public.trim(), privateKey: pair.private, fingerprint: fingerprint(blob) };
+    const pair = generateEd25519(`zdr-${server}`);
+    return { publicKey: pair.publicKey, privateKey: pair.privateKey, fingerprint: fingerprint(pair.publicBlob) };
 }
 
 export const hostKeyProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "update" | "delete">> = {

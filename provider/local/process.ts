@@ -50,12 +50,24 @@ export interface ProcessInputs {
     readonly events?: EventSink;
     /** Any change replaces the process, like `triggers` of @pulumi/command. @default - none */
     readonly triggers?: unknown[];
+    /**
+     * A start that fails (not healthy in time, exited, its port taken) is recorded instead of
+     * failing the create: nothing is left running, the outputs say `failure`, and the next `up`
+     * replaces it (starts it again). A fleet's deploys set it, so that one server's failure never
+     * stops the engine while the other servers of its batch are still moving; the batch's check
+     * (zdr:release:BatchCheck) fails the `up` once all of them finished (docs/release-graph.md).
+     * @default false - a failed start fails the create
+     */
+    readonly recordFailure?: boolean;
 }
 
 export interface ProcessOutputs extends ProcessInputs {
+    /** 0 after a failed start (recordFailure). */
     readonly pid: number;
-    /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+    /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat); "" after a failed start. */
     readonly startTicks: string;
+    /** Why the start failed, when it did and `recordFailure` is set; nothing of it runs. @default - it started */
+    readonly failure?: string;
 }
 
 /** Start time of a live pid, or undefined when no such process exists (or it is a zombie). */
@@ -250,11 +262,23 @@ export async function stopProcess(
 
 export const processProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "delete">> = {
     async diff(_id, _urn, olds: ProcessOutputs, news: ProcessInputs) {
-        return diffReplacingAll(olds, news, ["pid", "startTicks", "logRotation"]);
+        // recordFailure alone changes nothing that runs
+        const diff = diffReplacingAll(olds, news, ["pid", "startTicks", "logRotation", "failure", "recordFailure"]);
+        // a recorded failed start is started again
+        return olds.failure === undefined ? diff : { changes: true, replaces: [...(diff.replaces ?? []), "failure"] };
     },
     async create(_urn, inputs: ProcessInputs) {
-        const outs = await startProcess(inputs);
-        return { id: String(outs.pid), outs };
+        try {
+            const outs = await startProcess(inputs);
+            return { id: String(outs.pid), outs };
+        } catch (e) {
+            if (!inputs.recordFailure) {
+                throw e;
+            }
+            // startProcess stops what it started before it throws
+            const outs: ProcessOutputs = { ...inputs, pid: 0, startTicks: "", failure: (e as Error).message };
+            return { id: `failed-${Date.now()}`, outs };
+        }
     },
     async read(id, _urn, props?: ProcessOutputs) {
         // A refresh of a process that is gone drops it from the state.

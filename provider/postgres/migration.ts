@@ -3,11 +3,14 @@
 // script, checksum, time); nothing is applied twice; an applied file that has since changed is
 // refused with its name before anything runs; a failing migration leaves schema and history as
 // they were (one transaction), and the error names the statement and PostgreSQL's message.
+// A migration that breaks a live version is refused before anything runs, at preview and at up,
+// whatever CLI or policy pack runs it (the schema guard, src/migrations/guard.ts).
 // Schema changes only go forward: deleting the resource changes nothing in the database.
 import type * as provider from "@pulumi/pulumi/provider";
 import { Client } from "pg";
 import { loadParser, parseSql, Statement } from "../../src/migrations/sql";
-import { changedKeys } from "../diff";
+import { Compatibility, guardViolations } from "../../src/migrations/guard";
+import { changedKeys, unknownValue } from "../diff";
 
 export { migrationType } from "../../resources/tokens";
 export const historyTable = "zdr_schema_history";
@@ -33,8 +36,8 @@ export interface MigrationInputs extends AppliedFile {
     readonly sql: string;
     /** Every earlier file of the folder: applied ones are validated against the history first. */
     readonly earlier: readonly AppliedFile[];
-    /** What the schema-compatibility policy reads (live versions and their SQL); no effect here. */
-    readonly compatibility?: unknown;
+    /** What the schema guard judges the migration against (live versions and their SQL). */
+    readonly compatibility?: Compatibility;
 }
 
 export interface MigrationOutputs extends MigrationInputs {
@@ -43,19 +46,32 @@ export interface MigrationOutputs extends MigrationInputs {
 }
 
 /**
- * Statements PostgreSQL refuses inside a transaction block. A file with one runs statement by
- * statement outside a transaction (see docs/migrations.md).
+ * Statements PostgreSQL refuses inside a transaction block ("... cannot run inside a transaction
+ * block", checked on PostgreSQL 15): CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY and
+ * REINDEX SCHEMA/SYSTEM/DATABASE, ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY, VACUUM (not
+ * ANALYZE alone), CLUSTER without a table, CREATE/DROP DATABASE, ALTER DATABASE ... SET
+ * TABLESPACE, ALTER SYSTEM, CREATE/DROP TABLESPACE, DISCARD ALL, and the subscription commands
+ * (refused when they create, drop or copy through a replication slot; outside a transaction they
+ * always run). A file with one runs statement by statement outside a transaction (see
+ * docs/migrations.md).
  */
-const nonTransactional = (s: Statement): boolean => {
+export const nonTransactional = (s: Statement): boolean => {
     const n = s.node;
+    const reindex = n.ReindexStmt;
     return Boolean(
         n.IndexStmt?.concurrent ||
-        (n.DropStmt?.concurrent) ||
-        n.ReindexStmt?.params?.some((p: any) => p.DefElem?.defname === "concurrently") ||
-        n.VacuumStmt ||
+        n.DropStmt?.concurrent ||
+        reindex?.params?.some((p) => p.DefElem?.defname === "concurrently") ||
+        (reindex && ["REINDEX_OBJECT_SCHEMA", "REINDEX_OBJECT_SYSTEM", "REINDEX_OBJECT_DATABASE"].includes(reindex.kind ?? "")) ||
+        n.AlterTableStmt?.cmds?.some((c) => c.AlterTableCmd?.subtype === "AT_DetachPartition" && c.AlterTableCmd.def?.PartitionCmd?.concurrent) ||
+        n.VacuumStmt?.is_vacuumcmd ||
+        (n.ClusterStmt && !n.ClusterStmt.relation) ||
         n.CreatedbStmt || n.DropdbStmt ||
+        n.AlterDatabaseStmt?.options?.some((o) => o.DefElem?.defname === "tablespace") ||
         n.AlterSystemStmt ||
-        n.CreateTableSpaceStmt || n.DropTableSpaceStmt,
+        n.CreateTableSpaceStmt || n.DropTableSpaceStmt ||
+        n.DiscardStmt?.target === "DISCARD_ALL" ||
+        n.CreateSubscriptionStmt || n.AlterSubscriptionStmt || n.DropSubscriptionStmt,
     );
 };
 
@@ -172,17 +188,50 @@ async function runOutsideTransaction(client: Client, m: MigrationInputs, stateme
     }
 }
 
+/**
+ * Has the stack's state this very file as applied (same version and checksum)? Then nothing of
+ * it runs again (a replace only renames: the history has it), and the guard does not judge it.
+ */
+export const appliedInState = (olds: Partial<MigrationInputs>, news: MigrationInputs): boolean =>
+    olds.version === news.version && olds.checksum !== undefined && olds.checksum === news.checksum;
+
+/** m without the note its check adds (compatibility.applied). */
+function withoutNote<T extends MigrationInputs>(m: T): T {
+    if (!m.compatibility) {
+        return m;
+    }
+    const { applied: _, ...compatibility } = m.compatibility;
+    return { ...m, compatibility };
+}
+
 export const migrationProvider: Required<Pick<provider.Provider, "check" | "diff" | "create" | "update" | "delete">> = {
+    /**
+     * Refuses, before anything runs, an applied file that changed since and a migration that
+     * breaks a live version (the guard's blocks, with the message the CrossGuard pack shows).
+     * The returned inputs say whether the state has the file applied (compatibility.applied): the
+     * pack, which sees only these inputs, then skips it as the guard here does.
+     */
     async check(_urn, olds: Partial<MigrationOutputs>, news: MigrationInputs) {
-        // An applied file that changed since: refused at preview, before anything runs.
         if (olds.checksum && news.checksum && olds.version === news.version && olds.checksum !== news.checksum) {
             return { inputs: news, failures: [{ property: "checksum", reason: changedMessage(news, olds.checksum) }] };
         }
-        return { inputs: news };
+        if (!news.compatibility) {
+            return { inputs: news };
+        }
+        const unnoted = withoutNote(news);
+        const inputs = appliedInState(olds, news) ? { ...unnoted, compatibility: { ...unnoted.compatibility!, applied: true } } : unnoted;
+        // At a preview the live set may not be known yet; the up checks it once it is.
+        if (JSON.stringify(inputs.compatibility).includes(unknownValue)) {
+            return { inputs };
+        }
+        const blocks = await guardViolations(inputs, "block");
+        // No property: the engine would print the whole compatibility value (every live version's SQL) beside each.
+        return { inputs, ...(blocks.length > 0 ? { failures: blocks.map((v) => ({ property: "", reason: v.message })) } : {}) };
     },
     async diff(_id, _urn, olds: MigrationOutputs, news: MigrationInputs) {
-        // A new live set or connection changes only what the policy reads: an update that applies nothing.
-        const changed = changedKeys(olds, news, ["appliedAt"]);
+        // A new live set or connection changes only what the guard reads: an update that applies
+        // nothing. The check's own note (compatibility.applied) is no change at all.
+        const changed = changedKeys(withoutNote(olds), withoutNote(news), ["appliedAt"]);
         return { changes: changed.length > 0, replaces: changed.filter((k) => !["compatibility", "earlier", "connection", "description"].includes(k)) };
     },
     async update(_id, _urn, olds: MigrationOutputs, news: MigrationInputs) {

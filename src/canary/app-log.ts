@@ -11,18 +11,21 @@
 // Templates the stable servers logged in the last `knownBytes` of their log before the window
 // are known caveats of the stable version, never new. The canary's own lines from before the
 // window (its start-up) are not read.
-// A line's time is its own when it has one (a JSON field t, ts, time or timestamp, or a leading
-// ISO-8601 date), else when it was read (within a look, about a second). A line goes with the
+// A line's time is its own when it has one (a JSON or logfmt field t, ts, time or timestamp, or a
+// leading ISO-8601 date), else when it was read (within a look, about a second). A line goes with the
 // server's first request in HAProxy's log that had started by then (HAProxy stamps a request
 // with its start), so a line written while a request was served goes with that request.
-// A JSON line is mined as its fields, `key=value` apart, so that one differing field (the
-// path, an id) is a variable of the template, not a new template.
+// A JSON or logfmt line (Go slog's text handler, logrus) is mined as its message, then its other
+// fields `key=value` apart, so that one differing field (the path, an id) is a variable of the
+// template, not a new template; its time and level fields are not part of it (the time is the
+// line's time, the level made it an error), so the template, and the check's name, start with
+// what the line says.
 import * as fs from "node:fs";
 import { appLogPrefix } from "./judge";
 import { TemplateMiner } from "./templates";
 import { readLines } from "./log-files";
 import { FollowedLog } from "./rotated-log";
-import { defaultErrorPattern, lineSeverity, severityOf } from "./log-level";
+import { defaultErrorPattern, levelKeys, lineSeverity, severityOf } from "./log-level";
 
 /** The PRIORITY journald gives a service's output line without a "<n>" prefix (SyslogLevel=info). */
 const journalStreamDefault = 6;
@@ -55,17 +58,59 @@ function journalMessage(fields: Record<string, unknown>): string | undefined {
     return Array.isArray(m) ? Buffer.from(m as number[]).toString("utf8") : String(m);
 }
 
-/** The line as the miner sees it: journald's MESSAGE, a JSON object's fields `key=value` apart, else the line. */
+/** Fields that stamp a line's time (JSON, logfmt): the line's time, never part of its template. */
+const timeKeys = ["t", "ts", "time", "timestamp", "@timestamp"] as const;
+/** Fields that hold a line's message (JSON, logfmt): first in its template. */
+const messageKeys = ["msg", "message", "@m", "@mt"] as const;
+const notMined = new Set<string>([...timeKeys, ...levelKeys]);
+
+/**
+ * A logfmt line's fields (key=value, a value quoted when it has spaces: Go slog's text handler,
+ * logrus), in order; undefined when the line does not start with one or has fewer than two.
+ */
+export function logfmtFields(line: string): [string, string][] | undefined {
+    if (!/^[A-Za-z_@][\w.@-]*=/.test(line)) {
+        return undefined;
+    }
+    const fields: [string, string][] = [];
+    const pair = /([A-Za-z_@][\w.@-]*)=("(?:[^"\\]|\\.)*"|\S*)/y;
+    let at = 0;
+    while (at < line.length) {
+        pair.lastIndex = at;
+        const m = pair.exec(line);
+        if (!m) {
+            return fields.length >= 2 ? fields : undefined;
+        }
+        const v = m[2];
+        fields.push([m[1], v.startsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, "$1") : v]);
+        at = pair.lastIndex;
+        while (line[at] === " " || line[at] === "\t") {
+            at++;
+        }
+    }
+    return fields.length >= 2 ? fields : undefined;
+}
+
+/** A structured line's fields as the miner reads them: the message first, without time or level. */
+function minedFields(fields: readonly [string, unknown][]): string {
+    const text = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+    const message = fields.find(([k]) => (messageKeys as readonly string[]).includes(k));
+    const rest = fields.filter(([k]) => !notMined.has(k) && k !== message?.[0]).map(([k, v]) => `${k}=${text(v)}`);
+    return [...(message ? [text(message[1])] : []), ...rest].join(" ");
+}
+
+/** The line as the miner sees it: journald's MESSAGE; a JSON or logfmt line's message, then its other fields `key=value` apart (not its time or level); else the line. */
 export function minedText(line: string): string {
     const fields = jsonObject(line);
     if (!fields) {
-        return line;
+        const kv = logfmtFields(line);
+        return kv ? minedFields(kv) : line;
     }
     const message = journalMessage(fields);
     if (message !== undefined) {
         return minedText(message);
     }
-    return Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
+    return minedFields(Object.entries(fields));
 }
 
 function jsonObject(line: string): Record<string, unknown> | undefined {
@@ -88,6 +133,11 @@ export function lineTime(line: string, now: number): number | undefined {
         // journald's __REALTIME_TIMESTAMP is in microseconds
         const v = fields.__REALTIME_TIMESTAMP !== undefined ? Number(fields.__REALTIME_TIMESTAMP) / 1000 : fields.t ?? fields.ts ?? fields.time ?? fields.timestamp ?? fields["@timestamp"];
         t = typeof v === "number" ? (v < 1e11 ? v * 1000 : v) : typeof v === "string" ? Date.parse(v) : undefined;
+    } else if (logfmtFields(line)) {
+        const kv = new Map(logfmtFields(line));
+        const v = kv.get("time") ?? kv.get("ts") ?? kv.get("t") ?? kv.get("timestamp");
+        const n = v !== undefined && /^\d+(?:\.\d+)?$/.test(v) ? Number(v) : undefined;
+        t = n !== undefined ? (n < 1e11 ? n * 1000 : n) : v !== undefined ? Date.parse(v) : undefined;
     } else {
         const m = /^\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)/.exec(line);
         t = m ? Date.parse(m[1].replace(" ", "T").replace(",", ".")) : undefined;
@@ -100,6 +150,11 @@ export interface AppLogTemplate {
     readonly signature: string;
     /** The template's tokens now ("<*>" where its lines differ). */
     readonly template: string;
+    /**
+     * The stable servers logged it before the window: a known caveat of the stable version,
+     * counted for the report and never judged. @default false (reports written before it listed new templates only)
+     */
+    readonly known?: boolean;
     readonly canaryLines: number;
     readonly baselineLines: number;
     /** When the canary's first line of it was read (epoch ms). */
@@ -109,6 +164,7 @@ export interface AppLogTemplate {
 
 interface Seen {
     signature: string;
+    known?: boolean;
     canaryLines: number;
     baselineLines: number;
     canaryFirstSeen?: number;
@@ -171,13 +227,11 @@ export class AppLogWatch {
             return;
         }
         const { template } = this.miner.add(minedText(line));
-        if (this.known.has(template.id)) {
-            return;
-        }
+        const known = this.known.has(template.id);
         const t = at ?? lineTime(line, now) ?? now;
         let s = this.seen.get(template.id);
         if (!s) {
-            s = { signature: `${appLogPrefix}${template.tokens.join(" ")}`, canaryLines: 0, baselineLines: 0 };
+            s = { signature: `${appLogPrefix}${template.tokens.join(" ")}`, canaryLines: 0, baselineLines: 0, ...(known ? { known } : {}) };
             this.seen.set(template.id, s);
         }
         if (server === this.canary) {
@@ -186,6 +240,9 @@ export class AppLogWatch {
         } else {
             s.baselineLines++;
             s.baselineFirstSeen = Math.min(s.baselineFirstSeen ?? Infinity, at ?? now);
+        }
+        if (known) {
+            return; // a known caveat of the stable version: shown in the report, never judged
         }
         let p = this.pending.get(server);
         if (!p) {
@@ -217,7 +274,7 @@ export class AppLogWatch {
         return [...taken];
     }
 
-    /** Every error template logged in the window that was not known before it. */
+    /** Every error template logged in the window, with its lines per side; `known` when the stable servers logged it before the window. */
     templates(): AppLogTemplate[] {
         const now = new Map(this.miner.templates().map((t) => [t.id, t.tokens.join(" ")]));
         return [...this.seen.entries()].map(([id, s]) => ({ ...s, template: now.get(id) ?? s.signature.slice(appLogPrefix.length) }));

@@ -28,7 +28,7 @@ export const canaryKeys: readonly NumberKey[] = [
     { key: "canaryAlpha", option: "alpha", fallback: defaultAlpha, min: 0, max: 0.1, openMin: true, meaning: "the bound on the false-failure rate over all checks and looks" },
     { key: "canaryPassAlpha", option: "passAlpha", fallback: 0.05, min: 0, max: 0.5, openMin: true, meaning: "the chance of an early pass while an effect is beyond its tolerance" },
     { key: "canaryErrorOddsTolerance", option: "errorOddsTolerance", fallback: 1.5, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of failing the canary's may be" },
-    { key: "canaryErrorRateFloor", option: "errorRateFloor", fallback: 0.01, min: 0, max: 0.5, meaning: "a canary error rate proven below this passes the error check" },
+    { key: "canaryErrorRateFloor", option: "errorRateFloor", fallback: 0.01, min: 0, max: 0.5, meaning: "a canary error rate proven at most this many points above the baseline's passes the error check" },
     { key: "canaryLatencyTolerance", option: "latencyTolerance", fallback: 0.1, min: 0, max: 10, openMin: true, meaning: "how much slower the canary may be (0.1 = +10%)" },
     { key: "canaryLatencyFloorMs", option: "latencyFloorMs", fallback: 2, min: 0, max: 10000, meaning: "the latency check fails only on a canary slower by more than this many milliseconds as well" },
     { key: "canaryTailOddsTolerance", option: "tailOddsTolerance", fallback: 2, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of a slow request the canary's may be" },

@@ -18,6 +18,8 @@ export interface LoggedRequest extends Sample {
     readonly server: string;
     /** When the response ended (epoch ms). @default - not logged (older lines) */
     readonly end?: number;
+    /** Method and path with ids masked (routeOf): "POST /orders/<id>". @default - not logged (older lines) */
+    readonly route?: string;
 }
 
 const line = /^(\d{13}) (\S+) (-?\d+) (-?\d+)(?: (-?\d+) (\S+) (\S+))? \{(.*)\}$/;
@@ -36,13 +38,15 @@ export function parseHaproxyLine(l: string): LoggedRequest | undefined {
     const [, t, server, status, tr, tt, method, p, header] = m;
     const code = Number(status);
     const failed = code < 200 || code >= 300;
-    const error = header ? header : failed && method !== undefined ? `${code} ${method} ${routeOf(p)}` : undefined;
+    const route = method !== undefined ? `${method} ${routeOf(p)}` : undefined;
+    const error = header ? header : failed && route !== undefined ? `${code} ${route}` : undefined;
     return {
         t: Number(t),
         server,
         status: code,
         latencyMs: Math.max(Number(tr), 0),
         ...(tt !== undefined && Number(tt) >= 0 ? { end: Number(t) + Number(tt) } : {}),
+        ...(route !== undefined ? { route } : {}),
         ...(error ? { error } : {}),
     };
 }

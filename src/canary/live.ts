@@ -13,6 +13,8 @@ export interface LiveOptions {
     readonly requestLog: string;
     readonly canary: string;
     readonly baseline: readonly string[];
+    /** The canary's fresh baseline (a stable server started with its bake): the judge's "fresh" group. @default - none */
+    readonly fresh?: string;
     /** The window's start (epoch ms): earlier requests are not judged. */
     readonly from: number;
     /** Server -> its app log (stdout and stderr). @default - none */
@@ -61,26 +63,31 @@ class Stats {
     }
 }
 
-/** The tail threshold: the baseline's p99 of the last minute before the window, from at least 300 requests. */
-function tailThreshold(o: LiveOptions): number | undefined {
+/**
+ * The baseline's last minute before the window: its p99 (the tail threshold, from at least 300
+ * requests) and the error signatures it showed (known, never new).
+ */
+function history(o: LiveOptions): { threshold?: number; signatures: string[] } {
     const before: number[] = [];
+    const signatures = new Set<string>();
     let done = false;
     followRequests(o.requestLog, o.from - 60_000).read((f, offset) =>
         done
             ? offset
             : readFrom(f, offset, (r) => {
-                  if (r.t >= o.from - 60_000 && r.t < o.from && o.baseline.includes(r.server) && r.status >= 200 && r.status < 300) {
-                      before.push(r.latencyMs);
+                  if (r.t >= o.from - 60_000 && r.t < o.from && o.baseline.includes(r.server)) {
+                      if (r.status >= 200 && r.status < 300) {
+                          before.push(r.latencyMs);
+                      } else if (r.error !== undefined) {
+                          signatures.add(r.error);
+                      }
                   }
                   done = r.t >= o.from + 60_000; // past the window's start by more than any disorder
                   return !done;
               }),
     );
-    if (before.length < 300) {
-        return undefined;
-    }
     before.sort((a, b) => a - b);
-    return before[Math.floor(before.length * 0.99)];
+    return { ...(before.length >= 300 ? { threshold: before[Math.floor(before.length * 0.99)] } : {}), signatures: [...signatures] };
 }
 
 export class LiveJudgement {
@@ -92,10 +99,10 @@ export class LiveJudgement {
 
     constructor(private readonly o: LiveOptions) {
         // The app's own log lines from now on: the canary's start-up is not read.
-        this.appLogs = o.appLogs ? new AppLogWatch(Object.fromEntries(Object.entries(o.appLogs).filter(([s]) => s === o.canary || o.baseline.includes(s))), o.canary, { ...(o.appLogErrorPattern ? { errorPattern: o.appLogErrorPattern } : {}) }) : undefined;
-        const threshold = tailThreshold(o);
+        this.appLogs = o.appLogs ? new AppLogWatch(Object.fromEntries(Object.entries(o.appLogs).filter(([s]) => s === o.canary || s === o.fresh || o.baseline.includes(s))), o.canary, { ...(o.appLogErrorPattern ? { errorPattern: o.appLogErrorPattern } : {}) }) : undefined;
+        const { threshold, signatures } = history(o);
         this.log = followRequests(o.requestLog, o.from);
-        this.judge = new CanaryJudge({ ...o.judge, ...(threshold !== undefined && o.judge?.tailThresholdMs === undefined ? { tailThresholdMs: threshold } : {}) });
+        this.judge = new CanaryJudge({ ...o.judge, ...(o.fresh ? { freshBaseline: true } : {}), knownSignatures: signatures, ...(threshold !== undefined && o.judge?.tailThresholdMs === undefined ? { tailThresholdMs: threshold } : {}) });
     }
 
     /** Reads what was logged since the last poll (the app's lines first); requests after `until` are left out. */
@@ -108,7 +115,7 @@ export class LiveJudgement {
         if (r.t < this.o.from || r.t > until) {
             return;
         }
-        const group = r.server === this.o.canary ? "canary" : this.o.baseline.includes(r.server) ? "baseline" : undefined;
+        const group = r.server === this.o.canary ? "canary" : r.server === this.o.fresh ? "fresh" : this.o.baseline.includes(r.server) ? "baseline" : undefined;
         if (!group) {
             return;
         }
@@ -116,7 +123,7 @@ export class LiveJudgement {
         const signatures = this.appLogs?.take(r.server, r.end ?? r.t + r.latencyMs);
         const req = signatures ? { ...r, signatures } : r;
         this.judge.add(group, r.t, req);
-        this.stats[group].add(req);
+        this.stats[group === "canary" ? "canary" : "baseline"].add(req);
         this.o.onRequest?.(req);
     }
 

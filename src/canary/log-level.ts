@@ -36,7 +36,8 @@ export function severityOf(level: unknown): number | undefined {
     return m ? names[m[1].toLowerCase()] : undefined;
 }
 
-const levelKeys = ["level", "lvl", "severity", "levelname", "log.level", "@l", "loglevel", "log_level"] as const;
+/** Fields that state a line's level (JSON, logfmt). */
+export const levelKeys = ["level", "lvl", "severity", "levelname", "log.level", "@l", "loglevel", "log_level"] as const;
 
 /** A JSON object's level, read from its level field, or journald's PRIORITY. */
 function jsonSeverity(fields: Record<string, unknown>): number | undefined {

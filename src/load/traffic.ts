@@ -15,12 +15,26 @@ export interface Failure {
     readonly version?: string;
 }
 
+/** One second of one version's traffic, as the client saw it (the release report's timeline). */
+export interface TrafficSecond {
+    /** The second's start (epoch ms, a whole second). */
+    readonly t: number;
+    /** The x-app-version that answered; "none" for connection errors and answers without one. */
+    readonly version: string;
+    readonly requests: number;
+    readonly failed: number;
+    /** Of the second's successful requests; absent when none succeeded. */
+    readonly latencyMs?: { readonly p50: number; readonly p99: number };
+}
+
 export interface Traffic {
     readonly requests: number;
     readonly failed: number;
     readonly byVersion: Readonly<Record<string, VersionTraffic>>;
     /** The first 100 failures. */
     readonly failures: readonly Failure[];
+    /** Per second and version, in time order. @default - not kept (reports written before it) */
+    readonly timeline?: readonly TrafficSecond[];
 }
 
 export interface LoadOptions {
@@ -55,12 +69,27 @@ export function startLoad(baseUrl: string, opts: LoadOptions): RunningLoad {
     const latencies = new Map<string, number[]>();
     const failedByVersion = new Map<string, number>();
     const failures: Failure[] = [];
+    // second's start -> version -> its requests: 200 req/s for the 600 s limit keep 120,000 latencies
+    const seconds = new Map<number, Map<string, { failed: number; latencies: number[] }>>();
+    const second = (version: string) => {
+        const t = Math.floor(Date.now() / 1000) * 1000;
+        let byVersion = seconds.get(t);
+        if (!byVersion) {
+            seconds.set(t, (byVersion = new Map()));
+        }
+        let s = byVersion.get(version);
+        if (!s) {
+            byVersion.set(version, (s = { failed: 0, latencies: [] }));
+        }
+        return s;
+    };
     let requests = 0;
     let failed = 0;
     const fail = (status: number, version?: string) => {
         failed++;
         const key = version ?? "none";
         failedByVersion.set(key, (failedByVersion.get(key) ?? 0) + 1);
+        second(key).failed++;
         if (failures.length < 100) {
             failures.push({ t: Date.now(), status, version });
         }
@@ -104,6 +133,7 @@ export function startLoad(baseUrl: string, opts: LoadOptions): RunningLoad {
             latencies.set(key, (list = []));
         }
         list.push(ms);
+        second(key).latencies.push(ms);
     });
     // Connection errors and time-outs (autocannon reports a time-out as a request error).
     instance.on("reqError", () => {
@@ -125,7 +155,15 @@ export function startLoad(baseUrl: string, opts: LoadOptions): RunningLoad {
                     latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99) },
                 };
             }
-            return { requests, failed, byVersion, failures };
+            const timeline: TrafficSecond[] = [...seconds.entries()]
+                .sort(([a], [b]) => a - b)
+                .flatMap(([t, versions]) =>
+                    [...versions.entries()].map(([version, s]) => {
+                        const sorted = s.latencies.sort((a, b) => a - b);
+                        return { t, version, requests: sorted.length + s.failed, failed: s.failed, ...(sorted.length ? { latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99) } } : {}) };
+                    }),
+                );
+            return { requests, failed, byVersion, failures, timeline };
         },
     };
 }

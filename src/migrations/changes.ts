@@ -58,6 +58,10 @@ function alterTable(at: View<AlterTableStmt>, error: PgError | undefined): Chang
             return { rule: rules.newConstraint, how: "validates", object: `${table} (constraint ${col})`, advice: constraintAdvice };
         case "AT_DropConstraint":
             return { rule: rules.dropConstraint, how: "drops", object: `${table} (constraint ${col})`, advice: cascadeAdvice(`constraint ${col}`) };
+        case "AT_DetachPartition": {
+            const partition = relationName(cmd.def?.PartitionCmd?.name);
+            return { rule: rules.breaksLiveStatement, how: "detaches", object: `${table} (partition ${partition})`, advice: `Detach it in a later release, once no live version writes or reads rows of ${partition} through ${table}.` };
+        }
         default:
             return { rule: rules.breaksLiveStatement, how: "changes", object, advice: cascadeAdvice(object) };
     }
@@ -128,6 +132,12 @@ export function describeChange(st: Statement, error?: PgError): Change {
     if (n.TruncateStmt) {
         const tables = (n.TruncateStmt.relations ?? []).map((r) => relationName(r.RangeVar)).join(", ");
         return { rule: rules.breaksLiveStatement, how: n.TruncateStmt.behavior === "DROP_CASCADE" ? "empties (with CASCADE)" : "empties", object: tables, advice: "Empty only tables no live version's writes depend on, without CASCADE." };
+    }
+    if (n.GrantStmt && !n.GrantStmt.is_grant) {
+        const g = n.GrantStmt;
+        const objects = (g.objects ?? []).map((o) => (o.RangeVar ? relationName(o.RangeVar) : qualifiedName(o.List?.items) || qualifiedName(o.ObjectWithArgs?.objname) || o.String?.sval)).join(", ");
+        const roles = (g.grantees ?? []).map((r) => r.RoleSpec?.rolename ?? "PUBLIC").join(", ");
+        return { rule: rules.breaksLiveStatement, how: `revokes ${roles}'s privileges on`, object: objects || "objects", advice: `Revoke them in a later release, once no live version runs as ${roles}.` };
     }
     if (n.CreateTrigStmt) {
         const t = n.CreateTrigStmt;

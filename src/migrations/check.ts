@@ -3,7 +3,7 @@
 // version (the fleet's, the release, the rollback target) uses the object; a version whose
 // usage is unknown counts as using everything.
 import { describeChange } from "./changes";
-import { hasParameters, OracleResult, ProbeStatement, runOracle } from "./oracle";
+import { hasParameters, OracleResult, probeStatements, runOracle } from "./oracle";
 import type { TypeName } from "@pgsql/types";
 import { loadParser, parseSql, PgNode, qualifiedName, relationName, Statement, View } from "./sql";
 import { extractUsage, Usage } from "./usage";
@@ -39,6 +39,8 @@ export interface Violation {
 export interface CheckResult {
     readonly verdict: "safe" | "blocked";
     readonly violations: readonly Violation[];
+    /** The embedded PostgreSQL failed (it did not load, or crashed): a later check may judge more. */
+    readonly oracleFailed?: true;
 }
 
 interface SchemaInfo {
@@ -390,7 +392,7 @@ export function staticCheck(statements: readonly Statement[], schemaStatements: 
                     }
                     case "OBJECT_SCHEMA": {
                         const s = obj.String?.sval as string;
-                        block(rules.dropObject, st, `schema ${s}`, (u) => [...u.tables.keys()].some((t) => t.startsWith(`${s}.`) || s === "public"), "drops", cascade(`schema ${s}`));
+                        block(rules.dropObject, st, `schema ${s}`, (u) => [...u.tables.keys()].some((t) => t.startsWith(`${s}.`) || s === "public") || u.schemas.has(s), "drops", cascade(`schema ${s}`));
                         break;
                     }
                     case "OBJECT_SEQUENCE": {
@@ -441,6 +443,16 @@ export class CheckInputError extends Error {
 }
 
 const writes = new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
+
+/**
+ * A write whose values PostgreSQL was not given: one with $n parameters, or a PREPAREd one that
+ * no statement of its version EXECUTEs (an EXECUTE with literal values is run by the oracle).
+ */
+function valuesUnknown(st: Statement, executed: ReadonlySet<string>): boolean {
+    const prepared = st.node.PrepareStmt;
+    const write = prepared?.query ?? st.node;
+    return writes.has(Object.keys(write)[0]) && hasParameters(write) && (prepared === undefined || !executed.has(prepared.name ?? ""));
+}
 
 /** The oracle's breaks as block violations, one per migration statement and object. */
 function oracleBlocks(oracle: OracleResult, migration: readonly Statement[], live: readonly LiveVersion[]): Violation[] {
@@ -501,7 +513,7 @@ export async function checkMigration(input: CheckInput): Promise<CheckResult> {
         if (statements !== undefined && statements.length === 0) {
             throw new CheckInputError(`the queries of ${v.version} hold no SQL statement: an empty or comment-only file does not mean "uses nothing"; give the statements the version runs, or leave its queries out to count it as using everything`);
         }
-        const probes = (statements ?? []).map((st): ProbeStatement => ({ version: v.version, text: st.text, node: st.node, parameters: hasParameters(st.node) }));
+        const probes = probeStatements(v.version, statements ?? []);
         return { ...v, statements, probes };
     });
     let oracle: OracleResult | undefined;
@@ -526,9 +538,10 @@ export async function checkMigration(input: CheckInput): Promise<CheckResult> {
             const seen = all.map((s) => ({ text: s.st.text, usage: s.usage }));
             return { version: v.version, role: v.role, unknown: false, names: seen, data: seen };
         }
-        const byName = all.filter((s) => unverified.has(s.probe)).map((s) => ({ text: s.st.text, usage: s.usage, note: `is judged by name only: PostgreSQL rejects it before the migration too (${unverified.get(s.probe)?.message})` }));
+        const byName = all.filter((s) => unverified.has(s.probe)).map((s) => ({ text: s.st.text, usage: s.usage, note: `is judged by name only: PostgreSQL rejects it before and after the migration (${unverified.get(s.probe)?.message})` }));
+        const executed = new Set(v.statements.flatMap((st) => st.node.ExecuteStmt?.name ?? []));
         const byValue = all
-            .filter((s) => !unverified.has(s.probe) && s.probe.parameters && writes.has(Object.keys(s.st.node)[0]))
+            .filter((s) => !unverified.has(s.probe) && valuesUnknown(s.st, executed))
             .map((s) => ({ text: s.st.text, usage: s.usage, note: "may fail, depending on the values it is given (they are parameters, which PostgreSQL cannot try on the schema's rows)" }));
         return { version: v.version, role: v.role, unknown: false, names: byName, data: [...byName, ...byValue] };
     });
@@ -548,9 +561,9 @@ export async function checkMigration(input: CheckInput): Promise<CheckResult> {
     if (judged) {
         violations.push(...oracleBlocks(judged, migration, input.live));
         for (const [probe, error] of unverified) {
-            violations.push({ rule: rules.unverifiedStatement.id, severity: "warn", statement: probe.text, object: probe.version, message: `${rules.unverifiedStatement.id}: ${probe.version}'s \`${probe.text}\` fails on the schema before the migration too (${error.message}), so only the static rules judge it; check the schema holds every earlier migration` });
+            violations.push({ rule: rules.unverifiedStatement.id, severity: "warn", statement: probe.text, object: probe.version, message: `${rules.unverifiedStatement.id}: ${probe.version}'s \`${probe.text}\` fails on the schema before and after the migration (${error.message}), so only the static rules judge it; check the schema holds every earlier migration and the version's SQL is right` });
         }
     }
     violations.push(...staticCheck(migration, schemaStatements, staticVersions));
-    return { verdict: violations.some((v) => v.severity === "block") ? "blocked" : "safe", violations };
+    return { verdict: violations.some((v) => v.severity === "block") ? "blocked" : "safe", violations, ...(oracleFailure === undefined ? {} : { oracleFailed: true as const }) };
 }

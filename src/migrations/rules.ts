@@ -40,7 +40,7 @@ export const rules = {
     uniqueConstraint: { id: "disallowed-unique-constraint", severity: "warn", summary: "ADD UNIQUE builds its index under a lock; create a unique index CONCURRENTLY and add the constraint USING INDEX", anchor: "Squawk disallowed-unique-constraint" },
     noLockTimeout: { id: "require-timeout-settings", severity: "warn", summary: "DDL without a lock_timeout can queue behind a long transaction and block every query behind it", anchor: "Squawk require-timeout-settings; strong_migrations lock timeout" },
     serialColumn: { id: "adding-serial-field", severity: "warn", summary: "adding a serial or identity column rewrites the table", anchor: "Squawk adding-serial-primary-key-field" },
-    unverifiedStatement: { id: "unverified-statement", severity: "warn", summary: "PostgreSQL rejects a live statement before the migration too, so only the static rules judge it", anchor: "PostgreSQL (the oracle)" },
+    unverifiedStatement: { id: "unverified-statement", severity: "warn", summary: "PostgreSQL rejects a live statement before and after the migration, so only the static rules judge it", anchor: "PostgreSQL (the oracle)" },
     oracleUnavailable: { id: "oracle-unavailable", severity: "warn", summary: "the schema does not build in the embedded PostgreSQL (PGlite), so only the static rules judge the migration", anchor: "PostgreSQL (the oracle)" },
     tableRewrite: { id: "full-table-rewrite", severity: "warn", summary: "VACUUM FULL and CLUSTER rewrite the table under an exclusive lock", anchor: "strong_migrations (operational)" },
 } as const satisfies Record<string, Rule>;

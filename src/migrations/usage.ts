@@ -1,7 +1,7 @@
 // What a version's SQL uses: tables and their columns (read, inserted, updated), functions and
 // types, taken from the parse tree through aliases, joins, subqueries, CTEs, WHERE clauses,
 // INSERT and UPDATE column lists and `*`.
-import type { ColumnRef, DeleteStmt, FuncCall, InsertStmt, RangeVar, SelectStmt, TypeCast, UpdateStmt, WithClause } from "@pgsql/types";
+import type { ColumnRef, DeleteStmt, FuncCall, InsertStmt, RangeVar, SelectStmt, TypeCast, UpdateStmt, VariableSetStmt, WithClause } from "@pgsql/types";
 import { PgNode, qualifiedName, relationName, Statement, View } from "./sql";
 
 export class TableUsage {
@@ -33,6 +33,8 @@ export class Usage {
     readonly tables = new Map<string, TableUsage>();
     readonly functions = new Set<string>();
     readonly types = new Set<string>();
+    /** Schemas a SET search_path names: the version's unqualified names may live in any of them. */
+    readonly schemas = new Set<string>();
 
     table(name: string): TableUsage {
         let t = this.tables.get(name);
@@ -92,6 +94,15 @@ export function extractUsage(statements: readonly Statement[], schema?: SchemaCo
                     const f = value as View<FuncCall>;
                     usage.functions.add(qualifiedName(f.funcname));
                     visit({ ...f, funcname: undefined }, scope);
+                    break;
+                }
+                case "VariableSetStmt": {
+                    const set = value as View<VariableSetStmt>;
+                    for (const arg of set.name === "search_path" ? (set.args ?? []) : []) {
+                        if (arg.A_Const?.sval?.sval) {
+                            usage.schemas.add(arg.A_Const.sval.sval);
+                        }
+                    }
                     break;
                 }
                 case "TypeCast": {

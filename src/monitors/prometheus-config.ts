@@ -35,6 +35,15 @@ export function localMonitoring(prometheusPort: number): LocalMonitoring {
 /** The stack's Prometheus URL, each server's instance and the metric checks, for `zdr watch`: <dir>/prometheus/watch.json. */
 export const watchFile = (dir: string) => path.join(dir, "prometheus", "watch.json");
 
+/**
+ * A canary's fresh baseline (provider/canary/fresh-baseline.ts) is a process on a port chosen
+ * when its bake starts: the judgement writes it here as a Prometheus file_sd target
+ * (`<fresh-server>.json`: [{targets: ["127.0.0.1:<port>"], labels: {server}}]) and removes it when
+ * the fresh baseline stops. Prometheus' app job and the process exporter read every file here, so
+ * the fresh process is scraped like the stable servers, without a restart of either.
+ */
+export const freshTargetsDir = (dir: string) => path.join(dir, "prometheus", "fresh");
+
 /** A server's `instance` label in Prometheus (its own metrics endpoint's target): what `{instance}` in a query becomes. */
 export const serverInstance = (port: number) => `127.0.0.1:${port}`;
 
@@ -44,7 +53,7 @@ export const serverInstance = (port: number) => `127.0.0.1:${port}`;
  * job "haproxy" scrapes HAProxy's exporter (its series carry proxy and server labels of their
  * own); job "zdr-process" scrapes the process exporter (server="web-1" in each series).
  */
-export function prometheusConfig(m: LocalMonitoring, ports: Readonly<Record<string, number>>, metricsPath?: string): string {
+export function prometheusConfig(m: LocalMonitoring, ports: Readonly<Record<string, number>>, freshTargets: string, metricsPath?: string): string {
     const scrape = { scrape_interval: `${scrapeIntervalSeconds}s`, scrape_timeout: `${scrapeIntervalSeconds}s` };
     const jobs: object[] = [
         // server and backend scopes only: the frontend's and HAProxy's own series are not judged
@@ -57,6 +66,8 @@ export function prometheusConfig(m: LocalMonitoring, ports: Readonly<Record<stri
             ...scrape,
             metrics_path: metricsPath,
             static_configs: Object.entries(ports).map(([server, port]) => ({ targets: [serverInstance(port)], labels: { server } })),
+            // a canary's fresh baseline, while its bake runs (Prometheus watches the folder)
+            file_sd_configs: [{ files: [path.join(freshTargets, "*.json")], refresh_interval: "5s" }],
         });
     }
     return `${JSON.stringify({ global: scrape, scrape_configs: jobs }, null, 2)}\n`;

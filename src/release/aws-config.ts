@@ -41,8 +41,8 @@ interface AwsCommon {
     readonly deployCommand: string;
     /** Runs on the host with `{version}` replaced; stops the app gracefully. */
     readonly stopCommand: string;
-    /** Where the migrations run (database name and user are the app's: AppConfig.db). */
-    readonly db: { readonly host: string; readonly port: number };
+    /** Where the migrations run (database name and user are the app's: AppConfig.db). @default - none: an app without migrations needs no database keys */
+    readonly db?: { readonly host: string; readonly port: number };
     /** Longest wait for an SSH connection and its handshake. */
     readonly sshTimeoutSeconds: number;
     /** Longest run of a deploy or stop command on an instance. */
@@ -153,17 +153,17 @@ export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig): AwsConfi
     const deregistrationDelaySeconds = int("deregistrationDelaySeconds", 30, 0, 3600);
     const deployCommand = need("deployCommand", /\{version\}/, "a shell command that installs and starts {version} on the host, e.g. sudo /opt/app/bin/deploy {version}");
     const stopCommand = need("stopCommand", /\S/, "a shell command that stops the app gracefully on the host, e.g. sudo systemctl stop app");
-    const db = {
+    const db = raw.migrationsDir || raw.dbHost ? {
         host: need("dbHost", /^[A-Za-z0-9.-]+$/, "the PostgreSQL host the migrations run against"),
         port: int("dbPortRemote", 5432, 1, 65535),
-    };
+    } : undefined;
     const sshTimeoutSeconds = int("sshTimeoutSeconds", 10, 1, 300);
     const commandTimeoutSeconds = int("commandTimeoutSeconds", 300, 1, 3600);
     const healthPollIntervalMs = int("healthPollIntervalMs", 500, 50, 60000);
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    const common: AwsCommon = { region, appPort, deregistrationDelaySeconds, sshUser: raw.sshUser || "ubuntu", deployCommand, stopCommand, db, sshTimeoutSeconds, commandTimeoutSeconds, healthPollIntervalMs };
+    const common: AwsCommon = { region, appPort, deregistrationDelaySeconds, sshUser: raw.sshUser || "ubuntu", deployCommand, stopCommand, ...(db ? { db } : {}), sshTimeoutSeconds, commandTimeoutSeconds, healthPollIntervalMs };
     return existing ? { ...common, existing } : { ...common, create: create as AwsCreate };
 }
 

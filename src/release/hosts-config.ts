@@ -31,8 +31,8 @@ export interface HostsConfig {
     readonly commandTimeoutSeconds: number;
     /** Time between two health checks after a deploy (bounded overall by healthTimeoutSeconds). */
     readonly healthPollIntervalMs: number;
-    /** Where the migrations run (database name and user are the app's: AppConfig.db). */
-    readonly db: { readonly host: string; readonly port: number };
+    /** Where the migrations run (database name and user are the app's: AppConfig.db). @default - none: an app without migrations needs no database keys */
+    readonly db?: { readonly host: string; readonly port: number };
 }
 
 /** The hosts target's own keys; it shares appPort, sshUser, sshPrivateKey, deployCommand, stopCommand, dbHost and dbPortRemote with AWS. */
@@ -146,10 +146,10 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig): HostsC
 
     const deployCommand = need("deployCommand", /\{version\}/, "a shell command that installs and starts {version} on the host (and stops the version it replaces), e.g. sudo /opt/shop/deploy {version}");
     const stopCommand = need("stopCommand", /\S/, "a shell command that stops the app gracefully on the host, e.g. sudo systemctl stop shop");
-    const db = {
+    const db = raw.migrationsDir || raw.dbHost ? {
         host: need("dbHost", /^[A-Za-z0-9.-]+$/, "the PostgreSQL host the migrations run against (reachable from where `pulumi up` runs)"),
         port: int("dbPortRemote", 5432, 1, 65535),
-    };
+    } : undefined;
     const appPort = int("appPort", 8080, 1, 65535);
     const sshTimeoutSeconds = int("sshTimeoutSeconds", 10, 1, 300);
     const commandTimeoutSeconds = int("commandTimeoutSeconds", 300, 1, 3600);
@@ -172,7 +172,7 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig): HostsC
         sshTimeoutSeconds,
         commandTimeoutSeconds,
         healthPollIntervalMs,
-        db,
+        ...(db ? { db } : {}),
     };
 }
 

@@ -1,7 +1,13 @@
-// The release report: stages, traffic and the events the providers recorded.
+// The release report: stages, traffic and the events the providers recorded, as text and as one
+// HTML page whose timeline (vega-lite, static SVG: no script, no network) shows what a person
+// asks of a release: requests/s, failures and p99 per version second by second, when each
+// server was drained, deployed and reattached, when each stage started, and each canary's bake
+// with its verdict. test/e2e/report-pictures.test.ts looks at the page in Chromium.
 import * as fs from "node:fs";
+import * as path from "node:path";
 import type { HookOutcome } from "../../provider/haproxy/member";
 import type { Traffic } from "../load/traffic";
+import { escapeHtml, svg } from "../canary/report";
 import type { StageResult } from "./stages";
 
 export interface ReleaseEvent {
@@ -11,7 +17,20 @@ export interface ReleaseEvent {
     readonly phase: "start" | "end";
 }
 
+/** A canary's judgement as the release report shows it (the judgement's JSON record, provider/canary/judgement.ts). */
+export interface CanaryVerdict {
+    readonly canary: string;
+    readonly version: string;
+    readonly verdict: string;
+    /** The bake's window (epoch ms). */
+    readonly from: number;
+    readonly to: number;
+    /** The judgement's own page, relative to the report. @default - none */
+    readonly page?: string;
+}
+
 export interface ReleaseReport {
+    /** When the load started (epoch ms): the timeline's 0. */
     readonly startedAt: number;
     readonly stages: readonly {
         readonly name: string;
@@ -19,10 +38,34 @@ export interface ReleaseReport {
         readonly ok: boolean;
         readonly error?: string;
         readonly durationMs: number;
+        /** When its `up` started. @default - not recorded (reports written before it) */
+        readonly startedAt?: number;
         readonly servers: StageResult["servers"];
     }[];
     readonly traffic: Traffic;
     readonly events: readonly ReleaseEvent[];
+    /** The canaries judged in the release. @default - none */
+    readonly verdicts?: readonly CanaryVerdict[];
+}
+
+/**
+ * The judgements written in `dir` (one JSON record per canary deployment) whose bake started at
+ * `since` or later, in time order, each with its HTML page's path relative to `relativeTo`.
+ */
+export function readVerdicts(dir: string, since: number, relativeTo: string): CanaryVerdict[] {
+    if (!fs.existsSync(dir)) {
+        return [];
+    }
+    return fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => {
+            const j = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as CanaryVerdict;
+            const page = path.join(dir, f.replace(/\.json$/, ".html"));
+            return { canary: j.canary, version: j.version, verdict: j.verdict, from: j.from, to: j.to, ...(fs.existsSync(page) ? { page: path.relative(relativeTo, page) } : {}) };
+        })
+        .filter((v) => v.from >= since)
+        .sort((a, b) => a.from - b.from);
 }
 
 /** Events from the providers' JSON-lines file, from `since` on, in time order. */
@@ -154,16 +197,173 @@ export function formatReport(r: ReleaseReport): string {
     return lines.join("\n");
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const timelineWidth = 900;
+const versionPalette = ["#1f77b4", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d"];
+const laneColors: Record<string, string> = {
+    drain: "#7570b3",
+    deploy: "#e7298a",
+    reattach: "#66a61e",
+    "bake: pass": "#1a7f37",
+    "bake: accepted": "#1a7f37",
+    "bake: inconclusive": "#d4a017",
+    "bake: fail": "#c62828",
+};
+
+/**
+ * The release as one picture, four panels on one time axis (seconds since the load started):
+ * requests/s per version (stacked), failed requests per second per version, p99 latency per
+ * version (log scale), and a lane per server with its drain, deploy and reattach and the canary
+ * bakes with their verdicts. Each server's time out of the load balancer is shaded in the traffic
+ * panels; each stage's start is a rule across them. Empty when the report has no timeline.
+ */
+export async function renderTimeline(r: ReleaseReport): Promise<string> {
+    const timeline = r.traffic.timeline ?? [];
+    if (timeline.length === 0) {
+        return "";
+    }
+    const sec = (t: number) => (t - r.startedAt) / 1000;
+    const end = Math.max(...timeline.map((x) => sec(x.t) + 1), ...r.events.map((e) => sec(e.t)), ...(r.verdicts ?? []).map((v) => sec(v.to)));
+    // a step of 50 ms is a pixel wide at 900 px for 100 s: every span is drawn at least 3 px wide
+    const minSpan = (3 * end) / timelineWidth;
+    const x = { field: "from", type: "quantitative" as const, title: "seconds since the load started", scale: { domain: [0, end], nice: false, zero: false } };
+    const versions = [...new Set(timeline.map((t) => t.version))].sort((a, b) => Number(a === "none") - Number(b === "none") || a.localeCompare(b));
+    const version = (legend: boolean) => ({ field: "version", type: "nominal" as const, title: "version", scale: { domain: versions, range: versions.map((v, i) => (v === "none" ? "#999" : versionPalette[i % versionPalette.length])) }, legend: legend ? { orient: "right" as const } : null });
+
+    // each server's time out of the load balancer: drain start to reattach end
+    const out: { from: number; to: number; server: string }[] = [];
+    const spans: { from: number; to: number; lane: string; item: string }[] = [];
+    const open = new Map<string, number>();
+    for (const e of r.events) {
+        const key = `${e.server} ${e.step}`;
+        if (e.phase === "start") {
+            open.set(key, e.t);
+            if (e.step === "drain") {
+                open.set(`${e.server} out`, e.t);
+            }
+            continue;
+        }
+        const started = open.get(key);
+        if (started !== undefined) {
+            spans.push({ from: sec(started), to: Math.max(sec(e.t), sec(started) + minSpan), lane: e.server, item: e.step });
+            open.delete(key);
+        }
+        const outSince = open.get(`${e.server} out`);
+        if (e.step === "reattach" && outSince !== undefined) {
+            out.push({ from: sec(outSince), to: Math.max(sec(e.t), sec(outSince) + minSpan), server: e.server });
+            open.delete(`${e.server} out`);
+        }
+    }
+    for (const [key, t] of open) {
+        if (key.endsWith(" out")) {
+            out.push({ from: sec(t), to: end, server: key.slice(0, -" out".length) });
+        }
+    }
+    for (const v of r.verdicts ?? []) {
+        spans.push({ from: Math.max(0, sec(v.from)), to: Math.max(sec(v.to), sec(v.from) + minSpan), lane: v.canary, item: `bake: ${v.verdict}` });
+    }
+    const stages = r.stages
+        .filter((st) => st.startedAt !== undefined && st.startedAt >= r.startedAt)
+        .map((st, i) => ({ from: sec(st.startedAt as number), label: `${st.name}${st.ok ? "" : " (FAILED)"}`, dy: (i % 3) * 12 }));
+    const shading = [
+        ...(out.length ? [{ data: { values: out }, mark: { type: "rect" as const, color: "#000", opacity: 0.08 }, encoding: { x, x2: { field: "to" } } }] : []),
+        ...(stages.length ? [{ data: { values: stages }, mark: { type: "rule" as const, color: "#555", strokeDash: [4, 3] }, encoding: { x } }] : []),
+    ];
+    const stageLabels = stages.length
+        ? [{ data: { values: stages }, mark: { type: "text" as const, align: "left" as const, baseline: "top" as const, dx: 3, fontSize: 11, color: "#333" }, encoding: { x, y: { value: 0 }, yOffset: { field: "dy", type: "quantitative" as const, scale: null }, text: { field: "label" } } }]
+        : [];
+    const outLabels = out.length
+        ? [{ data: { values: out }, mark: { type: "text" as const, align: "left" as const, baseline: "bottom" as const, fontSize: 11, color: "#333" }, encoding: { x, y: { value: -2 }, text: { field: "server" } } }]
+        : [];
+
+    // stacked by hand (vega-lite's stack of rects with x2 does not group by second): versions in legend order
+    const stackedTo = new Map<number, number>();
+    const perSecond = [...timeline]
+        .sort((a, b) => a.t - b.t || versions.indexOf(a.version) - versions.indexOf(b.version))
+        .map((t) => {
+            const base = stackedTo.get(t.t) ?? 0;
+            stackedTo.set(t.t, base + t.requests);
+            return { from: sec(t.t), to: sec(t.t) + 1, version: t.version, requests: t.requests, y: base, y2: base + t.requests };
+        });
+    // failures per version every second from its first to its last second, 0 where none failed
+    const failures: { from: number; version: string; failed: number }[] = [];
+    for (const v of versions) {
+        const rows = timeline.filter((t) => t.version === v);
+        const bySecond = new Map(rows.map((t) => [t.t, t.failed]));
+        for (let t = rows[0].t; t <= rows[rows.length - 1].t; t += 1000) {
+            failures.push({ from: sec(t) + 0.5, version: v, failed: bySecond.get(t) ?? 0 });
+        }
+    }
+    const failed = failures.reduce((n, f) => n + f.failed, 0);
+    const maxFailed = Math.max(1, ...failures.map((f) => f.failed));
+    const p99 = timeline.flatMap((t) => (t.latencyMs ? [{ from: sec(t.t) + 0.5, version: t.version, p99: Math.max(t.latencyMs.p99, 0.5) }] : []));
+    const lanes = [...new Set(spans.map((s) => s.lane))].sort();
+    const items = Object.keys(laneColors).filter((k) => spans.some((s) => s.item === k));
+
+    return svg({
+        vconcat: [
+            {
+                title: { text: "Requests per second by the version that answered", subtitle: "stacked; shaded and named above: a server out of the load balancer (drain to reattach); dashed: a stage's start" },
+                width: timelineWidth,
+                height: 150,
+                layer: [
+                    ...shading,
+                    { data: { values: perSecond }, mark: { type: "rect" as const }, encoding: { x, x2: { field: "to" }, y: { field: "y", type: "quantitative" as const, title: "requests/s" }, y2: { field: "y2" }, color: version(true), tooltip: [{ field: "version" }, { field: "requests" }] } },
+                    ...stageLabels,
+                    ...outLabels,
+                ],
+            },
+            {
+                title: { text: "Failed requests per second (non-2xx or no response)", subtitle: failed === 0 ? "none failed" : `${failed} failed in all; "none": no response, so no version` },
+                width: timelineWidth,
+                height: 110,
+                layer: [
+                    ...shading,
+                    { data: { values: failures }, mark: { type: "line" as const, point: { size: 10 } }, encoding: { x, y: { field: "failed", type: "quantitative" as const, title: "failed", axis: { format: "d", ...(maxFailed <= 5 ? { values: Array.from({ length: maxFailed + 1 }, (_, i) => i) } : {}) }, scale: { domain: [0, maxFailed] } }, color: version(false) } },
+                ],
+            },
+            {
+                title: { text: "p99 latency per second, as the client saw it", subtitle: "log scale; successful requests" },
+                width: timelineWidth,
+                height: 150,
+                layer: [...shading, { data: { values: p99 }, mark: { type: "line" as const, point: { size: 10 } }, encoding: { x, y: { field: "p99", type: "quantitative" as const, title: "p99, ms (log scale)", scale: { type: "log" as const } }, color: version(false) } }],
+            },
+            ...(spans.length
+                ? [
+                      {
+                          title: { text: "Each server's moves and canary bakes", subtitle: "drain, deploy and reattach as the providers recorded them; a bake's colour is its verdict" },
+                          width: timelineWidth,
+                          height: Math.max(60, lanes.length * 26),
+                          data: { values: spans },
+                          mark: { type: "rect" as const, height: { band: 0.7 } },
+                          encoding: {
+                              x,
+                              x2: { field: "to" },
+                              y: { field: "lane", type: "nominal" as const, title: null, scale: { domain: lanes } },
+                              color: { field: "item", type: "nominal" as const, title: null, scale: { domain: items, range: items.map((k) => laneColors[k]) }, legend: { orient: "bottom" as const } },
+                          },
+                      },
+                  ]
+                : []),
+        ],
+        resolve: { scale: { color: "independent" } },
+    });
+}
+
 
 function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
     const tr = (cells: readonly string[], tag: string) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join("")}</tr>`;
     return `<table>${tr(head.map(escapeHtml), "th")}${rows.map((r) => tr(r, "td")).join("")}</table>`;
 }
 
-/** The report as one self-contained HTML page: stages, traffic, hook runs (with their output) and events. */
-export function formatReportHtml(r: ReleaseReport): string {
+/** The report as one self-contained HTML page: the timeline, stages and verdicts, traffic, hook runs (with their output) and events. */
+export async function formatReportHtml(r: ReleaseReport): Promise<string> {
     const t = (x: string) => escapeHtml(x);
+    const timeline = await renderTimeline(r);
+    const verdicts = table(["canary", "version", "verdict", "bake (s since the load started)", "page"], (r.verdicts ?? []).map((v) => [
+        t(v.canary), t(v.version), `<span class="${t(v.verdict)}">${t(v.verdict)}</span>`,
+        `${((v.from - r.startedAt) / 1000).toFixed(1)} to ${((v.to - r.startedAt) / 1000).toFixed(1)}`,
+        v.page ? `<a href="${t(v.page)}">${t(v.page)}</a>` : "",
+    ]));
     const stages = table(["stage", "result", "seconds", "servers"], r.stages.map((s) => [
         t(s.name),
         s.ok ? "ok" : `<b>FAILED</b><pre>${t(s.error ?? "")}</pre>`,
@@ -181,10 +381,12 @@ export function formatReportHtml(r: ReleaseReport): string {
     return [
         "<!doctype html>",
         '<html><head><meta charset="utf-8"><title>zdr release report</title>',
-        "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}pre{margin:0}</style>",
+        '<style>body{font-family:"DejaVu Sans",Verdana,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}pre{margin:0;white-space:pre-wrap;max-width:900px}.pass,.accepted{color:#1a7f37}.fail{color:#c62828;font-weight:bold}.inconclusive{color:#9a6700}</style>',
         "</head><body>",
-        `<h1>Release report</h1><p>started ${t(new Date(r.startedAt).toISOString())}</p>`,
+        `<h1>Release report</h1><p>load started ${t(new Date(r.startedAt).toISOString())}</p>`,
+        timeline ? `<figure>${timeline}</figure>` : "<p>No timeline: this report was written without per-second traffic.</p>",
         `<h2>Stages</h2>${stages}`,
+        `<h2>Canary verdicts</h2>${(r.verdicts ?? []).length > 0 ? verdicts : "<p>no canary was judged</p>"}`,
         `<h2>Traffic</h2><p>${r.traffic.requests} requests, ${r.traffic.failed} failed</p>${traffic}`,
         `<h2>Hooks</h2>${hookRuns(r).length > 0 ? hooks : "<p>no hook ran</p>"}`,
         `<h2>Events (${r.events.length})</h2>${events}`,

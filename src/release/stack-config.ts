@@ -31,10 +31,11 @@ export const secretKeys = ["dbPassword", "sshPrivateKey"] as const;
 
 /**
  * Keys zdr reads that Pulumi.yaml does not declare: the engine requires a declared secret on every
- * stack (it accepts no default for one), and only the AWS and hosts targets use an SSH key. zdr
- * itself refuses them in plain text (StackContext.plainKeys).
+ * stack (it accepts no default for one), and only the AWS and hosts targets use an SSH key, only
+ * the local default and migrations a database password. zdr itself requires them where they are
+ * used and refuses them in plain text (StackContext.plainKeys).
  */
-export const undeclaredKeys = ["sshPrivateKey"] as const;
+export const undeclaredKeys = ["dbPassword", "sshPrivateKey"] as const;
 
 /** Every key of the zdr namespace: Pulumi.yaml's and undeclaredKeys. */
 export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...Object.keys(lbKeys), ...awsKeys, ...hostsKeys, ...canaryConfigKeys, ...metricKeys, ...secretKeys])];
@@ -112,6 +113,11 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
             const loadBalancer = collect(problems, () => parseLbConfig(raw));
             target = local && loadBalancer && { kind: "local", local, loadBalancer };
         }
+    }
+    if ((kind === "local" || raw.migrationsDir) && !raw.dbPassword) {
+        problems.push(
+            `${namespace}:dbPassword: required ${kind === "local" ? "on the local default (its PostgreSQL is initialised with it)" : "with migrationsDir (the migrations log in with it)"}, as a secret: scripts/pulumi config set --secret dbPassword "$(openssl rand -base64 18)"`,
+        );
     }
     const canary = collect(problems, () => parseCanaryConfig(raw));
     const metrics = collect(problems, () => parseMetricsConfig(raw));

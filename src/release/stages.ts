@@ -5,8 +5,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import type { HookOutcome } from "../../provider/haproxy/member";
 import { namespace } from "./config";
+import { fleetFromState, type ServerOutput, type StateResource } from "./fleet-state";
+
+export type { ServerOutput, StateResource };
 
 export interface Stage {
     readonly name: string;
@@ -48,16 +50,6 @@ export async function setStageConfig(stack: Stack, config: Stage["config"]): Pro
     if (Object.keys(items).length > 0) {
         await stack.setAllConfig(items, true);
     }
-}
-
-export interface ServerOutput {
-    readonly name: string;
-    readonly version: string;
-    readonly inLoadBalancer: boolean;
-    /** What the team's hooks did at the server's last reattach, when it has hooks. */
-    readonly hooks?: readonly HookOutcome[];
-    /** The server's port, on the local default. */
-    readonly port?: number;
 }
 
 /** One step the engine took on a resource (anything but "same"). */
@@ -155,48 +147,13 @@ export async function runStage(stack: Stack, stage: Stage, onOutput?: (line: str
     const ok = up.code === 0;
     // the message the Automation API's CommandError carries
     const error = ok ? undefined : `code: ${up.code}\n stdout: ${up.stdout}\n stderr: ${up.stderr}\n err?: \n`;
-    // a failed up registers no new outputs: the stack's last ones then stand, with what a failed
-    // hook left in the state (a membership recorded out of the load balancer, with its hooks' results)
+    // a failed up registers no new outputs (src/release/fleet-state.ts): the servers are then
+    // read from the checkpoint, which the engine wrote step by step
     const outputs = (ok && stackOutputsOf(up.events)) || Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
     let servers = (outputs.servers ?? []) as ServerOutput[];
     if (!ok) {
         const state = await stack.exportStack().catch(() => undefined);
-        servers = withFailedHooks(servers, (state?.deployment?.resources ?? []) as StateResource[]);
+        servers = fleetFromState(servers, (state?.deployment?.resources ?? []) as StateResource[]);
     }
     return { name: stage.name, config: stage.config, ok, error, durationMs, startedAt: start, servers, steps };
-}
-
-/** A resource of the stack's state, as `pulumi stack export` lists it. */
-export interface StateResource {
-    readonly type: string;
-    readonly outputs?: Record<string, unknown>;
-}
-
-const membershipTypes = new Set(["zdr:haproxy:Member", "zdr:aws:TargetHealth"]);
-
-/**
- * The servers of the stack's last outputs, with what a failed hook of the last `up` recorded in
- * the state: a membership whose create failed on a hook is kept out of the load balancer
- * (`inLoadBalancer: false`, the hooks' results, the failed one last). Worked example: outputs say
- * web-1 v1 in; the state has web-1's member (v2) out with beforeAllowTraffic exit 1: web-1 v2,
- * out, hooks [beforeAllowTraffic exit 1].
- */
-export function withFailedHooks(servers: readonly ServerOutput[], resources: readonly StateResource[]): ServerOutput[] {
-    const failed = new Map<string, Record<string, unknown>>();
-    for (const r of resources) {
-        const o = r.outputs;
-        if (membershipTypes.has(r.type) && o && o.inLoadBalancer === false && Array.isArray(o.hookResults) && typeof o.server === "string") {
-            failed.set(o.server, o);
-        }
-    }
-    const out = servers.map((s) => {
-        const f = failed.get(s.name);
-        failed.delete(s.name);
-        return f ? { ...s, ...(typeof f.version === "string" ? { version: f.version } : {}), inLoadBalancer: false, hooks: f.hookResults as HookOutcome[] } : s;
-    });
-    // a server new in this up (not in the last outputs)
-    for (const [name, f] of failed) {
-        out.push({ name, version: typeof f.version === "string" ? f.version : "?", inLoadBalancer: false, hooks: f.hookResults as HookOutcome[] });
-    }
-    return out;
 }

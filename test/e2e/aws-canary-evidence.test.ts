@@ -23,12 +23,16 @@ function line(t: number, target: string, status: number, seconds: number, path =
         `"Root=1-6745a1b2-0123456789abcdef01234567" "-" "-" 0 ${iso} "forward" "-" "-" "${target}" "${status}" "-" "-" TID_0123`;
 }
 
-/** Five minutes of traffic, 3 requests/s per target; the canary fails `canaryErrors` of its requests. */
+/**
+ * Five minutes of traffic, 4 requests/s per target (the judged four minutes hold about 960 canary
+ * requests: enough for the tail check to show a healthy canary within its 1-point margin); the
+ * canary fails `canaryErrors` of its requests.
+ */
 function traffic(start: number, canaryErrors: number): string[] {
     const lines: string[] = [];
     let n = 0;
     let served = 0;
-    for (let ms = 0; ms < 300_000; ms += 333) {
+    for (let ms = 0; ms < 300_000; ms += 250) {
         for (const target of [canary, ...baseline]) {
             n++;
             const fails = target === canary && ++served % Math.round(1 / canaryErrors) === 0;
@@ -88,19 +92,26 @@ describe("canary evidence from ALB access logs in S3 (moto)", function () {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-alb-"));
         await s3.send(new CreateBucketCommand({ Bucket: "live", CreateBucketConfiguration: { LocationConstraint: "eu-central-1" } }));
         let baked = false;
-        // The bake's first wait: once it is over, the ALB "delivers" the requests of its last second.
+        // The window is [the bake's start, its start + 3 s]: the start is after `before` and before
+        // the bake's first wait, so requests stamped from that wait on and before before + 3 s are
+        // inside it however late the timers run on a busy machine (stamped from the wait's end, a
+        // late timer pushed the last ones past the window: 178/89).
+        const before = Date.now();
+        // The bake's first wait: once it is over, the ALB "delivers" the requests of the bake.
         const sleep = async (ms: number) => {
+            const waitStart = Date.now();
             await new Promise((r) => setTimeout(r, ms));
             if (!baked) {
                 baked = true;
-                const now = Date.now();
+                const end = before + 3000;
+                assert.ok(end - waitStart > 500, `the bake's first wait started ${waitStart - before} ms after the judgement was called`);
                 const lines: string[] = [];
                 for (let k = 0; k < 90; k++) {
-                    const t = now - 900 + k * 10;
+                    const t = Math.floor(waitStart + ((end - 1 - waitStart) * k) / 90);
                     lines.push(line(t, canary, k % 9 === 0 ? 500 : 200, 0.004, k % 9 === 0 ? "/orders" : "/products"), line(t, baseline[0], 200, 0.004), line(t, baseline[1], 200, 0.004));
                 }
-                lines.push(line(now - 500, "10.0.1.99:8080", 500, 0.004));
-                await s3.send(new PutObjectCommand({ Bucket: "live", Key: `${prefix}${new Date(now).toISOString().slice(0, 10).replace(/-/g, "/")}/live.log.gz`, Body: gzipSync(lines.join("\n")) }));
+                lines.push(line(waitStart + 10, "10.0.1.99:8080", 500, 0.004));
+                await s3.send(new PutObjectCommand({ Bucket: "live", Key: `${prefix}${new Date(waitStart).toISOString().slice(0, 10).replace(/-/g, "/")}/live.log.gz`, Body: gzipSync(lines.join("\n")) }));
             }
         };
         const j = await bakeAndJudge({

@@ -20,8 +20,8 @@ interface BadConfig {
 const cases: BadConfig[] = [
     { name: "canaryCount not a number (the engine's type check)", config: { canaryCount: "two" }, message: "with configuration key 'canaryCount' must be of type 'integer'" },
     { name: "a port that is not a number (the engine's type check)", config: { dbPort: "abc" }, message: "with configuration key 'dbPort' must be of type 'integer'" },
-    { name: "the database password in plain text (the engine's secret rule)", config: { dbPassword: "not-a-secret" }, message: "with configuration key 'dbPassword' must be encrypted as it's secret" },
-    { name: "an SSH key in plain text (zdr's rule: the key is not declared, a local stack needs none)", config: { sshPrivateKey: "not-a-secret" }, message: "zdr:sshPrivateKey: is a secret but set in plain text; set it again with --secret (scripts/pulumi config set --secret sshPrivateKey ...)" },
+    { name: "the database password in plain text", config: { dbPassword: "not-a-secret" }, message: "zdr:dbPassword: is a secret but set in plain text; set it again with --secret (scripts/pulumi config set --secret dbPassword ...)" },
+    { name: "an SSH key in plain text (the key is not declared in Pulumi.yaml: a local stack needs none)", config: { sshPrivateKey: "not-a-secret" }, message: "zdr:sshPrivateKey: is a secret but set in plain text; set it again with --secret (scripts/pulumi config set --secret sshPrivateKey ...)" },
     { name: "canaryCount above the number of servers", config: { canaryCount: "4" }, message: 'zdr:canaryCount: must be an integer from 0 to 3; got "4"' },
     { name: "a misspelt key", config: { canaryCoutn: "1" }, message: "zdr:canaryCoutn: unknown key; did you mean canaryCount? (every key, its type, default and range: Pulumi.yaml)" },
 ];

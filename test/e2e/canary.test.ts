@@ -3,6 +3,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { runStage, Stage } from "../../src/release/stages";
 import { LocalStack, openLocalStack } from "../support/local-stack";
 
@@ -40,7 +41,15 @@ describe("canary judgement on the local default", function () {
         assert.ok(["pass", "inconclusive"].includes(String(verdicts[0][2])), `web-1's verdict: ${verdicts[0][2]}`);
         const report = JSON.parse(fs.readFileSync(path.join(local.dir, "judgements/web-1-v2.json"), "utf8"));
         assert.equal(report.verdict, verdicts[0][2], "the report and the output agree");
-        console.log(`      healthy canary: ${verdicts[0][2]}`);
+        // compared with a fresh baseline of v1, gone once the judgement ended
+        assert.equal(report.freshBaseline?.server, "zdr-fresh-web-1", JSON.stringify(report.freshBaseline));
+        assert.ok(report.freshBaseline.joinedAt >= report.from && report.freshBaseline.removal === undefined, JSON.stringify(report.freshBaseline));
+        assert.ok(report.counts.fresh > 0 && report.counts.fresh < report.counts.baseline, JSON.stringify(report.counts));
+        const states = await new HaproxyRuntime(path.join(local.dir, "haproxy.sock")).serversState("webshop");
+        assert.deepEqual(states.map((s) => s.server).sort(), ["web-1", "web-2", "web-3"], "the fresh baseline left HAProxy");
+        assert.equal(fs.existsSync(path.join(local.dir, "logs/zdr-fresh-web-1.log.pid")), false, "its process was stopped");
+        assert.match(fs.readFileSync(path.join(local.dir, "logs/zdr-fresh-web-1.log"), "utf8"), /"msg":"stopping","version":"v1"/, "it ran v1 and stopped on SIGTERM");
+        console.log(`      healthy canary: ${verdicts[0][2]} (fresh baseline ${report.counts.fresh} requests)`);
         const back = await runStage(local.stack, { name: "back to v1", config: { releaseVersion: "", canaryCount: "0" } });
         assert.ok(back.ok, back.error);
     });
@@ -52,8 +61,8 @@ describe("canary judgement on the local default", function () {
         // The fault shows three ways: the error rate, its x-error header and the app's own log line
         // (a new signature each). The new signatures are tested in a chain once the error rate
         // fails, in the order the canary first showed them; the verdict names what crossed.
-        assert.match(result.error ?? "", /(error-rate {21}|new-error: (injected fault: pay|log: .{14}) )fail\s+[\d.e+-]+\s+/);
-        assert.match(result.error ?? "", /new-error: injected fault: pay \w+\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
+        assert.match(result.error ?? "", /(error-rate {21}|new-error: (injected fault: payment gateway timeout|log: injected fault: payment gateway timeout[^\n]*?) )fail\s+[\d.e+-]+\s+/);
+        assert.match(result.error ?? "", /new-error: injected fault: payment gateway timeout \w+\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
         assert.deepEqual(await deployedVersions(), { "web-1": "faulty", "web-2": "v1", "web-3": "v1" });
         assert.ok(traffic.failed > 0, "the canary's own errors");
         assert.ok(traffic.failures.every((f) => f.version === "faulty"), JSON.stringify(traffic.failures));

@@ -97,7 +97,7 @@ describe("changing the fleet on the local default under load, slow requests in f
         const reloadsBefore = (await master().processes()).find((p) => p.type === "master")?.reloads;
         const s = await step({ name: "add web-4", config: { servers: four } });
         await assertClean(s, four);
-        assert.deepEqual(touched(s.result), ["webshop-web-4-deploy", "webshop-web-4-member", "webshop-web-4-server"], JSON.stringify(s.result.steps));
+        assert.deepEqual(touched(s.result), ["webshop-web-4-check", "webshop-web-4-deploy", "webshop-web-4-member", "webshop-web-4-server"], JSON.stringify(s.result.steps));
         assert.ok(stepsOf(s.result).every((x) => x.op === "create"), JSON.stringify(s.result.steps));
         assert.equal((await master().processes()).find((p) => p.type === "master")?.reloads, reloadsBefore, "HAProxy was not reloaded");
         for (const server of three) {
@@ -125,7 +125,7 @@ describe("changing the fleet on the local default under load, slow requests in f
         const since = Date.now();
         const s = await step({ name: "remove web-4", config: { servers: three } });
         await assertClean(s, three);
-        assert.deepEqual(touched(s.result), ["webshop-web-4-deploy", "webshop-web-4-member", "webshop-web-4-server"], JSON.stringify(s.result.steps));
+        assert.deepEqual(touched(s.result), ["webshop-web-4-check", "webshop-web-4-deploy", "webshop-web-4-member", "webshop-web-4-server"], JSON.stringify(s.result.steps));
         assert.ok(stepsOf(s.result).every((x) => x.op === "delete"), JSON.stringify(s.result.steps));
         const events = readEvents(path.join(local.dir, "events.jsonl"), since);
         assert.deepEqual(events.map((e) => `${e.server} ${e.step}:${e.phase}`), ["web-4 drain:start", "web-4 drain:end"]);
@@ -150,7 +150,7 @@ describe("changing the fleet on the local default under load, slow requests in f
         const pidsBefore = await serverPids();
         const s = await step({ name: "remove web-2 (the middle one)", config: { servers: ["web-1", "web-3"] } });
         await assertClean(s, ["web-1", "web-3"]);
-        assert.deepEqual(touched(s.result), ["webshop-web-2-deploy", "webshop-web-2-member", "webshop-web-2-server"], JSON.stringify(s.result.steps));
+        assert.deepEqual(touched(s.result), ["webshop-web-2-check", "webshop-web-2-deploy", "webshop-web-2-member", "webshop-web-2-server"], JSON.stringify(s.result.steps));
         assert.ok(stepsOf(s.result).every((x) => x.op === "delete"), JSON.stringify(s.result.steps));
         const pidsAfter = await serverPids();
         assert.deepEqual(pidsAfter, { "web-1": pidsBefore["web-1"], "web-3": pidsBefore["web-3"] }, `before: ${JSON.stringify(pidsBefore)}`);

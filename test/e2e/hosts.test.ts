@@ -350,7 +350,7 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
         const s = await underLoad({ name: "faulty canary, judged", config: { releaseVersion: "faulty", canaryCount: "1", bakeSeconds: "20", haproxyLogFile: haproxy.logFile } });
         assert.equal(s.result.ok, false);
         assert.match(s.result.error ?? "", /canary web-1 \(faulty\) failed its judgement against web-2, web-3 after [\d.]+ s \(of at most 20 s\):/);
-        assert.match(s.result.error ?? "", /new-error: injected fault: pay \w+\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
+        assert.match(s.result.error ?? "", /new-error: injected fault: payment gateway timeout \w+\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
         assert.match(s.result.error ?? "", /web-1 is out of the load balancer \(HAProxy state maint\)/);
         console.log(`      faulty canary on the hosts: ${(/failed its judgement .*/.exec(s.result.error ?? "") ?? [""])[0]}; shop ${s.shop.requests} requests (failed ${s.shop.failed}), slow ${s.slow.requests} (failed ${s.slow.failed}); counters ${JSON.stringify(errorCounters(s.counters))}`);
         assert.deepEqual(await statuses(), ["MAINT", "UP", "UP"]);
@@ -363,6 +363,56 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
         const back = await runStage(stack, { name: "back to v2", config: { releaseVersion: "", canaryCount: "0", bakeSeconds: "0" } });
         assert.ok(back.ok, back.error);
         assert.deepEqual(versions(back), { "web-1": "v2", "web-2": "v2", "web-3": "v2" });
+        assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
+    });
+    it("a batch of two (maxUnavailable 2): web-1's deploy fails while web-2's hook runs on its host; web-2 finishes and serves, web-1 stays out (issue 28)", async () => {
+        // web-2's beforeAllowTraffic waits on its host (the hosts share this machine's files) until the test lets it go
+        const hold = path.join(fleet.dir, "hold-web-2");
+        const go = path.join(fleet.dir, "go-web-2");
+        const gated = ["sh", "-c", 'if [ "$ZDR_SERVER" = web-2 ] && [ -e "$0/hold-web-2" ]; then i=0; while [ ! -e "$0/go-web-2" ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done; fi; echo "hook of $ZDR_SERVER passed"', fleet.dir];
+        const hooked = await runStage(stack, { name: "gated hooks, batches of two", config: { beforeAllowTraffic: gated, hookTimeoutSeconds: "120", maxUnavailable: "2", pins: null } });
+        assert.ok(hooked.ok, hooked.error);
+        const before = versions(hooked);
+        // web-1 to a version whose deploy command fails, web-2 (its batch-mate) to another good version
+        const other = before["web-2"] === "v2" ? "v1" : "v2";
+        fs.writeFileSync(hold, "");
+        const memberOut = () => {
+            const files = fs.readdirSync(stateDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(`${stack.name}.json`));
+            try {
+                const resources = (JSON.parse(fs.readFileSync(path.join(stateDir, files[0]), "utf8")) as { checkpoint: { latest: { resources: { type: string; outputs?: Record<string, unknown> }[] } } }).checkpoint.latest.resources;
+                return resources.some((r) => r.type === "zdr:haproxy:Member" && r.outputs?.server === "web-1" && r.outputs?.version === "v3missing" && r.outputs?.inLoadBalancer === false);
+            } catch {
+                return false; // being written
+            }
+        };
+        const s = await underLoad({ name: "web-1 fails in a batch of two", config: { pins: ["web-1=v3missing", `web-2=${other}`], schemaVersions: ["v1=1", "v2=2", "v3=3", "broken=2", "faulty=2", "v3missing=2"] } }, async () => {
+            for (let i = 0; i < 1200 && !memberOut(); i++) {
+                await sleep(100);
+            }
+            assert.ok(memberOut(), "web-1's membership recorded out while web-2's hook waits");
+            fs.writeFileSync(go, "go");
+        });
+        fs.rmSync(hold, { force: true });
+        fs.rmSync(go, { force: true });
+        console.log(`      web-1 fails in a batch of two on the hosts: ${(s.result.durationMs / 1000).toFixed(1)} s; shop ${s.shop.requests} requests (failed ${s.shop.failed}), slow ${s.slow.requests} (failed ${s.slow.failed}); counters ${JSON.stringify(errorCounters(s.counters))}; HAProxy ${(await statuses()).join(" ")}`);
+        assert.equal(s.result.ok, false);
+        assert.match(s.result.error ?? "", /the release stops at the batch web-1, web-2: web-1 failed; web-2 finished its own steps and serves/);
+        assert.match(s.result.error ?? "", /web-1 stays out of the load balancer: its deploy failed: deploy of web-1 \(v3missing\) on web-1 \(198\.18\.\d+\.\d+:22\): `\S+webshop\.sh start v3missing \S+` exited with 3/);
+        assert.deepEqual(await statuses(), ["MAINT", "UP", "UP"]);
+        assert.deepEqual(s.result.servers.map((x) => [x.name, x.version, x.inLoadBalancer]), [["web-1", "v3missing", false], ["web-2", other, true], ["web-3", before["web-3"], true]]);
+        assert.equal(s.shop.failed + s.slow.failed, 0, JSON.stringify([...s.shop.failures, ...s.slow.failures]));
+        assert.deepEqual(errorCounters(s.counters), { wretr: 0, wredis: 0, econ: 0, eresp: 0 }, JSON.stringify(s.counters.servers));
+        const rows = await fleetStatus((await stack.exportStack()).deployment?.resources ?? []);
+        assert.deepEqual(rows.map((r) => [r.server, r.stateVersion, r.runningVersion, r.stateMember, r.lbStatus, r.drift]), [
+            ["web-1", "v3missing", "not answering", false, "MAINT", []],
+            ["web-2", other, other, true, "UP", []],
+            ["web-3", before["web-3"], before["web-3"], true, "UP", []],
+        ]);
+        assert.match(rows[0].next ?? "", /^fix what made the deploy of v3missing fail and run `scripts\/pulumi up`/);
+
+        const back = await runStage(stack, { name: "back, no hooks, one at a time", config: { pins: null, beforeAllowTraffic: null, maxUnavailable: null } });
+        assert.ok(back.ok, back.error);
+        assert.deepEqual(versions(back), before);
         assert.deepEqual(await statuses(), ["UP", "UP", "UP"]);
     });
 });

@@ -1,8 +1,10 @@
 // zdr:postgres:Migration's apply on a real PostgreSQL: the history table, nothing applied twice,
 // a changed applied file refused before anything runs, a failing file leaving schema and history
-// as they were, and a CREATE INDEX CONCURRENTLY that fails leaving no INVALID index behind.
+// as they were, a CREATE INDEX CONCURRENTLY that fails leaving no INVALID index behind, and
+// every statement PostgreSQL refuses in a transaction block run outside one.
 import { strict as assert } from "node:assert";
-import { applyMigration, historyTable, MigrationInputs } from "../../provider/postgres/migration";
+import { applyMigration, historyTable, MigrationInputs, nonTransactional } from "../../provider/postgres/migration";
+import { loadParser, parseSql } from "../../src/migrations/sql";
 import { checksumOf } from "../../src/migrations/folder";
 import { startPostgres, TestPostgres } from "../support/postgres";
 
@@ -76,5 +78,46 @@ describe("migrations and their history on a real PostgreSQL", function () {
         await applyMigration(failing);
         assert.deepEqual(await history(), ["1 V1__items.sql true", "2 V2__unique_names.sql true"]);
         assert.deepEqual(await query("SELECT indexname FROM pg_indexes WHERE indexname = 'items_name'"), [{ indexname: "items_name" }]);
+    });
+
+    it("runs an ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY outside a transaction", async () => {
+        await applyMigration(file(3, "events", "CREATE TABLE events (id integer NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\nCREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\nINSERT INTO events VALUES (1, '2025-06-01'), (2, '2026-06-01');"));
+        await applyMigration(file(4, "detach 2025", "SET lock_timeout = '2s';\nALTER TABLE events DETACH PARTITION events_2025 CONCURRENTLY;"));
+        assert.deepEqual(await history(), ["1 V1__items.sql true", "2 V2__unique_names.sql true", "3 V3__events.sql true", "4 V4__detach_2025.sql true"]);
+        assert.deepEqual(await query("SELECT inhrelid::regclass::text AS partition FROM pg_inherits WHERE inhparent = 'events'::regclass"), [{ partition: "events_2026" }]);
+        assert.deepEqual(await query("SELECT count(*)::int AS n FROM events_2025"), [{ n: 1 }], "the detached table keeps its rows");
+    });
+
+    it("runs outside a transaction exactly the statements PostgreSQL refuses in a transaction block", async () => {
+        await loadParser();
+        const outside = [
+            "CREATE INDEX CONCURRENTLY items_name_c ON items (name)",
+            "DROP INDEX CONCURRENTLY IF EXISTS items_name_c",
+            "REINDEX TABLE CONCURRENTLY items",
+            "REINDEX SCHEMA public",
+            "ALTER TABLE events DETACH PARTITION events_2026 CONCURRENTLY",
+            "VACUUM items",
+            "CLUSTER",
+            "CREATE DATABASE zdr_never",
+            "DROP DATABASE IF EXISTS zdr_never",
+            "ALTER DATABASE postgres SET TABLESPACE pg_default",
+            "ALTER SYSTEM SET work_mem = '8MB'",
+            "DROP TABLESPACE IF EXISTS zdr_never",
+            "DISCARD ALL",
+            "CREATE SUBSCRIPTION zdr_never CONNECTION 'host=127.0.0.1 port=1' PUBLICATION p",
+        ];
+        const inside = ["ANALYZE items", "CLUSTER items USING items_pkey", "ALTER TABLE events DETACH PARTITION events_2026", "REINDEX TABLE items", "CREATE INDEX items_name_t ON items (name)", "DISCARD PLANS"];
+        const c = await pg.client();
+        try {
+            for (const sql of [...outside, ...inside]) {
+                await c.query("BEGIN");
+                const refused = await c.query(sql).then(() => false, (e: Error) => /cannot run inside a transaction block/.test(e.message));
+                await c.query("ROLLBACK");
+                assert.equal(refused, outside.includes(sql), `PostgreSQL ${refused ? "refuses" : "runs"} \`${sql}\` in a transaction block`);
+                assert.equal(nonTransactional(parseSql(sql)[0]), refused, `the runner runs \`${sql}\` ${refused ? "outside" : "in"} a transaction`);
+            }
+        } finally {
+            await c.end();
+        }
     });
 });

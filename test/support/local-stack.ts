@@ -31,6 +31,8 @@ export interface LocalStack {
     readonly first: StageResult;
     /** `zdr status --json` of this stack: exit code and rows. */
     status(): Promise<{ code: number; rows: ServerStatus[] }>;
+    /** `zdr status` of this stack as a person reads it. */
+    statusText(): Promise<string>;
     /** Runs a stage under continuous load; returns the stage and what the load saw. */
     underLoad(stage: Stage, rate?: number): Promise<{ result: StageResult; traffic: Traffic }>;
     close(): Promise<void>;
@@ -64,6 +66,22 @@ export async function openLocalStack(prefix: string, config: Stage["config"] = {
     const lbUrl = `http://127.0.0.1:${lbPort}`;
     const dbPassword = randomBytes(12).toString("base64url");
     await setThrowawaySecrets(stack, dbPassword);
+    /** `zdr status` finds the stack through PULUMI_BACKEND_URL, as a user's shell would. */
+    const zdrStatus = async (flags: string[]): Promise<{ code: number; out: string }> => {
+        const saved = process.env.PULUMI_BACKEND_URL;
+        process.env.PULUMI_BACKEND_URL = `file://${stateDir}`;
+        let out = "";
+        try {
+            const code = await main(["status", "--stack", name, ...flags], (s) => (out += s), (s) => (out += s));
+            return { code, out };
+        } finally {
+            if (saved === undefined) {
+                delete process.env.PULUMI_BACKEND_URL;
+            } else {
+                process.env.PULUMI_BACKEND_URL = saved;
+            }
+        }
+    };
     const close = async () => {
         // A test that failed half-way may leave an interrupted update's lock behind.
         await stack.cancel().catch(() => undefined);
@@ -105,20 +123,11 @@ export async function openLocalStack(prefix: string, config: Stage["config"] = {
         dir,
         first,
         async status() {
-            // zdr status finds the stack through PULUMI_BACKEND_URL, as a user's shell would.
-            const saved = process.env.PULUMI_BACKEND_URL;
-            process.env.PULUMI_BACKEND_URL = `file://${stateDir}`;
-            let out = "";
-            try {
-                const code = await main(["status", "--stack", name, "--json"], (s) => (out += s), (s) => (out += s));
-                return { code, rows: JSON.parse(out) as ServerStatus[] };
-            } finally {
-                if (saved === undefined) {
-                    delete process.env.PULUMI_BACKEND_URL;
-                } else {
-                    process.env.PULUMI_BACKEND_URL = saved;
-                }
-            }
+            const { code, out } = await zdrStatus(["--json"]);
+            return { code, rows: JSON.parse(out) as ServerStatus[] };
+        },
+        async statusText() {
+            return (await zdrStatus([])).out;
         },
         async underLoad(stage, rate = 150) {
             const load = startLoad(lbUrl, { rate, connections: 6, maxSeconds: 200 });

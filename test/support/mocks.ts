@@ -73,3 +73,12 @@ interface RegisterRequest {
 export function value<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply(resolve));
 }
+
+/**
+ * What a resource waits for, with each batch's check (zdr:release:BatchCheck, components/fleet.ts)
+ * replaced by what the check waits for: the ends (memberships, judgements) of the previous batch.
+ */
+export function waitsThroughChecks(registrations: readonly Registration[], r: Registration): string[] {
+    const byUrn = new Map(registrations.map((x) => [x.urn, x]));
+    return r.dependsOn.flatMap((u) => (byUrn.get(u)?.type === "zdr:release:BatchCheck" ? byUrn.get(u)!.dependsOn : [u]));
+}

@@ -19,7 +19,7 @@ describe("the program's entry point (program.js)", function () {
             fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
             fs.writeFileSync(path.join(root, file), text);
         };
-        for (const f of ["program.js", "src/lazy-sdk.js", "src/sdk-debug-log.js", "src/sdk-stacks.js", "tsconfig.pulumi.json"]) {
+        for (const f of ["program.js", "src/dist-fresh.js", "src/lazy-sdk.js", "src/sdk-debug-log.js", "src/sdk-stacks.js", "tsconfig.pulumi.json"]) {
             write(f, fs.readFileSync(path.join(projectRoot, f), "utf8"));
         }
         write("tsconfig.json", JSON.stringify({ compilerOptions: { module: "commonjs", target: "es2022" } }));

@@ -41,7 +41,7 @@ describe("the app's own error log lines as canary signatures", () => {
         assert.equal(readLines(path.join(dir, "missing.log"), 0, () => assert.fail("no lines")), 0);
     });
 
-    it("a template only the canary logs in the window is new, with line counts and first-seen times; known and start-up ones are not", () => {
+    it("a template only the canary logs in the window is new, with line counts and first-seen times; known and start-up ones are not (a known one is listed, never judged)", () => {
         const files = { "web-1": path.join(dir, "web-1.log"), "web-2": path.join(dir, "web-2.log") };
         // before the window: the canary's start-up, and a caveat the stable version logs
         fs.writeFileSync(files["web-1"], "ERROR cache warm-up failed for shard 3\n");
@@ -56,17 +56,33 @@ describe("the app's own error log lines as canary signatures", () => {
         assert.equal(watch.take("web-1"), undefined, "taken once");
         assert.deepEqual(watch.take("web-2"), ["log: ERROR disk almost full on /var/lib <num>%"]);
         assert.deepEqual(
-            watch.templates().map((t) => [t.template, t.canaryLines, t.canaryFirstSeen, t.baselineLines, t.baselineFirstSeen]),
+            watch.templates().map((t) => [t.template, t.canaryLines, t.canaryFirstSeen, t.baselineLines, t.baselineFirstSeen, t.known ?? false]),
             [
-                ["ERROR loyalty points not credited for request <num>: points service refused", 2, 1000, 0, undefined],
-                ["ERROR disk almost full on /var/lib <num>%", 0, undefined, 1, 1000],
+                ["ERROR loyalty points not credited for request <num>: points service refused", 2, 1000, 0, undefined, false],
+                ["ERROR upstream reset by peer after <num> ms", 1, 1000, 0, undefined, true],
+                ["ERROR disk almost full on /var/lib <num>%", 0, undefined, 1, 1000, false],
             ],
         );
     });
 
-    it("mines a JSON line as its fields, so one differing field is a variable of one template", () => {
-        assert.equal(minedText('{"t":1,"level":"error","path":"/orders","msg":"injected fault: payment gateway timeout"}'), "t=1 level=error path=/orders msg=injected fault: payment gateway timeout");
+    it("mines a JSON line as its message, then its other fields, without its time and level, so one differing field is a variable of one template", () => {
+        assert.equal(minedText('{"t":1,"level":"error","path":"/orders","msg":"injected fault: payment gateway timeout"}'), "injected fault: payment gateway timeout path=/orders");
         assert.equal(minedText("{not json"), "{not json");
+    });
+
+    it("mines a logfmt line (Go slog's text handler) the same way: time= and ts= are the line's time, never part of its template", () => {
+        const slog = 'time=2026-11-27T15:59:59.100Z level=ERROR msg="order not saved" order=42 err="db timeout: \\"orders\\""';
+        assert.equal(minedText(slog), 'order not saved order=42 err=db timeout: "orders"');
+        assert.equal(lineTime(slog, now), now - 900);
+        assert.equal(lineTime("ts=1795795199.25 lvl=error message=boom", now), now - 750);
+        assert.equal(minedText("ts=1795795199.25 lvl=error message=boom"), "boom");
+        assert.equal(minedText("ERROR a=b plain text"), "ERROR a=b plain text", "not logfmt: it does not start with a field");
+        const miner = new AppLogWatch({}, "web-1");
+        for (let i = 0; i < 3; i++) {
+            miner.addLine("web-1", `time=2026-11-27T15:59:5${i}.${i}00Z level=ERROR msg="order not saved" order=${40 + i}`, now);
+        }
+        assert.deepEqual(miner.templates().map((t) => [t.template, t.canaryLines]), [["order not saved order=<num>", 3]], "one template, named by its message");
+        assert.deepEqual(miner.take("web-1"), ["log: order not saved order=<num>"]);
     });
 
     const now = Date.parse("2026-11-27T16:00:00.000Z");
@@ -91,10 +107,10 @@ describe("the app's own error log lines as canary signatures", () => {
         watch.poll(now + 1000);
         assert.equal(watch.take("web-1", now + 80), undefined, "a request that ended before either line");
         // the signature keeps the text of the template's first line: one name for the check
-        assert.deepEqual(watch.take("web-1", now + 100), ["log: t=<num> level=error path=/a msg=gateway timeout"]);
-        assert.deepEqual(watch.take("web-1", now + 130), ["log: t=<num> level=error path=/a msg=gateway timeout"]);
+        assert.deepEqual(watch.take("web-1", now + 100), ["log: gateway timeout path=/a"]);
+        assert.deepEqual(watch.take("web-1", now + 130), ["log: gateway timeout path=/a"]);
         assert.equal(watch.take("web-1", now + 5000), undefined);
-        assert.deepEqual(watch.templates().map((t) => [t.template, t.canaryLines]), [["t=<num> level=error <*> msg=gateway timeout", 2]]);
+        assert.deepEqual(watch.templates().map((t) => [t.template, t.canaryLines]), [["gateway timeout <*>", 2]]);
     });
 
     it("a log rotated under the watch is read from its start", () => {
@@ -120,7 +136,7 @@ describe("the app's own error log lines as canary signatures", () => {
         const check = verdict.checks.find((c) => c.name === "new-error: log: ERROR points service refused");
         assert.equal(check?.verdict, "fail");
         assert.equal(verdict.checks.find((c) => c.name === "error-rate")?.verdict !== "fail", true, "no request failed more than the baseline's");
-        assert.match(formatJudgement(verdict), /new-error: log: ERROR points s\s+fail .* canary requests \([\d.]+%\) logged a line the baseline never showed/);
+        assert.match(formatJudgement(verdict), /new-error: log: ERROR points service refused\s+fail .* canary requests \([\d.]+%\) logged a line the baseline never showed/);
     });
 
     it("a template both sides log is never new", () => {

@@ -72,10 +72,10 @@ describe("HAProxy request log as a stream", () => {
     const lines: [string, ReturnType<typeof parseHaproxyLine>][] = [
         ["1767225600000 web-1 200 3 {}", { t: 1767225600000, server: "web-1", status: 200, latencyMs: 3 }],
         ["1767225600000 web-1 500 3 {db timeout}", { t: 1767225600000, server: "web-1", status: 500, latencyMs: 3, error: "db timeout" }],
-        ["1767225600000 web-1 200 3 35 GET /products {}", { t: 1767225600000, server: "web-1", status: 200, latencyMs: 3, end: 1767225600035 }],
-        ["1767225600000 web-1 500 4 7 POST /orders/4711/items {}", { t: 1767225600000, server: "web-1", status: 500, latencyMs: 4, end: 1767225600007, error: "500 POST /orders/<id>/items" }],
-        ["1767225600000 web-1 503 4 7 GET /orders/4711 {payment gateway timeout}", { t: 1767225600000, server: "web-1", status: 503, latencyMs: 4, end: 1767225600007, error: "payment gateway timeout" }],
-        ["1767225600000 web-1 -1 -1 5000 GET / {}", { t: 1767225600000, server: "web-1", status: -1, latencyMs: 0, end: 1767225605000, error: "-1 GET /" }],
+        ["1767225600000 web-1 200 3 35 GET /products {}", { t: 1767225600000, server: "web-1", status: 200, latencyMs: 3, end: 1767225600035, route: "GET /products" }],
+        ["1767225600000 web-1 500 4 7 POST /orders/4711/items {}", { t: 1767225600000, server: "web-1", status: 500, latencyMs: 4, end: 1767225600007, error: "500 POST /orders/<id>/items", route: "POST /orders/<id>/items" }],
+        ["1767225600000 web-1 503 4 7 GET /orders/4711 {payment gateway timeout}", { t: 1767225600000, server: "web-1", status: 503, latencyMs: 4, end: 1767225600007, error: "payment gateway timeout", route: "GET /orders/<id>" }],
+        ["1767225600000 web-1 -1 -1 5000 GET / {}", { t: 1767225600000, server: "web-1", status: -1, latencyMs: 0, end: 1767225605000, error: "-1 GET /", route: "GET /" }],
         ["1767225600000 <NOSRV> 503 -1 2 GET / {}", undefined],
     ];
     for (const [l, r] of lines) {

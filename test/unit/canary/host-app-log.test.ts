@@ -149,6 +149,9 @@ describe("the app's log on a host: a file or a journald unit, mirrored over SSH"
         assert.deepEqual(watch.take("web-1", t0 + 105), ["log: loyalty points not credited for request <num>: points service refused"], "stamped with its own time");
         assert.equal(watch.take("web-1"), undefined, "the known template and the line sent at info level are not signatures");
         assert.equal(watch.take("web-2"), undefined, "a warning is no error");
-        assert.deepEqual(watch.templates().map((t) => [t.template, t.canaryLines, t.baselineLines]), [["loyalty points not credited for request <num>: points service refused", 1, 0]]);
+        assert.deepEqual(watch.templates().map((t) => [t.template, t.canaryLines, t.baselineLines, t.known ?? false]), [
+            ["loyalty points not credited for request <num>: points service refused", 1, 0, false],
+            ["cache warm-up failed for shard <num>", 1, 0, true],
+        ]);
     });
 });

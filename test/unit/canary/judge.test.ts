@@ -132,6 +132,81 @@ describe("canary judge on simulated request streams (1:3, whole-ms latency, 0.5%
     });
 });
 
+describe("unique errors decide: a signature the stable servers have not shown that recurs on the canary", function () {
+    this.timeout(300_000);
+
+    /** Sets of 1 + m: the canary logs the line once in every 400 of its requests (all succeed: the new-error check alone decides), the baseline never. */
+    function recurring(m: number, occurrences: number, options: JudgeOptions = {}): Judgement {
+        const j = new CanaryJudge({ intervals: false, tailThresholdMs: 100, ...options });
+        let t = 0;
+        for (let k = 0; k <= occurrences; k++) {
+            for (let i = 0; i < 400; i++) {
+                for (let b = 0; b < m; b++) {
+                    j.add("baseline", (t += 1), { status: 200, latencyMs: 10 });
+                }
+                j.add("canary", (t += 1), i === 0 ? { status: 200, latencyMs: 10, signatures: ["log: null channel"] } : { status: 200, latencyMs: 10 });
+            }
+        }
+        return j.judgement(true);
+    }
+
+    it("recurs means: fails at the 6th occurrence after the first at 1:3 (7th at 1:2, 11th at 1:1, 4th at 1:9), none on the stable servers", () => {
+        for (const [m, needed] of [[3, 6], [2, 7], [1, 11], [9, 4]]) {
+            const name = "new-error: log: null channel";
+            assert.equal(recurring(m, needed - 1).checks.find((c) => c.name === name)?.verdict, "undecided", `1:${m}, ${needed - 1} further occurrences`);
+            assert.equal(recurring(m, needed).checks.find((c) => c.name === name)?.verdict, "fail", `1:${m}, ${needed} further occurrences`);
+        }
+    });
+
+    it("a signature seen once is shown, not judged: the check is listed, undecided, and holds the early pass back", () => {
+        const j = recurring(3, 0);
+        const check = j.checks.find((c) => c.name === "new-error: log: null channel");
+        assert.equal(check?.verdict, "undecided");
+        assert.notEqual(j.verdict, "pass");
+    });
+
+    it("a signature the stable servers showed before the window (knownSignatures, their last minute) is known, never new", () => {
+        const j = recurring(3, 20, { knownSignatures: ["log: null channel"] });
+        assert.equal(j.checks.some((c) => c.name.startsWith("new-error")), false);
+    });
+
+    it("0.5% of 2,000 canary requests failing with a signature the baseline never shows (its known errors in their last minute) fails at least 80 of 100 streams at 1:3", () => {
+        let failed = 0;
+        for (let i = 0; i < 100; i++) {
+            failed += stream(7_300_000 + i, { split: 3, rate: 100, canaryErrors: { "db timeout": 0.005, "null channel": 0.005 } }, 2000, { tailThresholdMs: 60, knownSignatures: ["db timeout"] }).verdict === "fail" ? 1 : 0;
+        }
+        assert.ok(failed >= 80, `${failed} of 100`);
+    });
+});
+
+describe("pass means something: absolute tolerances at low rates", function () {
+    this.timeout(300_000);
+
+    it("a healthy canary of an app failing 0.5% of requests passes within 6,000 canary requests (100 req/s for 60 s) in at least 45 of 50 streams at 1:3", () => {
+        let passed = 0;
+        for (let i = 0; i < 50; i++) {
+            passed += stream(8_030_000 + i, { split: 3, rate: 100 }, 6000, { tailThresholdMs: 60, knownSignatures: ["db timeout"] }).verdict === "pass" ? 1 : 0;
+        }
+        assert.ok(passed >= 45, `${passed} of 50`);
+    });
+
+    it("an inconclusive canary says how much more traffic each effect not yet within tolerance needed", () => {
+        const j = stream(8_030_000, { split: 3, rate: 100 }, 600, { tailThresholdMs: 60, knownSignatures: ["db timeout"] });
+        assert.equal(j.verdict, "inconclusive");
+        assert.ok(j.toPass && j.toPass.length > 0, JSON.stringify(j.toPass));
+        assert.ok(j.toPass.some((x) => (x.moreCanaryRequests ?? 0) > 0), JSON.stringify(j.toPass));
+        assert.match(formatJudgement(j), /to pass it needed: .*about \d+ more canary requests/);
+    });
+
+    it("the absolute error tolerance does not pass a canary failing 2 points more than the baseline", () => {
+        let passed = 0;
+        for (let i = 0; i < 50; i++) {
+            passed += stream(8_040_000 + i, { split: 3, rate: 100, canaryErrors: { "db timeout": 0.025 } }, 6000, { tailThresholdMs: 60, knownSignatures: ["db timeout"] }).verdict === "pass" ? 1 : 0;
+        }
+        assert.equal(passed, 0);
+    });
+});
+
 describe("warmupSeconds: a warm-up the team knows its app needs", () => {
     /** 1:3 at 100 requests/s; the canary 2.5x slower for its first 8 s (a plateau, as a cold Node app on a busy machine), then the baseline's. */
     function coldPlateau(seed: number, options: JudgeOptions, canaryErrors?: Record<string, number>): Judgement {

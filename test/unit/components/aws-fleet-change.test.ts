@@ -5,7 +5,7 @@
 // its deploy's stop and before its instance, since deletes run in reverse dependency order.
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { recordRegistrations, Registration, value } from "../../support/mocks";
+import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../support/mocks";
 
 const five = ["web-1", "web-2", "web-3", "web-4", "web-5"];
 
@@ -65,7 +65,7 @@ describe("the AWS target when a server is added or removed (under mocks)", () =>
         assert.equal(attachment.inputs.targetId, "aws-web-5-id", "the attachment registers the new instance");
         assert.equal(instance.inputs.ami, "ami-0a1b2c3d4e5f60719");
         assert.deepEqual({ targetId: health.inputs.targetId, healthTimeoutSeconds: health.inputs.healthTimeoutSeconds }, { targetId: "aws-web-5-id", healthTimeoutSeconds: 300 });
-        assert.ok(deploy.dependsOn.includes(find("zdr:aws:TargetHealth", "webshop-web-4-member-health").urn), "web-5 deploys after web-4 is in service");
+        assert.ok(waitsThroughChecks(regs, deploy).includes(find("zdr:aws:TargetHealth", "webshop-web-4-member-health").urn), "web-5 deploys after web-4 is in service");
     });
 
     for (const server of five) {

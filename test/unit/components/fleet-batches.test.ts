@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { recordRegistrations, Registration, value } from "../../support/mocks";
+import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../support/mocks";
 
 class TestResource extends pulumi.CustomResource {
     constructor(type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
@@ -14,7 +14,10 @@ describe("Fleet in batches under mocks (6 servers, maxUnavailable 2, web-3 judge
     let registrations: Registration[];
 
     before(async () => {
-        registrations = await recordRegistrations();
+        // what the providers would record: web-3's hook failed, web-4's deploy failed
+        registrations = await recordRegistrations("zdr", "test", (a) =>
+            a.name === "shop-web-3-member" ? { failure: "beforeAllowTraffic of web-3 exited with 1" } : a.name === "shop-web-4-deploy" ? { failure: "web-4 not healthy" } : {},
+        );
         const { Fleet } = await import("../../../components/fleet");
         const { LocalEnvironment, LocalTarget } = await import("../../../components/local");
         const { parseReleaseConfig } = await import("../../../src/release/config");
@@ -29,11 +32,11 @@ describe("Fleet in batches under mocks (6 servers, maxUnavailable 2, web-3 judge
             batches: planBatches(plan, release.maxUnavailable),
             epoch: new Epoch("batch-epoch", { mode: "staged", release: "v2" }),
             target: new LocalTarget({ environment, projectDir: "/srv/app", drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit-batches/events.jsonl" }),
-            judge: (name, server, deploy, opts) => {
+            judge: (name, server, deploy, opts, notServing) => {
                 if (server.name !== "web-3") {
                     return undefined;
                 }
-                const resource = new TestResource("zdr:test:Judge", name, { deployment: deploy.id, verdict: "pass" }, opts);
+                const resource = new TestResource("zdr:test:Judge", name, { deployment: deploy.id, verdict: "pass", notServing }, opts);
                 return { resource, verdict: pulumi.output("pass") };
             },
         });
@@ -46,11 +49,10 @@ describe("Fleet in batches under mocks (6 servers, maxUnavailable 2, web-3 judge
         assert.ok(r, `${name} was registered`);
         return r.urn;
     };
-    /** What a server's deploy waits for among the fleet's members and judgements. */
+    /** What a server's deploy waits for among the fleet's members and judgements (through the previous batch's check). */
     const waitsFor = (server: string) =>
-        registrations
-            .find((x) => x.name === `shop-${server}-deploy`)!
-            .dependsOn.filter((u) => /-(member|judgement)$/.test(u))
+        waitsThroughChecks(registrations, registrations.find((x) => x.name === `shop-${server}-deploy`)!)
+            .filter((u) => /-(member|judgement)$/.test(u))
             .sort();
 
     const cases: { server: string; waits: string[] }[] = [
@@ -58,8 +60,9 @@ describe("Fleet in batches under mocks (6 servers, maxUnavailable 2, web-3 judge
         { server: "web-2", waits: [] },
         { server: "web-3", waits: ["shop-web-1-member", "shop-web-2-member"] },
         { server: "web-4", waits: ["shop-web-1-member", "shop-web-2-member"] },
-        { server: "web-5", waits: ["shop-web-3-judgement", "shop-web-4-member"] },
-        { server: "web-6", waits: ["shop-web-3-judgement", "shop-web-4-member"] },
+        // the check reads web-3's membership's failure as well as its judgement's
+        { server: "web-5", waits: ["shop-web-3-judgement", "shop-web-3-member", "shop-web-4-member"] },
+        { server: "web-6", waits: ["shop-web-3-judgement", "shop-web-3-member", "shop-web-4-member"] },
     ];
     for (const c of cases) {
         it(`${c.server} waits for ${c.waits.length ? c.waits.join(" and ") : "no other server"}, not for its batch-mate`, () => {
@@ -73,6 +76,28 @@ describe("Fleet in batches under mocks (6 servers, maxUnavailable 2, web-3 judge
             assert.equal(member.deleteBeforeReplace, true);
             assert.deepEqual(member.replaceWith, [urn(`shop-${s}-deploy`)]);
         }
+    });
+
+    it("closes each batch with a check that waits for every server of it, and the next batch waits for the check", () => {
+        const checks = registrations.filter((r) => r.type === "zdr:release:BatchCheck");
+        assert.deepEqual(checks.map((c) => [c.name, c.inputs.servers]), [
+            ["shop-web-1+web-2-check", ["web-1", "web-2"]],
+            ["shop-web-3+web-4-check", ["web-3", "web-4"]],
+            ["shop-web-5+web-6-check", ["web-5", "web-6"]],
+        ]);
+        assert.deepEqual(checks[1].dependsOn.filter((u) => /-(member|judgement)$/.test(u)).sort(), [urn("shop-web-3-judgement"), urn("shop-web-3-member"), urn("shop-web-4-member")].sort());
+        for (const s of ["web-5", "web-6"]) {
+            assert.deepEqual(registrations.find((x) => x.name === `shop-${s}-deploy`)!.dependsOn.filter((u) => u.endsWith("-check")), [checks[1].urn], `${s} waits for the check of web-3 and web-4`);
+        }
+    });
+
+    it("hands each failure on: the deploy's to its membership, the membership's to its judgement and its batch's check", () => {
+        const inputs = (name: string) => registrations.find((x) => x.name === name)!.inputs;
+        assert.equal(inputs("shop-web-4-member").deployFailure, "web-4 not healthy");
+        assert.equal(inputs("shop-web-3-member").deployFailure, undefined);
+        assert.equal(inputs("shop-web-3-judgement").notServing, "beforeAllowTraffic of web-3 exited with 1");
+        assert.deepEqual(inputs("shop-web-3+web-4-check").failures, { "web-3": "beforeAllowTraffic of web-3 exited with 1" });
+        assert.deepEqual(inputs("shop-web-1+web-2-check").failures, {});
     });
 
     it("refuses batches that skip or reorder servers", async () => {

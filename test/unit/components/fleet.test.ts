@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { recordRegistrations, Registration, value } from "../../support/mocks";
+import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../support/mocks";
 
 describe("Fleet under mocks", () => {
     let registrations: Registration[];
@@ -77,7 +77,10 @@ describe("Fleet under mocks", () => {
         });
         it(`${g.server} waits for ${g.previous ?? "nothing but the environment"} to be back in the load balancer`, () => {
             const deploy = find(`webshop-${g.server}-deploy`);
-            const members = deploy.dependsOn.filter((u) => u.endsWith("-member"));
+            // through the previous server's batch check, which waits for its membership
+            const checks = deploy.dependsOn.filter((u) => u.endsWith("-check"));
+            assert.deepEqual(checks, g.previous ? [find(`webshop-${g.previous}-check`).urn] : []);
+            const members = waitsThroughChecks(registrations, deploy).filter((u) => u.endsWith("-member"));
             assert.deepEqual(members, g.previous ? [find(`webshop-${g.previous}-member`).urn] : []);
         });
     }

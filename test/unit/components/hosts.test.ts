@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { specialSecretSig as secretSig, specialSigKey } from "@pulumi/pulumi/runtime";
 import { projectRoot } from "../../../src/engine";
-import { recordRegistrations, Registration, value } from "../../support/mocks";
+import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../support/mocks";
 
 const servers = ["web-1", "web-2", "web-3"];
 const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nunit-test-key-material-not-real\n-----END OPENSSH PRIVATE KEY-----";
@@ -17,9 +17,10 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
     let regs: Registration[];
 
     before(async () => {
-        regs = await recordRegistrations("zdr", "hostsunit");
+        // what the provider records when web-2's deploy fails (issue 28)
+        regs = await recordRegistrations("zdr", "hostsunit", (a) => (a.name === "webshop-web-2-deploy" ? { failure: "deploy of web-2 (v1): exit 3" } : {}));
         const file = yaml.load(fs.readFileSync(path.join(projectRoot, "Pulumi.hosts.yaml"), "utf8")) as { config: Record<string, unknown> };
-        const raw: Record<string, string> = { sshPrivateKey: key, releaseVersion: "v2", canaryCount: "1" };
+        const raw: Record<string, string> = { sshPrivateKey: key, dbPassword: "unit-test", releaseVersion: "v2", canaryCount: "1" };
         for (const [k, v] of Object.entries(file.config)) {
             raw[k.replace(/^zdr:/, "")] ??= typeof v === "string" ? v : JSON.stringify(v);
         }
@@ -56,9 +57,12 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
     };
     const unwrap = (x: unknown): unknown => (x && typeof x === "object" && (x as Record<string, unknown>)[specialSigKey] === secretSig ? (x as { value: unknown }).value : x);
 
-    it("registers a deploy and a membership per server, nothing else of the target", () => {
+    it("registers a deploy and a membership per server, nothing else of the target, and a check per batch", () => {
         assert.deepEqual(of("zdr:hosts:Deploy").map((r) => r.name), servers.map((s) => `webshop-${s}-deploy`));
         assert.deepEqual(of("zdr:haproxy:Member").map((r) => r.name), servers.map((s) => `webshop-${s}-member`));
+        assert.deepEqual(of("zdr:release:BatchCheck").map((r) => [r.name, r.inputs.servers]), servers.map((s) => [`webshop-${s}-check`, [s]]));
+        // a failed deploy reaches its membership, which then reattaches nothing
+        assert.deepEqual(of("zdr:haproxy:Member").map((r) => r.inputs.deployFailure), servers.map((s) => (s === "web-2" ? "deploy of web-2 (v1): exit 3" : undefined)));
         assert.equal(of("zdr:local:Process").length + of("zdr:haproxy:LoadBalancer").length + of("zdr:haproxy:Server").length, 0);
     });
 
@@ -125,7 +129,7 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
             assert.deepEqual(member.replaceWith, [deploy.urn]);
             assert.ok(member.dependsOn.includes(deploy.urn));
             if (i > 0) {
-                assert.ok(deploy.dependsOn.includes(named("zdr:haproxy:Member", `webshop-${servers[i - 1]}-member`).urn), `${s} waits for the previous server`);
+                assert.ok(waitsThroughChecks(regs, deploy).includes(named("zdr:haproxy:Member", `webshop-${servers[i - 1]}-member`).urn), `${s} waits for the previous server`);
             }
         }
     });

@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { projectRoot } from "../../../src/engine";
-import { recordRegistrations, Registration, value } from "../../support/mocks";
+import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../support/mocks";
 
 describe("examples/own-app under mocks", () => {
     let regs: Registration[];
@@ -45,6 +45,6 @@ describe("examples/own-app under mocks", () => {
         assert.equal(member.type, "zdr:haproxy:Member");
         assert.deepEqual(member.replaceWith, [deploy.urn]);
         assert.equal(member.inputs.backend, "hello");
-        assert.ok(deploy.dependsOn.includes(regs.find((r) => r.name === "hello-hello-1-member")!.urn), "one server at a time");
+        assert.ok(waitsThroughChecks(regs, deploy).includes(regs.find((r) => r.name === "hello-hello-1-member")!.urn), "one server at a time");
     });
 });

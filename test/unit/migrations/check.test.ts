@@ -57,6 +57,14 @@ describe("checkMigration", function () {
             ],
         },
         {
+            name: "without a schema, a DROP SCHEMA blocks a version whose SET search_path names it",
+            live: [{ version: "v1", role: "live", sql: "SET search_path TO billing, public; SELECT total FROM invoices" }],
+            migration: "SET lock_timeout = '2s'; DROP SCHEMA billing CASCADE",
+            messages: [
+                "drop-object: `DROP SCHEMA billing CASCADE` drops schema billing, which v1 still uses; live versions: v1 (live). Ship it in a later release, once no live or rollback version uses schema billing: first release a version that stops using it, promote that version to stable, then release this change.",
+            ],
+        },
+        {
             name: "says nothing about tables the migration creates itself",
             live: [{ version: "v1", role: "live" }],
             migration: "CREATE TABLE coupons (id int); CREATE INDEX coupons_id ON coupons (id); ALTER TABLE coupons ADD CONSTRAINT c CHECK (id > 0)",
@@ -136,13 +144,21 @@ describe("checkMigration on the embedded PostgreSQL (the oracle)", function () {
             messages: [],
         },
         {
-            name: "warns about a live statement that fails before the migration too, and judges it by name",
+            name: "says nothing of a release's new statement that needs the column the migration adds (a plain expand)",
+            schema: webshop("v1"),
+            migration: webshop("v2"),
+            live: [{ version: "v1", role: "rollback", sql: webshop("v1", "queries") }, { version: "v2", role: "release", sql: webshop("v2", "queries") }],
+            verdict: "safe",
+            messages: [],
+        },
+        {
+            name: "warns about a live statement that fails before and after the migration, and judges it by name",
             schema: v1ToV3,
             migration: "SET lock_timeout = '2s';\nALTER TABLE products DROP COLUMN name",
             live: [{ version: "v3", role: "live", sql: "SELECT name FROM catalogue" }],
             verdict: "safe",
             messages: [
-                'unverified-statement: v3\'s `SELECT name FROM catalogue` fails on the schema before the migration too (relation "catalogue" does not exist), so only the static rules judge it; check the schema holds every earlier migration',
+                'unverified-statement: v3\'s `SELECT name FROM catalogue` fails on the schema before and after the migration (relation "catalogue" does not exist), so only the static rules judge it; check the schema holds every earlier migration and the version\'s SQL is right',
             ],
         },
         {

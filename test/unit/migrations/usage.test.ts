@@ -18,4 +18,6 @@ describe("extractUsage", () => {
     for (const [name, sql, columns] of cases) {
         it(`reads ${name}`, () => assert.deepEqual(reads(sql, "products"), columns));
     }
+
+    it("records the schemas a SET search_path names", () => assert.deepEqual([...extractUsage(parseSql("SET search_path TO billing, public")).schemas], ["billing", "public"]));
 });

@@ -15,7 +15,7 @@ describe("the local default's Prometheus", () => {
     });
 
     it("scrapes HAProxy's server and backend scopes, the process exporter and each server's metricsPath labelled with its name, every second", () => {
-        const c = JSON.parse(prometheusConfig(m, ports, "/metrics"));
+        const c = JSON.parse(prometheusConfig(m, ports, "/p/prometheus/fresh", "/metrics"));
         assert.deepEqual(c.global, { scrape_interval: "1s", scrape_timeout: "1s" });
         assert.deepEqual(
             c.scrape_configs.map((j: { job_name: string; static_configs: unknown }) => [j.job_name, j.static_configs]),
@@ -29,14 +29,19 @@ describe("the local default's Prometheus", () => {
         assert.equal(c.scrape_configs[2].metrics_path, "/metrics");
     });
 
+    it("scrapes a canary's fresh baseline on its own metricsPath from the file_sd targets the judgement writes", () => {
+        const c = JSON.parse(prometheusConfig(m, ports, "/p/prometheus/fresh", "/metrics"));
+        assert.deepEqual(c.scrape_configs[2].file_sd_configs, [{ files: ["/p/prometheus/fresh/*.json"], refresh_interval: "5s" }]);
+    });
+
     it("scrapes no app endpoint when the app declares no metricsPath", () => {
-        assert.deepEqual(JSON.parse(prometheusConfig(m, ports)).scrape_configs.map((j: { job_name: string }) => j.job_name), ["haproxy", "zdr-process"]);
+        assert.deepEqual(JSON.parse(prometheusConfig(m, ports, "/p/prometheus/fresh")).scrape_configs.map((j: { job_name: string }) => j.job_name), ["haproxy", "zdr-process"]);
     });
 
     it("writes a configuration Prometheus' own checker accepts (promtool check config)", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-prom-"));
         try {
-            fs.writeFileSync(path.join(dir, "prometheus.yml"), prometheusConfig(m, ports, "/metrics"));
+            fs.writeFileSync(path.join(dir, "prometheus.yml"), prometheusConfig(m, ports, path.join(dir, "fresh"), "/metrics"));
             assert.match(execFileSync("promtool", ["check", "config", path.join(dir, "prometheus.yml")], { encoding: "utf8" }), /SUCCESS/);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

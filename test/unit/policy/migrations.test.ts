@@ -9,6 +9,8 @@ const migration = (sql: string, live: { version: string; role: string; sql?: str
     name: "migration-v3",
     props: { version: 3, script: "V3__drop_legacy.sql", sql, compatibility: { schema: "CREATE TABLE products (id serial PRIMARY KEY, legacy_code text);", live, ...(mode ? { mode } : {}) } },
 });
+/** The same resource as the Migration's check returns it for a file the state has applied. */
+const applied = (m: ReturnType<typeof migration>) => ({ ...m, props: { ...m.props, compatibility: { ...m.props.compatibility, applied: true } } });
 const dropLegacy = "SET lock_timeout = '2s'; ALTER TABLE products DROP COLUMN legacy_code";
 
 describe("policy schema-compatibility", () => {
@@ -58,6 +60,11 @@ describe("policy schema-compatibility", () => {
             resource: { type: "zdr:local:Process", name: "web-1", props: { command: ["node"] } },
             messages: [],
             notApplicable: "Policy only applies to resources of type 'zdr:postgres:Migration'",
+        },
+        {
+            name: "does not judge a migration the state has applied (the Migration's check says so): nothing of it runs again",
+            resource: applied(migration(dropLegacy, [{ version: "v1", role: "rollback", sql: v1 }])),
+            messages: [],
         },
         {
             name: "ignores a migration that carries no compatibility data",

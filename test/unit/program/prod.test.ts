@@ -9,7 +9,7 @@ import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig as secretSig, specialSigKey } from "@pulumi/pulumi/runtime";
 import { projectRoot } from "../../../src/engine";
-import { recordRegistrations, Registration, value } from "../../support/mocks";
+import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../support/mocks";
 
 const servers = ["web-1", "web-2", "web-3", "web-4"];
 
@@ -41,7 +41,7 @@ function shape(regs: Registration[], fleet: string): string[] {
     const steps = regs.filter(isStep);
     return steps.map((r) => {
         const names = (urns: string[]) => urns.map((u) => byUrn.get(u)).filter(isStep).map((d) => role(d)).sort().join(",");
-        return `${role(r)}: dbr=${r.deleteBeforeReplace} replaceWith=[${names(r.replaceWith)}] after=[${names(r.dependsOn)}]`;
+        return `${role(r)}: dbr=${r.deleteBeforeReplace} replaceWith=[${names(r.replaceWith)}] after=[${names(waitsThroughChecks(regs, r))}]`;
     });
 }
 
@@ -58,6 +58,9 @@ describe("the prod stack (AWS target) under mocks", () => {
                     return { arn: "arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/aws-alb/fedcba9876543210", arnSuffix: "app/aws-alb/fedcba9876543210", dnsName: "aws-alb-1.eu-central-1.elb.amazonaws.com" };
                 case "aws:ec2/instance:Instance":
                     return { privateIp: `10.0.1.${servers.indexOf(args.name.replace("aws-", "")) + 10}` };
+                case "zdr:hosts:Deploy":
+                    // what the provider records when web-2's deploy fails (issue 28)
+                    return args.name === "webshop-web-2-deploy" ? { failure: "deploy of web-2 (v1): exit 1" } : {};
                 case "zdr:hosts:HostKey":
                     return { publicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1alutYnxslhR5WXHGl4vFc+ztaMTjG4cLMxI/qp33R zdr-${args.inputs.server}`, privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nhost\n-----END OPENSSH PRIVATE KEY-----\n" };
                 default:
@@ -193,7 +196,7 @@ describe("the prod stack (AWS target) under mocks", () => {
             "web-1 deploy: dbr=true replaceWith=[] after=[]",
             "web-1 member: dbr=true replaceWith=[web-1 deploy] after=[web-1 deploy]",
             "web-1 judgement: dbr=false replaceWith=[] after=[web-1 deploy,web-1 member]",
-            "web-2 deploy: dbr=true replaceWith=[] after=[web-1 judgement]",
+            "web-2 deploy: dbr=true replaceWith=[] after=[web-1 judgement,web-1 member]",
         ]);
     });
 
@@ -210,6 +213,11 @@ describe("the prod stack (AWS target) under mocks", () => {
             assert.deepEqual(attachment.replaceWith, [deploy.urn]);
             assert.deepEqual(health.replaceWith, [deploy.urn]);
             assert.ok(attachment.dependsOn.includes(health.urn), "the attachment comes after the wait (which registers after beforeAllowTraffic)");
+            // and after the batch's check: a target the wait recorded out is never registered by it
+            const check = find("zdr:release:BatchCheck", `webshop-${server}-check`);
+            assert.ok(attachment.dependsOn.includes(check.urn), "the attachment comes after the batch's check");
+            assert.ok(check.dependsOn.includes(health.urn), "the check waits for the membership's wait");
+            assert.equal(health.inputs.deployFailure, server === "web-2" ? "deploy of web-2 (v1): exit 1" : undefined, "the deploy's failure reaches the wait, which then registers nothing");
             assert.equal(attachment.inputs.targetId, `aws-${server}-id`);
             const epoch = find("zdr:release:Epoch");
             assert.equal(health.inputs.epoch, `${epoch.name}-id`);

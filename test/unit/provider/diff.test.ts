@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime";
-import { changedKeys, diffReplacingAll, typeOfUrn, unknownValue, unwrapSecrets } from "../../../provider/diff";
+import { changedKeys, checkedInputs, diffReplacingAll, typeOfUrn, unknownValue, unwrapSecrets } from "../../../provider/diff";
 
 describe("provider diff", () => {
     const outputOnly = ["pid", "startTicks"];
@@ -36,5 +36,17 @@ describe("unwrapSecrets", () => {
             unwrapSecrets({ env: { PGPASSWORD: secret("s3cret"), PORT: "1" }, connection: secret({ password: "p" }), list: [secret(1), 2] }),
             { env: { PGPASSWORD: "s3cret", PORT: "1" }, connection: { password: "p" }, list: [1, 2] },
         );
+    });
+});
+
+describe("checkedInputs", () => {
+    const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
+    it("keeps every input the check returns unchanged as the engine sent it (a secret stays wrapped)", () => {
+        const sent = { connection: secret({ password: "p" }), sql: "SELECT 1" };
+        assert.deepEqual(checkedInputs(sent, { connection: { password: "p" }, sql: "SELECT 1" }), sent);
+    });
+    it("takes an input the check changed or added", () => {
+        const sent = { connection: secret({ password: "p" }), compatibility: { live: [] } };
+        assert.deepEqual(checkedInputs(sent, { connection: { password: "p" }, compatibility: { live: [], applied: true } }), { connection: secret({ password: "p" }), compatibility: { live: [], applied: true } });
     });
 });

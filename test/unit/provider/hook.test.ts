@@ -111,26 +111,41 @@ describe("a membership's reattach with hooks", () => {
         assert.deepEqual(fake.commands, [], "HAProxy was not asked to take the server back");
     });
 
-    it("records a failed beforeAllowTraffic in the state (an init failure: out, the hook's result), and the next up's update tries the reattach again", async () => {
+    it("records a failed beforeAllowTraffic instead of failing the create (out, the hook's result and output), and the next up's update tries the reattach again", async () => {
         fake = await startFakeHaproxy((cmd) => (cmd === "show stat" ? showStat([{ name: "web-1", status: "UP" }]) : "\n"));
         const urn = "urn:pulumi:dev::zdr::zdr:haproxy:Member::webshop-web-1-member";
         const failing = member({ beforeAllowTraffic: node("console.log('smoke: 500'); process.exit(1)") });
-        let recorded: MemberOutputs | undefined;
-        await assert.rejects(memberProvider.create(urn, failing), (e: Error & { id?: string; properties?: MemberOutputs; reasons?: string[] }) => {
-            assert.equal(e.id, "webshop/web-1", "an id: the engine keeps the resource in the state");
-            assert.deepEqual(e.reasons, [e.message]);
-            assert.match(e.message, /beforeAllowTraffic of web-1 .* exited with 1; its output:\nsmoke: 500\nweb-1 stays out of the load balancer/);
-            recorded = e.properties;
-            return true;
-        });
-        assert.equal(recorded?.inLoadBalancer, false);
-        assert.deepEqual(recorded?.hookResults?.map((h) => [h.hook, h.exitCode, h.outputTail]), [["beforeAllowTraffic", 1, "smoke: 500\n"]]);
+        const created = await memberProvider.create(urn, failing);
+        const recorded = created.outs as MemberOutputs;
+        assert.equal(created.id, "webshop/web-1");
+        assert.equal(recorded.inLoadBalancer, false);
+        assert.match(recorded.failure ?? "", /^beforeAllowTraffic of web-1 .* exited with 1; its output:\nsmoke: 500\nweb-1 stays out of the load balancer$/);
+        assert.deepEqual(recorded.hookResults?.map((h) => [h.hook, h.exitCode, h.outputTail]), [["beforeAllowTraffic", 1, "smoke: 500\n"]]);
         assert.deepEqual(fake.commands, [], "HAProxy was not asked to take the server back");
+        // the same inputs: the diff asks for an update, which tries again
         const passing = member({ beforeAllowTraffic: node("process.exit(0)") });
-        const updated = await memberProvider.update("webshop/web-1", urn, recorded as MemberOutputs, passing);
+        assert.equal((await memberProvider.diff("webshop/web-1", urn, recorded, failing)).changes, true);
+        const updated = await memberProvider.update("webshop/web-1", urn, recorded, passing);
         assert.equal(updated.outs.inLoadBalancer, true);
+        assert.equal(updated.outs.failure, undefined);
         assert.deepEqual(updated.outs.hookResults.map((h: { exitCode: number }) => h.exitCode), [0]);
         assert.ok((fake.commands as string[]).includes("set server webshop/web-1 state ready"));
+        assert.equal((await memberProvider.diff("webshop/web-1", urn, updated.outs, passing)).changes, false);
+    });
+
+    it("records a failed deploy: nothing reattached, no hook run, the deploy's failure said", async () => {
+        fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "UP" }]));
+        const created = await memberProvider.create("urn:pulumi:dev::zdr::zdr:haproxy:Member::webshop-web-1-member", { ...member({ beforeAllowTraffic: node("process.exit(0)") }), deployFailure: "server web-1 (v2): health check failed" });
+        assert.deepEqual([created.outs.inLoadBalancer, created.outs.hookResults, created.outs.failure], [false, undefined, "web-1 stays out of the load balancer: its deploy failed: server web-1 (v2): health check failed"]);
+        assert.deepEqual(fake.commands, [], "HAProxy was not asked anything");
+    });
+
+    it("records a reattach HAProxy never sees UP, and puts the server back in maintenance", async () => {
+        fake = await startFakeHaproxy((cmd) => (cmd === "show stat" ? showStat([{ name: "web-1", status: "DOWN" }]) : "\n"));
+        const created = await memberProvider.create("urn:pulumi:dev::zdr::zdr:haproxy:Member::webshop-web-1-member", { ...member({}), healthTimeoutMs: 300 });
+        assert.equal(created.outs.inLoadBalancer, false);
+        assert.match(created.outs.failure, /^reattach of webshop\/web-1: HAProxy does not see it UP after 300 ms \(last status: DOWN\)\nweb-1 was taken out of the load balancer again$/);
+        assert.deepEqual(fake.commands.filter((c) => c.startsWith("set server")).slice(-1), ["set server webshop/web-1 state maint"]);
     });
 
     it("drains the server out again when afterAllowTraffic fails", async () => {

@@ -53,14 +53,27 @@ describe("a failing canary's judgement", () => {
         ...extra,
     });
 
-    it("leaves the canary out of the load balancer and says so", async () => {
-        await assert.rejects(judgementProvider.create("urn", inputs({ leaveOutOnFail: { runtimeApi: socket, backend: "webshop" } })), /web-1 is out of the load balancer \(HAProxy state maint\); its process and logs are kept for inspection/);
+    it("leaves the canary out of the load balancer and says so, recorded as the judgement's failure (not thrown: the batch's check fails the up)", async () => {
+        const r = await judgementProvider.create("urn", inputs({ leaveOutOnFail: { runtimeApi: socket, backend: "webshop" } }));
+        assert.deepEqual([r.outs.verdict, r.outs.leftOut], ["fail", true]);
+        assert.match(r.outs.failure ?? "", /web-1 is out of the load balancer \(HAProxy state maint\); its process and logs are kept for inspection/);
         assert.deepEqual(commands, ["set server webshop/web-1 state maint"]);
+        // every later up judges again (the verdict stands for the deployment)
+        assert.equal((await judgementProvider.diff("j", "urn", r.outs, inputs({ leaveOutOnFail: { runtimeApi: socket, backend: "webshop" } }))).changes, true);
     });
 
     it("keeps it serving when the team asks to watch it longer", async () => {
-        await assert.rejects(judgementProvider.create("urn", inputs({ leaveOutOnFail: { runtimeApi: socket, backend: "webshop" }, keepServingOnFail: true })), (e: Error) => !/out of the load balancer/.test(e.message));
+        const r = await judgementProvider.create("urn", inputs({ leaveOutOnFail: { runtimeApi: socket, backend: "webshop" }, keepServingOnFail: true }));
+        assert.deepEqual([r.outs.verdict, r.outs.leftOut], ["fail", false]);
+        assert.doesNotMatch(r.outs.failure ?? "", /out of the load balancer/);
         assert.deepEqual(commands, []);
+    });
+
+    it("does not judge a canary that is not serving (its membership's failure), and judges it at the next up", async () => {
+        const r = await judgementProvider.create("urn", inputs({ notServing: "web-1 stays out of the load balancer: its deploy failed", leaveOutOnFail: { runtimeApi: socket, backend: "webshop" } }));
+        assert.deepEqual([r.outs.verdict, r.outs.failure], ["not judged", undefined]);
+        assert.deepEqual(commands, []);
+        assert.equal((await judgementProvider.diff("j", "urn", r.outs, inputs({}))).changes, true);
     });
 
     it("passes an accepted verdict without touching the load balancer", async () => {

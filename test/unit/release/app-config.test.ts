@@ -5,7 +5,7 @@ import { ConfigError, RawConfig } from "../../../src/release/config";
 import { parseStackConfig } from "../../../src/release/stack-config";
 
 const resolvePath = (p: string) => path.resolve("/srv/shop", p);
-const local: RawConfig = { startCommand: '["python3","app.py","--port","{port}"]' };
+const local: RawConfig = { startCommand: '["python3","app.py","--port","{port}"]', dbPassword: "unit-test" };
 
 describe("parseAppConfig", () => {
     it("applies the defaults", () => {

@@ -69,7 +69,7 @@ describe("parseAwsConfig", () => {
             'zdr:knownHosts: known hosts line 1 is not "host[,host...] key-type base64-key" (as ssh-keyscan prints it): "i-0123456789abcdef0 AAAA"',
         ],
         ["a command time-out beyond an hour", { ...created, commandTimeoutSeconds: "3601" }, 'zdr:commandTimeoutSeconds: must be an integer from 1 to 3600; got "3601"'],
-        ["no database host", { ...created, dbHost: undefined }, "zdr:dbHost: required for the AWS target: the PostgreSQL host the migrations run against"],
+        ["no database host for migrations", { ...created, dbHost: undefined, migrationsDir: "db/migrations" }, "zdr:dbHost: required for the AWS target: the PostgreSQL host the migrations run against"],
     ];
     for (const [name, raw, message, releaseRaw] of bad) {
         it(`refuses ${name}`, () => {

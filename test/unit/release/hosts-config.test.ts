@@ -31,7 +31,13 @@ describe("parseHostsConfig", () => {
         const c = parse(base);
         assert.deepEqual(c.hosts, { "web-1": { address: "198.18.0.11", sshPort: 22 }, "web-2": { address: "198.18.0.12", sshPort: 2222 } });
         assert.deepEqual(c.haproxy, { address: "198.18.0.10", sshPort: 22, socket: "/run/haproxy/admin.sock" });
-        assert.deepEqual([c.sshUser, c.appPort, c.sshTimeoutSeconds, c.commandTimeoutSeconds, c.healthPollIntervalMs, c.db.port], ["ubuntu", 8080, 10, 300, 500, 5432]);
+        assert.deepEqual([c.sshUser, c.appPort, c.sshTimeoutSeconds, c.commandTimeoutSeconds, c.healthPollIntervalMs, c.db?.port], ["ubuntu", 8080, 10, 300, 500, 5432]);
+    });
+
+    it("needs no database keys for an app without migrations, and dbHost with them", () => {
+        const { dbHost: _, ...withoutDb } = base;
+        assert.equal(parse(withoutDb).db, undefined);
+        assert.deepEqual(problems({ ...withoutDb, migrationsDir: "db/migrations" }).filter((p) => p.startsWith("zdr:dbHost:")).length, 1);
     });
 
     it("judges canaries with HAProxy's log on its host", () => {
@@ -57,7 +63,7 @@ describe("parseHostsConfig", () => {
         { name: "no private key", raw: { sshPrivateKey: "unused" }, problem: /^zdr:sshPrivateKey: the hosts target needs the SSH private key of sshUser/ },
         { name: "a deploy command without {version}", raw: { deployCommand: "deploy" }, problem: /^zdr:deployCommand: must be a shell command that installs and starts \{version\}/ },
         { name: "no stop command", raw: { stopCommand: "" }, problem: /^zdr:stopCommand: required for the hosts target/ },
-        { name: "no database host", raw: { dbHost: "" }, problem: /^zdr:dbHost: required for the hosts target/ },
+        { name: "no database host", raw: { dbHost: "", migrationsDir: "db/migrations" }, problem: /^zdr:dbHost: required for the hosts target/ },
         { name: "a zero command time-out", raw: { commandTimeoutSeconds: "0" }, problem: 'zdr:commandTimeoutSeconds: must be an integer from 1 to 3600; got "0"' },
         { name: "a fast health poll", raw: { healthPollIntervalMs: "10" }, problem: 'zdr:healthPollIntervalMs: must be an integer from 50 to 60000; got "10"' },
         { name: "a canary bake without HAProxy's log on its host", raw: { bakeSeconds: "60" }, problem: /^zdr:haproxyLogFile: required on the hosts target when bakeSeconds > 0 \(the canary judge reads HAProxy's request log on its host over SSH\)/ },

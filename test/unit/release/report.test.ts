@@ -1,6 +1,9 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { HookOutcome } from "../../../provider/haproxy/member";
-import { checkOneAtATime, formatReport, formatReportHtml, hookRuns, maxOutOfLoadBalancer, ReleaseEvent, ReleaseReport } from "../../../src/release/report";
+import { checkOneAtATime, formatReport, formatReportHtml, hookRuns, maxOutOfLoadBalancer, readVerdicts, ReleaseEvent, ReleaseReport, renderTimeline } from "../../../src/release/report";
 
 const cycle = (server: string, t0: number): ReleaseEvent[] =>
     ["drain", "deploy", "reattach"].flatMap((step, i) => [
@@ -92,16 +95,79 @@ describe("hook runs in the release report", () => {
         assert.match(text, /canary 2 +web-2 +v2 +beforeAllowTraffic +exit 3 +0\.7 s  node smoke\.js 9101 v2\n {6}\| GET \/products 200\n {6}\| smoke <ok> & done/);
     });
 
-    it("puts them in the HTML report with the output escaped", () => {
-        const html = formatReportHtml(report);
+    it("puts them in the HTML report with the output escaped", async () => {
+        const html = await formatReportHtml(report);
         assert.match(html, /<td>canary 2<\/td><td>web-2<\/td><td>v2<\/td><td>beforeAllowTraffic<\/td><td>exit 3<\/td><td>0\.7<\/td><td><code>node smoke\.js 9101 v2<\/code><\/td><td><pre>GET \/products 200\nsmoke &#60;ok&#62; &#38; done\n<\/pre><\/td>/);
         assert.ok(!html.includes("<ok>"), "the hook's output is not markup");
     });
 
-    it("says when no hook ran", () => {
+    it("says when no hook ran", async () => {
         const none = { ...report, stages: [report.stages[3]] };
         assert.deepEqual(hookRuns(none), []);
         assert.doesNotMatch(formatReport(none), /hooks \(/);
-        assert.match(formatReportHtml(none), /<p>no hook ran<\/p>/);
+        assert.match(await formatReportHtml(none), /<p>no hook ran<\/p>/);
+    });
+});
+
+describe("the release report's timeline", () => {
+    const t0 = Date.UTC(2026, 11, 7, 2);
+    const second = (k: number, version: string, requests: number, failed = 0) => ({ t: t0 + k * 1000, version, requests, failed, ...(requests > failed ? { latencyMs: { p50: 5, p99: 40 + k } } : {}) });
+    const report: ReleaseReport = {
+        startedAt: t0,
+        stages: [
+            { name: "v1 everywhere", config: {}, ok: true, durationMs: 9000, startedAt: t0 - 10_000, servers: [] },
+            { name: "canary 1", config: {}, ok: false, error: "canary web-1 (v2) failed", durationMs: 8000, startedAt: t0 + 1000, servers: [] },
+        ],
+        traffic: {
+            requests: 1000,
+            failed: 3,
+            byVersion: {},
+            failures: [],
+            timeline: [second(0, "v1", 200), second(1, "v1", 200), second(2, "v1", 130), second(2, "v2", 67, 3), second(3, "v1", 133), second(3, "v2", 67), second(3, "none", 1, 1)],
+        },
+        events: ["drain", "deploy", "reattach"].flatMap((step, i) => [
+            { t: t0 + 1200 + i * 300, server: "web-1", step: step as ReleaseEvent["step"], phase: "start" as const },
+            { t: t0 + 1300 + i * 300, server: "web-1", step: step as ReleaseEvent["step"], phase: "end" as const },
+        ]),
+        verdicts: [{ canary: "web-1", version: "v2", verdict: "fail", from: t0 + 2000, to: t0 + 3900, page: "local/demo/judgements/web-1-v2.html" }],
+    };
+
+    it("draws requests/s, failures and p99 per version, the server's moves, the stages and the bake with its verdict", async () => {
+        const svg = await renderTimeline(report);
+        for (const title of ["Requests per second by the version that answered", "Failed requests per second", "4 failed in all", "p99 latency per second", "Each server&#39;s moves and canary bakes"]) {
+            assert.ok(svg.includes(title) || svg.includes(title.replace("&#39;", "'")), title);
+        }
+        assert.match(svg, /canary 1 \(FAILED\)/, "the stage that started after the load, named at its start");
+        assert.doesNotMatch(svg, /v1 everywhere/, "a stage before the load is not on its axis");
+        for (const legend of ["v1", "v2", "none", "drain", "deploy", "reattach", "bake: fail"]) {
+            assert.match(svg, new RegExp(`<text[^>]*>${legend}</text>`), legend);
+        }
+        assert.match(svg, /class="mark-rect role-mark[^"]*"[^>]*>(<path[^>]+d="M[^"]+"[^>]*\/?>){7,}/, "a bar for every version's second");
+    });
+
+    it("links each verdict to its page in the HTML, and says when a report has no timeline", async () => {
+        const html = await formatReportHtml(report);
+        assert.match(html, /<td>web-1<\/td><td>v2<\/td><td><span class="fail">fail<\/span><\/td><td>2\.0 to 3\.9<\/td><td><a href="local\/demo\/judgements\/web-1-v2\.html">/);
+        const old = await formatReportHtml({ ...report, traffic: { ...report.traffic, timeline: undefined }, verdicts: undefined });
+        assert.match(old, /No timeline: this report was written without per-second traffic/);
+        assert.match(old, /no canary was judged/);
+    });
+
+    it("reads the judgements of the release (bakes from the load's start), each with its page beside it", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-verdicts-"));
+        try {
+            const record = (name: string, from: number, verdict: string) => fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ canary: name.split("-v")[0], version: "v2", verdict, from, to: from + 6000, checks: [] }));
+            record("web-2-v2", t0 + 30_000, "pass");
+            record("web-1-v2", t0 + 2000, "inconclusive");
+            record("web-3-v2", t0 - 60_000, "fail");
+            fs.writeFileSync(path.join(dir, "web-1-v2.html"), "");
+            assert.deepEqual(readVerdicts(dir, t0, path.dirname(dir)), [
+                { canary: "web-1", version: "v2", verdict: "inconclusive", from: t0 + 2000, to: t0 + 8000, page: `${path.basename(dir)}/web-1-v2.html` },
+                { canary: "web-2", version: "v2", verdict: "pass", from: t0 + 30_000, to: t0 + 36_000 },
+            ]);
+            assert.deepEqual(readVerdicts(path.join(dir, "missing"), t0, dir), []);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

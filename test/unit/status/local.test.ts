@@ -109,6 +109,33 @@ describe("zdr status (local default) against a fake runtime API", () => {
         assert.match(formatStatus(rows), /no drift$/);
     });
 
+    it("says a server's deploy failed while its batch-mate serves the release: the failure, what to do next, no drift although nothing answers", async () => {
+        Object.assign(running, { "web-2": "v2", "web-3": "v1" });
+        delete running["web-1"];
+        fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "MAINT" }, { name: "web-2", status: "UP" }, { name: "web-3", status: "UP" }]));
+        const resources = state(fake.socket, [{ server: "web-2", version: "v2" }, { server: "web-3", version: "v1" }], [
+            { name: "web-1", version: "v1", inLoadBalancer: true },
+            { name: "web-2", version: "v1", inLoadBalancer: true },
+            { name: "web-3", version: "v1", inLoadBalancer: true },
+        ]);
+        // web-1's health URL answers nothing (its failed start left nothing running)
+        resources[1] = { ...resources[1], outputs: { ...resources[1].outputs, healthUrl: "http://127.0.0.1:1/health", failure: "server web-1 (v2): health check failed for 4000 ms" } };
+        const failure = "web-1 stays out of the load balancer: its deploy failed: server web-1 (v2): health check failed for 4000 ms";
+        resources.push({ urn: `urn:pulumi:local::zdr::x$${memberType}::m9`, type: memberType, outputs: { runtimeApi: fake.socket, backend: "webshop", server: "web-1", version: "v2", inLoadBalancer: false, deployFailure: "server web-1 (v2): health check failed for 4000 ms", failure } });
+        const rows = await fleetStatus(resources);
+        assert.deepEqual(rows.map((r) => [r.server, r.stateVersion, r.runningVersion, r.stateMember, r.lbStatus, r.drift, r.failure]), [
+            ["web-1", "v2", "not answering", false, "MAINT", [], failure],
+            ["web-2", "v2", "v2", true, "UP", [], undefined],
+            ["web-3", "v1", "v1", true, "UP", [], undefined],
+        ]);
+        assert.match(rows[0].next ?? "", /^fix what made the deploy of v2 fail and run `scripts\/pulumi up` \(it deploys it again\); or roll it back: lower canaryCount, or pin web-1=v1 /);
+        assert.equal(rows[1].next, undefined, "nothing to do for a server that serves");
+        const text = formatStatus(rows);
+        assert.match(text, /\nweb-1: web-1 stays out of the load balancer: its deploy failed: server web-1 \(v2\): health check failed for 4000 ms\n/);
+        assert.match(text, /\nweb-1 is out of the load balancer; next: fix what made the deploy of v2 fail/);
+        assert.match(text, /no drift$/);
+    });
+
     it("a judgement of an earlier deployment of another version says nothing", async () => {
         running["web-1"] = "v1";
         fake = await startFakeHaproxy(() => showStat([{ name: "web-1", status: "UP" }]));
