@@ -22,7 +22,7 @@ export interface JudgementArgs {
     /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - an error word (src/canary/log-level.ts) */
     readonly appLogErrorPattern?: pulumi.Input<string>;
     /** The stack's Prometheus and each server's `{instance}` (the local default): the metric checks read it. @default - no metric checks */
-    readonly prometheus?: pulumi.Input<{ url: pulumi.Input<string>; instances: pulumi.Input<Record<string, pulumi.Input<string>>> }>;
+    readonly prometheus?: pulumi.Input<{ url: pulumi.Input<string>; instances: pulumi.Input<Record<string, pulumi.Input<string>>>; freshTargets?: pulumi.Input<string> }>;
     /** The metric checks (src/monitors/config.ts), judged when `prometheus` is set. @default - none */
     readonly metricChecks?: pulumi.Input<pulumi.Input<MetricCheckConfig>[]>;
     /** The ALB's access logs in S3, the evidence on AWS (instead of requestLog). */
