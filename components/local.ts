@@ -219,6 +219,9 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
             files: {
                 [path.join(folder, "prometheus.yml")]: prometheusConfig(m, ports, freshTargetsDir(args.dir), args.app.metricsPath),
                 // what `zdr watch` reads to show and judge the metric checks as the judgement does
+                // the folder of the fresh baselines' targets exists from the start: Prometheus watches it (a
+                // file written there is scraped at once, not at the next 5 s refresh)
+                [path.join(freshTargetsDir(args.dir), "README")]: "Prometheus file_sd targets of canaries' fresh baselines, written and removed by their judgements (src/monitors/prometheus-config.ts).\n",
                 [watchFile(args.dir)]: `${JSON.stringify({ url: m.prometheusUrl, instances: Object.fromEntries(Object.entries(ports).map(([s, p]) => [s, serverInstance(p)])), checks: args.metricChecks ?? [] })}\n`,
             },
             logFile: path.join(args.dir, "prometheus.log"),

@@ -373,6 +373,8 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         throw e;
     }
     const to = Math.min(Date.now(), deadline);
+    // a check passes only with data to the bake's end (metric-judge.ts)
+    metrics?.end(to);
     const j = metrics ? withMetrics(judge.judgement(true), metrics) : judge.judgement(true);
     // Out of the load balancer before anything else (the report takes a while to draw).
     const leftOutAt = await leaveOut(i, j);
@@ -386,12 +388,13 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
     const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}), ...(freshRecord ? { freshBaseline: freshRecord } : {}) };
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);
-    const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests, ...(appLogTemplates ? { appLogTemplates } : {}) });
-    fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);
-    if (metrics) {
+    const metricEvidence = metrics?.evidence();
+    if (metricEvidence) {
         // what every metric check read, point by point, beside the judgement
-        fs.writeFileSync(i.reportFile.replace(/\.json$/, ".metrics.json"), `${JSON.stringify({ prometheus: i.prometheus?.url, checks: metrics.evidence() }, null, 1)}\n`);
+        fs.writeFileSync(i.reportFile.replace(/\.json$/, ".metrics.json"), `${JSON.stringify({ prometheus: i.prometheus?.url, baseline: metrics?.baseline, checks: metricEvidence }, null, 1)}\n`);
     }
+    const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests, ...(appLogTemplates ? { appLogTemplates } : {}), ...(metricEvidence ? { metrics: metricEvidence } : {}) });
+    fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);
     return { ...j, from, to, ...extra };
 }
 

@@ -3,7 +3,11 @@
 // judged step by step with the sequential sign test of sign-sequence.ts. Polled by the judgement
 // (provider/canary/judgement.ts) beside HAProxy's log; every read is bounded in points and time.
 // Prometheus down, a read failing or a server with no series (not scraped) is said in the check's
-// detail, and such a check never passes: "no data" is never read as "no regression".
+// detail, and such a check never passes: "no data" is never read as "no regression". Once the
+// bake's end is known (end()), a check passes only with data to that end: a Prometheus that went
+// down, or a canary (or baseline) no longer scraped, in the bake's last seconds leaves it
+// undecided, with when the data stopped and why. A failure stands whatever comes after (each
+// check's evidence is anytime-valid: a gap takes nothing from the steps before it).
 import type { Check } from "../canary/judge";
 import type { MetricCheckConfig } from "./config";
 import { renderQuery } from "./config";
@@ -40,6 +44,15 @@ export interface MetricPoint {
     readonly worse: boolean;
 }
 
+/** A run of failed reads: from its first failure to the next read that succeeded (none: it lasted to the end). */
+export interface ReadOutage {
+    /** Epoch ms. */
+    readonly from: number;
+    to?: number;
+    readonly error: string;
+    failed: number;
+}
+
 /** What a check read, kept with the judgement (`<report>.metrics.json`). */
 export interface MetricEvidence {
     readonly name: string;
@@ -50,12 +63,31 @@ export interface MetricEvidence {
     readonly why?: string;
     readonly points: readonly MetricPoint[];
     readonly reads: { readonly ok: number; readonly failed: number; readonly lastError?: string };
+    /** The runs of failed reads (at most maxOutages; later ones are counted in reads.failed). */
+    readonly outages: readonly ReadOutage[];
+    /** The step at which the check failed (epoch s). */
+    readonly failedAt?: number;
+    /** The last step read (epoch s), and the last with the canary's value and with a baseline value. */
+    readonly readThrough?: number;
+    readonly lastCanary?: number;
+    readonly lastBaseline?: number;
     /** Steps judged, and steps left out: the warm-up, and those missing the canary's value or every baseline value. */
     readonly steps: { readonly judged: number; readonly warmup: number; readonly missing: number };
 }
 
+/** A metric check's name in the verdict: `metric: <name>`. */
+export const metricCheckPrefix = "metric: ";
+
 /** Points kept per check: an hour of steps; later steps are judged but not kept. */
 const maxPoints = 3600;
+/** Runs of failed reads kept per check. */
+const maxOutages = 50;
+/**
+ * At the bake's end, a check's data must reach this close to it: a canary whose values stopped
+ * earlier (not scraped, its exporter down) or a Prometheus not read for the last seconds leaves
+ * the check undecided. Two scrape intervals and the lag, with room for a slow scrape.
+ */
+const maxTrailingGapSeconds = 10;
 
 interface CheckState {
     readonly config: MetricCheckConfig;
@@ -64,6 +96,9 @@ interface CheckState {
     cursor: number;
     readonly points: MetricPoint[];
     reads: { ok: number; failed: number; lastError?: string };
+    outages: ReadOutage[];
+    lastCanary?: number;
+    lastBaseline?: number;
     missing: number;
     warmup: number;
     /** The query's own error (bad_data...), or a result Prometheus gives but the check cannot use (several series). */
@@ -85,13 +120,20 @@ export class MetricJudge {
     private readonly states: CheckState[];
     private readonly step: number;
     private readonly lag: number;
+    /** The bake's end (epoch s), once known: then a check passes only with data to it. */
+    private endS?: number;
 
     constructor(private readonly o: MetricJudgeOptions) {
         this.client = new PrometheusClient(o.prometheus.url, o.readTimeoutMs ?? 5000);
         this.step = o.stepSeconds ?? 1;
         this.lag = o.lagSeconds ?? 2;
         const first = Math.ceil(o.from / 1000);
-        this.states = o.checks.map((config) => ({ config, seq: new MetricSequence(config.better, config.tolerance), cursor: first, points: [], reads: { ok: 0, failed: 0 }, missing: 0, warmup: 0, canarySeen: false }));
+        this.states = o.checks.map((config) => ({ config, seq: new MetricSequence(config.better, config.tolerance), cursor: first, points: [], reads: { ok: 0, failed: 0 }, outages: [], missing: 0, warmup: 0, canarySeen: false }));
+    }
+
+    /** The servers the canary is compared with. */
+    get baseline(): readonly string[] {
+        return this.o.baseline;
     }
 
     /** Each check's level on its fail side. */
@@ -101,6 +143,11 @@ export class MetricJudge {
 
     private get passLevel(): number {
         return (this.o.passAlpha ?? 0.05) / Math.max(1, this.o.checks.length);
+    }
+
+    /** The bake ended at `at` (epoch ms): from now on a check passes only with its data reaching it. */
+    end(at: number): void {
+        this.endS = Math.floor(at / 1000);
     }
 
     /** Reads every check's new steps (up to `now` less the lag) and judges them; never throws. */
@@ -126,12 +173,22 @@ export class MetricJudge {
             const err = e as Error & { errorType?: string; cause?: { code?: string } };
             const why = err.errorType !== undefined ? err.message : `${err.name === "TimeoutError" ? `no answer within ${this.o.readTimeoutMs ?? 5000} ms` : err.cause?.code ?? err.message}`;
             s.reads.lastError = `Prometheus at ${this.o.prometheus.url}: ${why}`;
+            const open = s.outages[s.outages.length - 1];
+            if (open && open.to === undefined) {
+                open.failed++;
+            } else if (s.outages.length < maxOutages) {
+                s.outages.push({ from: now, error: s.reads.lastError, failed: 1 });
+            }
             if (err.errorType === "bad_data") {
                 s.queryError = why; // the query itself: reading it again gives the same
             }
             return;
         }
         s.reads.ok++;
+        const open = s.outages[s.outages.length - 1];
+        if (open && open.to === undefined) {
+            open.to = now;
+        }
         const several = results.findIndex((r) => r.length > 1);
         if (several >= 0) {
             s.queryError = `the query gives ${results[several].length} series for ${servers[several]}; it must give one per server (aggregate it, e.g. sum(...))`;
@@ -149,6 +206,12 @@ export class MetricJudge {
             }
             const canary = values[0].get(t);
             const baseline = Object.fromEntries(this.o.baseline.flatMap((b, i) => (values[i + 1].has(t) ? [[b, values[i + 1].get(t) as number]] : [])));
+            if (canary !== undefined) {
+                s.lastCanary = t;
+            }
+            if (Object.keys(baseline).length > 0) {
+                s.lastBaseline = t;
+            }
             if (canary === undefined || Object.keys(baseline).length === 0) {
                 s.missing++;
                 continue;
@@ -183,6 +246,22 @@ export class MetricJudge {
         if (s.reads.ok > 0 && !s.canarySeen) {
             return `no data for the canary ${this.o.canary} (not scraped, or the query matches none of its series)`;
         }
+        if (this.endS !== undefined) {
+            const wanted = this.endS - maxTrailingGapSeconds;
+            const readThrough = s.cursor - this.step;
+            const at = (t: number) => new Date(t * 1000).toISOString();
+            const open = s.outages[s.outages.length - 1];
+            if (readThrough < wanted) {
+                const failing = open && open.to === undefined ? `; reads failing since ${new Date(open.from).toISOString()} (${open.failed}): ${open.error}` : "";
+                return `Prometheus not read after ${at(readThrough)}: the bake's last ${this.endS - readThrough} s unread${failing}`;
+            }
+            if (s.lastCanary !== undefined && s.lastCanary < wanted) {
+                return `no value for the canary ${this.o.canary} after ${at(s.lastCanary)}, ${this.endS - s.lastCanary} s before the bake's end (no longer scraped, or its series ended)`;
+            }
+            if (s.lastBaseline !== undefined && s.lastBaseline < wanted) {
+                return `no value for the baseline (${this.o.baseline.join(", ")}) after ${at(s.lastBaseline)}, ${this.endS - s.lastBaseline} s before the bake's end (no longer scraped, or its series ended)`;
+            }
+        }
         if (s.reads.failed > 0 && s.reads.failed >= s.reads.ok) {
             return `most reads failed (${s.reads.failed} of ${s.reads.ok + s.reads.failed}; last: ${s.reads.lastError})`;
         }
@@ -213,7 +292,7 @@ export class MetricJudge {
             const bound = s.config.better === "lower" ? `at most ${fmt(1 + s.config.tolerance)}x` : `at least ${fmt(1 - s.config.tolerance)}x`;
             const failedAt = s.failedAtStep !== undefined ? p[Math.min(p.length, s.failedAtStep) - 1] : undefined;
             return {
-                name: `metric: ${s.config.name}`,
+                name: `${metricCheckPrefix}${s.config.name}`,
                 verdict: this.verdictOf(s),
                 effect: "canary/baseline",
                 evidence: Math.exp(s.seq.fail.logEvidence()),
@@ -224,7 +303,7 @@ export class MetricJudge {
                 detail:
                     `canary ${fmt(canary)} vs baseline ${fmt(baseline)} (medians of the last ${recent.length} s); beyond the tolerance (${bound} the baseline, ${s.config.better} is better) in ${s.seq.fail.ones} of ${s.seq.fail.steps} steps` +
                     `${failedAt ? `; failed at ${new Date(failedAt.t * 1000).toISOString()} (${failedAt.t - Math.ceil(this.o.from / 1000)} s into the bake)` : ""}` +
-                    `${s.warmup > 0 ? `; ${s.warmup} warm-up steps left out` : ""}${s.missing > 0 ? `; ${s.missing} steps missing` : ""}${why ? `; undecided: ${why}` : ""}`,
+                    `${s.warmup > 0 ? `; ${s.warmup} warm-up steps left out` : ""}${s.missing > 0 ? `; ${s.missing} steps missing` : ""}${why && s.failedAtStep === undefined ? `; undecided: ${why}` : ""}`,
             };
         });
     }
@@ -240,6 +319,11 @@ export class MetricJudge {
             ...(this.whyUndecided(s) ? { why: this.whyUndecided(s) } : {}),
             points: s.points,
             reads: { ...s.reads },
+            outages: s.outages.map((o) => ({ ...o })),
+            ...(s.failedAtStep !== undefined && s.points.length > 0 ? { failedAt: s.points[Math.min(s.points.length, s.failedAtStep) - 1].t } : {}),
+            ...(s.cursor > Math.ceil(this.o.from / 1000) ? { readThrough: s.cursor - this.step } : {}),
+            ...(s.lastCanary !== undefined ? { lastCanary: s.lastCanary } : {}),
+            ...(s.lastBaseline !== undefined ? { lastBaseline: s.lastBaseline } : {}),
             steps: { judged: s.seq.fail.steps, warmup: s.warmup, missing: s.missing },
         }));
     }

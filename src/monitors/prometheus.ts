@@ -26,6 +26,35 @@ export interface RangeQuery {
 /** A read is at most this many steps: Prometheus' own limit is 11,000 points a series. */
 export const maxStepsPerRead = 600;
 
+/**
+ * A read's answer is at most this many bytes: 600 steps of one series a server take about 20 kB;
+ * a query matching thousands of series is cut off here (and said) rather than held in memory.
+ */
+export const maxAnswerBytes = 4 * 1024 * 1024;
+
+/** The body, read up to `limit` bytes; beyond it the read is abandoned with an error saying so. */
+async function boundedText(res: Response, limit: number, url: string): Promise<string> {
+    const reader = res.body?.getReader();
+    if (!reader) {
+        return "";
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+            break;
+        }
+        size += value.byteLength;
+        if (size > limit) {
+            await reader.cancel();
+            throw new Error(`Prometheus at ${url} answered more than ${limit} bytes (the query gives too many series?)`);
+        }
+        chunks.push(value);
+    }
+    return Buffer.concat(chunks).toString("utf8");
+}
+
 export class PrometheusClient {
     constructor(
         readonly url: string,
@@ -46,7 +75,7 @@ export class PrometheusClient {
             body,
             signal: AbortSignal.timeout(this.timeoutMs),
         });
-        const text = await res.text();
+        const text = await boundedText(res, maxAnswerBytes, this.url);
         let parsed: { status?: string; errorType?: string; error?: string; data?: { resultType?: string; result?: { metric: Record<string, string>; values: [number, string][] }[] } };
         try {
             parsed = JSON.parse(text);

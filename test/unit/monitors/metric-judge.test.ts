@@ -9,7 +9,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MetricJudge } from "../../../src/monitors/metric-judge";
-import { PrometheusClient } from "../../../src/monitors/prometheus";
+import { maxAnswerBytes, PrometheusClient } from "../../../src/monitors/prometheus";
 import { withMetrics } from "../../../src/monitors/verdict";
 import { judge } from "../../../src/canary/judge";
 import { freePort } from "../../support/ports";
@@ -20,8 +20,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("metric checks read from a real Prometheus", function () {
     this.timeout(120_000);
-    const values: Record<string, number> = { "web-1": 100, "web-2": 100, "web-3": 100, "web-4": 300 };
+    const values: Record<string, number> = { "web-1": 100, "web-2": 100, "web-3": 100, "web-4": 300, "web-5": 100 };
     let exporter: http.Server;
+    let exporterPort: number;
     let prometheus: ChildProcess;
     let url: string;
     let dir: string;
@@ -29,7 +30,7 @@ describe("metric checks read from a real Prometheus", function () {
 
     before(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-metric-judge-"));
-        const exporterPort = await freePort();
+        exporterPort = await freePort();
         const promPort = await freePort();
         exporter = http.createServer((_, res) => res.end(Object.entries(values).map(([s, v]) => `shop_memory_bytes{server="${s}"} ${v}\n`).join("")));
         await new Promise<void>((r) => exporter.listen(exporterPort, "127.0.0.1", r));
@@ -128,5 +129,123 @@ describe("metric checks read from a real Prometheus", function () {
         assert.ok(Date.now() - t < 3500);
         const [e] = m.evidence();
         assert.ok(e.steps.judged + e.steps.missing + e.steps.warmup <= 600, JSON.stringify(e.steps));
+    });
+    /** A Prometheus of its own (data in `data`), scraping the test's exporter; resolves once it holds `points` points of web-2. */
+    async function ownPrometheus(data: string, port: number, points: number): Promise<ChildProcess> {
+        fs.writeFileSync(path.join(dir, "own.yml"), JSON.stringify({ global: { scrape_interval: "1s", scrape_timeout: "1s" }, scrape_configs: [{ job_name: "x", static_configs: [{ targets: [`127.0.0.1:${exporterPort}`] }] }] }));
+        const p = spawn("prometheus", [`--config.file=${path.join(dir, "own.yml")}`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: "ignore" });
+        const client = new PrometheusClient(`http://127.0.0.1:${port}`);
+        for (let i = 0; i < 240; i++) {
+            await sleep(500);
+            const now = Math.floor(Date.now() / 1000);
+            const series = await client.queryRange({ query: 'shop_memory_bytes{server="web-2"}', start: now - 300, end: now, stepSeconds: 1 }).catch(() => []);
+            if ((series[0]?.values.length ?? 0) >= points) {
+                return p;
+            }
+        }
+        throw new Error(`Prometheus on ${port} held fewer than ${points} points after 120 s`);
+    }
+
+    /** SIGTERM, then the exit (bounded: SIGKILL after 15 s). */
+    async function stopProcess(p: ChildProcess): Promise<void> {
+        if (p.exitCode !== null || p.signalCode !== null) {
+            return;
+        }
+        const exited = new Promise((r) => p.once("exit", r));
+        p.kill("SIGTERM");
+        await Promise.race([exited, sleep(15_000)]);
+        if (p.exitCode === null && p.signalCode === null) {
+            p.kill("SIGKILL");
+            await exited;
+        }
+    }
+
+    it("leaves a check undecided when Prometheus goes down during the bake, with when and why; the reads of its downtime are kept in the evidence", async () => {
+        const port = await freePort();
+        const data = path.join(dir, "own-data");
+        let own = await ownPrometheus(data, port, 8);
+        try {
+            const bakeFrom = Date.now() - 6_000;
+            const m = judgeOf("web-1", { prometheus: { url: `http://127.0.0.1:${port}`, instances: {} }, from: bakeFrom });
+            await m.poll();
+            assert.ok(m.evidence()[0].steps.judged >= 3, JSON.stringify(m.evidence()[0].steps));
+            const down = Date.now();
+            await stopProcess(own);
+            // the bake goes on 12 s with Prometheus down: every read of it fails
+            for (let i = 0; i < 12; i++) {
+                await sleep(1000);
+                await m.poll();
+            }
+            m.end(Date.now());
+            const [c] = m.checks();
+            assert.equal(c.verdict, "undecided", c.detail);
+            assert.match(c.detail, /undecided: Prometheus not read after \S+Z: the bake's last (\d+) s unread; reads failing since \S+Z \((\d+)\): Prometheus at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+            const ok = { status: 200, latencyMs: 5 };
+            assert.equal(withMetrics(judge(Array(3000).fill(ok), Array(1500).fill(ok)), m).verdict, "inconclusive", "never read as no regression");
+            const [e] = m.evidence();
+            assert.equal(e.outages.length, 1);
+            assert.ok(e.outages[0].from >= down && e.outages[0].to === undefined && e.outages[0].failed >= 10, JSON.stringify(e.outages));
+            // Prometheus back (its data on disk): the next read closes the outage, and the seconds it
+            // did not scrape are missing steps, not judged ones
+            own = await ownPrometheus(data, port, 1);
+            await sleep(3000);
+            await m.poll();
+            const [after] = m.evidence();
+            assert.ok(after.outages[0].to !== undefined && after.outages[0].to > down, JSON.stringify(after.outages));
+            assert.ok(after.steps.missing >= 5, `the downtime's steps are missing: ${JSON.stringify(after.steps)}`);
+        } finally {
+            await stopProcess(own);
+        }
+    });
+
+    it("leaves a check undecided when the canary is no longer scraped before the bake's end, saying since when", async () => {
+        const m = judgeOf("web-5", { from: Date.now() - 10_000 });
+        await m.poll();
+        assert.ok(m.evidence()[0].steps.judged >= 5, JSON.stringify(m.evidence()[0].steps));
+        // web-5 leaves the exporter's answer: Prometheus marks its series stale at the next scrape
+        delete values["web-5"];
+        const gone = Math.floor(Date.now() / 1000);
+        for (let i = 0; i < 14; i++) {
+            await sleep(1000);
+            await m.poll();
+        }
+        m.end(Date.now());
+        const [c] = m.checks();
+        assert.equal(c.verdict, "undecided", c.detail);
+        const since = /no value for the canary web-5 after (\S+Z), (\d+) s before the bake's end \(no longer scraped, or its series ended\)/.exec(c.detail);
+        assert.ok(since, c.detail);
+        assert.ok(Math.abs(Date.parse(since[1]) / 1000 - gone) <= 3, `${since[1]} vs ${new Date(gone * 1000).toISOString()}`);
+        assert.equal(m.allPassed(), false);
+    });
+
+    it("abandons a read whose answer is larger than its bound, saying so", async () => {
+        const big = http.createServer((_, res) => {
+            res.writeHead(200, { "content-type": "application/json" });
+            const chunk = Buffer.alloc(64 * 1024, " ");
+            let sent = 0;
+            const more = () => {
+                while (sent <= maxAnswerBytes + chunk.length && res.write(chunk)) {
+                    sent += chunk.length;
+                }
+                if (sent <= maxAnswerBytes + chunk.length) {
+                    res.once("drain", () => {
+                        sent += chunk.length;
+                        more();
+                    });
+                } else {
+                    res.end();
+                }
+            };
+            more();
+        });
+        const port = await freePort();
+        await new Promise<void>((r) => big.listen(port, "127.0.0.1", r));
+        try {
+            const now = Math.floor(Date.now() / 1000);
+            await assert.rejects(new PrometheusClient(`http://127.0.0.1:${port}`).queryRange({ query: "up", start: now - 10, end: now, stepSeconds: 1 }), /answered more than 4194304 bytes/);
+        } finally {
+            big.closeAllConnections();
+            big.close();
+        }
     });
 });
