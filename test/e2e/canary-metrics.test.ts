@@ -3,7 +3,7 @@
 // releases that answer every request as fast as v2, with no error line, fail on the one metric
 // that shows their fault within a 60 s bake: memory growing ~5 MB/s ("leaky"), twice the CPU per
 // request ("cpuhog"), orders acknowledged but not written ("noorders"); a healthy v2 passes every
-// metric check. Under load with slow requests in flight, no failed request and HAProxy's
+// metric check. Each is compared with its fresh baseline (a v1 process started with its bake). Under load with slow requests in flight, no failed request and HAProxy's
 // retries, redispatches, connection and response errors at 0.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -107,6 +107,9 @@ describe("canary metric checks from the stack's Prometheus (local default)", fun
         assert.ok(report.to - report.from < 60_000, "decided before the end of the bake");
         // the live line of the bake shows each metric per side
         assert.match(output, /\| metrics cpu-per-request .*, memory [\d.]+M vs [\d.]+M -?[\d.]+, orders-per-request .* \(fail at 0\)/);
+        // like with like: the metrics are compared with the canary's fresh baseline alone
+        assert.deepEqual(evidence.baseline, [report.freshBaseline.server]);
+        assert.match(report.freshBaseline.server, /^zdr-fresh-web-1$/);
         const memory = evidence.checks.find((c: { name: string }) => c.name === "memory");
         assert.ok(memory.points.length > 5 && memory.points.every((p: { canary: number }) => p.canary > 0), "the evidence beside the judgement has the points read");
         assert.ok(memory.points.at(-1).canary > memory.points[0].canary + 20e6, "the canary's memory grew over the bake");
