@@ -288,6 +288,8 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     let live: LiveJudgement | undefined;
     let cloudWatch: AppLogWatch | undefined;
     let metrics: MetricJudge | undefined;
+    /** The metric read in flight, if any (one at a time). */
+    let metricRead: Promise<void> | undefined;
     let fresh: RunningFreshBaseline | undefined;
     let scraped: ReturnType<typeof freshTarget> | undefined;
     let freshRecord: JudgementRecord["freshBaseline"];
@@ -326,7 +328,6 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
             let lastLine = 0;
             // with metric checks, only a failure ends the bake early (a leak shows over time)
             const decided = () => judge.decision?.verdict === "fail" || metrics?.decision === "fail" || (judge.decision?.verdict === "pass" && !metrics);
-            let metricRead: Promise<void> | undefined;
             while (!decided() && Date.now() < deadline) {
                 await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
                 await Promise.all([mirror?.catchUp(2), appMirrors?.catchUp(2)]);
@@ -343,11 +344,13 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
                 await sleep(1500);
                 await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
                 live.poll(deadline);
+                // the metrics to the bake's end (the last steps' scrapes have landed by now)
+                await metricRead;
+                if (metrics && !metrics.decision) {
+                    await metrics.poll(Math.min(Date.now(), deadline + 2000));
+                }
             }
-            await metricRead;
-            if (metrics && !metrics.decision) {
-                await metrics.poll(Math.min(Date.now(), deadline + 2000));
-            }
+            // a failure does not wait for a metric read in flight: the canary leaves HAProxy first
         } else {
             // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
             judge = new CanaryJudge(i.judge);
@@ -375,7 +378,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     const to = Math.min(Date.now(), deadline);
     // a check passes only with data to the bake's end (metric-judge.ts)
     metrics?.end(to);
-    const j = metrics ? withMetrics(judge.judgement(true), metrics) : judge.judgement(true);
+    let j = metrics ? withMetrics(judge.judgement(true), metrics) : judge.judgement(true);
     // Out of the load balancer before anything else (the report takes a while to draw).
     const leftOutAt = await leaveOut(i, j);
     // a failing canary leaves first; the fresh baseline goes in every case
@@ -383,6 +386,12 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     if (fresh) {
         const removal = await fresh.stop();
         freshRecord = { ...(freshRecord as NonNullable<typeof freshRecord>), ...(removal ? { removal } : {}) };
+    }
+    // a read still in flight (the bake ended on a failure) lands in the record: the verdict was a
+    // failure and stays one, the checks and their evidence are what was read
+    if (metricRead) {
+        await metricRead;
+        j = withMetrics(judge.judgement(true), metrics as MetricJudge);
     }
     const appLogTemplates = (live?.appLogs ?? cloudWatch)?.templates();
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
