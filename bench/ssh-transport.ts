@@ -4,7 +4,8 @@
 // same command on the local socket, and one health check from the host. Median, min and max.
 //   npx ts-node --transpile-only bench/ssh-transport.ts [rounds]
 import { HaproxyRuntime } from "../src/haproxy/runtime";
-import { closeAllSsh, SshHost, sshRun, sshStreamLocal } from "../src/ssh/client";
+import { closeAllSsh, sshRun, sshStreamLocal } from "../src/ssh/client";
+import type { SshHost } from "../contract/ssh";
 import { sshHttpGet } from "../src/ssh/http";
 import { createNetnsHosts } from "../test/support/netns-hosts";
 import { startNetnsHaproxy } from "../test/support/netns-haproxy";

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig } from "../src/release/app-config";
-import type { MemberHooks } from "../provider/haproxy/member";
+import type { MemberHooks } from "../contract/member";
 import type { ArgsOf } from "../resources/args";
 import type { AwsConfig } from "../src/release/aws-config";
 import { hostKeyUserData } from "../src/aws/user-data";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { HookOutcome, MemberHooks } from "../provider/haproxy/member";
+import type { HookOutcome, MemberHooks } from "../contract/member";
 import { type AppConfig, hookArgv } from "../src/release/app-config";
 import type { ArgsOf } from "../resources/args";
 import type { ReleasePlan, ServerPlan } from "../src/release/plan";

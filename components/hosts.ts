@@ -3,7 +3,7 @@ import type { AppConfig } from "../src/release/app-config";
 import { hostCommand, type HostAddress, type HostsConfig } from "../src/release/hosts-config";
 import type { ServerPlan } from "../src/release/plan";
 import type { JudgementArgs } from "../resources/judgement";
-import type { MemberHooks } from "../provider/haproxy/member";
+import type { MemberHooks } from "../contract/member";
 import { HaproxyMember } from "../resources/member";
 import type { ArgsOf } from "../resources/args";
 import { HostsDeploy, type HostsDeployArgs } from "../resources/hosts-deploy";

@@ -13,10 +13,9 @@ import { HaproxyServer } from "../resources/server";
 import { lbDefaults, type LbSettings } from "../src/release/lb-config";
 import { freshTargetsDir, type LocalMonitoring, localMonitoring, prometheusArgv, prometheusConfig, serverInstance, watchFile } from "../src/monitors/prometheus-config";
 import type { MetricCheckConfig } from "../src/monitors/config";
-import { processType } from "../provider/local/process";
-import { freshServerName } from "../provider/canary/fresh-baseline";
+import { freshServerName, processType } from "../contract/tokens";
 import { Process } from "../resources/process";
-import type { MemberHooks } from "../provider/haproxy/member";
+import type { MemberHooks } from "../contract/member";
 import type { ArgsOf } from "../resources/args";
 import { type Environment, type FleetTarget, type Membership, memberHooks } from "./fleet";
 

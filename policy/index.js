@@ -7,7 +7,7 @@ const path = require("node:path");
 const { distIsFresh } = require("../src/dist-fresh");
 
 const root = path.join(__dirname, "..");
-if (distIsFresh(root, "dist/policy/index.js", ["policy", "src", "resources"])) {
+if (distIsFresh(root, "dist/policy/index.js", ["policy", "src", "contract", "resources"])) {
     require("../dist/policy/index.js");
 } else {
     require("ts-node").register({ transpileOnly: true, project: path.join(root, "tsconfig.json") });

@@ -1,15 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-
-export type Step = "drain" | "deploy" | "reattach";
-
-/** Where and for whom a provider records the release events it carries out. */
-export interface EventSink {
-    /** JSON-lines file the events are appended to. */
-    readonly file: string;
-    /** Server name the events are about. */
-    readonly server: string;
-}
+import type { EventSink, Step } from "../contract/events";
 
 /** Appends `{t, server, step, phase}` to the sink's file: what happened, when it happened. */
 export function recordEvent(sink: EventSink | undefined, step: Step, phase: "start" | "end"): void {

@@ -6,7 +6,7 @@ import { mark, processStart } from "../src/profile";
 mark("provider", "process start", processStart());
 import * as provider from "@pulumi/pulumi/provider";
 import { checkedInputs, typeOfUrn, unwrapSecrets as plain } from "./diff";
-import * as types from "../resources/tokens";
+import * as types from "../contract/tokens";
 
 type TypeProvider = Partial<provider.Provider>;
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { BatchCheckInputs } from "../provider/release/batch-check";
-import { batchCheckType } from "./tokens";
+import { batchCheckType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link BatchCheck}; documented on {@link BatchCheckInputs}. */

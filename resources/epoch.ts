@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EpochInputs } from "../provider/release/epoch";
-import { epochType } from "./tokens";
+import { epochType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link Epoch}; documented on {@link EpochInputs}. */

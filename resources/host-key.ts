@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HostKeyInputs } from "../provider/hosts/host-key";
-import { hostKeyType } from "./tokens";
+import { hostKeyType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link HostKey}; documented on {@link HostKeyInputs}. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { HostsDeployInputs } from "../provider/hosts/deploy";
-import { hostsDeployType } from "./tokens";
+import type { HostsDeployInputs } from "../contract/hosts-deploy";
+import { hostsDeployType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link HostsDeploy}; documented on {@link HostsDeployInputs}. */

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { JudgeOptions } from "../src/canary/judge";
 import type { MetricCheckConfig } from "../src/monitors/config";
-import type { SshHost } from "../src/ssh/client";
+import type { SshHost } from "../contract/ssh";
 import type { FreshBaselineInputs } from "../provider/canary/fresh-baseline";
 import type { ArgsOf } from "./args";
-import { judgementType } from "./tokens";
+import { judgementType } from "../contract/tokens";
 
 type SshHostArgs = ArgsOf<SshHost>;
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { LoadBalancerInputs } from "../provider/haproxy/load-balancer";
-import { loadBalancerType } from "./tokens";
+import { loadBalancerType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link HaproxyLoadBalancer}; documented on {@link LoadBalancerInputs}. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { HookOutcome, MemberInputs } from "../provider/haproxy/member";
-import { memberType } from "./tokens";
+import type { HookOutcome, MemberInputs } from "../contract/member";
+import { memberType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link HaproxyMember}; documented on {@link MemberInputs}. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Compatibility } from "../src/migrations/guard";
-import { migrationType } from "./tokens";
+import { migrationType } from "../contract/tokens";
 
 export interface PostgresConnectionArgs {
     readonly host: pulumi.Input<string>;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { EventSink } from "../provider/events";
+import type { EventSink } from "../contract/events";
 import type { ProcessInputs } from "../provider/local/process";
-import { processType } from "./tokens";
+import { processType } from "../contract/tokens";
 import type { ArgsOf, DeepInput } from "./args";
 
 /** Where the zdr provider records the release steps it carries out; documented on {@link EventSink}. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ServerInputs } from "../provider/haproxy/server";
-import { serverType } from "./tokens";
+import { serverType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link HaproxyServer}; documented on {@link ServerInputs}. */

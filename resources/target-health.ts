@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { TargetHealthInputs } from "../provider/aws/target-health";
-import type { HookOutcome } from "../provider/haproxy/member";
-import { targetHealthType } from "./tokens";
+import type { HookOutcome } from "../contract/member";
+import { targetHealthType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 
 /** Inputs of {@link TargetHealth}; documented on {@link TargetHealthInputs}. */

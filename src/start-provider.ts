@@ -16,7 +16,7 @@
 // tried (the provider then started beside the program, within 10 ms of it), and that e2e test
 // failed on exactly that.
 import * as pulumi from "@pulumi/pulumi";
-import { startProviderFunction } from "../resources/tokens";
+import { startProviderFunction } from "../contract/tokens";
 import { mark } from "./profile";
 
 /** Sends the invoke without waiting; true once the provider answered, false if it failed (the

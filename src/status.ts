@@ -2,14 +2,9 @@
 // really see them, next to the stack state, with drift flagged.
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { targetHealthType } from "../provider/aws/target-health";
-import { judgementType } from "../provider/canary/judgement";
-import { loadBalancerType } from "../provider/haproxy/load-balancer";
-import { memberType, runtimeOf } from "../provider/haproxy/member";
-import type { HostsDeployInputs } from "../provider/hosts/deploy";
-import { processType } from "../provider/local/process";
-import { freshServerPrefix, hostsDeployType } from "../resources/tokens";
-import { HaproxyRuntime } from "./haproxy/runtime";
+import type { HostsDeployInputs } from "../contract/hosts-deploy";
+import { freshServerPrefix, hostsDeployType, judgementType, loadBalancerType, memberType, processType, targetHealthType } from "../contract/tokens";
+import { runtimeOf } from "./haproxy/runtime";
 import { currentResources, fleetFromState, type ServerOutput } from "./release/fleet-state";
 import { sshHttpGet } from "./ssh/http";
 
@@ -261,7 +256,7 @@ export async function localFleetStatus(resources: readonly ResourceState[]): Pro
     const backend: string | undefined = members[0]?.outputs?.backend ?? haproxy?.outputs?.backend;
     // on the hosts target HAProxy's admin socket is on its own host, reached over SSH as the members reach it
     const ssh = members.map((m) => revealed(m.outputs?.ssh)).find((x) => x?.privateKey);
-    const runtime = socket ? (ssh ? runtimeOf({ runtimeApi: socket, ssh }) : new HaproxyRuntime(socket)) : undefined;
+    const runtime = socket ? runtimeOf({ runtimeApi: socket, ssh }) : undefined;
     const lb = runtime && backend ? await runtime.serverStats(backend).catch(() => []) : [];
     const servers = [...new Set([...stateServers.map((s) => s.name), ...members.map((m) => m.outputs?.server as string), ...lb.map((s) => s.server)])].filter(Boolean).sort();
     const stopped = stoppedJudgements(resources);

@@ -18,9 +18,10 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import type { Target } from "../../src/aws/targets";
 import { changedKeys } from "../diff";
-import { createWithHooks, recordedOut, sameHooks, withHooks, type Attached, type MemberHooks } from "../haproxy/member";
+import { createWithHooks, recordedOut, sameHooks, withHooks } from "../membership";
+import type { Attached, MemberHooks } from "../../contract/member";
 
-export { targetHealthType } from "../../resources/tokens";
+export { targetHealthType } from "../../contract/tokens";
 
 export interface TargetHealthInputs extends Target {
     readonly region: string;

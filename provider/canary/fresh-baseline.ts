@@ -16,7 +16,7 @@ import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import type { StopSignal } from "../../src/release/app-config";
 import { drain, reattach } from "../haproxy/member";
 import { isSameProcessAlive, startProcess, stopProcess } from "../local/process";
-import { freshServerPrefix } from "../../resources/tokens";
+import { freshServerName } from "../../contract/tokens";
 
 export interface FreshBaselineInputs {
     /** The app's start command as configured ({version} and {port} replaced here). */
@@ -55,8 +55,6 @@ export interface RunningFreshBaseline {
 }
 
 /** Its server name in HAProxy: one per canary, so a leftover of a killed judgement is found again. */
-export const freshServerName = (canary: string) => `${freshServerPrefix}${canary}`;
-
 /** A free TCP port on 127.0.0.1 (the kernel's choice). */
 async function freeLoopbackPort(): Promise<number> {
     return new Promise((resolve, reject) => {

@@ -23,11 +23,11 @@ import { formatProgress, LiveJudgement } from "../../src/canary/live";
 import { LoggedRequest } from "../../src/canary/evidence";
 import { CanaryJudge, defaultAlpha, failWeights, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
-import { HaproxyRuntime } from "../../src/haproxy/runtime";
+import { runtimeOf } from "../../src/haproxy/runtime";
 import { LogMirror, RemoteRunner } from "../../src/canary/remote-log";
 import { HostAppLog, hostAppLogMirror } from "../../src/canary/host-app-log";
-import { describeHost, SshHost, sshReadOutput } from "../../src/ssh/client";
-import { runtimeOf } from "../haproxy/member";
+import { describeHost, sshReadOutput } from "../../src/ssh/client";
+import type { SshHost } from "../../contract/ssh";
 import { changedKeys } from "../diff";
 import { engineLog } from "./engine-log";
 import { serverInstance } from "../../src/monitors/prometheus-config";
@@ -36,7 +36,7 @@ import { formatMetricProgress, MetricJudge } from "../../src/monitors/metric-jud
 import { withMetrics } from "../../src/monitors/verdict";
 import { FreshBaselineInputs, RunningFreshBaseline, startFreshBaseline } from "./fresh-baseline";
 
-export { judgementType } from "../../resources/tokens";
+export { judgementType } from "../../contract/tokens";
 
 export interface JudgementInputs {
     /** HAProxy's request log (local default, HAProxy targets). */
@@ -234,7 +234,7 @@ async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | unde
     if (j.verdict !== "fail" || !i.leaveOutOnFail || i.keepServingOnFail) {
         return undefined;
     }
-    const runtime = i.leaveOutOnFail.ssh ? runtimeOf(i.leaveOutOnFail) : new HaproxyRuntime(i.leaveOutOnFail.runtimeApi);
+    const runtime = runtimeOf(i.leaveOutOnFail);
     await runtime.setServerState(i.leaveOutOnFail.backend, i.canary, "maint");
     return Date.now();
 }

@@ -12,14 +12,14 @@
 //           whole process group after the stop timeout: no worker is left behind.
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
+import { pollUntil } from "../../src/poll";
 import type * as provider from "@pulumi/pulumi/provider";
 import { withServers } from "../../src/haproxy/config";
 import { HaproxyMaster, HaproxyProc, HaproxyRuntime } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
 import { isSameProcessAlive, startProcess } from "../local/process";
 
-export { loadBalancerType } from "../../resources/tokens";
+export { loadBalancerType } from "../../contract/tokens";
 
 export interface LoadBalancerInputs {
     /** The configuration without servers; its last section is `backend <backend>`. A change reloads HAProxy. */
@@ -74,9 +74,8 @@ async function currentWorker(lb: LoadBalancerInputs, notIn: readonly number[], f
     const master = new HaproxyMaster(lb.masterSocket);
     const api = new HaproxyRuntime(lb.runtimeApi);
     const timeoutMs = lb.readyTimeoutMs ?? 15000;
-    const deadline = Date.now() + timeoutMs;
     let last = "";
-    for (let polls = 0; polls < 100000 && Date.now() < deadline; polls++) {
+    const pid = await pollUntil(async () => {
         let procs: HaproxyProc[] | undefined;
         try {
             procs = await master.processes();
@@ -90,7 +89,10 @@ async function currentWorker(lb: LoadBalancerInputs, notIn: readonly number[], f
         if ((procs?.find((p) => p.type === "master")?.failedReloads ?? 0) > failedBefore) {
             throw new Error(`HAProxy's master reports a failed reload; it still runs the previous configuration (see ${lb.logFile})`);
         }
-        await sleep(50);
+        return undefined;
+    }, { timeoutMs, intervalMs: 50 });
+    if (pid !== undefined) {
+        return pid;
     }
     throw new Error(`HAProxy did not bring up a new worker within ${timeoutMs} ms (see ${lb.logFile})${last ? `; last: ${last}` : ""}`);
 }
@@ -164,10 +166,7 @@ function groupAlive(pgid: number): boolean {
 export async function stopLoadBalancer(lb: Pick<LoadBalancerOutputs, "pid" | "startTicks">, stopTimeoutMs: number): Promise<void> {
     if (isSameProcessAlive(lb.pid, lb.startTicks)) {
         process.kill(lb.pid, "SIGUSR1");
-        const deadline = Date.now() + stopTimeoutMs;
-        while (Date.now() < deadline && isSameProcessAlive(lb.pid, lb.startTicks)) {
-            await sleep(50);
-        }
+        await pollUntil(() => (isSameProcessAlive(lb.pid, lb.startTicks) ? undefined : true), { timeoutMs: stopTimeoutMs, intervalMs: 50 });
         if (isSameProcessAlive(lb.pid, lb.startTicks)) {
             process.kill(-lb.pid, "SIGKILL");
         }

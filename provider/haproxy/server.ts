@@ -5,13 +5,13 @@
 //          HAProxy no longer has, or an HAProxy no longer running, leaves nothing to remove.
 // The load balancer's reload (zdr:haproxy:LoadBalancer) writes every such server into the
 // configuration file, so a reload keeps it; a new HAProxy (a restart) replaces it.
-import { setTimeout as sleep } from "node:timers/promises";
+import { pollUntil } from "../../src/poll";
 import type * as provider from "@pulumi/pulumi/provider";
 import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
 import { loadBalancerAlive } from "./load-balancer";
 
-export { serverType } from "../../resources/tokens";
+export { serverType } from "../../contract/tokens";
 
 export interface ServerInputs {
     /** The admin socket: a unix socket path or host:port. */
@@ -65,22 +65,24 @@ export async function removeServer(s: ServerInputs): Promise<string | undefined>
         // Its membership was not in the state (an interrupted up): take it out of rotation first.
         await api.setServerState(s.backend, s.server, "maint");
     }
-    const deadline = Date.now() + (s.removeTimeoutMs ?? 30000);
-    for (let tries = 0; ; tries++) {
+    let refused: unknown;
+    const removed = await pollUntil(async () => {
         try {
             await api.delServer(s.backend, s.server);
-            return undefined;
+            return { said: undefined };
         } catch (e) {
             if (isNoSuchServer(e)) {
-                return `HAProxy no longer has ${s.backend}/${s.server}; nothing to remove`;
+                return { said: `HAProxy no longer has ${s.backend}/${s.server}; nothing to remove` };
             }
             // HAProxy refuses while the server still has a connection or a queued request.
-            if (Date.now() >= deadline || tries >= 100000) {
-                throw e;
-            }
+            refused = e;
+            return undefined;
         }
-        await sleep(100);
+    }, { timeoutMs: s.removeTimeoutMs ?? 30000, intervalMs: 100 });
+    if (!removed) {
+        throw refused;
     }
+    return removed.said;
 }
 
 export const serverProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "update" | "delete">> = {

@@ -12,46 +12,15 @@
 // read    = the health check: a refresh drops a deploy whose app no longer answers.
 // update  = only the SSH connection settings (a new key, new known hosts) change in place.
 // The SSH private key is in `ssh`, which the program marks secret in the state.
-import { setTimeout as sleep } from "node:timers/promises";
+import { pollUntil } from "../../src/poll";
 import type * as provider from "@pulumi/pulumi/provider";
-import { describeHost, redact, SshHost, sshRun } from "../../src/ssh/client";
+import { describeHost, redact, sshRun } from "../../src/ssh/client";
 import { sshHttpGet } from "../../src/ssh/http";
 import { changedKeys } from "../diff";
-import { EventSink, recordEvent } from "../events";
+import { recordEvent } from "../events";
+import type { HostsDeployInputs, HostsDeployOutputs } from "../../contract/hosts-deploy";
 
-export { hostsDeployType } from "../../resources/tokens";
-
-export interface HostsDeployInputs {
-    /** The host's SSH connection (its private key a secret). */
-    readonly ssh: SshHost;
-    readonly server: string;
-    readonly version: string;
-    /** Shell command on the host, `{version}` already replaced. */
-    readonly deployCommand: string;
-    /** Shell command on the host, `{version}` already replaced. */
-    readonly stopCommand: string;
-    /** Longest run of each command. @default 300000 */
-    readonly commandTimeoutMs?: number;
-    /** The app's health check, asked from the host. */
-    readonly health: {
-        readonly address: string;
-        readonly port: number;
-        readonly path: string;
-        /** Longest wait for a 2xx. */
-        readonly timeoutMs: number;
-        /** Between two checks. */
-        readonly intervalMs: number;
-    };
-    /** Records `deploy` start and end. @default - no events */
-    readonly events?: EventSink;
-    /** Any change replaces the deploy (the version, the release epoch). @default - none */
-    readonly triggers?: unknown[];
-}
-
-export interface HostsDeployOutputs extends HostsDeployInputs {
-    /** Why the deploy failed (the command's exit and stderr, or the health poll); the next `up` deploys again. @default - it is deployed and healthy */
-    readonly failure?: string;
-}
+export { hostsDeployType } from "../../contract/tokens";
 
 /** The last lines of a command's stderr (else stdout), for an error message. */
 function tail(text: string, lines = 20): string {
@@ -62,18 +31,17 @@ function tail(text: string, lines = 20): string {
 async function pollHealth(d: HostsDeployInputs): Promise<string | undefined> {
     const h = d.health;
     const url = `http://${h.address}:${h.port}${h.path}`;
-    const deadline = Date.now() + h.timeoutMs;
     let last = "no answer yet";
-    for (let polls = 0; polls < 100000; polls++) {
-        const r = await sshHttpGet(d.ssh, h.address, h.port, h.path, Math.max(500, Math.min(2000, deadline - Date.now())));
+    const healthy = await pollUntil(async ({ remainingMs }) => {
+        const r = await sshHttpGet(d.ssh, h.address, h.port, h.path, Math.max(500, Math.min(2000, remainingMs)));
         if (r.status !== undefined && r.status >= 200 && r.status < 300) {
-            return undefined;
+            return true;
         }
         last = r.status !== undefined ? `HTTP ${r.status}` : (r.error ?? "no answer");
-        if (Date.now() + h.intervalMs >= deadline) {
-            break;
-        }
-        await sleep(h.intervalMs);
+        return undefined;
+    }, { timeoutMs: h.timeoutMs, intervalMs: h.intervalMs });
+    if (healthy) {
+        return undefined;
     }
     return `server ${d.server} (${d.version}): health check ${url} on the host failed for ${h.timeoutMs} ms (last: ${last})`;
 }

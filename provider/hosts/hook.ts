@@ -2,7 +2,8 @@
 // over SSH (the hosts target): the same argv, environment and time limit as on the local
 // default, and the same result (exit code, time, the last 4 KiB of its output) for the error and
 // the state. A host that cannot be reached, or a hook past its limit, is a failed hook.
-import { shellQuote, SshHost, sshRun } from "../../src/ssh/client";
+import { shellQuote, sshRun } from "../../src/ssh/client";
+import type { SshHost } from "../../contract/ssh";
 import type { HookResult, HookRun } from "../hook";
 
 const keep = 4096;

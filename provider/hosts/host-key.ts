@@ -10,7 +10,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { generateEd25519 } from "../../src/ssh/ed25519";
 import { fingerprint } from "../../src/ssh/known-hosts";
 
-export { hostKeyType } from "../../resources/tokens";
+export { hostKeyType } from "../../contract/tokens";
 
 export interface HostKeyInputs {
     /** The server the key is for: the public key's comment. */

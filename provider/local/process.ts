@@ -6,13 +6,15 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { pollUntil } from "../../src/poll";
 import type * as provider from "@pulumi/pulumi/provider";
 import { packageRoot } from "../../src/package-root";
 import { diffReplacingAll } from "../diff";
-import { EventSink, recordEvent } from "../events";
+import { recordEvent } from "../events";
+import type { EventSink } from "../../contract/events";
 import type { StopSignal } from "../../src/release/app-config";
 
-export { processType } from "../../resources/tokens";
+export { processType } from "../../contract/tokens";
 
 /** Log files rotate at 64 MiB, four older ones kept. */
 export const defaultLogRotation = { maxBytes: 64 * 1024 * 1024, keep: 4 } as const;
@@ -111,19 +113,21 @@ async function httpOk(url: string): Promise<void> {
 }
 
 async function waitReady(label: string, what: string, probe: () => Promise<void>, timeoutMs: number, pid: number, startTicks: string, logFile: string) {
-    const deadline = Date.now() + timeoutMs;
     let last = "no answer yet";
-    while (Date.now() < deadline) {
+    const ready = await pollUntil(async () => {
         if (!isSameProcessAlive(pid, startTicks)) {
             throw new Error(`${label}: process ${pid} exited before ${what} became ready; see ${logFile}`);
         }
         try {
             await probe();
-            return;
+            return true;
         } catch (e) {
             last = (e as Error).message;
+            return undefined;
         }
-        await sleep(100);
+    }, { timeoutMs, intervalMs: 100 });
+    if (ready) {
+        return;
     }
     throw new Error(`${label}: health check ${what} failed for ${timeoutMs} ms (last: ${last}); see ${logFile}`);
 }
@@ -244,20 +248,15 @@ export async function stopProcess(
         return;
     }
     process.kill(pid, signal);
-    const deadline = Date.now() + stopTimeoutMs;
-    while (Date.now() < deadline) {
-        if (!isSameProcessAlive(pid, startTicks)) {
-            return;
-        }
-        await sleep(50);
+    const gone = () => (isSameProcessAlive(pid, startTicks) ? undefined : true);
+    if (await pollUntil(gone, { timeoutMs: stopTimeoutMs, intervalMs: 50 })) {
+        return;
     }
     if (isSameProcessAlive(pid, startTicks)) {
         process.kill(pid, "SIGKILL");
     }
     // SIGKILL is not instant: return once the process is gone (and its ports are free), bounded.
-    for (let i = 0; i < 100 && isSameProcessAlive(pid, startTicks); i++) {
-        await sleep(20);
-    }
+    await pollUntil(gone, { timeoutMs: 2000, intervalMs: 20, maxPolls: 100 });
 }
 
 export const processProvider: Required<Pick<provider.Provider, "diff" | "create" | "read" | "delete">> = {

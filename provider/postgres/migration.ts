@@ -12,7 +12,7 @@ import { loadParser, parseSql, Statement } from "../../src/migrations/sql";
 import { Compatibility, guardViolations } from "../../src/migrations/guard";
 import { changedKeys, unknownValue } from "../diff";
 
-export { migrationType } from "../../resources/tokens";
+export { migrationType } from "../../contract/tokens";
 export const historyTable = "zdr_schema_history";
 
 export interface Connection {

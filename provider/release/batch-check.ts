@@ -15,7 +15,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { changedKeys, unknownValue } from "../diff";
 import { initFailure } from "../hook";
 
-export { batchCheckType } from "../../resources/tokens";
+export { batchCheckType } from "../../contract/tokens";
 
 export interface BatchCheckInputs {
     /** The batch's servers, in release order. */

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import type * as provider from "@pulumi/pulumi/provider";
 import { changedKeys } from "../diff";
 
-export { epochType } from "../../resources/tokens";
+export { epochType } from "../../contract/tokens";
 
 export interface EpochInputs {
     readonly mode: "staged" | "all-at-once";

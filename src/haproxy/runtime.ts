@@ -4,6 +4,8 @@
 // Reference: HAProxy management guide, "9.3 Unix Socket commands".
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
+import type { SshHost } from "../../contract/ssh";
+import { sshStreamLocal } from "../ssh/client";
 
 /** Opens a stream to the admin socket some other way than this machine's network (e.g. SSH). */
 export type RuntimeTransport = () => Promise<Duplex>;
@@ -282,4 +284,13 @@ export class HaproxyMaster {
     worker(pid: number): Pick<HaproxyRuntime, "command"> {
         return { command: (cmd: string) => this.cli.command(`@!${pid} ${cmd}`) };
     }
+}
+
+/** The runtime API of an HAProxy: its admin socket on this machine, or on `ssh`'s host through SSH. */
+export function runtimeOf(at: { readonly runtimeApi: string; readonly ssh?: SshHost }): HaproxyRuntime {
+    const ssh = at.ssh;
+    if (!ssh) {
+        return new HaproxyRuntime(at.runtimeApi);
+    }
+    return new HaproxyRuntime(`${ssh.label ?? ssh.host}:${at.runtimeApi} (over SSH)`, 5000, () => sshStreamLocal(ssh, at.runtimeApi));
 }

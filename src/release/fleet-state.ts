@@ -6,8 +6,8 @@
 // the last `up` that finished. The checkpoint's resources, though, are written step by step, the
 // failed `up`'s included: each membership's version, membership, hook results and `failure`, each
 // judgement's verdict. docs/operations.md, "After a failed up".
-import type { HookOutcome } from "../../provider/haproxy/member";
-import { hostsDeployType, judgementType, memberType, processType, targetHealthType } from "../../resources/tokens";
+import type { HookOutcome } from "../../contract/member";
+import { hostsDeployType, judgementType, memberType, processType, targetHealthType } from "../../contract/tokens";
 
 export interface ServerOutput {
     readonly name: string;

@@ -5,7 +5,7 @@
 // with its verdict. test/e2e/report-pictures.test.ts looks at the page in Chromium.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { HookOutcome } from "../../provider/haproxy/member";
+import type { HookOutcome } from "../../contract/member";
 import type { Traffic } from "../load/traffic";
 import { escapeHtml, metricAnchor, svg } from "../canary/report";
 import { metricCheckPrefix as metricPrefix } from "../monitors/metric-judge";

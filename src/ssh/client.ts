@@ -9,28 +9,7 @@ import { createHash } from "node:crypto";
 import type { Duplex } from "node:stream";
 import { Client, type ClientChannel } from "ssh2";
 import { checkHostKey, parseKnownHosts } from "./known-hosts";
-
-export interface SshHost {
-    /** Address or DNS name. */
-    readonly host: string;
-    /** @default 22 */
-    readonly port?: number;
-    readonly user: string;
-    /** OpenSSH or PEM private key text (a Pulumi secret in the program and the state). */
-    readonly privateKey: string;
-    /** known_hosts lines; the host's key must be among those for host (and port), or for hostKeyAlias. */
-    readonly knownHosts: string[];
-    /**
-     * The name the host's key is listed under in knownHosts instead of its address and port, as
-     * OpenSSH's HostKeyAlias: an EC2 instance's id, whose private address the stack does not know
-     * before the instance exists. @default - host (and port)
-     */
-    readonly hostKeyAlias?: string;
-    /** Names the host in messages, e.g. "web-1". @default - the address */
-    readonly label?: string;
-    /** Longest wait for the connection and its handshake. @default 10000 */
-    readonly connectTimeoutMs?: number;
-}
+import type { SshHost } from "../../contract/ssh";
 
 export interface CommandResult {
     /** null when the command ended on a signal. */

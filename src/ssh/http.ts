@@ -3,7 +3,8 @@
 // bodies and keep-alive are parsed by Node, not by us.
 import * as http from "node:http";
 import type { Duplex } from "node:stream";
-import { SshError, SshHost, sshForwardTcp } from "./client";
+import { SshError, sshForwardTcp } from "./client";
+import type { SshHost } from "../../contract/ssh";
 
 export interface HttpAnswer {
     readonly status?: number;

@@ -3,7 +3,8 @@
 import { strict as assert } from "node:assert";
 import * as net from "node:net";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
-import { closeAllSsh, shellQuote, SshHost, sshRun, sshStreamLocal } from "../../src/ssh/client";
+import { closeAllSsh, shellQuote, sshRun, sshStreamLocal } from "../../src/ssh/client";
+import type { SshHost } from "../../contract/ssh";
 import { sshHttpGet } from "../../src/ssh/http";
 import { generateEd25519 } from "../../src/ssh/ed25519";
 import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";

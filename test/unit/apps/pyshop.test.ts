@@ -221,7 +221,8 @@ describe("pyshop, the second test application", function () {
         app.child.kill("SIGINT");
         assert.equal(await app.exited, 0);
         await app.stop();
-        assert.match(app.stdout, /stopping on SIGINT: 0 connection\(s\) in flight\n.*stopped \(all requests finished\)/);
+        // the start's readiness request may still hold its connection: the count is 0 or 1
+        assert.match(app.stdout, /stopping on SIGINT: [01] connection\(s\) in flight\n(.*\n)*.*stopped \(all requests finished\)/);
     });
 
     it("its query files satisfy the schema guard: V3 is blocked while v1 is live, safe once only v2 is", async () => {

@@ -1,7 +1,8 @@
 // The act side of zdr:haproxy:Server and zdr:haproxy:Member against a fake runtime API: which
 // commands they send, their time-outs, and what they make of a server or an HAProxy that is gone.
 import { strict as assert } from "node:assert";
-import { drain, memberProvider, reattach, type MemberInputs } from "../../../provider/haproxy/member";
+import { drain, memberProvider, reattach } from "../../../provider/haproxy/member";
+import type { MemberInputs } from "../../../contract/member";
 import { addServer, removeServer, serverProvider, ServerInputs } from "../../../provider/haproxy/server";
 import { processStartTicks } from "../../../provider/local/process";
 import { FakeHaproxy, showServersState, showStat, startFakeHaproxy } from "../../support/fake-haproxy";

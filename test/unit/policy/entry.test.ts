@@ -10,7 +10,7 @@ import { projectRoot } from "../../../src/engine";
 describe("the policy pack's entry point (policy/index.js)", function () {
     this.timeout(30_000);
     let root: string;
-    const sources = ["policy/index.ts", "policy/migrations.ts", "src/migrations/check.ts", "resources/migration.ts"];
+    const sources = ["policy/index.ts", "policy/migrations.ts", "src/migrations/check.ts", "contract/tokens.ts", "resources/migration.ts"];
 
     /** A copy of the project's layout whose pack says which of its two forms ran. */
     beforeEach(() => {

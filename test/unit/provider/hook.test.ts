@@ -1,7 +1,9 @@
 // The team's hooks around a reattach: real child processes, a fake HAProxy runtime API.
 import { strict as assert } from "node:assert";
 import * as os from "node:os";
-import { hookOutputTail, hookOutputTailChars, memberProvider, reattachWithHooks, type MemberOutputs } from "../../../provider/haproxy/member";
+import { memberProvider, reattachWithHooks } from "../../../provider/haproxy/member";
+import { hookOutputTail, hookOutputTailChars } from "../../../provider/membership";
+import type { MemberOutputs } from "../../../contract/member";
 import { maskSecrets, runHook, secretValues } from "../../../provider/hook";
 import { FakeHaproxy, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
 

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { HookOutcome } from "../../../provider/haproxy/member";
+import type { HookOutcome } from "../../../contract/member";
 import { checkOneAtATime, formatReport, formatReportHtml, hookRuns, maxOutOfLoadBalancer, readVerdicts, ReleaseEvent, ReleaseReport, renderTimeline } from "../../../src/release/report";
 
 const cycle = (server: string, t0: number): ReleaseEvent[] =>

@@ -20,3 +20,4 @@ export const startProviderFunction = "zdr:index:startProvider";
 
 /** A canary's fresh baseline is the HAProxy server `zdr-fresh-<canary>` for its bake (provider/canary/fresh-baseline.ts); `zdr status` knows it is no drift. */
 export const freshServerPrefix = "zdr-fresh-";
+export const freshServerName = (canary: string): string => `${freshServerPrefix}${canary}`;
