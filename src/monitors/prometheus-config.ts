@@ -9,6 +9,14 @@ import * as path from "node:path";
 /** Every target is scraped this often: a 60 s bake has about 60 points per server. */
 export const scrapeIntervalSeconds = 1;
 
+/**
+ * How far back a query looks for a series' last sample (Prometheus' default is 5 minutes). A
+ * target not scraped for longer has no value: with the default, a Prometheus that was down (it
+ * writes no staleness markers then) or a scrape that stalled would read as the last value
+ * repeated, "no data" read as data. Five scrape intervals.
+ */
+export const lookbackDelta = `${5 * scrapeIntervalSeconds}s`;
+
 /** The stack's Prometheus keeps at most this much: enough for any bake and its report, bounded on disk. */
 export const retention = { time: "6h", size: "512MB" } as const;
 
@@ -82,5 +90,6 @@ export function prometheusArgv(m: LocalMonitoring, dir: string): string[] {
         `--storage.tsdb.retention.time=${retention.time}`,
         `--storage.tsdb.retention.size=${retention.size}`,
         `--web.listen-address=127.0.0.1:${m.prometheusPort}`,
+        `--query.lookback-delta=${lookbackDelta}`,
     ];
 }

@@ -14,7 +14,7 @@ import { withMetrics } from "../../../src/monitors/verdict";
 import { judge } from "../../../src/canary/judge";
 import { freePort } from "../../support/ports";
 import { main } from "../../../src/cli";
-import { watchFile } from "../../../src/monitors/prometheus-config";
+import { lookbackDelta, watchFile } from "../../../src/monitors/prometheus-config";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,7 +36,7 @@ describe("metric checks read from a real Prometheus", function () {
         await new Promise<void>((r) => exporter.listen(exporterPort, "127.0.0.1", r));
         fs.writeFileSync(path.join(dir, "p.yml"), JSON.stringify({ global: { scrape_interval: "1s", scrape_timeout: "1s" }, scrape_configs: [{ job_name: "x", static_configs: [{ targets: [`127.0.0.1:${exporterPort}`] }] }] }));
         from = Date.now();
-        prometheus = spawn("prometheus", [`--config.file=${path.join(dir, "p.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: "ignore" });
+        prometheus = spawn("prometheus", [`--config.file=${path.join(dir, "p.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${promPort}`, `--query.lookback-delta=${lookbackDelta}`], { stdio: "ignore" });
         url = `http://127.0.0.1:${promPort}`;
         // bounded: until Prometheus holds 20 points of each server (a busy machine starts it slowly)
         const client = new PrometheusClient(url);
@@ -130,10 +130,10 @@ describe("metric checks read from a real Prometheus", function () {
         const [e] = m.evidence();
         assert.ok(e.steps.judged + e.steps.missing + e.steps.warmup <= 600, JSON.stringify(e.steps));
     });
-    /** A Prometheus of its own (data in `data`), scraping the test's exporter; resolves once it holds `points` points of web-2. */
+    /** A Prometheus of its own (data in `data`, run as the stack runs its own), scraping the test's exporter; resolves once it holds `points` points of web-2. */
     async function ownPrometheus(data: string, port: number, points: number): Promise<ChildProcess> {
         fs.writeFileSync(path.join(dir, "own.yml"), JSON.stringify({ global: { scrape_interval: "1s", scrape_timeout: "1s" }, scrape_configs: [{ job_name: "x", static_configs: [{ targets: [`127.0.0.1:${exporterPort}`] }] }] }));
-        const p = spawn("prometheus", [`--config.file=${path.join(dir, "own.yml")}`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: "ignore" });
+        const p = spawn("prometheus", [`--config.file=${path.join(dir, "own.yml")}`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`, `--query.lookback-delta=${lookbackDelta}`], { stdio: "ignore" });
         const client = new PrometheusClient(`http://127.0.0.1:${port}`);
         for (let i = 0; i < 240; i++) {
             await sleep(500);

@@ -48,7 +48,7 @@ describe("the local default's Prometheus", () => {
         }
     });
 
-    it("listens on loopback only, keeps its data in the stack's folder and bounds its retention", () => {
+    it("listens on loopback only, keeps its data in the stack's folder, bounds its retention and looks back 5 s for a sample (a series not scraped has no value)", () => {
         assert.deepEqual(prometheusArgv(m, "/p/.zdr/local/dev"), [
             "prometheus",
             "--config.file=/p/.zdr/local/dev/prometheus/prometheus.yml",
@@ -56,6 +56,7 @@ describe("the local default's Prometheus", () => {
             `--storage.tsdb.retention.time=${retention.time}`,
             `--storage.tsdb.retention.size=${retention.size}`,
             "--web.listen-address=127.0.0.1:19090",
+            "--query.lookback-delta=5s",
         ]);
     });
 
