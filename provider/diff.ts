@@ -12,12 +12,30 @@ const stable = (v: unknown): string =>
             : val,
     ) ?? "undefined";
 
-/** The input keys whose value differs between the old outputs and the new inputs. */
+/**
+ * Inputs that carry what another resource recorded when it acted (a deploy's failure into its
+ * membership, a membership's into the judgement, the batch's failures into its check). In a
+ * preview such an input is unknown whenever its source recorded nothing (the SDK reads an output
+ * missing from the state as unknown in a preview), though nothing will change: a preview does
+ * not predict failures. So an unknown carried input is not a change; the `up` diffs the value its
+ * source really recorded (known by then), and a source that acts again changes other inputs too.
+ */
+export const carriedFailures: readonly string[] = ["deployFailure", "notServing", "failures"];
+
+/**
+ * The input keys whose value differs between the old outputs and the new inputs. An unknown
+ * value is a change, except for a carried failure (see carriedFailures).
+ */
 export function changedKeys(olds: object, news: object, outputOnly: readonly string[]): string[] {
     const o = olds as Record<string, unknown>;
     const n = news as Record<string, unknown>;
     const keys = new Set([...Object.keys(o), ...Object.keys(n)].filter((k) => !outputOnly.includes(k)));
-    return [...keys].filter((k) => stable(n[k]).includes(unknownValue) || stable(o[k]) !== stable(n[k])).sort();
+    return [...keys].filter((k) => {
+        if (stable(n[k]).includes(unknownValue)) {
+            return !carriedFailures.includes(k);
+        }
+        return stable(o[k]) !== stable(n[k]);
+    }).sort();
 }
 
 /** A diff for resources that cannot change in place: every changed input replaces. */

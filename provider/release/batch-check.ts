@@ -12,7 +12,7 @@
 // create, update = fail (with every failure of the batch, and what to do next) when a server of
 //          the batch recorded one, else succeed; nothing outside the state.
 import type * as provider from "@pulumi/pulumi/provider";
-import { changedKeys, unknownValue } from "../diff";
+import { changedKeys } from "../diff";
 import { initFailure } from "../hook";
 
 export { batchCheckType } from "../../contract/tokens";
@@ -50,10 +50,11 @@ async function check(inputs: BatchCheckInputs): Promise<{ id: string; outs: Batc
 
 export const batchCheckProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
     async diff(_id, _urn, olds: BatchCheckInputs, news: BatchCheckInputs) {
-        // A preview does not know the failures of servers that move (unknown): it shows the check
-        // unchanged rather than an update of every moving server's check; the `up` itself diffs
-        // the failures it got (and a check that failed before is updated anyway: initialisation errors).
-        const changed = changedKeys(olds, news, []).filter((k) => !(k === "failures" && JSON.stringify(news.failures ?? null).includes(unknownValue)));
+        // A preview does not know the failures of servers that move (unknown, a carried failure):
+        // it shows the check unchanged rather than an update of every moving server's check; the
+        // `up` itself diffs the failures it got (and a check that failed before is updated anyway:
+        // initialisation errors).
+        const changed = changedKeys(olds, news, []);
         return { changes: changed.length > 0, replaces: [] };
     },
     async create(_urn, inputs: BatchCheckInputs) {

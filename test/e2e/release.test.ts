@@ -58,6 +58,14 @@ describe("a staged release on the local default", function () {
         }
     });
 
+    it("previews the stack it left as unchanged: no drain shown that would not happen", async () => {
+        // every deploy recorded no failure (no output in the state), which a preview reads as unknown
+        const preview = await stack.preview();
+        const changes = Object.entries(preview.changeSummary).filter(([op]) => op !== "same");
+        assert.deepEqual(changes, [], JSON.stringify(preview.changeSummary));
+        assert.ok((preview.changeSummary.same ?? 0) > 10, JSON.stringify(preview.changeSummary));
+    });
+
     it("rolls one server back by lowering canaryCount, with no failed request", async () => {
         const { result, traffic, events } = await stageUnderLoad({ name: "roll web-3 back", config: { canaryCount: "2" } });
         assert.ok(result.ok, result.error);

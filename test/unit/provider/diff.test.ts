@@ -12,6 +12,10 @@ describe("provider diff", () => {
         { name: "an added input replaces", olds: { command: ["a"] }, news: { command: ["a"], healthUrl: "http://x" }, replaces: ["healthUrl"] },
         { name: "an unknown value (preview) counts as a change", olds: { env: { V: "1" } }, news: { env: { V: unknownValue } }, replaces: ["env"] },
         { name: "changed triggers replace", olds: { triggers: ["v1"] }, news: { triggers: ["v2"] }, replaces: ["triggers"] },
+        // a preview of a stack that changes nothing: the deploy recorded no failure (no output), read as unknown
+        { name: "an unknown carried failure (preview) is not a change", olds: { version: "v1" }, news: { version: "v1", deployFailure: unknownValue, notServing: unknownValue }, replaces: [] },
+        { name: "a carried failure that is known is diffed", olds: { version: "v1" }, news: { version: "v1", deployFailure: "exit 1" }, replaces: ["deployFailure"] },
+        { name: "a carried failure unknown beside a changed input: that input changes", olds: { version: "v1" }, news: { version: "v2", deployFailure: unknownValue }, replaces: ["version"] },
     ];
     for (const c of cases) {
         it(c.name, () => {
