@@ -9,10 +9,10 @@ export { planJudgements, planLiveVersions, planMigrationChain } from "./src/rele
 export type { JudgementPlan, MigrationStep } from "./src/release/release-plan";
 export { Fleet } from "./components/fleet";
 export type { CanaryJudge, Environment, FleetArgs, FleetTarget, Judged, Membership, ServerState } from "./components/fleet";
-export { LocalEnvironment, LocalTarget, haproxyConfig } from "./components/local";
-export type { LocalEnvironmentArgs, LocalTargetArgs } from "./components/local";
-export { AwsEnvironment, AwsMonitors, AwsTarget } from "./components/aws";
-export type { AwsEnvironmentArgs, AwsTargetArgs } from "./components/aws";
+export { LocalEnvironment, LocalTarget, haproxyConfig } from "./targets/local/environment";
+export type { LocalEnvironmentArgs, LocalTargetArgs } from "./targets/local/environment";
+export { AwsEnvironment, AwsMonitors, AwsTarget } from "./targets/aws/environment";
+export type { AwsEnvironmentArgs, AwsTargetArgs } from "./targets/aws/environment";
 export { Epoch } from "./resources/epoch";
 export { HaproxyMember } from "./resources/member";
 export { Judgement } from "./resources/judgement";

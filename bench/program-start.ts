@@ -23,8 +23,8 @@ function script(dir: string, ext: string, extra: string[]): string {
 const tsNode = ["-r", path.join(projectRoot, "node_modules/ts-node/register/transpile-only")];
 const lazy = ["-r", path.join(projectRoot, "src/lazy-sdk.js")];
 const modes: Record<string, string[]> = {
-    "sources (ts-node), whole SDK, components/aws": [...tsNode, "-e", script("", ".ts", ["components/aws"])],
-    "dist/, whole SDK, components/aws": ["-e", script("dist", ".js", ["components/aws"])],
+    "sources (ts-node), whole SDK, targets/aws/environment": [...tsNode, "-e", script("", ".ts", ["targets/aws/environment"])],
+    "dist/, whole SDK, targets/aws/environment": ["-e", script("dist", ".js", ["targets/aws/environment"])],
     "dist/, whole SDK": ["-e", script("dist", ".js", [])],
     "dist/, lazy SDK (program.js)": [...lazy, "-e", script("dist", ".js", [])],
 };

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { type Environment, Fleet, type FleetTarget, type Judged, type ServerState } from "./fleet";
-import { LocalEnvironment, LocalTarget } from "./local";
+import { LocalEnvironment, LocalTarget } from "../targets/local/environment";
 import { Judgement } from "../resources/judgement";
 import { Epoch } from "../resources/epoch";
 import { Migration } from "../resources/migration";
@@ -177,13 +177,13 @@ export class Release {
             return this.args.sshPrivateKey;
         };
         if (target.kind === "aws") {
-            const { AwsEnvironment, AwsMonitors, AwsTarget } = await import("./aws");
+            const { AwsEnvironment, AwsMonitors, AwsTarget } = await import("../targets/aws/environment");
             const aws = new AwsEnvironment("aws", { servers: release.servers, config: target.aws, app, dbPassword, healthCheckIntervalSeconds: Math.max(5, Math.round(release.healthCheckIntervalMs / 1000)) });
             const fleetTarget = new AwsTarget({ environment: aws, sshPrivateKey: sshPrivateKey(), healthTimeoutSeconds: release.healthTimeoutSeconds });
             return { env: aws, fleetTarget, dashboardUrl: new AwsMonitors("monitors", { environment: aws, servers: this.plan.servers }).dashboardUrl };
         }
         if (target.kind === "hosts") {
-            const { HostsEnvironment, HostsTarget } = await import("./hosts");
+            const { HostsEnvironment, HostsTarget } = await import("../targets/hosts/environment");
             const hosts = new HostsEnvironment({ config: target.hosts, app, dbPassword, sshPrivateKey: sshPrivateKey() });
             return { env: hosts, fleetTarget: new HostsTarget({ environment: hosts, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") }) };
         }

@@ -1,4 +1,4 @@
-// zdr:hosts:Deploy's inputs and outputs (provider/hosts/deploy.ts), read by `zdr status` too.
+// zdr:hosts:Deploy's inputs and outputs (targets/hosts/provider/deploy.ts), read by `zdr status` too.
 import type { EventSink } from "./events";
 import type { SshHost } from "./ssh";
 

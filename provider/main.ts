@@ -13,15 +13,15 @@ type TypeProvider = Partial<provider.Provider>;
 // Each type's code is loaded at the first request for that type: a stage that judges no canary
 // and applies no migration never loads the statistics or the PostgreSQL client (bench/provider-start.ts).
 const byType: Record<string, () => Promise<TypeProvider>> = {
-    [types.processType]: async () => (await import("./local/process")).processProvider,
+    [types.processType]: async () => (await import("../targets/local/provider/process")).processProvider,
     [types.memberType]: async () => (await import("./haproxy/member")).memberProvider,
     [types.loadBalancerType]: async () => (await import("./haproxy/load-balancer")).loadBalancerProvider,
     [types.serverType]: async () => (await import("./haproxy/server")).serverProvider,
     [types.migrationType]: async () => (await import("./postgres/migration")).migrationProvider,
     [types.judgementType]: async () => (await import("./canary/judgement")).judgementProvider,
     [types.epochType]: async () => (await import("./release/epoch")).epochProvider,
-    [types.targetHealthType]: async () => (await import("./aws/target-health")).targetHealthProvider,
-    [types.hostsDeployType]: async () => (await import("./hosts/deploy")).hostsDeployProvider,
+    [types.targetHealthType]: async () => (await import("../targets/aws/provider/target-health")).targetHealthProvider,
+    [types.hostsDeployType]: async () => (await import("../targets/hosts/provider/deploy")).hostsDeployProvider,
     [types.hostKeyType]: async () => (await import("./hosts/host-key")).hostKeyProvider,
     [types.batchCheckType]: async () => (await import("./release/batch-check")).batchCheckProvider,
 };

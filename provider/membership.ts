@@ -29,7 +29,7 @@ export class HookFailed extends Error {
 
 /**
  * beforeAllowTraffic, attach, afterAllowTraffic, for any load balancer (HAProxy's runtime API
- * here, an ALB target group in provider/aws/target-health.ts). A failing beforeAllowTraffic
+ * here, an ALB target group in targets/aws/provider/target-health.ts). A failing beforeAllowTraffic
  * throws before the attach (the server stays out); a failing afterAllowTraffic detaches the
  * server again (drain), then throws. Either error (HookFailed) carries the hook's output, secrets
  * masked, and the results of the hooks that ran.

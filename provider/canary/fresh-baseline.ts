@@ -15,7 +15,7 @@ import { startArgv } from "../../src/release/app-config";
 import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import type { StopSignal } from "../../src/release/app-config";
 import { drain, reattach } from "../haproxy/member";
-import { isSameProcessAlive, startProcess, stopProcess } from "../local/process";
+import { isSameProcessAlive, startProcess, stopProcess } from "../../targets/local/provider/process";
 import { freshServerName } from "../../contract/tokens";
 
 export interface FreshBaselineInputs {
@@ -33,7 +33,7 @@ export interface FreshBaselineInputs {
     readonly logFile: string;
     readonly runtimeApi: string;
     readonly backend: string;
-    /** HAProxy's health-check settings of every server (checkSettings, components/local.ts). */
+    /** HAProxy's health-check settings of every server (checkSettings, targets/local/environment.ts). */
     readonly check: string[];
     /** @default "SIGTERM" */
     readonly stopSignal?: StopSignal;

@@ -15,8 +15,8 @@ import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { S3Client } from "@aws-sdk/client-s3";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { eventLines, forEachCloudWatchEvent } from "../../src/canary/cloudwatch-log";
-import { readAlbLogs } from "../../src/canary/alb-log";
+import { eventLines, forEachCloudWatchEvent } from "../../targets/aws/evidence/app-log";
+import { readAlbLogs } from "../../targets/aws/evidence/alb-log";
 import { AppLogTemplate, AppLogWatch } from "../../src/canary/app-log";
 import { errorPattern } from "../../src/canary/log-level";
 import { formatProgress, LiveJudgement } from "../../src/canary/live";
@@ -25,7 +25,7 @@ import { CanaryJudge, formatJudgement, Judgement, JudgeOptions } from "../../src
 import { renderCanaryReport } from "../../src/canary/report";
 import { runtimeOf } from "../../src/haproxy/runtime";
 import { LogMirror, RemoteRunner } from "../../src/canary/remote-log";
-import { HostAppLog, hostAppLogMirror } from "../../src/canary/host-app-log";
+import { HostAppLog, hostAppLogMirror } from "../../targets/hosts/evidence/app-log";
 import { describeHost, sshReadOutput } from "../../src/ssh/client";
 import type { SshHost } from "../../contract/ssh";
 import { changedKeys } from "../diff";
@@ -53,7 +53,7 @@ export interface JudgementInputs {
     readonly hostAppLogs?: Record<string, { readonly ssh: SshHost } & HostAppLog>;
     /**
      * The app servers' own log lines in CloudWatch Logs (AWS target): read with the ALB's logs,
-     * after the bake, for the canary's and the baseline's streams (src/canary/cloudwatch-log.ts).
+     * after the bake, for the canary's and the baseline's streams (targets/aws/evidence/app-log.ts).
      * @default - none
      */
     readonly cloudWatchLogs?: {

@@ -17,7 +17,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { withServers } from "../../src/haproxy/config";
 import { HaproxyMaster, HaproxyProc, HaproxyRuntime } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
-import { isSameProcessAlive, startProcess } from "../local/process";
+import { isSameProcessAlive, startProcess } from "../../targets/local/provider/process";
 
 export { loadBalancerType } from "../../contract/tokens";
 

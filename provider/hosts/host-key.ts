@@ -1,7 +1,7 @@
 // zdr:hosts:HostKey — the SSH host key of a host zdr creates (an EC2 instance on the AWS target),
 // made by zdr itself so that the first connection already knows it: zdr never trusts a host on
 // first use. The instance receives the key pair in its user data (cloud-init `ssh_keys`,
-// src/aws/user-data.ts); the deploy pins the public key.
+// targets/aws/api/user-data.ts); the deploy pins the public key.
 // create = a new ed25519 key pair (src/ssh/ed25519.ts; OpenSSH formats). The private key is an
 //          output the program marks secret; it never appears in a message.
 // update = the label (the server's name) changes in place; the key is kept.

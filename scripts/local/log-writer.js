@@ -1,5 +1,5 @@
 // A process's stdout and stderr to a log file that rotates at a size limit: started by
-// zdr:local:Process (provider/local/process.ts) with the process's output on its stdin; it
+// zdr:local:Process (targets/local/provider/process.ts) with the process's output on its stdin; it
 // appends to <file> and, before a write would take the file past <maxBytes>, it ends the file
 // at a line's end (a line longer than that gets a file of its own), renames <file>.<keep-1> to <file>.<keep> ... <file> to <file>.1 and
 // starts a new <file> (the oldest is dropped). It exits when its stdin ends (every writer gone).

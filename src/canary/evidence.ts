@@ -1,6 +1,6 @@
 // The canary's evidence on HAProxy targets: HAProxy's own request log, one line per request:
 // "<epoch ms> <server> <status> <server response ms> <total ms> <method> <path> {<x-error header>}"
-// (see components/local.ts; lines of logs written before the method and path were logged lack
+// (see targets/local/environment.ts; lines of logs written before the method and path were logged lack
 // the three fields). A failed request's error signature is its x-error header when the app sets
 // one, else its status, method and route ("500 POST /orders/<id>"): every app has those.
 // The log grows for the life of the stack (11 million requests make 326 MB), so it is never read

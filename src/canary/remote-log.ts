@@ -1,6 +1,6 @@
 // HAProxy's request log on another host (the hosts target), mirrored into a local file that the
 // canary judge reads as it reads the local default's log (src/canary/evidence.ts, live.ts); an app
-// server's own log file on its host the same way (src/canary/host-app-log.ts).
+// server's own log file on its host the same way (targets/hosts/evidence/app-log.ts).
 // Each poll is one command on the host that prints the file's size and inode, the offset it
 // starts from, then at most maxBytes of the log from there (`tail -c +N | head -c M`): bounded in
 // bytes, and in time by the caller's timeout. The first poll starts initialBytes before the end

@@ -1,5 +1,5 @@
 // HAProxy configuration text that zdr writes: the base configuration (no servers; see
-// components/local.ts) plus the servers the running HAProxy has, so that a reload keeps them.
+// targets/local/environment.ts) plus the servers the running HAProxy has, so that a reload keeps them.
 import type { ServerState } from "./runtime";
 
 /**

@@ -3,12 +3,12 @@
 // keys' text and parsed by parseReleaseConfig, parseAppConfig, parseLocalConfig, parseLbConfig
 // and parseCanaryConfig, so each rule and default is defined once. Pure: no Pulumi.
 import { type AppLogConfig, type AppHooks, parseAppConfig, type StopSignal } from "./app-config";
-import type { AwsConfig } from "./aws-config";
+import type { AwsConfig } from "../../targets/aws/config";
 import { canaryKeys, parseCanaryConfig } from "../canary/config";
 import type { JudgeOptions } from "../canary/judge";
 import { ConfigError, parseLocalConfig, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
-import type { HostsConfig } from "./hosts-config";
-import { type LbSettings, lbKeys, parseLbConfig } from "./lb-config";
+import type { HostsConfig } from "../../targets/hosts/config";
+import { type LbSettings, lbKeys, parseLbConfig } from "../../targets/local/lb-config";
 import { collect, type StackConfig, type TargetConfig } from "./stack-config";
 
 /** The application the release runs. */
@@ -63,7 +63,7 @@ export type ReleaseTarget =
           readonly appBasePort?: number;
           /** PostgreSQL listens on 127.0.0.1:dbPort. @default 55432 */
           readonly dbPort?: number;
-          /** HAProxy's health-check rise and fall and its timeouts. @default lbDefaults (src/release/lb-config.ts) */
+          /** HAProxy's health-check rise and fall and its timeouts. @default lbDefaults (targets/local/lb-config.ts) */
           readonly loadBalancer?: Partial<LbSettings>;
       }
     | { readonly kind: "hosts"; readonly hosts: HostsConfig }

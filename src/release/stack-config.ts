@@ -3,11 +3,11 @@
 // each naming its key and what is allowed, before anything changes.
 import { AppConfig, appKeys, parseAppConfig } from "./app-config";
 import { CanaryConfig, canaryConfigKeys, parseCanaryConfig } from "../canary/config";
-import { AwsConfig, awsKeys, parseAwsConfig } from "./aws-config";
-import { HostsConfig, hostsKeys, parseHostsConfig } from "./hosts-config";
+import { AwsConfig, awsKeys, parseAwsConfig } from "../../targets/aws/config";
+import { HostsConfig, hostsKeys, parseHostsConfig } from "../../targets/hosts/config";
 import { closest, distance } from "fastest-levenshtein";
 import { ConfigError, LocalConfig, namespace, parseLocalConfig, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys } from "./config";
-import { LbSettings, lbKeys, parseLbConfig } from "./lb-config";
+import { LbSettings, lbKeys, parseLbConfig } from "../../targets/local/lb-config";
 
 export const targets = ["local", "aws", "hosts"] as const;
 

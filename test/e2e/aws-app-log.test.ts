@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { readCloudWatchLogs } from "../../src/canary/cloudwatch-log";
+import { readCloudWatchLogs } from "../../targets/aws/evidence/app-log";
 import { bakeAndJudge } from "../../provider/canary/judgement";
 import { Moto, startMoto } from "../support/moto";
 

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { albFields, parseAlbLog, readAlbLogs } from "../../src/canary/alb-log";
+import { albFields, parseAlbLog, readAlbLogs } from "../../targets/aws/evidence/alb-log";
 import { judge } from "../../src/canary/judge";
 import { bakeAndJudge } from "../../provider/canary/judgement";
 import { Moto, startMoto } from "../support/moto";

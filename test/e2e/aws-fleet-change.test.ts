@@ -1,5 +1,5 @@
 // Adding and removing an instance on the AWS target, against moto's AWS emulator, in the order the
-// release graph takes (test/unit/components/aws-fleet-change.test.ts shows the graph gives that
+// release graph takes (test/unit/targets/aws/fleet-change.test.ts shows the graph gives that
 // order): a new instance is registered and waited for until in service; a removed one is
 // deregistered and waited for until the target group is done with it, and only then terminated.
 // moto deregisters at once (it does not emulate the deregistration delay) but shows why the order
@@ -7,8 +7,8 @@
 import { strict as assert } from "node:assert";
 import { CreateVpcCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { CreateTargetGroupCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { targetHealthProvider } from "../../provider/aws/target-health";
-import { attachTarget, targetState } from "../../src/aws/targets";
+import { targetHealthProvider } from "../../targets/aws/provider/target-health";
+import { attachTarget, targetState } from "../../targets/aws/api/targets";
 import { Moto, startMoto } from "../support/moto";
 
 const urn = (server: string) => `urn:pulumi:prod::zdr::zdr:fleet:Fleet$zdr:aws:TargetHealth::webshop-${server}-member-health`;

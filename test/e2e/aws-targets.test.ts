@@ -3,8 +3,8 @@
 import { strict as assert } from "node:assert";
 import { CreateVpcCommand, EC2Client, RunInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { attachTarget, drainTarget, Target, targetState, waitDeregistered, waitInService } from "../../src/aws/targets";
-import { targetHealthProvider } from "../../provider/aws/target-health";
+import { attachTarget, drainTarget, Target, targetState, waitDeregistered, waitInService } from "../../targets/aws/api/targets";
+import { targetHealthProvider } from "../../targets/aws/provider/target-health";
 import { Moto, startMoto } from "../support/moto";
 
 describe("ALB target membership against moto", function () {

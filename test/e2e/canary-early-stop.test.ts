@@ -8,7 +8,7 @@ import { requestsOf } from "../../src/canary/evidence";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { runStage } from "../../src/release/stages";
 import { startLoad } from "../../src/load/traffic";
-import { isSameProcessAlive } from "../../provider/local/process";
+import { isSameProcessAlive } from "../../targets/local/provider/process";
 import { errorCounters, sampleCounters } from "../support/haproxy-counters";
 import { LocalStack, openLocalStack } from "../support/local-stack";
 

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isSameProcessAlive } from "../../provider/local/process";
+import { isSameProcessAlive } from "../../targets/local/provider/process";
 import { createStack, projectRoot } from "../../src/engine";
 import { freePort } from "../support/ports";
 

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { haproxyConfig } from "../../components/local";
+import { haproxyConfig } from "../../targets/local/environment";
 import { reloadLoadBalancer, startLoadBalancer, stopLoadBalancer, LoadBalancerInputs, LoadBalancerOutputs } from "../../provider/haproxy/load-balancer";
 import { reattach } from "../../provider/haproxy/member";
 import { addServer } from "../../provider/haproxy/server";

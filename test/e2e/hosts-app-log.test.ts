@@ -23,7 +23,7 @@ import { runStage, Stage, StageResult } from "../../src/release/stages";
 import { localStackApp } from "../../src/stack-file";
 import { closeAllSsh, sshReadOutput } from "../../src/ssh/client";
 import type { SshHost } from "../../contract/ssh";
-import { defaultJournalLimits, JournalMirror } from "../../src/canary/host-app-log";
+import { defaultJournalLimits, JournalMirror } from "../../targets/hosts/evidence/app-log";
 import { CounterReport, errorCounters, readCounters, sampleCounters } from "../support/haproxy-counters";
 import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";

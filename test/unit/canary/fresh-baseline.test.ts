@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { bakeAndJudge } from "../../../provider/canary/judgement";
 import { startFreshBaseline } from "../../../provider/canary/fresh-baseline";
-import { isSameProcessAlive } from "../../../provider/local/process";
+import { isSameProcessAlive } from "../../../targets/local/provider/process";
 import { FakeHaproxy, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
 
 describe("a canary's fresh baseline (the local default)", function () {

@@ -19,7 +19,7 @@ describe("Fleet in batches under mocks (6 servers, maxUnavailable 2, web-3 judge
             a.name === "shop-web-3-member" ? { failure: "beforeAllowTraffic of web-3 exited with 1" } : a.name === "shop-web-4-deploy" ? { failure: "web-4 not healthy" } : {},
         );
         const { Fleet } = await import("../../../components/fleet");
-        const { LocalEnvironment, LocalTarget } = await import("../../../components/local");
+        const { LocalEnvironment, LocalTarget } = await import("../../../targets/local/environment");
         const { parseReleaseConfig } = await import("../../../src/release/config");
         const { planRelease } = await import("../../../src/release/plan");
         const { planBatches } = await import("../../../src/release/batches");

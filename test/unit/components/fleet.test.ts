@@ -9,7 +9,7 @@ describe("Fleet under mocks", () => {
     before(async () => {
         registrations = await recordRegistrations("zdr", "test", (args) => (args.type === "zdr:haproxy:LoadBalancer" ? { identity: `${args.name}-identity` } : {}));
         const { Fleet } = await import("../../../components/fleet");
-        const { LocalEnvironment, LocalTarget } = await import("../../../components/local");
+        const { LocalEnvironment, LocalTarget } = await import("../../../targets/local/environment");
         const { parseReleaseConfig } = await import("../../../src/release/config");
         const { planRelease } = await import("../../../src/release/plan");
         const plan = planRelease(parseReleaseConfig({ releaseVersion: "v2", canaryCount: "1" }));

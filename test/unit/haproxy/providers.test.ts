@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { drain, memberProvider, reattach } from "../../../provider/haproxy/member";
 import type { MemberInputs } from "../../../contract/member";
 import { addServer, removeServer, serverProvider, ServerInputs } from "../../../provider/haproxy/server";
-import { processStartTicks } from "../../../provider/local/process";
+import { processStartTicks } from "../../../targets/local/provider/process";
 import { FakeHaproxy, showServersState, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
 
 // This test process stands in for a running HAProxy: its identity is alive.

@@ -78,7 +78,7 @@ describe("the prod stack (AWS target) under mocks", () => {
 
         // The local target, built in the same run from the same plan, for the shape comparison.
         const { Fleet } = await import("../../../components/fleet");
-        const { LocalEnvironment, LocalTarget } = await import("../../../components/local");
+        const { LocalEnvironment, LocalTarget } = await import("../../../targets/local/environment");
         const { Epoch } = await import("../../../resources/epoch");
         const { parseReleaseConfig } = await import("../../../src/release/config");
         const { planRelease } = await import("../../../src/release/plan");

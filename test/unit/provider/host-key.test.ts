@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { load } from "js-yaml";
 import { generateHostKey, hostKeyProvider } from "../../../provider/hosts/host-key";
-import { hostKeyOfUserData, hostKeyUserData } from "../../../src/aws/user-data";
+import { hostKeyOfUserData, hostKeyUserData } from "../../../targets/aws/api/user-data";
 
 describe("zdr:hosts:HostKey", () => {
     const urn = "urn:pulumi:prod::zdr::zdr:hosts:HostKey::aws-web-1-host-key";

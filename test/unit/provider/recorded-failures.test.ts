@@ -5,9 +5,9 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { targetHealthProvider } from "../../../provider/aws/target-health";
-import { hostsDeployProvider } from "../../../provider/hosts/deploy";
-import { isSameProcessAlive, processProvider, type ProcessOutputs } from "../../../provider/local/process";
+import { targetHealthProvider } from "../../../targets/aws/provider/target-health";
+import { hostsDeployProvider } from "../../../targets/hosts/provider/deploy";
+import { isSameProcessAlive, processProvider, type ProcessOutputs } from "../../../targets/local/provider/process";
 import { unknownValue } from "../../../provider/diff";
 import { batchCheckProvider, batchFailure } from "../../../provider/release/batch-check";
 

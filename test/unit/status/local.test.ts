@@ -5,7 +5,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { judgementType } from "../../../provider/canary/judgement";
 import { memberType } from "../../../provider/haproxy/member";
-import { processType } from "../../../provider/local/process";
+import { processType } from "../../../targets/local/provider/process";
 import { fleetStatus, formatStatus, type ResourceState } from "../../../src/status";
 import { type FakeHaproxy, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
 

@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { specialSecretSig as secretSig, specialSigKey } from "@pulumi/pulumi/runtime";
-import { projectRoot } from "../../../src/engine";
-import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../support/mocks";
+import { projectRoot } from "../../../../src/engine";
+import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../../support/mocks";
 
 const servers = ["web-1", "web-2", "web-3"];
 const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nunit-test-key-material-not-real\n-----END OPENSSH PRIVATE KEY-----";
@@ -24,11 +24,11 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
         for (const [k, v] of Object.entries(file.config)) {
             raw[k.replace(/^zdr:/, "")] ??= typeof v === "string" ? v : JSON.stringify(v);
         }
-        const { parseStackConfig } = await import("../../../src/release/stack-config");
-        const { planRelease } = await import("../../../src/release/plan");
-        const { HostsEnvironment, HostsTarget } = await import("../../../components/hosts");
-        const { Fleet } = await import("../../../components/fleet");
-        const { Epoch } = await import("../../../resources/epoch");
+        const { parseStackConfig } = await import("../../../../src/release/stack-config");
+        const { planRelease } = await import("../../../../src/release/plan");
+        const { HostsEnvironment, HostsTarget } = await import("../../../../targets/hosts/environment");
+        const { Fleet } = await import("../../../../components/fleet");
+        const { Epoch } = await import("../../../../resources/epoch");
         const parsed = parseStackConfig(raw, { resolvePath: (p) => path.resolve(projectRoot, p), keysSet: Object.keys(raw) });
         assert.equal(parsed.target.kind, "hosts");
         if (parsed.target.kind !== "hosts") {
@@ -40,7 +40,7 @@ describe("the hosts target (Pulumi.hosts.yaml) under mocks", () => {
             epoch: new Epoch("release-epoch", { mode: "staged", release: "v2" }),
             target: new HostsTarget({ environment, drainTimeoutSeconds: 30, healthTimeoutSeconds: 60 }),
         });
-        const { Judgement } = await import("../../../resources/judgement");
+        const { Judgement } = await import("../../../../resources/judgement");
         new Judgement("webshop-web-1-judgement", {
             ...environment.canaryEvidence("web-1", ["web-2", "web-3"], { "web-1": "v2", "web-2": "v1", "web-3": "v1" }),
             canary: "web-1", version: "v2", deployment: "d", baseline: ["web-2", "web-3"], bakeSeconds: 120, accepted: false, reportFile: "/tmp/j.json",

@@ -6,15 +6,15 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { pollUntil } from "../../src/poll";
+import { pollUntil } from "../../../src/poll";
 import type * as provider from "@pulumi/pulumi/provider";
-import { packageRoot } from "../../src/package-root";
-import { diffReplacingAll } from "../diff";
-import { recordEvent } from "../events";
-import type { EventSink } from "../../contract/events";
-import type { StopSignal } from "../../src/release/app-config";
+import { packageRoot } from "../../../src/package-root";
+import { diffReplacingAll } from "../../../provider/diff";
+import { recordEvent } from "../../../provider/events";
+import type { EventSink } from "../../../contract/events";
+import type { StopSignal } from "../../../src/release/app-config";
 
-export { processType } from "../../contract/tokens";
+export { processType } from "../../../contract/tokens";
 
 /** Log files rotate at 64 MiB, four older ones kept. */
 export const defaultLogRotation = { maxBytes: 64 * 1024 * 1024, keep: 4 } as const;

@@ -16,12 +16,12 @@
 //          out of the load balancer, with in-flight requests finished, before its deploy goes.
 // update = only how the hooks reach the instance (a new key, known hosts) or what they mask.
 import type * as provider from "@pulumi/pulumi/provider";
-import type { Target } from "../../src/aws/targets";
-import { changedKeys } from "../diff";
-import { createWithHooks, recordedOut, sameHooks, withHooks } from "../membership";
-import type { Attached, MemberHooks } from "../../contract/member";
+import type { Target } from "../api/targets";
+import { changedKeys } from "../../../provider/diff";
+import { createWithHooks, recordedOut, sameHooks, withHooks } from "../../../provider/membership";
+import type { Attached, MemberHooks } from "../../../contract/member";
 
-export { targetHealthType } from "../../contract/tokens";
+export { targetHealthType } from "../../../contract/tokens";
 
 export interface TargetHealthInputs extends Target {
     readonly region: string;
@@ -56,7 +56,7 @@ const labels = ["server", "version"];
 // The AWS SDK is loaded on first use: a stack without an ALB target does not pay for it at
 // every provider start.
 async function aws(i: TargetHealthInputs) {
-    const [{ ElasticLoadBalancingV2Client }, targets] = await Promise.all([import("@aws-sdk/client-elastic-load-balancing-v2"), import("../../src/aws/targets")]);
+    const [{ ElasticLoadBalancingV2Client }, targets] = await Promise.all([import("@aws-sdk/client-elastic-load-balancing-v2"), import("../api/targets")]);
     return { client: new ElasticLoadBalancingV2Client({ region: i.region, ...(i.endpoint ? { endpoint: i.endpoint } : {}) }), ...targets };
 }
 

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ConfigError } from "../../../src/release/config";
-import { lbDefaults, parseLbConfig } from "../../../src/release/lb-config";
+import { ConfigError } from "../../../../src/release/config";
+import { lbDefaults, parseLbConfig } from "../../../../targets/local/lb-config";
 
 describe("parseLbConfig: health-check rise and fall, HAProxy's timeouts", () => {
     const ok: { name: string; raw: Record<string, string>; want: Partial<typeof lbDefaults> }[] = [

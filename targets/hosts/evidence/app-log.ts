@@ -15,8 +15,8 @@
 // entry yet is read from the journal's end as the first poll found it, so a burst before its
 // second poll is read whole.
 import * as fs from "node:fs";
-import { shellQuote } from "../ssh/client";
-import { LogMirror, RemoteRunner } from "./remote-log";
+import { shellQuote } from "../../../src/ssh/client";
+import { LogMirror, RemoteRunner } from "../../../src/canary/remote-log";
 
 /** Where one server's log is on its host: exactly one of file and unit. */
 export interface HostAppLog {

@@ -5,7 +5,7 @@
 // its deploy's stop and before its instance, since deletes run in reverse dependency order.
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../support/mocks";
+import { recordRegistrations, Registration, value, waitsThroughChecks } from "../../../support/mocks";
 
 const five = ["web-1", "web-2", "web-3", "web-4", "web-5"];
 
@@ -22,12 +22,12 @@ describe("the AWS target when a server is added or removed (under mocks)", () =>
                     ? { publicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1alutYnxslhR5WXHGl4vFc+ztaMTjG4cLMxI/qp33R zdr-${args.inputs.server}`, privateKey: "unit-host-key" }
                     : {},
         );
-        const { AwsEnvironment, AwsTarget } = await import("../../../components/aws");
-        const { Fleet } = await import("../../../components/fleet");
-        const { Epoch } = await import("../../../resources/epoch");
-        const { parseAwsConfig } = await import("../../../src/release/aws-config");
-        const { parseReleaseConfig } = await import("../../../src/release/config");
-        const { planRelease } = await import("../../../src/release/plan");
+        const { AwsEnvironment, AwsTarget } = await import("../../../../targets/aws/environment");
+        const { Fleet } = await import("../../../../components/fleet");
+        const { Epoch } = await import("../../../../resources/epoch");
+        const { parseAwsConfig } = await import("../../../../targets/aws/config");
+        const { parseReleaseConfig } = await import("../../../../src/release/config");
+        const { planRelease } = await import("../../../../src/release/plan");
         const raw = {
             awsRegion: "eu-central-1",
             vpcId: "vpc-0a1b2c3d4e5f60718",

@@ -1,8 +1,8 @@
 // Settings of the hosts target (zdr:target: hosts): app servers and an HAProxy host that zdr
 // reaches over SSH. Pure: raw stack config in, validated settings out, before anything changes;
 // every message names the key and what is allowed.
-import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "./config";
-import { keysFor, knownHostsName, parseKnownHosts } from "../ssh/known-hosts";
+import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
+import { keysFor, knownHostsName, parseKnownHosts } from "../../src/ssh/known-hosts";
 
 export interface HostAddress {
     readonly address: string;

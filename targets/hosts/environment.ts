@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { AppConfig } from "../src/release/app-config";
-import { hostCommand, type HostAddress, type HostsConfig } from "../src/release/hosts-config";
-import type { ServerPlan } from "../src/release/plan";
-import type { JudgementArgs } from "../resources/judgement";
-import type { MemberHooks } from "../contract/member";
-import { HaproxyMember } from "../resources/member";
-import type { ArgsOf } from "../resources/args";
-import { HostsDeploy, type HostsDeployArgs } from "../resources/hosts-deploy";
-import { type Environment, type FleetTarget, type Membership, memberHooks } from "./fleet";
+import type { AppConfig } from "../../src/release/app-config";
+import { hostCommand, type HostAddress, type HostsConfig } from "./config";
+import type { ServerPlan } from "../../src/release/plan";
+import type { JudgementArgs } from "../../resources/judgement";
+import type { MemberHooks } from "../../contract/member";
+import { HaproxyMember } from "../../resources/member";
+import type { ArgsOf } from "../../resources/args";
+import { HostsDeploy, type HostsDeployArgs } from "../../resources/hosts-deploy";
+import { type Environment, type FleetTarget, type Membership, memberHooks } from "../../components/fleet";
 
 export interface HostsEnvironmentArgs {
     readonly config: HostsConfig;

@@ -12,15 +12,15 @@
 // read    = the health check: a refresh drops a deploy whose app no longer answers.
 // update  = only the SSH connection settings (a new key, new known hosts) change in place.
 // The SSH private key is in `ssh`, which the program marks secret in the state.
-import { pollUntil } from "../../src/poll";
+import { pollUntil } from "../../../src/poll";
 import type * as provider from "@pulumi/pulumi/provider";
-import { describeHost, redact, sshRun } from "../../src/ssh/client";
-import { sshHttpGet } from "../../src/ssh/http";
-import { changedKeys } from "../diff";
-import { recordEvent } from "../events";
-import type { HostsDeployInputs, HostsDeployOutputs } from "../../contract/hosts-deploy";
+import { describeHost, redact, sshRun } from "../../../src/ssh/client";
+import { sshHttpGet } from "../../../src/ssh/http";
+import { changedKeys } from "../../../provider/diff";
+import { recordEvent } from "../../../provider/events";
+import type { HostsDeployInputs, HostsDeployOutputs } from "../../../contract/hosts-deploy";
 
-export { hostsDeployType } from "../../contract/tokens";
+export { hostsDeployType } from "../../../contract/tokens";
 
 /** The last lines of a command's stderr (else stdout), for an error message. */
 function tail(text: string, lines = 20): string {

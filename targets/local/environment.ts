@@ -2,20 +2,20 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { applicationName } from "../src/migrations/statement-log";
-import { packageRoot } from "../src/package-root";
-import { AppConfig, startArgv } from "../src/release/app-config";
-import type { ServerPlan } from "../src/release/plan";
-import type { JudgementArgs } from "../resources/judgement";
-import { HaproxyLoadBalancer } from "../resources/load-balancer";
-import { HaproxyMember } from "../resources/member";
-import { HaproxyServer } from "../resources/server";
-import { lbDefaults, type LbSettings } from "../src/release/lb-config";
-import { freshServerName, processType } from "../contract/tokens";
-import { Process } from "../resources/process";
-import type { MemberHooks } from "../contract/member";
-import type { ArgsOf } from "../resources/args";
-import { type Environment, type FleetTarget, type Membership, memberHooks } from "./fleet";
+import { applicationName } from "../../src/migrations/statement-log";
+import { packageRoot } from "../../src/package-root";
+import { AppConfig, startArgv } from "../../src/release/app-config";
+import type { ServerPlan } from "../../src/release/plan";
+import type { JudgementArgs } from "../../resources/judgement";
+import { HaproxyLoadBalancer } from "../../resources/load-balancer";
+import { HaproxyMember } from "../../resources/member";
+import { HaproxyServer } from "../../resources/server";
+import { lbDefaults, type LbSettings } from "./lb-config";
+import { freshServerName, processType } from "../../contract/tokens";
+import { Process } from "../../resources/process";
+import type { MemberHooks } from "../../contract/member";
+import type { ArgsOf } from "../../resources/args";
+import { type Environment, type FleetTarget, type Membership, memberHooks } from "../../components/fleet";
 
 const root = packageRoot;
 
@@ -39,7 +39,7 @@ export interface LocalEnvironmentArgs {
     readonly healthCheckIntervalMs: number;
     /** The database password; pass a Pulumi secret. */
     readonly dbPassword: pulumi.Input<string>;
-    /** Health-check rise and fall, HAProxy's timeouts. @default lbDefaults (src/release/lb-config.ts) */
+    /** Health-check rise and fall, HAProxy's timeouts. @default lbDefaults (targets/local/lb-config.ts) */
     readonly loadBalancer?: LbSettings;
     /** Where the app's start command runs (a canary's fresh baseline is started there). @default - the program's folder */
     readonly projectDir?: string;

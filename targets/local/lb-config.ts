@@ -1,7 +1,7 @@
 // The load balancer's settings beyond healthCheckIntervalMs: health-check rise and fall, and
 // HAProxy's timeouts. Pure: raw stack config in, validated settings out; every message names the
 // config key and what is allowed. Changing any of them reloads HAProxy (no restart).
-import { ConfigError, namespace, type RawConfig } from "./config";
+import { ConfigError, namespace, type RawConfig } from "../../src/release/config";
 
 export interface LbSettings {
     /** Consecutive successful checks that bring a server UP. */

@@ -5,8 +5,8 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig as secretSig, specialSigKey } from "@pulumi/pulumi/runtime";
-import { hostKeyOfUserData } from "../../../src/aws/user-data";
-import { recordRegistrations, Registration, value } from "../../support/mocks";
+import { hostKeyOfUserData } from "../../../../targets/aws/api/user-data";
+import { recordRegistrations, Registration, value } from "../../../support/mocks";
 
 const servers = ["web-1", "web-2"];
 const deployKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nunit-deploy-key-material-not-real\n-----END OPENSSH PRIVATE KEY-----";
@@ -39,12 +39,12 @@ async function build(project: string, config: Record<string, string>, withHooks 
                 : {},
         (call) => (call.token === "aws:ec2/getInstance:getInstance" ? { privateIp: "10.0.2.20" } : {}),
     );
-    const { AwsEnvironment, AwsTarget } = await import("../../../components/aws");
-    const { Fleet } = await import("../../../components/fleet");
-    const { Epoch } = await import("../../../resources/epoch");
-    const { parseAwsConfig } = await import("../../../src/release/aws-config");
-    const { parseReleaseConfig } = await import("../../../src/release/config");
-    const { planRelease } = await import("../../../src/release/plan");
+    const { AwsEnvironment, AwsTarget } = await import("../../../../targets/aws/environment");
+    const { Fleet } = await import("../../../../components/fleet");
+    const { Epoch } = await import("../../../../resources/epoch");
+    const { parseAwsConfig } = await import("../../../../targets/aws/config");
+    const { parseReleaseConfig } = await import("../../../../src/release/config");
+    const { planRelease } = await import("../../../../src/release/plan");
     const release = parseReleaseConfig({ servers: JSON.stringify(servers) });
     const aws = parseAwsConfig(config, release);
     const app = { name: "webshop", startCommand: [], stopSignal: "SIGTERM" as const, stopGraceSeconds: 30, healthCheckPath: "/health", schemaVersions: {}, db: { name: "webshop", user: "webshop" }, ...(withHooks ? { hooks } : {}) };

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, parseReleaseConfig, RawConfig } from "../../../src/release/config";
-import { hostCommand, parseHostsConfig } from "../../../src/release/hosts-config";
+import { ConfigError, parseReleaseConfig, RawConfig } from "../../../../src/release/config";
+import { hostCommand, parseHostsConfig } from "../../../../targets/hosts/config";
 
 const key = "AAAAC3NzaC1lZDI1NTE5AAAAIAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB";
 const base: RawConfig = {

@@ -6,7 +6,7 @@
 // status and request line without the query string.
 import { gunzipSync } from "node:zlib";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import type { LoggedRequest } from "./evidence";
+import type { LoggedRequest } from "../../../src/canary/evidence";
 
 /** Splits one log line into fields; "quoted fields" may hold spaces. */
 export function albFields(line: string): string[] {

@@ -1,18 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AppConfig } from "../src/release/app-config";
-import type { MemberHooks } from "../contract/member";
-import type { ArgsOf } from "../resources/args";
-import type { AwsConfig } from "../src/release/aws-config";
-import { hostKeyUserData } from "../src/aws/user-data";
-import { hostCommand } from "../src/release/hosts-config";
-import { HostKey } from "../resources/host-key";
-import { HostsDeploy, type HostsDeployArgs } from "../resources/hosts-deploy";
-import type { JudgementArgs } from "../resources/judgement";
-import type { PostgresConnectionArgs } from "../resources/migration";
-import type { ServerPlan } from "../src/release/plan";
-import { TargetHealth } from "../resources/target-health";
-import { type Environment, type FleetTarget, type Membership, memberHooks } from "./fleet";
+import type { AppConfig } from "../../src/release/app-config";
+import type { MemberHooks } from "../../contract/member";
+import type { ArgsOf } from "../../resources/args";
+import type { AwsConfig } from "./config";
+import { hostKeyUserData } from "./api/user-data";
+import { hostCommand } from "../hosts/config";
+import { HostKey } from "../../resources/host-key";
+import { HostsDeploy, type HostsDeployArgs } from "../../resources/hosts-deploy";
+import type { JudgementArgs } from "../../resources/judgement";
+import type { PostgresConnectionArgs } from "../../resources/migration";
+import type { ServerPlan } from "../../src/release/plan";
+import { TargetHealth } from "../../resources/target-health";
+import { type Environment, type FleetTarget, type Membership, memberHooks } from "../../components/fleet";
 
 export interface AwsEnvironmentArgs {
     readonly servers: readonly string[];
@@ -87,7 +87,7 @@ export class AwsEnvironment extends pulumi.ComponentResource implements Environm
                 ],
                 egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
             }, o);
-            // Access logs: the per-request evidence the canary judge reads (src/canary/alb-log.ts).
+            // Access logs: the per-request evidence the canary judge reads (targets/aws/evidence/alb-log.ts).
             const logs = new aws.s3.Bucket(`${name}-alb-logs`, { forceDestroy: false }, o);
             const account = aws.getCallerIdentityOutput({}, o).accountId;
             const logPolicy = new aws.s3.BucketPolicy(`${name}-alb-logs`, {

@@ -1,6 +1,6 @@
 // Settings of the AWS target, validated before anything changes; every message names the key.
-import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "./config";
-import { keysFor, parseKnownHosts } from "../ssh/known-hosts";
+import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
+import { keysFor, parseKnownHosts } from "../../src/ssh/known-hosts";
 
 /** Either zdr creates the load balancer and the instances, or the stack names existing ones. */
 export type AwsConfig = AwsCommon & (

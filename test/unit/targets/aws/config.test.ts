@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { parseAwsConfig } from "../../../src/release/aws-config";
-import { ConfigError, parseReleaseConfig, RawConfig } from "../../../src/release/config";
+import { parseAwsConfig } from "../../../../targets/aws/config";
+import { ConfigError, parseReleaseConfig, RawConfig } from "../../../../src/release/config";
 
 const release = parseReleaseConfig({ servers: '["web-1","web-2"]' });
 const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nunit\n-----END OPENSSH PRIVATE KEY-----";

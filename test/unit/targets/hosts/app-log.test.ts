@@ -9,9 +9,9 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AppLogWatch } from "../../../src/canary/app-log";
-import { hostAppLogMirror, journalCommand, JournalMirror, parseJournalReply } from "../../../src/canary/host-app-log";
-import type { RemoteRunner } from "../../../src/canary/remote-log";
+import { AppLogWatch } from "../../../../src/canary/app-log";
+import { hostAppLogMirror, journalCommand, JournalMirror, parseJournalReply } from "../../../../targets/hosts/evidence/app-log";
+import type { RemoteRunner } from "../../../../src/canary/remote-log";
 
 const t0 = 1_764_259_198_000;
 let seq = 0;
