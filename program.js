@@ -19,7 +19,7 @@ require("./src/sdk-stacks");
 
 const compiled = path.join(__dirname, "dist/index.js");
 /** What dist/index.js is built from: the program and every folder it loads code from. */
-const sources = ["index.ts", "components", "contract", "resources", "src", "provider"];
+const sources = ["index.ts", "components", "targets", "contract", "resources", "src", "provider"];
 if (distIsFresh(__dirname, path.relative(__dirname, compiled), sources)) {
     module.exports = require(compiled);
 } else {

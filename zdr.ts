@@ -22,8 +22,10 @@ export type { MigrationArgs, PostgresConnectionArgs } from "./resources/migratio
 export { Process } from "./resources/process";
 export type { ProcessArgs } from "./resources/process";
 export { TargetHealth } from "./resources/target-health";
-export { ConfigError, parseLocalConfig, parseReleaseConfig } from "./src/release/config";
-export type { LocalConfig, RawConfig, ReleaseConfig } from "./src/release/config";
+export { ConfigError, parseReleaseConfig } from "./src/release/config";
+export type { RawConfig, ReleaseConfig } from "./src/release/config";
+export { parseLocalConfig } from "./targets/local/config";
+export type { LocalConfig } from "./targets/local/config";
 export { parseAppConfig, startArgv } from "./src/release/app-config";
 export type { AppConfig } from "./src/release/app-config";
 export { parseStackConfig } from "./src/release/stack-config";

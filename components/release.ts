@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { type Environment, Fleet, type FleetTarget, type Judged, type ServerState } from "./fleet";
-import { LocalEnvironment, LocalTarget } from "../targets/local/environment";
+import { type Environment, Fleet, type Judged, type ServerState } from "./fleet";
 import { Judgement } from "../resources/judgement";
 import { Epoch } from "../resources/epoch";
 import { Migration } from "../resources/migration";
@@ -12,11 +11,12 @@ import { applicationName, loggedStatements, mergeStatements, readLogTail } from 
 import { planBatches } from "../src/release/batches";
 import { ConfigError } from "../src/release/config";
 import { migrationsToApply, planRelease, type ReleasePlan, type ServerPlan } from "../src/release/plan";
-import { lastPorts, planPorts } from "../src/release/ports";
 import { type ReleaseSettings, stackConfigOf } from "../src/release/release-args";
 import { type JudgementPlan, planJudgements, planLiveVersions, planMigrationChain } from "../src/release/release-plan";
 import type { StackConfig } from "../src/release/stack-config";
 import { mark } from "../src/profile";
+import { prepareTarget } from "../targets/programs";
+import { targetDefinition } from "../targets/registry";
 import { startProvider } from "../src/start-provider";
 
 export interface ReleaseArgs extends ReleaseSettings {
@@ -95,10 +95,11 @@ export class Release {
         // SDK reports it as an unhandled rejection when the program does not await it).
         const settled = built.catch(() => undefined);
         this.servers = pulumi.output(settled).apply((b) => b?.servers ?? []);
-        if (this.config.target.kind !== "hosts") {
+        const target = targetDefinition(this.config.target.kind);
+        if (target?.ownsLoadBalancer) {
             this.loadBalancerUrl = pulumi.output(settled).apply((b) => b?.lbUrl as string);
         }
-        if (this.config.target.kind === "aws") {
+        if (target?.dashboard) {
             this.dashboardUrl = pulumi.output(settled).apply((b) => b?.dashboardUrl as string);
         }
     }
@@ -118,13 +119,20 @@ export class Release {
         const lastServers = (await lastUp.getOutputDetails("servers")).value as { version: string }[] | undefined;
         const running = (lastServers ?? []).map((s) => s.version);
         mark("program", "last-up read");
-        // a server keeps its port: removing another one does not move (replace) it
-        const ports = target.kind === "local" ? validated(() => planPorts(release.servers, lastPorts(lastServers), target.local)) : undefined;
+        const sshPrivateKey = () => {
+            if (this.args.sshPrivateKey === undefined) {
+                throw new pulumi.RunError(`the ${target.kind} target logs in over SSH: pass sshPrivateKey (a Pulumi secret)`);
+            }
+            return this.args.sshPrivateKey;
+        };
+        // a ConfigError of the target's plan (the local default's ports) is the settings' error
+        const build = await prepareTarget(target, { release, app, plan, lastServers, projectDir: this.projectDir, stateDir: this.stateDir, dbPassword: this.args.dbPassword, sshPrivateKey })
+            .catch((e: unknown) => validated(() => { throw e; }));
         // the engine starts zdr's provider while the program builds: after the read above and the
         // last check of the settings (src/start-provider.ts says why)
         void startProvider();
 
-        const { env, fleetTarget, dashboardUrl } = await this.environment(ports);
+        const { env, fleetTarget, dashboardUrl } = build();
 
         // What each live version runs: its query file, plus what PostgreSQL's log saw it run.
         const queries = (version: string) => {
@@ -163,33 +171,6 @@ export class Release {
         });
         mark("program", "registered");
         return { servers: fleet.servers, lbUrl: env.lbUrl, dashboardUrl };
-    }
-
-    /** The target's environment and how the fleet reaches it (AWS and hosts loaded only when used: @pulumi/aws takes 0.2-0.5 s to load). */
-    private async environment(ports: Readonly<Record<string, number>> | undefined): Promise<{ env: Environment; fleetTarget: FleetTarget; dashboardUrl?: pulumi.Output<string> }> {
-        const { release, app, target } = this.config;
-        const dir = this.stateDir;
-        const dbPassword = this.args.dbPassword;
-        const sshPrivateKey = () => {
-            if (this.args.sshPrivateKey === undefined) {
-                throw new pulumi.RunError(`the ${target.kind} target logs in over SSH: pass sshPrivateKey (a Pulumi secret)`);
-            }
-            return this.args.sshPrivateKey;
-        };
-        if (target.kind === "aws") {
-            const { AwsEnvironment, AwsMonitors, AwsTarget } = await import("../targets/aws/environment");
-            const aws = new AwsEnvironment("aws", { servers: release.servers, config: target.aws, app, dbPassword, healthCheckIntervalSeconds: Math.max(5, Math.round(release.healthCheckIntervalMs / 1000)) });
-            const fleetTarget = new AwsTarget({ environment: aws, sshPrivateKey: sshPrivateKey(), healthTimeoutSeconds: release.healthTimeoutSeconds });
-            return { env: aws, fleetTarget, dashboardUrl: new AwsMonitors("monitors", { environment: aws, servers: this.plan.servers }).dashboardUrl };
-        }
-        if (target.kind === "hosts") {
-            const { HostsEnvironment, HostsTarget } = await import("../targets/hosts/environment");
-            const hosts = new HostsEnvironment({ config: target.hosts, app, dbPassword, sshPrivateKey: sshPrivateKey() });
-            return { env: hosts, fleetTarget: new HostsTarget({ environment: hosts, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") }) };
-        }
-        // stackConfigOf requires the password on the local target
-        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword: pulumi.secret(dbPassword as pulumi.Input<string>), projectDir: this.projectDir });
-        return { env: local, fleetTarget: new LocalTarget({ environment: local, projectDir: this.projectDir, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") }) };
     }
 
     /**

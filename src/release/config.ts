@@ -69,7 +69,7 @@ export function json(key: string, text: string | undefined, problems: string[]):
     }
 }
 
-function integer(key: string, text: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
+export function integer(key: string, text: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
     if (text === undefined || text === "") {
         return fallback;
     }
@@ -220,39 +220,22 @@ export function parseReleaseConfig(raw: RawConfig): ReleaseConfig {
     return { servers, stableVersion, releaseVersion, canaryCount, pins, drainTimeoutSeconds, healthCheckIntervalMs, healthTimeoutSeconds, bakeSeconds, acceptVerdicts, releaseMode, maxUnavailable, minHealthy };
 }
 
-export interface LocalConfig {
-    readonly lbPort: number;
-    readonly appBasePort: number;
-    readonly dbPort: number;
-}
-
-/**
- * Ports of the local default. lbPort unset or 0 means $ZDR_LB_PORT, else 8080; server i listens on
- * appBasePort + i; all must be distinct and within 1024-65535.
- */
-export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?: string): LocalConfig {
-    const problems: string[] = [];
-    const lbDefault = envLbPort && /^\d+$/.test(envLbPort) ? Number(envLbPort) : 8080;
-    const lbPort = raw.lbPort === "0" ? lbDefault : integer("lbPort", raw.lbPort, lbDefault, 1024, 65535, problems);
-    const appBasePort = integer("appBasePort", raw.appBasePort, 9101, 1024, 65535 - Math.max(serverCount - 1, 0), problems);
-    const dbPort = integer("dbPort", raw.dbPort, 55432, 1024, 65535, problems);
-    const appPorts = (p: number) => p >= appBasePort && p < appBasePort + serverCount;
-    if (appPorts(lbPort)) {
-        problems.push(`${namespace}:lbPort: ${lbPort} is one of the app ports ${appBasePort}-${appBasePort + serverCount - 1}; choose another`);
-    }
-    if (appPorts(dbPort) || dbPort === lbPort) {
-        problems.push(`${namespace}:dbPort: ${dbPort} collides with lbPort or the app ports; choose another`);
-    }
-    if (problems.length > 0) {
-        throw new ConfigError(problems);
-    }
-    return { lbPort, appBasePort, dbPort };
-}
-
-/** The release and local-default keys (the app's are in app-config.ts, AWS's in aws-config.ts). */
+/** The release's keys (the app's are in app-config.ts, each target's in targets/<kind>/config.ts). */
 export const releaseKeys = [
     "target", "servers", "stableVersion", "releaseVersion", "releaseMode", "canaryCount", "pins",
     "drainTimeoutSeconds", "healthCheckIntervalMs", "healthTimeoutSeconds", "bakeSeconds", "acceptVerdicts",
     "maxUnavailable", "minHealthy",
-    "lbPort", "appBasePort", "dbPort",
 ] as const;
+
+/** Runs one part's parser, adding its problems to `problems` (undefined when it had any). */
+export function collect<T>(problems: string[], parse: () => T): T | undefined {
+    try {
+        return parse();
+    } catch (e) {
+        if (!(e instanceof ConfigError)) {
+            throw e;
+        }
+        problems.push(...e.problems);
+        return undefined;
+    }
+}

@@ -6,10 +6,11 @@ import { type AppLogConfig, type AppHooks, parseAppConfig, type StopSignal } fro
 import type { AwsConfig } from "../../targets/aws/config";
 import { canaryKeys, parseCanaryConfig } from "../canary/config";
 import type { JudgeOptions } from "../canary/judge";
-import { ConfigError, parseLocalConfig, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
+import { collect, ConfigError, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
+import { parseLocalConfig } from "../../targets/local/config";
 import type { HostsConfig } from "../../targets/hosts/config";
 import { type LbSettings, lbKeys, parseLbConfig } from "../../targets/local/lb-config";
-import { collect, type StackConfig, type TargetConfig } from "./stack-config";
+import type { StackConfig, TargetConfig } from "./stack-config";
 
 /** The application the release runs. */
 export interface ReleaseApp {

@@ -3,18 +3,11 @@
 // each naming its key and what is allowed, before anything changes.
 import { AppConfig, appKeys, parseAppConfig } from "./app-config";
 import { CanaryConfig, canaryConfigKeys, parseCanaryConfig } from "../canary/config";
-import { AwsConfig, awsKeys, parseAwsConfig } from "../../targets/aws/config";
-import { HostsConfig, hostsKeys, parseHostsConfig } from "../../targets/hosts/config";
 import { closest, distance } from "fastest-levenshtein";
-import { ConfigError, LocalConfig, namespace, parseLocalConfig, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys } from "./config";
-import { LbSettings, lbKeys, parseLbConfig } from "../../targets/local/lb-config";
+import { collect, ConfigError, namespace, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys } from "./config";
+import { type TargetConfig, targetDefinition, targetKeys, targetKinds } from "../../targets/registry";
 
-export const targets = ["local", "aws", "hosts"] as const;
-
-export type TargetConfig =
-    | { readonly kind: "local"; readonly local: LocalConfig; readonly loadBalancer: LbSettings }
-    | { readonly kind: "aws"; readonly aws: AwsConfig }
-    | { readonly kind: "hosts"; readonly hosts: HostsConfig };
+export type { TargetConfig };
 
 export interface StackConfig {
     readonly release: ReleaseConfig;
@@ -35,7 +28,7 @@ export const secretKeys = ["dbPassword", "sshPrivateKey"] as const;
 export const undeclaredKeys = ["dbPassword", "sshPrivateKey"] as const;
 
 /** Every key of the zdr namespace: Pulumi.yaml's and undeclaredKeys. */
-export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...Object.keys(lbKeys), ...awsKeys, ...hostsKeys, ...canaryConfigKeys, ...secretKeys])];
+export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...targetKeys, ...canaryConfigKeys, ...secretKeys])];
 
 /** Keys zdr no longer reads, and what to do about them. */
 const retiredKeys: Readonly<Record<string, string>> = {
@@ -64,19 +57,6 @@ export function unknownKey(key: string, known: readonly string[]): string {
     return `unknown key${likely ? `; did you mean ${match}?` : ""} (every key, its type, default and range: Pulumi.yaml)`;
 }
 
-/** Runs one part's parser, adding its problems to `problems` (undefined when it had any). */
-export function collect<T>(problems: string[], parse: () => T): T | undefined {
-    try {
-        return parse();
-    } catch (e) {
-        if (!(e instanceof ConfigError)) {
-            throw e;
-        }
-        problems.push(...e.problems);
-        return undefined;
-    }
-}
-
 /**
  * Worked example: target local with startCommand [node, server.js] and servers [web-1, web-2]
  * gives { target: { kind: "local", local: { lbPort: 8080, appBasePort: 9101, dbPort: 55432 } }, ... }.
@@ -92,29 +72,17 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
     if (plainSecrets.length > 0) {
         throw new ConfigError(plainSecrets.map((k) => `${namespace}:${k}: is a secret but set in plain text; set it again with --secret (scripts/pulumi config set --secret ${k} ...)`));
     }
-    const kind = raw.target || "local";
-    if (!(targets as readonly string[]).includes(kind)) {
-        throw new ConfigError([`${namespace}:target: must be one of ${targets.map((t) => JSON.stringify(t)).join(", ")}; got ${JSON.stringify(raw.target)}`]);
+    const kind = raw.target || targetKinds[0];
+    const definition = targetDefinition(kind);
+    if (!definition) {
+        throw new ConfigError([`${namespace}:target: must be one of ${targetKinds.map((t) => JSON.stringify(t)).join(", ")}; got ${JSON.stringify(raw.target)}`]);
     }
     const release = collect(problems, () => parseReleaseConfig(raw));
-    const app = collect(problems, () => parseAppConfig(raw, kind, ctx.resolvePath));
-    let target: TargetConfig | undefined;
-    if (release) {
-        if (kind === "aws") {
-            const aws = collect(problems, () => parseAwsConfig(raw, release));
-            target = aws && { kind, aws };
-        } else if (kind === "hosts") {
-            const hosts = collect(problems, () => parseHostsConfig(raw, release));
-            target = hosts && { kind, hosts };
-        } else {
-            const local = collect(problems, () => parseLocalConfig(raw, release.servers.length, ctx.envLbPort));
-            const loadBalancer = collect(problems, () => parseLbConfig(raw));
-            target = local && loadBalancer && { kind: "local", local, loadBalancer };
-        }
-    }
-    if ((kind === "local" || raw.migrationsDir) && !raw.dbPassword) {
+    const app = collect(problems, () => parseAppConfig(raw, definition.kind, ctx.resolvePath));
+    const target = release && collect(problems, () => definition.parse(raw, release, { envLbPort: ctx.envLbPort }));
+    if ((definition.ownsDatabase || raw.migrationsDir) && !raw.dbPassword) {
         problems.push(
-            `${namespace}:dbPassword: required ${kind === "local" ? "on the local default (its PostgreSQL is initialised with it)" : "with migrationsDir (the migrations log in with it)"}, as a secret: scripts/pulumi config set --secret dbPassword "$(openssl rand -base64 18)"`,
+            `${namespace}:dbPassword: required ${definition.ownsDatabase ? `on the ${kind === "local" ? "local default" : `${kind} target`} (its PostgreSQL is initialised with it)` : "with migrationsDir (the migrations log in with it)"}, as a secret: scripts/pulumi config set --secret dbPassword "$(openssl rand -base64 18)"`,
         );
     }
     const canary = collect(problems, () => parseCanaryConfig(raw));

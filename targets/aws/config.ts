@@ -1,4 +1,5 @@
 // Settings of the AWS target, validated before anything changes; every message names the key.
+import type { TargetDefinition } from "../target";
 import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
 import { keysFor, parseKnownHosts } from "../../src/ssh/known-hosts";
 
@@ -193,3 +194,20 @@ function existingKnownHosts(text: string | undefined, instanceIds: Readonly<Reco
     }
     return lines;
 }
+
+export interface AwsTargetConfig {
+    readonly kind: "aws";
+    readonly aws: AwsConfig;
+}
+
+/** AWS: an Application Load Balancer and EC2 instances (created, or existing ones by id). */
+export const awsTarget: TargetDefinition<"aws", AwsTargetConfig> = {
+    kind: "aws",
+    summary: "an Application Load Balancer in front of EC2 instances, created by zdr or existing ones by id",
+    keys: awsKeys,
+    ownsDatabase: false,
+    ownsLoadBalancer: true,
+    dashboard: true,
+    exampleStack: "Pulumi.prod.yaml",
+    parse: (raw, release) => ({ kind: "aws", aws: parseAwsConfig(raw, release) }),
+};

@@ -1,6 +1,7 @@
 // Settings of the hosts target (zdr:target: hosts): app servers and an HAProxy host that zdr
 // reaches over SSH. Pure: raw stack config in, validated settings out, before anything changes;
 // every message names the key and what is allowed.
+import type { TargetDefinition } from "../target";
 import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
 import { keysFor, knownHostsName, parseKnownHosts } from "../../src/ssh/known-hosts";
 
@@ -180,3 +181,20 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig): HostsC
 export function hostCommand(command: string, server: string, version: string): string {
     return command.split("{version}").join(version).split("{server}").join(server);
 }
+
+export interface HostsTargetConfig {
+    readonly kind: "hosts";
+    readonly hosts: HostsConfig;
+}
+
+/** Hosts: the team's own machines reached over SSH, behind the team's own HAProxy. */
+export const hostsTarget: TargetDefinition<"hosts", HostsTargetConfig> = {
+    kind: "hosts",
+    summary: "the team's own hosts reached over SSH, behind the team's own HAProxy",
+    keys: hostsKeys,
+    ownsDatabase: false,
+    ownsLoadBalancer: false,
+    dashboard: false,
+    exampleStack: "Pulumi.hosts.yaml",
+    parse: (raw, release) => ({ kind: "hosts", hosts: parseHostsConfig(raw, release) }),
+};

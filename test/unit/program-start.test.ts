@@ -10,7 +10,7 @@ describe("the program's entry point (program.js)", function () {
     this.timeout(30_000);
     let scratch: ScratchProject;
     let root: string;
-    const sources = ["index.ts", "components/fleet.ts", "contract/member.ts", "resources/member.ts", "src/release/plan.ts", "targets/local/provider/process.ts"];
+    const sources = ["index.ts", "components/fleet.ts", "contract/member.ts", "resources/member.ts", "src/release/plan.ts", "provider/diff.ts", "targets/local/provider/process.ts"];
 
     /** A copy of the project's layout whose program says which of its two forms ran. */
     beforeEach(() => {

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, parseLocalConfig, parseReleaseConfig, RawConfig } from "../../../src/release/config";
+import { ConfigError, parseReleaseConfig, RawConfig } from "../../../src/release/config";
 import { canaryBaseline, liveForCheck, migrationsToApply, planRelease, withRunning } from "../../../src/release/plan";
 
 const three = JSON.stringify(["web-1", "web-2", "web-3"]);
@@ -70,26 +70,6 @@ describe("parseReleaseConfig rejects bad input with the key and what is allowed"
     it("reports every problem at once", () => {
         assert.throws(() => parseReleaseConfig({ canaryCount: "9", drainTimeoutSeconds: "0" }), (e: ConfigError) => e.problems.length === 2);
     });
-});
-
-describe("parseLocalConfig", () => {
-    const cases: { name: string; raw: RawConfig; env?: string; want?: object; message?: string }[] = [
-        { name: "defaults", raw: {}, want: { lbPort: 8080, appBasePort: 9101, dbPort: 55432 } },
-        { name: "lbPort 0 means ZDR_LB_PORT", raw: { lbPort: "0" }, env: "18080", want: { lbPort: 18080, appBasePort: 9101, dbPort: 55432 } },
-        { name: "an explicit lbPort wins over ZDR_LB_PORT", raw: { lbPort: "8081" }, env: "18080", want: { lbPort: 8081, appBasePort: 9101, dbPort: 55432 } },
-        { name: "a privileged port", raw: { lbPort: "80" }, message: 'zdr:lbPort: must be an integer from 1024 to 65535; got "80"' },
-        { name: "lbPort among the app ports", raw: { lbPort: "9102" }, message: "zdr:lbPort: 9102 is one of the app ports 9101-9103; choose another" },
-        { name: "dbPort equal to lbPort", raw: { lbPort: "9000", dbPort: "9000" }, message: "zdr:dbPort: 9000 collides with lbPort or the app ports; choose another" },
-    ];
-    for (const c of cases) {
-        it(c.name, () => {
-            if (c.want) {
-                assert.deepEqual(parseLocalConfig(c.raw, 3, c.env), c.want);
-            } else {
-                assert.throws(() => parseLocalConfig(c.raw, 3, c.env), (e: ConfigError) => e.problems.includes(c.message as string));
-            }
-        });
-    }
 });
 
 describe("liveForCheck: the versions a migration of the stage must not break", () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ConfigError } from "../../../src/release/config";
-import { lastPorts, planPorts } from "../../../src/release/ports";
+import { ConfigError } from "../../../../src/release/config";
+import { lastPorts, planPorts } from "../../../../targets/local/ports";
 
 const local = { lbPort: 8080, appBasePort: 9101, dbPort: 55432 };
 

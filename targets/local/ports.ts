@@ -1,5 +1,5 @@
 // Which port each server listens on, on the local default. Pure: plain values in, a plan out.
-import { ConfigError, namespace } from "./config";
+import { ConfigError, namespace } from "../../src/release/config";
 import type { LocalConfig } from "./config";
 
 /**

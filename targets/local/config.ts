@@ -1,0 +1,60 @@
+// The local default's settings: its ports (HAProxy, the servers, PostgreSQL) and HAProxy's
+// health-check and time-out settings (lb-config.ts). Pure: raw stack config in, settings out.
+import { collect, ConfigError, integer, namespace, type RawConfig } from "../../src/release/config";
+import type { TargetDefinition } from "../target";
+import { type LbSettings, lbKeys, parseLbConfig } from "./lb-config";
+
+export interface LocalConfig {
+    readonly lbPort: number;
+    readonly appBasePort: number;
+    readonly dbPort: number;
+}
+
+/**
+ * Ports of the local default. lbPort unset or 0 means $ZDR_LB_PORT, else 8080; server i listens on
+ * appBasePort + i; all must be distinct and within 1024-65535.
+ */
+export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?: string): LocalConfig {
+    const problems: string[] = [];
+    const lbDefault = envLbPort && /^\d+$/.test(envLbPort) ? Number(envLbPort) : 8080;
+    const lbPort = raw.lbPort === "0" ? lbDefault : integer("lbPort", raw.lbPort, lbDefault, 1024, 65535, problems);
+    const appBasePort = integer("appBasePort", raw.appBasePort, 9101, 1024, 65535 - Math.max(serverCount - 1, 0), problems);
+    const dbPort = integer("dbPort", raw.dbPort, 55432, 1024, 65535, problems);
+    const appPorts = (p: number) => p >= appBasePort && p < appBasePort + serverCount;
+    if (appPorts(lbPort)) {
+        problems.push(`${namespace}:lbPort: ${lbPort} is one of the app ports ${appBasePort}-${appBasePort + serverCount - 1}; choose another`);
+    }
+    if (appPorts(dbPort) || dbPort === lbPort) {
+        problems.push(`${namespace}:dbPort: ${dbPort} collides with lbPort or the app ports; choose another`);
+    }
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return { lbPort, appBasePort, dbPort };
+}
+
+export interface LocalTargetConfig {
+    readonly kind: "local";
+    readonly local: LocalConfig;
+    readonly loadBalancer: LbSettings;
+}
+
+/** The local default: HAProxy, the app's processes and PostgreSQL on this machine's loopback. */
+export const localTarget: TargetDefinition<"local", LocalTargetConfig> = {
+    kind: "local",
+    summary: "HAProxy, the app's processes and PostgreSQL on this machine's loopback (the default)",
+    keys: ["lbPort", "appBasePort", "dbPort", ...Object.keys(lbKeys)],
+    ownsDatabase: true,
+    ownsLoadBalancer: true,
+    dashboard: false,
+    exampleStack: "Pulumi.local.yaml",
+    parse(raw, release, ctx) {
+        const problems: string[] = [];
+        const local = collect(problems, () => parseLocalConfig(raw, release.servers.length, ctx.envLbPort));
+        const loadBalancer = collect(problems, () => parseLbConfig(raw));
+        if (!local || !loadBalancer) {
+            throw new ConfigError(problems);
+        }
+        return { kind: "local", local, loadBalancer };
+    },
+};

@@ -1,0 +1,28 @@
+// Every target zdr releases to, each a folder (targets/<kind>/). The stack config's parser, the
+// release's typed settings and `zdr status` read this list; the program side's builders are in
+// targets/programs.ts, the provider's resource types in provider/main.ts. Adding a target:
+// docs/adding-a-target.md.
+import { awsTarget } from "./aws/config";
+import { hostsTarget } from "./hosts/config";
+import { localTarget } from "./local/config";
+import type { TargetDefinition, TargetSettings } from "./target";
+
+/** The targets, the default first. */
+export const targetDefinitions = [localTarget, awsTarget, hostsTarget] as const;
+
+/** The value of `zdr:target`. */
+export type TargetKind = (typeof targetDefinitions)[number]["kind"];
+
+/** One target's settings, selected by its kind. */
+export type TargetConfig = ReturnType<(typeof targetDefinitions)[number]["parse"]>;
+
+/** Every `zdr:target` value, the default first. */
+export const targetKinds: readonly TargetKind[] = targetDefinitions.map((d) => d.kind);
+
+/** The target of a kind, or undefined for a kind zdr does not know. */
+export function targetDefinition(kind: string): TargetDefinition<TargetKind, TargetSettings<TargetKind> & TargetConfig> | undefined {
+    return targetDefinitions.find((d) => d.kind === kind) as TargetDefinition<TargetKind, TargetSettings<TargetKind> & TargetConfig> | undefined;
+}
+
+/** Every key some target reads. */
+export const targetKeys: readonly string[] = [...new Set(targetDefinitions.flatMap((d) => d.keys))];

@@ -1,0 +1,35 @@
+// What a target is to the parts of zdr that run no Pulumi: its kind, the stack-config keys only
+// it reads, and its parser. Each target is a folder (targets/<kind>/): config.ts defines it,
+// environment.ts builds it (the program side, targets/programs.ts), provider/ acts on it in the
+// engine, evidence/ reads its canary evidence. targets/registry.ts lists them; docs/adding-a-target.md.
+import type { RawConfig, ReleaseConfig } from "../src/release/config";
+
+/** What a target's parser may need beyond the raw config and the release. */
+export interface TargetParseContext {
+    /** $ZDR_LB_PORT: the local default's load-balancer port when lbPort is unset or 0. */
+    readonly envLbPort?: string;
+}
+
+/** A target's settings: its kind beside what its parser returned. */
+export interface TargetSettings<K extends string> {
+    readonly kind: K;
+}
+
+export interface TargetDefinition<K extends string, C extends TargetSettings<K>> {
+    /** The value of `zdr:target` that selects it. */
+    readonly kind: K;
+    /** One line: where it releases and what balances the load. */
+    readonly summary: string;
+    /** The stack-config keys only this target reads (Pulumi.yaml declares each). */
+    readonly keys: readonly string[];
+    /** Whether the target runs its own database (it then always needs `dbPassword`). */
+    readonly ownsDatabase: boolean;
+    /** Whether zdr runs the load balancer and knows its URL (the Release's `loadBalancerUrl`). */
+    readonly ownsLoadBalancer: boolean;
+    /** Whether the target has a dashboard zdr creates (the Release's `dashboardUrl`). */
+    readonly dashboard: boolean;
+    /** The repository's example stack file for it (README), which the targets' contract test runs. */
+    readonly exampleStack: string;
+    /** The target's settings, every problem named by its key (a ConfigError), before anything changes. */
+    parse(raw: RawConfig, release: ReleaseConfig, ctx: TargetParseContext): C;
+}
