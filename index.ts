@@ -5,6 +5,7 @@ import { Release, validated } from "./components/release";
 import { namespace } from "./src/release/config";
 import { settingsOf } from "./src/release/release-args";
 import { parseStackConfig, stackKeys } from "./src/release/stack-config";
+import { targetDefinition } from "./targets/registry";
 import { mark, processStart } from "./src/profile";
 // which config values the stack holds as secrets (the language host passes their keys); not in the SDK's typings
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
@@ -30,7 +31,7 @@ const release = new Release(stack.app.name, {
     ...settingsOf(stack),
     // required (parseStackConfig) where a database is used: the local default's, or the migrations'
     dbPassword: config.getSecret("dbPassword"),
-    ...(stack.target.kind !== "local" ? { sshPrivateKey: config.requireSecret("sshPrivateKey") } : {}),
+    ...(targetDefinition(stack.target.kind)?.usesSshKey ? { sshPrivateKey: config.requireSecret("sshPrivateKey") } : {}),
     projectDir,
 });
 

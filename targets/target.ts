@@ -3,6 +3,7 @@
 // environment.ts builds it (the program side, targets/programs.ts), provider/ acts on it in the
 // engine, evidence/ reads its canary evidence. targets/registry.ts lists them; docs/adding-a-target.md.
 import type { RawConfig, ReleaseConfig } from "../src/release/config";
+import type { ResourceState, ServerStatus } from "../src/status/rows";
 
 /** What a target's parser may need beyond the raw config and the release. */
 export interface TargetParseContext {
@@ -22,6 +23,8 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>>
     readonly summary: string;
     /** The stack-config keys only this target reads (Pulumi.yaml declares each). */
     readonly keys: readonly string[];
+    /** Whether zdr logs in to its hosts over SSH (it then needs the secret `sshPrivateKey`). */
+    readonly usesSshKey: boolean;
     /** Whether the target runs its own database (it then always needs `dbPassword`). */
     readonly ownsDatabase: boolean;
     /** Whether zdr runs the load balancer and knows its URL (the Release's `loadBalancerUrl`). */
@@ -30,6 +33,10 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>>
     readonly dashboard: boolean;
     /** The repository's example stack file for it (README), which the targets' contract test runs. */
     readonly exampleStack: string;
+    /** The resource types of its memberships (a server in the load balancer): how a stack's state shows its target. */
+    readonly membershipTypes: readonly string[];
+    /** `zdr status`'s reader of its load balancer and servers beside the state (loaded when used). */
+    fleetStatus(): Promise<(resources: readonly ResourceState[]) => Promise<ServerStatus[]>>;
     /** The target's settings, every problem named by its key (a ConfigError), before anything changes. */
     parse(raw: RawConfig, release: ReleaseConfig, ctx: TargetParseContext): C;
 }

@@ -1,4 +1,5 @@
 // Settings of the AWS target, validated before anything changes; every message names the key.
+import { targetHealthType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
 import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
 import { keysFor, parseKnownHosts } from "../../src/ssh/known-hosts";
@@ -205,9 +206,12 @@ export const awsTarget: TargetDefinition<"aws", AwsTargetConfig> = {
     kind: "aws",
     summary: "an Application Load Balancer in front of EC2 instances, created by zdr or existing ones by id",
     keys: awsKeys,
+    usesSshKey: true,
     ownsDatabase: false,
     ownsLoadBalancer: true,
     dashboard: true,
     exampleStack: "Pulumi.prod.yaml",
+    membershipTypes: [targetHealthType],
+    fleetStatus: async () => (await import("./status")).awsFleetStatus,
     parse: (raw, release) => ({ kind: "aws", aws: parseAwsConfig(raw, release) }),
 };

@@ -1,6 +1,7 @@
 // Settings of the hosts target (zdr:target: hosts): app servers and an HAProxy host that zdr
 // reaches over SSH. Pure: raw stack config in, validated settings out, before anything changes;
 // every message names the key and what is allowed.
+import { memberType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
 import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
 import { keysFor, knownHostsName, parseKnownHosts } from "../../src/ssh/known-hosts";
@@ -192,9 +193,12 @@ export const hostsTarget: TargetDefinition<"hosts", HostsTargetConfig> = {
     kind: "hosts",
     summary: "the team's own hosts reached over SSH, behind the team's own HAProxy",
     keys: hostsKeys,
+    usesSshKey: true,
     ownsDatabase: false,
     ownsLoadBalancer: false,
     dashboard: false,
     exampleStack: "Pulumi.hosts.yaml",
+    membershipTypes: [memberType],
+    fleetStatus: async () => (await import("../../src/status/haproxy")).haproxyFleetStatus,
     parse: (raw, release) => ({ kind: "hosts", hosts: parseHostsConfig(raw, release) }),
 };

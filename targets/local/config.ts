@@ -1,6 +1,7 @@
 // The local default's settings: its ports (HAProxy, the servers, PostgreSQL) and HAProxy's
 // health-check and time-out settings (lb-config.ts). Pure: raw stack config in, settings out.
 import { collect, ConfigError, integer, namespace, type RawConfig } from "../../src/release/config";
+import { memberType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
 import { type LbSettings, lbKeys, parseLbConfig } from "./lb-config";
 
@@ -44,10 +45,13 @@ export const localTarget: TargetDefinition<"local", LocalTargetConfig> = {
     kind: "local",
     summary: "HAProxy, the app's processes and PostgreSQL on this machine's loopback (the default)",
     keys: ["lbPort", "appBasePort", "dbPort", ...Object.keys(lbKeys)],
+    usesSshKey: false,
     ownsDatabase: true,
     ownsLoadBalancer: true,
     dashboard: false,
     exampleStack: "Pulumi.local.yaml",
+    membershipTypes: [memberType],
+    fleetStatus: async () => (await import("../../src/status/haproxy")).haproxyFleetStatus,
     parse(raw, release, ctx) {
         const problems: string[] = [];
         const local = collect(problems, () => parseLocalConfig(raw, release.servers.length, ctx.envLbPort));
