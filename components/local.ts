@@ -11,6 +11,8 @@ import { HaproxyLoadBalancer } from "../resources/load-balancer";
 import { HaproxyMember } from "../resources/member";
 import { HaproxyServer } from "../resources/server";
 import { lbDefaults, type LbSettings } from "../src/release/lb-config";
+import { freshTargetsDir, type LocalMonitoring, localMonitoring, prometheusArgv, prometheusConfig, serverInstance, watchFile } from "../src/monitors/prometheus-config";
+import type { MetricCheckConfig } from "../src/monitors/config";
 import { freshServerName, processType } from "../contract/tokens";
 import { Process } from "../resources/process";
 import type { MemberHooks } from "../contract/member";
@@ -41,6 +43,15 @@ export interface LocalEnvironmentArgs {
     readonly dbPassword: pulumi.Input<string>;
     /** Health-check rise and fall, HAProxy's timeouts. @default lbDefaults (src/release/lb-config.ts) */
     readonly loadBalancer?: LbSettings;
+    /**
+     * The stack's Prometheus listens on 127.0.0.1:prometheusPort, HAProxy's exporter and the
+     * servers' process exporter on the next two ports (src/monitors/prometheus-config.ts); the
+     * canary's metric checks read it. The stack config always sets it (zdr:prometheusPort, 9090).
+     * @default - no Prometheus: the metric checks have nothing to read and say so (undecided)
+     */
+    readonly prometheusPort?: number;
+    /** The canary's metric checks, written beside Prometheus' configuration for `zdr watch`. @default - none */
+    readonly metricChecks?: readonly MetricCheckConfig[];
     /** Where the app's start command runs (a canary's fresh baseline is started there). @default - the program's folder */
     readonly projectDir?: string;
 }
@@ -100,6 +111,7 @@ export function haproxyConfig(args: LocalEnvironmentArgs, paths: HaproxyPaths): 
         // epoch ms, server, status, server response time (ms), total time (ms), method, path, {x-error}
         '    log-format "%Ts%ms %s %ST %Tr %Tt %HM %HPO %hs"',
         `    default_backend ${args.app.name}`,
+        ...(args.prometheusPort !== undefined ? haproxyMetricsFrontend(localMonitoring(args.prometheusPort).haproxyMetricsPort) : []),
         `backend ${args.app.name}`,
         "    balance roundrobin",
         `    option httpchk GET ${args.app.healthCheckPath}`,
@@ -108,6 +120,11 @@ export function haproxyConfig(args: LocalEnvironmentArgs, paths: HaproxyPaths): 
         `    default-server inter ${args.healthCheckIntervalMs} fall ${lb.healthCheckFall} rise ${lb.healthCheckRise}`,
         "",
     ].join("\n");
+}
+
+/** HAProxy's built-in Prometheus exporter on its own loopback port, out of the request log the judge reads. */
+function haproxyMetricsFrontend(port: number): string[] {
+    return ["frontend metrics", `    bind 127.0.0.1:${port}`, "    no log", "    http-request use-service prometheus-exporter if { path /metrics }", "    http-request return status 404"];
 }
 
 /** The first line of `haproxy -v`: a new binary restarts HAProxy (docs/release-graph.md). */
@@ -133,6 +150,8 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
     readonly connection: { host: string; port: number; user: string; database: string; password: pulumi.Output<string> };
     readonly loadBalancer: HaproxyLoadBalancer;
     readonly statementLog: string;
+    /** The stack's Prometheus and what it scrapes; undefined without prometheusPort. */
+    readonly monitoring?: { readonly prometheus: Process; readonly processMetrics: Process; readonly ports: Readonly<Record<string, number>> } & LocalMonitoring;
 
     constructor(name: string, readonly args: LocalEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("zdr:local:Environment", name, {}, opts);
@@ -169,7 +188,48 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
             stopTimeoutMs: 5000,
             // the new one needs the port; a stack from before zdr:haproxy:LoadBalancer replaces its HAProxy process
         }, { parent: this, deleteBeforeReplace: true, aliases: [{ type: processType }] });
+        if (args.prometheusPort !== undefined) {
+            this.monitoring = this.startMonitoring(name, args.prometheusPort);
+        }
         this.registerOutputs({ lbUrl: this.lbUrl });
+    }
+
+    /**
+     * Prometheus and the servers' process exporter, each a zdr:local:Process (started and stopped
+     * with the stack, like PostgreSQL and HAProxy); their files under <dir>/prometheus. A change of
+     * the servers or their ports restarts them (Prometheus keeps its data: the TSDB is on disk).
+     */
+    private startMonitoring(name: string, prometheusPort: number): NonNullable<LocalEnvironment["monitoring"]> {
+        const args = this.args;
+        const m = localMonitoring(prometheusPort);
+        const folder = path.join(args.dir, "prometheus");
+        const ports = Object.fromEntries(args.servers.map((s, i) => [s, args.ports?.[s] ?? args.appBasePort + i]));
+        const serversFile = path.join(folder, "servers.json");
+        const processMetrics = new Process(`${name}-process-metrics`, {
+            command: ["node", path.join(root, "scripts/local/process-metrics.js"), serversFile, `127.0.0.1:${m.processMetricsPort}`, freshTargetsDir(args.dir)],
+            files: { [serversFile]: `${JSON.stringify(ports)}\n` },
+            logFile: path.join(args.dir, "process-metrics.log"),
+            label: "the servers' process exporter",
+            readyTcp: `127.0.0.1:${m.processMetricsPort}`,
+            stopTimeoutMs: 5000,
+        }, { parent: this, deleteBeforeReplace: true });
+        const prometheus = new Process(`${name}-prometheus`, {
+            command: prometheusArgv(m, args.dir),
+            files: {
+                [path.join(folder, "prometheus.yml")]: prometheusConfig(m, ports, freshTargetsDir(args.dir), args.app.metricsPath),
+                // what `zdr watch` reads to show and judge the metric checks as the judgement does
+                // the folder of the fresh baselines' targets exists from the start: Prometheus watches it (a
+                // file written there is scraped at once, not at the next 5 s refresh)
+                [path.join(freshTargetsDir(args.dir), "README")]: "Prometheus file_sd targets of canaries' fresh baselines, written and removed by their judgements (src/monitors/prometheus-config.ts).\n",
+                [watchFile(args.dir)]: `${JSON.stringify({ url: m.prometheusUrl, instances: Object.fromEntries(Object.entries(ports).map(([s, p]) => [s, serverInstance(p)])), checks: args.metricChecks ?? [] })}\n`,
+            },
+            logFile: path.join(args.dir, "prometheus.log"),
+            label: "Prometheus",
+            healthUrl: `${m.prometheusUrl}/-/ready`,
+            healthTimeoutMs: 60000,
+            stopTimeoutMs: 15000,
+        }, { parent: this, deleteBeforeReplace: true });
+        return { ...m, prometheus, processMetrics, ports };
     }
 
     /**
@@ -177,13 +237,17 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
      * failing canary is set to MAINT in HAProxy; and the canary gets a fresh baseline, the stable
      * version started beside it for its bake (provider/canary/fresh-baseline.ts).
      */
-    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "appLogs" | "leaveOutOnFail" | "freshBaseline"> {
+    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "appLogs" | "leaveOutOnFail" | "freshBaseline" | "prometheus"> {
         const app = this.args.app;
         const stable = baseline.length > 0 ? versions?.[baseline[0]] : undefined;
+        const m = this.monitoring;
         return {
             requestLog: path.join(this.args.dir, "haproxy.log"),
             appLogs: Object.fromEntries([canary, ...baseline].map((s) => [s, appLogFile(this.args.dir, s)])),
             leaveOutOnFail: { runtimeApi: this.runtimeApi, backend: app.name },
+            // the metric checks read the stack's Prometheus; `{instance}` is a server's own endpoint;
+            // a fresh baseline is scraped once the judgement writes its target into freshTargets
+            ...(m ? { prometheus: { url: m.prometheusUrl, instances: Object.fromEntries([canary, ...baseline].filter((s) => m.ports[s] !== undefined).map((s) => [s, serverInstance(m.ports[s])])), freshTargets: freshTargetsDir(this.args.dir) } } : {}),
             ...(stable
                 ? {
                       freshBaseline: {
@@ -258,9 +322,10 @@ export class LocalTarget implements FleetTarget {
             stopTimeoutMs: app.stopGraceSeconds * 1000,
             triggers: [server.version, epoch],
             events: { file: this.args.eventsFile, server: server.name },
+            // Prometheus scrapes from before the server starts: a bake has its points from the first second
             // the batch's check fails the up, once every server of the batch finished (components/fleet.ts)
             recordFailure: true,
-        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer], additionalSecretOutputs: ["env"] });
+        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer, ...(env.monitoring ? [env.monitoring.prometheus, env.monitoring.processMetrics] : [])], additionalSecretOutputs: ["env"] });
     }
 
     entry(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {

@@ -18,6 +18,7 @@ import { type JudgementPlan, planJudgements, planLiveVersions, planMigrationChai
 import type { StackConfig } from "../src/release/stack-config";
 import { mark } from "../src/profile";
 import { startProvider } from "../src/start-provider";
+import { checkQueries } from "../src/monitors/promql-check";
 
 export interface ReleaseArgs extends ReleaseSettings {
     /** The database password (the local target's PostgreSQL, the migrations); pass a Pulumi secret. @default - none: no database */
@@ -84,6 +85,11 @@ export class Release {
         this.projectDir = args.projectDir ?? process.cwd();
         this.stateDir = args.stateDir ?? path.join(this.projectDir, ".zdr/local", pulumi.getStack());
         this.config = validated(() => stackConfigOf(args, (p) => path.resolve(this.projectDir, p), args.dbPassword !== undefined));
+        if (this.config.target.kind === "local") {
+            // the metric checks' queries, parsed by Prometheus' own parser (promtool), before anything changes
+            const checks = this.config.metrics.checks;
+            validated(() => checkQueries(checks));
+        }
         const { release, app } = this.config;
         this.plan = planRelease(release);
         this.liveVersions = this.plan.liveVersions;
@@ -149,7 +155,9 @@ export class Release {
             previous = new Migration(name, { connection, ...inputs }, { dependsOn: [...(previous ? [previous] : []), epoch], additionalSecretOutputs: ["connection"] });
         }
 
-        const judgements = planJudgements(plan, release, this.config.canary, app, path.join(this.stateDir, "judgements"));
+        const judgements = planJudgements(plan, release, this.config.canary, app, path.join(this.stateDir, "judgements"),
+            // the metric checks read the stack's Prometheus: the local default runs one
+            this.config.target.kind === "local" ? this.config.metrics.checks : []);
         const fleet = new Fleet(this.name, {
             plan,
             batches: planBatches(plan, release.maxUnavailable),
@@ -188,7 +196,7 @@ export class Release {
             return { env: hosts, fleetTarget: new HostsTarget({ environment: hosts, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") }) };
         }
         // stackConfigOf requires the password on the local target
-        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword: pulumi.secret(dbPassword as pulumi.Input<string>), projectDir: this.projectDir });
+        const local = new LocalEnvironment("local", { app, servers: release.servers, dir, ...target.local, ports, loadBalancer: target.loadBalancer, healthCheckIntervalMs: release.healthCheckIntervalMs, dbPassword: pulumi.secret(dbPassword as pulumi.Input<string>), projectDir: this.projectDir, metricChecks: this.config.metrics.checks });
         return { env: local, fleetTarget: new LocalTarget({ environment: local, projectDir: this.projectDir, drainTimeoutSeconds: release.drainTimeoutSeconds, healthTimeoutSeconds: release.healthTimeoutSeconds, eventsFile: path.join(dir, "events.jsonl") }) };
     }
 
@@ -197,10 +205,12 @@ export class Release {
      * offers, and the deploy it stands for. An inconclusive judgement lets the release go on, and says so.
      */
     private judge(name: string, judgement: JudgementPlan, server: ServerPlan, env: Environment, deploy: pulumi.CustomResource, opts: pulumi.CustomResourceOptions, notServing?: pulumi.Output<string | undefined>): Judged {
+        const { metricChecks, ...plan } = judgement;
         const resource = new Judgement(name, {
             ...env.canaryEvidence(server.name, judgement.baseline, Object.fromEntries(this.plan.servers.map((s) => [s.name, s.version]))),
-            ...judgement,
+            ...plan,
             baseline: [...judgement.baseline],
+            ...(metricChecks ? { metricChecks: [...metricChecks] } : {}),
             deployment: deploy.id,
             notServing,
         }, opts);

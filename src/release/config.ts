@@ -224,11 +224,14 @@ export interface LocalConfig {
     readonly lbPort: number;
     readonly appBasePort: number;
     readonly dbPort: number;
+    /** The stack's Prometheus; HAProxy's exporter and the process exporter listen on the next two ports (src/monitors/prometheus-config.ts). */
+    readonly prometheusPort: number;
 }
 
 /**
  * Ports of the local default. lbPort unset or 0 means $ZDR_LB_PORT, else 8080; server i listens on
- * appBasePort + i; all must be distinct and within 1024-65535.
+ * appBasePort + i; Prometheus on prometheusPort (9090) and its exporters on the next two; all must
+ * be distinct and within 1024-65535.
  */
 export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?: string): LocalConfig {
     const problems: string[] = [];
@@ -243,10 +246,15 @@ export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?
     if (appPorts(dbPort) || dbPort === lbPort) {
         problems.push(`${namespace}:dbPort: ${dbPort} collides with lbPort or the app ports; choose another`);
     }
+    const prometheusPort = integer("prometheusPort", raw.prometheusPort, 9090, 1024, 65533, problems);
+    const monitoringPorts = [prometheusPort, prometheusPort + 1, prometheusPort + 2];
+    if (monitoringPorts.some((p) => appPorts(p) || p === lbPort || p === dbPort)) {
+        problems.push(`${namespace}:prometheusPort: ${prometheusPort} to ${prometheusPort + 2} (Prometheus, HAProxy's exporter, the process exporter) collide with lbPort, dbPort or the app ports; choose another`);
+    }
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { lbPort, appBasePort, dbPort };
+    return { lbPort, appBasePort, dbPort, prometheusPort };
 }
 
 /** The release and local-default keys (the app's are in app-config.ts, AWS's in aws-config.ts). */
@@ -254,5 +262,5 @@ export const releaseKeys = [
     "target", "servers", "stableVersion", "releaseVersion", "releaseMode", "canaryCount", "pins",
     "drainTimeoutSeconds", "healthCheckIntervalMs", "healthTimeoutSeconds", "bakeSeconds", "acceptVerdicts",
     "maxUnavailable", "minHealthy",
-    "lbPort", "appBasePort", "dbPort",
+    "lbPort", "appBasePort", "dbPort", "prometheusPort",
 ] as const;

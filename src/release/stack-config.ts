@@ -8,6 +8,7 @@ import { HostsConfig, hostsKeys, parseHostsConfig } from "./hosts-config";
 import { closest, distance } from "fastest-levenshtein";
 import { ConfigError, LocalConfig, namespace, parseLocalConfig, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys } from "./config";
 import { LbSettings, lbKeys, parseLbConfig } from "./lb-config";
+import { MetricsConfig, metricKeys, parseMetricsConfig } from "../monitors/config";
 
 export const targets = ["local", "aws", "hosts"] as const;
 
@@ -21,6 +22,8 @@ export interface StackConfig {
     readonly app: AppConfig;
     readonly target: TargetConfig;
     readonly canary: CanaryConfig;
+    /** The canary's metric checks (read from the stack's Prometheus on the local default). */
+    readonly metrics: MetricsConfig;
 }
 
 /** Keys whose values are always Pulumi secrets: a plain value is refused. */
@@ -35,7 +38,7 @@ export const secretKeys = ["dbPassword", "sshPrivateKey"] as const;
 export const undeclaredKeys = ["dbPassword", "sshPrivateKey"] as const;
 
 /** Every key of the zdr namespace: Pulumi.yaml's and undeclaredKeys. */
-export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...Object.keys(lbKeys), ...awsKeys, ...hostsKeys, ...canaryConfigKeys, ...secretKeys])];
+export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...Object.keys(lbKeys), ...awsKeys, ...hostsKeys, ...canaryConfigKeys, ...metricKeys, ...secretKeys])];
 
 /** Keys zdr no longer reads, and what to do about them. */
 const retiredKeys: Readonly<Record<string, string>> = {
@@ -118,8 +121,9 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
         );
     }
     const canary = collect(problems, () => parseCanaryConfig(raw));
-    if (problems.length > 0 || !release || !app || !target || !canary) {
+    const metrics = collect(problems, () => parseMetricsConfig(raw));
+    if (problems.length > 0 || !release || !app || !target || !canary || !metrics) {
         throw new ConfigError(problems);
     }
-    return { release, app, target, canary };
+    return { release, app, target, canary, metrics };
 }
