@@ -12,7 +12,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { freshTargetsDir, localMonitoring, prometheusArgv, prometheusConfig } from "../src/monitors/prometheus-config";
+import { localMonitoring, prometheusArgv, prometheusConfig, scrapeTargetFile, scrapeTargetJson, serverInstance, serverTargetsDir, targetDirs } from "../src/monitors/prometheus-config";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ticks = 100;
@@ -93,10 +93,14 @@ async function once(scrapeSeconds: number): Promise<string> {
             ports[name] = port;
         }
         const m = localMonitoring(await freeRun());
-        fs.mkdirSync(path.join(dir, "prometheus"), { recursive: true });
-        fs.writeFileSync(path.join(dir, "prometheus", "servers.json"), JSON.stringify(ports));
-        fs.writeFileSync(path.join(dir, "prometheus", "prometheus.yml"), prometheusConfig(m, ports, freshTargetsDir(dir), "/metrics"));
-        const exporter = spawn("node", [path.join(__dirname, "../scripts/local/process-metrics.js"), path.join(dir, "prometheus", "servers.json"), `127.0.0.1:${m.processMetricsPort}`, freshTargetsDir(dir)], { stdio: "ignore" });
+        for (const folder of targetDirs(dir)) {
+            fs.mkdirSync(folder, { recursive: true });
+        }
+        for (const [server, port] of Object.entries(ports)) {
+            fs.writeFileSync(scrapeTargetFile(serverTargetsDir(dir), server), scrapeTargetJson(server, serverInstance(port)));
+        }
+        fs.writeFileSync(path.join(dir, "prometheus", "prometheus.yml"), prometheusConfig(m, targetDirs(dir), "/metrics"));
+        const exporter = spawn("node", [path.join(__dirname, "../scripts/local/process-metrics.js"), `127.0.0.1:${m.processMetricsPort}`, ...targetDirs(dir)], { stdio: "ignore" });
         children.push(exporter);
         const [cmd, ...args] = prometheusArgv(m, dir);
         const prom = spawn(cmd, args, { stdio: ["ignore", "ignore", fs.openSync(path.join(dir, "prometheus.log"), "a")] });

@@ -11,10 +11,11 @@ import { HaproxyLoadBalancer } from "../resources/load-balancer";
 import { HaproxyMember } from "../resources/member";
 import { HaproxyServer } from "../resources/server";
 import { lbDefaults, type LbSettings } from "../src/release/lb-config";
-import { freshTargetsDir, type LocalMonitoring, localMonitoring, prometheusArgv, prometheusConfig, serverInstance, watchFile } from "../src/monitors/prometheus-config";
+import { freshTargetsDir, type LocalMonitoring, localMonitoring, prometheusArgv, prometheusConfig, serverInstance, serverTargetsDir, targetDirs, watchFile } from "../src/monitors/prometheus-config";
 import type { MetricCheckConfig } from "../src/monitors/config";
 import { freshServerName, processType } from "../contract/tokens";
 import { Process } from "../resources/process";
+import { ScrapeTarget } from "../resources/scrape-target";
 import type { MemberHooks } from "../contract/member";
 import type { ArgsOf } from "../resources/args";
 import { type Environment, type FleetTarget, type Membership, memberHooks } from "./fleet";
@@ -196,18 +197,25 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
 
     /**
      * Prometheus and the servers' process exporter, each a zdr:local:Process (started and stopped
-     * with the stack, like PostgreSQL and HAProxy); their files under <dir>/prometheus. A change of
-     * the servers or their ports restarts them (Prometheus keeps its data: the TSDB is on disk).
+     * with the stack, like PostgreSQL and HAProxy); their files under <dir>/prometheus. Neither
+     * names a server: both read the servers from the target files each server's
+     * zdr:local:ScrapeTarget writes (LocalTarget.scrapeTarget), so a fleet change restarts neither.
      */
     private startMonitoring(name: string, prometheusPort: number): NonNullable<LocalEnvironment["monitoring"]> {
         const args = this.args;
         const m = localMonitoring(prometheusPort);
         const folder = path.join(args.dir, "prometheus");
         const ports = Object.fromEntries(args.servers.map((s, i) => [s, args.ports?.[s] ?? args.appBasePort + i]));
-        const serversFile = path.join(folder, "servers.json");
+        // the folders exist before either starts: Prometheus watches them (a file written there is
+        // scraped at once, not at the next 5 s refresh)
+        const readme = (what: string) => `Prometheus file_sd targets of ${what} (src/monitors/prometheus-config.ts).\n`;
+        const folders = {
+            [path.join(serverTargetsDir(args.dir), "README")]: readme("the stack's servers, one file per server written and removed by its zdr:local:ScrapeTarget"),
+            [path.join(freshTargetsDir(args.dir), "README")]: readme("canaries' fresh baselines, written and removed by their judgements"),
+        };
         const processMetrics = new Process(`${name}-process-metrics`, {
-            command: ["node", path.join(root, "scripts/local/process-metrics.js"), serversFile, `127.0.0.1:${m.processMetricsPort}`, freshTargetsDir(args.dir)],
-            files: { [serversFile]: `${JSON.stringify(ports)}\n` },
+            command: ["node", path.join(root, "scripts/local/process-metrics.js"), `127.0.0.1:${m.processMetricsPort}`, ...targetDirs(args.dir)],
+            files: folders,
             logFile: path.join(args.dir, "process-metrics.log"),
             label: "the servers' process exporter",
             readyTcp: `127.0.0.1:${m.processMetricsPort}`,
@@ -216,12 +224,10 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
         const prometheus = new Process(`${name}-prometheus`, {
             command: prometheusArgv(m, args.dir),
             files: {
-                [path.join(folder, "prometheus.yml")]: prometheusConfig(m, ports, freshTargetsDir(args.dir), args.app.metricsPath),
+                [path.join(folder, "prometheus.yml")]: prometheusConfig(m, targetDirs(args.dir), args.app.metricsPath),
+                ...folders,
                 // what `zdr watch` reads to show and judge the metric checks as the judgement does
-                // the folder of the fresh baselines' targets exists from the start: Prometheus watches it (a
-                // file written there is scraped at once, not at the next 5 s refresh)
-                [path.join(freshTargetsDir(args.dir), "README")]: "Prometheus file_sd targets of canaries' fresh baselines, written and removed by their judgements (src/monitors/prometheus-config.ts).\n",
-                [watchFile(args.dir)]: `${JSON.stringify({ url: m.prometheusUrl, instances: Object.fromEntries(Object.entries(ports).map(([s, p]) => [s, serverInstance(p)])), checks: args.metricChecks ?? [] })}\n`,
+                [watchFile(args.dir)]: `${JSON.stringify({ url: m.prometheusUrl, checks: args.metricChecks ?? [] })}\n`,
             },
             logFile: path.join(args.dir, "prometheus.log"),
             label: "Prometheus",
@@ -322,10 +328,20 @@ export class LocalTarget implements FleetTarget {
             stopTimeoutMs: app.stopGraceSeconds * 1000,
             triggers: [server.version, epoch],
             events: { file: this.args.eventsFile, server: server.name },
-            // Prometheus scrapes from before the server starts: a bake has its points from the first second
             // the batch's check fails the up, once every server of the batch finished (components/fleet.ts)
             recordFailure: true,
+            // Prometheus runs (and scrapes the server's target, components/fleet.ts) before the server starts:
+            // a bake has its points from the first second
         }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer, ...(env.monitoring ? [env.monitoring.prometheus, env.monitoring.processMetrics] : [])], additionalSecretOutputs: ["env"] });
+    }
+
+    /** The server's target file in the stack's Prometheus, when it runs one. */
+    scrapeTarget(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): ScrapeTarget | undefined {
+        const env = this.args.environment;
+        if (!env.monitoring) {
+            return undefined;
+        }
+        return new ScrapeTarget(name, { folder: serverTargetsDir(env.args.dir), server: server.name, address: serverInstance(this.port(server)) }, opts);
     }
 
     entry(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {

@@ -24,6 +24,7 @@ const byType: Record<string, () => Promise<TypeProvider>> = {
     [types.hostsDeployType]: async () => (await import("./hosts/deploy")).hostsDeployProvider,
     [types.hostKeyType]: async () => (await import("./hosts/host-key")).hostKeyProvider,
     [types.batchCheckType]: async () => (await import("./release/batch-check")).batchCheckProvider,
+    [types.scrapeTargetType]: async () => (await import("./local/scrape-target")).scrapeTargetProvider,
 };
 
 const loaded = new Map<string, Promise<TypeProvider>>();

@@ -35,6 +35,7 @@ import type { MetricCheckConfig } from "../../src/monitors/config";
 import { formatMetricProgress, MetricJudge } from "../../src/monitors/metric-judge";
 import { withMetrics } from "../../src/monitors/verdict";
 import { FreshBaselineInputs, RunningFreshBaseline, startFreshBaseline } from "./fresh-baseline";
+import { removeScrapeTarget, type ScrapeTargetInputs, writeScrapeTarget } from "../local/scrape-target";
 
 export { judgementType } from "../../contract/tokens";
 
@@ -255,22 +256,6 @@ function metricJudge(i: JudgementInputs, fresh: { server: string; port: number; 
     return new MetricJudge({ ...common, ...(fresh ? { baseline: [fresh.server], from: fresh.joinedAt } : { baseline: i.baseline, from }) });
 }
 
-/** A fresh baseline's file_sd target: Prometheus and the process exporter scrape it while it is there. */
-function freshTarget(dir: string, server: string, port: number): { write(): void; remove(): void } {
-    const file = path.join(dir, `${server}.json`);
-    return {
-        write() {
-            fs.mkdirSync(dir, { recursive: true });
-            // written whole, then renamed: a scrape never reads half a file
-            fs.writeFileSync(`${file}.tmp`, `${JSON.stringify([{ targets: [serverInstance(port)], labels: { server } }])}\n`);
-            fs.renameSync(`${file}.tmp`, file);
-        },
-        remove() {
-            fs.rmSync(file, { force: true });
-        },
-    };
-}
-
 /**
  * Bakes and judges; `progress` gets a live line every few seconds (requests, errors, p50/p99 per
  * version, the evidence so far) on the HAProxy targets.
@@ -291,15 +276,16 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     /** The metric read in flight, if any (one at a time). */
     let metricRead: Promise<void> | undefined;
     let fresh: RunningFreshBaseline | undefined;
-    let scraped: ReturnType<typeof freshTarget> | undefined;
+    let scraped: ScrapeTargetInputs | undefined;
     let freshRecord: JudgementRecord["freshBaseline"];
     if (i.freshBaseline && !i.albLogs) {
         try {
             fresh = await startFreshBaseline(i.canary, i.freshBaseline);
             freshRecord = { server: fresh.server, joinedAt: Date.now() };
             if (i.prometheus?.freshTargets) {
-                scraped = freshTarget(i.prometheus.freshTargets, fresh.server, fresh.port);
-                scraped.write();
+                // scraped like the stable servers while it runs (prometheus-config.ts, freshTargetsDir)
+                scraped = { folder: i.prometheus.freshTargets, server: fresh.server, address: serverInstance(fresh.port) };
+                writeScrapeTarget(scraped);
             }
             // the bake is the time compared: it starts when the fresh baseline takes requests
             deadline = Date.now() + i.bakeSeconds * 1000;
@@ -371,7 +357,9 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
             }
         }
     } catch (e) {
-        scraped?.remove();
+        if (scraped) {
+            removeScrapeTarget(scraped);
+        }
         await fresh?.stop();
         throw e;
     }
@@ -382,7 +370,9 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     // Out of the load balancer before anything else (the report takes a while to draw).
     const leftOutAt = await leaveOut(i, j);
     // a failing canary leaves first; the fresh baseline goes in every case
-    scraped?.remove();
+    if (scraped) {
+        removeScrapeTarget(scraped);
+    }
     if (fresh) {
         const removal = await fresh.stop();
         freshRecord = { ...(freshRecord as NonNullable<typeof freshRecord>), ...(removal ? { removal } : {}) };

@@ -6,10 +6,11 @@
 // listening socket's inode (ss, or /proc/net/tcp) and the /proc/<pid>/fd link to it, so a
 // redeploy (a new pid on the same port) is followed without telling this exporter anything.
 //
-//   node scripts/local/process-metrics.js <servers.json> <127.0.0.1:port> [<fresh targets folder>]
-// servers.json: {"web-1": 9101, ...}, read again at each scrape; the folder's *.json files are
-// Prometheus file_sd targets ([{targets: ["127.0.0.1:<port>"], labels: {server}}]) that a canary's
-// judgement writes for its fresh baseline, also read at each scrape. GET /metrics answers:
+//   node scripts/local/process-metrics.js <127.0.0.1:port> <targets folder>...
+// Each folder's *.json files are Prometheus file_sd targets ([{targets: ["127.0.0.1:<port>"],
+// labels: {server}}]): one per server, written by its zdr:local:ScrapeTarget, and one per
+// canary's fresh baseline, written by its judgement; read again at each scrape, so a server
+// added or removed needs no restart. GET /metrics answers:
 //   zdr_server_up{server}                      1 while a process listens on the server's port
 //   zdr_server_cpu_seconds_total{server}       user + system CPU of that process (utime + stime)
 //   zdr_server_resident_memory_bytes{server}   its VmRSS
@@ -21,10 +22,10 @@ const { execFileSync } = require("node:child_process");
 
 const path = require("node:path");
 
-const [serversFile, listen, freshDir] = process.argv.slice(2);
+const [listen, ...targetFolders] = process.argv.slice(2);
 const listenMatch = /^(127\.0\.0\.1|\[::1\]):(\d{1,5})$/.exec(listen || "");
-if (!serversFile || !listenMatch) {
-    console.error("usage: process-metrics.js <servers.json> <127.0.0.1:port> [<fresh targets folder>]");
+if (!listenMatch || targetFolders.length === 0) {
+    console.error("usage: process-metrics.js <127.0.0.1:port> <targets folder>...");
     process.exit(2);
 }
 const ticks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
@@ -155,18 +156,18 @@ function sample(pid) {
 }
 
 const label = (s) => JSON.stringify(String(s));
-/** The fresh baselines' targets: server -> port; a file being written or removed is skipped until the next scrape. */
-function freshServers() {
+/** The targets in a folder: server -> port; a file being written or removed is skipped until the next scrape. */
+function targetsIn(folder) {
     const found = {};
     let files = [];
     try {
-        files = fs.readdirSync(freshDir).filter((f) => f.endsWith(".json"));
+        files = fs.readdirSync(folder).filter((f) => f.endsWith(".json"));
     } catch {
         return found;
     }
     for (const f of files) {
         try {
-            for (const group of JSON.parse(fs.readFileSync(path.join(freshDir, f), "utf8"))) {
+            for (const group of JSON.parse(fs.readFileSync(path.join(folder, f), "utf8"))) {
                 const port = /:(\d{1,5})$/.exec(group.targets[0]);
                 if (port && group.labels && typeof group.labels.server === "string") {
                     found[group.labels.server] = Number(port[1]);
@@ -180,7 +181,7 @@ function freshServers() {
 }
 
 function metrics() {
-    const servers = { ...JSON.parse(fs.readFileSync(serversFile, "utf8")), ...(freshDir ? freshServers() : {}) };
+    const servers = Object.assign({}, ...targetFolders.map(targetsIn));
     const rows = { up: [], cpu: [], rss: [], start: [] };
     const pids = pidsOf(Object.values(servers).map(Number));
     for (const [server, port] of Object.entries(servers)) {
@@ -225,5 +226,5 @@ const server = http.createServer((req, res) => {
     }
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(body);
 });
-server.listen(Number(listenMatch[2]), listenMatch[1].replace(/[[\]]/g, ""), () => console.log(`process-metrics: listening on ${listen}, servers from ${serversFile}`));
+server.listen(Number(listenMatch[2]), listenMatch[1].replace(/[[\]]/g, ""), () => console.log(`process-metrics: listening on ${listen}, targets from ${targetFolders.join(", ")}`));
 process.on("SIGTERM", () => server.close(() => process.exit(0)));

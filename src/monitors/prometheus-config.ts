@@ -40,28 +40,46 @@ export function localMonitoring(prometheusPort: number): LocalMonitoring {
     };
 }
 
-/** The stack's Prometheus URL, each server's instance and the metric checks, for `zdr watch`: <dir>/prometheus/watch.json. */
+/** The stack's Prometheus URL and the metric checks, for `zdr watch`: <dir>/prometheus/watch.json. */
 export const watchFile = (dir: string) => path.join(dir, "prometheus", "watch.json");
 
 /**
+ * Where Prometheus finds the servers: one file_sd target file per server (`<server>.json`:
+ * [{targets: ["127.0.0.1:<port>"], labels: {server}}]), written and removed by the server's
+ * zdr:local:ScrapeTarget (provider/local/scrape-target.ts). Prometheus' app job and the process
+ * exporter read every file here, so that adding or removing a server restarts neither: their
+ * configuration names the folder, never the servers.
+ */
+export const serverTargetsDir = (dir: string) => path.join(dir, "prometheus", "servers");
+
+/**
  * A canary's fresh baseline (provider/canary/fresh-baseline.ts) is a process on a port chosen
- * when its bake starts: the judgement writes it here as a Prometheus file_sd target
- * (`<fresh-server>.json`: [{targets: ["127.0.0.1:<port>"], labels: {server}}]) and removes it when
- * the fresh baseline stops. Prometheus' app job and the process exporter read every file here, so
- * the fresh process is scraped like the stable servers, without a restart of either.
+ * when its bake starts: the judgement writes it here, as a target file like a server's, and
+ * removes it when the fresh baseline stops.
  */
 export const freshTargetsDir = (dir: string) => path.join(dir, "prometheus", "fresh");
+
+/** The folders of target files Prometheus and the process exporter watch: the servers', the fresh baselines'. */
+export const targetDirs = (dir: string): string[] => [serverTargetsDir(dir), freshTargetsDir(dir)];
+
+/** A server's target file in a folder of targets. */
+export const scrapeTargetFile = (folder: string, server: string) => path.join(folder, `${server}.json`);
+
+/** A target file's content: the server at its address, labelled with its name. */
+export const scrapeTargetJson = (server: string, address: string): string => `${JSON.stringify([{ targets: [address], labels: { server } }])}\n`;
 
 /** A server's `instance` label in Prometheus (its own metrics endpoint's target): what `{instance}` in a query becomes. */
 export const serverInstance = (port: number) => `127.0.0.1:${port}`;
 
 /**
- * prometheus.yml (as JSON, which is YAML) for one stack. Worked example: servers web-1 on 9101,
- * metricsPath /metrics: job "app" scrapes 127.0.0.1:9101/metrics with the label server="web-1";
+ * prometheus.yml (as JSON, which is YAML) for one stack: it names no server, so a fleet change
+ * leaves it as it is. Worked example: target folders [<dir>/prometheus/servers,
+ * <dir>/prometheus/fresh], metricsPath /metrics, and servers/web-1.json holding 127.0.0.1:9101
+ * with server="web-1": job "app" scrapes 127.0.0.1:9101/metrics with the label server="web-1";
  * job "haproxy" scrapes HAProxy's exporter (its series carry proxy and server labels of their
  * own); job "zdr-process" scrapes the process exporter (server="web-1" in each series).
  */
-export function prometheusConfig(m: LocalMonitoring, ports: Readonly<Record<string, number>>, freshTargets: string, metricsPath?: string): string {
+export function prometheusConfig(m: LocalMonitoring, targetFolders: readonly string[], metricsPath?: string): string {
     const scrape = { scrape_interval: `${scrapeIntervalSeconds}s`, scrape_timeout: `${scrapeIntervalSeconds}s` };
     const jobs: object[] = [
         // server and backend scopes only: the frontend's and HAProxy's own series are not judged
@@ -73,9 +91,8 @@ export function prometheusConfig(m: LocalMonitoring, ports: Readonly<Record<stri
             job_name: "app",
             ...scrape,
             metrics_path: metricsPath,
-            static_configs: Object.entries(ports).map(([server, port]) => ({ targets: [serverInstance(port)], labels: { server } })),
-            // a canary's fresh baseline, while its bake runs (Prometheus watches the folder)
-            file_sd_configs: [{ files: [path.join(freshTargets, "*.json")], refresh_interval: "5s" }],
+            // Prometheus watches the folders: a file written there is scraped at once (the refresh is a fallback)
+            file_sd_configs: [{ files: targetFolders.map((f) => path.join(f, "*.json")), refresh_interval: "5s" }],
         });
     }
     return `${JSON.stringify({ global: scrape, scrape_configs: jobs }, null, 2)}\n`;

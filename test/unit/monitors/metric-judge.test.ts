@@ -113,7 +113,7 @@ describe("metric checks read from a real Prometheus", function () {
         const stackDir = path.join(dir, "stack");
         fs.mkdirSync(path.dirname(watchFile(stackDir)), { recursive: true });
         fs.writeFileSync(path.join(stackDir, "haproxy.log"), "");
-        fs.writeFileSync(watchFile(stackDir), JSON.stringify({ url, instances: {}, checks: [check] }));
+        fs.writeFileSync(watchFile(stackDir), JSON.stringify({ url, checks: [check] }));
         let out = "";
         const since = String(Math.ceil((Date.now() - from) / 1000));
         const code = await main(["watch", "--dir", stackDir, "--canary", "web-4", "--baseline", "web-2,web-3", "--since", since, "--every", "0.5", "--max-seconds", "10"], (x) => (out += x), (x) => (out += x));

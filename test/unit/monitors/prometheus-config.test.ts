@@ -4,44 +4,49 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { haproxyConfig } from "../../../components/local";
-import { localMonitoring, prometheusArgv, prometheusConfig, retention } from "../../../src/monitors/prometheus-config";
+import { localMonitoring, prometheusArgv, prometheusConfig, retention, scrapeTargetFile, scrapeTargetJson, targetDirs } from "../../../src/monitors/prometheus-config";
 
 describe("the local default's Prometheus", () => {
     const m = localMonitoring(19090);
-    const ports = { "web-1": 9101, "web-2": 9102 };
+    const folders = targetDirs("/p");
 
     it("puts HAProxy's exporter and the process exporter on the two ports after prometheusPort", () => {
         assert.deepEqual(m, { prometheusUrl: "http://127.0.0.1:19090", prometheusPort: 19090, haproxyMetricsPort: 19091, processMetricsPort: 19092 });
     });
 
-    it("scrapes HAProxy's server and backend scopes, the process exporter and each server's metricsPath labelled with its name, every second", () => {
-        const c = JSON.parse(prometheusConfig(m, ports, "/p/prometheus/fresh", "/metrics"));
+    it("scrapes HAProxy's server and backend scopes, the process exporter and each server's metricsPath, every second", () => {
+        const c = JSON.parse(prometheusConfig(m, folders, "/metrics"));
         assert.deepEqual(c.global, { scrape_interval: "1s", scrape_timeout: "1s" });
         assert.deepEqual(
             c.scrape_configs.map((j: { job_name: string; static_configs: unknown }) => [j.job_name, j.static_configs]),
             [
                 ["haproxy", [{ targets: ["127.0.0.1:19091"] }]],
                 ["zdr-process", [{ targets: ["127.0.0.1:19092"] }]],
-                ["app", [{ targets: ["127.0.0.1:9101"], labels: { server: "web-1" } }, { targets: ["127.0.0.1:9102"], labels: { server: "web-2" } }]],
+                ["app", undefined],
             ],
         );
         assert.deepEqual(c.scrape_configs[0].params, { scope: ["server", "backend"] });
         assert.equal(c.scrape_configs[2].metrics_path, "/metrics");
     });
 
-    it("scrapes a canary's fresh baseline on its own metricsPath from the file_sd targets the judgement writes", () => {
-        const c = JSON.parse(prometheusConfig(m, ports, "/p/prometheus/fresh", "/metrics"));
-        assert.deepEqual(c.scrape_configs[2].file_sd_configs, [{ files: ["/p/prometheus/fresh/*.json"], refresh_interval: "5s" }]);
+    it("names no server: the app's endpoints are the target files of the servers and the fresh baselines, so a fleet change leaves it as it is", () => {
+        const c = JSON.parse(prometheusConfig(m, folders, "/metrics"));
+        assert.deepEqual(c.scrape_configs[2].file_sd_configs, [{ files: ["/p/prometheus/servers/*.json", "/p/prometheus/fresh/*.json"], refresh_interval: "5s" }]);
+    });
+
+    it("labels a server's target with its name: web-1 on 9101 is servers/web-1.json", () => {
+        assert.equal(scrapeTargetFile(folders[0], "web-1"), "/p/prometheus/servers/web-1.json");
+        assert.deepEqual(JSON.parse(scrapeTargetJson("web-1", "127.0.0.1:9101")), [{ targets: ["127.0.0.1:9101"], labels: { server: "web-1" } }]);
     });
 
     it("scrapes no app endpoint when the app declares no metricsPath", () => {
-        assert.deepEqual(JSON.parse(prometheusConfig(m, ports, "/p/prometheus/fresh")).scrape_configs.map((j: { job_name: string }) => j.job_name), ["haproxy", "zdr-process"]);
+        assert.deepEqual(JSON.parse(prometheusConfig(m, folders)).scrape_configs.map((j: { job_name: string }) => j.job_name), ["haproxy", "zdr-process"]);
     });
 
     it("writes a configuration Prometheus' own checker accepts (promtool check config)", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-prom-"));
         try {
-            fs.writeFileSync(path.join(dir, "prometheus.yml"), prometheusConfig(m, ports, path.join(dir, "fresh"), "/metrics"));
+            fs.writeFileSync(path.join(dir, "prometheus.yml"), prometheusConfig(m, targetDirs(dir), "/metrics"));
             assert.match(execFileSync("promtool", ["check", "config", path.join(dir, "prometheus.yml")], { encoding: "utf8" }), /SUCCESS/);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
