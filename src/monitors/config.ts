@@ -2,13 +2,18 @@
 // by default, validated before anything changes: every message names the key and what is allowed.
 // A check's query is PromQL with `{server}` (the server's name, as HAProxy and zdr's process
 // exporter label it) and `{instance}` (its own metrics endpoint's target, 127.0.0.1:<port>) filled
-// in per server, in the spirit of Argo Rollouts' AnalysisTemplate and Flagger's MetricTemplate.
+// in per server, in the spirit of Argo Rollouts' AnalysisTemplate and Flagger's MetricTemplate,
+// and `{from}` (when the check's warm-up ends, epoch seconds) for a value over the bake so far.
 import { ConfigError, json, namespace, RawConfig } from "../release/config";
 
 export interface MetricCheckConfig {
     /** Names the check: `metric: <name>` in the verdict. */
     readonly name: string;
-    /** PromQL, one series per server once `{server}`/`{instance}` are filled in. */
+    /**
+     * PromQL, one series per server once `{server}`/`{instance}` are filled in. `{from}` is when
+     * the check's warm-up ends (epoch seconds): `x - x @ {from}` is a counter's increase over the
+     * bake so far; such a query's steps are judged from `cumulativeMinSeconds` after it.
+     */
     readonly query: string;
     /** Which way is better: a canary worse than the baseline beyond the tolerance fails. */
     readonly better: "lower" | "higher";
@@ -22,22 +27,35 @@ export interface MetricCheckConfig {
 }
 
 /**
+ * A query over the bake so far (with `{from}`) is judged from this many seconds after `{from}`:
+ * over a shorter window it holds a handful of requests and CPU ticks (10 ms each).
+ */
+export const cumulativeMinSeconds = 5;
+
+/** A counter's increase from `{from}` to each step: what a query over the bake so far divides. */
+const sinceFrom = (counter: string) => `(sum(${counter}) - sum(${counter} @ {from}))`;
+
+/**
  * Checks that need nothing from the app: each server's CPU seconds per request (zdr's process
- * exporter over HAProxy's count of responses) and its resident memory. CPU per request leaves the
- * bake's first 15 s out: a freshly started Node process spends several times the CPU per request
- * of a warm one while its JIT compiles. It may be up to 1.5x the baseline's: compared with its
- * fresh baseline (a process of the same age, the local default), a healthy v2 canary was at
- * 0.96x and cpuhog at 1.78x; against warm servers (no fresh baseline) a healthy fresh canary
- * stayed at 1.6x for a whole bake on a starved machine (load 45), which is why a fresh baseline
- * is what it is compared with (docs/canary.md, "Metric checks").
+ * exporter over HAProxy's count of responses) and its resident memory. CPU per request is the
+ * ratio of the two counters' increases over the bake so far, from 10 s into it (a freshly started
+ * Node process spends several times the CPU per request of a warm one while its JIT compiles),
+ * judged from 15 s: each step compares every request since then, where a ratio of 10 s rates
+ * compared 10 s of noise a step. It may be up to 1.5x the baseline's: compared with its fresh
+ * baseline (a process of the same age, the local default), a healthy v2 canary was at 0.98-1.05x
+ * and cpuhog (twice the CPU per request) at 2.0-2.2x over the bake; with 10 s rates a step of
+ * cpuhog read as low as 1.2x on a busy machine, and at a ratio of 1.63-1.83x one was not failed
+ * within 60 s. Against warm servers (no fresh baseline) a healthy fresh canary stayed at 1.6x for
+ * a whole bake on a starved machine (load 45), which is why a fresh baseline is what it is
+ * compared with (docs/canary.md, "Metric checks").
  */
 export const defaultMetricChecks: readonly MetricCheckConfig[] = [
     {
         name: "cpu-per-request",
-        query: 'sum(rate(zdr_server_cpu_seconds_total{server="{server}"}[10s])) / sum(rate(haproxy_server_http_responses_total{server="{server}"}[10s]))',
+        query: `${sinceFrom('zdr_server_cpu_seconds_total{server="{server}"}')} / ${sinceFrom('haproxy_server_http_responses_total{server="{server}"}')}`,
         better: "lower",
         tolerance: 0.5,
-        warmupSeconds: 15,
+        warmupSeconds: 10,
     },
     { name: "memory", query: 'zdr_server_resident_memory_bytes{server="{server}"}', better: "lower", tolerance: 0.5 },
 ];
@@ -51,9 +69,9 @@ export interface MetricsConfig {
 
 const checkName = /^[a-z][a-z0-9_.-]{0,62}$/;
 
-/** Fills `{server}` and `{instance}` in; any other `{...}` was refused when parsed. */
-export function renderQuery(query: string, server: string, instance: string): string {
-    return query.replace(/\{server\}/g, server).replace(/\{instance\}/g, instance);
+/** Fills `{server}`, `{instance}` and `{from}` (epoch seconds) in; any other `{...}` was refused when parsed. */
+export function renderQuery(query: string, server: string, instance: string, from: number): string {
+    return query.replace(/\{server\}/g, server).replace(/\{instance\}/g, instance).replace(/\{from\}/g, String(from));
 }
 
 /**
@@ -93,8 +111,8 @@ export function parseMetricsConfig(raw: RawConfig): MetricsConfig {
             }
             if (query === "" || query.length > 4000) {
                 problems.push(`${at}.query: must be a PromQL expression of at most 4000 characters, {server} and {instance} filled in per server; got ${JSON.stringify(e.query)}`);
-            } else if (/\{(?!server\}|instance\})[A-Za-z_]*\}/.test(query)) {
-                problems.push(`${at}.query: only {server} and {instance} are filled in; got ${JSON.stringify(/\{(?!server\}|instance\})[A-Za-z_]*\}/.exec(query)?.[0])}`);
+            } else if (/\{(?!server\}|instance\}|from\})[A-Za-z_]*\}/.test(query)) {
+                problems.push(`${at}.query: only {server}, {instance} and {from} are filled in; got ${JSON.stringify(/\{(?!server\}|instance\}|from\})[A-Za-z_]*\}/.exec(query)?.[0])}`);
             }
             if (better !== "lower" && better !== "higher") {
                 problems.push(`${at}.better: must be "lower" or "higher" (which way the canary's value is better); got ${JSON.stringify(better)}`);

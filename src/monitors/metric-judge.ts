@@ -10,7 +10,7 @@
 // check's evidence is anytime-valid: a gap takes nothing from the steps before it).
 import type { Check } from "../canary/judge";
 import type { MetricCheckConfig } from "./config";
-import { renderQuery } from "./config";
+import { cumulativeMinSeconds, renderQuery } from "./config";
 import { maxStepsPerRead, PrometheusClient, RangeSeries } from "./prometheus";
 import { median, MetricSequence } from "./sign-sequence";
 
@@ -91,6 +91,10 @@ const maxTrailingGapSeconds = 10;
 
 interface CheckState {
     readonly config: MetricCheckConfig;
+    /** `{from}`: the warm-up's end (epoch s). */
+    readonly since: number;
+    /** The first step judged (epoch s): the warm-up's end, or cumulativeMinSeconds later for a query over the bake so far. */
+    readonly judgedFrom: number;
     readonly seq: MetricSequence;
     /** The next step to read (epoch seconds). */
     cursor: number;
@@ -128,7 +132,11 @@ export class MetricJudge {
         this.step = o.stepSeconds ?? 1;
         this.lag = o.lagSeconds ?? 2;
         const first = Math.ceil(o.from / 1000);
-        this.states = o.checks.map((config) => ({ config, seq: new MetricSequence(config.better, config.tolerance), cursor: first, points: [], reads: { ok: 0, failed: 0 }, outages: [], missing: 0, warmup: 0, canarySeen: false }));
+        this.states = o.checks.map((config) => {
+            const since = Math.ceil(o.from / 1000 + (config.warmupSeconds ?? 0));
+            const judgedFrom = config.query.includes("{from}") ? since + cumulativeMinSeconds : o.from / 1000 + (config.warmupSeconds ?? 0);
+            return { config, since, judgedFrom, seq: new MetricSequence(config.better, config.tolerance), cursor: first, points: [], reads: { ok: 0, failed: 0 }, outages: [], missing: 0, warmup: 0, canarySeen: false };
+        });
     }
 
     /** The servers the canary is compared with. */
@@ -165,7 +173,7 @@ export class MetricJudge {
         try {
             results = await Promise.all(
                 servers.map((server) =>
-                    this.client.queryRange({ query: renderQuery(s.config.query, server, this.o.prometheus.instances[server] ?? ""), start: s.cursor, end, stepSeconds: this.step }),
+                    this.client.queryRange({ query: renderQuery(s.config.query, server, this.o.prometheus.instances[server] ?? "", s.since), start: s.cursor, end, stepSeconds: this.step }),
                 ),
             );
         } catch (e) {
@@ -198,9 +206,8 @@ export class MetricJudge {
         if (values[0].size > 0) {
             s.canarySeen = true;
         }
-        const warmupEnd = this.o.from / 1000 + (s.config.warmupSeconds ?? 0);
         for (let t = s.cursor; t <= end; t += this.step) {
-            if (t < warmupEnd) {
+            if (t < s.judgedFrom) {
                 s.warmup++;
                 continue;
             }

@@ -17,7 +17,7 @@ export function checkQueries(checks: readonly MetricCheckConfig[], promtool = "p
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-promql-"));
     const file = path.join(folder, "rules.yml");
     try {
-        const rules = checks.map((c, i) => ({ record: `zdr_check_${i}`, expr: renderQuery(c.query, "web-1", "127.0.0.1:9101") }));
+        const rules = checks.map((c, i) => ({ record: `zdr_check_${i}`, expr: renderQuery(c.query, "web-1", "127.0.0.1:9101", 1700000000) }));
         fs.writeFileSync(file, JSON.stringify({ groups: [{ name: "zdr", rules }] }));
         const run = spawnSync(promtool, ["check", "rules", file], { timeout: 30000, encoding: "utf8" });
         if (run.error && (run.error as NodeJS.ErrnoException).code === "ENOENT") {

@@ -158,7 +158,7 @@ describe("Fleet under mocks", () => {
             assert.deepEqual(two.inputs, three.inputs, role);
             assert.doesNotMatch(JSON.stringify(three.inputs), /web-\d|910\d/, role);
         }
-        assert.deepEqual(find("mon3-local-process-metrics").inputs.command, ["node", find("mon3-local-process-metrics").inputs.command[1], "127.0.0.1:19092", "/tmp/zdr-unit-mon/prometheus/servers", "/tmp/zdr-unit-mon/prometheus/fresh"]);
+        assert.deepEqual((find("mon3-local-process-metrics").inputs.command as string[]).slice(2), ["127.0.0.1:19092", "/tmp/zdr-unit-mon/prometheus/servers", "/tmp/zdr-unit-mon/prometheus/fresh"]);
     });
 
     it("gives each server its own scrape target, written before its deploy and removed after it", () => {

@@ -16,7 +16,8 @@ describe("canaryMetrics: the team's metric checks", () => {
             raw: { canaryMetrics: JSON.stringify([{ ...orders, tolerance: 1 }]) },
             message: "zdr:canaryMetrics[0].tolerance: must be a number above 0 and below 1 (the canary may fall to (1 - tolerance) x the baseline); got 1",
         },
-        { name: "a placeholder zdr does not fill", raw: { canaryMetrics: JSON.stringify([{ ...orders, query: 'up{job="{job}"}' }]) }, message: 'zdr:canaryMetrics[0].query: only {server} and {instance} are filled in; got "{job}"' },
+        { name: "a placeholder zdr does not fill", raw: { canaryMetrics: JSON.stringify([{ ...orders, query: 'up{job="{job}"}' }]) }, message: 'zdr:canaryMetrics[0].query: only {server}, {instance} and {from} are filled in; got "{job}"' },
+        { name: "a query over the bake so far", raw: { canaryMetrics: JSON.stringify([{ ...orders, query: 'sum(shop_orders_total{server="{server}"}) - sum(shop_orders_total{server="{server}"} @ {from})' }]) }, names: ["cpu-per-request", "memory", "orders"] },
         { name: "a name the defaults use", raw: { canaryMetrics: JSON.stringify([{ ...orders, name: "memory" }]) }, message: "zdr:canaryMetrics[0].name: memory is declared twice (the defaults are cpu-per-request, memory)" },
         { name: "an unknown field", raw: { canaryMetrics: JSON.stringify([{ ...orders, interval: "5s" }]) }, message: "zdr:canaryMetrics[0]: unknown field interval (allowed: name, query, better, tolerance, warmupSeconds)" },
         { name: "canaryDefaultMetrics not a boolean", raw: { canaryDefaultMetrics: "no" }, message: 'zdr:canaryDefaultMetrics: must be true or false; got "no"' },
@@ -31,8 +32,20 @@ describe("canaryMetrics: the team's metric checks", () => {
         });
     }
 
-    it("fills {server} and {instance} in per server", () => {
-        assert.equal(renderQuery('x{server="{server}",instance="{instance}"} / y{server="{server}"}', "web-2", "127.0.0.1:9102"), 'x{server="web-2",instance="127.0.0.1:9102"} / y{server="web-2"}');
+    it("fills {server} and {instance} in per server, and {from} (epoch seconds)", () => {
+        assert.equal(renderQuery('x{server="{server}",instance="{instance}"} / y{server="{server}"}', "web-2", "127.0.0.1:9102", 1700000000), 'x{server="web-2",instance="127.0.0.1:9102"} / y{server="web-2"}');
+        assert.equal(renderQuery('sum(x{server="{server}"}) - sum(x{server="{server}"} @ {from})', "web-2", "", 1700000010), 'sum(x{server="web-2"}) - sum(x{server="web-2"} @ 1700000010)');
+    });
+
+    it("judges CPU per request over the bake so far: both counters' increases since 10 s into the bake, from 15 s", () => {
+        const cpu = defaultMetricChecks.find((c) => c.name === "cpu-per-request");
+        assert.deepEqual({ ...cpu, query: renderQuery(cpu?.query ?? "", "web-1", "", 1700000010) }, {
+            name: "cpu-per-request",
+            query: '(sum(zdr_server_cpu_seconds_total{server="web-1"}) - sum(zdr_server_cpu_seconds_total{server="web-1"} @ 1700000010)) / (sum(haproxy_server_http_responses_total{server="web-1"}) - sum(haproxy_server_http_responses_total{server="web-1"} @ 1700000010))',
+            better: "lower",
+            tolerance: 0.5,
+            warmupSeconds: 10,
+        });
     });
 });
 

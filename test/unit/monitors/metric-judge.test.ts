@@ -27,12 +27,19 @@ describe("metric checks read from a real Prometheus", function () {
     let url: string;
     let dir: string;
     let from: number;
+    /** Prometheus' first sample (epoch s): a query over the bake so far needs a sample at its {from}. */
+    let firstSample: number;
 
     before(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-metric-judge-"));
         exporterPort = await freePort();
         const promPort = await freePort();
-        exporter = http.createServer((_, res) => res.end(Object.entries(values).map(([s, v]) => `shop_memory_bytes{server="${s}"} ${v}\n`).join("")));
+        // and two counters: 50 requests a second, each costing a thousandth of its memory value in CPU seconds
+        const started = Date.now();
+        exporter = http.createServer((_, res) => {
+            const requests = ((Date.now() - started) / 1000) * 50;
+            res.end(Object.entries(values).map(([s, v]) => `shop_memory_bytes{server="${s}"} ${v}\nshop_requests_total{server="${s}"} ${requests}\nshop_cpu_seconds_total{server="${s}"} ${(requests * v) / 1e5}\n`).join(""));
+        });
         await new Promise<void>((r) => exporter.listen(exporterPort, "127.0.0.1", r));
         fs.writeFileSync(path.join(dir, "p.yml"), JSON.stringify({ global: { scrape_interval: "1s", scrape_timeout: "1s" }, scrape_configs: [{ job_name: "x", static_configs: [{ targets: [`127.0.0.1:${exporterPort}`] }] }] }));
         from = Date.now();
@@ -45,6 +52,7 @@ describe("metric checks read from a real Prometheus", function () {
             const now = Math.floor(Date.now() / 1000);
             const series = await client.queryRange({ query: 'shop_memory_bytes{server="web-3"}', start: now - 120, end: now, stepSeconds: 1 }).catch(() => []);
             if ((series[0]?.values.length ?? 0) >= 20 && Date.now() - from > 22_000) {
+                firstSample = series[0].values[0][0];
                 break;
             }
         }
@@ -70,6 +78,26 @@ describe("metric checks read from a real Prometheus", function () {
         assert.match(c.detail, /^canary 300 vs baseline 100 \(medians of the last \d+ s\); beyond the tolerance \(at most 1.5x the baseline, lower is better\) in (\d+) of \1 steps; failed at .* s into the bake\)/);
         const [e] = m.evidence();
         assert.ok(e.points.length >= 10 && e.points.every((p) => p.canary === 300 && p.worse), JSON.stringify(e.points.slice(0, 3)));
+    });
+
+    it("judges a query over the bake so far from {from} (the warm-up's end), leaving out steps of a window under 5 s", async () => {
+        const since = (c: string) => `sum(${c}{server="{server}"}) - sum(${c}{server="{server}"} @ {from})`;
+        const perRequest = { name: "cpu-per-request", query: `(${since("shop_cpu_seconds_total")}) / (${since("shop_requests_total")})`, better: "lower" as const, tolerance: 0.5, warmupSeconds: 1 };
+        // the bake starts at Prometheus' first sample; {from} is a second later, the first step judged 5 s after it
+        const bake = firstSample * 1000;
+        const first = firstSample + 1 + 5;
+        const hog = judgeOf("web-4", { checks: [perRequest], from: bake, alpha: 0.05 });
+        await hog.poll();
+        const [h] = hog.evidence();
+        assert.equal(h.verdict, "fail", hog.checks()[0].detail);
+        assert.equal(h.points[0].t, first, "the first step judged is 5 s after {from}");
+        assert.ok(h.points.every((p) => Math.abs(p.canary / 0.003 - 1) < 0.01 && Math.abs(p.baseline["web-2"] / 0.001 - 1) < 0.01), JSON.stringify(h.points.slice(0, 3)));
+        const fine = judgeOf("web-1", { checks: [perRequest], from: bake, alpha: 0.05 });
+        await fine.poll();
+        const [f] = fine.evidence();
+        assert.equal(f.verdict, "pass", fine.checks()[0].detail);
+        assert.equal(f.steps.warmup, first - firstSample);
+        assert.equal(f.steps.missing, 0);
     });
 
     it("passes a canary like its baseline, and the verdict passes only with the request judge's pass", async () => {
