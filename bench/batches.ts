@@ -44,6 +44,8 @@ async function main() {
                 lbPort: String(await otherPort()),
                 appBasePort: String(appBasePort),
                 dbPort: String(await otherPort()),
+                // Prometheus and its two exporters: a range of 3 reserved like the app ports
+                prometheusPort: String(await freePortRange(3)),
                 healthCheckIntervalMs: process.argv[2] ?? "200",
                 drainTimeoutSeconds: "5",
                 healthTimeoutSeconds: "10",

@@ -41,6 +41,7 @@ async function record(seconds: number, rate: number): Promise<string> {
                 lbPort: String(lbPort),
                 appBasePort: String(appBasePort),
                 dbPort: String(await freePort()),
+                prometheusPort: String(await freePortRange(3)),
                 stableVersion: "v1",
                 healthCheckIntervalMs: "200",
                 drainTimeoutSeconds: "5",

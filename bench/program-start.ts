@@ -2,7 +2,7 @@
 // (every module index.ts imports), from the process's start: the TypeScript sources through
 // ts-node with the SDK loading everything (as `typescript: true` ran it), the compiled dist/ with
 // the SDK loading everything, and dist/ with src/lazy-sdk.js (as program.js runs it now), and
-// the same with components/aws (index.ts loads it only on the AWS target), alternating in one
+// the same with targets/aws/environment (index.ts loads it only on the AWS target), alternating in one
 // run. Every `pulumi up` starts the program once.
 // Run: npx tsc -p tsconfig.build.json && npx ts-node --transpile-only bench/program-start.ts
 import { execFileSync } from "node:child_process";

@@ -109,7 +109,7 @@ async function zdrStages(how: string, root: string, profileDir?: string): Promis
         const appBasePort = await freePortRange(3);
         const first = await runStage(stack, {
             name: "v1",
-            config: { ...localStackApp(root), lbPort: String(await freePort()), appBasePort: String(appBasePort), dbPort: String(await freePort()), healthCheckIntervalMs: "200", drainTimeoutSeconds: "5", healthTimeoutSeconds: "10" },
+            config: { ...localStackApp(root), lbPort: String(await freePort()), appBasePort: String(appBasePort), dbPort: String(await freePort()), prometheusPort: String(await freePortRange(3)), healthCheckIntervalMs: "200", drainTimeoutSeconds: "5", healthTimeoutSeconds: "10" },
         });
         if (!first.ok) {
             throw new Error(first.error);

@@ -37,7 +37,7 @@ async function main() {
     let failed = false;
     try {
         const stages: Stage[] = [
-            { name: `v1 (${rev})`, config: { ...localStackApp(dir), lbPort: String(await freePort()), appBasePort: String(await freePortRange(3)), dbPort: String(await freePort()), healthCheckIntervalMs: "200", drainTimeoutSeconds: "5", healthTimeoutSeconds: "10" } },
+            { name: `v1 (${rev})`, config: { ...localStackApp(dir), lbPort: String(await freePort()), appBasePort: String(await freePortRange(3)), dbPort: String(await freePort()), prometheusPort: String(await freePortRange(3)), healthCheckIntervalMs: "200", drainTimeoutSeconds: "5", healthTimeoutSeconds: "10" } },
             // judged (bakeSeconds): the Judgement's inputs are compared too
             { name: `web-1 to v2, judged (${rev})`, config: { releaseVersion: "v2", canaryCount: "1", bakeSeconds: "3" } },
         ];

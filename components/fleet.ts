@@ -22,7 +22,7 @@ export interface Environment {
     /** PostgreSQL's statement log (jsonlog, one application_name per version), when the stack runs the database. */
     readonly statementLog?: string;
     /** Where the judge reads a canary's and its baseline's requests (and their own log lines); `versions` gives each server's version (for a `{version}` in appLogFile or appLogUnit). */
-    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "remoteRequestLog" | "appLogs" | "hostAppLogs" | "albLogs" | "cloudWatchLogs" | "leaveOutOnFail" | "freshBaseline">;
+    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "remoteRequestLog" | "appLogs" | "hostAppLogs" | "albLogs" | "cloudWatchLogs" | "leaveOutOnFail" | "freshBaseline" | "prometheus">;
 }
 
 /** What a target (local processes + HAProxy, AWS, ...) supplies: the leaf resources of one server. */
@@ -86,6 +86,14 @@ export interface FleetTarget {
      * @default - none: the load balancer knows every server from its configuration
      */
     entry?(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
+    /**
+     * The server's place in the target's monitoring (the local default: its target file in the
+     * stack's Prometheus), so that adding or removing a server touches that server's resources
+     * alone. The fleet creates it before the deploy and deletes it after: the server is scraped
+     * from its start to its stop.
+     * @default - none (or undefined): the target's monitoring does not list the servers
+     */
+    scrapeTarget?(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource | undefined;
     /**
      * The server's own port, on targets that give each server one (the local default); the fleet
      * exports it, so that the next up can keep it.
@@ -155,7 +163,8 @@ export const batchCheckName = (fleet: string, servers: readonly string[]) => `${
  *
  * Per server i the graph is:
  *   server-i  (the target's entry, when it has one: deleteBeforeReplace; dependsOn server-(i-1))
- *   deploy-i  (deleteBeforeReplace; dependsOn the previous batch's check, args.dependsOn and server-i)
+ *   metrics-i (the target's scrape target, when it has one)
+ *   deploy-i  (deleteBeforeReplace; dependsOn the previous batch's check, args.dependsOn, server-i and metrics-i)
  *   member-i  (deleteBeforeReplace; replaceWith deploy-i; takes deploy-i's `failure`)
  *   judgement-i (canaries only, when a judge is given; dependsOn member-i; takes its `failure`)
  * and per batch b (a slice of the servers, FleetArgs.batches):
@@ -181,9 +190,9 @@ export const batchCheckName = (fleet: string, servers: readonly string[]) => `${
  * moves. Only what no server's step records (the engine or the provider itself failing, a
  * drain or a stop that fails) still fails its step directly.
  *
- * A server added to `servers` gets entry, deploy and membership created in that order (enters out
- * of rotation, starts, reattaches); a server removed gets them deleted in the reverse order
- * (drain, stop, remove), by the engine, after every other step of the up.
+ * A server added to `servers` gets entry (and scrape target), deploy and membership created in that
+ * order (enters out of rotation, starts, reattaches); a server removed gets them deleted in the
+ * reverse order (drain, stop, remove), by the engine, after every other step of the up.
  *
  * All at once (an explicit mode for releases that break compatibility): every deploy and
  * membership takes the epoch's id as an input; the epoch is replaced delete-first, so the engine
@@ -231,10 +240,11 @@ export class Fleet extends pulumi.ComponentResource {
                 dependsOn: previousEntry ? [previousEntry] : [],
             });
             previousEntry = entry ?? previousEntry;
+            const scraped = args.target.scrapeTarget?.(`${name}-${server.name}-metrics`, server, { parent: this });
             const deploy = args.target.deploy(`${name}-${server.name}-deploy`, server, args.epoch.id, {
                 parent: this,
                 deleteBeforeReplace: true,
-                dependsOn: [...(previousCheck ? [previousCheck] : []), ...(args.dependsOn ?? []), ...(entry ? [entry] : [])],
+                dependsOn: [...(previousCheck ? [previousCheck] : []), ...(args.dependsOn ?? []), ...(entry ? [entry] : []), ...(scraped ? [scraped] : [])],
             });
             const member = args.target.membership(`${name}-${server.name}-member`, server, args.epoch.id, {
                 parent: this,

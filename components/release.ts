@@ -18,6 +18,7 @@ import { mark } from "../src/profile";
 import { prepareTarget } from "../targets/programs";
 import { targetDefinition } from "../targets/registry";
 import { startProvider } from "../src/start-provider";
+import { checkQueries } from "../src/monitors/promql-check";
 
 export interface ReleaseArgs extends ReleaseSettings {
     /** The database password (the local target's PostgreSQL, the migrations); pass a Pulumi secret. @default - none: no database */
@@ -84,6 +85,11 @@ export class Release {
         this.projectDir = args.projectDir ?? process.cwd();
         this.stateDir = args.stateDir ?? path.join(this.projectDir, ".zdr/local", pulumi.getStack());
         this.config = validated(() => stackConfigOf(args, (p) => path.resolve(this.projectDir, p), args.dbPassword !== undefined));
+        if (targetDefinition(this.config.target.kind)?.metricChecks) {
+            // the metric checks' queries, parsed by Prometheus' own parser (promtool), before anything changes
+            const checks = this.config.metrics.checks;
+            validated(() => checkQueries(checks));
+        }
         const { release, app } = this.config;
         this.plan = planRelease(release);
         this.liveVersions = this.plan.liveVersions;
@@ -126,7 +132,7 @@ export class Release {
             return this.args.sshPrivateKey;
         };
         // a ConfigError of the target's plan (the local default's ports) is the settings' error
-        const build = await prepareTarget(target, { release, app, plan, lastServers, projectDir: this.projectDir, stateDir: this.stateDir, dbPassword: this.args.dbPassword, sshPrivateKey })
+        const build = await prepareTarget(target, { release, app, plan, metricChecks: this.config.metrics.checks, lastServers, projectDir: this.projectDir, stateDir: this.stateDir, dbPassword: this.args.dbPassword, sshPrivateKey })
             .catch((e: unknown) => validated(() => { throw e; }));
         // the engine starts zdr's provider while the program builds: after the read above and the
         // last check of the settings (src/start-provider.ts says why)
@@ -157,7 +163,9 @@ export class Release {
             previous = new Migration(name, { connection, ...inputs }, { dependsOn: [...(previous ? [previous] : []), epoch], additionalSecretOutputs: ["connection"] });
         }
 
-        const judgements = planJudgements(plan, release, this.config.canary, app, path.join(this.stateDir, "judgements"));
+        const judgements = planJudgements(plan, release, this.config.canary, app, path.join(this.stateDir, "judgements"),
+            // the metric checks read the stack's Prometheus (the local default runs one)
+            targetDefinition(this.config.target.kind)?.metricChecks ? this.config.metrics.checks : []);
         const fleet = new Fleet(this.name, {
             plan,
             batches: planBatches(plan, release.maxUnavailable),
@@ -178,10 +186,12 @@ export class Release {
      * offers, and the deploy it stands for. An inconclusive judgement lets the release go on, and says so.
      */
     private judge(name: string, judgement: JudgementPlan, server: ServerPlan, env: Environment, deploy: pulumi.CustomResource, opts: pulumi.CustomResourceOptions, notServing?: pulumi.Output<string | undefined>): Judged {
+        const { metricChecks, ...plan } = judgement;
         const resource = new Judgement(name, {
             ...env.canaryEvidence(server.name, judgement.baseline, Object.fromEntries(this.plan.servers.map((s) => [s.name, s.version]))),
-            ...judgement,
+            ...plan,
             baseline: [...judgement.baseline],
+            ...(metricChecks ? { metricChecks: [...metricChecks] } : {}),
             deployment: deploy.id,
             notServing,
         }, opts);

@@ -13,6 +13,7 @@ export const targetHealthType = "zdr:aws:TargetHealth";
 export const hostsDeployType = "zdr:hosts:Deploy";
 export const hostKeyType = "zdr:hosts:HostKey";
 export const batchCheckType = "zdr:release:BatchCheck";
+export const scrapeTargetType = "zdr:local:ScrapeTarget";
 
 /** The provider's no-op function: the program invokes it at its start so that the engine starts the
  * provider while the program still loads (src/start-provider.ts). */

@@ -24,6 +24,7 @@ const byType: Record<string, () => Promise<TypeProvider>> = {
     [types.hostsDeployType]: async () => (await import("../targets/hosts/provider/deploy")).hostsDeployProvider,
     [types.hostKeyType]: async () => (await import("./hosts/host-key")).hostKeyProvider,
     [types.batchCheckType]: async () => (await import("./release/batch-check")).batchCheckProvider,
+    [types.scrapeTargetType]: async () => (await import("../targets/local/provider/scrape-target")).scrapeTargetProvider,
 };
 
 const loaded = new Map<string, Promise<TypeProvider>>();

@@ -1,5 +1,5 @@
 // npm run demo [-- --keep]: the main job on the local default (ports: ZDR_LB_PORT, ZDR_APP_BASE_PORT,
-// ZDR_DB_PORT; 8080, 9201-9203 and 55433 by default). Brings the local stack up on v1,
+// ZDR_DB_PORT, ZDR_PROMETHEUS_PORT; 8080, 9201-9203, 55433 and 9195-9197 by default). Brings the local stack up on v1,
 // releases v2 stage by stage (canaryCount 1, 2, 3, then promotion) under continuous HTTP load,
 // judging each canary against the servers still on v1 for 6 s after its reattach, prints a
 // report, writes .zdr/demo-report.json (and .html) and tears the stack down.
@@ -27,7 +27,7 @@ const reportFile = path.join(projectRoot, ".zdr/demo-report.json");
 
 const baseline: Stage = {
     name: "v1 everywhere",
-    config: { ...localStackApp(projectRoot), stableVersion: "v1", releaseVersion: "", canaryCount: "0", pins: null, appBasePort: process.env.ZDR_APP_BASE_PORT ?? "9201", dbPort: process.env.ZDR_DB_PORT ?? "55433", drainTimeoutSeconds: "10", healthCheckIntervalMs: "250", healthTimeoutSeconds: "30", bakeSeconds: "6" },
+    config: { ...localStackApp(projectRoot), stableVersion: "v1", releaseVersion: "", canaryCount: "0", pins: null, appBasePort: process.env.ZDR_APP_BASE_PORT ?? "9201", dbPort: process.env.ZDR_DB_PORT ?? "55433", prometheusPort: process.env.ZDR_PROMETHEUS_PORT ?? "9195", drainTimeoutSeconds: "10", healthCheckIntervalMs: "250", healthTimeoutSeconds: "30", bakeSeconds: "6" },
 };
 const stages: Stage[] = [
     { name: "canary 1 (web-1 on v2)", config: { releaseVersion: "v2", canaryCount: "1" } },

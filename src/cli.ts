@@ -5,6 +5,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Command, CommanderError } from "commander";
 import { formatJudgement, judge, TimedSample } from "./canary/judge";
 import { formatProgress, LiveJudgement } from "./canary/live";
+import { formatMetricProgress } from "./monitors/metric-judge";
+import { withMetrics } from "./monitors/verdict";
+import { watchMetrics } from "./monitors/watch";
 import { CheckInputError, CheckResult } from "./migrations/check";
 import { cachedCheck } from "./migrations/verdict-cache";
 import { SqlSyntaxError } from "./migrations/sql";
@@ -155,7 +158,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         });
     program
         .command("watch")
-        .description("judge a baking canary live from the stack's local evidence (HAProxy's log, the servers' logs), one line every few seconds, until the verdict or Ctrl-C: exit 0 pass, 1 fail, 3 undecided, 2 bad input")
+        .description("judge a baking canary live from the stack's local evidence (HAProxy's log, the servers' logs, its Prometheus' metric checks), one line every few seconds, until the verdict or Ctrl-C: exit 0 pass, 1 fail, 3 undecided, 2 bad input")
         .requiredOption("--canary <server>", "the canary server")
         .requiredOption("--baseline <servers>", "the stable servers it is compared with, comma-separated (or repeat the option)", collect, [])
         .option("--stack <name>", "the stack (its evidence is in .zdr/local/<stack>)", "local")
@@ -185,6 +188,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             const started = Date.now();
             const servers = [opts.canary, ...opts.baseline];
             const live = new LiveJudgement({ requestLog, canary: opts.canary, baseline: opts.baseline, from: started - since * 1000, appLogs: Object.fromEntries(servers.map((s) => [s, path.join(dir, "logs", `${s}.log`)])) });
+            // the metric checks, as the judgement reads them, when the stack runs its Prometheus
+            const metrics = watchMetrics(dir, opts.canary, opts.baseline, started - since * 1000);
             let interrupted = false;
             const onInt = () => (interrupted = true);
             process.once("SIGINT", onInt);
@@ -192,8 +197,11 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
                 const deadline = started + maxSeconds * 1000;
                 for (let i = 0; i <= Math.ceil(maxSeconds / every) && !interrupted; i++) {
                     live.poll();
-                    out(`${formatProgress(live.progress(), maxSeconds)}\n`);
-                    if (live.judge.decision || Date.now() >= deadline) {
+                    await metrics?.poll();
+                    out(`${formatProgress(live.progress(), maxSeconds)}${metrics ? ` | ${formatMetricProgress(metrics.progress())}` : ""}\n`);
+                    // with metric checks: a failure, or the request judge's pass with every metric check passed
+                    const decided = metrics ? live.judge.decision?.verdict === "fail" || metrics.decision === "fail" || (live.judge.decision?.verdict === "pass" && metrics.allPassed()) : live.judge.decision;
+                    if (decided || Date.now() >= deadline) {
                         break;
                     }
                     await sleep(Math.min(every * 1000, Math.max(0, deadline - Date.now())));
@@ -201,7 +209,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             } finally {
                 process.removeListener("SIGINT", onInt);
             }
-            const j = live.judge.judgement(false);
+            const j = metrics ? withMetrics(live.judge.judgement(false), metrics, false) : live.judge.judgement(false);
             out(`\n${formatJudgement(j)}\n`);
             code = j.verdict === "pass" ? exitCodes.safe : j.verdict === "fail" ? exitCodes.blocked : exitCodes.inconclusive;
         });

@@ -16,7 +16,9 @@ export function readStackFileConfig(file: string, keys?: readonly string[]): Rec
         if (key === undefined || (keys && !keys.includes(key)) || (value !== null && typeof value === "object" && !Array.isArray(value))) {
             continue; // another namespace, not asked for, or a secret ({ secure: ... })
         }
-        result[key] = Array.isArray(value) ? value.map(String) : String(value);
+        // a list of objects (canaryMetrics) is handed over as the engine hands it to a program: JSON text
+        const objects = Array.isArray(value) && value.some((v) => v !== null && typeof v === "object");
+        result[key] = objects ? JSON.stringify(value) : Array.isArray(value) ? value.map(String) : String(value);
     }
     return result;
 }

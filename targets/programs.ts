@@ -3,6 +3,7 @@
 // that target is used (@pulumi/aws alone takes 0.2-0.5 s to load).
 import type * as pulumi from "@pulumi/pulumi";
 import type { Environment, FleetTarget } from "../components/fleet";
+import type { MetricCheckConfig } from "../src/monitors/config";
 import type { AppConfig } from "../src/release/app-config";
 import type { ReleaseConfig } from "../src/release/config";
 import type { ReleasePlan } from "../src/release/plan";
@@ -13,6 +14,8 @@ export interface TargetBuildContext {
     readonly release: ReleaseConfig;
     readonly app: AppConfig;
     readonly plan: ReleasePlan;
+    /** The canary's metric checks (on a target whose definition says it runs them). */
+    readonly metricChecks: readonly MetricCheckConfig[];
     /** Each server's outputs at this stack's last up (none on a first up). */
     readonly lastServers?: readonly object[];
     /** The project's folder (the app's paths are resolved against it). */

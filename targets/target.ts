@@ -23,6 +23,8 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>>
     readonly summary: string;
     /** The stack-config keys only this target reads (Pulumi.yaml declares each). */
     readonly keys: readonly string[];
+    /** Whether the canary's metric checks run on it (a Prometheus zdr can query: the local default runs one). */
+    readonly metricChecks: boolean;
     /** Whether zdr logs in to its hosts over SSH (it then needs the secret `sshPrivateKey`). */
     readonly usesSshKey: boolean;
     /** Whether the target runs its own database (it then always needs `dbPassword`). */

@@ -6,6 +6,15 @@
 //   faulty  like v2, but 3% of its requests fail with a new error: a bad canary for the tests
 //   logfault  like v2, and every request succeeds, but 5% of them write a new error line to
 //           stderr (a swallowed failure only the app's own log shows): a bad canary for the tests
+// Bad canaries only metrics can catch (every request answers as v2 does, as fast; no error line):
+//   leaky    like v2, but its resident memory grows by about 5 MB a second (up to 600 MB, then stays)
+//   cpuhog   like v2, but after each response it spends as much CPU again as a request took
+//            (measured by process.cpuUsage), in a worker thread: twice the CPU per request at the
+//            same latency
+//   noorders like v2, but POST /orders answers 201 without writing the order (webshop_orders_total
+//            stands still)
+// GET /metrics answers Prometheus' text format: webshop_requests_total and webshop_orders_total
+// (orders written), the app's own metricsPath.
 //   <base>+<tag>  a variant of v1, v2 or v3 (by configuration: the version's name), for the canary
 //           benches (bench/canary-real.ts): the base's code and SQL, and by its tag
 //             slow<p>    every request (but /health) answers p% later than the base would (the
@@ -30,8 +39,8 @@ const variant = /^(slow|err|logerr)(\d+(?:\.\d+)?)(?:-.*)?$/.exec(tag);
 const slowBy = variant && variant[1] === "slow" ? Number(variant[2]) / 100 : 0;
 const errorRate = variant && variant[1] === "err" ? Number(variant[2]) / 100 : 0;
 const logErrorRate = variant && variant[1] === "logerr" ? Number(variant[2]) / 100 : 0;
-if (!["v1", "v2", "v3", "broken", "faulty", "logfault"].includes(base) || (tag !== "" && !["v1", "v2", "v3"].includes(base)) || !port) {
-    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3, broken, faulty, logfault or <v1|v2|v3>+<tag> and PORT a port", version, port }));
+if (!["v1", "v2", "v3", "broken", "faulty", "logfault", "leaky", "cpuhog", "noorders"].includes(base) || (tag !== "" && !["v1", "v2", "v3"].includes(base)) || !port) {
+    console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3, broken, faulty, logfault, leaky, cpuhog, noorders or <v1|v2|v3>+<tag> and PORT a port", version, port }));
     process.exit(2);
 }
 const pool = new Pool({ max: 5, connectionTimeoutMillis: 3000 });
@@ -48,6 +57,80 @@ const queries = Object.fromEntries(
             return [name.trim(), sql.filter((l) => !l.startsWith("--")).join("\n").trim().replace(/;$/, "")];
         }),
 );
+
+const counters = { requests: 0, orders: 0 };
+
+function metrics(res) {
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+    res.end(
+        [
+            "# HELP webshop_requests_total Requests answered (health checks and metrics aside).",
+            "# TYPE webshop_requests_total counter",
+            `webshop_requests_total ${counters.requests}`,
+            "# HELP webshop_orders_total Orders written to the database.",
+            "# TYPE webshop_orders_total counter",
+            `webshop_orders_total ${counters.orders}`,
+            "",
+        ].join("\n"),
+    );
+}
+
+// leaky: about 5 MB a second kept (filled, so resident), in small steps (a large allocation at
+// once would slow the requests around it), bounded so a canary left for inspection stays harmless
+const leaked = [];
+if (version === "leaky") {
+    setInterval(() => {
+        if (leaked.length < 4800) leaked.push(Buffer.alloc(128 * 1024, leaked.length % 251));
+    }, 25).unref();
+}
+
+// cpuhog: after each response, as much CPU again as a request took in the last full second
+// (the process's CPU less what it burnt, over the requests of that second), at most 5 ms, spent in
+// a worker thread (the process's CPU counts every thread): the event loop is not held, so the
+// requests are as fast as v2's while the machine has a core to spare. The burn is counted in work
+// (loop iterations, calibrated against the process's CPU before the server listens), not in time:
+// on a starved machine it still costs the CPU it should.
+const cpuMicros = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+};
+const cpu = { burnt: 0, perRequest: 0, itersPerMicro: 0, backlog: 0, last: { at: 0, burnt: 0, requests: 0 } };
+let burner;
+if (version === "cpuhog") {
+    const { Worker } = require("node:worker_threads");
+    const spin = (n) => {
+        let x = 0;
+        for (let i = 0; i < n; i++) x += Math.sqrt(i);
+        return x;
+    };
+    const from = cpuMicros();
+    let iterations = 0;
+    while (cpuMicros() - from < 20000) iterations += (spin(10000), 10000);
+    cpu.itersPerMicro = iterations / (cpuMicros() - from);
+    burner = new Worker(`const { parentPort } = require("node:worker_threads");
+        parentPort.on("message", ({ n, micros }) => { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i); parentPort.postMessage(x > -1 ? micros : 0); });`, { eval: true });
+    // what the worker has burnt counts when it is done: counted when asked, a backlog burnt in the
+    // next second read as the requests' own CPU there, and the burn grew on itself to the cap
+    burner.on("message", (micros) => {
+        cpu.backlog--;
+        cpu.burnt += micros;
+    });
+    burner.unref();
+    cpu.last = { at: cpuMicros(), burnt: 0, requests: 0 };
+    setInterval(() => {
+        const now = { at: cpuMicros(), burnt: cpu.burnt, requests: counters.requests };
+        const requests = now.requests - cpu.last.requests;
+        if (requests > 0) {
+            cpu.perRequest = Math.min(5000, Math.max(0, (now.at - cpu.last.at - (now.burnt - cpu.last.burnt)) / requests));
+        }
+        cpu.last = now;
+    }, 1000).unref();
+}
+function burnLikeARequest() {
+    if (cpu.backlog > 1000 || cpu.perRequest === 0) return;
+    cpu.backlog++;
+    burner.postMessage({ n: Math.round(cpu.perRequest * cpu.itersPerMicro), micros: cpu.perRequest });
+}
 
 function send(res, status, body, error) {
     const headers = { "content-type": "application/json", "x-app-version": version };
@@ -67,6 +150,9 @@ async function readJson(req) {
 
 async function handle(req, res) {
     const url = new URL(req.url, "http://localhost");
+    if (req.method === "GET" && url.pathname === "/metrics") {
+        return metrics(res);
+    }
     if (req.method === "GET" && url.pathname === "/health") {
         if (version === "broken") {
             return send(res, 503, { status: "failing", check: "orders queue" });
@@ -100,13 +186,22 @@ async function handle(req, res) {
     }
     if (req.method === "POST" && url.pathname === "/orders") {
         const { productId = 1, quantity = 1 } = await readJson(req);
+        if (version === "noorders") {
+            // the bug: the order is acknowledged and never written
+            return send(res, 201, { version, orderId: Math.floor(Math.random() * 1e9) });
+        }
         const { rows } = await pool.query(queries.placeOrder, [productId, quantity]);
+        counters.orders++;
         return send(res, 201, { version, orderId: rows[0].id });
     }
     return send(res, 404, { error: "not found" });
 }
 
 const server = http.createServer((req, res) => {
+    if (req.url !== "/health" && req.url !== "/metrics") {
+        counters.requests++;
+        if (version === "cpuhog") res.on("finish", burnLikeARequest);
+    }
     if (slowBy > 0 && !req.url.startsWith("/health")) {
         // Node sends the headers with the body: delaying end() delays the whole response
         const started = process.hrtime.bigint();

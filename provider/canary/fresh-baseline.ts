@@ -48,6 +48,8 @@ export interface FreshBaselineInputs {
 export interface RunningFreshBaseline {
     /** Its name in HAProxy (and in the request log). */
     readonly server: string;
+    /** Its loopback port (Prometheus scrapes it there while the bake runs). */
+    readonly port: number;
     /** Drains it, removes it from HAProxy and stops it; never throws (says what it could not do). */
     stop(): Promise<string | undefined>;
 }
@@ -134,5 +136,5 @@ export async function startFreshBaseline(canary: string, i: FreshBaselineInputs)
         await stop();
         throw e;
     }
-    return { server, stop };
+    return { server, port, stop };
 }

@@ -21,7 +21,7 @@ import { AppLogTemplate, AppLogWatch } from "../../src/canary/app-log";
 import { errorPattern } from "../../src/canary/log-level";
 import { formatProgress, LiveJudgement } from "../../src/canary/live";
 import { LoggedRequest } from "../../src/canary/evidence";
-import { CanaryJudge, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
+import { CanaryJudge, defaultAlpha, failWeights, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
 import { runtimeOf } from "../../src/haproxy/runtime";
 import { LogMirror, RemoteRunner } from "../../src/canary/remote-log";
@@ -30,7 +30,12 @@ import { describeHost, sshReadOutput } from "../../src/ssh/client";
 import type { SshHost } from "../../contract/ssh";
 import { changedKeys } from "../diff";
 import { engineLog } from "./engine-log";
+import { serverInstance } from "../../src/monitors/prometheus-config";
+import type { MetricCheckConfig } from "../../src/monitors/config";
+import { formatMetricProgress, MetricJudge } from "../../src/monitors/metric-judge";
+import { withMetrics } from "../../src/monitors/verdict";
 import { FreshBaselineInputs, RunningFreshBaseline, startFreshBaseline } from "./fresh-baseline";
+import { removeScrapeTarget, type ScrapeTargetInputs, writeScrapeTarget } from "../../targets/local/provider/scrape-target";
 
 export { judgementType } from "../../contract/tokens";
 
@@ -65,6 +70,14 @@ export interface JudgementInputs {
     };
     /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - src/canary/log-level.ts's defaultErrorPattern */
     readonly appLogErrorPattern?: string;
+    /**
+     * The stack's Prometheus and each server's `{instance}` (the local default); freshTargets, the
+     * folder of file_sd targets where a fresh baseline is written for its bake (prometheus-config.ts).
+     * @default - no metric checks
+     */
+    readonly prometheus?: { readonly url: string; readonly instances: Record<string, string>; readonly freshTargets?: string };
+    /** The metric checks, judged when `prometheus` is set (src/monitors/metric-judge.ts). @default - none */
+    readonly metricChecks?: MetricCheckConfig[];
     /** The ALB's access logs in S3 (AWS target). */
     readonly albLogs?: {
         readonly bucket: string;
@@ -228,6 +241,22 @@ async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | unde
 }
 
 /**
+ * The metric checks of a bake, when the judgement has a Prometheus and checks to read; their share
+ * of alpha as judge.ts gives it. With a fresh baseline the canary's metrics are compared with its
+ * alone, from the moment it joined: two processes of the same age (a fresh process spends more CPU
+ * a request while its JIT compiles and holds less memory than one that has run for minutes: the
+ * lesson of issue 24 for latency holds for them too). Without one, with the stable servers.
+ */
+function metricJudge(i: JudgementInputs, fresh: { server: string; port: number; joinedAt: number } | undefined, from: number): MetricJudge | undefined {
+    if (!i.prometheus || !i.metricChecks || i.metricChecks.length === 0) {
+        return undefined;
+    }
+    const prometheus = { url: i.prometheus.url, instances: { ...i.prometheus.instances, ...(fresh ? { [fresh.server]: serverInstance(fresh.port) } : {}) } };
+    const common = { prometheus, checks: i.metricChecks, canary: i.canary, alpha: (i.judge?.alpha ?? defaultAlpha) * failWeights.metrics, ...(i.judge?.passAlpha !== undefined ? { passAlpha: i.judge.passAlpha } : {}) };
+    return new MetricJudge({ ...common, ...(fresh ? { baseline: [fresh.server], from: fresh.joinedAt } : { baseline: i.baseline, from }) });
+}
+
+/**
  * Bakes and judges; `progress` gets a live line every few seconds (requests, errors, p50/p99 per
  * version, the evidence so far) on the HAProxy targets.
  */
@@ -243,12 +272,21 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     let judge: CanaryJudge;
     let live: LiveJudgement | undefined;
     let cloudWatch: AppLogWatch | undefined;
+    let metrics: MetricJudge | undefined;
+    /** The metric read in flight, if any (one at a time). */
+    let metricRead: Promise<void> | undefined;
     let fresh: RunningFreshBaseline | undefined;
+    let scraped: ScrapeTargetInputs | undefined;
     let freshRecord: JudgementRecord["freshBaseline"];
     if (i.freshBaseline && !i.albLogs) {
         try {
             fresh = await startFreshBaseline(i.canary, i.freshBaseline);
             freshRecord = { server: fresh.server, joinedAt: Date.now() };
+            if (i.prometheus?.freshTargets) {
+                // scraped like the stable servers while it runs (prometheus-config.ts, freshTargetsDir)
+                scraped = { folder: i.prometheus.freshTargets, server: fresh.server, address: serverInstance(fresh.port) };
+                writeScrapeTarget(scraped);
+            }
             // the bake is the time compared: it starts when the fresh baseline takes requests
             deadline = Date.now() + i.bakeSeconds * 1000;
             progress?.(`${i.canary}: fresh baseline ${fresh.server} (${i.freshBaseline.version}) in HAProxy; the canary's latency is compared with it`);
@@ -272,22 +310,33 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
             // the app's own lines are read from now on (src/canary/live.ts).
             live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, ...(fresh ? { fresh: fresh.server } : {}), from, ...(appLogs ? { appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
             judge = live.judge;
+            metrics = metricJudge(i, fresh && freshRecord?.joinedAt !== undefined ? { server: fresh.server, port: fresh.port, joinedAt: freshRecord.joinedAt } : undefined, from);
             let lastLine = 0;
-            while (!judge.decision && Date.now() < deadline) {
+            // with metric checks, only a failure ends the bake early (a leak shows over time)
+            const decided = () => judge.decision?.verdict === "fail" || metrics?.decision === "fail" || (judge.decision?.verdict === "pass" && !metrics);
+            while (!decided() && Date.now() < deadline) {
                 await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
                 await Promise.all([mirror?.catchUp(2), appMirrors?.catchUp(2)]);
+                // one metric read in flight at a time, beside the log reads (each bounded: metric-judge.ts)
+                metricRead ??= metrics?.poll().finally(() => (metricRead = undefined));
                 live.poll();
                 if (progress && Date.now() - lastLine >= progressEveryMs) {
-                    progress(formatProgress(live.progress(), i.bakeSeconds));
+                    progress(`${formatProgress(live.progress(), i.bakeSeconds)}${metrics ? ` | ${formatMetricProgress(metrics.progress())}` : ""}`);
                     lastLine = Date.now();
                 }
             }
-            if (!judge.decision) {
+            if (!decided()) {
                 // HAProxy logs a request when it ends: the last second's requests are still coming.
                 await sleep(1500);
                 await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
                 live.poll(deadline);
+                // the metrics to the bake's end (the last steps' scrapes have landed by now)
+                await metricRead;
+                if (metrics && !metrics.decision) {
+                    await metrics.poll(Math.min(Date.now(), deadline + 2000));
+                }
             }
+            // a failure does not wait for a metric read in flight: the canary leaves HAProxy first
         } else {
             // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
             judge = new CanaryJudge(i.judge);
@@ -308,23 +357,42 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
             }
         }
     } catch (e) {
+        if (scraped) {
+            removeScrapeTarget(scraped);
+        }
         await fresh?.stop();
         throw e;
     }
     const to = Math.min(Date.now(), deadline);
-    const j = judge.judgement(true);
+    // a check passes only with data to the bake's end (metric-judge.ts)
+    metrics?.end(to);
+    let j = metrics ? withMetrics(judge.judgement(true), metrics) : judge.judgement(true);
     // Out of the load balancer before anything else (the report takes a while to draw).
     const leftOutAt = await leaveOut(i, j);
     // a failing canary leaves first; the fresh baseline goes in every case
+    if (scraped) {
+        removeScrapeTarget(scraped);
+    }
     if (fresh) {
         const removal = await fresh.stop();
         freshRecord = { ...(freshRecord as NonNullable<typeof freshRecord>), ...(removal ? { removal } : {}) };
+    }
+    // a read still in flight (the bake ended on a failure) lands in the record: the verdict was a
+    // failure and stays one, the checks and their evidence are what was read
+    if (metricRead) {
+        await metricRead;
+        j = withMetrics(judge.judgement(true), metrics as MetricJudge);
     }
     const appLogTemplates = (live?.appLogs ?? cloudWatch)?.templates();
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
     const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}), ...(freshRecord ? { freshBaseline: freshRecord } : {}) };
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);
-    const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests, ...(appLogTemplates ? { appLogTemplates } : {}) });
+    const metricEvidence = metrics?.evidence();
+    if (metricEvidence) {
+        // what every metric check read, point by point, beside the judgement
+        fs.writeFileSync(i.reportFile.replace(/\.json$/, ".metrics.json"), `${JSON.stringify({ prometheus: i.prometheus?.url, baseline: metrics?.baseline, checks: metricEvidence }, null, 1)}\n`);
+    }
+    const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests, ...(appLogTemplates ? { appLogTemplates } : {}), ...(metricEvidence ? { metrics: metricEvidence } : {}) });
     fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);
     return { ...j, from, to, ...extra };
 }

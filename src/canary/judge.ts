@@ -16,7 +16,8 @@
 // slowness that is not the canary's own falling transient and is beyond half the tolerance or
 // latencyFloorMs, whichever is more; see LatencySequence.judgeSlower), at a false-failure rate of `alpha` over
 // all checks and looks together (weighted Bonferroni, failWeights: errors 2, tail 0.4, latency
-// 0.3, new signatures 0.4 parts of 3.1 of alpha, the k-th of them half of the previous one's share; once the
+// 0.3, new signatures 0.4 parts of 3.3 of alpha, the k-th of them half of the previous one's share, and 0.2
+// parts for the metric checks the judgement reads from Prometheus beside it; once the
 // error rate fails, the new signatures are tested in a chain at the error rate's level). Pass early: every effect's upper bound is
 // inside its tolerance, at `passAlpha` over all checks. At the end of the bake an undecided
 // canary is inconclusive, with what was ruled out.
@@ -55,7 +56,7 @@ export interface JudgeOptions {
     /**
      * The bound on the false-failure rate per canary, over all checks and all looks (Ville's
      * inequality per check, weighted Bonferroni across them: each check is tested at alpha x its
-     * share in failWeights). The measured A/A rate is about a third of it (0.47% on the bench). @default 0.0155
+     * share in failWeights). The measured A/A rate of the request checks is about a third of it (0.47% on the bench). @default 0.0165
      */
     readonly alpha?: number;
     /** Chance of an early pass while an effect is beyond its tolerance, over all checks. @default 0.05 */
@@ -180,7 +181,7 @@ export interface EvidencePoint {
 /**
  * Each fail-side check's share of `alpha` (weighted Bonferroni: the checks' false failures add up
  * to at most the sum of their levels, by Ville's inequality each, so at most alpha over all checks
- * and looks). The shares are 2 : 0.4 : 0.3 : 0.4 of 3.1, chosen from the per-check false-failure
+ * and looks). The shares are 2 : 0.4 : 0.3 : 0.4 (: 0.2 for the metric checks) of 3.3, chosen from the per-check false-failure
  * rates measured in A/A (bench/canary-judge.ts --per-check, 1:1/1:3/1:9 with an error burst on
  * every server, whole-ms ties), which are far below their levels: the budget goes where the power
  * was missing. Errors get the most (a 5x error regression needs a level of about 1%), the tail the
@@ -188,19 +189,24 @@ export interface EvidencePoint {
  * about its whole level in A/A: 0.11% at 1:3), the new signatures 0.2% (issue 24: a signature
  * the stable servers never show, on 0.5% of 2,000 canary requests, failed 135 of 200 streams at
  * 1:2 with 0.1%, 157 with 0.2%; none of 2,000 A/A streams with a burst of a new signature failed
- * on it at either), the k-th of them half the one before. At the default alpha 1.55% the levels
- * are errors 1%, tail 0.2%, latency 0.15%, new signatures 0.2%; the measured A/A rate is about a
- * third of alpha (docs/canary.md, "Alpha budget").
+ * on it at either), the k-th of them half the one before; the metric checks 0.1%, split evenly
+ * over them (src/monitors/metric-judge.ts). At the default alpha 1.65% the levels are errors 1%,
+ * tail 0.2%, latency 0.15%, new signatures 0.2% (as before the metric checks came), metric checks
+ * 0.1%; the measured A/A rate is about a third of alpha (docs/canary.md, "Alpha budget").
  */
-/** canaryAlpha's default: the levels above at 1%, 0.2%, 0.15%, 0.2%. */
-export const defaultAlpha = 0.0155;
-const shares = { errors: 2, tail: 0.4, latency: 0.3, newErrors: 0.4 } as const;
-const sharesSum = shares.errors + shares.tail + shares.latency + shares.newErrors;
+/** canaryAlpha's default: the levels above at 1%, 0.2%, 0.15%, 0.2%, 0.1%. */
+export const defaultAlpha = 0.0165;
+// metrics: the Prometheus metric checks (src/monitors/metric-judge.ts), split evenly over them;
+// judged beside this judge by the judgement, within the same alpha. Where a stack has no metric
+// checks (hosts, AWS) their share is unspent: the request checks keep their levels.
+const shares = { errors: 2, tail: 0.4, latency: 0.3, newErrors: 0.4, metrics: 0.2 } as const;
+const sharesSum = shares.errors + shares.tail + shares.latency + shares.newErrors + shares.metrics;
 export const failWeights = {
     errors: shares.errors / sharesSum,
     tail: shares.tail / sharesSum,
     latency: shares.latency / sharesSum,
     newErrors: shares.newErrors / sharesSum,
+    metrics: shares.metrics / sharesSum,
 } as const;
 
 /**

@@ -3,14 +3,17 @@
 // shows is what a person asks of a verdict: how each side's latency went over the bake (the
 // canary's warm-up is visible there), which routes differ, the whole latency distribution (on a
 // log axis: latency spans decades, a linear axis is a spike at 0 beside a dot at the slowest
-// request), each check's evidence on its way to the verdict, and every error template the app
-// logged in the window. The figures come from ./series.ts; test/e2e/report-pictures.test.ts
+// request), each check's evidence on its way to the verdict, every error template the app
+// logged in the window, and each metric check's values over the bake per side (canary and the
+// baseline it was compared with: its fresh baseline on the local default), with its tolerance. The figures come from ./series.ts; test/e2e/report-pictures.test.ts
 // looks at the page in Chromium.
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import type { LoggedRequest } from "./evidence";
 import type { AppLogTemplate } from "./app-log";
 import type { Judgement } from "./judge";
+import type { MetricEvidence } from "../monitors/metric-judge";
+import { median } from "../monitors/sign-sequence";
 import { binWidthMs, canaryRequestTime, ecdf, isFailed, latencyOverTime, perRoute, SideFigures } from "./series";
 
 export interface CanaryEvidence {
@@ -24,7 +27,12 @@ export interface CanaryEvidence {
     readonly requests: readonly LoggedRequest[];
     /** Error templates of the app's own log lines in the window (known before it, and new). @default - none read */
     readonly appLogTemplates?: readonly AppLogTemplate[];
+    /** What each metric check read (<report>.metrics.json). @default - no metric checks */
+    readonly metrics?: readonly MetricEvidence[];
 }
+
+/** A metric check's chart's anchor in the page: the release report links it (`<page>#metric-<name>`). */
+export const metricAnchor = (name: string) => `metric-${name}`;
 
 /** A vega-lite spec as static SVG (vega's headless view: no DOM, no canvas). */
 export async function svg(spec: vl.TopLevelSpec): Promise<string> {
@@ -89,6 +97,58 @@ function markerLayers(m: Markers, verdict: string): Layers {
         { data: { values: rules }, mark: { type: "rule" as const, strokeDash: [4, 3] }, encoding: { x: { field: "second", type: "quantitative" as const }, color: { field: "color", type: "nominal" as const, scale: null } } },
         { data: { values: rules }, mark: { type: "text" as const, align: "left" as const, baseline: "top" as const, dx: 3, dy: 3, fontSize: 11 }, encoding: { x: { field: "second", type: "quantitative" as const }, y: { value: 0 }, text: { field: "label" }, color: { field: "color", type: "nominal" as const, scale: null } } },
     ];
+}
+
+/**
+ * One metric check over the bake: the canary's value and the baseline's (the median of the
+ * baseline servers it was compared with) at each step judged, the line the canary may not cross
+ * (the baseline times 1 + tolerance, or 1 - tolerance when higher is better), the steps where it
+ * did in red, and where the check failed. "" when the check read no step.
+ */
+async function metricChart(e: CanaryEvidence, m: MetricEvidence, canaryLabel: string): Promise<string> {
+    if (m.points.length === 0) {
+        return "";
+    }
+    const servers = [...new Set(m.points.flatMap((p) => Object.keys(p.baseline)))];
+    const baselineLabel = `baseline (${servers.join(", ")})`;
+    const limitLabel = `${m.better === "lower" ? "at most" : "at least"} ${m.better === "lower" ? 1 + m.tolerance : 1 - m.tolerance}x the baseline`;
+    const factor = m.better === "lower" ? 1 + m.tolerance : 1 - m.tolerance;
+    const second = (t: number) => (t * 1000 - e.from) / 1000;
+    const rows = m.points.flatMap((p) => {
+        const b = median(Object.values(p.baseline));
+        return [
+            { second: second(p.t), group: canaryLabel, value: p.canary },
+            { second: second(p.t), group: baselineLabel, value: b },
+            { second: second(p.t), group: limitLabel, value: b * factor },
+        ];
+    });
+    const worse = m.points.filter((p) => p.worse).map((p) => ({ second: second(p.t), value: p.canary }));
+    const failed = m.failedAt !== undefined ? [{ second: second(m.failedAt), label: `${m.name}: fail` }] : [];
+    return svg({
+        title: { text: `Metric ${m.name} over the bake, canary and baseline`, subtitle: [`${m.query.length > 110 ? `${m.query.slice(0, 109)}…` : m.query}`, `${m.better} is better; dashed: ${limitLabel} (the tolerance); red: steps beyond it${m.steps.warmup ? `; the first ${m.steps.warmup} s not judged (warm-up)` : ""}`] },
+        width: chartWidth,
+        height: 180,
+        layer: [
+            {
+                data: { values: rows },
+                mark: { type: "line", clip: true },
+                encoding: {
+                    x: { field: "second", type: "quantitative", title: "seconds into the bake", scale: { domain: [0, Math.max((e.to - e.from) / 1000, ...rows.map((r) => r.second))] } },
+                    // bytes and counts with k, M, G; ratios and seconds as they are (SI's "m" reads as a unit)
+                    y: { field: "value", type: "quantitative", title: m.name, axis: { format: rows.some((r) => Math.abs(r.value) >= 1e4) ? "~s" : "~r" }, scale: { zero: false } },
+                    color: { field: "group", type: "nominal", title: null, scale: { domain: [canaryLabel, baselineLabel, limitLabel], range: ["#d95f02", "#1f77b4", "#888"] }, legend: { orient: "top", labelLimit: 400 } },
+                    strokeDash: { field: "group", type: "nominal", scale: { domain: [canaryLabel, baselineLabel, limitLabel], range: [[1, 0], [1, 0], [5, 3]] } },
+                },
+            },
+            ...(worse.length ? [{ data: { values: worse }, mark: { type: "point" as const, filled: true, size: 18, color: "#c62828" }, encoding: { x: { field: "second", type: "quantitative" as const }, y: { field: "value", type: "quantitative" as const } } }] : []),
+            ...(failed.length
+                ? [
+                      { data: { values: failed }, mark: { type: "rule" as const, color: "#c62828", strokeDash: [4, 3] }, encoding: { x: { field: "second", type: "quantitative" as const } } },
+                      { data: { values: failed }, mark: { type: "text" as const, align: "left" as const, baseline: "top" as const, dx: 3, dy: 3, fontSize: 11, color: "#c62828" }, encoding: { x: { field: "second", type: "quantitative" as const }, y: { value: 0 }, text: { field: "label" } } },
+                  ]
+                : []),
+        ],
+    });
 }
 
 export async function renderCanaryReport(e: CanaryEvidence): Promise<string> {
@@ -235,6 +295,16 @@ ${templates
         : "<p>None: no server logged an error line in the window.</p>"
 }`;
 
+    const metricCharts = await Promise.all((e.metrics ?? []).map(async (m) => ({ m, body: await metricChart(e, m, canaryLabel) })));
+    const metricSection = e.metrics
+        ? `<h2 id="metrics">Metrics</h2>
+<p>Each metric check's values as it read them from Prometheus, a point a second: the canary's and the baseline's it was compared with.</p>
+<div class="charts">
+${metricCharts
+    .map(({ m, body }) => `<div id="${escapeHtml(metricAnchor(m.name))}">${body ? `<figure>${body}</figure>` : `<figure class="empty"><p>Metric ${escapeHtml(m.name)}: no data in the window${m.why ? ` (${escapeHtml(m.why)})` : ""}.</p></figure>`}</div>`)
+    .join("\n")}
+</div>`
+        : "";
     const chart = (title: string, body: string) => (body ? `<figure>${body}</figure>` : `<figure class="empty"><p>${escapeHtml(title)}: no data in the window.</p></figure>`);
     return `<!doctype html>
 <html><head><meta charset="utf-8"><title>Canary ${escapeHtml(e.canary)} (${escapeHtml(e.version)}): ${j.verdict}</title>
@@ -259,6 +329,7 @@ ${chart("Latency distribution", ecdfChart)}
 ${chart("Evidence", evidenceChart)}
 ${chart("Failed requests", failuresChart)}
 </div>
+${metricSection}
 <h2>Per route</h2>
 <p>Route: method and path with ids masked. Latency of successful requests.</p>
 ${routeTable}

@@ -27,6 +27,8 @@ export interface AppConfig {
     readonly hooks?: AppHooks;
     /** Where the servers' own log lines are, and which are errors (the canary's new-error signatures). @default - stdout and stderr (local default), the default error pattern */
     readonly logs?: AppLogConfig;
+    /** Each server's own Prometheus metrics endpoint (a path on its port): the stack's Prometheus scrapes it, labelled server="<name>". @default - not scraped */
+    readonly metricsPath?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export interface AppHooks {
 /** The keys of the application definition, declared in Pulumi.yaml. */
 export const appKeys = [
     "appName", "startCommand", "stopSignal", "stopGraceSeconds", "healthCheckPath", "migrationsDir", "schemaVersions", "queriesDir", "dbName", "dbUser",
-    "beforeAllowTraffic", "afterAllowTraffic", "hookTimeoutSeconds", "appLogErrorPattern", "appLogFile", "appLogUnit", "appLogGroup", "appLogStream",
+    "beforeAllowTraffic", "afterAllowTraffic", "hookTimeoutSeconds", "appLogErrorPattern", "appLogFile", "appLogUnit", "appLogGroup", "appLogStream", "metricsPath",
 ] as const;
 
 const appName = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -157,10 +159,14 @@ export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: 
         }
     }
     const logs = parseAppLogConfig(raw, target, problems);
+    const metricsPath = raw.metricsPath || undefined;
+    if (metricsPath !== undefined && !/^\/[\x21-\x7e]*$/.test(metricsPath)) {
+        problems.push(`${namespace}:metricsPath: must be a URL path starting with / (no spaces), where each server answers Prometheus' text format, e.g. /metrics; got ${JSON.stringify(metricsPath)}`);
+    }
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { name, startCommand, stopSignal, stopGraceSeconds, healthCheckPath, migrationsDir, schemaVersions, queriesDir, db, hooks: { beforeAllowTraffic, afterAllowTraffic, timeoutSeconds }, logs };
+    return { name, startCommand, stopSignal, stopGraceSeconds, healthCheckPath, migrationsDir, schemaVersions, queriesDir, db, hooks: { beforeAllowTraffic, afterAllowTraffic, timeoutSeconds }, logs, ...(metricsPath ? { metricsPath } : {}) };
 }
 
 const otherPlaceholder = /\{(?!server\}|version\})[^}]*\}/;

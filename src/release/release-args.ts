@@ -10,6 +10,7 @@ import { collect, ConfigError, parseReleaseConfig, type RawConfig, type ReleaseM
 import { parseLocalConfig } from "../../targets/local/config";
 import type { HostsConfig } from "../../targets/hosts/config";
 import { type LbSettings, lbKeys, parseLbConfig } from "../../targets/local/lb-config";
+import { type MetricCheckConfig, parseMetricsConfig } from "../monitors/config";
 import type { StackConfig, TargetConfig } from "./stack-config";
 
 /** The application the release runs. */
@@ -28,6 +29,8 @@ export interface ReleaseApp {
     readonly db?: { readonly name: string; readonly user: string };
     /** Where the servers' own log lines are, and which are errors. @default - stdout and stderr locally, the default error pattern */
     readonly logs?: AppLogConfig;
+    /** Each server's own Prometheus metrics endpoint (a path on its port), scraped by the local default's Prometheus. @default - not scraped */
+    readonly metricsPath?: string;
 }
 
 /** The app's schema migrations and what each version runs: the guard checks every migration against the live versions' SQL. */
@@ -52,6 +55,10 @@ export interface ReleaseCanary {
     readonly stopWhenInconclusive?: boolean;
     /** Keep a failing canary in the load balancer, to watch it longer. @default false */
     readonly keepServingOnFail?: boolean;
+    /** The team's metric checks (PromQL with {server}/{instance}), judged beside the request checks on the local default (docs/canary.md, "Metric checks"). @default - none */
+    readonly metrics?: readonly MetricCheckConfig[];
+    /** Judge CPU seconds per request and resident memory besides `metrics`. @default true */
+    readonly defaultMetrics?: boolean;
 }
 
 /** Where the servers run. */
@@ -64,6 +71,8 @@ export type ReleaseTarget =
           readonly appBasePort?: number;
           /** PostgreSQL listens on 127.0.0.1:dbPort. @default 55432 */
           readonly dbPort?: number;
+          /** The stack's Prometheus on 127.0.0.1:prometheusPort, its two exporters on the next ports. @default 9090 */
+          readonly prometheusPort?: number;
           /** HAProxy's health-check rise and fall and its timeouts. @default lbDefaults (targets/local/lb-config.ts) */
           readonly loadBalancer?: Partial<LbSettings>;
       }
@@ -112,7 +121,8 @@ const settingOfKey: Readonly<Record<string, string>> = {
     maxUnavailable: "batches.maxUnavailable", minHealthy: "batches.minHealthy",
     bakeSeconds: "canary.bakeSeconds", acceptVerdicts: "canary.acceptVerdicts",
     canaryStopWhenInconclusive: "canary.stopWhenInconclusive", canaryKeepServingOnFail: "canary.keepServingOnFail",
-    lbPort: "target.lbPort", appBasePort: "target.appBasePort", dbPort: "target.dbPort",
+    lbPort: "target.lbPort", appBasePort: "target.appBasePort", dbPort: "target.dbPort", prometheusPort: "target.prometheusPort",
+    metricsPath: "app.metricsPath", canaryMetrics: "canary.metrics", canaryDefaultMetrics: "canary.defaultMetrics",
     ...Object.fromEntries(canaryKeys.map((k) => [k.key, `canary.judge.${k.option}`])),
     ...Object.fromEntries(Object.keys(lbKeys).map((k) => [k, `target.loadBalancer.${k}`])),
 };
@@ -133,14 +143,16 @@ export function rawOf(s: ReleaseSettings): RawConfig {
         appName: s.app.name, startCommand: list(s.app.startCommand), stopSignal: s.app.stopSignal, stopGraceSeconds: text(s.app.stopGraceSeconds),
         healthCheckPath: s.app.healthCheckPath, dbName: s.app.db?.name, dbUser: s.app.db?.user,
         appLogErrorPattern: s.app.logs?.errorPattern, appLogFile: s.app.logs?.file, appLogUnit: s.app.logs?.unit, appLogGroup: s.app.logs?.group, appLogStream: s.app.logs?.stream,
+        metricsPath: s.app.metricsPath,
         migrationsDir: s.migrations?.dir, schemaVersions: entries(s.migrations?.schemaVersions), queriesDir: s.migrations?.queriesDir,
         beforeAllowTraffic: list(s.hooks?.beforeAllowTraffic), afterAllowTraffic: list(s.hooks?.afterAllowTraffic), hookTimeoutSeconds: text(s.hooks?.timeoutSeconds),
         bakeSeconds: text(s.canary?.bakeSeconds), acceptVerdicts: entries(s.canary?.acceptVerdicts),
         canaryStopWhenInconclusive: text(s.canary?.stopWhenInconclusive), canaryKeepServingOnFail: text(s.canary?.keepServingOnFail),
+        canaryMetrics: list(s.canary?.metrics), canaryDefaultMetrics: text(s.canary?.defaultMetrics),
         ...Object.fromEntries(canaryKeys.map((k) => [k.key, text(s.canary?.judge?.[k.option] as number | undefined)])),
     };
     if (t.kind === "local") {
-        Object.assign(raw, { lbPort: text(t.lbPort), appBasePort: text(t.appBasePort), dbPort: text(t.dbPort) });
+        Object.assign(raw, { lbPort: text(t.lbPort), appBasePort: text(t.appBasePort), dbPort: text(t.dbPort), prometheusPort: text(t.prometheusPort) });
         Object.assign(raw, Object.fromEntries(Object.keys(lbKeys).map((k) => [k, text(t.loadBalancer?.[k as keyof LbSettings])])));
     }
     return raw;
@@ -158,6 +170,7 @@ export function stackConfigOf(settings: ReleaseSettings, resolvePath: (p: string
     const release = collect(problems, () => parseReleaseConfig(raw));
     const app = collect(problems, () => parseAppConfig(raw, kind, resolvePath));
     const canary = collect(problems, () => parseCanaryConfig(raw));
+    const metrics = collect(problems, () => parseMetricsConfig(raw));
     let target: TargetConfig | undefined;
     const t = settings.target;
     if (t.kind === "local") {
@@ -171,23 +184,23 @@ export function stackConfigOf(settings: ReleaseSettings, resolvePath: (p: string
         problems.push(`dbPassword: required ${kind === "local" ? "on the local target (its PostgreSQL is initialised with it)" : "with migrations (they log in with it)"}; pass a Pulumi secret`);
     }
     const named = problems.map((p) => p.replace(/^zdr:(\w+):/, (_, key: string) => `${settingOfKey[key] ?? key}:`));
-    if (named.length > 0 || !release || !app || !target || !canary) {
+    if (named.length > 0 || !release || !app || !target || !canary || !metrics) {
         throw new ConfigError(named);
     }
-    return { release, app, target, canary };
+    return { release, app, target, canary, metrics };
 }
 
 /** The settings a parsed stack config stands for: zdr's own program passes its stack's config to a Release this way. */
 export function settingsOf(stack: StackConfig): ReleaseSettings {
-    const { release: r, app: a, target: t, canary: c } = stack;
+    const { release: r, app: a, target: t, canary: c, metrics: m } = stack;
     return {
         servers: r.servers, stableVersion: r.stableVersion, releaseVersion: r.releaseVersion, canaryCount: r.canaryCount, pins: r.pins, releaseMode: r.releaseMode,
         batches: { maxUnavailable: r.maxUnavailable, minHealthy: r.minHealthy },
         drainTimeoutSeconds: r.drainTimeoutSeconds, healthCheckIntervalMs: r.healthCheckIntervalMs, healthTimeoutSeconds: r.healthTimeoutSeconds,
-        app: { name: a.name, startCommand: a.startCommand, stopSignal: a.stopSignal, stopGraceSeconds: a.stopGraceSeconds, healthCheckPath: a.healthCheckPath, db: a.db, ...(a.logs ? { logs: a.logs } : {}) },
+        app: { name: a.name, startCommand: a.startCommand, stopSignal: a.stopSignal, stopGraceSeconds: a.stopGraceSeconds, healthCheckPath: a.healthCheckPath, db: a.db, ...(a.logs ? { logs: a.logs } : {}), ...(a.metricsPath ? { metricsPath: a.metricsPath } : {}) },
         ...(a.migrationsDir ? { migrations: { dir: a.migrationsDir, schemaVersions: a.schemaVersions, ...(a.queriesDir ? { queriesDir: a.queriesDir } : {}) } } : {}),
         ...(a.hooks ? { hooks: a.hooks } : {}),
-        canary: { bakeSeconds: r.bakeSeconds, acceptVerdicts: r.acceptVerdicts, judge: c.judge, stopWhenInconclusive: c.stopWhenInconclusive, keepServingOnFail: c.keepServingOnFail },
+        canary: { bakeSeconds: r.bakeSeconds, acceptVerdicts: r.acceptVerdicts, judge: c.judge, stopWhenInconclusive: c.stopWhenInconclusive, keepServingOnFail: c.keepServingOnFail, metrics: m.checks, defaultMetrics: false },
         target: t.kind === "local" ? { kind: "local", ...t.local, loadBalancer: t.loadBalancer } : t.kind === "aws" ? { kind: "aws", aws: t.aws } : { kind: "hosts", hosts: t.hosts },
     };
 }

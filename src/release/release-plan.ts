@@ -9,6 +9,7 @@ import type { JudgeOptions } from "../canary/judge";
 import type { AppConfig } from "./app-config";
 import type { ReleaseConfig, ReleaseMode } from "./config";
 import { canaryBaseline, liveForCheck, type ReleasePlan, withRunning } from "./plan";
+import type { MetricCheckConfig } from "../monitors/config";
 
 /** A migration file as the history table records it. */
 export interface MigrationRef {
@@ -69,6 +70,8 @@ export interface JudgementPlan {
     readonly bakeSeconds: number;
     readonly judge: JudgeOptions;
     readonly appLogErrorPattern?: string;
+    /** The metric checks judged beside the request checks (a target with a Prometheus: the local default). @default - none */
+    readonly metricChecks?: readonly MetricCheckConfig[];
     readonly stopWhenInconclusive: boolean;
     readonly keepServingOnFail: boolean;
     /** The team accepted this canary's verdict (acceptVerdicts names its server and version). */
@@ -83,7 +86,14 @@ export interface JudgementPlan {
  * [web-1, web-2, web-3], stable v1, release v2, canaryCount 1, bakeSeconds 60: web-1 (v2) against
  * web-2 and web-3, its report in <reportDir>/web-1-v2.json; canaryCount 3: nobody.
  */
-export function planJudgements(plan: ReleasePlan, release: ReleaseConfig, canary: CanaryConfig, app: Pick<AppConfig, "logs">, reportDir: string): ReadonlyMap<string, JudgementPlan> {
+export function planJudgements(
+    plan: ReleasePlan,
+    release: ReleaseConfig,
+    canary: CanaryConfig,
+    app: Pick<AppConfig, "logs">,
+    reportDir: string,
+    metricChecks: readonly MetricCheckConfig[] = [],
+): ReadonlyMap<string, JudgementPlan> {
     const baseline = canaryBaseline(plan, release);
     if (release.bakeSeconds === 0 || baseline.length === 0) {
         return new Map();
@@ -98,6 +108,7 @@ export function planJudgements(plan: ReleasePlan, release: ReleaseConfig, canary
                 bakeSeconds: release.bakeSeconds,
                 judge: canary.judge,
                 ...(app.logs?.errorPattern ? { appLogErrorPattern: app.logs.errorPattern } : {}),
+                ...(metricChecks.length > 0 ? { metricChecks } : {}),
                 stopWhenInconclusive: canary.stopWhenInconclusive,
                 keepServingOnFail: canary.keepServingOnFail,
                 accepted: release.acceptVerdicts[server.name] === server.version,

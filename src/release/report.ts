@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { HookOutcome } from "../../contract/member";
 import type { Traffic } from "../load/traffic";
-import { escapeHtml, svg } from "../canary/report";
+import { escapeHtml, metricAnchor, svg } from "../canary/report";
+import { metricCheckPrefix as metricPrefix } from "../monitors/metric-judge";
 import type { StageResult } from "./stages";
 
 export interface ReleaseEvent {
@@ -27,6 +28,8 @@ export interface CanaryVerdict {
     readonly to: number;
     /** The judgement's own page, relative to the report. @default - none */
     readonly page?: string;
+    /** Its metric checks' verdicts (each charted on the page, at `#metric-<name>`). @default - none */
+    readonly metrics?: readonly { readonly name: string; readonly verdict: string }[];
 }
 
 export interface ReleaseReport {
@@ -58,11 +61,12 @@ export function readVerdicts(dir: string, since: number, relativeTo: string): Ca
     }
     return fs
         .readdirSync(dir)
-        .filter((f) => f.endsWith(".json"))
+        .filter((f) => f.endsWith(".json") && !f.endsWith(".metrics.json"))
         .map((f) => {
-            const j = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as CanaryVerdict;
+            const j = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as CanaryVerdict & { checks?: { name: string; verdict: string }[] };
             const page = path.join(dir, f.replace(/\.json$/, ".html"));
-            return { canary: j.canary, version: j.version, verdict: j.verdict, from: j.from, to: j.to, ...(fs.existsSync(page) ? { page: path.relative(relativeTo, page) } : {}) };
+            const metrics = (j.checks ?? []).filter((c) => c.name.startsWith(metricPrefix)).map((c) => ({ name: c.name.slice(metricPrefix.length), verdict: c.verdict }));
+            return { canary: j.canary, version: j.version, verdict: j.verdict, from: j.from, to: j.to, ...(fs.existsSync(page) ? { page: path.relative(relativeTo, page) } : {}), ...(metrics.length ? { metrics } : {}) };
         })
         .filter((v) => v.from >= since)
         .sort((a, b) => a.from - b.from);
@@ -359,10 +363,11 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 export async function formatReportHtml(r: ReleaseReport): Promise<string> {
     const t = (x: string) => escapeHtml(x);
     const timeline = await renderTimeline(r);
-    const verdicts = table(["canary", "version", "verdict", "bake (s since the load started)", "page"], (r.verdicts ?? []).map((v) => [
+    const verdicts = table(["canary", "version", "verdict", "bake (s since the load started)", "page", "metric checks (charted on the page)"], (r.verdicts ?? []).map((v) => [
         t(v.canary), t(v.version), `<span class="${t(v.verdict)}">${t(v.verdict)}</span>`,
         `${((v.from - r.startedAt) / 1000).toFixed(1)} to ${((v.to - r.startedAt) / 1000).toFixed(1)}`,
         v.page ? `<a href="${t(v.page)}">${t(v.page)}</a>` : "",
+        (v.metrics ?? []).map((m) => (v.page ? `<a href="${t(`${v.page}#${metricAnchor(m.name)}`)}">${t(m.name)}</a>` : t(m.name)) + ` <span class="${t(m.verdict)}">${t(m.verdict)}</span>`).join(", "),
     ]));
     const stages = table(["stage", "result", "seconds", "servers"], r.stages.map((s) => [
         t(s.name),

@@ -6,6 +6,7 @@ import { CanaryConfig, canaryConfigKeys, parseCanaryConfig } from "../canary/con
 import { closest, distance } from "fastest-levenshtein";
 import { collect, ConfigError, namespace, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys } from "./config";
 import { type TargetConfig, targetDefinition, targetKeys, targetKinds } from "../../targets/registry";
+import { MetricsConfig, metricKeys, parseMetricsConfig } from "../monitors/config";
 
 export type { TargetConfig };
 
@@ -14,6 +15,8 @@ export interface StackConfig {
     readonly app: AppConfig;
     readonly target: TargetConfig;
     readonly canary: CanaryConfig;
+    /** The canary's metric checks (read from the stack's Prometheus on the local default). */
+    readonly metrics: MetricsConfig;
 }
 
 /** Keys whose values are always Pulumi secrets: a plain value is refused. */
@@ -28,7 +31,7 @@ export const secretKeys = ["dbPassword", "sshPrivateKey"] as const;
 export const undeclaredKeys = ["dbPassword", "sshPrivateKey"] as const;
 
 /** Every key of the zdr namespace: Pulumi.yaml's and undeclaredKeys. */
-export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...targetKeys, ...canaryConfigKeys, ...secretKeys])];
+export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...targetKeys, ...canaryConfigKeys, ...metricKeys, ...secretKeys])];
 
 /** Keys zdr no longer reads, and what to do about them. */
 const retiredKeys: Readonly<Record<string, string>> = {
@@ -86,8 +89,9 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
         );
     }
     const canary = collect(problems, () => parseCanaryConfig(raw));
-    if (problems.length > 0 || !release || !app || !target || !canary) {
+    const metrics = collect(problems, () => parseMetricsConfig(raw));
+    if (problems.length > 0 || !release || !app || !target || !canary || !metrics) {
         throw new ConfigError(problems);
     }
-    return { release, app, target, canary };
+    return { release, app, target, canary, metrics };
 }

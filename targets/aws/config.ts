@@ -206,6 +206,7 @@ export const awsTarget: TargetDefinition<"aws", AwsTargetConfig> = {
     kind: "aws",
     summary: "an Application Load Balancer in front of EC2 instances, created by zdr or existing ones by id",
     keys: awsKeys,
+    metricChecks: false,
     usesSshKey: true,
     ownsDatabase: false,
     ownsLoadBalancer: true,

@@ -193,6 +193,7 @@ export const hostsTarget: TargetDefinition<"hosts", HostsTargetConfig> = {
     kind: "hosts",
     summary: "the team's own hosts reached over SSH, behind the team's own HAProxy",
     keys: hostsKeys,
+    metricChecks: false,
     usesSshKey: true,
     ownsDatabase: false,
     ownsLoadBalancer: false,

@@ -9,11 +9,14 @@ export interface LocalConfig {
     readonly lbPort: number;
     readonly appBasePort: number;
     readonly dbPort: number;
+    /** The stack's Prometheus; HAProxy's exporter and the process exporter listen on the next two ports (src/monitors/prometheus-config.ts). */
+    readonly prometheusPort: number;
 }
 
 /**
  * Ports of the local default. lbPort unset or 0 means $ZDR_LB_PORT, else 8080; server i listens on
- * appBasePort + i; all must be distinct and within 1024-65535.
+ * appBasePort + i; Prometheus on prometheusPort (9090) and its exporters on the next two; all must
+ * be distinct and within 1024-65535.
  */
 export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?: string): LocalConfig {
     const problems: string[] = [];
@@ -28,10 +31,15 @@ export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?
     if (appPorts(dbPort) || dbPort === lbPort) {
         problems.push(`${namespace}:dbPort: ${dbPort} collides with lbPort or the app ports; choose another`);
     }
+    const prometheusPort = integer("prometheusPort", raw.prometheusPort, 9090, 1024, 65533, problems);
+    const monitoringPorts = [prometheusPort, prometheusPort + 1, prometheusPort + 2];
+    if (monitoringPorts.some((p) => appPorts(p) || p === lbPort || p === dbPort)) {
+        problems.push(`${namespace}:prometheusPort: ${prometheusPort} to ${prometheusPort + 2} (Prometheus, HAProxy's exporter, the process exporter) collide with lbPort, dbPort or the app ports; choose another`);
+    }
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { lbPort, appBasePort, dbPort };
+    return { lbPort, appBasePort, dbPort, prometheusPort };
 }
 
 export interface LocalTargetConfig {
@@ -44,7 +52,8 @@ export interface LocalTargetConfig {
 export const localTarget: TargetDefinition<"local", LocalTargetConfig> = {
     kind: "local",
     summary: "HAProxy, the app's processes and PostgreSQL on this machine's loopback (the default)",
-    keys: ["lbPort", "appBasePort", "dbPort", ...Object.keys(lbKeys)],
+    keys: ["lbPort", "appBasePort", "dbPort", "prometheusPort", ...Object.keys(lbKeys)],
+    metricChecks: true,
     usesSshKey: false,
     ownsDatabase: true,
     ownsLoadBalancer: true,

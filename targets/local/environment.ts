@@ -11,8 +11,11 @@ import { HaproxyLoadBalancer } from "../../resources/load-balancer";
 import { HaproxyMember } from "../../resources/member";
 import { HaproxyServer } from "../../resources/server";
 import { lbDefaults, type LbSettings } from "./lb-config";
+import { freshTargetsDir, type LocalMonitoring, localMonitoring, prometheusArgv, prometheusConfig, serverInstance, serverTargetsDir, targetDirs, watchFile } from "../../src/monitors/prometheus-config";
+import type { MetricCheckConfig } from "../../src/monitors/config";
 import { freshServerName, processType } from "../../contract/tokens";
 import { Process } from "../../resources/process";
+import { ScrapeTarget } from "../../resources/scrape-target";
 import type { MemberHooks } from "../../contract/member";
 import type { ArgsOf } from "../../resources/args";
 import { type Environment, type FleetTarget, type Membership, memberHooks } from "../../components/fleet";
@@ -31,7 +34,7 @@ export interface LocalEnvironmentArgs {
     /** Server i (from 0) listens on 127.0.0.1:(appBasePort + i), unless `ports` says otherwise. */
     readonly appBasePort: number;
     /**
-     * Each server's port (planPorts, src/release/ports.ts: a server keeps its port for its
+     * Each server's port (planPorts, targets/local/ports.ts: a server keeps its port for its
      * lifetime). @default - server i listens on appBasePort + i
      */
     readonly ports?: Readonly<Record<string, number>>;
@@ -41,6 +44,15 @@ export interface LocalEnvironmentArgs {
     readonly dbPassword: pulumi.Input<string>;
     /** Health-check rise and fall, HAProxy's timeouts. @default lbDefaults (targets/local/lb-config.ts) */
     readonly loadBalancer?: LbSettings;
+    /**
+     * The stack's Prometheus listens on 127.0.0.1:prometheusPort, HAProxy's exporter and the
+     * servers' process exporter on the next two ports (src/monitors/prometheus-config.ts); the
+     * canary's metric checks read it. The stack config always sets it (zdr:prometheusPort, 9090).
+     * @default - no Prometheus: the metric checks have nothing to read and say so (undecided)
+     */
+    readonly prometheusPort?: number;
+    /** The canary's metric checks, written beside Prometheus' configuration for `zdr watch`. @default - none */
+    readonly metricChecks?: readonly MetricCheckConfig[];
     /** Where the app's start command runs (a canary's fresh baseline is started there). @default - the program's folder */
     readonly projectDir?: string;
 }
@@ -100,6 +112,7 @@ export function haproxyConfig(args: LocalEnvironmentArgs, paths: HaproxyPaths): 
         // epoch ms, server, status, server response time (ms), total time (ms), method, path, {x-error}
         '    log-format "%Ts%ms %s %ST %Tr %Tt %HM %HPO %hs"',
         `    default_backend ${args.app.name}`,
+        ...(args.prometheusPort !== undefined ? haproxyMetricsFrontend(localMonitoring(args.prometheusPort).haproxyMetricsPort) : []),
         `backend ${args.app.name}`,
         "    balance roundrobin",
         `    option httpchk GET ${args.app.healthCheckPath}`,
@@ -108,6 +121,11 @@ export function haproxyConfig(args: LocalEnvironmentArgs, paths: HaproxyPaths): 
         `    default-server inter ${args.healthCheckIntervalMs} fall ${lb.healthCheckFall} rise ${lb.healthCheckRise}`,
         "",
     ].join("\n");
+}
+
+/** HAProxy's built-in Prometheus exporter on its own loopback port, out of the request log the judge reads. */
+function haproxyMetricsFrontend(port: number): string[] {
+    return ["frontend metrics", `    bind 127.0.0.1:${port}`, "    no log", "    http-request use-service prometheus-exporter if { path /metrics }", "    http-request return status 404"];
 }
 
 /** The first line of `haproxy -v`: a new binary restarts HAProxy (docs/release-graph.md). */
@@ -133,6 +151,8 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
     readonly connection: { host: string; port: number; user: string; database: string; password: pulumi.Output<string> };
     readonly loadBalancer: HaproxyLoadBalancer;
     readonly statementLog: string;
+    /** The stack's Prometheus and what it scrapes; undefined without prometheusPort. */
+    readonly monitoring?: { readonly prometheus: Process; readonly processMetrics: Process; readonly ports: Readonly<Record<string, number>> } & LocalMonitoring;
 
     constructor(name: string, readonly args: LocalEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("zdr:local:Environment", name, {}, opts);
@@ -169,7 +189,53 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
             stopTimeoutMs: 5000,
             // the new one needs the port; a stack from before zdr:haproxy:LoadBalancer replaces its HAProxy process
         }, { parent: this, deleteBeforeReplace: true, aliases: [{ type: processType }] });
+        if (args.prometheusPort !== undefined) {
+            this.monitoring = this.startMonitoring(name, args.prometheusPort);
+        }
         this.registerOutputs({ lbUrl: this.lbUrl });
+    }
+
+    /**
+     * Prometheus and the servers' process exporter, each a zdr:local:Process (started and stopped
+     * with the stack, like PostgreSQL and HAProxy); their files under <dir>/prometheus. Neither
+     * names a server: both read the servers from the target files each server's
+     * zdr:local:ScrapeTarget writes (LocalTarget.scrapeTarget), so a fleet change restarts neither.
+     */
+    private startMonitoring(name: string, prometheusPort: number): NonNullable<LocalEnvironment["monitoring"]> {
+        const args = this.args;
+        const m = localMonitoring(prometheusPort);
+        const folder = path.join(args.dir, "prometheus");
+        const ports = Object.fromEntries(args.servers.map((s, i) => [s, args.ports?.[s] ?? args.appBasePort + i]));
+        // the folders exist before either starts: Prometheus watches them (a file written there is
+        // scraped at once, not at the next 5 s refresh)
+        const readme = (what: string) => `Prometheus file_sd targets of ${what} (src/monitors/prometheus-config.ts).\n`;
+        const folders = {
+            [path.join(serverTargetsDir(args.dir), "README")]: readme("the stack's servers, one file per server written and removed by its zdr:local:ScrapeTarget"),
+            [path.join(freshTargetsDir(args.dir), "README")]: readme("canaries' fresh baselines, written and removed by their judgements"),
+        };
+        const processMetrics = new Process(`${name}-process-metrics`, {
+            command: ["node", path.join(root, "scripts/local/process-metrics.js"), `127.0.0.1:${m.processMetricsPort}`, ...targetDirs(args.dir)],
+            files: folders,
+            logFile: path.join(args.dir, "process-metrics.log"),
+            label: "the servers' process exporter",
+            readyTcp: `127.0.0.1:${m.processMetricsPort}`,
+            stopTimeoutMs: 5000,
+        }, { parent: this, deleteBeforeReplace: true });
+        const prometheus = new Process(`${name}-prometheus`, {
+            command: prometheusArgv(m, args.dir),
+            files: {
+                [path.join(folder, "prometheus.yml")]: prometheusConfig(m, targetDirs(args.dir), args.app.metricsPath),
+                ...folders,
+                // what `zdr watch` reads to show and judge the metric checks as the judgement does
+                [watchFile(args.dir)]: `${JSON.stringify({ url: m.prometheusUrl, checks: args.metricChecks ?? [] })}\n`,
+            },
+            logFile: path.join(args.dir, "prometheus.log"),
+            label: "Prometheus",
+            healthUrl: `${m.prometheusUrl}/-/ready`,
+            healthTimeoutMs: 60000,
+            stopTimeoutMs: 15000,
+        }, { parent: this, deleteBeforeReplace: true });
+        return { ...m, prometheus, processMetrics, ports };
     }
 
     /**
@@ -177,13 +243,17 @@ export class LocalEnvironment extends pulumi.ComponentResource implements Enviro
      * failing canary is set to MAINT in HAProxy; and the canary gets a fresh baseline, the stable
      * version started beside it for its bake (provider/canary/fresh-baseline.ts).
      */
-    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "appLogs" | "leaveOutOnFail" | "freshBaseline"> {
+    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "appLogs" | "leaveOutOnFail" | "freshBaseline" | "prometheus"> {
         const app = this.args.app;
         const stable = baseline.length > 0 ? versions?.[baseline[0]] : undefined;
+        const m = this.monitoring;
         return {
             requestLog: path.join(this.args.dir, "haproxy.log"),
             appLogs: Object.fromEntries([canary, ...baseline].map((s) => [s, appLogFile(this.args.dir, s)])),
             leaveOutOnFail: { runtimeApi: this.runtimeApi, backend: app.name },
+            // the metric checks read the stack's Prometheus; `{instance}` is a server's own endpoint;
+            // a fresh baseline is scraped once the judgement writes its target into freshTargets
+            ...(m ? { prometheus: { url: m.prometheusUrl, instances: Object.fromEntries([canary, ...baseline].filter((s) => m.ports[s] !== undefined).map((s) => [s, serverInstance(m.ports[s])])), freshTargets: freshTargetsDir(this.args.dir) } } : {}),
             ...(stable
                 ? {
                       freshBaseline: {
@@ -260,7 +330,18 @@ export class LocalTarget implements FleetTarget {
             events: { file: this.args.eventsFile, server: server.name },
             // the batch's check fails the up, once every server of the batch finished (components/fleet.ts)
             recordFailure: true,
-        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer], additionalSecretOutputs: ["env"] });
+            // Prometheus runs (and scrapes the server's target, components/fleet.ts) before the server starts:
+            // a bake has its points from the first second
+        }, { ...opts, dependsOn: [...toArray(opts.dependsOn), env.database, env.loadBalancer, ...(env.monitoring ? [env.monitoring.prometheus, env.monitoring.processMetrics] : [])], additionalSecretOutputs: ["env"] });
+    }
+
+    /** The server's target file in the stack's Prometheus, when it runs one. */
+    scrapeTarget(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): ScrapeTarget | undefined {
+        const env = this.args.environment;
+        if (!env.monitoring) {
+            return undefined;
+        }
+        return new ScrapeTarget(name, { folder: serverTargetsDir(env.args.dir), server: server.name, address: serverInstance(this.port(server)) }, opts);
     }
 
     entry(name: string, server: ServerPlan, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {

@@ -18,12 +18,14 @@ import type { LocalConfig } from "./config";
  * A first up (no last ports) gives server i appBasePort + i, as before ports were kept.
  */
 export function planPorts(servers: readonly string[], last: Readonly<Record<string, number>>, local: LocalConfig): Readonly<Record<string, number>> {
-    const reserved = new Set([local.lbPort, local.dbPort, ...Object.values(last)]);
+    // the load balancer's, the database's, and Prometheus' with its two exporters' (prometheusPort + 0..2)
+    const infrastructure = new Set([local.lbPort, local.dbPort, local.prometheusPort, local.prometheusPort + 1, local.prometheusPort + 2]);
+    const reserved = new Set([...infrastructure, ...Object.values(last)]);
     const taken = new Set<number>();
     const ports: Record<string, number> = {};
     for (const server of servers) {
         const kept = last[server];
-        if (Number.isInteger(kept) && kept >= local.appBasePort && kept <= 65535 && kept !== local.lbPort && kept !== local.dbPort && !taken.has(kept)) {
+        if (Number.isInteger(kept) && kept >= local.appBasePort && kept <= 65535 && !infrastructure.has(kept) && !taken.has(kept)) {
             ports[server] = kept;
             taken.add(kept);
         }

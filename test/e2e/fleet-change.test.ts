@@ -1,6 +1,8 @@
 // Changing the fleet on the local default under load with slow requests in flight: add a server,
 // change the health-check interval, remove the server, remove the middle one of the remaining
-// three (the others keep their ports and processes), one `up` each. Then a removal that fails
+// three (the others keep their ports and processes), one `up` each; the stack's Prometheus
+// scrapes a server from the up that adds it, and no longer from the up that removes it, neither
+// it nor the process exporter restarted. Then a removal that fails
 // half-way (its `up` killed during the drain, and the server taken out of HAProxy by hand) and a
 // destroy that still completes and leaves no process.
 import { strict as assert } from "node:assert";
@@ -45,6 +47,38 @@ describe("changing the fleet on the local default under load, slow requests in f
     });
 
     const runtime = () => new HaproxyRuntime(path.join(local.dir, "haproxy.sock"));
+    const prometheusUrl = async () => `http://127.0.0.1:${(await local.stack.getConfig("zdr:prometheusPort")).value}`;
+    /** Prometheus' active targets of the app's own endpoints (job app): server -> health. */
+    async function appTargets(): Promise<Record<string, string>> {
+        const body = (await (await fetch(`${await prometheusUrl()}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: { labels: { job: string; server?: string }; health: string }[] } };
+        return Object.fromEntries(body.data.activeTargets.filter((t) => t.labels.job === "app").map((t) => [t.labels.server ?? "", t.health]));
+    }
+    /** The servers with a current sample of `metric` (an instant query: a series gone stale has none). */
+    async function scraped(metric: string): Promise<string[]> {
+        const body = (await (await fetch(`${await prometheusUrl()}/api/v1/query?query=${encodeURIComponent(metric)}`)).json()) as { data: { result: { metric: { server: string } }[] } };
+        return body.data.result.map((r) => r.metric.server).sort();
+    }
+    /**
+     * Waits (at most 20 s: Prometheus reads a target file when it changes, its exporters are
+     * scraped every second) until the app job's targets and the process exporter's servers are
+     * `servers`, each app target up; returns what it saw last.
+     */
+    async function scrapedServers(servers: string[]): Promise<{ targets: Record<string, string>; process: string[]; app: string[] }> {
+        let seen = { targets: {} as Record<string, string>, process: [] as string[], app: [] as string[] };
+        for (let i = 0; i < 40; i++) {
+            seen = { targets: await appTargets(), process: await scraped("zdr_server_cpu_seconds_total"), app: await scraped('up{job="app"} == 1') };
+            if (JSON.stringify(Object.keys(seen.targets).sort()) === JSON.stringify(servers) && JSON.stringify(seen.process) === JSON.stringify(servers) && JSON.stringify(seen.app) === JSON.stringify(servers)) {
+                return seen;
+            }
+            await sleep(500);
+        }
+        return seen;
+    }
+    const pidOf = async (name: string) => {
+        const state = await local.stack.exportStack();
+        return Number((state.deployment.resources as { urn: string; outputs?: { pid?: number } }[]).find((r) => r.urn.endsWith(`::${name}`))?.outputs?.pid);
+    };
+    const monitoringPids = async () => [await pidOf("local-prometheus"), await pidOf("local-process-metrics")];
     const master = () => new HaproxyMaster(path.join(local.dir, "haproxy-master.sock"));
     const listening = (port: number) =>
         new Promise<boolean>((resolve) => {
@@ -93,17 +127,23 @@ describe("changing the fleet on the local default under load, slow requests in f
     const stepsOf = (r: StageResult) => r.steps.filter((x) => !x.type.startsWith("pulumi:providers:"));
     const touched = (r: StageResult) => [...new Set(stepsOf(r).map((x) => x.name))].sort();
 
-    it("adds web-4: started, checked and attached; no other server and not HAProxy touched", async () => {
+    it("adds web-4: started, checked, attached and scraped; no other server, not HAProxy, not Prometheus touched", async () => {
         const reloadsBefore = (await master().processes()).find((p) => p.type === "master")?.reloads;
+        assert.deepEqual(await scrapedServers(three), { targets: { "web-1": "up", "web-2": "up", "web-3": "up" }, process: three, app: three });
+        const monitoringBefore = await monitoringPids();
         const s = await step({ name: "add web-4", config: { servers: four } });
         await assertClean(s, four);
-        assert.deepEqual(touched(s.result), ["webshop-web-4-check", "webshop-web-4-deploy", "webshop-web-4-member", "webshop-web-4-server"], JSON.stringify(s.result.steps));
+        assert.deepEqual(touched(s.result), ["webshop-web-4-check", "webshop-web-4-deploy", "webshop-web-4-member", "webshop-web-4-metrics", "webshop-web-4-server"], JSON.stringify(s.result.steps));
         assert.ok(stepsOf(s.result).every((x) => x.op === "create"), JSON.stringify(s.result.steps));
         assert.equal((await master().processes()).find((p) => p.type === "master")?.reloads, reloadsBefore, "HAProxy was not reloaded");
         for (const server of three) {
             assert.deepEqual(s.counters.statuses[server], ["UP"], `${server} stayed UP in every reading`);
         }
         assert.ok(s.counters.servers["web-4"].stot > 0, "web-4 serves");
+        // Prometheus scrapes web-4's own endpoint and the process exporter reports its process, neither restarted
+        assert.deepEqual(await scrapedServers(four), { targets: { "web-1": "up", "web-2": "up", "web-3": "up", "web-4": "up" }, process: four, app: four });
+        assert.deepEqual(await monitoringPids(), monitoringBefore, "Prometheus and the process exporter kept their processes");
+        assert.ok(monitoringBefore.every((p) => p > 0), `${monitoringBefore}`);
     });
 
     it("changes the health-check interval: a hitless reload that keeps every server UP", async () => {
@@ -121,11 +161,12 @@ describe("changing the fleet on the local default under load, slow requests in f
         }
     });
 
-    it("removes web-4: drained, stopped, then removed from HAProxy; the up succeeds", async () => {
+    it("removes web-4: drained, stopped, then removed from HAProxy and no longer scraped; the up succeeds", async () => {
         const since = Date.now();
+        const monitoringBefore = await monitoringPids();
         const s = await step({ name: "remove web-4", config: { servers: three } });
         await assertClean(s, three);
-        assert.deepEqual(touched(s.result), ["webshop-web-4-check", "webshop-web-4-deploy", "webshop-web-4-member", "webshop-web-4-server"], JSON.stringify(s.result.steps));
+        assert.deepEqual(touched(s.result), ["webshop-web-4-check", "webshop-web-4-deploy", "webshop-web-4-member", "webshop-web-4-metrics", "webshop-web-4-server"], JSON.stringify(s.result.steps));
         assert.ok(stepsOf(s.result).every((x) => x.op === "delete"), JSON.stringify(s.result.steps));
         const events = readEvents(path.join(local.dir, "events.jsonl"), since);
         assert.deepEqual(events.map((e) => `${e.server} ${e.step}:${e.phase}`), ["web-4 drain:start", "web-4 drain:end"]);
@@ -134,6 +175,10 @@ describe("changing the fleet on the local default under load, slow requests in f
         for (const server of three) {
             assert.deepEqual(s.counters.statuses[server], ["UP"], `${server} stayed UP in every reading`);
         }
+        // web-4 is no longer a target, and its series end (no sample within the 5 s lookback)
+        assert.deepEqual(await scrapedServers(three), { targets: { "web-1": "up", "web-2": "up", "web-3": "up" }, process: three, app: three });
+        assert.equal(fs.existsSync(path.join(local.dir, "prometheus/servers/web-4.json")), false, "web-4's target file is removed");
+        assert.deepEqual(await monitoringPids(), monitoringBefore, "Prometheus and the process exporter kept their processes");
     });
 
     /** Each server's process id, from the stack's state. */
@@ -150,7 +195,7 @@ describe("changing the fleet on the local default under load, slow requests in f
         const pidsBefore = await serverPids();
         const s = await step({ name: "remove web-2 (the middle one)", config: { servers: ["web-1", "web-3"] } });
         await assertClean(s, ["web-1", "web-3"]);
-        assert.deepEqual(touched(s.result), ["webshop-web-2-check", "webshop-web-2-deploy", "webshop-web-2-member", "webshop-web-2-server"], JSON.stringify(s.result.steps));
+        assert.deepEqual(touched(s.result), ["webshop-web-2-check", "webshop-web-2-deploy", "webshop-web-2-member", "webshop-web-2-metrics", "webshop-web-2-server"], JSON.stringify(s.result.steps));
         assert.ok(stepsOf(s.result).every((x) => x.op === "delete"), JSON.stringify(s.result.steps));
         const pidsAfter = await serverPids();
         assert.deepEqual(pidsAfter, { "web-1": pidsBefore["web-1"], "web-3": pidsBefore["web-3"] }, `before: ${JSON.stringify(pidsBefore)}`);
@@ -222,7 +267,8 @@ describe("changing the fleet on the local default under load, slow requests in f
             .map((r) => Number(r.outputs?.pid))
             .filter((p) => p > 0);
         const before = processTree(pids);
-        assert.equal(pids.length, 6, `postgres, HAProxy and four servers in the state: ${pids}`);
+        // Prometheus and the process exporter are the stack's, not a server's: they run whatever the fleet
+        assert.equal(pids.length, 8, `PostgreSQL, HAProxy, Prometheus, the process exporter and four servers in the state: ${pids}`);
 
         await local.stack.cancel();
         const start = Date.now();
@@ -234,7 +280,7 @@ describe("changing the fleet on the local default under load, slow requests in f
                 `(${pids.length} started by zdr and what they forked), after ${left.length}`,
         );
         assert.deepEqual(left, [], "processes left behind");
-        // HAProxy's master and worker, PostgreSQL and its own processes, four servers
-        assert.ok(before.length >= 9, `counted ${before.length}: ${JSON.stringify(before)}`);
+        // HAProxy's master and worker, PostgreSQL and its own processes, Prometheus, the exporter, four servers
+        assert.ok(before.length >= 11, `counted ${before.length}: ${JSON.stringify(before)}`);
     });
 });

@@ -1,12 +1,13 @@
 // The judgement page and the release report as a person sees them: rendered from real evidence
 // (test/fixtures/pictures: a real demo's report, its first canary's judgement and HAProxy's log,
-// and a canary failed on a new log template), opened in headless Chromium, each chart measured
+// a canary failed on a new log template, and a canary failed on its memory metric with what its
+// metric checks read from Prometheus), opened in headless Chromium, each chart measured
 // as the browser drew it, and screenshotted to .zdr/pictures/ for a person to look at.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { requestsOf } from "../../src/canary/evidence";
-import { renderCanaryReport, svg } from "../../src/canary/report";
+import { CanaryEvidence, renderCanaryReport, svg } from "../../src/canary/report";
 import { formatReportHtml, ReleaseReport } from "../../src/release/report";
 import { packageRoot as projectRoot } from "../../src/package-root";
 import { drawnCharts, DrawnChart, screenshot } from "../support/chromium";
@@ -52,6 +53,39 @@ describe("the report pages in headless Chromium", function () {
             console.log(`      ${path.relative(process.cwd(), png)}`);
         });
     }
+
+    it("the judgement page of a canary failed on a metric charts each metric check over the bake per side, each with data", async () => {
+        const name = "web-1-leaky";
+        const j = JSON.parse(fs.readFileSync(path.join(fixtures, `${name}.json`), "utf8"));
+        const metrics = JSON.parse(fs.readFileSync(path.join(fixtures, `${name}.metrics.json`), "utf8")).checks as NonNullable<CanaryEvidence["metrics"]>;
+        const requests = requestsOf(path.join(fixtures, `${name}.haproxy.txt`), [j.canary, ...j.baseline, j.freshBaseline.server], j.from, j.to);
+        const html = await renderCanaryReport({ canary: j.canary, version: j.version, baseline: j.baseline, from: j.from, to: j.to, judgement: j, requests, metrics });
+        const file = path.join(out, `${name}.html`);
+        fs.writeFileSync(file, html);
+
+        const charts = await drawnCharts(file);
+        const names = metrics.map((m) => m.name);
+        assert.deepEqual(names, ["cpu-per-request", "memory", "orders-per-request"]);
+        const metricCharts = charts.filter((c) => c.title.startsWith("Metric "));
+        assert.deepEqual(metricCharts.map((c) => c.title.split(" ")[1]), names, `a chart per metric check: ${JSON.stringify(charts.map((c) => c.title))}`);
+        for (const c of metricCharts) {
+            assertDrawn(c, 3); // the canary, the baseline and the tolerance's line
+        }
+        // the leak: the memory check's steps beyond the tolerance drawn as points, and where it failed
+        const memory = metricCharts[1];
+        assert.ok((memory.marks["mark-symbol"] ?? 0) >= 10, JSON.stringify(memory.marks));
+        assert.ok((memory.marks["mark-rule"] ?? 0) >= 1, JSON.stringify(memory.marks));
+        for (const n of names) {
+            assert.match(html, new RegExp(`<div id="metric-${n}"><figure><svg`), `${n}: its chart under its anchor (the release report links it)`);
+        }
+        // a check that read nothing says so in place of its chart
+        const none = await renderCanaryReport({ canary: j.canary, version: j.version, baseline: j.baseline, from: j.from, to: j.to, judgement: j, requests, metrics: [{ ...metrics[1], points: [], why: "no read succeeded (3 failed; last: Prometheus at http://127.0.0.1:9090: ECONNREFUSED)" }] });
+        assert.match(none, /<div id="metric-memory"><figure class="empty"><p>Metric memory: no data in the window \(no read succeeded \(3 failed; last: Prometheus at http:\/\/127\.0\.0\.1:9090: ECONNREFUSED\)\)\.<\/p><\/figure><\/div>/);
+
+        const png = path.join(out, `${name}.png`);
+        assert.deepEqual(await screenshot(file, png, 1300, 3200), { width: 1300, height: 3200 });
+        console.log(`      ${path.relative(process.cwd(), png)}`);
+    });
 
     it("the release report draws requests/s, failures and p99 per version and each server's moves and bakes on one time axis", async () => {
         const report = JSON.parse(fs.readFileSync(path.join(fixtures, "demo-report.json"), "utf8")) as ReleaseReport;

@@ -98,6 +98,8 @@ export async function openLocalStack(prefix: string, config: Stage["config"] = {
             // one port per server: the fixture's three, or as many as the test's servers
             appBasePort: String(await freePortRange(serverCount(config.servers))),
             dbPort: String(dbPort),
+            // Prometheus and its two exporters (prometheusPort + 0..2)
+            prometheusPort: String(await freePortRange(3)),
             stableVersion: "v1",
             drainTimeoutSeconds: "5",
             healthCheckIntervalMs: "200",

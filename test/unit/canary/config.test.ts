@@ -4,7 +4,7 @@ import { ConfigError, parseReleaseConfig } from "../../../src/release/config";
 import { parseStackConfig } from "../../../src/release/stack-config";
 
 describe("canary config", () => {
-    const defaults = { alpha: 0.0155, passAlpha: 0.05, errorOddsTolerance: 1.5, errorRateFloor: 0.01, latencyTolerance: 0.1, latencyFloorMs: 2, tailOddsTolerance: 2, warmupSeconds: 0, tailQuantile: 0.99 };
+    const defaults = { alpha: 0.0165, passAlpha: 0.05, errorOddsTolerance: 1.5, errorRateFloor: 0.01, latencyTolerance: 0.1, latencyFloorMs: 2, tailOddsTolerance: 2, warmupSeconds: 0, tailQuantile: 0.99 };
     const ok: { name: string; raw: Record<string, string>; judge: object; stop: boolean }[] = [
         { name: "nothing set: the judge's defaults", raw: {}, judge: defaults, stop: false },
         { name: "a looser latency tolerance", raw: { canaryLatencyTolerance: "0.25" }, judge: { ...defaults, latencyTolerance: 0.25 }, stop: false },

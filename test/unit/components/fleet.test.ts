@@ -29,6 +29,15 @@ describe("Fleet under mocks", () => {
             target: new LocalTarget({ environment: kept, projectDir: "/srv/app", drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit-kept/events.jsonl" }),
         });
         keptServers = await value(keptFleet.servers);
+        // with the stack's Prometheus: three servers, then web-2 removed
+        for (const [name, list] of [["mon3", ["web-1", "web-2", "web-3"]], ["mon2", ["web-1", "web-3"]]] as const) {
+            const env = new LocalEnvironment(`${name}-local`, { ...environment.args, servers: list, dir: "/tmp/zdr-unit-mon", ports: { "web-1": 9101, "web-2": 9102, "web-3": 9103 }, prometheusPort: 19090 });
+            await value(new Fleet(name, {
+                plan: planRelease(parseReleaseConfig({ servers: JSON.stringify(list) })),
+                epoch: new Epoch(`${name}-epoch`, { mode: "staged", release: "v1" }),
+                target: new LocalTarget({ environment: env, projectDir: "/srv/app", drainTimeoutSeconds: 5, healthTimeoutSeconds: 5, eventsFile: "/tmp/zdr-unit-mon/events.jsonl" }),
+            }).servers);
+        }
         // let the remaining registrations settle
         await new Promise((r) => setTimeout(r, 50));
     });
@@ -142,4 +151,25 @@ describe("Fleet under mocks", () => {
             assert.equal(member.inputs.loadBalancer, "local-haproxy-identity");
         });
     }
+
+    it("lists no server in Prometheus' or the process exporter's inputs: removing web-2 leaves both as they are", () => {
+        for (const role of ["prometheus", "process-metrics"]) {
+            const [three, two] = [find(`mon3-local-${role}`), find(`mon2-local-${role}`)];
+            assert.deepEqual(two.inputs, three.inputs, role);
+            assert.doesNotMatch(JSON.stringify(three.inputs), /web-\d|910\d/, role);
+        }
+        assert.deepEqual((find("mon3-local-process-metrics").inputs.command as string[]).slice(2), ["127.0.0.1:19092", "/tmp/zdr-unit-mon/prometheus/servers", "/tmp/zdr-unit-mon/prometheus/fresh"]);
+    });
+
+    it("gives each server its own scrape target, written before its deploy and removed after it", () => {
+        for (const [server, port] of [["web-1", 9101], ["web-2", 9102], ["web-3", 9103]] as const) {
+            const target = find(`mon3-${server}-metrics`);
+            assert.equal(target.type, "zdr:local:ScrapeTarget");
+            assert.equal(target.parent, find("mon3").urn);
+            assert.deepEqual(target.inputs, { folder: "/tmp/zdr-unit-mon/prometheus/servers", server, address: `127.0.0.1:${port}` });
+            assert.ok(find(`mon3-${server}-deploy`).dependsOn.includes(target.urn));
+        }
+        assert.equal(registrations.filter((r) => r.name.startsWith("mon2-") && r.type === "zdr:local:ScrapeTarget").length, 2);
+        assert.equal(registrations.filter((r) => r.type === "zdr:local:ScrapeTarget" && !/^mon[23]-/.test(r.name)).length, 0, "no scrape target without a Prometheus");
+    });
 });

@@ -119,7 +119,7 @@ describe("parseStackConfig: one parse, the target's settings as one either-or", 
     it("the local target", () => {
         const c = parseStackConfig(local, ctx);
         assert.equal(c.target.kind, "local");
-        assert.deepEqual(c.target.kind === "local" && c.target.local, { lbPort: 8080, appBasePort: 9101, dbPort: 55432 });
+        assert.deepEqual(c.target.kind === "local" && c.target.local, { lbPort: 8080, appBasePort: 9101, dbPort: 55432, prometheusPort: 9090 });
     });
     it("reports the problems of every part at once", () => {
         assert.throws(() => parseStackConfig({ canaryCount: "7", stopSignal: "SIGSTOP" }, ctx), (e: ConfigError) =>

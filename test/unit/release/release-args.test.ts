@@ -44,7 +44,7 @@ describe("stackConfigOf: defaults and messages that name the setting", () => {
         const c = stackConfigOf(hello, resolvePath, true);
         assert.deepEqual([c.release.releaseVersion, c.release.canaryCount, c.release.maxUnavailable, c.release.bakeSeconds, c.release.releaseMode], ["1.0.0", 0, 1, 0, "staged"]);
         assert.deepEqual([c.app.healthCheckPath, c.app.stopSignal, c.app.stopGraceSeconds, c.app.db], ["/health", "SIGTERM", 30, { name: "app", user: "app" }]);
-        assert.deepEqual(c.target.kind === "local" && c.target.local, { lbPort: 8301, appBasePort: 9101, dbPort: 55432 });
+        assert.deepEqual(c.target.kind === "local" && c.target.local, { lbPort: 8301, appBasePort: 9101, dbPort: 55432, prometheusPort: 9090 });
     });
     it("resolves the migrations' folders against the project", () => {
         const c = stackConfigOf({ ...hello, migrations: { dir: "db/migrations", schemaVersions: { "1.1.0": 2 }, queriesDir: "db/queries" } }, resolvePath, true);

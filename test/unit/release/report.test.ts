@@ -129,7 +129,7 @@ describe("the release report's timeline", () => {
             { t: t0 + 1200 + i * 300, server: "web-1", step: step as ReleaseEvent["step"], phase: "start" as const },
             { t: t0 + 1300 + i * 300, server: "web-1", step: step as ReleaseEvent["step"], phase: "end" as const },
         ]),
-        verdicts: [{ canary: "web-1", version: "v2", verdict: "fail", from: t0 + 2000, to: t0 + 3900, page: "local/demo/judgements/web-1-v2.html" }],
+        verdicts: [{ canary: "web-1", version: "v2", verdict: "fail", from: t0 + 2000, to: t0 + 3900, page: "local/demo/judgements/web-1-v2.html", metrics: [{ name: "memory", verdict: "fail" }, { name: "cpu-per-request", verdict: "pass" }] }],
     };
 
     it("draws requests/s, failures and p99 per version, the server's moves, the stages and the bake with its verdict", async () => {
@@ -145,24 +145,27 @@ describe("the release report's timeline", () => {
         assert.match(svg, /class="mark-rect role-mark[^"]*"[^>]*>(<path[^>]+d="M[^"]+"[^>]*\/?>){7,}/, "a bar for every version's second");
     });
 
-    it("links each verdict to its page in the HTML, and says when a report has no timeline", async () => {
+    it("links each verdict to its page in the HTML and each metric check to its chart there, and says when a report has no timeline", async () => {
         const html = await formatReportHtml(report);
         assert.match(html, /<td>web-1<\/td><td>v2<\/td><td><span class="fail">fail<\/span><\/td><td>2\.0 to 3\.9<\/td><td><a href="local\/demo\/judgements\/web-1-v2\.html">/);
+        assert.match(html, /<td><a href="local\/demo\/judgements\/web-1-v2\.html#metric-memory">memory<\/a> <span class="fail">fail<\/span>, <a href="local\/demo\/judgements\/web-1-v2\.html#metric-cpu-per-request">cpu-per-request<\/a> <span class="pass">pass<\/span><\/td>/);
         const old = await formatReportHtml({ ...report, traffic: { ...report.traffic, timeline: undefined }, verdicts: undefined });
         assert.match(old, /No timeline: this report was written without per-second traffic/);
         assert.match(old, /no canary was judged/);
     });
 
-    it("reads the judgements of the release (bakes from the load's start), each with its page beside it", () => {
+    it("reads the judgements of the release (bakes from the load's start), each with its page beside it and its metric checks' verdicts", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-verdicts-"));
         try {
-            const record = (name: string, from: number, verdict: string) => fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ canary: name.split("-v")[0], version: "v2", verdict, from, to: from + 6000, checks: [] }));
+            const record = (name: string, from: number, verdict: string, checks: { name: string; verdict: string }[] = []) => fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ canary: name.split("-v")[0], version: "v2", verdict, from, to: from + 6000, checks }));
             record("web-2-v2", t0 + 30_000, "pass");
-            record("web-1-v2", t0 + 2000, "inconclusive");
+            record("web-1-v2", t0 + 2000, "inconclusive", [{ name: "error-rate", verdict: "pass" }, { name: "metric: memory", verdict: "pass" }, { name: "metric: cpu-per-request", verdict: "undecided" }]);
             record("web-3-v2", t0 - 60_000, "fail");
             fs.writeFileSync(path.join(dir, "web-1-v2.html"), "");
+            // the metric evidence beside a judgement is not a judgement
+            fs.writeFileSync(path.join(dir, "web-1-v2.metrics.json"), JSON.stringify({ prometheus: "http://127.0.0.1:9090", checks: [] }));
             assert.deepEqual(readVerdicts(dir, t0, path.dirname(dir)), [
-                { canary: "web-1", version: "v2", verdict: "inconclusive", from: t0 + 2000, to: t0 + 8000, page: `${path.basename(dir)}/web-1-v2.html` },
+                { canary: "web-1", version: "v2", verdict: "inconclusive", from: t0 + 2000, to: t0 + 8000, page: `${path.basename(dir)}/web-1-v2.html`, metrics: [{ name: "memory", verdict: "pass" }, { name: "cpu-per-request", verdict: "undecided" }] },
                 { canary: "web-2", version: "v2", verdict: "pass", from: t0 + 30_000, to: t0 + 36_000 },
             ]);
             assert.deepEqual(readVerdicts(path.join(dir, "missing"), t0, dir), []);

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { ConfigError } from "../../../../src/release/config";
 import { lastPorts, planPorts } from "../../../../targets/local/ports";
 
-const local = { lbPort: 8080, appBasePort: 9101, dbPort: 55432 };
+const local = { lbPort: 8080, appBasePort: 9101, dbPort: 55432, prometheusPort: 9090 };
 
 describe("planPorts: a server keeps its port for its lifetime", () => {
     const cases: { name: string; servers: string[]; last: Record<string, number>; local?: typeof local; want: Record<string, number> }[] = [
@@ -48,8 +48,15 @@ describe("planPorts: a server keeps its port for its lifetime", () => {
             name: "the load balancer's and the database's ports are skipped, kept or new",
             servers: ["web-1", "web-2", "web-3"],
             last: { "web-1": 9102 },
-            local: { lbPort: 9101, appBasePort: 9101, dbPort: 9103 },
+            local: { lbPort: 9101, appBasePort: 9101, dbPort: 9103, prometheusPort: 9090 },
             want: { "web-1": 9102, "web-2": 9104, "web-3": 9105 },
+        },
+        {
+            name: "Prometheus' and its exporters' ports are skipped, kept or new",
+            servers: ["web-1", "web-2"],
+            last: { "web-1": 9091 },
+            local: { lbPort: 8080, appBasePort: 9090, dbPort: 55432, prometheusPort: 9090 },
+            want: { "web-1": 9093, "web-2": 9094 },
         },
         {
             name: "two servers with the same last port: the first in release order keeps it",
@@ -87,7 +94,7 @@ describe("planPorts: a server keeps its port for its lifetime", () => {
     });
 
     it("refuses an appBasePort with no free port left, naming the key", () => {
-        assert.throws(() => planPorts(["a", "b"], {}, { lbPort: 8080, appBasePort: 65535, dbPort: 55432 }), (e: ConfigError) => {
+        assert.throws(() => planPorts(["a", "b"], {}, { lbPort: 8080, appBasePort: 65535, dbPort: 55432, prometheusPort: 9090 }), (e: ConfigError) => {
             assert.deepEqual(e.problems, ["zdr:appBasePort: 65535 leaves no free port up to 65535 for b; choose a lower one"]);
             return true;
         });

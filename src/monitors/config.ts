@@ -1,0 +1,140 @@
+// The canary's metric checks, as the team declares them (zdr:canaryMetrics) and as zdr adds them
+// by default, validated before anything changes: every message names the key and what is allowed.
+// A check's query is PromQL with `{server}` (the server's name, as HAProxy and zdr's process
+// exporter label it) and `{instance}` (its own metrics endpoint's target, 127.0.0.1:<port>) filled
+// in per server, in the spirit of Argo Rollouts' AnalysisTemplate and Flagger's MetricTemplate,
+// and `{from}` (when the check's warm-up ends, epoch seconds) for a value over the bake so far.
+import { ConfigError, json, namespace, RawConfig } from "../release/config";
+
+export interface MetricCheckConfig {
+    /** Names the check: `metric: <name>` in the verdict. */
+    readonly name: string;
+    /**
+     * PromQL, one series per server once `{server}`/`{instance}` are filled in. `{from}` is when
+     * the check's warm-up ends (epoch seconds): `x - x @ {from}` is a counter's increase over the
+     * bake so far; such a query's steps are judged from `cumulativeMinSeconds` after it.
+     */
+    readonly query: string;
+    /** Which way is better: a canary worse than the baseline beyond the tolerance fails. */
+    readonly better: "lower" | "higher";
+    /**
+     * How much worse the canary may be: lower is better, the canary may be up to (1 + tolerance)
+     * times the baseline; higher is better, down to (1 - tolerance) times it.
+     */
+    readonly tolerance: number;
+    /** Steps of this many seconds from the bake's start are not judged (a fresh process's JIT, caches). @default 0 */
+    readonly warmupSeconds?: number;
+}
+
+/**
+ * A query over the bake so far (with `{from}`) is judged from this many seconds after `{from}`:
+ * over a shorter window it holds a handful of requests and CPU ticks (10 ms each).
+ */
+export const cumulativeMinSeconds = 5;
+
+/** A counter's increase from `{from}` to each step: what a query over the bake so far divides. */
+const sinceFrom = (counter: string) => `(sum(${counter}) - sum(${counter} @ {from}))`;
+
+/**
+ * Checks that need nothing from the app: each server's CPU seconds per request (zdr's process
+ * exporter over HAProxy's count of responses) and its resident memory. CPU per request is the
+ * ratio of the two counters' increases over the bake so far, from 10 s into it (a freshly started
+ * Node process spends several times the CPU per request of a warm one while its JIT compiles),
+ * judged from 15 s: each step compares every request since then, where a ratio of 10 s rates
+ * compared 10 s of noise a step. It may be up to 1.5x the baseline's: compared with its fresh
+ * baseline (a process of the same age, the local default), a healthy v2 canary was at 0.98-1.05x
+ * and cpuhog (twice the CPU per request) at 2.0-2.2x over the bake; with 10 s rates a step of
+ * cpuhog read as low as 1.2x on a busy machine, and at a ratio of 1.63-1.83x one was not failed
+ * within 60 s. Against warm servers (no fresh baseline) a healthy fresh canary stayed at 1.6x for
+ * a whole bake on a starved machine (load 45), which is why a fresh baseline is what it is
+ * compared with (docs/canary.md, "Metric checks").
+ */
+export const defaultMetricChecks: readonly MetricCheckConfig[] = [
+    {
+        name: "cpu-per-request",
+        query: `${sinceFrom('zdr_server_cpu_seconds_total{server="{server}"}')} / ${sinceFrom('haproxy_server_http_responses_total{server="{server}"}')}`,
+        better: "lower",
+        tolerance: 0.5,
+        warmupSeconds: 10,
+    },
+    { name: "memory", query: 'zdr_server_resident_memory_bytes{server="{server}"}', better: "lower", tolerance: 0.5 },
+];
+
+export const metricKeys = ["canaryMetrics", "canaryDefaultMetrics"] as const;
+
+export interface MetricsConfig {
+    /** The checks judged with every canary that has a Prometheus to read: the defaults (unless turned off) and the team's. */
+    readonly checks: readonly MetricCheckConfig[];
+}
+
+const checkName = /^[a-z][a-z0-9_.-]{0,62}$/;
+
+/** Fills `{server}`, `{instance}` and `{from}` (epoch seconds) in; any other `{...}` was refused when parsed. */
+export function renderQuery(query: string, server: string, instance: string, from: number): string {
+    return query.replace(/\{server\}/g, server).replace(/\{instance\}/g, instance).replace(/\{from\}/g, String(from));
+}
+
+/**
+ * Worked example: canaryMetrics [{name: orders, query: 'sum(rate(shop_orders_total{server="{server}"}[10s]))',
+ * better: higher, tolerance: 0.3}] gives the two defaults and "orders": a canary writing under 70%
+ * of the baseline's orders per second fails it.
+ */
+export function parseMetricsConfig(raw: RawConfig): MetricsConfig {
+    const problems: string[] = [];
+    const key = `${namespace}:canaryMetrics`;
+    const list = json("canaryMetrics", raw.canaryMetrics || undefined, problems) ?? [];
+    const checks: MetricCheckConfig[] = [];
+    if (!Array.isArray(list)) {
+        problems.push(`${key}: must be a list of {name, query, better, tolerance}; got ${raw.canaryMetrics}`);
+    } else {
+        list.forEach((entry: unknown, i) => {
+            const at = `${key}[${i}]`;
+            if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+                problems.push(`${at}: must be {name, query, better: lower|higher, tolerance}; got ${JSON.stringify(entry)}`);
+                return;
+            }
+            const e = entry as Record<string, unknown>;
+            const unknown = Object.keys(e).filter((k) => !["name", "query", "better", "tolerance", "warmupSeconds"].includes(k));
+            const name = typeof e.name === "string" ? e.name : "";
+            const query = typeof e.query === "string" ? e.query.trim() : "";
+            const better = e.better;
+            const tolerance = typeof e.tolerance === "string" ? Number(e.tolerance) : e.tolerance;
+            const warmup = typeof e.warmupSeconds === "string" ? Number(e.warmupSeconds) : e.warmupSeconds;
+            const before = problems.length;
+            if (unknown.length > 0) {
+                problems.push(`${at}: unknown field ${unknown.join(", ")} (allowed: name, query, better, tolerance, warmupSeconds)`);
+            }
+            if (!checkName.test(name)) {
+                problems.push(`${at}.name: must be 1-63 lower-case letters, digits, _ . or -, starting with a letter; got ${JSON.stringify(e.name)}`);
+            } else if (checks.some((c) => c.name === name) || defaultMetricChecks.some((c) => c.name === name && raw.canaryDefaultMetrics !== "false")) {
+                problems.push(`${at}.name: ${name} is declared twice (the defaults are ${defaultMetricChecks.map((c) => c.name).join(", ")})`);
+            }
+            if (query === "" || query.length > 4000) {
+                problems.push(`${at}.query: must be a PromQL expression of at most 4000 characters, {server} and {instance} filled in per server; got ${JSON.stringify(e.query)}`);
+            } else if (/\{(?!server\}|instance\}|from\})[A-Za-z_]*\}/.test(query)) {
+                problems.push(`${at}.query: only {server}, {instance} and {from} are filled in; got ${JSON.stringify(/\{(?!server\}|instance\}|from\})[A-Za-z_]*\}/.exec(query)?.[0])}`);
+            }
+            if (better !== "lower" && better !== "higher") {
+                problems.push(`${at}.better: must be "lower" or "higher" (which way the canary's value is better); got ${JSON.stringify(better)}`);
+            }
+            const maxTolerance = better === "higher" ? 1 : 100;
+            if (typeof tolerance !== "number" || !Number.isFinite(tolerance) || tolerance <= 0 || (better === "higher" ? tolerance >= maxTolerance : tolerance > maxTolerance)) {
+                problems.push(`${at}.tolerance: must be a number above 0 and ${better === "higher" ? "below 1 (the canary may fall to (1 - tolerance) x the baseline)" : "at most 100 (the canary may reach (1 + tolerance) x the baseline)"}; got ${JSON.stringify(e.tolerance)}`);
+            }
+            if (warmup !== undefined && (typeof warmup !== "number" || !Number.isInteger(warmup) || warmup < 0 || warmup > 3600)) {
+                problems.push(`${at}.warmupSeconds: must be an integer from 0 to 3600; got ${JSON.stringify(e.warmupSeconds)}`);
+            }
+            if (problems.length === before) {
+                checks.push({ name, query, better: better as "lower" | "higher", tolerance: tolerance as number, ...(warmup !== undefined ? { warmupSeconds: warmup as number } : {}) });
+            }
+        });
+    }
+    const defaults = raw.canaryDefaultMetrics;
+    if (defaults !== undefined && defaults !== "" && defaults !== "true" && defaults !== "false") {
+        problems.push(`${namespace}:canaryDefaultMetrics: must be true or false; got ${JSON.stringify(defaults)}`);
+    }
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return { checks: [...(defaults === "false" ? [] : defaultMetricChecks), ...checks] };
+}

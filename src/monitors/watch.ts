@@ -1,0 +1,46 @@
+// `zdr watch`'s metric checks: the stack's Prometheus and the checks, as the local environment
+// wrote them beside Prometheus' configuration (prometheus-config.ts, watchFile), each server's
+// instance from its target file (serverTargetsDir), judged as the judgement judges them (the same
+// share of the default alpha).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { defaultAlpha, failWeights } from "../canary/judge";
+import type { MetricCheckConfig } from "./config";
+import { MetricJudge } from "./metric-judge";
+import { serverTargetsDir, watchFile } from "./prometheus-config";
+
+/** Server -> address from the target files in `folder`; a file being written or removed is left out. */
+export function readScrapeTargets(folder: string): Record<string, string> {
+    const found: Record<string, string> = {};
+    let files: string[] = [];
+    try {
+        files = fs.readdirSync(folder).filter((f) => f.endsWith(".json"));
+    } catch {
+        return found;
+    }
+    for (const f of files) {
+        try {
+            for (const group of JSON.parse(fs.readFileSync(path.join(folder, f), "utf8")) as { targets: string[]; labels?: { server?: string } }[]) {
+                if (typeof group.labels?.server === "string" && group.targets.length > 0) {
+                    found[group.labels.server] = group.targets[0];
+                }
+            }
+        } catch {
+            continue;
+        }
+    }
+    return found;
+}
+
+/** A MetricJudge for the canary, or undefined when the stack runs no Prometheus (or has no checks). */
+export function watchMetrics(dir: string, canary: string, baseline: readonly string[], from: number): MetricJudge | undefined {
+    const file = watchFile(dir);
+    if (!fs.existsSync(file)) {
+        return undefined;
+    }
+    const w = JSON.parse(fs.readFileSync(file, "utf8")) as { url: string; checks: MetricCheckConfig[] };
+    if (w.checks.length === 0) {
+        return undefined;
+    }
+    return new MetricJudge({ prometheus: { url: w.url, instances: readScrapeTargets(serverTargetsDir(dir)) }, checks: w.checks, canary, baseline, from, alpha: defaultAlpha * failWeights.metrics });
+}
