@@ -10,7 +10,7 @@ import { MigrationFolderError, readMigrationFolder } from "../src/migrations/fol
 import { loadParser } from "../src/migrations/sql";
 import { applicationName, loggedStatements, mergeStatements, readLogTail } from "../src/migrations/statement-log";
 import { planBatches } from "../src/release/batches";
-import { ConfigError } from "../src/release/config";
+import { ConfigError, isPrivateKeyText } from "../src/release/config";
 import { migrationsToApply, planRelease, type ReleasePlan, type ServerPlan } from "../src/release/plan";
 import { lastPorts, planPorts } from "../src/release/ports";
 import { type ReleaseSettings, stackConfigOf } from "../src/release/release-args";
@@ -83,7 +83,11 @@ export class Release {
     constructor(private readonly name: string, private readonly args: ReleaseArgs) {
         this.projectDir = args.projectDir ?? process.cwd();
         this.stateDir = args.stateDir ?? path.join(this.projectDir, ".zdr/local", pulumi.getStack());
-        this.config = validated(() => stackConfigOf(args, (p) => path.resolve(this.projectDir, p), args.dbPassword !== undefined));
+        const key = args.sshPrivateKey;
+        this.config = validated(() => stackConfigOf(args, (p) => path.resolve(this.projectDir, p), {
+            dbPassword: args.dbPassword !== undefined,
+            sshPrivateKey: key === undefined ? "none" : typeof key === "string" ? { text: key } : "output",
+        }));
         const { release, app } = this.config;
         this.plan = planRelease(release);
         this.liveVersions = this.plan.liveVersions;
@@ -120,6 +124,13 @@ export class Release {
         mark("program", "last-up read");
         // a server keeps its port: removing another one does not move (replace) it
         const ports = target.kind === "local" ? validated(() => planPorts(release.servers, lastPorts(lastServers), target.local)) : undefined;
+        const keyChecked = this.sshKeyChecked();
+        // in an `up` every value is known: the key's form is checked before anything changes; in a
+        // preview a key made by a resource of this update is not known yet, so it is not awaited
+        // (a known key that is no key still fails the preview, as an unhandled RunError)
+        if (!pulumi.runtime.isDryRun()) {
+            await keyChecked;
+        }
         // the engine starts zdr's provider while the program builds: after the read above and the
         // last check of the settings (src/start-provider.ts says why)
         void startProvider();
@@ -165,17 +176,35 @@ export class Release {
         return { servers: fleet.servers, lbUrl: env.lbUrl, dashboardUrl };
     }
 
+    /**
+     * An SSH key given as an Output (or a promise) has its form checked once its value is known
+     * (stackConfigOf checked a plain string, and that one is given): a RunError naming the setting,
+     * never the key, when it is no private key.
+     */
+    private sshKeyChecked(): Promise<void> {
+        const key = this.args.sshPrivateKey;
+        if (this.config.target.kind === "local" || key === undefined || typeof key === "string") {
+            return Promise.resolve();
+        }
+        return new Promise((resolve, reject) => {
+            pulumi.output(key).apply((text) => {
+                if (isPrivateKeyText(text)) {
+                    resolve();
+                } else {
+                    reject(new pulumi.RunError(`sshPrivateKey: the ${this.config.target.kind} target needs an SSH private key (OpenSSH or PEM, "-----BEGIN ... PRIVATE KEY-----"); the one given is not one`));
+                }
+                return text;
+            });
+        });
+    }
+
     /** The target's environment and how the fleet reaches it (AWS and hosts loaded only when used: @pulumi/aws takes 0.2-0.5 s to load). */
     private async environment(ports: Readonly<Record<string, number>> | undefined): Promise<{ env: Environment; fleetTarget: FleetTarget; dashboardUrl?: pulumi.Output<string> }> {
         const { release, app, target } = this.config;
         const dir = this.stateDir;
         const dbPassword = this.args.dbPassword;
-        const sshPrivateKey = () => {
-            if (this.args.sshPrivateKey === undefined) {
-                throw new pulumi.RunError(`the ${target.kind} target logs in over SSH: pass sshPrivateKey (a Pulumi secret)`);
-            }
-            return this.args.sshPrivateKey;
-        };
+        // stackConfigOf requires it on the hosts and AWS targets
+        const sshPrivateKey = () => this.args.sshPrivateKey as pulumi.Input<string>;
         if (target.kind === "aws") {
             const { AwsEnvironment, AwsMonitors, AwsTarget } = await import("./aws");
             const aws = new AwsEnvironment("aws", { servers: release.servers, config: target.aws, app, dbPassword, healthCheckIntervalSeconds: Math.max(5, Math.round(release.healthCheckIntervalMs / 1000)) });

@@ -1,7 +1,7 @@
 // Settings of the hosts target (zdr:target: hosts): app servers and an HAProxy host that zdr
 // reaches over SSH. Pure: raw stack config in, validated settings out, before anything changes;
 // every message names the key and what is allowed.
-import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "./config";
+import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, RawConfig, ReleaseConfig } from "./config";
 import { keysFor, knownHostsName, parseKnownHosts } from "../ssh/known-hosts";
 
 export interface HostAddress {
@@ -56,7 +56,7 @@ export function parseHostAddress(text: string): HostAddress | undefined {
  * then polls http://<host>:appPort<healthCheckPath> from the host until it answers 2xx.
  * The secret sshPrivateKey is in `raw` as plain text; only its form is checked, never printed.
  */
-export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig): HostsConfig {
+export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig, keyCheck: KeyCheck = "now"): HostsConfig {
     const problems: string[] = [];
     const int = (key: string, fallback: number, min: number, max: number): number => {
         const text = raw[key];
@@ -81,7 +81,7 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig): HostsC
         return v;
     };
 
-    if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test((raw.sshPrivateKey ?? "").trim())) {
+    if (keyCheck === "now" && !isPrivateKeyText(raw.sshPrivateKey)) {
         problems.push(`${namespace}:sshPrivateKey: the hosts target needs the SSH private key of sshUser (OpenSSH or PEM, "-----BEGIN ... PRIVATE KEY-----"), as a secret: pulumi config set --secret sshPrivateKey < KEYFILE`);
     }
     const logFile = raw.haproxyLogFile || undefined;
