@@ -9,8 +9,8 @@
 const path = require("node:path");
 const { distIsFresh } = require("./src/dist-fresh");
 
-// The SDK's index loads TypeScript's compiler and npm's arborist at once; zdr's program needs
-// neither: src/lazy-sdk.js has the SDK load them at their first use.
+// The SDK's index loads TypeScript's compiler at once; zdr's program does not need it:
+// src/lazy-sdk.js has the SDK load it at its first use.
 require("./src/lazy-sdk");
 // The SDK's debug-level messages go to the engine only when it asked for them (the language host says).
 require("./src/sdk-debug-log");

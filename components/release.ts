@@ -9,7 +9,7 @@ import { MigrationFolderError, readMigrationFolder } from "../src/migrations/fol
 import { loadParser } from "../src/migrations/sql";
 import { applicationName, loggedStatements, mergeStatements, readLogTail } from "../src/migrations/statement-log";
 import { planBatches } from "../src/release/batches";
-import { ConfigError } from "../src/release/config";
+import { ConfigError, isPrivateKeyText } from "../src/release/config";
 import { migrationsToApply, planRelease, type ReleasePlan, type ServerPlan } from "../src/release/plan";
 import { type ReleaseSettings, stackConfigOf } from "../src/release/release-args";
 import { type JudgementPlan, planJudgements, planLiveVersions, planMigrationChain } from "../src/release/release-plan";
@@ -84,7 +84,11 @@ export class Release {
     constructor(private readonly name: string, private readonly args: ReleaseArgs) {
         this.projectDir = args.projectDir ?? process.cwd();
         this.stateDir = args.stateDir ?? path.join(this.projectDir, ".zdr/local", pulumi.getStack());
-        this.config = validated(() => stackConfigOf(args, (p) => path.resolve(this.projectDir, p), args.dbPassword !== undefined));
+        const key = args.sshPrivateKey;
+        this.config = validated(() => stackConfigOf(args, (p) => path.resolve(this.projectDir, p), {
+            dbPassword: args.dbPassword !== undefined,
+            sshPrivateKey: key === undefined ? "none" : typeof key === "string" ? { text: key } : "output",
+        }));
         if (targetDefinition(this.config.target.kind)?.metricChecks) {
             // the metric checks' queries, parsed by Prometheus' own parser (promtool), before anything changes
             const checks = this.config.metrics.checks;
@@ -125,6 +129,13 @@ export class Release {
         const lastServers = (await lastUp.getOutputDetails("servers")).value as { version: string }[] | undefined;
         const running = (lastServers ?? []).map((s) => s.version);
         mark("program", "last-up read");
+        const keyChecked = this.sshKeyChecked();
+        // in an `up` every value is known: the key's form is checked before anything changes; in a
+        // preview a key made by a resource of this update is not known yet, so it is not awaited
+        // (a known key that is no key still fails the preview, as an unhandled RunError)
+        if (!pulumi.runtime.isDryRun()) {
+            await keyChecked;
+        }
         const sshPrivateKey = () => {
             if (this.args.sshPrivateKey === undefined) {
                 throw new pulumi.RunError(`the ${target.kind} target logs in over SSH: pass sshPrivateKey (a Pulumi secret)`);
@@ -179,6 +190,28 @@ export class Release {
         });
         mark("program", "registered");
         return { servers: fleet.servers, lbUrl: env.lbUrl, dashboardUrl };
+    }
+
+    /**
+     * An SSH key given as an Output (or a promise) has its form checked once its value is known
+     * (stackConfigOf checked a plain string, and that one is given): a RunError naming the setting,
+     * never the key, when it is no private key.
+     */
+    private sshKeyChecked(): Promise<void> {
+        const key = this.args.sshPrivateKey;
+        if (!targetDefinition(this.config.target.kind)?.usesSshKey || key === undefined || typeof key === "string") {
+            return Promise.resolve();
+        }
+        return new Promise((resolve, reject) => {
+            pulumi.output(key).apply((text) => {
+                if (isPrivateKeyText(text)) {
+                    resolve();
+                } else {
+                    reject(new pulumi.RunError(`sshPrivateKey: the ${this.config.target.kind} target needs an SSH private key (OpenSSH or PEM, "-----BEGIN ... PRIVATE KEY-----"); the one given is not one`));
+                }
+                return text;
+            });
+        });
     }
 
     /**

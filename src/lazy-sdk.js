@@ -1,14 +1,17 @@
 // @ts-check
 // Loaded first by program.js (and with `node -r` by bench/program-start.ts).
 // `import * as pulumi from "@pulumi/pulumi"` loads the SDK's index, whose automation and closure
-// serialization modules load TypeScript's compiler and npm's arborist at once: 770 modules and
-// about 1 s (323 modules without them: bench/program-start.ts). zdr's program uses neither (no
-// function serialization, no dynamic providers). The SDK gets them lazily: a stand-in that loads
-// the real module at its first use, so whatever does use them still works.
+// serialization modules load TypeScript's compiler at once (one module of about 9 MB: with
+// @pulumi/pulumi 3.276.0, 317 modules either way, but 2.7-6.1 s instead of 1.0-1.7 s to load the
+// SDK on a loaded machine, `node -e 'require("@pulumi/pulumi")'` with and without
+// `-r ./src/lazy-sdk.js`). zdr's program uses neither (no function serialization, no dynamic
+// providers). The SDK gets it lazily: a stand-in that loads the real module at its first use, so
+// whatever does use it still works. (SDKs up to 3.248.0 also loaded npm's arborist this way;
+// 3.276.0 no longer depends on it.)
 const Module = require("node:module");
 const path = require("node:path");
 
-const lazyForSdk = new Set(["typescript", "@npmcli/arborist"]);
+const lazyForSdk = new Set(["typescript"]);
 // @ts-ignore Module._load is Node's internal loader, stable since Node 0.x
 const load = Module._load;
 // @ts-ignore

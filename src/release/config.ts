@@ -56,6 +56,18 @@ const serverName = /^[a-z][a-z0-9-]{0,31}$/;
 /** Any well-formed version name: tags, semver (1.4.0-rc.1+build.7), git SHAs. */
 export const versionName = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
+/**
+ * When the hosts and AWS targets' parsers check the SSH key's form: "now", from `raw.sshPrivateKey`
+ * (the stack config's text, a typed Release's plain string), or "when resolved", for a Release
+ * given the key as an Output (components/release.ts checks it once its value is known).
+ */
+export type KeyCheck = "now" | "when resolved";
+
+/** The text of an SSH private key, OpenSSH or PEM ("-----BEGIN ... PRIVATE KEY-----"): what the hosts and AWS targets log in with. */
+export function isPrivateKeyText(text: string | undefined): boolean {
+    return /^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test((text ?? "").trim());
+}
+
 /** A list-valued key as the engine hands it over (JSON text); a problem naming the key when it is not one. */
 export function json(key: string, text: string | undefined, problems: string[]): unknown {
     if (text === undefined) {

@@ -1,14 +1,16 @@
 // A Release's typed settings (what a team's program passes to `new zdr.Release`), checked by the
 // same rules and given the same defaults as zdr's stack config: they are turned into the config
 // keys' text and parsed by parseReleaseConfig, parseAppConfig, parseLocalConfig, parseLbConfig
-// and parseCanaryConfig, so each rule and default is defined once. Pure: no Pulumi.
+// and parseCanaryConfig (and a hosts or AWS target by parseHostsConfig or parseAwsConfig, with
+// their checks against the release: a host for every server, HAProxy's log for a judged canary,
+// AWS bakes of 300 s or more), so each rule and default is defined once. Pure: no Pulumi.
 import { type AppLogConfig, type AppHooks, parseAppConfig, type StopSignal } from "./app-config";
-import type { AwsConfig } from "../../targets/aws/config";
+import { type AwsConfig, parseAwsConfig } from "../../targets/aws/config";
 import { canaryKeys, parseCanaryConfig } from "../canary/config";
 import type { JudgeOptions } from "../canary/judge";
 import { collect, ConfigError, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
 import { parseLocalConfig } from "../../targets/local/config";
-import type { HostsConfig } from "../../targets/hosts/config";
+import { type HostAddress, type HostsConfig, parseHostsConfig } from "../../targets/hosts/config";
 import { type LbSettings, lbKeys, parseLbConfig } from "../../targets/local/lb-config";
 import { type MetricCheckConfig, parseMetricsConfig } from "../monitors/config";
 import type { StackConfig, TargetConfig } from "./stack-config";
@@ -127,6 +129,26 @@ const settingOfKey: Readonly<Record<string, string>> = {
     ...Object.fromEntries(Object.keys(lbKeys).map((k) => [k, `target.loadBalancer.${k}`])),
 };
 
+/** The keys the hosts and AWS targets share, each a field of the target's settings. */
+const sharedTargetKeys = ["appPort", "sshUser", "deployCommand", "stopCommand", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs"] as const;
+
+/** A hosts or AWS target's config keys, each told as its field of `target.hosts` or `target.aws`. */
+const targetSettingOfKey: Readonly<Record<"hosts" | "aws", Readonly<Record<string, string>>>> = {
+    hosts: {
+        ...Object.fromEntries(sharedTargetKeys.map((k) => [k, `target.hosts.${k}`])),
+        hosts: "target.hosts.hosts", knownHosts: "target.hosts.knownHosts", haproxyHost: "target.hosts.haproxy.address",
+        haproxySocket: "target.hosts.haproxy.socket", haproxyLogFile: "target.hosts.haproxy.logFile",
+        dbHost: "target.hosts.db.host", dbPortRemote: "target.hosts.db.port",
+    },
+    aws: {
+        ...Object.fromEntries(sharedTargetKeys.map((k) => [k, `target.aws.${k}`])),
+        awsRegion: "target.aws.region", deregistrationDelaySeconds: "target.aws.deregistrationDelaySeconds",
+        ...Object.fromEntries(["vpcId", "subnetIds", "amiId", "instanceType", "sshCidr"].map((k) => [k, `target.aws.create.${k}`])),
+        ...Object.fromEntries(["targetGroupArn", "instanceIds", "knownHosts"].map((k) => [k, `target.aws.existing.${k}`])),
+        dbHost: "target.aws.db.host", dbPortRemote: "target.aws.db.port",
+    },
+};
+
 const text = (v: string | number | boolean | undefined) => (v === undefined ? undefined : String(v));
 const list = (v: readonly unknown[] | undefined) => (v === undefined ? undefined : JSON.stringify(v));
 const entries = (v: Readonly<Record<string, string | number>> | undefined) => (v === undefined ? undefined : JSON.stringify(Object.entries(v).map(([k, x]) => `${k}=${x}`)));
@@ -158,12 +180,53 @@ export function rawOf(s: ReleaseSettings): RawConfig {
     return raw;
 }
 
+const sshAddress = (at: HostAddress) => `${at.address}:${at.sshPort}`;
+
+/** The keys the hosts and AWS targets share, as text. */
+function sharedTargetRawOf(t: HostsConfig | AwsConfig): RawConfig {
+    return {
+        appPort: text(t.appPort), sshUser: t.sshUser, deployCommand: t.deployCommand, stopCommand: t.stopCommand,
+        sshTimeoutSeconds: text(t.sshTimeoutSeconds), commandTimeoutSeconds: text(t.commandTimeoutSeconds), healthPollIntervalMs: text(t.healthPollIntervalMs),
+        dbHost: t.db?.host, dbPortRemote: text(t.db?.port),
+    };
+}
+
+/** A typed hosts target as the hosts target's keys' text. */
+export function hostsRawOf(h: HostsConfig): RawConfig {
+    return {
+        ...sharedTargetRawOf(h),
+        hosts: list(Object.entries(h.hosts).map(([server, at]) => `${server}=${sshAddress(at)}`)), knownHosts: list(h.knownHosts),
+        haproxyHost: sshAddress(h.haproxy), haproxySocket: h.haproxy.socket, haproxyLogFile: h.haproxy.logFile,
+    };
+}
+
+/** A typed AWS target as the AWS target's keys' text. */
+export function awsRawOf(a: AwsConfig): RawConfig {
+    const where = a.existing
+        ? { targetGroupArn: a.existing.targetGroupArn, instanceIds: entries(a.existing.instanceIds), knownHosts: list(a.existing.knownHosts) }
+        : { vpcId: a.create.vpcId, subnetIds: list(a.create.subnetIds), amiId: a.create.amiId, instanceType: a.create.instanceType, sshCidr: a.create.sshCidr };
+    return { ...sharedTargetRawOf(a), awsRegion: a.region, deregistrationDelaySeconds: text(a.deregistrationDelaySeconds), ...where };
+}
+
+/**
+ * What the settings' check is told of a Release's secrets, which are Pulumi Inputs: whether a
+ * database password is given; and of the SSH key, its text when the program gave a plain string,
+ * "output" when it gave an Output or a promise (components/release.ts checks its form once its
+ * value is known), "none" when it gave none.
+ */
+export interface SecretsGiven {
+    readonly dbPassword: boolean;
+    readonly sshPrivateKey: { readonly text: string } | "output" | "none";
+}
+
 /**
  * Checks the settings and applies their defaults: the stack config they stand for. Every problem
  * at once, each naming its setting (`app.startCommand: required on the local target ...`).
- * `hasDbPassword`: a database password is given (the local target's PostgreSQL and migrations need one).
+ * A hosts or AWS target is checked as its keys would be, against the release (a host or instance for
+ * every server, HAProxy's log for a judged canary on hosts, bakes of 300 s or more on AWS) and with
+ * the SSH key its target logs in with; its messages name the field (`target.hosts.hosts: ...`).
  */
-export function stackConfigOf(settings: ReleaseSettings, resolvePath: (p: string) => string, hasDbPassword: boolean): StackConfig {
+export function stackConfigOf(settings: ReleaseSettings, resolvePath: (p: string) => string, secrets: SecretsGiven): StackConfig {
     const raw = rawOf(settings);
     const kind = settings.target.kind;
     const problems: string[] = [];
@@ -177,13 +240,23 @@ export function stackConfigOf(settings: ReleaseSettings, resolvePath: (p: string
         const local = collect(problems, () => parseLocalConfig(raw, settings.servers.length));
         const loadBalancer = collect(problems, () => parseLbConfig(raw));
         target = local && loadBalancer && { kind: "local", local, loadBalancer };
-    } else {
-        target = t.kind === "aws" ? { kind: "aws", aws: t.aws } : { kind: "hosts", hosts: t.hosts };
+    } else if (release) {
+        const key = secrets.sshPrivateKey;
+        const targetRaw: RawConfig = { ...raw, ...(t.kind === "hosts" ? hostsRawOf(t.hosts) : awsRawOf(t.aws)), sshPrivateKey: typeof key === "object" ? key.text : undefined };
+        const keyCheck = key === "output" ? "when resolved" : "now";
+        if (t.kind === "hosts") {
+            const hosts = collect(problems, () => parseHostsConfig(targetRaw, release, keyCheck));
+            target = hosts && { kind: "hosts", hosts };
+        } else {
+            const aws = collect(problems, () => parseAwsConfig(targetRaw, release, keyCheck));
+            target = aws && { kind: "aws", aws };
+        }
     }
-    if ((kind === "local" || settings.migrations) && !hasDbPassword) {
+    if ((kind === "local" || settings.migrations) && !secrets.dbPassword) {
         problems.push(`dbPassword: required ${kind === "local" ? "on the local target (its PostgreSQL is initialised with it)" : "with migrations (they log in with it)"}; pass a Pulumi secret`);
     }
-    const named = problems.map((p) => p.replace(/^zdr:(\w+):/, (_, key: string) => `${settingOfKey[key] ?? key}:`));
+    const settingOf = kind === "local" ? settingOfKey : { ...settingOfKey, ...targetSettingOfKey[kind] };
+    const named = problems.map((p) => p.replace(/^zdr:(\w+):/, (_, key: string) => `${settingOf[key] ?? key}:`));
     if (named.length > 0 || !release || !app || !target || !canary || !metrics) {
         throw new ConfigError(named);
     }

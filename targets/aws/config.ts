@@ -1,7 +1,7 @@
 // Settings of the AWS target, validated before anything changes; every message names the key.
 import { targetHealthType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
-import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
+import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
 import { keysFor, parseKnownHosts } from "../../src/ssh/known-hosts";
 
 /** Either zdr creates the load balancer and the instances, or the stack names existing ones. */
@@ -70,10 +70,10 @@ const list = (key: string, text: string | undefined, problems: string[]): unknow
  * The secret sshPrivateKey is in `raw` as plain text (the engine refuses it unencrypted in the
  * stack file); only its form is checked, and never printed.
  */
-export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig): AwsConfig {
+export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig, keyCheck: KeyCheck = "now"): AwsConfig {
     const servers = release.servers;
     const problems: string[] = [];
-    if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test((raw.sshPrivateKey ?? "").trim())) {
+    if (keyCheck === "now" && !isPrivateKeyText(raw.sshPrivateKey)) {
         problems.push(`${namespace}:sshPrivateKey: the AWS target needs the deploy user's SSH private key (PEM or OpenSSH, "-----BEGIN ... PRIVATE KEY-----"), as a secret: pulumi config set --secret sshPrivateKey < KEYFILE`);
     }
     if (release.bakeSeconds > 0 && release.bakeSeconds < 300) {

@@ -3,7 +3,7 @@
 // every message names the key and what is allowed.
 import { memberType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
-import { ConfigError, json, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
+import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
 import { keysFor, knownHostsName, parseKnownHosts } from "../../src/ssh/known-hosts";
 
 export interface HostAddress {
@@ -58,7 +58,7 @@ export function parseHostAddress(text: string): HostAddress | undefined {
  * then polls http://<host>:appPort<healthCheckPath> from the host until it answers 2xx.
  * The secret sshPrivateKey is in `raw` as plain text; only its form is checked, never printed.
  */
-export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig): HostsConfig {
+export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig, keyCheck: KeyCheck = "now"): HostsConfig {
     const problems: string[] = [];
     const int = (key: string, fallback: number, min: number, max: number): number => {
         const text = raw[key];
@@ -83,7 +83,7 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig): HostsC
         return v;
     };
 
-    if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test((raw.sshPrivateKey ?? "").trim())) {
+    if (keyCheck === "now" && !isPrivateKeyText(raw.sshPrivateKey)) {
         problems.push(`${namespace}:sshPrivateKey: the hosts target needs the SSH private key of sshUser (OpenSSH or PEM, "-----BEGIN ... PRIVATE KEY-----"), as a secret: pulumi config set --secret sshPrivateKey < KEYFILE`);
     }
     const logFile = raw.haproxyLogFile || undefined;
