@@ -41,13 +41,13 @@ const sinceFrom = (counter: string) => `(sum(${counter}) - sum(${counter} @ {fro
  * ratio of the two counters' increases over the bake so far, from 10 s into it (a freshly started
  * Node process spends several times the CPU per request of a warm one while its JIT compiles),
  * judged from 15 s: each step compares every request since then, where a ratio of 10 s rates
- * compared 10 s of noise a step. It may be up to 1.5x the baseline's: compared with its fresh
- * baseline (a process of the same age, the local default), a healthy v2 canary was at 0.98-1.05x
- * and cpuhog (twice the CPU per request) at 2.0-2.2x over the bake; with 10 s rates a step of
- * cpuhog read as low as 1.2x on a busy machine, and at a ratio of 1.63-1.83x one was not failed
- * within 60 s. Against warm servers (no fresh baseline) a healthy fresh canary stayed at 1.6x for
- * a whole bake on a starved machine (load 45), which is why a fresh baseline is what it is
- * compared with (docs/canary.md, "Metric checks").
+ * compared 10 s of noise a step (on the same bakes of a healthy v2, steps of 0.76-1.33x with the
+ * rates and 0.73-1.13x over the bake so far, its highest step 1.13x against 1.33x). It may be up
+ * to 1.5x its fresh baseline's (a process of the same age, the local default): cpuhog (about
+ * twice the CPU per request) was at 1.56-2.01x over its bakes and failed in each (docs/canary.md,
+ * "Metric checks", session 9). Against warm servers (no fresh baseline) a healthy fresh canary
+ * stayed at 1.6x for a whole bake on a starved machine (load 45), which is why a fresh baseline
+ * is what it is compared with.
  */
 export const defaultMetricChecks: readonly MetricCheckConfig[] = [
     {
