@@ -13,8 +13,8 @@
 //                       request's error (the x-error header, optional), or a template of the
 //                       app's own error log lines ("log: ...") carried by a request whatever its status.
 // Fail: a check rejects "no worse than the baseline" (for latency: "no slower", and then only a
-// slowness that is not the canary's own falling transient and is beyond half the tolerance or
-// latencyFloorMs, whichever is more; see LatencySequence.judgeSlower), at a false-failure rate of `alpha` over
+// slowness that is not the canary's own falling transient, is beyond half the tolerance or
+// latencyFloorMs, whichever is more, and still stands 3 s later; see LatencySequence.judgeSlower), at a false-failure rate of `alpha` over
 // all checks and looks together (weighted Bonferroni, failWeights: errors 2, tail 0.4, latency
 // 0.3, new signatures 0.4 parts of 3.1 of alpha, the k-th of them half of the previous one's share; once the
 // error rate fails, the new signatures are tested in a chain at the error rate's level). Pass early: every effect's upper bound is
