@@ -9,19 +9,27 @@ runs=${1:-20}
 out=${2:-.zdr/demo-runs}
 mkdir -p "$out"
 summary="$out/summary.txt"
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# Ports below the kernel's ephemeral range (ip_local_port_range, 32768-60999 here): a port the
+# kernel hands out for listen(0) is also a source port for outgoing connections, and on a busy
+# machine (load generators) one of them took a server's port between this check and its start
+# (session 9, run 8: EADDRINUSE). Below the range only another listener can take it.
+low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+free_port() { node -e 'const p=10000+Math.floor(Math.random()*(+process.argv[1]-10003));const s=require("net").createServer();s.once("error",()=>process.exit(1));s.listen(p,"127.0.0.1",()=>{console.log(p);s.close()})' "$low"; }
 for n in $(seq 1 "$runs"); do
   dir="$out/run-$n"
   mkdir -p "$dir"
   load_before=$(cut -d' ' -f1 /proc/loadavg)
   # three consecutive free ports for the servers: a free port's neighbours, checked
-  while :; do
-    base=$(free_port)
-    if [ "$base" -lt 60000 ] && node -e 'const n=require("net");let ok=0;for(const p of [1,2].map(i=>+process.argv[1]+i)){const s=n.createServer();s.once("error",()=>process.exit(1));s.listen(p,"127.0.0.1",()=>{s.close();if(++ok===2)process.exit(0)})}' "$base"; then break; fi
+  base=
+  for _ in $(seq 1 100); do
+    b=$(free_port) || continue
+    if node -e 'const n=require("net");let ok=0;for(const p of [1,2].map(i=>+process.argv[1]+i)){const s=n.createServer();s.once("error",()=>process.exit(1));s.listen(p,"127.0.0.1",()=>{s.close();if(++ok===2)process.exit(0)})}' "$b"; then base=$b; break; fi
   done
-  # HAProxy's and PostgreSQL's ports: free, and none of the servers' (the kernel may hand out base+1 next)
+  [ -n "$base" ] || { echo "no three free ports below $low after 100 tries" >&2; exit 1; }
+  # HAProxy's and PostgreSQL's ports: free, and none of the servers'
   for _ in $(seq 1 50); do
-    lb=$(free_port); db=$(free_port)
+    lb=$(free_port) || continue
+    db=$(free_port) || continue
     if [ "$lb" -ne "$db" ] && { [ "$lb" -lt "$base" ] || [ "$lb" -gt $((base + 2)) ]; } && { [ "$db" -lt "$base" ] || [ "$db" -gt $((base + 2)) ]; }; then break; fi
   done
   started=$(date -u +%H:%M:%S)

@@ -532,6 +532,10 @@ export class LatencySequence {
     private afterTransient = false;
     /** The fail side's e-process has crossed since its start (at any look: Ville's inequality bounds that). */
     private crossedSinceStart = false;
+    /** The first look at which every other fail rule held: its time, the window's length and the e-value then, and the e-value `standMs` / 2 later; a failure must still stand `standMs` later. */
+    private standing?: { t: number; from: number; logEvidence: number; mid?: number };
+    /** Times every other fail rule held but the slowness did not stand `standMs` later (a pause). */
+    fallen = 0;
     private readonly up?: BettingSequence[];
     private readonly down?: BettingSequence[];
     private deviation = { sum: 0, n: 0 };
@@ -609,7 +613,14 @@ export class LatencySequence {
      *   geometric mean) within max(x (1 + failMargin), + failFloorMs), over all the sets since
      *   the start or over their newest third: wait (the whole window keeps a pause in proportion,
      *   the newest third a transient's early part);
-     * - else fail.
+     * - else the slowness must stand: the first look at least `standMs` and minWindow / 3 sets
+     *   later fails if the test's e-value is at the threshold and has grown since this look and
+     *   since the middle of the stand (`standMs` / 2 after it), and the estimate is still beyond
+     *   as above; if not, the rules start again from the next look. A server's pause (a starved
+     *   CPU) slows a run of requests, and once it is over the e-value, scored against a baseline
+     *   as fast as ever, falls back (the demo at load 15: from the threshold to a 60th of it
+     *   within 35 canary requests); a regression that persists keeps adding evidence over both
+     *   halves. No other rule runs meanwhile: a steady regression is not re-tested for a fall.
      * Every failure needs the first start's test to have crossed, so the false-failure rate stays
      * within its level (Ville) whatever these rules do: they only take failures away. Worked
      * example (bench/canary-judge.ts, 1:3, 20 ms): a cold start 3x slow decaying in 30 requests
@@ -618,7 +629,7 @@ export class LatencySequence {
      * the margin, does not cross again; a steady +30% crosses after a median of about 85 sets and,
      * not falling, fails.
      */
-    judgeSlower(threshold: number, minWindow: number, fallZ: number, minWindowMs = 0): "fail" | "wait" {
+    judgeSlower(threshold: number, minWindow: number, fallZ: number, minWindowMs = 0, standMs = 0): "fail" | "wait" {
         if (!this.crossedSinceStart && this.slower.logEvidence() >= threshold) {
             this.crossedSinceStart = true;
         }
@@ -626,6 +637,22 @@ export class LatencySequence {
             return "wait";
         }
         const w = this.window.length;
+        if (this.standing) {
+            const since = this.standing;
+            if (since.mid === undefined && this.window[w - 1].t - since.t >= standMs / 2) {
+                since.mid = this.slower.logEvidence();
+            }
+            if (this.window[w - 1].t - since.t < standMs || w - since.from < minWindow / 3) {
+                return "wait";
+            }
+            this.standing = undefined;
+            const now = this.slower.logEvidence();
+            if (now >= threshold && now >= since.logEvidence && now >= (since.mid ?? -Infinity) && this.beyond(0) && this.beyond(w - Math.floor(w / 3))) {
+                return "fail";
+            }
+            this.fallen++;
+            return "wait";
+        }
         if (w < minWindow || this.window[w - 1].t - this.window[0].t < minWindowMs) {
             return "wait";
         }
@@ -642,12 +669,22 @@ export class LatencySequence {
             this.restarts++;
             return "wait";
         }
-        const beyond = (from: number) => {
-            const canary = Math.exp(meanVar(this.window, from, w, (x) => x.own).mean);
-            const baseline = Math.exp(meanVar(this.window, from, w, (x) => x.base).mean);
-            return canary > Math.max(baseline * (1 + this.failMargin), baseline + this.failFloorMs);
-        };
-        return beyond(0) && beyond(w - third) ? "fail" : "wait";
+        if (!this.beyond(0) || !this.beyond(w - third)) {
+            return "wait";
+        }
+        if (standMs <= 0) {
+            return "fail";
+        }
+        this.standing = { t: this.window[w - 1].t, from: w, logEvidence: this.slower.logEvidence() };
+        return "wait";
+    }
+
+    /** The canary's geometric mean latency over the sets from `from` on, beyond max(baseline x (1 + failMargin), baseline + failFloorMs). */
+    private beyond(from: number): boolean {
+        const w = this.window.length;
+        const canary = Math.exp(meanVar(this.window, from, w, (x) => x.own).mean);
+        const baseline = Math.exp(meanVar(this.window, from, w, (x) => x.base).mean);
+        return canary > Math.max(baseline * (1 + this.failMargin), baseline + this.failFloorMs);
     }
 
     /**

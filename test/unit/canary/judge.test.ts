@@ -132,6 +132,45 @@ describe("canary judge on simulated request streams (1:3, whole-ms latency, 0.5%
     });
 });
 
+describe("a latency failure must stand: a starved moment is not a slower version", function () {
+    this.timeout(120_000);
+
+    /**
+     * The demo's shape: the canary against its fresh baseline (1:1), 100 requests/s, 10 ms
+     * lognormal, for at most 60 s. `starved`: the canary's requests ending from `at` ms for `ms` ms
+     * are `factor` times slower (its process given a fraction of a CPU for a moment). The tail
+     * check's threshold is out of reach: the latency check alone is judged.
+     */
+    function run(seed: number, opts: { starved?: { at: number; ms: number; factor: number }; canaryFactor?: number }): Judgement {
+        const next = requestStream(seed, { split: 1, rate: 100, medianMs: 10, errors: {}, canaryFactor: opts.canaryFactor ?? 1 });
+        const j = new CanaryJudge({ intervals: false, freshBaseline: true, tailThresholdMs: 1000 });
+        const p = opts.starved;
+        for (let n = 0; n < 6000 && !j.decision; n++) {
+            const r = next();
+            const slowed = r.group === "canary" && p !== undefined && r.t >= p.at && r.t < p.at + p.ms;
+            j.add(r.group === "canary" ? "canary" : "fresh", r.t, { ...r.s, latencyMs: slowed ? Math.round(r.s.latencyMs * p.factor) : r.s.latencyMs });
+        }
+        return j.judgement(true);
+    }
+    const latency = (j: Judgement) => j.checks.find((c) => c.name === "latency");
+
+    it("a healthy canary slowed 2x for 2 s, 5.5 s into its bake, is not failed: its slowness does not stand 3 s, and the judgement says so", () => {
+        const runs = Array.from({ length: 20 }, (_, i) => run(400 + i, { starved: { at: 5500, ms: 2000, factor: 2 } }));
+        for (const j of runs) {
+            assert.notEqual(j.verdict, "fail", formatJudgement(j));
+        }
+        const fallen = runs.filter((j) => /did not stand 3 s/.test(latency(j)?.detail ?? "")).length;
+        assert.ok(fallen >= 5, `${fallen} of 20 judgements name a slowness that did not stand`);
+    });
+
+    it("a canary +30% slower for good still fails on latency, in each of 20 streams, within 60 s", () => {
+        const runs = Array.from({ length: 20 }, (_, i) => run(500 + i, { canaryFactor: 1.3 }));
+        for (const j of runs) {
+            assert.equal(latency(j)?.verdict, "fail", formatJudgement(j));
+        }
+    });
+});
+
 describe("unique errors decide: a signature the stable servers have not shown that recurs on the canary", function () {
     this.timeout(300_000);
 
@@ -182,7 +221,7 @@ describe("unique errors decide: a signature the stable servers have not shown th
 describe("pass means something: absolute tolerances at low rates", function () {
     this.timeout(300_000);
 
-    it("a healthy canary of an app failing 0.5% of requests passes within 6,000 canary requests (100 req/s for 60 s) in at least 45 of 50 streams at 1:3", () => {
+    it("a healthy canary of an app failing 0.5% of requests passes within 6,000 canary requests (60 s at 100 req/s to the canary) in at least 45 of 50 streams at 1:3", () => {
         let passed = 0;
         for (let i = 0; i < 50; i++) {
             passed += stream(8_030_000 + i, { split: 3, rate: 100 }, 6000, { tailThresholdMs: 60, knownSignatures: ["db timeout"] }).verdict === "pass" ? 1 : 0;
@@ -229,9 +268,9 @@ describe("warmupSeconds: a warm-up the team knows its app needs", () => {
 
     const failedChecks = (j: Judgement) => j.checks.filter((c) => c.verdict === "fail").map((c) => c.name);
 
-    it("a healthy canary slow for its first 8 s fails on latency without it, and is not failed with 10 s", () => {
+    it("a healthy canary slow for its first 8 s fails on its latency without it (the tail check first: the latency check waits 3 s for a slowness to stand), and is not failed with 10 s", () => {
         const without = [1, 2, 3].map((seed) => coldPlateau(seed, {}));
-        assert.ok(without.every((j) => j.verdict === "fail" && failedChecks(j).includes("latency")), JSON.stringify(without.map((j) => [j.verdict, failedChecks(j)])));
+        assert.ok(without.every((j) => j.verdict === "fail" && failedChecks(j).some((c) => c === "latency" || c === "tail")), JSON.stringify(without.map((j) => [j.verdict, failedChecks(j)])));
         const withWarmup = [1, 2, 3].map((seed) => coldPlateau(seed, { warmupSeconds: 10 }));
         assert.ok(withWarmup.every((j) => j.verdict !== "fail"), JSON.stringify(withWarmup.map((j) => [j.verdict, failedChecks(j)])));
         // the requests of the first 10 s are counted as warm-up (about 250 canary requests at 25/s)

@@ -415,6 +415,27 @@ describe("within-set latency score", () => {
         assert.equal(run(2000), undefined);
     });
 
+    it("a slowness must stand: a canary 3x slow for 1.5 s after 5.5 s of comparison (the newest third covers it) fails without standMs and not with 3 s; a steady +30% fails with it, 3 s or a little more later", () => {
+        const run = (f: (i: number) => number, standMs: number) => {
+            const u = uniform(96_000);
+            const normal = () => Math.sqrt(-2 * Math.log(Math.max(u(), 1e-12))) * Math.cos(2 * Math.PI * u());
+            const ms = (x: number) => Math.round(10 * x * Math.exp(0.4 * normal()));
+            const s = new LatencySequence(0.1, 0.05, false, 2);
+            for (let i = 0; i < 3000; i++) {
+                s.add(ms(f(i)), [ms(1)], i * 20);
+                if (s.judgeSlower(Math.log(1 / 0.0015), 72, 1, 5000, standMs) === "fail") {
+                    return { at: i * 20, fallen: s.fallen };
+                }
+            }
+            return { at: undefined, fallen: s.fallen };
+        };
+        const pause = (i: number) => (i >= 275 && i < 350 ? 3 : 1);
+        assert.ok(run(pause, 0).at !== undefined);
+        assert.deepEqual(run(pause, 3000), { at: undefined, fallen: 1 });
+        const steady = [run(() => 1.3, 0).at, run(() => 1.3, 3000).at];
+        assert.ok(steady[0] !== undefined && steady[1] !== undefined && steady[1] >= steady[0] + 3000 && steady[1] <= steady[0] + 6000, JSON.stringify(steady));
+    });
+
     it("needs the floor as well: a canary 1 ms slower on a 3-4 ms service for 3,000 sets is not failed with a 2 ms floor, and is without it", () => {
         const run = (floorMs: number) => {
             const u = uniform(90_000);
