@@ -1,5 +1,6 @@
 // Every target zdr releases to, each a folder (targets/<kind>/). The stack config's parser, the
-// release's typed settings and `zdr status` read this list; the program side's builders are in
+// Release, index.ts and `zdr status` read this list (the typed settings' union in
+// src/release/release-args.ts does not yet: docs/adding-a-target.md); the program side's builders are in
 // targets/programs.ts, the provider's resource types in provider/main.ts. Adding a target:
 // docs/adding-a-target.md.
 import { awsTarget } from "./aws/config";
