@@ -10,6 +10,10 @@
 // Two processes (one per core); the parent prints the table.
 import { fork } from "node:child_process";
 import { CanaryJudge, defaultAlpha, failWeights, JudgeOptions } from "../src/canary/judge";
+import { ErrorRateCheck } from "../src/canary/checks/error-rate";
+import { LatencyCheck } from "../src/canary/checks/latency";
+import { NewErrorsCheck } from "../src/canary/checks/new-errors";
+import { TailCheck } from "../src/canary/checks/tail";
 import { MatchedSets, OddsSequence } from "../src/canary/sequential";
 import { requestStream, StreamRequest, StreamSpec } from "../test/support/canary-stream";
 import { judge as fixedBakeJudge, Sample } from "./fixed-bake-judge";
@@ -188,24 +192,22 @@ const perCheckLevels = [0.0016, 0.0032, 0.0063, 0.0126, 0.025];
 function perCheck(seed: number, spec: StreamSpec, maxCanary: number): Record<CheckName, boolean[]> {
     const next = requestStream(seed, spec);
     const j = new CanaryJudge({ intervals: false, alpha: 1e-300, tailThresholdMs: tailThreshold(seed, spec) });
-    const inner = j as unknown as {
-        latency: { slower: { logEvidence(): number } };
-        signatures: Map<string, { seenOnBaseline: boolean; odds: OddsSequence; logEvidence: number }>;
-    };
+    const errors = j.checks.find((c): c is ErrorRateCheck => c instanceof ErrorRateCheck) as ErrorRateCheck;
+    const latency = j.checks.find((c): c is LatencyCheck => c instanceof LatencyCheck) as LatencyCheck;
+    const tail = j.checks.find((c): c is TailCheck => c instanceof TailCheck) as TailCheck;
+    const newErrors = j.checks.find((c): c is NewErrorsCheck => c instanceof NewErrorsCheck) as NewErrorsCheck;
     const crossed = Object.fromEntries(checkNames.map((c) => [c, perCheckLevels.map(() => false)])) as Record<CheckName, boolean[]>;
     const mark = (c: CheckName, logE: number) => perCheckLevels.forEach((l, k) => (crossed[c][k] ||= logE >= Math.log(1 / l)));
     for (let canary = 0; canary < maxCanary && !j.decision; ) {
         const r = next();
         canary += r.group === "canary" ? 1 : 0;
         j.add(r.group, r.t, r.s);
-        mark("error-rate", j.errorEvidence());
-        mark("tail", j.tailEvidence());
-        mark("latency", inner.latency.slower.logEvidence());
-        let k = 0;
-        for (const sig of inner.signatures.values()) {
-            k++;
-            if (!sig.seenOnBaseline && sig.odds.counts.canary > 0) {
-                mark("new-error", sig.logEvidence - k * Math.LN2);
+        mark("error-rate", errors.logEvidence());
+        mark("tail", tail.logEvidence());
+        mark("latency", latency.logEvidence());
+        for (const sig of newErrors.open()) {
+            if (sig.canaryRequests > 0) {
+                mark("new-error", sig.logEvidence - sig.order * Math.LN2);
             }
         }
     }

@@ -2,6 +2,10 @@
 // message names the key and what is allowed. index.ts passes the result to each
 // zdr:canary:Judgement as its `judge`, `stopWhenInconclusive` and `keepServingOnFail` inputs.
 import { ConfigError, namespace, RawConfig } from "../release/config";
+import type { CheckKey } from "./checks/check";
+import { errorRateKeys } from "./checks/error-rate";
+import { latencyKeys } from "./checks/latency";
+import { tailKeys } from "./checks/tail";
 import { defaultAlpha, type JudgeOptions } from "./judge";
 
 export interface CanaryConfig {
@@ -12,29 +16,15 @@ export interface CanaryConfig {
     readonly keepServingOnFail: boolean;
 }
 
-interface NumberKey {
-    readonly key: string;
-    readonly option: keyof JudgeOptions;
-    readonly fallback: number;
-    /** The allowed range; `open` ends exclude the bound. */
-    readonly min: number;
-    readonly max: number;
-    readonly openMin?: boolean;
-    readonly meaning: string;
-}
-
-/** The keys, their defaults and ranges (Pulumi.yaml declares the same). */
-export const canaryKeys: readonly NumberKey[] = [
+/** The judge's own keys; each check's come from its module (./checks). */
+const judgeKeys: readonly CheckKey<JudgeOptions>[] = [
     { key: "canaryAlpha", option: "alpha", fallback: defaultAlpha, min: 0, max: 0.1, openMin: true, meaning: "the bound on the false-failure rate over all checks and looks" },
     { key: "canaryPassAlpha", option: "passAlpha", fallback: 0.05, min: 0, max: 0.5, openMin: true, meaning: "the chance of an early pass while an effect is beyond its tolerance" },
-    { key: "canaryErrorOddsTolerance", option: "errorOddsTolerance", fallback: 1.5, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of failing the canary's may be" },
-    { key: "canaryErrorRateFloor", option: "errorRateFloor", fallback: 0.01, min: 0, max: 0.5, meaning: "a canary error rate proven at most this many points above the baseline's passes the error check" },
-    { key: "canaryLatencyTolerance", option: "latencyTolerance", fallback: 0.1, min: 0, max: 10, openMin: true, meaning: "how much slower the canary may be (0.1 = +10%)" },
-    { key: "canaryLatencyFloorMs", option: "latencyFloorMs", fallback: 2, min: 0, max: 10000, meaning: "the latency check fails only on a canary slower by more than this many milliseconds as well" },
-    { key: "canaryTailOddsTolerance", option: "tailOddsTolerance", fallback: 2, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of a slow request the canary's may be" },
     { key: "canaryWarmupSeconds", option: "warmupSeconds", fallback: 0, min: 0, max: 3600, meaning: "seconds from the canary's first request left out of the latency and tail checks (errors count from the first request)" },
-    { key: "canaryTailQuantile", option: "tailQuantile", fallback: 0.99, min: 0.5, max: 0.999, meaning: "the baseline quantile that makes a request slow" },
 ];
+
+/** The keys, their defaults and ranges (Pulumi.yaml declares the same): the judge's, then each check's. */
+export const canaryKeys: readonly CheckKey<JudgeOptions>[] = [...judgeKeys, ...errorRateKeys, ...latencyKeys, ...tailKeys];
 
 /** Every canary key (Pulumi.yaml declares them, typed and with these defaults). */
 export const canaryConfigKeys = [...canaryKeys.map((k) => k.key), "canaryStopWhenInconclusive", "canaryKeepServingOnFail"] as const;
