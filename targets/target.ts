@@ -2,7 +2,7 @@
 // it reads, and its parser. Each target is a folder (targets/<kind>/): config.ts defines it,
 // environment.ts builds it (the program side, targets/programs.ts), provider/ acts on it in the
 // engine, evidence/ reads its canary evidence. targets/registry.ts lists them; docs/adding-a-target.md.
-import type { RawConfig, ReleaseConfig } from "../src/release/config";
+import type { NumberKey, RawConfig, ReleaseConfig } from "../src/release/config";
 import type { ResourceState, ServerStatus } from "../src/status/rows";
 
 /** What a target's parser may need beyond the raw config and the release. */
@@ -23,6 +23,8 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>>
     readonly summary: string;
     /** The stack-config keys only this target reads (Pulumi.yaml declares each). */
     readonly keys: readonly string[];
+    /** The numeric ones among them, as rows of the config table (their range and default: src/release/config.ts NumberKey). */
+    readonly numberKeys: readonly NumberKey[];
     /** Whether the canary's metric checks run on it (a Prometheus zdr can query: the local default runs one). */
     readonly metricChecks: boolean;
     /** Whether zdr logs in to its hosts over SSH (it then needs the secret `sshPrivateKey`). */

@@ -1,7 +1,7 @@
 // The canary judge's settings from stack config, validated before anything changes: every
 // message names the key and what is allowed. index.ts passes the result to each
 // zdr:canary:Judgement as its `judge`, `stopWhenInconclusive` and `keepServingOnFail` inputs.
-import { ConfigError, namespace, RawConfig } from "../release/config";
+import { ConfigError, namespace, RawConfig, readNumber } from "../release/config";
 import type { CheckKey } from "./checks/check";
 import { errorRateKeys } from "./checks/error-rate";
 import { latencyKeys } from "./checks/latency";
@@ -18,9 +18,9 @@ export interface CanaryConfig {
 
 /** The judge's own keys; each check's come from its module (./checks). */
 const judgeKeys: readonly CheckKey<JudgeOptions>[] = [
-    { key: "canaryAlpha", option: "alpha", fallback: defaultAlpha, min: 0, max: 0.1, openMin: true, meaning: "the bound on the false-failure rate over all checks and looks" },
-    { key: "canaryPassAlpha", option: "passAlpha", fallback: 0.05, min: 0, max: 0.5, openMin: true, meaning: "the chance of an early pass while an effect is beyond its tolerance" },
-    { key: "canaryWarmupSeconds", option: "warmupSeconds", fallback: 0, min: 0, max: 3600, meaning: "seconds from the canary's first request left out of the latency and tail checks (errors count from the first request)" },
+    { type: "number", key: "canaryAlpha", option: "alpha", fallback: defaultAlpha, min: 0, max: 0.1, openMin: true, meaning: "the bound on the false-failure rate over all checks and looks" },
+    { type: "number", key: "canaryPassAlpha", option: "passAlpha", fallback: 0.05, min: 0, max: 0.5, openMin: true, meaning: "the chance of an early pass while an effect is beyond its tolerance" },
+    { type: "number", key: "canaryWarmupSeconds", option: "warmupSeconds", fallback: 0, min: 0, max: 3600, meaning: "seconds from the canary's first request left out of the latency and tail checks (errors count from the first request)" },
 ];
 
 /** The keys, their defaults and ranges (Pulumi.yaml declares the same): the judge's, then each check's. */
@@ -31,17 +31,7 @@ export const canaryConfigKeys = [...canaryKeys.map((k) => k.key), "canaryStopWhe
 
 export function parseCanaryConfig(raw: RawConfig): CanaryConfig {
     const problems: string[] = [];
-    const judge: Record<string, number> = {};
-    for (const k of canaryKeys) {
-        const text = raw[k.key];
-        const value = text === undefined || text === "" ? k.fallback : Number(text);
-        const inRange = Number.isFinite(value) && (k.openMin ? value > k.min : value >= k.min) && value <= k.max;
-        if (!inRange) {
-            problems.push(`${namespace}:${k.key}: must be a number ${k.openMin ? "above" : "from"} ${k.min} ${k.openMin ? "and at most" : "to"} ${k.max} (${k.meaning}); got ${JSON.stringify(text)}`);
-            continue;
-        }
-        judge[k.option] = value;
-    }
+    const judge = Object.fromEntries(canaryKeys.map((k) => [k.option, readNumber(raw, k, problems)])) as JudgeOptions;
     const flag = (key: "canaryStopWhenInconclusive" | "canaryKeepServingOnFail") => {
         const v = raw[key];
         if (v !== undefined && v !== "" && v !== "true" && v !== "false") {
@@ -54,5 +44,5 @@ export function parseCanaryConfig(raw: RawConfig): CanaryConfig {
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { judge: judge as JudgeOptions, stopWhenInconclusive, keepServingOnFail };
+    return { judge, stopWhenInconclusive, keepServingOnFail };
 }

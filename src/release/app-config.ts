@@ -1,7 +1,7 @@
 // The application a stack releases: how a version starts, stops and answers health checks, its
 // migrations and the SQL each version runs. Nothing here knows any particular app: the project's
 // sample app is one configuration of these keys (Pulumi.local.yaml).
-import { ConfigError, json, namespace, RawConfig, versionName } from "./config";
+import { ConfigError, json, namespace, type NumberKey, RawConfig, readNumber, versionName } from "./config";
 import { errorPattern } from "../canary/log-level";
 
 export const stopSignals = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const;
@@ -80,6 +80,12 @@ const dbIdentifier = /^[a-z_][a-z0-9_]{0,62}$/;
  * [v1=1, v2=2, v3=3]: before the first server runs v3, migrations V1..V3 are applied.
  * @param target "local" needs startCommand; the other targets start versions with their own commands.
  */
+/** The app's numeric keys (every target reads them). */
+export const appNumberKeys = {
+    stopGraceSeconds: { key: "stopGraceSeconds", fallback: 30, min: 1, max: 3600, meaning: "how long a stopped server may finish its requests before it is killed" },
+    hookTimeoutSeconds: { key: "hookTimeoutSeconds", fallback: 60, min: 1, max: 3600, meaning: "the longest run of a hook" },
+} as const satisfies Record<string, NumberKey>;
+
 export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: string) => string): AppConfig {
     const problems: string[] = [];
     const name = raw.appName || "app";
@@ -99,13 +105,7 @@ export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: 
     if (!stopSignals.includes(stopSignal)) {
         problems.push(`${namespace}:stopSignal: must be one of ${stopSignals.join(", ")}; got ${JSON.stringify(raw.stopSignal)}`);
     }
-    let stopGraceSeconds = 30;
-    if (raw.stopGraceSeconds !== undefined && raw.stopGraceSeconds !== "") {
-        stopGraceSeconds = Number(raw.stopGraceSeconds);
-        if (!/^\d+$/.test(raw.stopGraceSeconds) || stopGraceSeconds < 1 || stopGraceSeconds > 3600) {
-            problems.push(`${namespace}:stopGraceSeconds: must be an integer from 1 to 3600; got ${JSON.stringify(raw.stopGraceSeconds)}`);
-        }
-    }
+    const stopGraceSeconds = readNumber(raw, appNumberKeys.stopGraceSeconds, problems);
 
     const healthCheckPath = raw.healthCheckPath || "/health";
     if (!/^\/[\x21-\x7e]*$/.test(healthCheckPath)) {
@@ -151,13 +151,7 @@ export function parseAppConfig(raw: RawConfig, target: string, resolvePath: (p: 
     };
     const beforeAllowTraffic = hook("beforeAllowTraffic");
     const afterAllowTraffic = hook("afterAllowTraffic");
-    let timeoutSeconds = 60;
-    if (raw.hookTimeoutSeconds !== undefined && raw.hookTimeoutSeconds !== "") {
-        timeoutSeconds = Number(raw.hookTimeoutSeconds);
-        if (!/^\d+$/.test(raw.hookTimeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) {
-            problems.push(`${namespace}:hookTimeoutSeconds: must be an integer from 1 to 3600; got ${JSON.stringify(raw.hookTimeoutSeconds)}`);
-        }
-    }
+    const timeoutSeconds = readNumber(raw, appNumberKeys.hookTimeoutSeconds, problems);
     const logs = parseAppLogConfig(raw, target, problems);
     const metricsPath = raw.metricsPath || undefined;
     if (metricsPath !== undefined && !/^\/[\x21-\x7e]*$/.test(metricsPath)) {

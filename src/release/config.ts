@@ -81,14 +81,49 @@ export function json(key: string, text: string | undefined, problems: string[]):
     }
 }
 
-export function integer(key: string, text: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
+/**
+ * A numeric stack config key: one row of the config table (every parser reads its numeric keys
+ * through such rows and `readNumber`; src/release/stack-config.ts' `numberKeys` is all of them,
+ * and test/unit/release/pulumi-yaml.test.ts holds Pulumi.yaml to each row's type, default and range).
+ */
+export interface NumberKey<O = Record<string, unknown>> {
+    readonly key: string;
+    /** "integer": whole numbers (Pulumi.yaml type integer); "number": any (declared as a string, e.g. "0.0165"). @default "integer" */
+    readonly type?: "integer" | "number";
+    /** The option it sets, where a parser maps rows onto an options object (the canary judge's). */
+    readonly option?: keyof O & string;
+    /** The value when the key is unset or empty (Pulumi.yaml's default says the same). */
+    readonly fallback: number;
+    /** The allowed range; `openMin` excludes the lower bound. A parser may narrow `max` by what else is set (canaryCount: the servers). */
+    readonly min: number;
+    readonly max: number;
+    readonly openMin?: boolean;
+    /** What it means, for the error message ("number" keys) and the reader. */
+    readonly meaning: string;
+}
+
+/**
+ * The value of a numeric key (its fallback when unset or empty), or its fallback and a problem
+ * naming the key and the allowed range. `max` narrows the row's own for this stack.
+ * Worked example: { key: "bakeSeconds", fallback: 0, min: 0, max: 86400 } reads "60" as 60, "" as 0,
+ * and "1.5" as 0 with "zdr:bakeSeconds: must be an integer from 0 to 86400; got "1.5"".
+ */
+export function readNumber(raw: RawConfig, k: NumberKey<never> | NumberKey<any>, problems: string[], max = k.max): number {
+    const text = raw[k.key];
     if (text === undefined || text === "") {
-        return fallback;
+        return k.fallback;
     }
     const n = Number(text);
-    if (!/^-?\d+$/.test(text.trim()) || n < min || n > max) {
-        problems.push(`${namespace}:${key}: must be an integer from ${min} to ${max}; got ${JSON.stringify(text)}`);
-        return fallback;
+    if ((k.type ?? "integer") === "integer") {
+        if (!/^-?\d+$/.test(text.trim()) || n < k.min || n > max) {
+            problems.push(`${namespace}:${k.key}: must be an integer from ${k.min} to ${max}; got ${JSON.stringify(text)}`);
+            return k.fallback;
+        }
+        return n;
+    }
+    if (!Number.isFinite(n) || !(k.openMin ? n > k.min : n >= k.min) || n > max) {
+        problems.push(`${namespace}:${k.key}: must be a number ${k.openMin ? "above" : "from"} ${k.min} ${k.openMin ? "and at most" : "to"} ${max} (${k.meaning}); got ${JSON.stringify(text)}`);
+        return k.fallback;
     }
     return n;
 }
@@ -148,6 +183,15 @@ function batchLimits(raw: RawConfig, servers: number, releaseMode: ReleaseMode, 
  * releaseVersion v2, canaryCount 1 gives web-1 on v2 and the others on v1 (see planRelease).
  * Versions are any well-formed names; zdr holds no list of them.
  */
+/** The release's numeric keys (every target reads them). */
+export const releaseNumberKeys = {
+    canaryCount: { key: "canaryCount", fallback: 0, min: 0, max: Number.MAX_SAFE_INTEGER, meaning: "how many servers run releaseVersion (at most the number of servers)" },
+    drainTimeoutSeconds: { key: "drainTimeoutSeconds", fallback: 30, min: 1, max: 3600, meaning: "the longest wait for a drained server's sessions to end" },
+    healthCheckIntervalMs: { key: "healthCheckIntervalMs", fallback: 1000, min: 100, max: 60000, meaning: "the load balancer's health check interval" },
+    healthTimeoutSeconds: { key: "healthTimeoutSeconds", fallback: 60, min: 1, max: 3600, meaning: "the longest wait for a deployed server to answer its health check" },
+    bakeSeconds: { key: "bakeSeconds", fallback: 0, min: 0, max: 86400, meaning: "how long each canary is judged" },
+} as const satisfies Record<string, NumberKey>;
+
 export function parseReleaseConfig(raw: RawConfig): ReleaseConfig {
     const problems: string[] = [];
     const known = (key: string, v: string) => {
@@ -178,7 +222,7 @@ export function parseReleaseConfig(raw: RawConfig): ReleaseConfig {
     const releaseVersion = raw.releaseVersion || stableVersion;
     known("releaseVersion", releaseVersion);
 
-    const canaryCount = integer("canaryCount", raw.canaryCount, 0, 0, Math.max(servers.length, 0), problems);
+    const canaryCount = readNumber(raw, releaseNumberKeys.canaryCount, problems, Math.max(servers.length, 0));
 
     const serverVersions = (key: string): Record<string, string> => {
         const result: Record<string, string> = {};
@@ -207,10 +251,10 @@ export function parseReleaseConfig(raw: RawConfig): ReleaseConfig {
     const pins = serverVersions("pins");
     const acceptVerdicts = serverVersions("acceptVerdicts");
 
-    const drainTimeoutSeconds = integer("drainTimeoutSeconds", raw.drainTimeoutSeconds, 30, 1, 3600, problems);
-    const healthCheckIntervalMs = integer("healthCheckIntervalMs", raw.healthCheckIntervalMs, 1000, 100, 60000, problems);
-    const healthTimeoutSeconds = integer("healthTimeoutSeconds", raw.healthTimeoutSeconds, 60, 1, 3600, problems);
-    const bakeSeconds = integer("bakeSeconds", raw.bakeSeconds, 0, 0, 86400, problems);
+    const drainTimeoutSeconds = readNumber(raw, releaseNumberKeys.drainTimeoutSeconds, problems);
+    const healthCheckIntervalMs = readNumber(raw, releaseNumberKeys.healthCheckIntervalMs, problems);
+    const healthTimeoutSeconds = readNumber(raw, releaseNumberKeys.healthTimeoutSeconds, problems);
+    const bakeSeconds = readNumber(raw, releaseNumberKeys.bakeSeconds, problems);
 
     const releaseMode = (raw.releaseMode || "staged") as ReleaseMode;
     if (!releaseModes.includes(releaseMode)) {

@@ -11,7 +11,7 @@ import type { JudgeOptions } from "../canary/judge";
 import { collect, ConfigError, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
 import { parseLocalConfig } from "../../targets/local/config";
 import { type HostAddress, type HostsConfig, parseHostsConfig } from "../../targets/hosts/config";
-import { type LbSettings, lbKeys, parseLbConfig } from "../../targets/local/lb-config";
+import { type LbSettings, lbNumberKeys, parseLbConfig } from "../../targets/local/lb-config";
 import { type MetricCheckConfig, parseMetricsConfig } from "../monitors/config";
 import type { StackConfig, TargetConfig } from "./stack-config";
 
@@ -126,7 +126,7 @@ const settingOfKey: Readonly<Record<string, string>> = {
     lbPort: "target.lbPort", appBasePort: "target.appBasePort", dbPort: "target.dbPort", prometheusPort: "target.prometheusPort",
     metricsPath: "app.metricsPath", canaryMetrics: "canary.metrics", canaryDefaultMetrics: "canary.defaultMetrics",
     ...Object.fromEntries(canaryKeys.map((k) => [k.key, `canary.judge.${k.option}`])),
-    ...Object.fromEntries(Object.keys(lbKeys).map((k) => [k, `target.loadBalancer.${k}`])),
+    ...Object.fromEntries(Object.keys(lbNumberKeys).map((k) => [k, `target.loadBalancer.${k}`])),
 };
 
 /** The keys the hosts and AWS targets share, each a field of the target's settings. */
@@ -175,7 +175,7 @@ export function rawOf(s: ReleaseSettings): RawConfig {
     };
     if (t.kind === "local") {
         Object.assign(raw, { lbPort: text(t.lbPort), appBasePort: text(t.appBasePort), dbPort: text(t.dbPort), prometheusPort: text(t.prometheusPort) });
-        Object.assign(raw, Object.fromEntries(Object.keys(lbKeys).map((k) => [k, text(t.loadBalancer?.[k as keyof LbSettings])])));
+        Object.assign(raw, Object.fromEntries(Object.keys(lbNumberKeys).map((k) => [k, text(t.loadBalancer?.[k as keyof LbSettings])])));
     }
     return raw;
 }

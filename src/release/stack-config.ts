@@ -1,11 +1,11 @@
 // The whole stack configuration in one parse: release settings, the application, and the
 // target's settings as one either-or type. Every problem of every part is reported at once,
 // each naming its key and what is allowed, before anything changes.
-import { AppConfig, appKeys, parseAppConfig } from "./app-config";
-import { CanaryConfig, canaryConfigKeys, parseCanaryConfig } from "../canary/config";
+import { AppConfig, appKeys, appNumberKeys, parseAppConfig } from "./app-config";
+import { CanaryConfig, canaryConfigKeys, canaryKeys, parseCanaryConfig } from "../canary/config";
 import { closest, distance } from "fastest-levenshtein";
-import { collect, ConfigError, namespace, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys } from "./config";
-import { type TargetConfig, targetDefinition, targetKeys, targetKinds } from "../../targets/registry";
+import { collect, ConfigError, namespace, type NumberKey, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys, releaseNumberKeys } from "./config";
+import { type TargetConfig, targetDefinition, targetDefinitions, targetKeys, targetKinds, type TargetKind } from "../../targets/registry";
 import { MetricsConfig, metricKeys, parseMetricsConfig } from "../monitors/config";
 
 export type { TargetConfig };
@@ -32,6 +32,17 @@ export const undeclaredKeys = ["dbPassword", "sshPrivateKey"] as const;
 
 /** Every key of the zdr namespace: Pulumi.yaml's and undeclaredKeys. */
 export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...targetKeys, ...canaryConfigKeys, ...metricKeys, ...secretKeys])];
+
+/**
+ * The config table's numeric rows: every numeric key zdr reads, once, with the targets whose
+ * parser reads it (the release's, the app's and the canary judge's: every target). Each row is
+ * defined beside its parser; test/unit/release/pulumi-yaml.test.ts holds Pulumi.yaml to each
+ * row's type and default and the parsers to its range.
+ */
+export const numberKeys: readonly (NumberKey & { readonly targets: readonly TargetKind[] })[] = [
+    ...[...Object.values(releaseNumberKeys), ...Object.values(appNumberKeys), ...canaryKeys].map((k) => ({ ...k, targets: targetKinds })),
+    ...[...new Set(targetDefinitions.flatMap((d) => d.numberKeys))].map((k) => ({ ...k, targets: targetDefinitions.filter((d) => d.numberKeys.includes(k)).map((d) => d.kind) })),
+];
 
 /** Keys zdr no longer reads, and what to do about them. */
 const retiredKeys: Readonly<Record<string, string>> = {

@@ -1,7 +1,8 @@
 // Settings of the AWS target, validated before anything changes; every message names the key.
 import { targetHealthType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
-import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
+import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, type NumberKey, RawConfig, readNumber, ReleaseConfig } from "../../src/release/config";
+import { sshTargetNumberKeys } from "../ssh-keys";
 import { keysFor, parseKnownHosts } from "../../src/ssh/known-hosts";
 
 /** Either zdr creates the load balancer and the instances, or the stack names existing ones. */
@@ -60,6 +61,11 @@ export const awsKeys = [
     "dbHost", "dbPortRemote", "knownHosts", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs",
 ] as const;
 
+/** The AWS target's own numeric key (ssh-keys.ts has those it shares with the hosts target). */
+export const awsNumberKeys = {
+    deregistrationDelaySeconds: { key: "deregistrationDelaySeconds", fallback: 30, min: 0, max: 3600, meaning: "the target group's deregistration delay" },
+} as const satisfies Record<string, NumberKey>;
+
 const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const list = (key: string, text: string | undefined, problems: string[]): unknown => json(key, text || undefined, problems);
 
@@ -92,17 +98,6 @@ export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig, keyCheck:
             problems.push(`${namespace}:${key}: must be ${what}; got ${JSON.stringify(v)}`);
         }
         return v;
-    };
-    const int = (key: string, fallback: number, min: number, max: number): number => {
-        const v = raw[key];
-        if (v === undefined || v === "") {
-            return fallback;
-        }
-        if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-            problems.push(`${namespace}:${key}: must be an integer from ${min} to ${max}; got ${JSON.stringify(v)}`);
-            return fallback;
-        }
-        return Number(v);
     };
 
     const region = need("awsRegion", regionPattern, "an AWS region such as eu-central-1");
@@ -151,17 +146,17 @@ export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig, keyCheck:
         }
         create = { vpcId, subnetIds, amiId, instanceType, sshCidr };
     }
-    const appPort = int("appPort", 8080, 1, 65535);
-    const deregistrationDelaySeconds = int("deregistrationDelaySeconds", 30, 0, 3600);
+    const appPort = readNumber(raw, sshTargetNumberKeys.appPort, problems);
+    const deregistrationDelaySeconds = readNumber(raw, awsNumberKeys.deregistrationDelaySeconds, problems);
     const deployCommand = need("deployCommand", /\{version\}/, "a shell command that installs and starts {version} on the host, e.g. sudo /opt/app/bin/deploy {version}");
     const stopCommand = need("stopCommand", /\S/, "a shell command that stops the app gracefully on the host, e.g. sudo systemctl stop app");
     const db = raw.migrationsDir || raw.dbHost ? {
         host: need("dbHost", /^[A-Za-z0-9.-]+$/, "the PostgreSQL host the migrations run against"),
-        port: int("dbPortRemote", 5432, 1, 65535),
+        port: readNumber(raw, sshTargetNumberKeys.dbPortRemote, problems),
     } : undefined;
-    const sshTimeoutSeconds = int("sshTimeoutSeconds", 10, 1, 300);
-    const commandTimeoutSeconds = int("commandTimeoutSeconds", 300, 1, 3600);
-    const healthPollIntervalMs = int("healthPollIntervalMs", 500, 50, 60000);
+    const sshTimeoutSeconds = readNumber(raw, sshTargetNumberKeys.sshTimeoutSeconds, problems);
+    const commandTimeoutSeconds = readNumber(raw, sshTargetNumberKeys.commandTimeoutSeconds, problems);
+    const healthPollIntervalMs = readNumber(raw, sshTargetNumberKeys.healthPollIntervalMs, problems);
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
@@ -206,6 +201,7 @@ export const awsTarget: TargetDefinition<"aws", AwsTargetConfig> = {
     kind: "aws",
     summary: "an Application Load Balancer in front of EC2 instances, created by zdr or existing ones by id",
     keys: awsKeys,
+    numberKeys: [...Object.values(sshTargetNumberKeys), ...Object.values(awsNumberKeys)],
     metricChecks: false,
     usesSshKey: true,
     ownsDatabase: false,

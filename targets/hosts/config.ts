@@ -3,7 +3,8 @@
 // every message names the key and what is allowed.
 import { memberType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
-import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, RawConfig, ReleaseConfig } from "../../src/release/config";
+import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, RawConfig, readNumber, ReleaseConfig } from "../../src/release/config";
+import { sshTargetNumberKeys } from "../ssh-keys";
 import { keysFor, knownHostsName, parseKnownHosts } from "../../src/ssh/known-hosts";
 
 export interface HostAddress {
@@ -60,17 +61,6 @@ export function parseHostAddress(text: string): HostAddress | undefined {
  */
 export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig, keyCheck: KeyCheck = "now"): HostsConfig {
     const problems: string[] = [];
-    const int = (key: string, fallback: number, min: number, max: number): number => {
-        const text = raw[key];
-        if (text === undefined || text === "") {
-            return fallback;
-        }
-        if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
-            problems.push(`${namespace}:${key}: must be an integer from ${min} to ${max}; got ${JSON.stringify(text)}`);
-            return fallback;
-        }
-        return Number(text);
-    };
     const need = (key: string, pattern: RegExp, what: string): string => {
         const v = raw[key];
         if (!v) {
@@ -150,12 +140,12 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig, keyChec
     const stopCommand = need("stopCommand", /\S/, "a shell command that stops the app gracefully on the host, e.g. sudo systemctl stop shop");
     const db = raw.migrationsDir || raw.dbHost ? {
         host: need("dbHost", /^[A-Za-z0-9.-]+$/, "the PostgreSQL host the migrations run against (reachable from where `pulumi up` runs)"),
-        port: int("dbPortRemote", 5432, 1, 65535),
+        port: readNumber(raw, sshTargetNumberKeys.dbPortRemote, problems),
     } : undefined;
-    const appPort = int("appPort", 8080, 1, 65535);
-    const sshTimeoutSeconds = int("sshTimeoutSeconds", 10, 1, 300);
-    const commandTimeoutSeconds = int("commandTimeoutSeconds", 300, 1, 3600);
-    const healthPollIntervalMs = int("healthPollIntervalMs", 500, 50, 60000);
+    const appPort = readNumber(raw, sshTargetNumberKeys.appPort, problems);
+    const sshTimeoutSeconds = readNumber(raw, sshTargetNumberKeys.sshTimeoutSeconds, problems);
+    const commandTimeoutSeconds = readNumber(raw, sshTargetNumberKeys.commandTimeoutSeconds, problems);
+    const healthPollIntervalMs = readNumber(raw, sshTargetNumberKeys.healthPollIntervalMs, problems);
     const sshUser = raw.sshUser || "ubuntu";
     if (!/^[a-z_][a-z0-9_.-]{0,31}$/.test(sshUser)) {
         problems.push(`${namespace}:sshUser: must be a user name (lower-case letters, digits, _ . -); got ${JSON.stringify(sshUser)}`);
@@ -193,6 +183,7 @@ export const hostsTarget: TargetDefinition<"hosts", HostsTargetConfig> = {
     kind: "hosts",
     summary: "the team's own hosts reached over SSH, behind the team's own HAProxy",
     keys: hostsKeys,
+    numberKeys: Object.values(sshTargetNumberKeys),
     metricChecks: false,
     usesSshKey: true,
     ownsDatabase: false,

@@ -1,9 +1,9 @@
 // The local default's settings: its ports (HAProxy, the servers, PostgreSQL) and HAProxy's
 // health-check and time-out settings (lb-config.ts). Pure: raw stack config in, settings out.
-import { collect, ConfigError, integer, namespace, type RawConfig } from "../../src/release/config";
+import { collect, ConfigError, namespace, type NumberKey, type RawConfig, readNumber } from "../../src/release/config";
 import { memberType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
-import { type LbSettings, lbKeys, parseLbConfig } from "./lb-config";
+import { type LbSettings, lbNumberKeys, parseLbConfig } from "./lb-config";
 
 export interface LocalConfig {
     readonly lbPort: number;
@@ -13,6 +13,14 @@ export interface LocalConfig {
     readonly prometheusPort: number;
 }
 
+/** The local default's port keys (lb-config.ts has HAProxy's). */
+export const localNumberKeys = {
+    lbPort: { key: "lbPort", fallback: 0, min: 1024, max: 65535, meaning: "the load balancer's port on 127.0.0.1; 0 means $ZDR_LB_PORT, else 8080" },
+    appBasePort: { key: "appBasePort", fallback: 9101, min: 1024, max: 65535, meaning: "server i listens on appBasePort + i (all of them within the range)" },
+    dbPort: { key: "dbPort", fallback: 55432, min: 1024, max: 65535, meaning: "PostgreSQL's port on 127.0.0.1" },
+    prometheusPort: { key: "prometheusPort", fallback: 9090, min: 1024, max: 65533, meaning: "Prometheus' port; its exporters take the next two" },
+} as const satisfies Record<string, NumberKey>;
+
 /**
  * Ports of the local default. lbPort unset or 0 means $ZDR_LB_PORT, else 8080; server i listens on
  * appBasePort + i; Prometheus on prometheusPort (9090) and its exporters on the next two; all must
@@ -21,9 +29,9 @@ export interface LocalConfig {
 export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?: string): LocalConfig {
     const problems: string[] = [];
     const lbDefault = envLbPort && /^\d+$/.test(envLbPort) ? Number(envLbPort) : 8080;
-    const lbPort = raw.lbPort === "0" ? lbDefault : integer("lbPort", raw.lbPort, lbDefault, 1024, 65535, problems);
-    const appBasePort = integer("appBasePort", raw.appBasePort, 9101, 1024, 65535 - Math.max(serverCount - 1, 0), problems);
-    const dbPort = integer("dbPort", raw.dbPort, 55432, 1024, 65535, problems);
+    const lbPort = raw.lbPort === "0" || !raw.lbPort ? lbDefault : readNumber(raw, localNumberKeys.lbPort, problems);
+    const appBasePort = readNumber(raw, localNumberKeys.appBasePort, problems, localNumberKeys.appBasePort.max - Math.max(serverCount - 1, 0));
+    const dbPort = readNumber(raw, localNumberKeys.dbPort, problems);
     const appPorts = (p: number) => p >= appBasePort && p < appBasePort + serverCount;
     if (appPorts(lbPort)) {
         problems.push(`${namespace}:lbPort: ${lbPort} is one of the app ports ${appBasePort}-${appBasePort + serverCount - 1}; choose another`);
@@ -31,7 +39,7 @@ export function parseLocalConfig(raw: RawConfig, serverCount: number, envLbPort?
     if (appPorts(dbPort) || dbPort === lbPort) {
         problems.push(`${namespace}:dbPort: ${dbPort} collides with lbPort or the app ports; choose another`);
     }
-    const prometheusPort = integer("prometheusPort", raw.prometheusPort, 9090, 1024, 65533, problems);
+    const prometheusPort = readNumber(raw, localNumberKeys.prometheusPort, problems);
     const monitoringPorts = [prometheusPort, prometheusPort + 1, prometheusPort + 2];
     if (monitoringPorts.some((p) => appPorts(p) || p === lbPort || p === dbPort)) {
         problems.push(`${namespace}:prometheusPort: ${prometheusPort} to ${prometheusPort + 2} (Prometheus, HAProxy's exporter, the process exporter) collide with lbPort, dbPort or the app ports; choose another`);
@@ -52,7 +60,8 @@ export interface LocalTargetConfig {
 export const localTarget: TargetDefinition<"local", LocalTargetConfig> = {
     kind: "local",
     summary: "HAProxy, the app's processes and PostgreSQL on this machine's loopback (the default)",
-    keys: ["lbPort", "appBasePort", "dbPort", "prometheusPort", ...Object.keys(lbKeys)],
+    keys: [...Object.keys(localNumberKeys), ...Object.keys(lbNumberKeys)],
+    numberKeys: [...Object.values(localNumberKeys), ...Object.values(lbNumberKeys)],
     metricChecks: true,
     usesSshKey: false,
     ownsDatabase: true,

@@ -1,7 +1,7 @@
 // The load balancer's settings beyond healthCheckIntervalMs: health-check rise and fall, and
 // HAProxy's timeouts. Pure: raw stack config in, validated settings out; every message names the
 // config key and what is allowed. Changing any of them reloads HAProxy (no restart).
-import { ConfigError, namespace, type RawConfig } from "../../src/release/config";
+import { ConfigError, type NumberKey, type RawConfig, readNumber } from "../../src/release/config";
 
 export interface LbSettings {
     /** Consecutive successful checks that bring a server UP. */
@@ -17,15 +17,15 @@ export interface LbSettings {
 }
 
 /** The keys, with their range and default: what Pulumi.yaml declares. */
-export const lbKeys = {
-    healthCheckRise: { min: 1, max: 100, default: 2 },
-    healthCheckFall: { min: 1, max: 100, default: 2 },
-    connectTimeoutMs: { min: 100, max: 60000, default: 2000 },
-    requestTimeoutSeconds: { min: 1, max: 3600, default: 30 },
-    queueTimeoutSeconds: { min: 1, max: 3600, default: 10 },
-} as const satisfies Record<keyof LbSettings, { min: number; max: number; default: number }>;
+export const lbNumberKeys = {
+    healthCheckRise: { key: "healthCheckRise", fallback: 2, min: 1, max: 100, meaning: "consecutive successful checks that bring a server UP" },
+    healthCheckFall: { key: "healthCheckFall", fallback: 2, min: 1, max: 100, meaning: "consecutive failed checks that take a server DOWN" },
+    connectTimeoutMs: { key: "connectTimeoutMs", fallback: 2000, min: 100, max: 60000, meaning: "HAProxy's timeout connect" },
+    requestTimeoutSeconds: { key: "requestTimeoutSeconds", fallback: 30, min: 1, max: 3600, meaning: "HAProxy's timeout client and server: the longest request" },
+    queueTimeoutSeconds: { key: "queueTimeoutSeconds", fallback: 10, min: 1, max: 3600, meaning: "HAProxy's timeout queue" },
+} as const satisfies Record<keyof LbSettings, NumberKey>;
 
-export const lbDefaults: LbSettings = Object.fromEntries(Object.entries(lbKeys).map(([k, v]) => [k, v.default])) as unknown as LbSettings;
+export const lbDefaults: LbSettings = Object.fromEntries(Object.values(lbNumberKeys).map((k) => [k.key, k.fallback])) as unknown as LbSettings;
 
 /**
  * Worked example: {} gives the defaults (rise 2, fall 2, connect 2000 ms, requests 30 s, queue
@@ -34,22 +34,9 @@ export const lbDefaults: LbSettings = Object.fromEntries(Object.entries(lbKeys).
  */
 export function parseLbConfig(raw: RawConfig): LbSettings {
     const problems: string[] = [];
-    const settings: Record<string, number> = {};
-    for (const [key, range] of Object.entries(lbKeys)) {
-        const text = raw[key];
-        if (text === undefined || text === "") {
-            settings[key] = range.default;
-            continue;
-        }
-        const n = Number(text);
-        if (!/^\d+$/.test(text.trim()) || n < range.min || n > range.max) {
-            problems.push(`${namespace}:${key}: must be an integer from ${range.min} to ${range.max}; got ${JSON.stringify(text)}`);
-            continue;
-        }
-        settings[key] = n;
-    }
+    const settings = Object.fromEntries(Object.values(lbNumberKeys).map((k) => [k.key, readNumber(raw, k, problems)])) as unknown as LbSettings;
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return settings as unknown as LbSettings;
+    return settings;
 }

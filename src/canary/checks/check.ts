@@ -4,6 +4,7 @@
 // shown within tolerance (its pass side), and what the judgement shows of it. The judge
 // (src/canary/judge.ts) is a loop over the checks (./index.ts lists them); adding a check is adding
 // a module here and a line there.
+import type { NumberKey } from "../../release/config";
 import type { Interval } from "../sequential";
 
 export interface Sample {
@@ -112,17 +113,8 @@ export interface CanaryCheck {
     toPass(): { readonly check: string; readonly moreCanaryRequests?: number } | undefined;
 }
 
-/** A stack config key that sets one of a check's options (Pulumi.yaml declares the same, typed). */
-export interface CheckKey<O> {
-    readonly key: string;
-    readonly option: keyof O & string;
-    readonly fallback: number;
-    /** The allowed range; `open` ends exclude the bound. */
-    readonly min: number;
-    readonly max: number;
-    readonly openMin?: boolean;
-    readonly meaning: string;
-}
+/** A stack config key that sets one of a check's options: a row of the config table (src/release/config.ts). */
+export type CheckKey<O> = NumberKey<O> & { readonly type: "number"; readonly option: keyof O & string };
 
 /** log10 of an e-value relative to its threshold 1/alpha (0 = the check fails). */
 export const relativeEvidence = (logE: number, alpha: number): number => (logE + Math.log(alpha)) / Math.LN10;

@@ -20,8 +20,8 @@ export interface ErrorRateOptions {
 export const errorRateDefaults: Required<ErrorRateOptions> = { errorOddsTolerance: 1.5, errorRateFloor: 0.01 };
 
 export const errorRateKeys: readonly CheckKey<ErrorRateOptions>[] = [
-    { key: "canaryErrorOddsTolerance", option: "errorOddsTolerance", fallback: errorRateDefaults.errorOddsTolerance, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of failing the canary's may be" },
-    { key: "canaryErrorRateFloor", option: "errorRateFloor", fallback: errorRateDefaults.errorRateFloor, min: 0, max: 0.5, meaning: "a canary error rate proven at most this many points above the baseline's passes the error check" },
+    { type: "number", key: "canaryErrorOddsTolerance", option: "errorOddsTolerance", fallback: errorRateDefaults.errorOddsTolerance, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of failing the canary's may be" },
+    { type: "number", key: "canaryErrorRateFloor", option: "errorRateFloor", fallback: errorRateDefaults.errorRateFloor, min: 0, max: 0.5, meaning: "a canary error rate proven at most this many points above the baseline's passes the error check" },
 ];
 
 /** Its share of alpha (./index.ts): the most, as a 5x error regression needs a level of about 1%. */

@@ -29,8 +29,8 @@ export interface LatencyOptions {
 export const latencyDefaults: Required<Omit<LatencyOptions, "latencyFailMargin">> = { latencyTolerance: 0.1, latencyFloorMs: 2 };
 
 export const latencyKeys: readonly CheckKey<LatencyOptions>[] = [
-    { key: "canaryLatencyTolerance", option: "latencyTolerance", fallback: latencyDefaults.latencyTolerance, min: 0, max: 10, openMin: true, meaning: "how much slower the canary may be (0.1 = +10%)" },
-    { key: "canaryLatencyFloorMs", option: "latencyFloorMs", fallback: latencyDefaults.latencyFloorMs, min: 0, max: 10000, meaning: "the latency check fails only on a canary slower by more than this many milliseconds as well" },
+    { type: "number", key: "canaryLatencyTolerance", option: "latencyTolerance", fallback: latencyDefaults.latencyTolerance, min: 0, max: 10, openMin: true, meaning: "how much slower the canary may be (0.1 = +10%)" },
+    { type: "number", key: "canaryLatencyFloorMs", option: "latencyFloorMs", fallback: latencyDefaults.latencyFloorMs, min: 0, max: 10000, meaning: "the latency check fails only on a canary slower by more than this many milliseconds as well" },
 ];
 
 /** Its share of alpha (./index.ts): its fail side, against "no slower", spends about its whole level in A/A (0.11% at 1:3). */

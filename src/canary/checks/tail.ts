@@ -28,8 +28,8 @@ export interface TailOptions {
 export const tailDefaults: Required<Omit<TailOptions, "tailThresholdMs">> = { tailOddsTolerance: 2, tailQuantile: 0.99, farTailFactor: 1.5, tailEpisodeMs: 100 };
 
 export const tailKeys: readonly CheckKey<TailOptions>[] = [
-    { key: "canaryTailOddsTolerance", option: "tailOddsTolerance", fallback: tailDefaults.tailOddsTolerance, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of a slow request the canary's may be" },
-    { key: "canaryTailQuantile", option: "tailQuantile", fallback: tailDefaults.tailQuantile, min: 0.5, max: 0.999, meaning: "the baseline quantile that makes a request slow" },
+    { type: "number", key: "canaryTailOddsTolerance", option: "tailOddsTolerance", fallback: tailDefaults.tailOddsTolerance, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of a slow request the canary's may be" },
+    { type: "number", key: "canaryTailQuantile", option: "tailQuantile", fallback: tailDefaults.tailQuantile, min: 0.5, max: 0.999, meaning: "the baseline quantile that makes a request slow" },
 ];
 
 /** Its share of alpha (./index.ts): a p99 doubling needs a level of about 0.2%. */

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { load } from "js-yaml";
 import { projectRoot } from "../../../src/engine";
 import { ConfigError, RawConfig } from "../../../src/release/config";
-import { parseStackConfig, secretKeys, stackKeys, undeclaredKeys } from "../../../src/release/stack-config";
+import { numberKeys, parseStackConfig, secretKeys, stackKeys, undeclaredKeys } from "../../../src/release/stack-config";
 
 interface Declared {
     readonly type: "string" | "integer" | "boolean" | "array";
@@ -63,12 +63,31 @@ describe("Pulumi.yaml's config schema", () => {
         });
     }
 
-    it("types each integer key as the program does: a non-integer is refused naming the key", () => {
-        for (const [key] of Object.entries(declared).filter(([, x]) => x.type === "integer")) {
-            const target = ["appPort", "deregistrationDelaySeconds", "dbPortRemote"].includes(key) ? "aws" : ["sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs"].includes(key) ? "hosts" : "local";
-            assert.throws(() => parseStackConfig({ ...minimal[target], [key]: "1.5" }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith(`zdr:${key}: must be an integer`)), key);
+    it("declares every numeric row of the config table with its type and default, and nothing numeric besides", () => {
+        for (const k of numberKeys) {
+            const d = declared[k.key];
+            assert.ok(d, `${k.key} is declared`);
+            assert.equal(d.type, (k.type ?? "integer") === "integer" ? "integer" : "string", `${k.key}'s type`);
+            assert.equal(Number(d.default), k.fallback, `${k.key}'s default`);
         }
+        assert.deepEqual(
+            Object.entries(declared).filter(([, d]) => d.type === "integer").map(([key]) => key).sort(),
+            numberKeys.filter((k) => (k.type ?? "integer") === "integer").map((k) => k.key).sort(),
+        );
     });
+
+    for (const k of numberKeys) {
+        it(`refuses ${k.key} outside ${k.openMin ? "(" : "["}${k.min}, ${k.max}] on every target that reads it (${k.targets.join(", ")}), naming the key`, () => {
+            const below = k.openMin ? k.min : k.min - 1;
+            const wrong = [String(below), ...(k.max < Number.MAX_SAFE_INTEGER ? [String(k.max + 1)] : []), ...((k.type ?? "integer") === "integer" ? ["1.5"] : ["many"])];
+            for (const target of k.targets) {
+                for (const value of wrong) {
+                    assert.throws(() => parseStackConfig({ ...minimal[target], [k.key]: value }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith(`zdr:${k.key}: must be ${(k.type ?? "integer") === "integer" ? "an integer" : "a number"}`)), `${k.key}=${value} on ${target}`);
+                }
+                assert.doesNotThrow(() => parseStackConfig({ ...minimal[target], [k.key]: String(k.fallback) }, ctx), `${k.key}=${k.fallback} (its default) on ${target}`);
+            }
+        });
+    }
 
     it("types each array key as the program does: text that is no list is refused naming the key", () => {
         for (const [key, d] of Object.entries(declared).filter(([, x]) => x.type === "array")) {
