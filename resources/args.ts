@@ -7,7 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 export type DeepInput<T> = T extends string | number | boolean | null | undefined
     ? T
     : T extends readonly (infer U)[]
-      ? pulumi.Input<DeepInput<U>>[]
+      ? readonly pulumi.Input<DeepInput<U>>[]
       : T extends object
         ? { readonly [K in keyof T]: pulumi.Input<DeepInput<T[K]>> }
         : T;

@@ -1,41 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Compatibility } from "../src/migrations/guard";
 import { migrationType } from "../contract/tokens";
+import type { AppliedFile, Connection, MigrationInputs } from "../provider/postgres/migration";
+import type { ArgsOf, DeepInput } from "./args";
 
-export interface PostgresConnectionArgs {
-    readonly host: pulumi.Input<string>;
-    readonly port: pulumi.Input<number>;
-    readonly user: pulumi.Input<string>;
-    readonly database: pulumi.Input<string>;
-    /** Pass a Pulumi secret. @default - none (trust authentication) */
-    readonly password?: pulumi.Input<string>;
-}
+/** Where the migrations run; every field may be an Input (the password a Pulumi secret). */
+export type PostgresConnectionArgs = ArgsOf<Connection>;
 
 /** A migration file as the history table records it. */
-export interface MigrationFileRef {
-    /** n of V<n>__<description>.sql. */
-    readonly version: number;
-    /** The file name. */
-    readonly script: string;
-    /** sha256 of its content (src/migrations/folder.ts). */
-    readonly checksum: string;
-}
+export type MigrationFileRef = AppliedFile;
 
-export interface MigrationArgs extends MigrationFileRef {
-    readonly connection: pulumi.Input<PostgresConnectionArgs>;
-    readonly description: string;
-    readonly sql: string;
-    /** Every earlier file of the folder; the applied ones are validated against the history before this one runs. */
-    readonly earlier: readonly MigrationFileRef[];
-    /**
-     * What the schema guard checks the SQL against before it applies (the resource refuses a
-     * migration that breaks a live version, and the CrossGuard pack shows the same verdict): the
-     * schema before this migration (every earlier file, in order), the SQL of every version live
-     * while it applies (sql undefined = unknown) and the release mode.
-     * @default - not checked
-     */
-    readonly compatibility?: pulumi.Input<Omit<Compatibility, "applied">>;
-}
+/** A Migration's args: its provider's inputs (provider/postgres/migration.ts), each an Input; `compatibility` without `applied` (the resource's own check sets it). */
+export type MigrationArgs = ArgsOf<Omit<MigrationInputs, "compatibility">> & { readonly compatibility?: pulumi.Input<DeepInput<Omit<Compatibility, "applied">>> };
 
 /**
  * One migration file applied once (zdr:postgres:Migration), recorded in the database's

@@ -15,28 +15,41 @@ import { changedKeys, unknownValue } from "../diff";
 export { migrationType } from "../../contract/tokens";
 export const historyTable = "zdr_schema_history";
 
+/** Where the migrations run (the program's PostgresConnectionArgs: resources/migration.ts). */
 export interface Connection {
     readonly host: string;
     readonly port: number;
     readonly user: string;
     readonly database: string;
+    /** Pass a Pulumi secret. @default - none (trust authentication) */
     readonly password?: string;
 }
 
 /** An entry of the migration folder, as the history table records it. */
 export interface AppliedFile {
+    /** n of V<n>__<description>.sql. */
     readonly version: number;
+    /** The file name. */
     readonly script: string;
+    /** sha256 of its content (src/migrations/folder.ts). */
     readonly checksum: string;
 }
 
+/** A Migration's inputs, declared once: the program's MigrationArgs are derived from them (resources/migration.ts). */
 export interface MigrationInputs extends AppliedFile {
     readonly connection: Connection;
     readonly description: string;
     readonly sql: string;
-    /** Every earlier file of the folder: applied ones are validated against the history first. */
+    /** Every earlier file of the folder; the applied ones are validated against the history before this one runs. */
     readonly earlier: readonly AppliedFile[];
-    /** What the schema guard judges the migration against (live versions and their SQL). */
+    /**
+     * What the schema guard checks the SQL against before it applies (the resource refuses a
+     * migration that breaks a live version, and the CrossGuard pack shows the same verdict): the
+     * schema before this migration (every earlier file, in order), the SQL of every version live
+     * while it applies (sql undefined = unknown) and the release mode. `applied` is the
+     * resource's own check's, never the program's.
+     * @default - not checked
+     */
     readonly compatibility?: Compatibility;
 }
 
