@@ -11,6 +11,13 @@ export const judgementType = "zdr:canary:Judgement";
 export const epochType = "zdr:release:Epoch";
 export const targetHealthType = "zdr:aws:TargetHealth";
 export const hostsDeployType = "zdr:hosts:Deploy";
+/**
+ * The types that are a server's membership of its load balancer, one per kind of load balancer:
+ * how the release's stages and `zdr status` find the servers in a stack's state. Each target's
+ * definition names its own from this list (targets/target.ts: the compiler holds it to this list).
+ */
+export const membershipTypes = [memberType, targetHealthType] as const;
+export type MembershipType = (typeof membershipTypes)[number];
 export const hostKeyType = "zdr:hosts:HostKey";
 export const batchCheckType = "zdr:release:BatchCheck";
 export const scrapeTargetType = "zdr:local:ScrapeTarget";

@@ -2,6 +2,7 @@
 // it reads, and its parser. Each target is a folder (targets/<kind>/): config.ts defines it,
 // environment.ts builds it (the program side, targets/programs.ts), provider/ acts on it in the
 // engine, evidence/ reads its canary evidence. targets/registry.ts lists them; docs/adding-a-target.md.
+import type { MembershipType } from "../contract/tokens";
 import type { NumberKey, RawConfig, ReleaseConfig } from "../src/release/config";
 import type { ResourceState, ServerStatus } from "../src/status/rows";
 
@@ -38,7 +39,7 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>>
     /** The repository's example stack file for it (README), which the targets' contract test runs. */
     readonly exampleStack: string;
     /** The resource types of its memberships (a server in the load balancer): how a stack's state shows its target. */
-    readonly membershipTypes: readonly string[];
+    readonly membershipTypes: readonly MembershipType[];
     /** `zdr status`'s reader of its load balancer and servers beside the state (loaded when used). */
     fleetStatus(): Promise<(resources: readonly ResourceState[]) => Promise<ServerStatus[]>>;
     /** The target's settings, every problem named by its key (a ConfigError), before anything changes. */

@@ -7,7 +7,7 @@
 // failed `up`'s included: each membership's version, membership, hook results and `failure`, each
 // judgement's verdict. docs/operations.md, "After a failed up".
 import type { HookOutcome } from "../../contract/member";
-import { hostsDeployType, judgementType, memberType, processType, targetHealthType } from "../../contract/tokens";
+import { hostsDeployType, judgementType, membershipTypes as membershipTokens, processType } from "../../contract/tokens";
 
 export interface ServerOutput {
     readonly name: string;
@@ -33,7 +33,7 @@ export interface StateResource {
     readonly pendingReplacement?: boolean;
 }
 
-const membershipTypes = new Set([memberType, targetHealthType]);
+const membershipTypes = new Set<string>(membershipTokens);
 
 /** The resources the checkpoint holds as current (not an old one marked for deletion or already deleted before its replacement). */
 export function currentResources<R extends StateResource>(resources: readonly R[]): R[] {

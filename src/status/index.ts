@@ -12,7 +12,7 @@ export async function fleetStatus(all: readonly ResourceState[]): Promise<Server
     // an old resource the engine is about to delete, or deleted before its replacement, is not the fleet's
     const resources = currentResources(all);
     // the target whose memberships the state holds (a stack with none yet: the default's reader)
-    const target = targetDefinitions.find((d) => resources.some((r) => d.membershipTypes.includes(r.type))) ?? targetDefinitions[0];
+    const target = targetDefinitions.find((d) => resources.some((r) => (d.membershipTypes as readonly string[]).includes(r.type))) ?? targetDefinitions[0];
     return (await target.fleetStatus())(resources);
 }
 
