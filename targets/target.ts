@@ -4,6 +4,7 @@
 // engine, evidence/ reads its canary evidence. targets/registry.ts lists them; docs/adding-a-target.md.
 import type { RawConfig, ReleaseConfig } from "../src/release/config";
 import type { ResourceState, ServerStatus } from "../src/status/rows";
+import type { MetricCheckConfig } from "../src/monitors/config";
 
 /** What a target's parser may need beyond the raw config and the release. */
 export interface TargetParseContext {
@@ -25,6 +26,11 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>>
     readonly keys: readonly string[];
     /** Whether the canary's metric checks run on it (a Prometheus zdr can query: the local default runs one). */
     readonly metricChecks: boolean;
+    /**
+     * The metric checks it reads from its own store (CloudWatch on AWS), parsed with its settings.
+     * @default - canaryMetrics and the defaults, PromQL read from a Prometheus
+     */
+    readonly ownMetricChecks?: (settings: C) => readonly MetricCheckConfig[];
     /** Whether zdr logs in to its hosts over SSH (it then needs the secret `sshPrivateKey`). */
     readonly usesSshKey: boolean;
     /** Whether the target runs its own database (it then always needs `dbPassword`). */
