@@ -22,7 +22,7 @@ export interface Environment {
     /** PostgreSQL's statement log (jsonlog, one application_name per version), when the stack runs the database. */
     readonly statementLog?: string;
     /** Where the judge reads a canary's and its baseline's requests (and their own log lines); `versions` gives each server's version (for a `{version}` in appLogFile or appLogUnit). */
-    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "remoteRequestLog" | "appLogs" | "hostAppLogs" | "albLogs" | "cloudWatchLogs" | "leaveOutOnFail" | "freshBaseline" | "prometheus">;
+    canaryEvidence(canary: string, baseline: readonly string[], versions?: Readonly<Record<string, string>>): Pick<JudgementArgs, "requestLog" | "remoteRequestLog" | "appLogs" | "hostAppLogs" | "albLogs" | "cloudWatchLogs" | "cloudWatchMetrics" | "leaveOutOnFail" | "freshBaseline" | "prometheus">;
 }
 
 /** What a target (local processes + HAProxy, AWS, ...) supplies: the leaf resources of one server. */

@@ -19,6 +19,7 @@ import { prepareTarget } from "../targets/programs";
 import { targetDefinition } from "../targets/registry";
 import { startProvider } from "../src/start-provider";
 import { checkQueries } from "../src/monitors/promql-check";
+import type { MetricCheckConfig } from "../src/monitors/config";
 
 export interface ReleaseArgs extends ReleaseSettings {
     /** The database password (the local target's PostgreSQL, the migrations); pass a Pulumi secret. @default - none: no database */
@@ -89,7 +90,8 @@ export class Release {
             dbPassword: args.dbPassword !== undefined,
             sshPrivateKey: key === undefined ? "none" : typeof key === "string" ? { text: key } : "output",
         }));
-        if (targetDefinition(this.config.target.kind)?.metricChecks) {
+        const definition = targetDefinition(this.config.target.kind);
+        if (definition?.metricChecks && !definition.ownMetricChecks) {
             // the metric checks' queries, parsed by Prometheus' own parser (promtool), before anything changes
             const checks = this.config.metrics.checks;
             validated(() => checkQueries(checks));
@@ -175,8 +177,8 @@ export class Release {
         }
 
         const judgements = planJudgements(plan, release, this.config.canary, app, path.join(this.stateDir, "judgements"),
-            // the metric checks read the stack's Prometheus (the local default runs one)
-            targetDefinition(this.config.target.kind)?.metricChecks ? this.config.metrics.checks : []);
+            // the metric checks read the stack's Prometheus (the local default runs one), or the target's own store (CloudWatch on AWS)
+            this.metricChecks());
         const fleet = new Fleet(this.name, {
             plan,
             batches: planBatches(plan, release.maxUnavailable),
@@ -190,6 +192,15 @@ export class Release {
         });
         mark("program", "registered");
         return { servers: fleet.servers, lbUrl: env.lbUrl, dashboardUrl };
+    }
+
+    /** The checks each canary's judgement reads: the target's own (AWS), else canaryMetrics' PromQL where the target has a Prometheus, else none. */
+    private metricChecks(): readonly MetricCheckConfig[] {
+        const definition = targetDefinition(this.config.target.kind);
+        if (!definition?.metricChecks) {
+            return [];
+        }
+        return definition.ownMetricChecks ? definition.ownMetricChecks(this.config.target) : this.config.metrics.checks;
     }
 
     /**

@@ -23,7 +23,9 @@ export interface JudgementArgs {
     readonly appLogErrorPattern?: pulumi.Input<string>;
     /** The stack's Prometheus and each server's `{instance}` (the local default): the metric checks read it. @default - no metric checks */
     readonly prometheus?: pulumi.Input<{ url: pulumi.Input<string>; instances: pulumi.Input<Record<string, pulumi.Input<string>>>; freshTargets?: pulumi.Input<string> }>;
-    /** The metric checks (src/monitors/config.ts), judged when `prometheus` is set. @default - none */
+    /** CloudWatch and each server's EC2 instance id (the AWS target): the metric checks read GetMetricData. @default - none */
+    readonly cloudWatchMetrics?: pulumi.Input<{ region: pulumi.Input<string>; instances: pulumi.Input<Record<string, pulumi.Input<string>>>; endpoint?: pulumi.Input<string> }>;
+    /** The metric checks (src/monitors/config.ts), judged when `prometheus` or `cloudWatchMetrics` is set. @default - none */
     readonly metricChecks?: pulumi.Input<pulumi.Input<MetricCheckConfig>[]>;
     /** The ALB's access logs in S3, the evidence on AWS (instead of requestLog). */
     readonly albLogs?: pulumi.Input<AlbLogsArgs>;

@@ -5,6 +5,7 @@
 import type { MembershipType } from "../contract/tokens";
 import type { NumberKey, RawConfig, ReleaseConfig } from "../src/release/config";
 import type { ResourceState, ServerStatus } from "../src/status/rows";
+import type { MetricCheckConfig } from "../src/monitors/config";
 
 /** What a target's parser may need beyond the raw config and the release. */
 export interface TargetParseContext {
@@ -28,6 +29,11 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>>
     readonly numberKeys: readonly NumberKey[];
     /** Whether the canary's metric checks run on it (a Prometheus zdr can query: the local default runs one). */
     readonly metricChecks: boolean;
+    /**
+     * The metric checks it reads from its own store (CloudWatch on AWS), parsed with its settings.
+     * @default - canaryMetrics and the defaults, PromQL read from a Prometheus
+     */
+    readonly ownMetricChecks?: (settings: C) => readonly MetricCheckConfig[];
     /** Whether zdr logs in to its hosts over SSH (it then needs the secret `sshPrivateKey`). */
     readonly usesSshKey: boolean;
     /** Whether the target runs its own database (it then always needs `dbPassword`). */

@@ -33,6 +33,7 @@ import { engineLog } from "./engine-log";
 import { serverInstance } from "../../src/monitors/prometheus-config";
 import type { MetricCheckConfig } from "../../src/monitors/config";
 import { formatMetricProgress, MetricJudge } from "../../src/monitors/metric-judge";
+import { CloudWatchMetricsSource } from "../../targets/aws/evidence/cloudwatch-metrics";
 import { withMetrics } from "../../src/monitors/verdict";
 import { FreshBaselineInputs, RunningFreshBaseline, startFreshBaseline } from "./fresh-baseline";
 import { removeScrapeTarget, type ScrapeTargetInputs, writeScrapeTarget } from "../../targets/local/provider/scrape-target";
@@ -76,7 +77,12 @@ export interface JudgementInputs {
      * @default - no metric checks
      */
     readonly prometheus?: { readonly url: string; readonly instances: Record<string, string>; readonly freshTargets?: string };
-    /** The metric checks, judged when `prometheus` is set (src/monitors/metric-judge.ts). @default - none */
+    /**
+     * CloudWatch and each server's EC2 instance id (the AWS target): the metric checks' values,
+     * GetMetricData per server (targets/aws/evidence/cloudwatch-metrics.ts). @default - none
+     */
+    readonly cloudWatchMetrics?: { readonly region: string; readonly instances: Record<string, string>; readonly endpoint?: string };
+    /** The metric checks, judged when `prometheus` or `cloudWatchMetrics` is set (src/monitors/metric-judge.ts). @default - none */
     readonly metricChecks?: MetricCheckConfig[];
     /** The ALB's access logs in S3 (AWS target). */
     readonly albLogs?: {
@@ -152,6 +158,8 @@ export interface JudgementOutputs extends JudgementInputs {
 const reportRequests = 200_000;
 /** Time between two live lines of a bake. */
 const progressEveryMs = 5000;
+/** Time between two reads of CloudWatch's metrics in a bake (a read asks only for periods due). */
+const cloudWatchPollMs = 5000;
 
 async function albRequests(i: JudgementInputs, a: NonNullable<JudgementInputs["albLogs"]>, from: number, to: number): Promise<LoggedRequest[]> {
     const s3 = new S3Client({ region: a.region, ...(a.endpoint ? { endpoint: a.endpoint, forcePathStyle: true } : {}) });
@@ -248,7 +256,14 @@ async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | unde
  * lesson of issue 24 for latency holds for them too). Without one, with the stable servers.
  */
 function metricJudge(i: JudgementInputs, fresh: { server: string; port: number; joinedAt: number } | undefined, from: number): MetricJudge | undefined {
-    if (!i.prometheus || !i.metricChecks || i.metricChecks.length === 0) {
+    if (!i.metricChecks || i.metricChecks.length === 0) {
+        return undefined;
+    }
+    if (i.cloudWatchMetrics) {
+        const source = new CloudWatchMetricsSource(i.cloudWatchMetrics);
+        return new MetricJudge({ source, checks: i.metricChecks, canary: i.canary, baseline: i.baseline, from, alpha: (i.judge?.alpha ?? defaultAlpha) * failWeights.metrics, ...(i.judge?.passAlpha !== undefined ? { passAlpha: i.judge.passAlpha } : {}) });
+    }
+    if (!i.prometheus) {
         return undefined;
     }
     const prometheus = { url: i.prometheus.url, instances: { ...i.prometheus.instances, ...(fresh ? { [fresh.server]: serverInstance(fresh.port) } : {}) } };
@@ -340,8 +355,31 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         } else {
             // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
             judge = new CanaryJudge(i.judge);
-            await sleep(i.bakeSeconds * 1000);
+            metrics = metricJudge(i, undefined, from);
+            if (metrics) {
+                // CloudWatch through the bake, a read a few seconds (each bounded); a failing check ends it
+                let lastLine = 0;
+                while (metrics.decision !== "fail" && Date.now() < deadline) {
+                    await sleep(Math.min(cloudWatchPollMs, Math.max(0, deadline - Date.now())));
+                    await metrics.poll();
+                    if (progress && Date.now() - lastLine >= progressEveryMs) {
+                        progress(`${i.canary}: ${Math.round((Date.now() - from) / 1000)} s of ${i.bakeSeconds} s | ${formatMetricProgress(metrics.progress())}`);
+                        lastLine = Date.now();
+                    }
+                }
+                deadline = Math.min(deadline, Date.now());
+                // the bake's last periods, once they landed (their lag): read after the logs' delivery
+                metrics.end(deadline);
+            } else {
+                await sleep(i.bakeSeconds * 1000);
+            }
             await sleep((i.albLogs.deliverySeconds ?? 330) * 1000);
+            if (metrics && !metrics.decision) {
+                // the delivery's wait covers the checks' lag; a few reads bound a long bake's rest
+                for (let k = 0; k < 3 && !metrics.decision; k++) {
+                    await metrics.poll();
+                }
+            }
             // All of the window is read at once here: the verdict (and decidedAfter) is where the
             // stream decided; later requests only fill the counts and the report.
             cloudWatch = i.cloudWatchLogs ? await cloudWatchAppLogs(i, i.cloudWatchLogs, from, deadline) : undefined;
@@ -390,7 +428,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     const metricEvidence = metrics?.evidence();
     if (metricEvidence) {
         // what every metric check read, point by point, beside the judgement
-        fs.writeFileSync(i.reportFile.replace(/\.json$/, ".metrics.json"), `${JSON.stringify({ prometheus: i.prometheus?.url, baseline: metrics?.baseline, checks: metricEvidence }, null, 1)}\n`);
+        fs.writeFileSync(i.reportFile.replace(/\.json$/, ".metrics.json"), `${JSON.stringify({ ...(i.prometheus ? { prometheus: i.prometheus.url } : {}), ...(i.cloudWatchMetrics ? { cloudWatch: i.cloudWatchMetrics } : {}), baseline: metrics?.baseline, checks: metricEvidence }, null, 1)}\n`);
     }
     const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests, ...(appLogTemplates ? { appLogTemplates } : {}), ...(metricEvidence ? { metrics: metricEvidence } : {}) });
     fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);

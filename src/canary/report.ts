@@ -31,6 +31,12 @@ export interface CanaryEvidence {
     readonly metrics?: readonly MetricEvidence[];
 }
 
+/** Where the checks were read and how often: "Prometheus, a point a second"; "CloudWatch, a point every 60 s". */
+function metricSources(metrics: readonly MetricEvidence[]): string {
+    const said = metrics.map((m) => `${m.source ?? "Prometheus"}, ${(m.stepSeconds ?? 1) === 1 ? "a point a second" : `a point every ${m.stepSeconds} s`}`);
+    return [...new Set(said)].join("; ");
+}
+
 /** A metric check's chart's anchor in the page: the release report links it (`<page>#metric-<name>`). */
 export const metricAnchor = (name: string) => `metric-${name}`;
 
@@ -298,7 +304,7 @@ ${templates
     const metricCharts = await Promise.all((e.metrics ?? []).map(async (m) => ({ m, body: await metricChart(e, m, canaryLabel) })));
     const metricSection = e.metrics
         ? `<h2 id="metrics">Metrics</h2>
-<p>Each metric check's values as it read them from Prometheus, a point a second: the canary's and the baseline's it was compared with.</p>
+<p>Each metric check's values as it read them from ${escapeHtml(metricSources(e.metrics))}: the canary's and the baseline's it was compared with.</p>
 <div class="charts">
 ${metricCharts
     .map(({ m, body }) => `<div id="${escapeHtml(metricAnchor(m.name))}">${body ? `<figure>${body}</figure>` : `<figure class="empty"><p>Metric ${escapeHtml(m.name)}: no data in the window${m.why ? ` (${escapeHtml(m.why)})` : ""}.</p></figure>`}</div>`)

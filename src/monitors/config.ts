@@ -24,6 +24,21 @@ export interface MetricCheckConfig {
     readonly tolerance: number;
     /** Steps of this many seconds from the bake's start are not judged (a fresh process's JIT, caches). @default 0 */
     readonly warmupSeconds?: number;
+    /** Seconds between two steps judged (CloudWatch: the period). @default 1 (a Prometheus step) */
+    readonly stepSeconds?: number;
+    /** A step is read once it is this many seconds old (its values landed). @default 2 (two scrape intervals) */
+    readonly lagSeconds?: number;
+    /** The CloudWatch metric read on AWS (targets/aws/evidence/cloudwatch-metrics.ts); `query` then only describes it. @default - PromQL (`query`) */
+    readonly cloudWatch?: CloudWatchMetric;
+}
+
+/** A CloudWatch metric of one server: GetMetricData's MetricStat, `{instanceId}` and `{server}` filled in in the dimensions' values. */
+export interface CloudWatchMetric {
+    readonly namespace: string;
+    readonly metricName: string;
+    /** Sum, Average, Minimum, Maximum, SampleCount, or a percentile (p99). */
+    readonly statistic: string;
+    readonly dimensions: Readonly<Record<string, string>>;
 }
 
 /**
@@ -75,6 +90,32 @@ export function renderQuery(query: string, server: string, instance: string, fro
 }
 
 /**
+ * The fields every metric check has, whatever its source (a PromQL query here, a CloudWatch metric
+ * on AWS: targets/aws/config.ts): name, better, tolerance and warmupSeconds, each problem naming
+ * `at` and what is allowed. The values are meaningful only when no problem was added.
+ */
+export function judgedFields(e: Record<string, unknown>, at: string, problems: string[]): { name: string; better: "lower" | "higher"; tolerance: number; warmup?: number } {
+    const name = typeof e.name === "string" ? e.name : "";
+    const better = e.better;
+    const tolerance = typeof e.tolerance === "string" ? Number(e.tolerance) : e.tolerance;
+    const warmup = typeof e.warmupSeconds === "string" ? Number(e.warmupSeconds) : e.warmupSeconds;
+    if (!checkName.test(name)) {
+        problems.push(`${at}.name: must be 1-63 lower-case letters, digits, _ . or -, starting with a letter; got ${JSON.stringify(e.name)}`);
+    }
+    if (better !== "lower" && better !== "higher") {
+        problems.push(`${at}.better: must be "lower" or "higher" (which way the canary's value is better); got ${JSON.stringify(better)}`);
+    }
+    const maxTolerance = better === "higher" ? 1 : 100;
+    if (typeof tolerance !== "number" || !Number.isFinite(tolerance) || tolerance <= 0 || (better === "higher" ? tolerance >= maxTolerance : tolerance > maxTolerance)) {
+        problems.push(`${at}.tolerance: must be a number above 0 and ${better === "higher" ? "below 1 (the canary may fall to (1 - tolerance) x the baseline)" : "at most 100 (the canary may reach (1 + tolerance) x the baseline)"}; got ${JSON.stringify(e.tolerance)}`);
+    }
+    if (warmup !== undefined && (typeof warmup !== "number" || !Number.isInteger(warmup) || warmup < 0 || warmup > 3600)) {
+        problems.push(`${at}.warmupSeconds: must be an integer from 0 to 3600; got ${JSON.stringify(e.warmupSeconds)}`);
+    }
+    return { name, better: better as "lower" | "higher", tolerance: tolerance as number, ...(warmup !== undefined ? { warmup: warmup as number } : {}) };
+}
+
+/**
  * Worked example: canaryMetrics [{name: orders, query: 'sum(rate(shop_orders_total{server="{server}"}[10s]))',
  * better: higher, tolerance: 0.3}] gives the two defaults and "orders": a canary writing under 70%
  * of the baseline's orders per second fails it.
@@ -95,18 +136,13 @@ export function parseMetricsConfig(raw: RawConfig): MetricsConfig {
             }
             const e = entry as Record<string, unknown>;
             const unknown = Object.keys(e).filter((k) => !["name", "query", "better", "tolerance", "warmupSeconds"].includes(k));
-            const name = typeof e.name === "string" ? e.name : "";
             const query = typeof e.query === "string" ? e.query.trim() : "";
-            const better = e.better;
-            const tolerance = typeof e.tolerance === "string" ? Number(e.tolerance) : e.tolerance;
-            const warmup = typeof e.warmupSeconds === "string" ? Number(e.warmupSeconds) : e.warmupSeconds;
             const before = problems.length;
             if (unknown.length > 0) {
                 problems.push(`${at}: unknown field ${unknown.join(", ")} (allowed: name, query, better, tolerance, warmupSeconds)`);
             }
-            if (!checkName.test(name)) {
-                problems.push(`${at}.name: must be 1-63 lower-case letters, digits, _ . or -, starting with a letter; got ${JSON.stringify(e.name)}`);
-            } else if (checks.some((c) => c.name === name) || defaultMetricChecks.some((c) => c.name === name && raw.canaryDefaultMetrics !== "false")) {
+            const { name, better, tolerance, warmup } = judgedFields(e, at, problems);
+            if (checkName.test(name) && (checks.some((c) => c.name === name) || defaultMetricChecks.some((c) => c.name === name && raw.canaryDefaultMetrics !== "false"))) {
                 problems.push(`${at}.name: ${name} is declared twice (the defaults are ${defaultMetricChecks.map((c) => c.name).join(", ")})`);
             }
             if (query === "" || query.length > 4000) {
@@ -114,18 +150,8 @@ export function parseMetricsConfig(raw: RawConfig): MetricsConfig {
             } else if (/\{(?!server\}|instance\}|from\})[A-Za-z_]*\}/.test(query)) {
                 problems.push(`${at}.query: only {server}, {instance} and {from} are filled in; got ${JSON.stringify(/\{(?!server\}|instance\}|from\})[A-Za-z_]*\}/.exec(query)?.[0])}`);
             }
-            if (better !== "lower" && better !== "higher") {
-                problems.push(`${at}.better: must be "lower" or "higher" (which way the canary's value is better); got ${JSON.stringify(better)}`);
-            }
-            const maxTolerance = better === "higher" ? 1 : 100;
-            if (typeof tolerance !== "number" || !Number.isFinite(tolerance) || tolerance <= 0 || (better === "higher" ? tolerance >= maxTolerance : tolerance > maxTolerance)) {
-                problems.push(`${at}.tolerance: must be a number above 0 and ${better === "higher" ? "below 1 (the canary may fall to (1 - tolerance) x the baseline)" : "at most 100 (the canary may reach (1 + tolerance) x the baseline)"}; got ${JSON.stringify(e.tolerance)}`);
-            }
-            if (warmup !== undefined && (typeof warmup !== "number" || !Number.isInteger(warmup) || warmup < 0 || warmup > 3600)) {
-                problems.push(`${at}.warmupSeconds: must be an integer from 0 to 3600; got ${JSON.stringify(e.warmupSeconds)}`);
-            }
             if (problems.length === before) {
-                checks.push({ name, query, better: better as "lower" | "higher", tolerance: tolerance as number, ...(warmup !== undefined ? { warmupSeconds: warmup as number } : {}) });
+                checks.push({ name, query, better, tolerance, ...(warmup !== undefined ? { warmupSeconds: warmup } : {}) });
             }
         });
     }

@@ -1,6 +1,7 @@
 // The canary's metric checks through a bake: each check's query, filled in per server, read from
-// Prometheus (query_range, one step a second) for the canary and every baseline server, and
-// judged step by step with the sequential sign test of sign-sequence.ts. Polled by the judgement
+// its source (source.ts: Prometheus' query_range, one step a second; CloudWatch's GetMetricData on
+// AWS, a step a period) for the canary and every baseline server, and judged step by step with the
+// sequential sign test of sign-sequence.ts, whatever the source. Polled by the judgement
 // (provider/canary/judgement.ts) beside HAProxy's log; every read is bounded in points and time.
 // Prometheus down, a read failing or a server with no series (not scraped) is said in the check's
 // detail, and such a check never passes: "no data" is never read as "no regression". Once the
@@ -10,13 +11,16 @@
 // check's evidence is anytime-valid: a gap takes nothing from the steps before it).
 import type { Check } from "../canary/judge";
 import type { MetricCheckConfig } from "./config";
-import { cumulativeMinSeconds, renderQuery } from "./config";
-import { maxStepsPerRead, PrometheusClient, RangeSeries } from "./prometheus";
+import { cumulativeMinSeconds } from "./config";
+import type { RangeSeries } from "./prometheus";
+import { type MetricSource, PrometheusSource } from "./source";
 import { median, MetricSequence } from "./sign-sequence";
 
 export interface MetricJudgeOptions {
-    /** Prometheus' HTTP API and each server's `{instance}`. */
-    readonly prometheus: { readonly url: string; readonly instances: Readonly<Record<string, string>> };
+    /** Prometheus' HTTP API and each server's `{instance}`. @default - `source` */
+    readonly prometheus?: { readonly url: string; readonly instances: Readonly<Record<string, string>> };
+    /** Where the values are read (CloudWatch on AWS). @default - a PrometheusSource of `prometheus` */
+    readonly source?: MetricSource;
     readonly checks: readonly MetricCheckConfig[];
     readonly canary: string;
     readonly baseline: readonly string[];
@@ -26,9 +30,9 @@ export interface MetricJudgeOptions {
     readonly alpha: number;
     /** The chance of a metric check passing while the canary is beyond its tolerance: split evenly over the checks. @default 0.05 */
     readonly passAlpha?: number;
-    /** @default 1 */
+    /** A check's step unless it has its own (MetricCheckConfig.stepSeconds). @default 1 */
     readonly stepSeconds?: number;
-    /** Steps this recent are not read yet: their scrapes may not have landed (two scrape intervals). @default 2 */
+    /** Steps this recent are not read yet: their scrapes may not have landed (two scrape intervals), unless a check has its own lag. @default 2 */
     readonly lagSeconds?: number;
     /** @default 5000 */
     readonly readTimeoutMs?: number;
@@ -59,6 +63,9 @@ export interface MetricEvidence {
     readonly query: string;
     readonly better: "lower" | "higher";
     readonly tolerance: number;
+    /** Where it was read ("Prometheus", "CloudWatch") and the seconds between two points. */
+    readonly source: string;
+    readonly stepSeconds: number;
     readonly verdict: Check["verdict"];
     readonly why?: string;
     readonly points: readonly MetricPoint[];
@@ -96,6 +103,9 @@ interface CheckState {
     /** The first step judged (epoch s): the warm-up's end, or cumulativeMinSeconds later for a query over the bake so far. */
     readonly judgedFrom: number;
     readonly seq: MetricSequence;
+    /** Its step and lag (s): the check's own, else the judge's. */
+    readonly step: number;
+    readonly lag: number;
     /** The next step to read (epoch seconds). */
     cursor: number;
     readonly points: MetricPoint[];
@@ -120,22 +130,23 @@ const fmt = (x: number): string => {
 };
 
 export class MetricJudge {
-    private readonly client: PrometheusClient;
+    private readonly source: MetricSource;
     private readonly states: CheckState[];
-    private readonly step: number;
-    private readonly lag: number;
     /** The bake's end (epoch s), once known: then a check passes only with data to it. */
     private endS?: number;
 
     constructor(private readonly o: MetricJudgeOptions) {
-        this.client = new PrometheusClient(o.prometheus.url, o.readTimeoutMs ?? 5000);
-        this.step = o.stepSeconds ?? 1;
-        this.lag = o.lagSeconds ?? 2;
-        const first = Math.ceil(o.from / 1000);
+        if (!o.source && !o.prometheus) {
+            throw new Error("MetricJudge: neither source nor prometheus is set");
+        }
+        this.source = o.source ?? new PrometheusSource(o.prometheus?.url ?? "", o.prometheus?.instances ?? {}, o.readTimeoutMs ?? 5000);
         this.states = o.checks.map((config) => {
+            const step = config.stepSeconds ?? o.stepSeconds ?? 1;
             const since = Math.ceil(o.from / 1000 + (config.warmupSeconds ?? 0));
             const judgedFrom = config.query.includes("{from}") ? since + cumulativeMinSeconds : o.from / 1000 + (config.warmupSeconds ?? 0);
-            return { config, since, judgedFrom, seq: new MetricSequence(config.better, config.tolerance), cursor: first, points: [], reads: { ok: 0, failed: 0 }, outages: [], missing: 0, warmup: 0, canarySeen: false };
+            // the first step at or after the bake's start (a period's end on CloudWatch)
+            const first = Math.ceil(o.from / 1000 / step) * step;
+            return { config, since, judgedFrom, seq: new MetricSequence(config.better, config.tolerance), step, lag: config.lagSeconds ?? o.lagSeconds ?? 2, cursor: first, points: [], reads: { ok: 0, failed: 0 }, outages: [], missing: 0, warmup: 0, canarySeen: false };
         });
     }
 
@@ -164,30 +175,27 @@ export class MetricJudge {
     }
 
     private async pollCheck(s: CheckState, now: number): Promise<void> {
-        const end = Math.min(Math.floor(now / 1000) - this.lag, s.cursor + (maxStepsPerRead - 1) * this.step);
+        // never past the bake's end, once known; each read within the source's bound
+        const latest = Math.min(Math.floor(now / 1000) - s.lag, this.endS ?? Infinity);
+        const end = Math.min(Math.floor(latest / s.step) * s.step, s.cursor + (this.source.maxSteps - 1) * s.step);
         if (end < s.cursor) {
             return;
         }
         const servers = [this.o.canary, ...this.o.baseline];
         let results: RangeSeries[][];
         try {
-            results = await Promise.all(
-                servers.map((server) =>
-                    this.client.queryRange({ query: renderQuery(s.config.query, server, this.o.prometheus.instances[server] ?? "", s.since), start: s.cursor, end, stepSeconds: this.step }),
-                ),
-            );
+            results = await Promise.all(servers.map((server) => this.source.read({ check: s.config, server, start: s.cursor, end, stepSeconds: s.step, since: s.since })));
         } catch (e) {
             s.reads.failed++;
-            const err = e as Error & { errorType?: string; cause?: { code?: string } };
-            const why = err.errorType !== undefined ? err.message : `${err.name === "TimeoutError" ? `no answer within ${this.o.readTimeoutMs ?? 5000} ms` : err.cause?.code ?? err.message}`;
-            s.reads.lastError = `Prometheus at ${this.o.prometheus.url}: ${why}`;
+            const { why, refused } = this.source.failure(e);
+            s.reads.lastError = `${this.source.label}: ${why}`;
             const open = s.outages[s.outages.length - 1];
             if (open && open.to === undefined) {
                 open.failed++;
             } else if (s.outages.length < maxOutages) {
                 s.outages.push({ from: now, error: s.reads.lastError, failed: 1 });
             }
-            if (err.errorType === "bad_data") {
+            if (refused) {
                 s.queryError = why; // the query itself: reading it again gives the same
             }
             return;
@@ -206,7 +214,7 @@ export class MetricJudge {
         if (values[0].size > 0) {
             s.canarySeen = true;
         }
-        for (let t = s.cursor; t <= end; t += this.step) {
+        for (let t = s.cursor; t <= end; t += s.step) {
             if (t < s.judgedFrom) {
                 s.warmup++;
                 continue;
@@ -232,7 +240,7 @@ export class MetricJudge {
                 break;
             }
         }
-        s.cursor = end + this.step;
+        s.cursor = end + s.step;
     }
 
     private verdictOf(s: CheckState): Check["verdict"] {
@@ -245,7 +253,7 @@ export class MetricJudge {
     /** Why a check cannot be read as "no regression" (no data, failed reads, a bad query); undefined when its data are there. */
     private whyUndecided(s: CheckState): string | undefined {
         if (s.queryError) {
-            return `Prometheus refused the query: ${s.queryError}`;
+            return `${this.source.name} refused the query: ${s.queryError}`;
         }
         if (s.reads.ok === 0 && s.reads.failed > 0) {
             return `no read succeeded (${s.reads.failed} failed; last: ${s.reads.lastError})`;
@@ -254,13 +262,14 @@ export class MetricJudge {
             return `no data for the canary ${this.o.canary} (not scraped, or the query matches none of its series)`;
         }
         if (this.endS !== undefined) {
-            const wanted = this.endS - maxTrailingGapSeconds;
-            const readThrough = s.cursor - this.step;
+            // a step of more than a second: its last one may end up to a step before the bake's end
+            const wanted = this.endS - maxTrailingGapSeconds - (s.step - 1);
+            const readThrough = s.cursor - s.step;
             const at = (t: number) => new Date(t * 1000).toISOString();
             const open = s.outages[s.outages.length - 1];
             if (readThrough < wanted) {
                 const failing = open && open.to === undefined ? `; reads failing since ${new Date(open.from).toISOString()} (${open.failed}): ${open.error}` : "";
-                return `Prometheus not read after ${at(readThrough)}: the bake's last ${this.endS - readThrough} s unread${failing}`;
+                return `${this.source.name} not read after ${at(readThrough)}: the bake's last ${this.endS - readThrough} s unread${failing}`;
             }
             if (s.lastCanary !== undefined && s.lastCanary < wanted) {
                 return `no value for the canary ${this.o.canary} after ${at(s.lastCanary)}, ${this.endS - s.lastCanary} s before the bake's end (no longer scraped, or its series ended)`;
@@ -308,7 +317,7 @@ export class MetricJudge {
                 baseline,
                 canary,
                 detail:
-                    `canary ${fmt(canary)} vs baseline ${fmt(baseline)} (medians of the last ${recent.length} s); beyond the tolerance (${bound} the baseline, ${s.config.better} is better) in ${s.seq.fail.ones} of ${s.seq.fail.steps} steps` +
+                    `canary ${fmt(canary)} vs baseline ${fmt(baseline)} (medians of the last ${recent.length * s.step} s); beyond the tolerance (${bound} the baseline, ${s.config.better} is better) in ${s.seq.fail.ones} of ${s.seq.fail.steps} steps` +
                     `${failedAt ? `; failed at ${new Date(failedAt.t * 1000).toISOString()} (${failedAt.t - Math.ceil(this.o.from / 1000)} s into the bake)` : ""}` +
                     `${s.warmup > 0 ? `; ${s.warmup} warm-up steps left out` : ""}${s.missing > 0 ? `; ${s.missing} steps missing` : ""}${why && s.failedAtStep === undefined ? `; undecided: ${why}` : ""}`,
             };
@@ -322,13 +331,15 @@ export class MetricJudge {
             query: s.config.query,
             better: s.config.better,
             tolerance: s.config.tolerance,
+            source: this.source.name,
+            stepSeconds: s.step,
             verdict: this.verdictOf(s),
             ...(this.whyUndecided(s) ? { why: this.whyUndecided(s) } : {}),
             points: s.points,
             reads: { ...s.reads },
             outages: s.outages.map((o) => ({ ...o })),
             ...(s.failedAtStep !== undefined && s.points.length > 0 ? { failedAt: s.points[Math.min(s.points.length, s.failedAtStep) - 1].t } : {}),
-            ...(s.cursor > Math.ceil(this.o.from / 1000) ? { readThrough: s.cursor - this.step } : {}),
+            ...(s.cursor > Math.ceil(this.o.from / 1000) ? { readThrough: s.cursor - s.step } : {}),
             ...(s.lastCanary !== undefined ? { lastCanary: s.lastCanary } : {}),
             ...(s.lastBaseline !== undefined ? { lastBaseline: s.lastBaseline } : {}),
             steps: { judged: s.seq.fail.steps, warmup: s.warmup, missing: s.missing },

@@ -5,7 +5,7 @@
 // their checks against the release: a host for every server, HAProxy's log for a judged canary,
 // AWS bakes of 300 s or more), so each rule and default is defined once. Pure: no Pulumi.
 import { type AppLogConfig, type AppHooks, parseAppConfig, type StopSignal } from "./app-config";
-import { type AwsConfig, parseAwsConfig } from "../../targets/aws/config";
+import { type AwsConfig, awsMetricEntryOf, parseAwsConfig } from "../../targets/aws/config";
 import { canaryKeys, parseCanaryConfig } from "../canary/config";
 import type { JudgeOptions } from "../canary/judge";
 import { collect, ConfigError, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
@@ -205,7 +205,7 @@ export function awsRawOf(a: AwsConfig): RawConfig {
     const where = a.existing
         ? { targetGroupArn: a.existing.targetGroupArn, instanceIds: entries(a.existing.instanceIds), knownHosts: list(a.existing.knownHosts) }
         : { vpcId: a.create.vpcId, subnetIds: list(a.create.subnetIds), amiId: a.create.amiId, instanceType: a.create.instanceType, sshCidr: a.create.sshCidr };
-    return { ...sharedTargetRawOf(a), awsRegion: a.region, deregistrationDelaySeconds: text(a.deregistrationDelaySeconds), ...where };
+    return { ...sharedTargetRawOf(a), awsRegion: a.region, deregistrationDelaySeconds: text(a.deregistrationDelaySeconds), ...where, ...(a.metricChecks ? { awsCanaryMetrics: list(a.metricChecks.map(awsMetricEntryOf)), canaryDefaultMetrics: "false" } : {}) };
 }
 
 /**

@@ -4,6 +4,8 @@ import type { TargetDefinition } from "../target";
 import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, type NumberKey, RawConfig, readNumber, ReleaseConfig } from "../../src/release/config";
 import { sshTargetNumberKeys } from "../ssh-keys";
 import { keysFor, parseKnownHosts } from "../../src/ssh/known-hosts";
+import { defaultMetricChecks, judgedFields, type MetricCheckConfig } from "../../src/monitors/config";
+import { SignBet } from "../../src/monitors/sign-sequence";
 
 /** Either zdr creates the load balancer and the instances, or the stack names existing ones. */
 export type AwsConfig = AwsCommon & (
@@ -52,6 +54,13 @@ interface AwsCommon {
     readonly commandTimeoutSeconds: number;
     /** Between two health checks (from the instance itself) after a deploy. */
     readonly healthPollIntervalMs: number;
+    /**
+     * The canary's metric checks, read from CloudWatch: awsDefaultMetricChecks (unless
+     * canaryDefaultMetrics is false) and awsCanaryMetrics, parsed (parseAwsMetricChecks). Given in a
+     * Release's typed settings, it is the whole list: the defaults are not added to it.
+     * @default - the defaults alone
+     */
+    readonly metricChecks?: readonly MetricCheckConfig[];
 }
 
 /** The AWS keys (all optional in Pulumi.yaml; parseAwsConfig says which the AWS target needs). */
@@ -59,6 +68,7 @@ export const awsKeys = [
     "awsRegion", "vpcId", "subnetIds", "amiId", "instanceType", "sshCidr", "targetGroupArn", "instanceIds",
     "appPort", "deregistrationDelaySeconds", "sshUser", "sshPrivateKey", "deployCommand", "stopCommand",
     "dbHost", "dbPortRemote", "knownHosts", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs",
+    "awsCanaryMetrics",
 ] as const;
 
 /** The AWS target's own numeric key (ssh-keys.ts has those it shares with the hosts target). */
@@ -157,10 +167,13 @@ export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig, keyCheck:
     const sshTimeoutSeconds = readNumber(raw, sshTargetNumberKeys.sshTimeoutSeconds, problems);
     const commandTimeoutSeconds = readNumber(raw, sshTargetNumberKeys.commandTimeoutSeconds, problems);
     const healthPollIntervalMs = readNumber(raw, sshTargetNumberKeys.healthPollIntervalMs, problems);
+    // a bake refused above is not also said too short for the metric checks
+    const bakeRefused = problems.some((p) => p.startsWith(`${namespace}:bakeSeconds:`));
+    const metricChecks = parseAwsMetricChecks(raw, bakeRefused ? 0 : release.bakeSeconds, problems);
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    const common: AwsCommon = { region, appPort, deregistrationDelaySeconds, sshUser: raw.sshUser || "ubuntu", deployCommand, stopCommand, ...(db ? { db } : {}), sshTimeoutSeconds, commandTimeoutSeconds, healthPollIntervalMs };
+    const common: AwsCommon = { region, appPort, deregistrationDelaySeconds, sshUser: raw.sshUser || "ubuntu", deployCommand, stopCommand, ...(db ? { db } : {}), sshTimeoutSeconds, commandTimeoutSeconds, healthPollIntervalMs, metricChecks };
     return existing ? { ...common, existing } : { ...common, create: create as AwsCreate };
 }
 
@@ -202,7 +215,8 @@ export const awsTarget: TargetDefinition<"aws", AwsTargetConfig> = {
     summary: "an Application Load Balancer in front of EC2 instances, created by zdr or existing ones by id",
     keys: awsKeys,
     numberKeys: [...Object.values(sshTargetNumberKeys), ...Object.values(awsNumberKeys)],
-    metricChecks: false,
+    metricChecks: true,
+    ownMetricChecks: (settings) => settings.aws.metricChecks ?? awsDefaultMetricChecks,
     usesSshKey: true,
     ownsDatabase: false,
     ownsLoadBalancer: true,
@@ -212,3 +226,152 @@ export const awsTarget: TargetDefinition<"aws", AwsTargetConfig> = {
     fleetStatus: async () => (await import("./status")).awsFleetStatus,
     parse: (raw, release) => ({ kind: "aws", aws: parseAwsConfig(raw, release) }),
 };
+
+/**
+ * The checks zdr adds on AWS unless canaryDefaultMetrics is false: each instance's CPU (EC2's
+ * CPUUtilization, the average of a minute: detailed monitoring's period; basic monitoring has
+ * five-minute values only, and a check of them needs a bake of over 50 minutes). CPU at the same
+ * share of the ALB's requests: a canary may use up to 1.5x its baseline's, as the local default's
+ * cpu-per-request. No memory default: EC2 has no memory metric without the CloudWatch agent
+ * (declare one: CWAgent mem_used_percent, docs/canary.md). The ALB's per-target metrics are per
+ * target group, not per target: none compares the canary with its baseline.
+ */
+export const awsDefaultMetricChecks: readonly MetricCheckConfig[] = [
+    {
+        name: "cpu",
+        query: "AWS/EC2 CPUUtilization Average InstanceId={instanceId} 60s",
+        better: "lower",
+        tolerance: 0.5,
+        stepSeconds: 60,
+        lagSeconds: 120,
+        cloudWatch: { namespace: "AWS/EC2", metricName: "CPUUtilization", statistic: "Average", dimensions: { InstanceId: "{instanceId}" } },
+    },
+];
+
+/** GetMetricData's periods: 1, 5, 10, 20, 30 s (high-resolution metrics) or a multiple of 60 s. */
+const validPeriod = (p: number) => [1, 5, 10, 20, 30].includes(p) || (p % 60 === 0 && p >= 60 && p <= 86_400);
+const statisticPattern = /^(Sum|Average|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d{1,2})?)$/;
+const awsMetricFields = ["name", "namespace", "metricName", "statistic", "dimensions", "periodSeconds", "lagSeconds", "better", "tolerance", "warmupSeconds"];
+
+/**
+ * Steps of all-better values a check needs before it can pass, with `checks` checks sharing the
+ * pass level (the judge splits canaryPassAlpha over the metric checks: metric-judge.ts): a bake
+ * with fewer steps leaves the check undecided however healthy the canary, so such a check is refused.
+ * Worked example: one check at 0.05 needs 8 steps (eight 60 s periods: a bake of 480 s); to fail, at the metric checks' share of the default alpha, 14 steps all worse (840 s).
+ */
+export function stepsToPass(checks: number, passAlpha = 0.05): number {
+    const bet = new SignBet();
+    while (bet.logEvidence() < Math.log(checks / passAlpha) && bet.steps < 10_000) {
+        bet.add(true);
+    }
+    return bet.steps;
+}
+
+/** A parsed check as its awsCanaryMetrics entry (a Release's typed settings as keys: src/release/release-args.ts). */
+export function awsMetricEntryOf(c: MetricCheckConfig): Record<string, unknown> {
+    if (!c.cloudWatch) {
+        throw new Error(`the metric check ${c.name} is no CloudWatch check`);
+    }
+    const { namespace: ns, metricName, statistic, dimensions } = c.cloudWatch;
+    return { name: c.name, namespace: ns, metricName, statistic, dimensions, periodSeconds: c.stepSeconds, lagSeconds: c.lagSeconds, better: c.better, tolerance: c.tolerance, ...(c.warmupSeconds !== undefined ? { warmupSeconds: c.warmupSeconds } : {}) };
+}
+
+/**
+ * The canary's metric checks on AWS: the defaults (canaryDefaultMetrics) and awsCanaryMetrics, a
+ * list of {name, namespace, metricName, statistic, dimensions, periodSeconds, lagSeconds?, better,
+ * tolerance, warmupSeconds?}; a dimension's value may hold {instanceId} and {server}, filled in per
+ * server. canaryMetrics (PromQL) is refused here: AWS has no Prometheus zdr reads.
+ * Worked example: [{name: latency, namespace: Webshop, metricName: RequestMs, statistic: p99,
+ * dimensions: {InstanceId: "{instanceId}"}, periodSeconds: 10, better: lower, tolerance: 0.3}]
+ * judges each server's p99 of 10 s periods (high-resolution values the app puts).
+ */
+export function parseAwsMetricChecks(raw: RawConfig, bakeSeconds: number, problems: string[]): MetricCheckConfig[] {
+    const key = `${namespace}:awsCanaryMetrics`;
+    const before = problems.length;
+    // the PromQL defaults may come back from a Release's typed settings (settingsOf): only the team's own are refused
+    const promql = json("canaryMetrics", raw.canaryMetrics || undefined, []);
+    const own = Array.isArray(promql) ? promql.filter((c: { name?: unknown; query?: unknown }) => !defaultMetricChecks.some((d) => d.name === c?.name && d.query === c?.query)) : [];
+    if (own.length > 0) {
+        problems.push(`${namespace}:canaryMetrics: PromQL checks are not read on the AWS target (no Prometheus); declare CloudWatch checks in awsCanaryMetrics ({name, namespace, metricName, statistic, dimensions, periodSeconds, better, tolerance})`);
+    }
+    const list = json("awsCanaryMetrics", raw.awsCanaryMetrics || undefined, problems) ?? [];
+    const checks: MetricCheckConfig[] = raw.canaryDefaultMetrics === "false" ? [] : [...awsDefaultMetricChecks];
+    if (!Array.isArray(list)) {
+        problems.push(`${key}: must be a list of {name, namespace, metricName, statistic, dimensions, periodSeconds, better, tolerance}; got ${raw.awsCanaryMetrics}`);
+        return [];
+    }
+    list.forEach((entry: unknown, i) => {
+        const at = `${key}[${i}]`;
+        if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+            problems.push(`${at}: must be {name, namespace, metricName, statistic, dimensions, periodSeconds, better, tolerance}; got ${JSON.stringify(entry)}`);
+            return;
+        }
+        const e = entry as Record<string, unknown>;
+        const mark = problems.length;
+        const unknown = Object.keys(e).filter((k) => !awsMetricFields.includes(k));
+        if (unknown.length > 0) {
+            problems.push(`${at}: unknown field ${unknown.join(", ")} (allowed: ${awsMetricFields.join(", ")})`);
+        }
+        const { name, better, tolerance, warmup } = judgedFields(e, at, problems);
+        if (problems.length === mark && checks.some((c) => c.name === name)) {
+            problems.push(`${at}.name: ${name} is declared twice (the AWS defaults are ${awsDefaultMetricChecks.map((c) => c.name).join(", ")}; canaryDefaultMetrics: false leaves them out)`);
+        }
+        const text = (field: string, what: string, pattern: RegExp): string => {
+            const v = e[field];
+            if (typeof v !== "string" || !pattern.test(v)) {
+                problems.push(`${at}.${field}: must be ${what}; got ${JSON.stringify(v)}`);
+                return "";
+            }
+            return v;
+        };
+        const ns = text("namespace", "a CloudWatch namespace of 1-255 characters, e.g. AWS/EC2, CWAgent or the app's own", /^[^:\s][^:]{0,254}$/);
+        const metricName = text("metricName", "a CloudWatch metric name of 1-255 characters", /^\S.{0,254}$/);
+        const statistic = text("statistic", "Sum, Average, Minimum, Maximum, SampleCount or a percentile such as p99", statisticPattern);
+        const dims = e.dimensions ?? {};
+        const dimensions: Record<string, string> = {};
+        if (typeof dims !== "object" || dims === null || Array.isArray(dims) || Object.keys(dims).length > 30 ||
+            !Object.entries(dims).every(([k, v]) => /^\S.{0,254}$/.test(k) && typeof v === "string" && v.length > 0 && v.length <= 1024)) {
+            problems.push(`${at}.dimensions: must be an object of at most 30 dimensions, name -> value (a value may hold {instanceId} and {server}), e.g. {"InstanceId": "{instanceId}"}; got ${JSON.stringify(e.dimensions)}`);
+        } else {
+            for (const [k, v] of Object.entries(dims as Record<string, string>)) {
+                const other = /\{(?!instanceId\}|server\})[A-Za-z_]*\}/.exec(v);
+                if (other) {
+                    problems.push(`${at}.dimensions.${k}: only {instanceId} and {server} are filled in; got ${JSON.stringify(other[0])}`);
+                }
+                dimensions[k] = v;
+            }
+            if (!Object.values(dimensions).some((v) => v.includes("{instanceId}") || v.includes("{server}"))) {
+                problems.push(`${at}.dimensions: must name the server, a value with {instanceId} or {server} (the canary is compared with each baseline server); got ${JSON.stringify(e.dimensions)}`);
+            }
+        }
+        const period = typeof e.periodSeconds === "string" ? Number(e.periodSeconds) : e.periodSeconds ?? 60;
+        if (typeof period !== "number" || !Number.isInteger(period) || !validPeriod(period)) {
+            problems.push(`${at}.periodSeconds: must be 1, 5, 10, 20 or 30 (high-resolution metrics) or a multiple of 60 up to 86400; got ${JSON.stringify(e.periodSeconds)}`);
+        }
+        const lag = typeof e.lagSeconds === "string" ? Number(e.lagSeconds) : e.lagSeconds ?? 120;
+        if (typeof lag !== "number" || !Number.isInteger(lag) || lag < 0 || lag > 3600) {
+            problems.push(`${at}.lagSeconds: must be an integer from 0 to 3600 (how long a period's value takes to land in CloudWatch); got ${JSON.stringify(e.lagSeconds)}`);
+        }
+        if (problems.length === mark) {
+            const described = `${ns} ${metricName} ${statistic} ${Object.entries(dimensions).map(([k, v]) => `${k}=${v}`).join(",")} ${period}s`;
+            checks.push({ name, query: described, better, tolerance, ...(warmup !== undefined ? { warmupSeconds: warmup } : {}), stepSeconds: period as number, lagSeconds: lag as number, cloudWatch: { namespace: ns, metricName, statistic, dimensions } });
+        }
+    });
+    if (bakeSeconds > 0 && problems.length === before) {
+        // a check with too few periods in the bake can never pass: refused, with the ways out
+        const passAlpha = raw.canaryPassAlpha ? Number(raw.canaryPassAlpha) : 0.05;
+        const need = stepsToPass(checks.length, Number.isFinite(passAlpha) && passAlpha > 0 ? passAlpha : 0.05);
+        checks.forEach((c, i) => {
+            const steps = Math.floor((bakeSeconds - (c.warmupSeconds ?? 0)) / (c.stepSeconds ?? 60));
+            if (steps < need) {
+                const where = awsDefaultMetricChecks.includes(c) ? `${namespace}:canaryDefaultMetrics: the default check ${c.name} (${c.query})` : `${key}[${i - checks.filter((d) => awsDefaultMetricChecks.includes(d)).length}] (${c.name})`;
+                problems.push(
+                    `${where}: ${c.stepSeconds} s periods give ${steps} steps in bakeSeconds ${bakeSeconds}${c.warmupSeconds ? ` after its ${c.warmupSeconds} s warm-up` : ""}; ` +
+                        `with ${checks.length} metric check${checks.length > 1 ? "s" : ""} a check needs ${need} to pass: raise bakeSeconds to at least ${need * (c.stepSeconds ?? 60) + (c.warmupSeconds ?? 0)}` +
+                        `${awsDefaultMetricChecks.includes(c) ? ", or set canaryDefaultMetrics to false" : ", or use a shorter period (1-30 s for high-resolution metrics)"}`,
+                );
+            }
+        });
+    }
+    return checks;
+}

@@ -163,11 +163,13 @@ export class AwsEnvironment extends pulumi.ComponentResource implements Environm
      * The ALB's access logs, when zdr created the ALB (else no evidence: bakeSeconds must be 0), and
      * the servers' own lines in CloudWatch Logs when the app names its group (appLogGroup).
      */
-    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "albLogs" | "cloudWatchLogs"> {
+    canaryEvidence(canary: string, baseline: readonly string[]): Pick<JudgementArgs, "albLogs" | "cloudWatchLogs" | "cloudWatchMetrics"> {
         const c = this.args.config;
         const logs = this.args.app.logs;
         const stream = (s: string) => this.hosts[s].instanceId.apply((id) => (logs?.stream ?? "{instanceId}").split("{server}").join(s).split("{instanceId}").join(id));
         return {
+            // the metric checks' values per instance (targets/aws/evidence/cloudwatch-metrics.ts)
+            cloudWatchMetrics: { region: c.region, instances: Object.fromEntries([canary, ...baseline].map((s) => [s, this.hosts[s].instanceId])) },
             ...(logs?.group ? { cloudWatchLogs: { region: c.region, group: logs.group, streams: Object.fromEntries([canary, ...baseline].map((s) => [s, stream(s)])) } } : {}),
             albLogs: this.accessLogs && {
                 ...this.accessLogs,

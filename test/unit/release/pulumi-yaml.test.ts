@@ -91,7 +91,7 @@ describe("Pulumi.yaml's config schema", () => {
 
     it("types each array key as the program does: text that is no list is refused naming the key", () => {
         for (const [key, d] of Object.entries(declared).filter(([, x]) => x.type === "array")) {
-            const target = ["subnetIds", "instanceIds"].includes(key) ? "aws" : ["hosts", "knownHosts"].includes(key) ? "hosts" : "local";
+            const target = ["subnetIds", "instanceIds", "awsCanaryMetrics"].includes(key) ? "aws" : ["hosts", "knownHosts"].includes(key) ? "hosts" : "local";
             const raw = { ...minimal[target], [key]: "a,b" };
             assert.throws(() => parseStackConfig(raw, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith(`zdr:${key}: must be a list`)), `${key} (${d.type})`);
         }

@@ -77,6 +77,17 @@ describe("every target's contract (targets/registry.ts)", function () {
                 assert.deepEqual(judgement.inputs.baseline, ["web-2", "web-3"]);
             });
 
+            it(`gives the canary's judgement ${target.metricChecks ? "metric checks and where to read them" : "no metric checks"} (its definition's metricChecks)`, () => {
+                const judgement = registrations(target.kind).find((r) => r.type === "zdr:canary:Judgement");
+                const checks = (judgement?.inputs.metricChecks ?? []) as { name: string }[];
+                const store = judgement?.inputs.prometheus ?? judgement?.inputs.cloudWatchMetrics;
+                if (target.metricChecks) {
+                    assert.ok(checks.length > 0 && store !== undefined, `checks ${JSON.stringify(checks.map((c) => c.name))}, read from ${JSON.stringify(store)}`);
+                } else {
+                    assert.deepEqual(checks, []);
+                }
+            });
+
             it("has the release graph's shape: each deploy after the drain, each reattach after its deploy, one server at a time", () => {
                 assert.deepEqual(shape(registrations(target.kind)), shape(registrations("local")));
             });
