@@ -16,7 +16,7 @@ import { type JudgementPlan, planJudgements, planLiveVersions, planMigrationChai
 import type { StackConfig } from "../src/release/stack-config";
 import { mark } from "../src/profile";
 import { prepareTarget } from "../targets/programs";
-import { targetDefinition } from "../targets/registry";
+import { metricChecksState, targetDefinition } from "../targets/registry";
 import { startProvider } from "../src/start-provider";
 import { checkQueries } from "../src/monitors/promql-check";
 
@@ -89,7 +89,7 @@ export class Release {
             dbPassword: args.dbPassword !== undefined,
             sshPrivateKey: key === undefined ? "none" : typeof key === "string" ? { text: key } : "output",
         }));
-        if (targetDefinition(this.config.target.kind)?.metricChecks) {
+        if (metricChecksState(this.config.target) === "on") {
             // the metric checks' queries, parsed by Prometheus' own parser (promtool), before anything changes
             const checks = this.config.metrics.checks;
             validated(() => checkQueries(checks));
@@ -175,8 +175,8 @@ export class Release {
         }
 
         const judgements = planJudgements(plan, release, this.config.canary, app, path.join(this.stateDir, "judgements"),
-            // the metric checks read the stack's Prometheus (the local default runs one)
-            targetDefinition(this.config.target.kind)?.metricChecks ? this.config.metrics.checks : []);
+            // the metric checks read the stack's Prometheus (the local default runs one; on hosts the team's, when named)
+            metricChecksState(this.config.target) === "on" ? this.config.metrics.checks : []);
         const fleet = new Fleet(this.name, {
             plan,
             batches: planBatches(plan, release.maxUnavailable),
@@ -220,7 +220,10 @@ export class Release {
      */
     private judge(name: string, judgement: JudgementPlan, server: ServerPlan, env: Environment, deploy: pulumi.CustomResource, opts: pulumi.CustomResourceOptions, notServing?: pulumi.Output<string | undefined>): Judged {
         const { metricChecks, ...plan } = judgement;
+        const metrics = metricChecksState(this.config.target);
         const resource = new Judgement(name, {
+            // why the metric checks are off (the hosts target without the team's Prometheus): the judgement says it
+            ...(typeof metrics === "object" ? { metricsOff: metrics.off } : {}),
             ...env.canaryEvidence(server.name, judgement.baseline, Object.fromEntries(this.plan.servers.map((s) => [s.name, s.version]))),
             ...plan,
             baseline: [...judgement.baseline],

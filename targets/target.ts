@@ -4,6 +4,7 @@
 // engine, evidence/ reads its canary evidence. targets/registry.ts lists them; docs/adding-a-target.md.
 import type { RawConfig, ReleaseConfig } from "../src/release/config";
 import type { ResourceState, ServerStatus } from "../src/status/rows";
+import type { MetricCheckConfig } from "../src/monitors/config";
 
 /** What a target's parser may need beyond the raw config and the release. */
 export interface TargetParseContext {
@@ -23,8 +24,15 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>>
     readonly summary: string;
     /** The stack-config keys only this target reads (Pulumi.yaml declares each). */
     readonly keys: readonly string[];
-    /** Whether the canary's metric checks run on it (a Prometheus zdr can query: the local default runs one). */
+    /**
+     * Whether the canary's metric checks can run on it (a Prometheus zdr can query: the local
+     * default runs one; the hosts target reads the team's, when its settings name one: metricsOff).
+     */
     readonly metricChecks: boolean;
+    /** Its default metric checks (canaryDefaultMetrics). @default - the local default's (src/monitors/config.ts, defaultMetricChecks) */
+    readonly metricDefaults?: readonly MetricCheckConfig[];
+    /** Why its metric checks are off with these settings (the judgement says it); undefined when they run. @default - they run whenever metricChecks */
+    metricsOff?(config: C): string | undefined;
     /** Whether zdr logs in to its hosts over SSH (it then needs the secret `sshPrivateKey`). */
     readonly usesSshKey: boolean;
     /** Whether the target runs its own database (it then always needs `dbPassword`). */
