@@ -81,7 +81,8 @@ export interface JudgementInputs {
     readonly metricChecks?: MetricCheckConfig[];
     /**
      * Why the metric checks are off (the hosts target without zdr:prometheusUrl): said in the bake's
-     * first live line and kept in the record (`metricChecks`). @default - they run, or the target reads no metric
+     * live line and a stopping verdict's message, and kept in the record (`metricsOff`).
+     * @default - they run, or the target reads no metric
      */
     readonly metricsOff?: string;
     /** The ALB's access logs in S3 (AWS target). */

@@ -35,13 +35,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A counter's increase over the bake so far for one server of job "webshop" (the team's own labels). */
 const sinceFrom = (metric: string) => `(sum(${metric}{job="webshop",server="{server}"}) - sum(${metric}{job="webshop",server="{server}"} @ {from}))`;
 
-/** The team's own checks, on what the webshop exports about its process at /metrics. */
+/**
+ * The team's own checks, on what the webshop exports about its process at /metrics. On hosts there
+ * is no fresh baseline: the canary, a process seconds old, is compared with warm ones, and a fresh
+ * Node process spends more CPU a request while its JIT compiles (docs/canary.md, "Compared with
+ * what"). Healthy v2 canaries here were at 1.14x, 1.17x and 1.69x their warm v1 baseline's CPU a
+ * request over the bake (the last failed a tolerance of 0.5 at load 13), cpuhog at 2.45x-2.71x:
+ * the team allows 2x (tolerance 1).
+ */
 const teamChecks = [
     {
         name: "app-cpu-per-request",
         query: `${sinceFrom("process_cpu_seconds_total")} / ${sinceFrom("webshop_requests_total")}`,
         better: "lower",
-        tolerance: 0.5,
+        tolerance: 1,
         warmupSeconds: 10,
     },
     { name: "app-memory", query: 'sum(process_resident_memory_bytes{job="webshop",server="{server}"})', better: "lower", tolerance: 0.5 },
