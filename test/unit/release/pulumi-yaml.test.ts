@@ -65,7 +65,7 @@ describe("Pulumi.yaml's config schema", () => {
 
     it("types each integer key as the program does: a non-integer is refused naming the key", () => {
         for (const [key] of Object.entries(declared).filter(([, x]) => x.type === "integer")) {
-            const target = ["appPort", "deregistrationDelaySeconds", "dbPortRemote"].includes(key) ? "aws" : ["sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs"].includes(key) ? "hosts" : "local";
+            const target = ["appPort", "deregistrationDelaySeconds", "dbPortRemote"].includes(key) ? "aws" : ["sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs", "nodeExporterPort"].includes(key) ? "hosts" : "local";
             assert.throws(() => parseStackConfig({ ...minimal[target], [key]: "1.5" }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith(`zdr:${key}: must be an integer`)), key);
         }
     });
