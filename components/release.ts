@@ -16,7 +16,7 @@ import { type JudgementPlan, planJudgements, planLiveVersions, planMigrationChai
 import type { StackConfig } from "../src/release/stack-config";
 import { mark } from "../src/profile";
 import { prepareTarget } from "../targets/programs";
-import { targetDefinition } from "../targets/registry";
+import { metricChecksState, targetDefinition } from "../targets/registry";
 import { startProvider } from "../src/start-provider";
 import { checkQueries } from "../src/monitors/promql-check";
 import type { MetricCheckConfig } from "../src/monitors/config";
@@ -91,7 +91,7 @@ export class Release {
             sshPrivateKey: key === undefined ? "none" : typeof key === "string" ? { text: key } : "output",
         }));
         const definition = targetDefinition(this.config.target.kind);
-        if (definition?.metricChecks && !definition.ownMetricChecks) {
+        if (metricChecksState(this.config.target) === "on" && !definition?.ownMetricChecks) {
             // the metric checks' queries, parsed by Prometheus' own parser (promtool), before anything changes
             const checks = this.config.metrics.checks;
             validated(() => checkQueries(checks));
@@ -177,7 +177,7 @@ export class Release {
         }
 
         const judgements = planJudgements(plan, release, this.config.canary, app, path.join(this.stateDir, "judgements"),
-            // the metric checks read the stack's Prometheus (the local default runs one), or the target's own store (CloudWatch on AWS)
+            // the metric checks read the stack's Prometheus (the local default runs one; on hosts the team's, when named), or the target's own store (CloudWatch on AWS)
             this.metricChecks());
         const fleet = new Fleet(this.name, {
             plan,
@@ -194,10 +194,10 @@ export class Release {
         return { servers: fleet.servers, lbUrl: env.lbUrl, dashboardUrl };
     }
 
-    /** The checks each canary's judgement reads: the target's own (AWS), else canaryMetrics' PromQL where the target has a Prometheus, else none. */
+    /** The checks each canary's judgement reads: none when they are off (metricChecksState), the target's own (AWS), else canaryMetrics' PromQL and the defaults read from a Prometheus. */
     private metricChecks(): readonly MetricCheckConfig[] {
         const definition = targetDefinition(this.config.target.kind);
-        if (!definition?.metricChecks) {
+        if (metricChecksState(this.config.target) !== "on" || !definition) {
             return [];
         }
         return definition.ownMetricChecks ? definition.ownMetricChecks(this.config.target) : this.config.metrics.checks;
@@ -231,7 +231,10 @@ export class Release {
      */
     private judge(name: string, judgement: JudgementPlan, server: ServerPlan, env: Environment, deploy: pulumi.CustomResource, opts: pulumi.CustomResourceOptions, notServing?: pulumi.Output<string | undefined>): Judged {
         const { metricChecks, ...plan } = judgement;
+        const metrics = metricChecksState(this.config.target);
         const resource = new Judgement(name, {
+            // why the metric checks are off (the hosts target without the team's Prometheus): the judgement says it
+            ...(typeof metrics === "object" ? { metricsOff: metrics.off } : {}),
             ...env.canaryEvidence(server.name, judgement.baseline, Object.fromEntries(this.plan.servers.map((s) => [s.name, s.version]))),
             ...plan,
             baseline: [...judgement.baseline],

@@ -21,12 +21,14 @@ export interface JudgementArgs {
     readonly cloudWatchLogs?: pulumi.Input<{ region: pulumi.Input<string>; group: pulumi.Input<string>; streams: pulumi.Input<Record<string, pulumi.Input<string>>>; endpoint?: pulumi.Input<string> }>;
     /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - an error word (src/canary/log-level.ts) */
     readonly appLogErrorPattern?: pulumi.Input<string>;
-    /** The stack's Prometheus and each server's `{instance}` (the local default): the metric checks read it. @default - no metric checks */
+    /** The stack's Prometheus (the local default) or the team's (hosts) and each server's `{instance}`: the metric checks read it. @default - no metric checks */
     readonly prometheus?: pulumi.Input<{ url: pulumi.Input<string>; instances: pulumi.Input<Record<string, pulumi.Input<string>>>; freshTargets?: pulumi.Input<string> }>;
     /** CloudWatch and each server's EC2 instance id (the AWS target): the metric checks read GetMetricData. @default - none */
     readonly cloudWatchMetrics?: pulumi.Input<{ region: pulumi.Input<string>; instances: pulumi.Input<Record<string, pulumi.Input<string>>>; endpoint?: pulumi.Input<string> }>;
     /** The metric checks (src/monitors/config.ts), judged when `prometheus` or `cloudWatchMetrics` is set. @default - none */
     readonly metricChecks?: pulumi.Input<pulumi.Input<MetricCheckConfig>[]>;
+    /** Why the metric checks are off (the hosts target without zdr:prometheusUrl): the judgement says it. @default - they run, or the target reads no metric */
+    readonly metricsOff?: pulumi.Input<string>;
     /** The ALB's access logs in S3, the evidence on AWS (instead of requestLog). */
     readonly albLogs?: pulumi.Input<AlbLogsArgs>;
     /** The canary server. */

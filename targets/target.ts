@@ -27,13 +27,21 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>>
     readonly keys: readonly string[];
     /** The numeric ones among them, as rows of the config table (their range and default: src/release/config.ts NumberKey). */
     readonly numberKeys: readonly NumberKey[];
-    /** Whether the canary's metric checks run on it (a Prometheus zdr can query: the local default runs one). */
+    /**
+     * Whether the canary's metric checks can run on it (a Prometheus zdr can query: the local
+     * default runs one; the hosts target reads the team's, when its settings name one: metricsOff;
+     * AWS reads CloudWatch: ownMetricChecks).
+     */
     readonly metricChecks: boolean;
     /**
      * The metric checks it reads from its own store (CloudWatch on AWS), parsed with its settings.
      * @default - canaryMetrics and the defaults, PromQL read from a Prometheus
      */
     readonly ownMetricChecks?: (settings: C) => readonly MetricCheckConfig[];
+    /** Its default PromQL metric checks (canaryDefaultMetrics). @default - the local default's (src/monitors/config.ts, defaultMetricChecks) */
+    readonly metricDefaults?: readonly MetricCheckConfig[];
+    /** Why its metric checks are off with these settings (the judgement says it); undefined when they run. @default - they run whenever metricChecks */
+    metricsOff?(config: C): string | undefined;
     /** Whether zdr logs in to its hosts over SSH (it then needs the secret `sshPrivateKey`). */
     readonly usesSshKey: boolean;
     /** Whether the target runs its own database (it then always needs `dbPassword`). */

@@ -14,7 +14,8 @@
 //   noorders like v2, but POST /orders answers 201 without writing the order (webshop_orders_total
 //            stands still)
 // GET /metrics answers Prometheus' text format: webshop_requests_total and webshop_orders_total
-// (orders written), the app's own metricsPath.
+// (orders written), and the process's CPU and resident memory (process_cpu_seconds_total,
+// process_resident_memory_bytes, as client libraries name them), the app's own metricsPath.
 //   <base>+<tag>  a variant of v1, v2 or v3 (by configuration: the version's name), for the canary
 //           benches (bench/canary-real.ts): the base's code and SQL, and by its tag
 //             slow<p>    every request (but /health) answers p% later than the base would (the
@@ -70,6 +71,13 @@ function metrics(res) {
             "# HELP webshop_orders_total Orders written to the database.",
             "# TYPE webshop_orders_total counter",
             `webshop_orders_total ${counters.orders}`,
+            // the process's own, as every Prometheus client library's process collector names them
+            "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.",
+            "# TYPE process_cpu_seconds_total counter",
+            `process_cpu_seconds_total ${cpuMicros() / 1e6}`,
+            "# HELP process_resident_memory_bytes Resident memory size in bytes.",
+            "# TYPE process_resident_memory_bytes gauge",
+            `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
             "",
         ].join("\n"),
     );

@@ -72,7 +72,8 @@ export interface JudgementInputs {
     /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - src/canary/log-level.ts's defaultErrorPattern */
     readonly appLogErrorPattern?: string;
     /**
-     * The stack's Prometheus and each server's `{instance}` (the local default); freshTargets, the
+     * The stack's Prometheus and each server's `{instance}` (the local default), or the team's (the
+     * hosts target: `{instance}` is the host's node_exporter, targets/hosts/metrics.ts); freshTargets, the
      * folder of file_sd targets where a fresh baseline is written for its bake (prometheus-config.ts).
      * @default - no metric checks
      */
@@ -84,6 +85,12 @@ export interface JudgementInputs {
     readonly cloudWatchMetrics?: { readonly region: string; readonly instances: Record<string, string>; readonly endpoint?: string };
     /** The metric checks, judged when `prometheus` or `cloudWatchMetrics` is set (src/monitors/metric-judge.ts). @default - none */
     readonly metricChecks?: MetricCheckConfig[];
+    /**
+     * Why the metric checks are off (the hosts target without zdr:prometheusUrl): said in the bake's
+     * live line and a stopping verdict's message, and kept in the record (`metricsOff`).
+     * @default - they run, or the target reads no metric
+     */
+    readonly metricsOff?: string;
     /** The ALB's access logs in S3 (AWS target). */
     readonly albLogs?: {
         readonly bucket: string;
@@ -202,6 +209,8 @@ export interface JudgementRecord extends Judgement {
      * it joined HAProxy (epoch ms), or why it could not be started (the stable servers were used).
      */
     readonly freshBaseline?: { readonly server: string; readonly joinedAt?: number; readonly error?: string; readonly removal?: string };
+    /** Why no metric check was judged (JudgementInputs.metricsOff). */
+    readonly metricsOff?: string;
 }
 
 /** The mirror of HAProxy's log on its host, beside the report; undefined when the log is local. */
@@ -336,7 +345,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
                 metricRead ??= metrics?.poll().finally(() => (metricRead = undefined));
                 live.poll();
                 if (progress && Date.now() - lastLine >= progressEveryMs) {
-                    progress(`${formatProgress(live.progress(), i.bakeSeconds)}${metrics ? ` | ${formatMetricProgress(metrics.progress())}` : ""}`);
+                    progress(`${formatProgress(live.progress(), i.bakeSeconds)}${metrics ? ` | ${formatMetricProgress(metrics.progress())}` : i.metricsOff ? ` | ${i.metricsOff}` : ""}`);
                     lastLine = Date.now();
                 }
             }
@@ -423,7 +432,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     }
     const appLogTemplates = (live?.appLogs ?? cloudWatch)?.templates();
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
-    const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}), ...(freshRecord ? { freshBaseline: freshRecord } : {}) };
+    const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}), ...(freshRecord ? { freshBaseline: freshRecord } : {}), ...(i.metricsOff ? { metricsOff: i.metricsOff } : {}) };
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);
     const metricEvidence = metrics?.evidence();
     if (metricEvidence) {
@@ -472,6 +481,7 @@ export const judgementProvider: Required<Pick<provider.Provider, "diff" | "creat
                 `canary ${inputs.canary} (${inputs.version}) ${j.verdict === "fail" ? "failed" : "was inconclusive in"} its judgement against ${baseline.join(", ")} after ${((j.to - j.from) / 1000).toFixed(1)} s (of at most ${inputs.bakeSeconds} s)` +
                     `${stands ? ` (judged at ${new Date(earlier?.to ?? 0).toISOString()}; the verdict stands for this deployment)` : ""}:\n${formatJudgement(j)}\n` +
                     `${leftOut ? `${inputs.canary} is out of the load balancer (HAProxy state maint); its process and logs are kept for inspection.\n` : ""}` +
+                    `${inputs.metricsOff ? `${inputs.metricsOff}.\n` : ""}` +
                     `Roll it back (lower canaryCount or pin ${inputs.canary}=<stable version>) or accept the verdict (acceptVerdicts: ["${inputs.canary}=${inputs.version}"]). Details: ${inputs.reportFile}`;
             const id = `${inputs.canary}@${inputs.version}`;
             const failedChecks = j.checks.filter((c) => c.verdict === "fail").map((c) => c.name);

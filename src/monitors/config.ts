@@ -118,9 +118,10 @@ export function judgedFields(e: Record<string, unknown>, at: string, problems: s
 /**
  * Worked example: canaryMetrics [{name: orders, query: 'sum(rate(shop_orders_total{server="{server}"}[10s]))',
  * better: higher, tolerance: 0.3}] gives the two defaults and "orders": a canary writing under 70%
- * of the baseline's orders per second fails it.
+ * of the baseline's orders per second fails it. `defaults` are the target's own (the hosts target
+ * reads node_exporter: targets/hosts/metrics.ts); canaryDefaultMetrics false leaves them out.
  */
-export function parseMetricsConfig(raw: RawConfig): MetricsConfig {
+export function parseMetricsConfig(raw: RawConfig, defaults: readonly MetricCheckConfig[] = defaultMetricChecks): MetricsConfig {
     const problems: string[] = [];
     const key = `${namespace}:canaryMetrics`;
     const list = json("canaryMetrics", raw.canaryMetrics || undefined, problems) ?? [];
@@ -142,8 +143,8 @@ export function parseMetricsConfig(raw: RawConfig): MetricsConfig {
                 problems.push(`${at}: unknown field ${unknown.join(", ")} (allowed: name, query, better, tolerance, warmupSeconds)`);
             }
             const { name, better, tolerance, warmup } = judgedFields(e, at, problems);
-            if (checkName.test(name) && (checks.some((c) => c.name === name) || defaultMetricChecks.some((c) => c.name === name && raw.canaryDefaultMetrics !== "false"))) {
-                problems.push(`${at}.name: ${name} is declared twice (the defaults are ${defaultMetricChecks.map((c) => c.name).join(", ")})`);
+            if (checkName.test(name) && (checks.some((c) => c.name === name) || defaults.some((c) => c.name === name && raw.canaryDefaultMetrics !== "false"))) {
+                problems.push(`${at}.name: ${name} is declared twice (the defaults are ${defaults.map((c) => c.name).join(", ")})`);
             }
             if (query === "" || query.length > 4000) {
                 problems.push(`${at}.query: must be a PromQL expression of at most 4000 characters, {server} and {instance} filled in per server; got ${JSON.stringify(e.query)}`);
@@ -155,12 +156,12 @@ export function parseMetricsConfig(raw: RawConfig): MetricsConfig {
             }
         });
     }
-    const defaults = raw.canaryDefaultMetrics;
-    if (defaults !== undefined && defaults !== "" && defaults !== "true" && defaults !== "false") {
-        problems.push(`${namespace}:canaryDefaultMetrics: must be true or false; got ${JSON.stringify(defaults)}`);
+    const useDefaults = raw.canaryDefaultMetrics;
+    if (useDefaults !== undefined && useDefaults !== "" && useDefaults !== "true" && useDefaults !== "false") {
+        problems.push(`${namespace}:canaryDefaultMetrics: must be true or false; got ${JSON.stringify(useDefaults)}`);
     }
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { checks: [...(defaults === "false" ? [] : defaultMetricChecks), ...checks] };
+    return { checks: [...(useDefaults === "false" ? [] : defaults), ...checks] };
 }

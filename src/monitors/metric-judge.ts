@@ -271,6 +271,13 @@ export class MetricJudge {
                 const failing = open && open.to === undefined ? `; reads failing since ${new Date(open.from).toISOString()} (${open.failed}): ${open.error}` : "";
                 return `${this.source.name} not read after ${at(readThrough)}: the bake's last ${this.endS - readThrough} s unread${failing}`;
             }
+            // no series at any step past the warm-up (e.g. a host whose exporter stopped during it)
+            if (s.lastCanary === undefined && s.missing > 0) {
+                return `no value for the canary ${this.o.canary} at any step judged (${s.missing} missing after the warm-up: no longer scraped, or its series ended)`;
+            }
+            if (s.lastBaseline === undefined && s.missing > 0) {
+                return `no value for the baseline (${this.o.baseline.join(", ")}) at any step judged (${s.missing} missing after the warm-up: no longer scraped, or its series ended)`;
+            }
             if (s.lastCanary !== undefined && s.lastCanary < wanted) {
                 return `no value for the canary ${this.o.canary} after ${at(s.lastCanary)}, ${this.endS - s.lastCanary} s before the bake's end (no longer scraped, or its series ended)`;
             }

@@ -10,7 +10,7 @@ import { canaryKeys, parseCanaryConfig } from "../canary/config";
 import type { JudgeOptions } from "../canary/judge";
 import { collect, ConfigError, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
 import { parseLocalConfig } from "../../targets/local/config";
-import { type HostAddress, type HostsConfig, parseHostsConfig } from "../../targets/hosts/config";
+import { type HostAddress, type HostsConfig, hostsTarget, parseHostsConfig } from "../../targets/hosts/config";
 import { type LbSettings, lbNumberKeys, parseLbConfig } from "../../targets/local/lb-config";
 import { type MetricCheckConfig, parseMetricsConfig } from "../monitors/config";
 import type { StackConfig, TargetConfig } from "./stack-config";
@@ -138,6 +138,7 @@ const targetSettingOfKey: Readonly<Record<"hosts" | "aws", Readonly<Record<strin
         ...Object.fromEntries(sharedTargetKeys.map((k) => [k, `target.hosts.${k}`])),
         hosts: "target.hosts.hosts", knownHosts: "target.hosts.knownHosts", haproxyHost: "target.hosts.haproxy.address",
         haproxySocket: "target.hosts.haproxy.socket", haproxyLogFile: "target.hosts.haproxy.logFile",
+        prometheusUrl: "target.hosts.prometheus.url", nodeExporterPort: "target.hosts.prometheus.nodeExporterPort",
         dbHost: "target.hosts.db.host", dbPortRemote: "target.hosts.db.port",
     },
     aws: {
@@ -197,6 +198,7 @@ export function hostsRawOf(h: HostsConfig): RawConfig {
         ...sharedTargetRawOf(h),
         hosts: list(Object.entries(h.hosts).map(([server, at]) => `${server}=${sshAddress(at)}`)), knownHosts: list(h.knownHosts),
         haproxyHost: sshAddress(h.haproxy), haproxySocket: h.haproxy.socket, haproxyLogFile: h.haproxy.logFile,
+        prometheusUrl: h.prometheus?.url, nodeExporterPort: text(h.prometheus?.nodeExporterPort),
     };
 }
 
@@ -233,7 +235,7 @@ export function stackConfigOf(settings: ReleaseSettings, resolvePath: (p: string
     const release = collect(problems, () => parseReleaseConfig(raw));
     const app = collect(problems, () => parseAppConfig(raw, kind, resolvePath));
     const canary = collect(problems, () => parseCanaryConfig(raw));
-    const metrics = collect(problems, () => parseMetricsConfig(raw));
+    const metrics = collect(problems, () => parseMetricsConfig(raw, kind === "hosts" ? hostsTarget.metricDefaults : undefined));
     let target: TargetConfig | undefined;
     const t = settings.target;
     if (t.kind === "local") {

@@ -15,7 +15,7 @@ export interface StackConfig {
     readonly app: AppConfig;
     readonly target: TargetConfig;
     readonly canary: CanaryConfig;
-    /** The canary's metric checks (read from the stack's Prometheus on the local default). */
+    /** The canary's metric checks (read from the stack's Prometheus on the local default, the team's on hosts). */
     readonly metrics: MetricsConfig;
 }
 
@@ -100,7 +100,7 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
         );
     }
     const canary = collect(problems, () => parseCanaryConfig(raw));
-    const metrics = collect(problems, () => parseMetricsConfig(raw));
+    const metrics = collect(problems, () => parseMetricsConfig(raw, definition.metricDefaults));
     if (problems.length > 0 || !release || !app || !target || !canary || !metrics) {
         throw new ConfigError(problems);
     }

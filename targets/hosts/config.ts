@@ -3,9 +3,10 @@
 // every message names the key and what is allowed.
 import { memberType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
-import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, RawConfig, readNumber, ReleaseConfig } from "../../src/release/config";
+import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, type NumberKey, RawConfig, readNumber, ReleaseConfig } from "../../src/release/config";
 import { sshTargetNumberKeys } from "../ssh-keys";
 import { keysFor, knownHostsName, parseKnownHosts } from "../../src/ssh/known-hosts";
+import { defaultNodeExporterPort, hostsMetricChecks, noPrometheusUrl } from "./metrics";
 
 export interface HostAddress {
     readonly address: string;
@@ -36,10 +37,16 @@ export interface HostsConfig {
     readonly healthPollIntervalMs: number;
     /** Where the migrations run (database name and user are the app's: AppConfig.db). @default - none: an app without migrations needs no database keys */
     readonly db?: { readonly host: string; readonly port: number };
+    /**
+     * The team's own Prometheus (its HTTP API, read from where `pulumi up` runs) and the port of
+     * node_exporter on every host: a server's `{instance}` is `<its address>:<port>` (metrics.ts).
+     * @default - none: the canary's metric checks are off, and its judgement says so
+     */
+    readonly prometheus?: { readonly url: string; readonly nodeExporterPort: number };
 }
 
 /** The hosts target's own keys; it shares appPort, sshUser, sshPrivateKey, deployCommand, stopCommand, dbHost and dbPortRemote with AWS. */
-export const hostsKeys = ["hosts", "knownHosts", "haproxyHost", "haproxySocket", "haproxyLogFile", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs"] as const;
+export const hostsKeys = ["hosts", "knownHosts", "haproxyHost", "haproxySocket", "haproxyLogFile", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs", "prometheusUrl", "nodeExporterPort"] as const;
 
 const hostName = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
 
@@ -50,6 +57,37 @@ export function parseHostAddress(text: string): HostAddress | undefined {
         return undefined;
     }
     return { address: m[1], sshPort: m[2] === undefined ? 22 : Number(m[2]) };
+}
+
+/** The hosts target's own numeric key (ssh-keys.ts has those it shares with AWS). */
+export const hostsNumberKeys = {
+    nodeExporterPort: { key: "nodeExporterPort", fallback: defaultNodeExporterPort, min: 1, max: 65535, meaning: "node_exporter's port on every host: a server's {instance} is <its host's address>:<port>" },
+} as const satisfies Record<string, NumberKey>;
+
+/**
+ * The team's Prometheus' base URL (http or https, no user or password: a credential in the URL
+ * would sit in the stack file in plain text; no query or fragment), without a trailing slash;
+ * a message naming the key when it is not one.
+ */
+export function parsePrometheusUrl(text: string): { url: string } | { problem: string } {
+    const key = `${namespace}:prometheusUrl`;
+    const allowed = "the base URL of the team's Prometheus (its HTTP API, e.g. http://10.0.0.9:9090 or https://prometheus.example.org/prom), reachable from where `pulumi up` runs";
+    let u: URL;
+    try {
+        u = new URL(text.trim());
+    } catch {
+        return { problem: `${key}: must be ${allowed}; got ${JSON.stringify(text)}` };
+    }
+    if (u.protocol !== "http:" && u.protocol !== "https:") {
+        return { problem: `${key}: must be an http or https URL (${allowed}); got ${JSON.stringify(text)}` };
+    }
+    if (u.username || u.password) {
+        return { problem: `${key}: must not hold a user or password (the stack file keeps it in plain text); put Prometheus behind a proxy that needs none from this machine, or reach it on a private address` };
+    }
+    if (u.search || u.hash) {
+        return { problem: `${key}: must be a base URL with no query or fragment (zdr adds /api/v1/query_range); got ${JSON.stringify(text)}` };
+    }
+    return { url: `${u.origin}${u.pathname.replace(/\/+$/, "")}` };
 }
 
 /**
@@ -146,6 +184,11 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig, keyChec
     const sshTimeoutSeconds = readNumber(raw, sshTargetNumberKeys.sshTimeoutSeconds, problems);
     const commandTimeoutSeconds = readNumber(raw, sshTargetNumberKeys.commandTimeoutSeconds, problems);
     const healthPollIntervalMs = readNumber(raw, sshTargetNumberKeys.healthPollIntervalMs, problems);
+    const nodeExporterPort = readNumber(raw, hostsNumberKeys.nodeExporterPort, problems);
+    const prometheusUrl = raw.prometheusUrl ? parsePrometheusUrl(raw.prometheusUrl) : undefined;
+    if (prometheusUrl && "problem" in prometheusUrl) {
+        problems.push(prometheusUrl.problem);
+    }
     const sshUser = raw.sshUser || "ubuntu";
     if (!/^[a-z_][a-z0-9_.-]{0,31}$/.test(sshUser)) {
         problems.push(`${namespace}:sshUser: must be a user name (lower-case letters, digits, _ . -); got ${JSON.stringify(sshUser)}`);
@@ -165,6 +208,7 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig, keyChec
         commandTimeoutSeconds,
         healthPollIntervalMs,
         ...(db ? { db } : {}),
+        ...(prometheusUrl && "url" in prometheusUrl ? { prometheus: { url: prometheusUrl.url, nodeExporterPort } } : {}),
     };
 }
 
@@ -183,8 +227,10 @@ export const hostsTarget: TargetDefinition<"hosts", HostsTargetConfig> = {
     kind: "hosts",
     summary: "the team's own hosts reached over SSH, behind the team's own HAProxy",
     keys: hostsKeys,
-    numberKeys: Object.values(sshTargetNumberKeys),
-    metricChecks: false,
+    numberKeys: [...Object.values(sshTargetNumberKeys), ...Object.values(hostsNumberKeys)],
+    metricChecks: true,
+    metricDefaults: hostsMetricChecks,
+    metricsOff: (c) => (c.hosts.prometheus ? undefined : noPrometheusUrl),
     usesSshKey: true,
     ownsDatabase: false,
     ownsLoadBalancer: false,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig } from "../../src/release/app-config";
 import { hostCommand, type HostAddress, type HostsConfig } from "./config";
+import { nodeInstance } from "./metrics";
 import type { ServerPlan } from "../../src/release/plan";
 import type { JudgementArgs } from "../../resources/judgement";
 import type { MemberHooks } from "../../contract/member";
@@ -54,14 +55,17 @@ export class HostsEnvironment implements Environment {
      * HAProxy's request log on its host, read over SSH, and each server's own log on its host (a
      * file or a journald unit, when the app says where: appLogFile, appLogUnit), over that
      * server's SSH connection; a failing canary is set to MAINT through the admin socket over SSH.
+     * With the team's Prometheus (prometheusUrl), the metric checks read it, each server's
+     * `{instance}` its host's node_exporter (metrics.ts).
      */
-    canaryEvidence(canary: string, baseline: readonly string[], versions: Readonly<Record<string, string>> = {}): Pick<JudgementArgs, "remoteRequestLog" | "hostAppLogs" | "leaveOutOnFail"> {
+    canaryEvidence(canary: string, baseline: readonly string[], versions: Readonly<Record<string, string>> = {}): Pick<JudgementArgs, "remoteRequestLog" | "hostAppLogs" | "leaveOutOnFail" | "prometheus"> {
         const c = this.args.config;
         if (!c.haproxy.logFile) {
             return {};
         }
         const ssh = this.ssh("the HAProxy host", c.haproxy);
         const logs = this.args.app.logs;
+        const prometheus = c.prometheus;
         const where = (server: string) => {
             const fill = (text: string) => hostCommand(text, server, versions[server] ?? "");
             return logs?.unit ? { unit: fill(logs.unit) } : { file: fill(logs?.file ?? "") };
@@ -70,6 +74,7 @@ export class HostsEnvironment implements Environment {
             remoteRequestLog: { ssh, file: c.haproxy.logFile },
             ...(logs?.file || logs?.unit ? { hostAppLogs: Object.fromEntries([canary, ...baseline].map((s) => [s, { ssh: this.ssh(s, c.hosts[s]), ...where(s) }])) } : {}),
             leaveOutOnFail: { runtimeApi: c.haproxy.socket, backend: this.args.app.name, ssh },
+            ...(prometheus ? { prometheus: { url: prometheus.url, instances: Object.fromEntries([canary, ...baseline].map((s) => [s, nodeInstance(c.hosts[s].address, prometheus.nodeExporterPort)])) } } : {}),
         };
     }
 }

@@ -352,6 +352,11 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
         assert.match(s.result.error ?? "", /canary web-1 \(faulty\) failed its judgement against web-2, web-3 after [\d.]+ s \(of at most 20 s\):/);
         assert.match(s.result.error ?? "", /new-error: injected fault: payment gateway timeout \w+\s+[\d.e+-]+\s+\d+ canary requests \([\d.]+%\) failed with an error the baseline never showed/);
         assert.match(s.result.error ?? "", /web-1 is out of the load balancer \(HAProxy state maint\)/);
+        // no prometheusUrl on this stack: no metric check, and the verdict says so
+        assert.match(s.result.error ?? "", /metric checks off: zdr:prometheusUrl is not set/);
+        const record = JSON.parse(fs.readFileSync(path.join(projectRoot, ".zdr/local", stack.name, "judgements/web-1-faulty.json"), "utf8"));
+        assert.match(record.metricsOff, /^metric checks off: zdr:prometheusUrl is not set/);
+        assert.deepEqual(record.checks.filter((c: { name: string }) => c.name.startsWith("metric: ")), []);
         console.log(`      faulty canary on the hosts: ${(/failed its judgement .*/.exec(s.result.error ?? "") ?? [""])[0]}; shop ${s.shop.requests} requests (failed ${s.shop.failed}), slow ${s.slow.requests} (failed ${s.slow.failed}); counters ${JSON.stringify(errorCounters(s.counters))}`);
         assert.deepEqual(await statuses(), ["MAINT", "UP", "UP"]);
         assert.ok([...s.shop.failures, ...s.slow.failures].every((f) => f.version === "faulty"), `only the canary's own errors: ${JSON.stringify([...s.shop.failures, ...s.slow.failures])}`);

@@ -20,7 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("metric checks read from a real Prometheus", function () {
     this.timeout(120_000);
-    const values: Record<string, number> = { "web-1": 100, "web-2": 100, "web-3": 100, "web-4": 300, "web-5": 100 };
+    const values: Record<string, number> = { "web-1": 100, "web-2": 100, "web-3": 100, "web-4": 300, "web-5": 100, "web-6": 100 };
     let exporter: http.Server;
     let exporterPort: number;
     let prometheus: ChildProcess;
@@ -243,6 +243,22 @@ describe("metric checks read from a real Prometheus", function () {
         const since = /no value for the canary web-5 after (\S+Z), (\d+) s before the bake's end \(no longer scraped, or its series ended\)/.exec(c.detail);
         assert.ok(since, c.detail);
         assert.ok(Math.abs(Date.parse(since[1]) / 1000 - gone) <= 3, `${since[1]} vs ${new Date(gone * 1000).toISOString()}`);
+        assert.equal(m.allPassed(), false);
+    });
+
+    it("leaves a check undecided when the canary is no longer scraped before its warm-up ends, saying so", async () => {
+        // web-6 leaves the exporter's answer; the check's warm-up ends 3 s after: no judged step has its value
+        delete values["web-6"];
+        const gone = Date.now();
+        await sleep(8000);
+        const m = judgeOf("web-6", { from: gone - 5000, checks: [{ ...check, warmupSeconds: 8 }] });
+        await m.poll();
+        m.end(Date.now());
+        const [c] = m.checks();
+        const [e] = m.evidence();
+        assert.ok(e.steps.warmup > 0 && e.steps.missing > 0 && e.steps.judged === 0, JSON.stringify(e.steps));
+        assert.equal(c.verdict, "undecided", c.detail);
+        assert.match(c.detail, /undecided: no value for the canary web-6 at any step judged \(\d+ missing after the warm-up: no longer scraped, or its series ended\)/);
         assert.equal(m.allPassed(), false);
     });
 
