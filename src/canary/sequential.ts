@@ -559,7 +559,7 @@ export class LatencySequence {
     /** The fail side's e-process has crossed since its start (at any look: Ville's inequality bounds that). */
     private crossedSinceStart = false;
     /** The first look at which every other fail rule held: its time, the window's length and the e-value then, and the e-value `standMs` / 2 later; a failure must still stand `standMs` later. */
-    private standing?: { t: number; from: number; logEvidence: number; mid?: number };
+    private standing?: { t: number; from: number; logEvidence: number; mid?: number; midFrom?: number };
     /** Times every other fail rule held but the slowness did not stand `standMs` later (a pause). */
     fallen = 0;
     private readonly up?: BettingSequence[];
@@ -657,7 +657,9 @@ export class LatencySequence {
      * - else the slowness must stand: the first look at least `standMs` and minWindow / 3 sets
      *   later fails if the test's e-value is at the threshold and has grown since this look and
      *   since the middle of the stand (`standMs` / 2 after it), and the estimate is still beyond
-     *   as above; if not, the rules start again from the next look. A server's pause (a starved
+     *   as above and over the stand's second half alone (session 10: a 2 s slowing that the stand
+     *   began inside still covered a third of the stand, and the whole window, +20%, was just
+     *   beyond a noise floor of +19%); if not, the rules start again from the next look. A server's pause (a starved
      *   CPU) slows a run of requests, and once it is over the e-value, scored against a baseline
      *   as fast as ever, falls back (the demo at load 15: from the threshold to a 60th of it
      *   within 35 canary requests); a regression that persists keeps adding evidence over both
@@ -682,13 +684,14 @@ export class LatencySequence {
             const since = this.standing;
             if (since.mid === undefined && this.window[w - 1].t - since.t >= standMs / 2) {
                 since.mid = this.slower.logEvidence();
+                since.midFrom = w - 1;
             }
             if (this.window[w - 1].t - since.t < standMs || w - since.from < minWindow / 3) {
                 return "wait";
             }
             this.standing = undefined;
             const now = this.slower.logEvidence();
-            if (now >= threshold && now >= since.logEvidence && now >= (since.mid ?? -Infinity) && this.beyond(0) && this.beyond(w - Math.floor(w / 3))) {
+            if (now >= threshold && now >= since.logEvidence && now >= (since.mid ?? -Infinity) && this.beyond(0) && this.beyond(w - Math.floor(w / 3)) && this.beyond(since.midFrom ?? since.from)) {
                 return "fail";
             }
             this.fallen++;
