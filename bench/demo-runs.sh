@@ -52,6 +52,6 @@ for n in $(seq 1 "$runs"); do
   cp -r .zdr/local/demo/judgements "$dir/" 2>/dev/null
   # a failed run keeps its evidence: HAProxy's log and the servers' logs (the next run removes them)
   [ "$rc" -ne 0 ] && cp -r .zdr/local/demo/haproxy.log .zdr/local/demo/logs "$dir/" 2>/dev/null
-  verdicts=$(for f in "$dir"/judgements/*.json; do [ -f "$f" ] && node -e 'const j=require(process.argv[1]);const f=j.checks.filter(c=>c.verdict==="fail").map(c=>c.name).join("+");console.log(`${j.canary}=${j.verdict}${f?"("+f+")":""}@${j.decidedAfter}`)' "$(realpath "$f")"; done | tr '\n' ' ')
+  verdicts=$(for f in "$dir"/judgements/*.json; do case "$f" in *.metrics.json) continue ;; esac; [ -f "$f" ] && node -e 'const j=require(process.argv[1]);const f=j.checks.filter(c=>c.verdict==="fail").map(c=>c.name).join("+");console.log(`${j.canary}=${j.verdict}${f?"("+f+")":""}@${j.decidedAfter}`)' "$(realpath "$f")"; done | tr '\n' ' ')
   echo "run $n $started rc=$rc load ${load_before}->${load_after} verdicts: $verdicts" | tee -a "$summary"
 done
