@@ -98,9 +98,10 @@ async function main(): Promise<void> {
         const lbPort = await freePort();
         const dbPort = await freePort();
         const app = localStackApp(projectRoot);
+        // prometheusPort: Prometheus and its two exporters off the default 9090-9092, which another stack may hold
         const up = await runStage(stack, {
             name: "v1 on three servers",
-            config: { ...app, servers, lbPort: String(lbPort), appBasePort: String(await freePortRange(servers.length)), dbPort: String(dbPort), stableVersion: "v1", releaseVersion: "", canaryCount: "0", healthCheckIntervalMs: "250", drainTimeoutSeconds: "5", healthTimeoutSeconds: "30", bakeSeconds: String(bake) },
+            config: { ...app, servers, lbPort: String(lbPort), appBasePort: String(await freePortRange(servers.length)), dbPort: String(dbPort), prometheusPort: String(await freePortRange(3)), stableVersion: "v1", releaseVersion: "", canaryCount: "0", healthCheckIntervalMs: "250", drainTimeoutSeconds: "5", healthTimeoutSeconds: "30", bakeSeconds: String(bake) },
         });
         if (!up.ok) {
             throw new Error(up.error);

@@ -77,15 +77,16 @@ interface RowOptions {
 }
 const scenarios: [string, StreamSpec, JudgeOptions?, RowOptions?][] = [
     ["+30% latency", { split: 3, rate, canaryFactor: 1.3 }],
-    // What the 2 ms floor costs on this 20 ms service (it is there for fast services: e2e, +1 ms on 3-4 ms).
-    ["+30% latency, new judge without the 2 ms floor", { split: 3, rate, canaryFactor: 1.3 }, { latencyFloorMs: 0 }],
+    // What the noise floor costs on this 20 ms service (sigma 0.5: a floor of +19%; session 9's
+    // row here was the fixed 2 ms floor's cost, "without the 2 ms floor").
+    ["+30% latency, new judge without the noise floor", { split: 3, rate, canaryFactor: 1.3 }, { latencyNoiseFloor: 0 }],
     ["2x latency", { split: 3, rate, canaryFactor: 2 }],
     ["5x errors (0.5% -> 2.5%)", { split: 3, rate, canaryErrors: { "db timeout": 0.025 } }],
     ["10% errors", { split: 3, rate, canaryErrors: { "db timeout": 0.1 } }],
     ["p99 doubling (3% 5x slower)", { split: 3, rate, canaryTail: [0.03, 5] }],
-    ["+30% latency, new judge without floor or margin", { split: 3, rate, canaryFactor: 1.3 }, { latencyFloorMs: 0, latencyFailMargin: 0 }],
+    ["+30% latency, new judge without floor or margin", { split: 3, rate, canaryFactor: 1.3 }, { latencyFloorMs: 0, latencyNoiseFloor: 0, latencyFailMargin: 0 }],
     // What the floor and the margin protect: the same cold start without them (fewer runs).
-    ["healthy cold start, new judge without floor or margin", coldStart, { latencyFloorMs: 0, latencyFailMargin: 0 }],
+    ["healthy cold start, new judge without floor or margin", coldStart, { latencyFloorMs: 0, latencyNoiseFloor: 0, latencyFailMargin: 0 }],
     // The limit of telling a transient from the data: the same cold start lasting twice as long.
     ["healthy cold start decaying in 60 requests (fewer runs)", { ...coldStart, coldStart: { excess: 2, requests: 60 } }],
     // Issue 24: a signature the stable servers never show (their known errors, in their last

@@ -198,6 +198,8 @@ async function main(): Promise<void> {
                 lbPort: String(lbPort),
                 appBasePort: String(await freePortRange(servers.length)),
                 dbPort: String(await freePort()),
+                // Prometheus and its two exporters: not the default 9090-9092, which another stack may hold
+                prometheusPort: String(await freePortRange(3)),
                 stableVersion: "v1",
                 releaseVersion: "",
                 canaryCount: "0",

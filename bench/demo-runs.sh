@@ -32,14 +32,26 @@ for n in $(seq 1 "$runs"); do
     db=$(free_port) || continue
     if [ "$lb" -ne "$db" ] && { [ "$lb" -lt "$base" ] || [ "$lb" -gt $((base + 2)) ]; } && { [ "$db" -lt "$base" ] || [ "$db" -gt $((base + 2)) ]; }; then break; fi
   done
+  # Prometheus and its two exporters: three more consecutive free ports, none of the above (the
+  # default 9195-9197 may be another stack's: two stacks at once collided on their exporters)
+  prom=
+  for _ in $(seq 1 100); do
+    b=$(free_port) || continue
+    if [ "$b" -gt $((base + 2)) ] || [ $((b + 2)) -lt "$base" ]; then
+      if [ "$lb" -lt "$b" ] || [ "$lb" -gt $((b + 2)) ]; then
+        if { [ "$db" -lt "$b" ] || [ "$db" -gt $((b + 2)) ]; } && node -e 'const n=require("net");let ok=0;for(const p of [1,2].map(i=>+process.argv[1]+i)){const s=n.createServer();s.once("error",()=>process.exit(1));s.listen(p,"127.0.0.1",()=>{s.close();if(++ok===2)process.exit(0)})}' "$b"; then prom=$b; break; fi
+      fi
+    fi
+  done
+  [ -n "$prom" ] || { echo "no three free ports for Prometheus below $low after 100 tries" >&2; exit 1; }
   started=$(date -u +%H:%M:%S)
-  ZDR_LB_PORT=$lb ZDR_APP_BASE_PORT=$base ZDR_DB_PORT=$db timeout 900 npm run demo > "$dir/output.txt" 2>&1
+  ZDR_LB_PORT=$lb ZDR_APP_BASE_PORT=$base ZDR_DB_PORT=$db ZDR_PROMETHEUS_PORT=$prom timeout 900 npm run demo > "$dir/output.txt" 2>&1
   rc=$?
   load_after=$(cut -d' ' -f1 /proc/loadavg)
   cp .zdr/demo-report.json .zdr/demo-report.html "$dir/" 2>/dev/null
   cp -r .zdr/local/demo/judgements "$dir/" 2>/dev/null
   # a failed run keeps its evidence: HAProxy's log and the servers' logs (the next run removes them)
   [ "$rc" -ne 0 ] && cp -r .zdr/local/demo/haproxy.log .zdr/local/demo/logs "$dir/" 2>/dev/null
-  verdicts=$(for f in "$dir"/judgements/*.json; do [ -f "$f" ] && node -e 'const j=require(process.argv[1]);const f=j.checks.filter(c=>c.verdict==="fail").map(c=>c.name).join("+");console.log(`${j.canary}=${j.verdict}${f?"("+f+")":""}@${j.decidedAfter}`)' "$(realpath "$f")"; done | tr '\n' ' ')
+  verdicts=$(for f in "$dir"/judgements/*.json; do case "$f" in *.metrics.json) continue ;; esac; [ -f "$f" ] && node -e 'const j=require(process.argv[1]);const f=j.checks.filter(c=>c.verdict==="fail").map(c=>c.name).join("+");console.log(`${j.canary}=${j.verdict}${f?"("+f+")":""}@${j.decidedAfter}`)' "$(realpath "$f")"; done | tr '\n' ' ')
   echo "run $n $started rc=$rc load ${load_before}->${load_after} verdicts: $verdicts" | tee -a "$summary"
 done

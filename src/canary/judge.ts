@@ -15,7 +15,7 @@
 //                       app's own error log lines ("log: ...") carried by a request whatever its status.
 // Fail: a check rejects "no worse than the baseline" (for latency: "no slower", and then only a
 // slowness that is not the canary's own falling transient, is beyond half the tolerance or
-// latencyFloorMs, whichever is more, and still stands 3 s later; see LatencySequence.judgeSlower), at a false-failure rate of `alpha` over
+// the service's own noise (latencyNoiseFloor), whichever is more, and still stands 3 s later; see LatencySequence.judgeSlower), at a false-failure rate of `alpha` over
 // all checks and looks together (weighted Bonferroni, failWeights: errors 2, tail 0.4, latency
 // 0.3, new signatures 0.4 parts of 3.3 of alpha, the k-th of them half of the previous one's share, and 0.2
 // parts for the metric checks the judgement reads from Prometheus beside it; once the

@@ -511,6 +511,25 @@ export function setScore(canaryMs: number, baselineMs: readonly number[], scale:
 }
 
 /**
+ * The service's own latency noise, measured live from the baseline alone: sigma, the spread of
+ * log latency between one baseline request and the next of the same route (the median absolute
+ * difference of successive sets' baseline medians, per route, over 0.954: for two draws of a
+ * normal of sd sigma the difference's median absolute value is 0.954 sigma). Robust to a pause
+ * (a median) and blind to the canary (a regression cannot raise its own floor).
+ * Worked example: baseline requests of one route at 5, 6, 5, 4, 5 ms: differences of log latency
+ * 0.18, 0.18, 0.22, 0.22, median 0.20, sigma 0.21.
+ */
+export function baselineNoise(diffs: readonly number[]): number | undefined {
+    if (diffs.length === 0) {
+        return undefined;
+    }
+    const sorted = [...diffs].sort((a, b) => a - b);
+    const k = sorted.length;
+    const median = k % 2 === 1 ? sorted[(k - 1) / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
+    return median / 0.954;
+}
+
+/**
  * Latency as a scale ratio theta (canary = theta x baseline): the e-process for "the canary is no
  * slower than the baseline" (fail side, judged by judgeSlower), for "theta >= 1 + tolerance"
  * (pass side), and, for the report, a grid of thetas each tested both ways, from which the
@@ -526,14 +545,21 @@ export class LatencySequence {
     private withinToleranceSinceTransient?: BettingSequence;
     /** Times the fail side started afresh on a falling transient (see judgeSlower). */
     restarts = 0;
-    /** The sets since the fail side's start: the canary's score as is and mapped back by the margin and floor, its log latency, its baseline members' median log latency. */
-    private window: { t: number; score: number; mapped: number; own: number; base: number }[] = [];
+    /**
+     * The sets since the fail side's start: the canary's score as is and mapped back by the margin and floor, its log latency, its baseline members' median log latency,
+     * and that median's absolute difference from the previous set's of its route (the baseline's noise, see baselineNoise).
+     */
+    private window: { t: number; score: number; mapped: number; own: number; base: number; route: string; noise?: number }[] = [];
+    /** Each route's previous set's baseline median log latency. */
+    private readonly lastBase = new Map<string, number>();
+    /** The noise floor as a share (exp(noiseFloor x sigma) - 1, sigma over the window), recomputed every 16 sets (at least 72 are judged). */
+    private noiseShareNow = 0;
     /** The fail side has restarted on a transient: from then on it tests "no slower than max(+failMargin, +failFloorMs)". */
     private afterTransient = false;
     /** The fail side's e-process has crossed since its start (at any look: Ville's inequality bounds that). */
     private crossedSinceStart = false;
     /** The first look at which every other fail rule held: its time, the window's length and the e-value then, and the e-value `standMs` / 2 later; a failure must still stand `standMs` later. */
-    private standing?: { t: number; from: number; logEvidence: number; mid?: number };
+    private standing?: { t: number; from: number; logEvidence: number; mid?: number; midFrom?: number };
     /** Times every other fail rule held but the slowness did not stand `standMs` later (a pause). */
     fallen = 0;
     private readonly up?: BettingSequence[];
@@ -550,6 +576,13 @@ export class LatencySequence {
         private readonly failFloorMs = 0,
         /** The transient rule reads the canary's latency relative to its set's baseline (a fresh baseline warms up alongside), not its own. */
         private readonly relativeFall = false,
+        /**
+         * The floor relative to the service's own noise, in its sigmas (baselineNoise over the sets
+         * since the fail side's start): a failure needs the canary beyond baseline x exp(noiseFloor x
+         * sigma) as well, the larger of the three counting. A fast, steady service gets a small floor,
+         * a noisy one (a loaded machine, a starved process) a larger one. 0: none.
+         */
+        private readonly noiseFloor = 0,
     ) {
         this.withinTolerance = new BettingSequence(-1);
         if (trackInterval) {
@@ -566,18 +599,26 @@ export class LatencySequence {
     /** The scale in mean absolute differences of log latency between members of a set (1.13 sd for a normal spread). */
     static readonly clip = 1;
 
-    add(canaryMs: number, baselineMs: readonly number[], t = 0): void {
+    /** `route`: the set's route (method and path template); the baseline's noise compares sets of one route only. */
+    add(canaryMs: number, baselineMs: readonly number[], t = 0, route = ""): void {
         this.counts.canary++;
         this.counts.baseline += baselineMs.length;
         const scale = this.scale;
         const score = setScore(canaryMs, baselineMs, scale);
-        // The largest latency "slower by at most the margin or the floor" allows, mapped back onto
-        // the baseline's: x -> min(x / (1 + margin), x - floor) inverts b -> max(b (1 + margin), b + floor).
-        const mapped = setScore(Math.min(canaryMs / (1 + this.failMargin), canaryMs - this.failFloorMs), baselineMs, scale);
+        // The largest latency "slower by at most the margin or the floors" allows, mapped back onto the
+        // baseline's: x -> min(x / (1 + margin), x - floor, x / (1 + noise share)) inverts b -> max(b (1 + margin), b + floor, b (1 + noise share)).
+        const mapped = setScore(Math.min(canaryMs / (1 + Math.max(this.failMargin, this.noiseShareNow)), canaryMs - this.failFloorMs), baselineMs, scale);
         this.slower.add(this.afterTransient ? mapped : score);
         const b = baselineMs.map(logMs).sort((x, y) => x - y);
         const k = b.length;
-        this.window.push({ t, score, mapped, own: logMs(canaryMs), base: k % 2 === 1 ? b[(k - 1) / 2] : (b[k / 2 - 1] + b[k / 2]) / 2 });
+        const base = k % 2 === 1 ? b[(k - 1) / 2] : (b[k / 2 - 1] + b[k / 2]) / 2;
+        const last = this.lastBase.get(route);
+        this.lastBase.set(route, base);
+        this.window.push({ t, score, mapped, own: logMs(canaryMs), base, route, ...(last !== undefined ? { noise: Math.abs(base - last) } : {}) });
+        // every 16 sets: a median over the window, not at every set (the window holds up to a bake's sets)
+        if (this.noiseFloor > 0 && this.window.length % 16 === 0) {
+            this.noiseShareNow = this.noiseShare();
+        }
         const withinTolerance = setScore(canaryMs / (1 + this.tolerance), baselineMs, scale);
         this.withinTolerance.add(withinTolerance);
         this.withinToleranceSinceTransient?.add(withinTolerance);
@@ -616,7 +657,9 @@ export class LatencySequence {
      * - else the slowness must stand: the first look at least `standMs` and minWindow / 3 sets
      *   later fails if the test's e-value is at the threshold and has grown since this look and
      *   since the middle of the stand (`standMs` / 2 after it), and the estimate is still beyond
-     *   as above; if not, the rules start again from the next look. A server's pause (a starved
+     *   as above and over the stand's second half alone (session 10: a 2 s slowing that the stand
+     *   began inside still covered a third of the stand, and the whole window, +20%, was just
+     *   beyond a noise floor of +19%); if not, the rules start again from the next look. A server's pause (a starved
      *   CPU) slows a run of requests, and once it is over the e-value, scored against a baseline
      *   as fast as ever, falls back (the demo at load 15: from the threshold to a 60th of it
      *   within 35 canary requests); a regression that persists keeps adding evidence over both
@@ -641,13 +684,14 @@ export class LatencySequence {
             const since = this.standing;
             if (since.mid === undefined && this.window[w - 1].t - since.t >= standMs / 2) {
                 since.mid = this.slower.logEvidence();
+                since.midFrom = w - 1;
             }
             if (this.window[w - 1].t - since.t < standMs || w - since.from < minWindow / 3) {
                 return "wait";
             }
             this.standing = undefined;
             const now = this.slower.logEvidence();
-            if (now >= threshold && now >= since.logEvidence && now >= (since.mid ?? -Infinity) && this.beyond(0) && this.beyond(w - Math.floor(w / 3))) {
+            if (now >= threshold && now >= since.logEvidence && now >= (since.mid ?? -Infinity) && this.beyond(0) && this.beyond(w - Math.floor(w / 3)) && this.beyond(since.midFrom ?? since.from)) {
                 return "fail";
             }
             this.fallen++;
@@ -679,12 +723,45 @@ export class LatencySequence {
         return "wait";
     }
 
-    /** The canary's geometric mean latency over the sets from `from` on, beyond max(baseline x (1 + failMargin), baseline + failFloorMs). */
+    /** The canary's geometric mean latency over the sets from `from` on, beyond max(baseline x (1 + failMargin), baseline + failFloorMs, baseline x (1 + the noise share)). */
     private beyond(from: number): boolean {
         const w = this.window.length;
         const canary = Math.exp(meanVar(this.window, from, w, (x) => x.own).mean);
         const baseline = Math.exp(meanVar(this.window, from, w, (x) => x.base).mean);
-        return canary > Math.max(baseline * (1 + this.failMargin), baseline + this.failFloorMs);
+        return canary > Math.max(baseline * (1 + Math.max(this.failMargin, this.noiseShareNow)), baseline + this.failFloorMs);
+    }
+
+    /**
+     * The baseline's noise (sigma of log latency, see baselineNoise) over the sets since the fail
+     * side's start: each route's, weighted by its sets (the estimate beyond() reads mixes the routes
+     * so); undefined before any two sets of one route. Per route: a steady 1.5 s page beside a
+     * noisy 3 ms one would otherwise pull the pooled median to the steady page's.
+     */
+    get noise(): number | undefined {
+        const diffs = new Map<string, number[]>();
+        const sets = new Map<string, number>();
+        for (const x of this.window) {
+            sets.set(x.route, (sets.get(x.route) ?? 0) + 1);
+            if (x.noise !== undefined) {
+                const d = diffs.get(x.route) ?? [];
+                d.push(x.noise);
+                diffs.set(x.route, d);
+            }
+        }
+        let sum = 0;
+        let n = 0;
+        for (const [route, d] of diffs) {
+            const w = sets.get(route) ?? 0;
+            sum += w * (baselineNoise(d) as number);
+            n += w;
+        }
+        return n > 0 ? sum / n : undefined;
+    }
+
+    /** The noise floor as a share of the baseline's latency: exp(noiseFloor x sigma) - 1 (0 without a noise floor or a noise yet). */
+    noiseShare(): number {
+        const sigma = this.noiseFloor > 0 ? this.noise : undefined;
+        return sigma === undefined ? 0 : Math.expm1(this.noiseFloor * sigma);
     }
 
     /**

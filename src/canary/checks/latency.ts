@@ -2,8 +2,8 @@
 // canary's clipped log latency against its set's median), each canary request matched with
 // baseline requests of its own route. It takes every canary request after `warmupSeconds` and
 // tells the canary's own falling transient from a regression itself (LatencySequence.judgeSlower):
-// it fails only on a slowness beyond half the tolerance or `latencyFloorMs`, whichever is more,
-// that still stands 3 s later.
+// it fails only on a slowness beyond half the tolerance or the service's own noise
+// (`latencyNoiseFloor`; `latencyFloorMs` besides, if set), whichever is more, that still stands 3 s later.
 import { LatencySequence, MatchedSet, RoutedSets } from "../sequential";
 import { CanaryCheck, Check, CheckContext, CheckKey, JudgedRequest, morePassRequests, percentChange, relativeEvidence } from "./check";
 
@@ -18,19 +18,28 @@ export interface LatencyOptions {
      */
     readonly latencyFailMargin?: number;
     /**
-     * ... and by more than this many milliseconds as well (the larger of the two counts): a freshly
-     * started process's first millisecond or so on a service answering in a few milliseconds is
-     * not a regression (e2e: a healthy cold Node canary failed on +28%, about 1 ms). Small next to
-     * a 10 ms service's +30% (3 ms). @default 2
+     * ... and by more than this many milliseconds as well (the largest of the floors counts): a
+     * fixed floor for a team that knows what slowness does not matter to it. @default 0 (the
+     * noise floor below instead; 2 until session 10, which hid +30% on a 5 ms service)
      */
     readonly latencyFloorMs?: number;
+    /**
+     * ... and by more than the service's own noise: the canary's latency beyond the baseline's x
+     * exp(latencyNoiseFloor x sigma), sigma the spread of log latency between successive baseline
+     * requests of one route, measured live over the same sets (LatencySequence.noiseShare). A
+     * fast, steady service gets a small floor, a noisy one a larger one: 0.35 keeps it under +30%
+     * up to sigma 0.75 (the sample app under the demo's load at a load average of 5: 1 to 11 ms a
+     * request, sigma 0.54-0.84 measured) and at +5% (the margin) below sigma 0.14. 0: none. @default 0.35
+     */
+    readonly latencyNoiseFloor?: number;
 }
 
-export const latencyDefaults: Required<Omit<LatencyOptions, "latencyFailMargin">> = { latencyTolerance: 0.1, latencyFloorMs: 2 };
+export const latencyDefaults: Required<Omit<LatencyOptions, "latencyFailMargin">> = { latencyTolerance: 0.1, latencyFloorMs: 0, latencyNoiseFloor: 0.35 };
 
 export const latencyKeys: readonly CheckKey<LatencyOptions>[] = [
     { type: "number", key: "canaryLatencyTolerance", option: "latencyTolerance", fallback: latencyDefaults.latencyTolerance, min: 0, max: 10, openMin: true, meaning: "how much slower the canary may be (0.1 = +10%)" },
     { type: "number", key: "canaryLatencyFloorMs", option: "latencyFloorMs", fallback: latencyDefaults.latencyFloorMs, min: 0, max: 10000, meaning: "the latency check fails only on a canary slower by more than this many milliseconds as well" },
+    { type: "number", key: "canaryLatencyNoiseFloor", option: "latencyNoiseFloor", fallback: latencyDefaults.latencyNoiseFloor, min: 0, max: 3, meaning: "the latency check fails only on a canary slower than the baseline x exp(this x the baseline's own sigma of log latency) as well" },
 ];
 
 /** Its share of alpha (./index.ts): its fail side, against "no slower", spends about its whole level in A/A (0.11% at 1:3). */
@@ -69,6 +78,7 @@ export const latencyStandMs = 3000;
 interface Timed {
     readonly t: number;
     readonly latencyMs: number;
+    readonly route: string;
 }
 
 export class LatencyCheck implements CanaryCheck {
@@ -80,14 +90,14 @@ export class LatencyCheck implements CanaryCheck {
         private readonly o: typeof latencyDefaults & LatencyOptions & { readonly intervals: boolean; readonly freshBaseline: boolean },
         private readonly c: CheckContext,
     ) {
-        this.latency = new LatencySequence(o.latencyTolerance, o.latencyFailMargin ?? o.latencyTolerance / 2, o.intervals, o.latencyFloorMs, o.freshBaseline);
+        this.latency = new LatencySequence(o.latencyTolerance, o.latencyFailMargin ?? o.latencyTolerance / 2, o.intervals, o.latencyFloorMs, o.freshBaseline, o.latencyNoiseFloor);
     }
 
     add(r: JudgedRequest): void {
         if (r.failed) {
             return;
         }
-        const x = { t: r.t, latencyMs: r.s.latencyMs };
+        const x = { t: r.t, latencyMs: r.s.latencyMs, route: r.route };
         if (r.group !== "canary") {
             if (r.compared) {
                 this.sets.baseline(r.route, x);
@@ -104,6 +114,7 @@ export class LatencyCheck implements CanaryCheck {
             set.canary.latencyMs,
             set.baseline.map((b) => b.latencyMs),
             set.canary.t,
+            set.canary.route,
         );
         if (this.c.state.crossedAt(LatencyCheck.checkName) === undefined && this.latency.judgeSlower(Math.log(1 / this.c.alpha), minWindow, fallZ, minWindowMs, latencyStandMs) === "fail") {
             this.c.state.cross(LatencyCheck.checkName);
@@ -144,7 +155,7 @@ export class LatencyCheck implements CanaryCheck {
                 canaryRequests: l.canary,
                 baseline: l.baseline,
                 canary: l.canary,
-                detail: `${l.canary} successful canary requests scored among ${l.baseline} baseline neighbours${interval ? `; latency ${percentChange(interval.lower)}..${percentChange(interval.upper)}` : ""} (tolerance: +${(this.o.latencyTolerance * 100).toFixed(0)}%)${this.latency.restarts > 0 ? `; the fail side started afresh ${this.latency.restarts} time(s) on a falling transient` : ""}${this.latency.fallen > 0 ? `; a slowness did not stand ${latencyStandMs / 1000} s ${this.latency.fallen} time(s) (a pause)` : ""}`,
+                detail: `${l.canary} successful canary requests scored among ${l.baseline} baseline neighbours${interval ? `; latency ${percentChange(interval.lower)}..${percentChange(interval.upper)}` : ""} (tolerance: +${(this.o.latencyTolerance * 100).toFixed(0)}%)${this.latency.noiseShare() > 0 ? `; noise floor +${(this.latency.noiseShare() * 100).toFixed(0)}% (the baseline's sigma ${(this.latency.noise ?? 0).toFixed(2)})` : ""}${this.latency.restarts > 0 ? `; the fail side started afresh ${this.latency.restarts} time(s) on a falling transient` : ""}${this.latency.fallen > 0 ? `; a slowness did not stand ${latencyStandMs / 1000} s ${this.latency.fallen} time(s) (a pause)` : ""}`,
             },
         ];
     }

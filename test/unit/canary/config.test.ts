@@ -4,13 +4,14 @@ import { ConfigError, parseReleaseConfig } from "../../../src/release/config";
 import { parseStackConfig } from "../../../src/release/stack-config";
 
 describe("canary config", () => {
-    const defaults = { alpha: 0.0165, passAlpha: 0.05, errorOddsTolerance: 1.5, errorRateFloor: 0.01, latencyTolerance: 0.1, latencyFloorMs: 2, tailOddsTolerance: 2, warmupSeconds: 0, tailQuantile: 0.99 };
+    const defaults = { alpha: 0.0165, passAlpha: 0.05, errorOddsTolerance: 1.5, errorRateFloor: 0.01, latencyTolerance: 0.1, latencyFloorMs: 0, latencyNoiseFloor: 0.35, tailOddsTolerance: 2, warmupSeconds: 0, tailQuantile: 0.99 };
     const ok: { name: string; raw: Record<string, string>; judge: object; stop: boolean }[] = [
         { name: "nothing set: the judge's defaults", raw: {}, judge: defaults, stop: false },
         { name: "a looser latency tolerance", raw: { canaryLatencyTolerance: "0.25" }, judge: { ...defaults, latencyTolerance: 0.25 }, stop: false },
         { name: "an error floor of 0 (errors judged by their odds alone)", raw: { canaryErrorRateFloor: "0" }, judge: { ...defaults, errorRateFloor: 0 }, stop: false },
         { name: "stop on an inconclusive verdict", raw: { canaryStopWhenInconclusive: "true" }, judge: defaults, stop: true },
-        { name: "no latency floor", raw: { canaryLatencyFloorMs: "0" }, judge: { ...defaults, latencyFloorMs: 0 }, stop: false },
+        { name: "a fixed latency floor as well", raw: { canaryLatencyFloorMs: "20" }, judge: { ...defaults, latencyFloorMs: 20 }, stop: false },
+        { name: "no noise floor", raw: { canaryLatencyNoiseFloor: "0" }, judge: { ...defaults, latencyNoiseFloor: 0 }, stop: false },
     ];
     for (const c of ok) {
         it(c.name, () => {
@@ -27,6 +28,7 @@ describe("canary config", () => {
         { name: "a tail quantile of 1", raw: { canaryTailQuantile: "1" }, message: 'zdr:canaryTailQuantile: must be a number from 0.5 to 0.999 (the baseline quantile that makes a request slow); got "1"' },
         { name: "stop as yes", raw: { canaryStopWhenInconclusive: "yes" }, message: 'zdr:canaryStopWhenInconclusive: must be true or false; got "yes"' },
         { name: "keep serving as 1", raw: { canaryKeepServingOnFail: "1" }, message: 'zdr:canaryKeepServingOnFail: must be true or false; got "1"' },
+        { name: "a noise floor of 5 sigmas", raw: { canaryLatencyNoiseFloor: "5" }, message: 'zdr:canaryLatencyNoiseFloor: must be a number from 0 to 3 (the latency check fails only on a canary slower than the baseline x exp(this x the baseline\'s own sigma of log latency) as well); got "5"' },
         { name: "a negative latency floor", raw: { canaryLatencyFloorMs: "-1" }, message: 'zdr:canaryLatencyFloorMs: must be a number from 0 to 10000 (the latency check fails only on a canary slower by more than this many milliseconds as well); got "-1"' },
     ];
     for (const c of bad) {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import mt19937 from "@stdlib/random-base-mt19937";
-import { BettingSequence, LatencySequence, MatchedSet, MatchedSets, OddsSequence, rankShare, RateSequence, setScore } from "../../../src/canary/sequential";
+import { baselineNoise, BettingSequence, LatencySequence, MatchedSet, MatchedSets, OddsSequence, rankShare, RateSequence, setScore } from "../../../src/canary/sequential";
 
 const uniform = (seed: number) => {
     const rng = mt19937.factory({ seed });
@@ -464,5 +464,62 @@ describe("within-set latency score", () => {
         };
         assert.equal(judged(40), true);
         assert.equal(judged(39), false);
+    });
+});
+
+describe("the latency floor relative to the service's own noise (issue 24, session 10)", () => {
+    it("measures the baseline's noise as the worked example says: 5, 6, 5, 4, 5 ms give sigma 0.21", () => {
+        const logs = [5, 6, 5, 4, 5].map(Math.log);
+        const diffs = logs.slice(1).map((y, i) => Math.abs(y - logs[i]));
+        assert.ok(Math.abs((baselineNoise(diffs) as number) - 0.21) < 0.005, `${baselineNoise(diffs)}`);
+        assert.equal(baselineNoise([]), undefined);
+    });
+
+    /**
+     * A stream of 1:1 sets at 100 a second (a canary and its fresh baseline), whole-ms lognormal
+     * latency of sd `sigma` around `ms`, the canary `factor` times slower, judged as the judge does
+     * (72 sets and 5 s, a fall of 1 standard error, 3 s to stand, latency's level 0.15%) for 60 s:
+     * the second at which it failed, or undefined.
+     */
+    const failsAt = (seed: number, ms: number, sigma: number, factor: number, o: { noiseFloor: number; floorMs: number }) => {
+        const u = uniform(seed);
+        const normal = () => Math.sqrt(-2 * Math.log(Math.max(u(), 1e-12))) * Math.cos(2 * Math.PI * u());
+        const draw = (f: number) => Math.max(1, Math.round(ms * f * Math.exp(sigma * normal())));
+        const s = new LatencySequence(0.1, 0.05, false, o.floorMs, true, o.noiseFloor);
+        for (let i = 0; i < 6000; i++) {
+            s.add(draw(factor), [draw(1)], i * 10, i % 2 === 0 ? "GET /products" : "POST /orders");
+            if (s.judgeSlower(Math.log(1 / 0.0015), 72, 1, 5000, 3000) === "fail") {
+                return (i * 10) / 1000;
+            }
+        }
+        return undefined;
+    };
+    const noise = { noiseFloor: 0.35, floorMs: 0 };
+    const fixed2ms = { noiseFloor: 0, floorMs: 2 };
+    const none = { noiseFloor: 0, floorMs: 0 };
+    const rows: { name: string; ms: number; sigma: number; factor: number; floor: { noiseFloor: number; floorMs: number }; fails: number }[] = [
+        { name: "a fast, steady service (5 ms, sigma 0.15) +30%: fails with the noise floor (about +5%)", ms: 5, sigma: 0.15, factor: 1.3, floor: noise, fails: 10 },
+        { name: "... and not with the fixed 2 ms floor (+30% is 1.5 ms)", ms: 5, sigma: 0.15, factor: 1.3, floor: fixed2ms, fails: 0 },
+        { name: "a fast, steady service +4% (inside the +5% margin): never fails", ms: 5, sigma: 0.15, factor: 1.04, floor: noise, fails: 0 },
+        { name: "a noisy service (5 ms, sigma 0.6): a canary +15%, inside its noise (floor about +23%), does not fail", ms: 5, sigma: 0.6, factor: 1.15, floor: noise, fails: 0 },
+        { name: "... and fails without a floor", ms: 5, sigma: 0.6, factor: 1.15, floor: none, fails: 10 },
+        { name: "a noisy service twice as slow fails", ms: 5, sigma: 0.6, factor: 2, floor: noise, fails: 10 },
+        { name: "a 20 ms service (sigma 0.3) +30% fails (floor about +11%)", ms: 20, sigma: 0.3, factor: 1.3, floor: noise, fails: 10 },
+    ];
+    for (const r of rows) {
+        it(`${r.name}: ${r.fails} of 10 streams fail within 60 s`, () => {
+            const at = Array.from({ length: 10 }, (_, k) => failsAt(97_000 + 100 * k, r.ms, r.sigma, r.factor, r.floor));
+            assert.equal(at.filter((x) => x !== undefined).length, r.fails, JSON.stringify(at));
+        });
+    }
+
+    it("the floor is blind to the canary: a canary far noisier than its steady baseline keeps the baseline's small floor", () => {
+        const s = new LatencySequence(0.1, 0.05, false, 0, true, 0.35);
+        const u = uniform(98_000);
+        for (let i = 0; i < 400; i++) {
+            s.add(u() < 0.5 ? 2 : 40, [5 + (i % 2)], i * 10);
+        }
+        // successive baseline requests 5, 6, 5, 6 ms: sigma = log(6/5) / 0.954 = 0.19, the floor exp(0.35 x 0.19) - 1 = +6.9%
+        assert.ok(Math.abs(s.noiseShare() - 0.069) < 0.005, `${s.noiseShare()}`);
     });
 });
