@@ -76,7 +76,7 @@ describe("the hosts target: canary metric checks from the team's own Prometheus"
     const statuses = async () => (await runtime.serverStats("webshop")).map((s) => s.status);
 
     /** Resolves once the canary web-1 is back in HAProxy after its deploy (its bake starts), bounded. */
-    async function reattached(since: number, timeoutMs = 120_000): Promise<void> {
+    async function reattached(since: number, timeoutMs = 300_000): Promise<void> {
         const deadline = Date.now() + timeoutMs;
         for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
             if (fs.existsSync(eventsFile) && readEvents(eventsFile, since).some((e) => e.server === "web-1" && e.step === "reattach" && e.phase === "end")) {
@@ -95,10 +95,15 @@ describe("the hosts target: canary metric checks from the team's own Prometheus"
         await sleep(1000);
         const since = Date.now();
         let output = "";
-        const [result] = await Promise.all([runStage(stack, { name: `${version} canary`, config: { releaseVersion: version, canaryCount: "1", ...extra } }, (l) => (output += l)), during?.(since)]);
+        // both settled: a failing `during` must not leave the up (and its stack lock) or the load running into the next test
+        const [up, side] = await Promise.allSettled([runStage(stack, { name: `${version} canary`, config: { releaseVersion: version, canaryCount: "1", ...extra } }, (l) => (output += l)), during?.(since)]);
         await sleep(500);
         const [traffic, slowTraffic] = [await shop.stop(), await slow.stop()];
         const stats = await counters.stop();
+        if (up.status === "rejected" || side.status === "rejected") {
+            throw up.status === "rejected" ? up.reason : (side as PromiseRejectedResult).reason;
+        }
+        const result = up.value;
         const reportFile = path.join(projectRoot, ".zdr/local", stack.name, `judgements/web-1-${version}.json`);
         const report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
         const evidence = JSON.parse(fs.readFileSync(reportFile.replace(/\.json$/, ".metrics.json"), "utf8"));

@@ -47,14 +47,22 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
         const shop = startLoad(haproxy.url, { rate: 100, connections: 6, maxSeconds: 300 });
         const slow = startLoad(haproxy.url, { rate: 8, connections: 16, maxSeconds: 300, paths: ["/slow?ms=1500"] });
         await sleep(2000); // slow requests in flight on every server before the up starts
-        const [result] = await Promise.all([runStage(stack, stage), during?.()]);
+        // both settled: a failing `during` must not leave the up (and its stack lock) or the load running into the next test
+        const [up, side] = await Promise.allSettled([runStage(stack, stage), during?.()]);
         await sleep(500);
         const [shopTraffic, slowTraffic] = [await shop.stop(), await slow.stop()];
-        return { result, shop: shopTraffic, slow: slowTraffic, counters: await counters.stop() };
+        const sampled = await counters.stop();
+        if (up.status === "rejected") {
+            throw up.reason;
+        }
+        if (side.status === "rejected") {
+            throw side.reason;
+        }
+        return { result: up.value, shop: shopTraffic, slow: slowTraffic, counters: sampled };
     }
 
-    /** Resolves once the provider recorded `step:phase` for the server (after `since`), bounded. */
-    async function eventSeen(server: string, step: string, phase: string, since: number, timeoutMs = 60_000): Promise<void> {
+    /** Resolves once the provider recorded `step:phase` for the server (after `since`), bounded (at a load average of 20 an up took over 60 s to reach web-1's deploy). */
+    async function eventSeen(server: string, step: string, phase: string, since: number, timeoutMs = 240_000): Promise<void> {
         const deadline = Date.now() + timeoutMs;
         for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
             if (fs.existsSync(eventsFile) && readEvents(eventsFile, since).some((e) => e.server === server && e.step === step && e.phase === phase)) {
