@@ -5,9 +5,9 @@ import type { MemberHooks } from "../../contract/member";
 import type { ArgsOf } from "../../resources/args";
 import type { AwsConfig } from "./config";
 import { hostKeyUserData } from "./api/user-data";
-import { hostCommand } from "../hosts/config";
 import { HostKey } from "../../resources/host-key";
-import { HostsDeploy, type HostsDeployArgs } from "../../resources/hosts-deploy";
+import type { HostsDeploy, HostsDeployArgs } from "../../resources/hosts-deploy";
+import { sshDeploy } from "../hosts/environment";
 import type { JudgementArgs } from "../../resources/judgement";
 import type { PostgresConnectionArgs } from "../../resources/migration";
 import type { ServerPlan } from "../../src/release/plan";
@@ -216,21 +216,13 @@ export class AwsTarget implements FleetTarget {
 
     deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): HostsDeploy {
         const env = this.args.environment;
-        const c = env.args.config;
-        return new HostsDeploy(name, {
+        return sshDeploy(name, server, {
+            settings: env.args.config,
+            app: env.args.app,
             ssh: this.ssh(server.name),
-            server: server.name,
-            version: server.version,
-            deployCommand: hostCommand(c.deployCommand, server.name, server.version),
-            stopCommand: hostCommand(c.stopCommand, server.name, server.version),
-            commandTimeoutMs: c.commandTimeoutSeconds * 1000,
-            health: {
-                address: "127.0.0.1",
-                port: c.appPort,
-                path: env.args.app.healthCheckPath,
-                timeoutMs: this.args.healthTimeoutSeconds * 1000,
-                intervalMs: c.healthPollIntervalMs,
-            },
+            // asked from the instance itself
+            healthAddress: "127.0.0.1",
+            healthTimeoutSeconds: this.args.healthTimeoutSeconds,
             // a new instance (a new host key, a new AMI) gets the version deployed again
             triggers: [server.version, epoch, env.hosts[server.name].instanceId],
         }, opts);

@@ -79,6 +79,54 @@ export class HostsEnvironment implements Environment {
     }
 }
 
+// A server's deploy on a host of its own over SSH (zdr:hosts:Deploy), as this target and AWS both
+// build it: the deploy and stop commands with {server} and {version} filled in, then a bounded
+// health poll from the host itself. The targets differ only in how zdr logs in to the host, where
+// the health poll asks (the host's address; 127.0.0.1 on an EC2 instance) and what redeploys it.
+/** The settings of the targets that deploy over SSH (targets/ssh-keys.ts' rows and the commands). */
+export interface SshDeploySettings {
+    readonly deployCommand: string;
+    readonly stopCommand: string;
+    readonly commandTimeoutSeconds: number;
+    readonly appPort: number;
+    readonly healthPollIntervalMs: number;
+}
+
+export interface SshDeployArgs {
+    readonly settings: SshDeploySettings;
+    readonly app: AppConfig;
+    /** How zdr logs in to the server's host (the private key a secret Output). */
+    readonly ssh: HostsDeployArgs["ssh"];
+    /** Where the health poll, run on the host, asks: the host's own address. */
+    readonly healthAddress: string;
+    readonly healthTimeoutSeconds: number;
+    /** What deploys the version again when it changes (the version and the release's epoch at least). */
+    readonly triggers: HostsDeployArgs["triggers"];
+    /** JSON-lines file on this machine for the deploy's events. @default - none */
+    readonly eventsFile?: string;
+}
+
+export function sshDeploy(name: string, server: ServerPlan, a: SshDeployArgs, opts: pulumi.CustomResourceOptions): HostsDeploy {
+    const s = a.settings;
+    return new HostsDeploy(name, {
+        ssh: a.ssh,
+        server: server.name,
+        version: server.version,
+        deployCommand: hostCommand(s.deployCommand, server.name, server.version),
+        stopCommand: hostCommand(s.stopCommand, server.name, server.version),
+        commandTimeoutMs: s.commandTimeoutSeconds * 1000,
+        health: {
+            address: a.healthAddress,
+            port: s.appPort,
+            path: a.app.healthCheckPath,
+            timeoutMs: a.healthTimeoutSeconds * 1000,
+            intervalMs: s.healthPollIntervalMs,
+        },
+        ...(a.eventsFile ? { events: { file: a.eventsFile, server: server.name } } : {}),
+        triggers: a.triggers,
+    }, opts);
+}
+
 export interface HostsTargetArgs {
     readonly environment: HostsEnvironment;
     readonly drainTimeoutSeconds: number;
@@ -93,23 +141,14 @@ export class HostsTarget implements FleetTarget {
 
     deploy(name: string, server: ServerPlan, epoch: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): HostsDeploy {
         const env = this.args.environment;
-        const c = env.args.config;
-        const at = c.hosts[server.name];
-        return new HostsDeploy(name, {
+        const at = env.args.config.hosts[server.name];
+        return sshDeploy(name, server, {
+            settings: env.args.config,
+            app: env.args.app,
             ssh: env.ssh(server.name, at),
-            server: server.name,
-            version: server.version,
-            deployCommand: hostCommand(c.deployCommand, server.name, server.version),
-            stopCommand: hostCommand(c.stopCommand, server.name, server.version),
-            commandTimeoutMs: c.commandTimeoutSeconds * 1000,
-            health: {
-                address: at.address,
-                port: c.appPort,
-                path: env.args.app.healthCheckPath,
-                timeoutMs: this.args.healthTimeoutSeconds * 1000,
-                intervalMs: c.healthPollIntervalMs,
-            },
-            ...(this.args.eventsFile ? { events: { file: this.args.eventsFile, server: server.name } } : {}),
+            healthAddress: at.address,
+            healthTimeoutSeconds: this.args.healthTimeoutSeconds,
+            ...(this.args.eventsFile ? { eventsFile: this.args.eventsFile } : {}),
             triggers: [server.version, epoch],
         }, opts);
     }
