@@ -51,7 +51,7 @@ const runs = Number(opts.runs);
 const bake = Number(opts.bake);
 const servers = ["web-1", "web-2", "web-3"];
 const warm = ["web-2", "web-3"];
-const header = "time\tcommit\tload\tcanary\tversion\tverdict\tfailed checks\tdecided after (canary requests)\tseconds\tcanary requests\tfresh baseline requests\tload average (1 min)";
+const header = "time\tcommit\tload\tcanary\tversion\tverdict\tfailed checks\tdecided after (canary requests)\tseconds\tcanary requests\tfresh baseline requests\tload average (1 min)\tcanary wretr/wredis/econ/eresp (HAProxy)";
 
 function commit(): string {
     const head = execFileSync("git", ["rev-parse", "--short=10", "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
@@ -74,7 +74,10 @@ function totals(file: string): string {
     const rows = fs.readFileSync(file, "utf8").trim().split("\n").slice(1).map((l) => l.split("\t"));
     const by = (v: string) => rows.filter((r) => r[5] === v).length;
     const fails = rows.filter((r) => r[5] === "fail").map((r) => `${r[0]} ${r[4]} (${r[6]})`);
-    return `${file}: ${rows.length} identical canaries: ${by("fail")} failed, ${by("pass")} passed, ${by("inconclusive")} inconclusive${fails.length ? `; fails: ${fails.join("; ")}` : ""}`;
+    // rows since session 11 carry the canary's HAProxy counters (wretr/wredis/econ/eresp)
+    const counted = rows.filter((r) => r[12] !== undefined);
+    const nonzero = counted.filter((r) => r[12] !== "0/0/0/0").map((r) => `${r[3]} ${r[12]}`);
+    return `${file}: ${rows.length} identical canaries: ${by("fail")} failed, ${by("pass")} passed, ${by("inconclusive")} inconclusive${fails.length ? `; fails: ${fails.join("; ")}` : ""}; HAProxy counters read on ${counted.length}: ${nonzero.length === 0 ? "all 0" : `not 0 on ${nonzero.join(", ")}`}`;
 }
 
 async function main(): Promise<void> {
@@ -151,7 +154,10 @@ async function main(): Promise<void> {
                     reportFile: path.join(localDir, "judgements", `${canary}-${version}.json`),
                 });
                 const failed = j.checks.filter((c) => c.verdict === "fail").map((c) => c.name).join(", ");
-                const row = [new Date().toISOString(), rev, opts.load, canary, version, j.verdict, failed || "-", j.decidedAfter, ((j.to - j.from) / 1000).toFixed(1), j.counts.canary, j.counts.fresh ?? (j.freshBaseline?.error ? `none: ${j.freshBaseline.error.slice(0, 80)}` : "-"), os.loadavg()[0].toFixed(1)];
+                // HAProxy's own count of what it hid or lost on the canary (retries, redispatches, connection and response errors), read while it is still in the backend
+                const stat = await runtime.serverStat(backend, canary);
+                const counters = [stat.wretr, stat.wredis, stat.econ, stat.eresp].join("/");
+                const row = [new Date().toISOString(), rev, opts.load, canary, version, j.verdict, failed || "-", j.decidedAfter, ((j.to - j.from) / 1000).toFixed(1), j.counts.canary, j.counts.fresh ?? (j.freshBaseline?.error ? `none: ${j.freshBaseline.error.slice(0, 80)}` : "-"), os.loadavg()[0].toFixed(1), counters];
                 fs.appendFileSync(results, `${row.join("\t")}\n`);
                 console.log(row.join("  "));
                 if (j.verdict === "fail") {
@@ -172,6 +178,10 @@ async function main(): Promise<void> {
         const traffic = await load.stop();
         load = undefined;
         console.log(`load: ${traffic.requests} requests, ${traffic.failed} failed`);
+        // the stable servers' counters over the whole run (each canary's are in its row)
+        for (const st of await runtime.serverStats(backend)) {
+            console.log(`HAProxy ${st.server}: ${st.stot} sessions, retries ${st.wretr}, redispatches ${st.wredis}, connection errors ${st.econ}, response errors ${st.eresp}`);
+        }
         await stack.destroy().catch((e) => console.error(`destroy: ${e.message}`));
     } finally {
         await load?.stop();

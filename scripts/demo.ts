@@ -2,7 +2,8 @@
 // ZDR_DB_PORT, ZDR_PROMETHEUS_PORT; 8080, 9201-9203, 55433 and 9195-9197 by default). Brings the local stack up on v1,
 // releases v2 stage by stage (canaryCount 1, 2, 3, then promotion) under continuous HTTP load,
 // judging each canary against the servers still on v1 for 6 s after its reattach, prints a
-// report, writes .zdr/demo-report.json (and .html) and tears the stack down.
+// report (with HAProxy's own per-server counters: retries, redispatches, errors; any above 0
+// fails the demo as a failed request does), writes .zdr/demo-report.json (and .html) and tears the stack down.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,7 +12,8 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, projectRoot, pulumiCommand } from "../src/engine";
 import { localStackApp, setThrowawaySecrets } from "../src/stack-file";
 import { startLoad } from "../src/load/traffic";
-import { checkOneAtATime, formatReport, formatReportHtml, readEvents, readVerdicts, ReleaseReport } from "../src/release/report";
+import { readCounters, sampleCounters } from "../src/haproxy/counters";
+import { checkOneAtATime, counterProblems, formatReport, formatReportHtml, readEvents, readVerdicts, ReleaseReport } from "../src/release/report";
 import { runStage, Stage, StageResult } from "../src/release/stages";
 
 const program = new Command("demo")
@@ -60,6 +62,10 @@ async function main(): Promise<number> {
     }
     const startedAt = Date.now();
     const load = startLoad(`http://127.0.0.1:${lbPort}`, { rate: 200, connections: 8, maxSeconds: 600 });
+    // HAProxy's own per-server counters beside the load's count (retries and redispatches hide a server stopped mid-request)
+    const master = path.join(projectRoot, ".zdr/local", stackName, "haproxy-master.sock");
+    const backend = String(baseline.config.appName ?? "webshop");
+    const counters = sampleCounters(master, backend, 900, await readCounters(master, backend));
     const results: StageResult[] = [first];
     let failedStage = false;
     for (const stage of stages) {
@@ -75,6 +81,7 @@ async function main(): Promise<number> {
         await new Promise((res) => setTimeout(res, 2000)); // let the new stage serve for a moment
     }
     const traffic = await load.stop();
+    const haproxy = await counters.stop();
     const events = readEvents(eventsFile, startedAt);
     const judgements = path.join(projectRoot, ".zdr/local", stackName, "judgements");
     const report: ReleaseReport = {
@@ -83,6 +90,7 @@ async function main(): Promise<number> {
         traffic,
         events,
         verdicts: readVerdicts(judgements, startedAt, path.dirname(reportFile)),
+        haproxy,
     };
     fs.writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
     const htmlFile = reportFile.replace(/\.json$/, ".html");
@@ -98,6 +106,10 @@ async function main(): Promise<number> {
     for (const p of orderProblems) {
         console.error(`order problem: ${p}`);
     }
+    const hidden = counterProblems(report);
+    for (const p of hidden) {
+        console.error(`HAProxy counted: ${p}`);
+    }
 
     if (keep) {
         console.log(`\nThe stack "${stackName}" keeps running. Stop it with:\n  scripts/pulumi destroy --stack ${stackName} --yes`);
@@ -106,7 +118,7 @@ async function main(): Promise<number> {
         await stack.destroy({ onOutput: () => undefined });
         await ws.removeStack(stackName);
     }
-    return failedStage || traffic.failed > 0 || orderProblems.length > 0 ? 1 : 0;
+    return failedStage || traffic.failed > 0 || orderProblems.length > 0 || hidden.length > 0 ? 1 : 0;
 }
 
 main().then(

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { HookOutcome } from "../../contract/member";
 import type { Traffic } from "../load/traffic";
+import type { CounterReport } from "../haproxy/counters";
 import { escapeHtml, metricAnchor, svg } from "../canary/report";
 import { metricCheckPrefix as metricPrefix } from "../monitors/metric-judge";
 import type { StageResult } from "./stages";
@@ -49,6 +50,19 @@ export interface ReleaseReport {
     readonly events: readonly ReleaseEvent[];
     /** The canaries judged in the release. @default - none */
     readonly verdicts?: readonly CanaryVerdict[];
+    /**
+     * HAProxy's own per-server counters over the load (src/haproxy/counters.ts, every worker
+     * across reloads): retries and redispatches hide a server stopped mid-request behind
+     * "0 failed", so they are shown beside it. @default - not read (the hosts and AWS releases)
+     */
+    readonly haproxy?: CounterReport;
+}
+
+/** The servers whose HAProxy counters show a retry, a redispatch, a connection or a response error. */
+export function counterProblems(r: ReleaseReport): string[] {
+    return Object.entries(r.haproxy?.servers ?? {})
+        .filter(([, c]) => c.wretr + c.wredis + c.econ + c.eresp > 0)
+        .map(([server, c]) => `${server}: ${c.wretr} retries, ${c.wredis} redispatches, ${c.econ} connection errors, ${c.eresp} response errors`);
 }
 
 /**
@@ -181,6 +195,14 @@ export function formatReport(r: ReleaseReport): string {
     lines.push("version  requests  failed  p50 ms  p99 ms");
     for (const [v, t] of Object.entries(r.traffic.byVersion)) {
         lines.push(`${v.padEnd(8)} ${String(t.requests).padStart(8)}  ${String(t.failed).padStart(6)}  ${t.latencyMs.p50.toFixed(1).padStart(6)}  ${t.latencyMs.p99.toFixed(1).padStart(6)}`);
+    }
+    if (r.haproxy) {
+        lines.push("");
+        lines.push(`HAProxy per server (${r.haproxy.readings} readings of every worker, ${r.haproxy.workers.length} workers):`);
+        lines.push("server          sessions  retries  redispatches  conn errors  resp errors");
+        for (const [server, c] of Object.entries(r.haproxy.servers).sort(([a], [b]) => a.localeCompare(b))) {
+            lines.push(`${server.padEnd(14)} ${String(c.stot).padStart(9)}  ${String(c.wretr).padStart(7)}  ${String(c.wredis).padStart(12)}  ${String(c.econ).padStart(11)}  ${String(c.eresp).padStart(11)}`);
+        }
     }
     const hooks = hookRuns(r);
     if (hooks.length > 0) {
@@ -378,6 +400,11 @@ export async function formatReportHtml(r: ReleaseReport): Promise<string> {
     const traffic = table(["version", "requests", "failed", "p50 ms", "p99 ms"], Object.entries(r.traffic.byVersion).map(([v, x]) => [
         t(v), String(x.requests), String(x.failed), x.latencyMs.p50.toFixed(1), x.latencyMs.p99.toFixed(1),
     ]));
+    const counters = r.haproxy
+        ? table(["server", "sessions", "retries", "redispatches", "connection errors", "response errors"], Object.entries(r.haproxy.servers).sort(([a], [b]) => a.localeCompare(b)).map(([server, c]) => [
+            t(server), String(c.stot), ...[c.wretr, c.wredis, c.econ, c.eresp].map((n) => (n > 0 ? `<b class="fail">${n}</b>` : "0")),
+        ]))
+        : "";
     const hooks = table(["stage", "server", "version", "hook", "result", "seconds", "command", "output (end)"], hookRuns(r).map((h) => [
         t(h.stage), t(h.server), t(h.version), t(h.hook), t(hookVerdict(h)), (h.durationMs / 1000).toFixed(1),
         `<code>${t((h.command ?? []).join(" "))}</code>`, `<pre>${t(h.outputTail ?? "")}</pre>`,
@@ -393,6 +420,7 @@ export async function formatReportHtml(r: ReleaseReport): Promise<string> {
         `<h2>Stages</h2>${stages}`,
         `<h2>Canary verdicts</h2>${(r.verdicts ?? []).length > 0 ? verdicts : "<p>no canary was judged</p>"}`,
         `<h2>Traffic</h2><p>${r.traffic.requests} requests, ${r.traffic.failed} failed</p>${traffic}`,
+        ...(r.haproxy ? [`<h3>HAProxy per server</h3><p>Its own counters (${r.haproxy.readings} readings of every worker): retries and redispatches would hide a server stopped mid-request behind "0 failed".</p>${counters}`] : []),
         `<h2>Hooks</h2>${hookRuns(r).length > 0 ? hooks : "<p>no hook ran</p>"}`,
         `<h2>Events (${r.events.length})</h2>${events}`,
         "</body></html>",

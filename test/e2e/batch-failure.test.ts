@@ -18,7 +18,7 @@ import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { startLoad } from "../../src/load/traffic";
 import { runStage, type Stage, type StageResult } from "../../src/release/stages";
 import { projectRoot } from "../../src/engine";
-import { errorCounters, sampleCounters } from "../support/haproxy-counters";
+import { errorCounters, sampleCounters } from "../../src/haproxy/counters";
 import { LocalStack, openLocalStack } from "../support/local-stack";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { startLoad } from "../../src/load/traffic";
 import { maxOutOfLoadBalancer, readEvents, ReleaseEvent } from "../../src/release/report";
 import { runStage } from "../../src/release/stages";
-import { errorCounters, sampleCounters } from "../support/haproxy-counters";
+import { errorCounters, sampleCounters } from "../../src/haproxy/counters";
 import { LocalStack, openLocalStack } from "../support/local-stack";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,7 +9,7 @@ import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { runStage } from "../../src/release/stages";
 import { startLoad } from "../../src/load/traffic";
 import { isSameProcessAlive } from "../../targets/local/provider/process";
-import { errorCounters, sampleCounters } from "../support/haproxy-counters";
+import { errorCounters, sampleCounters } from "../../src/haproxy/counters";
 import { LocalStack, openLocalStack } from "../support/local-stack";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

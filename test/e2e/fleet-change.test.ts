@@ -15,7 +15,7 @@ import { HaproxyMaster, HaproxyRuntime } from "../../src/haproxy/runtime";
 import { startLoad, Traffic } from "../../src/load/traffic";
 import { readEvents } from "../../src/release/report";
 import { runStage, setStageConfig, Stage, StageResult } from "../../src/release/stages";
-import { CounterReport, errorCounters, sampleCounters } from "../support/haproxy-counters";
+import { CounterReport, errorCounters, sampleCounters } from "../../src/haproxy/counters";
 import { LocalStack, openLocalStack } from "../support/local-stack";
 import { freePort, freePortRange } from "../support/ports";
 import { processTree, stillAlive } from "../support/processes";

@@ -24,7 +24,7 @@ import { localStackApp } from "../../src/stack-file";
 import { closeAllSsh, sshReadOutput } from "../../src/ssh/client";
 import type { SshHost } from "../../contract/ssh";
 import { defaultJournalLimits, JournalMirror } from "../../targets/hosts/evidence/app-log";
-import { CounterReport, errorCounters, readCounters, sampleCounters } from "../support/haproxy-counters";
+import { CounterReport, errorCounters, readCounters, sampleCounters } from "../../src/haproxy/counters";
 import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
 import { freePort } from "../support/ports";

@@ -22,7 +22,7 @@ import { readEvents } from "../../src/release/report";
 import { runStage, StageResult } from "../../src/release/stages";
 import { localStackApp } from "../../src/stack-file";
 import { closeAllSsh } from "../../src/ssh/client";
-import { errorCounters, readCounters, sampleCounters } from "../support/haproxy-counters";
+import { errorCounters, readCounters, sampleCounters } from "../../src/haproxy/counters";
 import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
 import { NetnsMonitoring, startNetnsMonitoring } from "../support/netns-prometheus";

@@ -17,7 +17,7 @@ import { runStage, Stage, StageResult } from "../../src/release/stages";
 import { localStackApp } from "../../src/stack-file";
 import { closeAllSsh } from "../../src/ssh/client";
 import { fleetStatus } from "../../src/status";
-import { CounterReport, errorCounters, readCounters, sampleCounters } from "../support/haproxy-counters";
+import { CounterReport, errorCounters, readCounters, sampleCounters } from "../../src/haproxy/counters";
 import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
 

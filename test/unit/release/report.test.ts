@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { HookOutcome } from "../../../contract/member";
-import { checkOneAtATime, formatReport, formatReportHtml, hookRuns, maxOutOfLoadBalancer, readVerdicts, ReleaseEvent, ReleaseReport, renderTimeline } from "../../../src/release/report";
+import { checkOneAtATime, counterProblems, formatReport, formatReportHtml, hookRuns, maxOutOfLoadBalancer, readVerdicts, ReleaseEvent, ReleaseReport, renderTimeline } from "../../../src/release/report";
 
 const cycle = (server: string, t0: number): ReleaseEvent[] =>
     ["drain", "deploy", "reattach"].flatMap((step, i) => [
@@ -106,6 +106,28 @@ describe("hook runs in the release report", () => {
         assert.deepEqual(hookRuns(none), []);
         assert.doesNotMatch(formatReport(none), /hooks \(/);
         assert.match(await formatReportHtml(none), /<p>no hook ran<\/p>/);
+    });
+});
+
+describe("HAProxy's per-server counters in the release report", () => {
+    const base: ReleaseReport = { startedAt: Date.UTC(2026, 11, 7, 18), stages: [], traffic: { requests: 900, failed: 0, byVersion: {}, failures: [] }, events: [] };
+    const zero = { wretr: 0, wredis: 0, econ: 0, eresp: 0 };
+    const counted: ReleaseReport = { ...base, haproxy: { servers: { "web-2": { ...zero, stot: 410 }, "web-1": { ...zero, wredis: 2, stot: 390 } }, workers: [11, 12], statuses: {}, readings: 240 } };
+
+    it("names a server that retried, redispatched or failed a connection or a response, and none when all are 0", () => {
+        assert.deepEqual(counterProblems(counted), ["web-1: 0 retries, 2 redispatches, 0 connection errors, 0 response errors"]);
+        assert.deepEqual(counterProblems({ ...counted, haproxy: { ...counted.haproxy!, servers: { "web-1": { ...zero, stot: 5 } } } }), []);
+        assert.deepEqual(counterProblems(base), []);
+    });
+
+    it("prints each server's counters beside the traffic, in server order, and nothing when they were not read", async () => {
+        const text = formatReport(counted);
+        assert.match(text, /HAProxy per server \(240 readings of every worker, 2 workers\):\nserver +sessions +retries +redispatches +conn errors +resp errors\nweb-1 +390 +0 +2 +0 +0\nweb-2 +410 +0 +0 +0 +0/);
+        assert.doesNotMatch(formatReport(base), /HAProxy per server/);
+        const html = await formatReportHtml(counted);
+        assert.match(html, /<h3>HAProxy per server<\/h3>/);
+        assert.match(html, /<td>web-1<\/td><td>390<\/td><td>0<\/td><td><b class="fail">2<\/b><\/td>/);
+        assert.doesNotMatch(await formatReportHtml(base), /HAProxy per server/);
     });
 });
 

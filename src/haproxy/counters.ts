@@ -3,8 +3,10 @@
 // worker's `show stat` is read through it (`@!<pid> show stat`). A worker's counters only grow,
 // so its last reading is its total; the step's total per server is the sum over the workers.
 // What a worker counted in its last 100 ms before it exited is not seen: a worker exits only
-// once it has no request left, so nothing is in flight there to fail.
-import { HaproxyMaster, parseShowStat, ServerStat } from "../../src/haproxy/runtime";
+// once it has no request left, so nothing is in flight there to fail. A server added and removed at
+// run time (a canary's fresh baseline) keeps its last reading; one added again under the same name
+// starts from 0 in HAProxy, and its earlier counts are kept beside the new ones.
+import { HaproxyMaster, parseShowStat, ServerStat } from "./runtime";
 
 export interface ServerCounters {
     /** Retries, redispatches, connection errors, response errors, sessions. */
@@ -48,7 +50,10 @@ export async function readCounters(masterSocket: string, backend: string): Promi
  */
 export function sampleCounters(masterSocket: string, backend: string, maxSeconds: number, baseline?: Map<number, ServerStat[]>): CounterSampler {
     const master = new HaproxyMaster(masterSocket, 2000);
-    const last = new Map<number, ServerStat[]>();
+    /** Per worker, per server: its last reading, and what earlier lives of a server of that name counted. */
+    const last = new Map<number, Map<string, { stat: ServerStat; earlier: ServerCounters }>>();
+    const none: ServerCounters = { wretr: 0, wredis: 0, econ: 0, eresp: 0, stot: 0 };
+    const plus = (a: ServerCounters, b: ServerCounters): ServerCounters => ({ wretr: a.wretr + b.wretr, wredis: a.wredis + b.wredis, econ: a.econ + b.econ, eresp: a.eresp + b.eresp, stot: a.stot + b.stot });
     const statuses: Record<string, Set<string>> = {};
     let readings = 0;
     let stopped = false;
@@ -59,7 +64,14 @@ export function sampleCounters(masterSocket: string, backend: string, maxSeconds
                 const workers = (await master.processes()).filter((p) => p.type === "worker");
                 for (const w of workers) {
                     const stats = parseShowStat(await master.worker(w.pid).command("show stat"), backend);
-                    last.set(w.pid, stats);
+                    const seen = last.get(w.pid) ?? new Map();
+                    for (const s of stats) {
+                        const before = seen.get(s.server);
+                        // fewer sessions than before: removed and added again, counting from 0
+                        const earlier = before && s.stot < before.stat.stot ? plus(before.earlier, before.stat) : before?.earlier ?? none;
+                        seen.set(s.server, { stat: s, earlier });
+                    }
+                    last.set(w.pid, seen);
                     if (w.current) {
                         for (const s of stats) {
                             (statuses[s.server] ??= new Set()).add(s.status);
@@ -78,17 +90,11 @@ export function sampleCounters(masterSocket: string, backend: string, maxSeconds
             stopped = true;
             await loop;
             const servers: Record<string, ServerCounters> = {};
-            for (const [pid, stats] of last) {
-                for (const s of stats) {
-                    const b = baseline?.get(pid)?.find((x) => x.server === s.server) ?? { wretr: 0, wredis: 0, econ: 0, eresp: 0, stot: 0 };
-                    const t = servers[s.server] ?? { wretr: 0, wredis: 0, econ: 0, eresp: 0, stot: 0 };
-                    servers[s.server] = {
-                        wretr: t.wretr + s.wretr - b.wretr,
-                        wredis: t.wredis + s.wredis - b.wredis,
-                        econ: t.econ + s.econ - b.econ,
-                        eresp: t.eresp + s.eresp - b.eresp,
-                        stot: t.stot + s.stot - b.stot,
-                    };
+            for (const [pid, seen] of last) {
+                for (const [server, { stat, earlier }] of seen) {
+                    const b = baseline?.get(pid)?.find((x) => x.server === server) ?? none;
+                    const t = plus(servers[server] ?? none, plus(earlier, stat));
+                    servers[server] = { wretr: t.wretr - b.wretr, wredis: t.wredis - b.wredis, econ: t.econ - b.econ, eresp: t.eresp - b.eresp, stot: t.stot - b.stot };
                 }
             }
             return {
