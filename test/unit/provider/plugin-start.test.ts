@@ -25,6 +25,8 @@ for (const entry of entryPoints) {
             for (const script of [entry.bin, "zdr-launch"]) {
                 scratch.copy(`bin/${script}`);
             }
+            // the launcher asks the same freshness check as program.js
+            scratch.copy("src/dist-fresh.js");
             for (const f of others.filter((o) => o !== entry.source)) {
                 scratch.write(f, "export {};\n");
             }
