@@ -13,7 +13,8 @@ export type DeepInput<T> = T extends string | number | boolean | null | undefine
         : T;
 
 /**
- * The program-side args of a zdr resource, derived from its provider's inputs (declared once,
- * in provider/): every field, and every part of it, may be an Input.
+ * The program-side args of a zdr resource, derived from the inputs its provider takes (declared
+ * once, in contract/; the Judgement's and the Migration's in their provider module): every field,
+ * and every part of it, may be an Input.
  */
 export type ArgsOf<T> = { readonly [K in keyof T]: pulumi.Input<DeepInput<T[K]>> };

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { BatchCheckInputs } from "../provider/release/batch-check";
+import type { BatchCheckInputs } from "../contract/release";
 import { batchCheckType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { EpochInputs } from "../provider/release/epoch";
+import type { EpochInputs } from "../contract/release";
 import { epochType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 

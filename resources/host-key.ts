@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { HostKeyInputs } from "../provider/hosts/host-key";
+import type { HostKeyInputs } from "../contract/host-key";
 import { hostKeyType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 

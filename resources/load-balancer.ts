@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { LoadBalancerInputs } from "../provider/haproxy/load-balancer";
+import type { LoadBalancerInputs } from "../contract/haproxy";
 import { loadBalancerType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 

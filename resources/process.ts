@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EventSink } from "../contract/events";
-import type { ProcessInputs } from "../targets/local/provider/process";
+import type { ProcessInputs } from "../contract/process";
 import { processType } from "../contract/tokens";
 import type { ArgsOf, DeepInput } from "./args";
 

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ScrapeTargetInputs } from "../targets/local/provider/scrape-target";
+import type { ScrapeTargetInputs } from "../contract/process";
 import { scrapeTargetType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 

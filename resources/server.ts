@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ServerInputs } from "../provider/haproxy/server";
+import type { ServerInputs } from "../contract/haproxy";
 import { serverType } from "../contract/tokens";
 import type { ArgsOf } from "./args";
 

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { TargetHealthInputs } from "../targets/aws/provider/target-health";
+import type { TargetHealthInputs } from "../contract/target-health";
 import type { HookOutcome } from "../contract/member";
 import { targetHealthType } from "../contract/tokens";
 import type { ArgsOf } from "./args";

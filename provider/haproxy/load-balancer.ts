@@ -18,39 +18,9 @@ import { withServers } from "../../src/haproxy/config";
 import { HaproxyMaster, HaproxyProc, HaproxyRuntime } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
 import { isSameProcessAlive, startProcess } from "../../targets/local/provider/process";
+import type { LoadBalancerInputs, LoadBalancerOutputs } from "../../contract/haproxy";
 
 export { loadBalancerType } from "../../contract/tokens";
-
-export interface LoadBalancerInputs {
-    /** The configuration without servers; its last section is `backend <backend>`. A change reloads HAProxy. */
-    readonly config: string;
-    readonly configFile: string;
-    /** The backend whose servers zdr manages. */
-    readonly backend: string;
-    /** The admin stats socket the configuration declares. */
-    readonly runtimeApi: string;
-    /** The master CLI's unix socket. */
-    readonly masterSocket: string;
-    /** The configuration's `server-state-file`. */
-    readonly stateFile: string;
-    readonly logFile: string;
-    /** `host:port` of the frontend, polled after the start. */
-    readonly readyTcp: string;
-    /** `haproxy -v` of the binary: another version restarts HAProxy. @default - not tracked */
-    readonly version?: string;
-    /** @default 15000 */
-    readonly readyTimeoutMs?: number;
-    /** Longest soft stop before SIGKILL. @default 10000 */
-    readonly stopTimeoutMs?: number;
-}
-
-export interface LoadBalancerOutputs extends LoadBalancerInputs {
-    /** The master's pid. */
-    readonly pid: number;
-    readonly startTicks: string;
-    /** `<pid>:<startTicks>`: which HAProxy this is; servers and memberships take it as an input. */
-    readonly identity: string;
-}
 
 /** Is the HAProxy named by an identity (`<pid>:<startTicks>`) still running? */
 export function loadBalancerAlive(identity: string | undefined): boolean {

@@ -10,27 +10,9 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { HaproxyRuntime, isNoSuchServer } from "../../src/haproxy/runtime";
 import { changedKeys } from "../diff";
 import { loadBalancerAlive } from "./load-balancer";
+import type { ServerInputs } from "../../contract/haproxy";
 
 export { serverType } from "../../contract/tokens";
-
-export interface ServerInputs {
-    /** The admin socket: a unix socket path or host:port. */
-    readonly runtimeApi: string;
-    readonly backend: string;
-    readonly server: string;
-    /** `ip:port` of the server. */
-    readonly address: string;
-    /**
-     * The health-check settings for `add server`, e.g. ["inter", "200", "fall", "2", "rise", "2"]:
-     * a dynamic server takes nothing from `default-server`. A change is an update that HAProxy's
-     * reload (the load balancer's update, which comes first) has already applied.
-     */
-    readonly check: string[];
-    /** The running HAProxy (the load balancer's identity): a new one replaces the entry. */
-    readonly loadBalancer: string;
-    /** Longest wait for HAProxy to let go of the server's last connection on delete. @default 30000 */
-    readonly removeTimeoutMs?: number;
-}
 
 export async function addServer(s: ServerInputs): Promise<void> {
     const api = new HaproxyRuntime(s.runtimeApi);

@@ -9,22 +9,9 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import { generateEd25519 } from "../../src/ssh/ed25519";
 import { fingerprint } from "../../src/ssh/known-hosts";
+import type { HostKeyInputs, HostKeyOutputs } from "../../contract/host-key";
 
 export { hostKeyType } from "../../contract/tokens";
-
-export interface HostKeyInputs {
-    /** The server the key is for: the public key's comment. */
-    readonly server: string;
-}
-
-export interface HostKeyOutputs extends HostKeyInputs {
-    /** "ssh-ed25519 AAAA... zdr-<server>", as in an OpenSSH .pub file. */
-    readonly publicKey: string;
-    /** OpenSSH private key text; a secret in the state. */
-    readonly privateKey: string;
-    /** SHA256:..., as ssh-keygen -l prints it. */
-    readonly fingerprint: string;
-}
 
 /** A new ed25519 host key pair for `server`. */
 export function generateHostKey(server: string): Omit<HostKeyOutputs, "server"> {

@@ -14,15 +14,9 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import { changedKeys } from "../diff";
 import { initFailure } from "../hook";
+import type { BatchCheckInputs } from "../../contract/release";
 
 export { batchCheckType } from "../../contract/tokens";
-
-export interface BatchCheckInputs {
-    /** The batch's servers, in release order. */
-    readonly servers: string[];
-    /** Server -> why it is not serving the release (its deploy's, membership's or judgement's `failure`); only servers that failed. */
-    readonly failures: Record<string, string>;
-}
 
 /** The `up`'s message for a batch with failures; undefined when none failed. */
 export function batchFailure(inputs: BatchCheckInputs): string | undefined {

@@ -7,14 +7,9 @@
 import { randomBytes } from "node:crypto";
 import type * as provider from "@pulumi/pulumi/provider";
 import { changedKeys } from "../diff";
+import type { EpochInputs } from "../../contract/release";
 
 export { epochType } from "../../contract/tokens";
-
-export interface EpochInputs {
-    readonly mode: "staged" | "all-at-once";
-    /** The release the mode applies to. */
-    readonly release: string;
-}
 
 export const epochProvider: Required<Pick<provider.Provider, "diff" | "create" | "update" | "delete">> = {
     async diff(_id, _urn, olds: EpochInputs, news: EpochInputs) {

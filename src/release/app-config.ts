@@ -3,9 +3,9 @@
 // sample app is one configuration of these keys (Pulumi.local.yaml).
 import { ConfigError, json, namespace, type NumberKey, RawConfig, readNumber, versionName } from "./config";
 import { errorPattern } from "../canary/log-level";
+import { stopSignals, type StopSignal } from "../../contract/process";
 
-export const stopSignals = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const;
-export type StopSignal = (typeof stopSignals)[number];
+export { stopSignals, type StopSignal };
 
 export interface AppConfig {
     /** The load balancer's backend, the prefix of every server's resources, the database's application_name. */

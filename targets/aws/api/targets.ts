@@ -10,13 +10,9 @@ import {
     waitUntilTargetDeregistered,
     waitUntilTargetInService,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { Target } from "../../../contract/target-health";
 
-export interface Target {
-    readonly targetGroupArn: string;
-    /** EC2 instance id. */
-    readonly targetId: string;
-    readonly port?: number;
-}
+export type { Target };
 
 export interface WaitOptions {
     /** Upper bound of the whole wait. */

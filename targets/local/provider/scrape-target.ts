@@ -9,17 +9,11 @@ import * as fs from "node:fs";
 import type * as provider from "@pulumi/pulumi/provider";
 import { scrapeTargetFile, scrapeTargetJson } from "../../../src/monitors/prometheus-config";
 import { changedKeys } from "../../../provider/diff";
+import type { ScrapeTargetInputs } from "../../../contract/process";
+
+export type { ScrapeTargetInputs };
 
 export { scrapeTargetType } from "../../../contract/tokens";
-
-export interface ScrapeTargetInputs {
-    /** The folder of file_sd targets Prometheus and the process exporter watch. */
-    readonly folder: string;
-    /** The server's name: the `server` label of its series. */
-    readonly server: string;
-    /** Where its own metrics endpoint and process listen: `127.0.0.1:<port>`. */
-    readonly address: string;
-}
 
 /** Writes `<folder>/<server>.json` whole, then renames it into place. */
 export function writeScrapeTarget(t: ScrapeTargetInputs): void {

@@ -3,7 +3,8 @@
 import { strict as assert } from "node:assert";
 import { drain, memberProvider, reattach } from "../../../provider/haproxy/member";
 import type { MemberInputs } from "../../../contract/member";
-import { addServer, removeServer, serverProvider, ServerInputs } from "../../../provider/haproxy/server";
+import { addServer, removeServer, serverProvider } from "../../../provider/haproxy/server";
+import type { ServerInputs } from "../../../contract/haproxy";
 import { processStartTicks } from "../../../targets/local/provider/process";
 import { FakeHaproxy, showServersState, showStat, startFakeHaproxy } from "../../support/fake-haproxy";
 

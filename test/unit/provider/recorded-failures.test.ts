@@ -7,7 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { targetHealthProvider } from "../../../targets/aws/provider/target-health";
 import { hostsDeployProvider } from "../../../targets/hosts/provider/deploy";
-import { isSameProcessAlive, processProvider, type ProcessOutputs } from "../../../targets/local/provider/process";
+import { isSameProcessAlive, processProvider } from "../../../targets/local/provider/process";
+import type { ProcessOutputs } from "../../../contract/process";
 import { unknownValue } from "../../../provider/diff";
 import { batchCheckProvider, batchFailure } from "../../../provider/release/batch-check";
 

@@ -6,7 +6,8 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isSameProcessAlive, type ProcessOutputs, readinessAddresses, startProcess, stopProcess } from "../../../../targets/local/provider/process";
+import { isSameProcessAlive, readinessAddresses, startProcess, stopProcess } from "../../../../targets/local/provider/process";
+import type { ProcessOutputs } from "../../../../contract/process";
 
 /** Waits (bounded) until the log holds a line. */
 async function logShows(file: string, line: string): Promise<boolean> {
