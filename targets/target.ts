@@ -3,7 +3,7 @@
 // environment.ts builds it (the program side, targets/programs.ts), provider/ acts on it in the
 // engine, evidence/ reads its canary evidence. targets/registry.ts lists them; docs/adding-a-target.md.
 import type { MembershipType } from "../contract/tokens";
-import type { NumberKey, RawConfig, ReleaseConfig } from "../src/release/config";
+import type { KeyCheck, NumberKey, RawConfig, ReleaseConfig } from "../src/release/config";
 import type { ResourceState, ServerStatus } from "../src/status/rows";
 import type { MetricCheckConfig } from "../src/monitors/config";
 
@@ -11,6 +11,8 @@ import type { MetricCheckConfig } from "../src/monitors/config";
 export interface TargetParseContext {
     /** $ZDR_LB_PORT: the local default's load-balancer port when lbPort is unset or 0. */
     readonly envLbPort?: string;
+    /** When the SSH key's form is checked (a Release given the key as an Output checks it once resolved). @default "now" */
+    readonly keyCheck?: KeyCheck;
 }
 
 /** A target's settings: its kind beside what its parser returned. */
@@ -18,7 +20,12 @@ export interface TargetSettings<K extends string> {
     readonly kind: K;
 }
 
-export interface TargetDefinition<K extends string, C extends TargetSettings<K>> {
+/**
+ * What a target is to zdr. `C` is what its parser returns (its kind beside its settings); `S`, what a
+ * team's program gives a `zdr.Release` for it (the typed settings' `target`, src/release/release-args.ts,
+ * whose union is read from the registry).
+ */
+export interface TargetDefinition<K extends string, C extends TargetSettings<K>, S extends TargetSettings<K> = C> {
     /** The value of `zdr:target` that selects it. */
     readonly kind: K;
     /** One line: where it releases and what balances the load. */
@@ -58,4 +65,10 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>>
     fleetStatus(): Promise<(resources: readonly ResourceState[]) => Promise<ServerStatus[]>>;
     /** The target's settings, every problem named by its key (a ConfigError), before anything changes. */
     parse(raw: RawConfig, release: ReleaseConfig, ctx: TargetParseContext): C;
+    /** A Release's typed settings for it as its keys' text (what `pulumi.Config` would hand over), which `parse` then checks. */
+    rawOf(settings: S): RawConfig;
+    /** The typed settings its parsed config stands for: zdr's own program hands its stack's config to a Release this way. */
+    settingsOf(config: C): S;
+    /** Each of its keys as the field of the typed settings that sets it, for the Release's messages ("haproxyHost" -> "target.hosts.haproxy.address"). */
+    readonly settingOfKey: Readonly<Record<string, string>>;
 }

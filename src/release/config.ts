@@ -81,6 +81,14 @@ export function json(key: string, text: string | undefined, problems: string[]):
     }
 }
 
+/** A typed setting as its key's text, what `pulumi.Config#get` would hand over (a Release's typed settings are parsed as stack config). */
+export const textOf = (v: string | number | boolean | undefined): string | undefined => (v === undefined ? undefined : String(v));
+/** A typed list as a list key's text (JSON). */
+export const listOf = (v: readonly unknown[] | undefined): string | undefined => (v === undefined ? undefined : JSON.stringify(v));
+/** A typed map as a list key's "name=value" entries (pins, schemaVersions, instanceIds). */
+export const entriesOf = (v: Readonly<Record<string, string | number>> | undefined): string | undefined =>
+    v === undefined ? undefined : JSON.stringify(Object.entries(v).map(([k, x]) => `${k}=${x}`));
+
 /**
  * A numeric stack config key: one row of the config table (every parser reads its numeric keys
  * through such rows and `readNumber`; src/release/stack-config.ts' `numberKeys` is all of them,

@@ -1,8 +1,8 @@
 // Settings of the AWS target, validated before anything changes; every message names the key.
 import { targetHealthType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
-import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, type NumberKey, RawConfig, readNumber, ReleaseConfig } from "../../src/release/config";
-import { sshTargetNumberKeys } from "../ssh-keys";
+import { ConfigError, entriesOf, isPrivateKeyText, json, type KeyCheck, listOf, namespace, type NumberKey, RawConfig, readNumber, ReleaseConfig, textOf } from "../../src/release/config";
+import { sshTargetNumberKeys, sshTargetRawOf, sshTargetSettingOfKey } from "../ssh-keys";
 import { keysFor, parseKnownHosts } from "../../src/ssh/known-hosts";
 import { defaultMetricChecks, judgedFields, type MetricCheckConfig } from "../../src/monitors/config";
 import { SignBet } from "../../src/monitors/sign-sequence";
@@ -224,8 +224,24 @@ export const awsTarget: TargetDefinition<"aws", AwsTargetConfig> = {
     exampleStack: "Pulumi.prod.yaml",
     membershipTypes: [targetHealthType],
     fleetStatus: async () => (await import("./status")).awsFleetStatus,
-    parse: (raw, release) => ({ kind: "aws", aws: parseAwsConfig(raw, release) }),
+    parse: (raw, release, ctx) => ({ kind: "aws", aws: parseAwsConfig(raw, release, ctx.keyCheck) }),
+    rawOf: (s) => awsRawOf(s.aws),
+    settingsOf: (c) => c,
+    settingOfKey: {
+        ...sshTargetSettingOfKey("aws"),
+        awsRegion: "target.aws.region", deregistrationDelaySeconds: "target.aws.deregistrationDelaySeconds",
+        ...Object.fromEntries(["vpcId", "subnetIds", "amiId", "instanceType", "sshCidr"].map((k) => [k, `target.aws.create.${k}`])),
+        ...Object.fromEntries(["targetGroupArn", "instanceIds", "knownHosts"].map((k) => [k, `target.aws.existing.${k}`])),
+    },
 };
+
+/** A typed AWS target as the AWS target's keys' text (its metric checks, when given, are the whole list: the defaults off). */
+export function awsRawOf(a: AwsConfig): RawConfig {
+    const where = a.existing
+        ? { targetGroupArn: a.existing.targetGroupArn, instanceIds: entriesOf(a.existing.instanceIds), knownHosts: listOf(a.existing.knownHosts) }
+        : { vpcId: a.create.vpcId, subnetIds: listOf(a.create.subnetIds), amiId: a.create.amiId, instanceType: a.create.instanceType, sshCidr: a.create.sshCidr };
+    return { ...sshTargetRawOf(a), awsRegion: a.region, deregistrationDelaySeconds: textOf(a.deregistrationDelaySeconds), ...where, ...(a.metricChecks ? { awsCanaryMetrics: listOf(a.metricChecks.map(awsMetricEntryOf)), canaryDefaultMetrics: "false" } : {}) };
+}
 
 /**
  * The checks zdr adds on AWS unless canaryDefaultMetrics is false: each instance's CPU (EC2's

@@ -3,8 +3,8 @@
 // every message names the key and what is allowed.
 import { memberType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
-import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, type NumberKey, RawConfig, readNumber, ReleaseConfig } from "../../src/release/config";
-import { sshTargetNumberKeys } from "../ssh-keys";
+import { ConfigError, isPrivateKeyText, json, type KeyCheck, listOf, namespace, type NumberKey, RawConfig, readNumber, ReleaseConfig, textOf } from "../../src/release/config";
+import { sshTargetNumberKeys, sshTargetRawOf, sshTargetSettingOfKey } from "../ssh-keys";
 import { keysFor, knownHostsName, parseKnownHosts } from "../../src/ssh/known-hosts";
 import { defaultNodeExporterPort, hostsMetricChecks, noPrometheusUrl } from "./metrics";
 
@@ -238,5 +238,25 @@ export const hostsTarget: TargetDefinition<"hosts", HostsTargetConfig> = {
     exampleStack: "Pulumi.hosts.yaml",
     membershipTypes: [memberType],
     fleetStatus: async () => (await import("../../src/status/haproxy")).haproxyFleetStatus,
-    parse: (raw, release) => ({ kind: "hosts", hosts: parseHostsConfig(raw, release) }),
+    parse: (raw, release, ctx) => ({ kind: "hosts", hosts: parseHostsConfig(raw, release, ctx.keyCheck) }),
+    rawOf: (s) => hostsRawOf(s.hosts),
+    settingsOf: (c) => c,
+    settingOfKey: {
+        ...sshTargetSettingOfKey("hosts"),
+        hosts: "target.hosts.hosts", knownHosts: "target.hosts.knownHosts", haproxyHost: "target.hosts.haproxy.address",
+        haproxySocket: "target.hosts.haproxy.socket", haproxyLogFile: "target.hosts.haproxy.logFile",
+        prometheusUrl: "target.hosts.prometheus.url", nodeExporterPort: "target.hosts.prometheus.nodeExporterPort",
+    },
 };
+
+const sshAddress = (at: HostAddress) => `${at.address}:${at.sshPort}`;
+
+/** A typed hosts target as the hosts target's keys' text. */
+export function hostsRawOf(h: HostsConfig): RawConfig {
+    return {
+        ...sshTargetRawOf(h),
+        hosts: listOf(Object.entries(h.hosts).map(([server, at]) => `${server}=${sshAddress(at)}`)), knownHosts: listOf(h.knownHosts),
+        haproxyHost: sshAddress(h.haproxy), haproxySocket: h.haproxy.socket, haproxyLogFile: h.haproxy.logFile,
+        prometheusUrl: h.prometheus?.url, nodeExporterPort: textOf(h.prometheus?.nodeExporterPort),
+    };
+}
