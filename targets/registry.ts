@@ -32,7 +32,7 @@ export function targetDefinition(kind: string): AnyTargetDefinition | undefined 
 type AnyTargetDefinition = TargetDefinition<TargetKind, TargetSettings<TargetKind> & TargetConfig, TargetSettings<TargetKind> & ReleaseTarget>;
 
 /** Every key some target reads. */
-export const targetKeys: readonly string[] = [...new Set(targetDefinitions.flatMap((d) => d.keys))];
+export const targetKeys: readonly string[] = [...new Set(targetDefinitions.flatMap((d) => d.configKeys.map((k) => k.key)))];
 
 /**
  * Whether the canary's metric checks run with these settings: "on", or why not. A target that

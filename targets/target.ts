@@ -1,9 +1,9 @@
 // What a target is to the parts of zdr that run no Pulumi: its kind, the stack-config keys only
-// it reads, and its parser. Each target is a folder (targets/<kind>/): config.ts defines it,
+// it reads (rows of the config table), and its parser. Each target is a folder (targets/<kind>/): config.ts defines it,
 // environment.ts builds it (the program side, targets/programs.ts), provider/ acts on it in the
 // engine, evidence/ reads its canary evidence. targets/registry.ts lists them; docs/adding-a-target.md.
 import type { MembershipType } from "../contract/tokens";
-import type { KeyCheck, NumberKey, RawConfig, ReleaseConfig } from "../src/release/config";
+import type { ConfigKey, KeyCheck, RawConfig, ReleaseConfig } from "../src/release/config";
 import type { ResourceState, ServerStatus } from "../src/status/rows";
 import type { MetricCheckConfig } from "../src/monitors/config";
 
@@ -30,10 +30,12 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>,
     readonly kind: K;
     /** One line: where it releases and what balances the load. */
     readonly summary: string;
-    /** The stack-config keys only this target reads (Pulumi.yaml declares each). */
-    readonly keys: readonly string[];
-    /** The numeric ones among them, as rows of the config table (their range and default: src/release/config.ts NumberKey). */
-    readonly numberKeys: readonly NumberKey[];
+    /**
+     * The stack-config keys only this target reads (and those it shares with another: one row object
+     * each, e.g. targets/ssh-keys.ts), as rows of the config table: type, default, what is allowed,
+     * description (src/release/config.ts ConfigKey; Pulumi.yaml is written from the table).
+     */
+    readonly configKeys: readonly ConfigKey[];
     /**
      * Whether the canary's metric checks can run on it (a Prometheus zdr can query: the local
      * default runs one; the hosts target reads the team's, when its settings name one: metricsOff;

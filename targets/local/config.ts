@@ -15,10 +15,27 @@ export interface LocalConfig {
 
 /** The local default's port keys (lb-config.ts has HAProxy's). */
 export const localNumberKeys = {
-    lbPort: { key: "lbPort", fallback: 0, min: 1024, max: 65535, meaning: "the load balancer's port on 127.0.0.1; 0 means $ZDR_LB_PORT, else 8080" },
-    appBasePort: { key: "appBasePort", fallback: 9101, min: 1024, max: 65535, meaning: "server i listens on appBasePort + i (all of them within the range)" },
-    dbPort: { key: "dbPort", fallback: 55432, min: 1024, max: 65535, meaning: "PostgreSQL's port on 127.0.0.1" },
-    prometheusPort: { key: "prometheusPort", fallback: 9090, min: 1024, max: 65533, meaning: "Prometheus' port; its exporters take the next two" },
+    lbPort: {
+        key: "lbPort", fallback: 0, min: 1024, max: 65535, meaning: "the load balancer's port on 127.0.0.1; 0 means $ZDR_LB_PORT, else 8080",
+        description: "Local default only. The load balancer listens on 127.0.0.1:lbPort; 0 means $ZDR_LB_PORT, else 8080.",
+    },
+    appBasePort: {
+        key: "appBasePort", fallback: 9101, min: 1024, max: 65535, meaning: "server i listens on appBasePort + i (all of them within the range)",
+        description:
+            "Local default only. The servers listen on 127.0.0.1 from this port up: a server keeps the port it " +
+            "was given for its lifetime, a new one takes the lowest free port (at the first up, server i gets " +
+            "appBasePort + i).",
+    },
+    dbPort: {
+        key: "dbPort", fallback: 55432, min: 1024, max: 65535, meaning: "PostgreSQL's port on 127.0.0.1",
+        description: "Local default only. PostgreSQL listens on 127.0.0.1:dbPort.",
+    },
+    prometheusPort: {
+        key: "prometheusPort", fallback: 9090, min: 1024, max: 65533, meaning: "Prometheus' port; its exporters take the next two",
+        description:
+            "Local default only. The stack's Prometheus listens on 127.0.0.1:prometheusPort, HAProxy's Prometheus " +
+            "exporter on the next port and the servers' process exporter (CPU, memory) on the one after.",
+    },
 } as const satisfies Record<string, NumberKey>;
 
 /**
@@ -75,8 +92,7 @@ export interface LocalReleaseTarget {
 export const localTarget: TargetDefinition<"local", LocalTargetConfig, LocalReleaseTarget> = {
     kind: "local",
     summary: "HAProxy, the app's processes and PostgreSQL on this machine's loopback (the default)",
-    keys: [...Object.keys(localNumberKeys), ...Object.keys(lbNumberKeys)],
-    numberKeys: [...Object.values(localNumberKeys), ...Object.values(lbNumberKeys)],
+    configKeys: [...Object.values(localNumberKeys), ...Object.values(lbNumberKeys)],
     metricChecks: true,
     usesSshKey: false,
     ownsDatabase: true,
