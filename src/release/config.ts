@@ -67,7 +67,7 @@ export function isPrivateKeyText(text: string | undefined): boolean {
 }
 
 /** A list-valued key as the engine hands it over (JSON text); a problem naming the key when it is not one. */
-export function json(key: string, text: string | undefined, problems: string[]): unknown {
+function json(key: string, text: string | undefined, problems: string[]): unknown {
     if (text === undefined) {
         return undefined;
     }
