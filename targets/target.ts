@@ -1,9 +1,9 @@
 // What a target is to the parts of zdr that run no Pulumi: its kind, the stack-config keys only
-// it reads, and its parser. Each target is a folder (targets/<kind>/): config.ts defines it,
+// it reads (rows of the config table), and its parser. Each target is a folder (targets/<kind>/): config.ts defines it,
 // environment.ts builds it (the program side, targets/programs.ts), provider/ acts on it in the
 // engine, evidence/ reads its canary evidence. targets/registry.ts lists them; docs/adding-a-target.md.
 import type { MembershipType } from "../contract/tokens";
-import type { NumberKey, RawConfig, ReleaseConfig } from "../src/release/config";
+import type { ConfigKey, KeyCheck, RawConfig, ReleaseConfig } from "../src/release/config";
 import type { ResourceState, ServerStatus } from "../src/status/rows";
 import type { MetricCheckConfig } from "../src/monitors/config";
 
@@ -11,6 +11,8 @@ import type { MetricCheckConfig } from "../src/monitors/config";
 export interface TargetParseContext {
     /** $ZDR_LB_PORT: the local default's load-balancer port when lbPort is unset or 0. */
     readonly envLbPort?: string;
+    /** When the SSH key's form is checked (a Release given the key as an Output checks it once resolved). @default "now" */
+    readonly keyCheck?: KeyCheck;
 }
 
 /** A target's settings: its kind beside what its parser returned. */
@@ -18,15 +20,22 @@ export interface TargetSettings<K extends string> {
     readonly kind: K;
 }
 
-export interface TargetDefinition<K extends string, C extends TargetSettings<K>> {
+/**
+ * What a target is to zdr. `C` is what its parser returns (its kind beside its settings); `S`, what a
+ * team's program gives a `zdr.Release` for it (the typed settings' `target`, src/release/release-args.ts,
+ * whose union is read from the registry).
+ */
+export interface TargetDefinition<K extends string, C extends TargetSettings<K>, S extends TargetSettings<K> = C> {
     /** The value of `zdr:target` that selects it. */
     readonly kind: K;
     /** One line: where it releases and what balances the load. */
     readonly summary: string;
-    /** The stack-config keys only this target reads (Pulumi.yaml declares each). */
-    readonly keys: readonly string[];
-    /** The numeric ones among them, as rows of the config table (their range and default: src/release/config.ts NumberKey). */
-    readonly numberKeys: readonly NumberKey[];
+    /**
+     * The stack-config keys only this target reads (and those it shares with another: one row object
+     * each, e.g. targets/ssh-keys.ts), as rows of the config table: type, default, what is allowed,
+     * description (src/release/config.ts ConfigKey; Pulumi.yaml is written from the table).
+     */
+    readonly configKeys: readonly ConfigKey[];
     /**
      * Whether the canary's metric checks can run on it (a Prometheus zdr can query: the local
      * default runs one; the hosts target reads the team's, when its settings name one: metricsOff;
@@ -58,4 +67,10 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>>
     fleetStatus(): Promise<(resources: readonly ResourceState[]) => Promise<ServerStatus[]>>;
     /** The target's settings, every problem named by its key (a ConfigError), before anything changes. */
     parse(raw: RawConfig, release: ReleaseConfig, ctx: TargetParseContext): C;
+    /** A Release's typed settings for it as its keys' text (what `pulumi.Config` would hand over), which `parse` then checks. */
+    rawOf(settings: S): RawConfig;
+    /** The typed settings its parsed config stands for: zdr's own program hands its stack's config to a Release this way. */
+    settingsOf(config: C): S;
+    /** Each of its keys as the field of the typed settings that sets it, for the Release's messages ("haproxyHost" -> "target.hosts.haproxy.address"). */
+    readonly settingOfKey: Readonly<Record<string, string>>;
 }

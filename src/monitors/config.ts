@@ -4,7 +4,7 @@
 // exporter label it) and `{instance}` (its own metrics endpoint's target, 127.0.0.1:<port>) filled
 // in per server, in the spirit of Argo Rollouts' AnalysisTemplate and Flagger's MetricTemplate,
 // and `{from}` (when the check's warm-up ends, epoch seconds) for a value over the bake so far.
-import { ConfigError, json, namespace, RawConfig } from "../release/config";
+import { type ConfigKey, ConfigError, namespace, RawConfig, readFlag, readList } from "../release/config";
 
 export interface MetricCheckConfig {
     /** Names the check: `metric: <name>` in the verdict. */
@@ -75,7 +75,30 @@ export const defaultMetricChecks: readonly MetricCheckConfig[] = [
     { name: "memory", query: 'zdr_server_resident_memory_bytes{server="{server}"}', better: "lower", tolerance: 0.5 },
 ];
 
-export const metricKeys = ["canaryMetrics", "canaryDefaultMetrics"] as const;
+/** The metric checks' keys (every target reads them; AWS refuses PromQL checks and reads awsCanaryMetrics besides). */
+export const metricKeyRows = {
+    canaryMetrics: {
+        key: "canaryMetrics", type: "list", items: "object", allowed: "a list of {name, query, better, tolerance}",
+        description:
+            "Metric checks of each canary, read from the stack's Prometheus (local default) or your own (hosts " +
+            "target, prometheusUrl) over the bake: a list of {name, query, better: lower|higher, tolerance, " +
+            "warmupSeconds?}; the query is PromQL giving one series per server, {server} (the server's name) and " +
+            "{instance} (local: 127.0.0.1:<its port>; hosts: <its host's address>:nodeExporterPort) filled in. A " +
+            "canary worse than its baseline beyond the tolerance fails (docs/canary.md, \"Metric checks\"). Besides " +
+            "the defaults (canaryDefaultMetrics).",
+    },
+    canaryDefaultMetrics: {
+        key: "canaryDefaultMetrics", type: "boolean", fallback: true,
+        description:
+            "Judge each canary's CPU seconds per request and resident memory (local default: zdr's process " +
+            "exporter), its host's CPU and memory in use (hosts target: node_exporter), or each instance's " +
+            "CPUUtilization (AWS: CloudWatch, besides awsCanaryMetrics) besides canaryMetrics; nothing needed " +
+            "from the app.",
+    },
+} as const satisfies Record<string, ConfigKey>;
+
+/** The metric checks' keys as rows of the config table. */
+export const metricRows: readonly ConfigKey[] = Object.values(metricKeyRows);
 
 export interface MetricsConfig {
     /** The checks judged with every canary that has a Prometheus to read: the defaults (unless turned off) and the team's. */
@@ -124,11 +147,10 @@ export function judgedFields(e: Record<string, unknown>, at: string, problems: s
 export function parseMetricsConfig(raw: RawConfig, defaults: readonly MetricCheckConfig[] = defaultMetricChecks): MetricsConfig {
     const problems: string[] = [];
     const key = `${namespace}:canaryMetrics`;
-    const list = json("canaryMetrics", raw.canaryMetrics || undefined, problems) ?? [];
+    const list = readList(raw, metricKeyRows.canaryMetrics, problems);
+    const useDefaults = readFlag(raw, metricKeyRows.canaryDefaultMetrics, problems);
     const checks: MetricCheckConfig[] = [];
-    if (!Array.isArray(list)) {
-        problems.push(`${key}: must be a list of {name, query, better, tolerance}; got ${raw.canaryMetrics}`);
-    } else {
+    if (list) {
         list.forEach((entry: unknown, i) => {
             const at = `${key}[${i}]`;
             if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
@@ -143,7 +165,7 @@ export function parseMetricsConfig(raw: RawConfig, defaults: readonly MetricChec
                 problems.push(`${at}: unknown field ${unknown.join(", ")} (allowed: name, query, better, tolerance, warmupSeconds)`);
             }
             const { name, better, tolerance, warmup } = judgedFields(e, at, problems);
-            if (checkName.test(name) && (checks.some((c) => c.name === name) || defaults.some((c) => c.name === name && raw.canaryDefaultMetrics !== "false"))) {
+            if (checkName.test(name) && (checks.some((c) => c.name === name) || defaults.some((c) => c.name === name && useDefaults))) {
                 problems.push(`${at}.name: ${name} is declared twice (the defaults are ${defaults.map((c) => c.name).join(", ")})`);
             }
             if (query === "" || query.length > 4000) {
@@ -156,12 +178,8 @@ export function parseMetricsConfig(raw: RawConfig, defaults: readonly MetricChec
             }
         });
     }
-    const useDefaults = raw.canaryDefaultMetrics;
-    if (useDefaults !== undefined && useDefaults !== "" && useDefaults !== "true" && useDefaults !== "false") {
-        problems.push(`${namespace}:canaryDefaultMetrics: must be true or false; got ${JSON.stringify(useDefaults)}`);
-    }
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { checks: [...(useDefaults === "false" ? [] : defaults), ...checks] };
+    return { checks: [...(useDefaults ? defaults : []), ...checks] };
 }

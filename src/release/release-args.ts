@@ -1,19 +1,18 @@
 // A Release's typed settings (what a team's program passes to `new zdr.Release`), checked by the
 // same rules and given the same defaults as zdr's stack config: they are turned into the config
-// keys' text and parsed by parseReleaseConfig, parseAppConfig, parseLocalConfig, parseLbConfig
-// and parseCanaryConfig (and a hosts or AWS target by parseHostsConfig or parseAwsConfig, with
-// their checks against the release: a host for every server, HAProxy's log for a judged canary,
-// AWS bakes of 300 s or more), so each rule and default is defined once. Pure: no Pulumi.
+// keys' text and parsed by parseReleaseConfig, parseAppConfig and parseCanaryConfig, and the
+// target's by its definition's parser (targets/registry.ts: its `rawOf` gives its keys' text, with
+// its checks against the release: a host for every server, HAProxy's log for a judged canary, AWS
+// bakes of 300 s or more), so each rule and default is defined once. Pure: no Pulumi.
 import { type AppLogConfig, type AppHooks, parseAppConfig, type StopSignal } from "./app-config";
-import { type AwsConfig, awsMetricEntryOf, parseAwsConfig } from "../../targets/aws/config";
 import { canaryKeys, parseCanaryConfig } from "../canary/config";
 import type { JudgeOptions } from "../canary/judge";
-import { collect, ConfigError, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
-import { parseLocalConfig } from "../../targets/local/config";
-import { type HostAddress, type HostsConfig, hostsTarget, parseHostsConfig } from "../../targets/hosts/config";
-import { type LbSettings, lbNumberKeys, parseLbConfig } from "../../targets/local/lb-config";
+import { collect, ConfigError, entriesOf, listOf, parseReleaseConfig, type RawConfig, type ReleaseMode, textOf } from "./config";
 import { type MetricCheckConfig, parseMetricsConfig } from "../monitors/config";
-import type { StackConfig, TargetConfig } from "./stack-config";
+import type { StackConfig } from "./stack-config";
+import { type ReleaseTarget, targetDefinition, targetKinds } from "../../targets/registry";
+
+export type { ReleaseTarget };
 
 /** The application the release runs. */
 export interface ReleaseApp {
@@ -63,24 +62,6 @@ export interface ReleaseCanary {
     readonly defaultMetrics?: boolean;
 }
 
-/** Where the servers run. */
-export type ReleaseTarget =
-    | {
-          readonly kind: "local";
-          /** The load balancer listens on 127.0.0.1:lbPort. */
-          readonly lbPort: number;
-          /** Server i listens on 127.0.0.1:(appBasePort + i) (a server keeps its port). @default 9101 */
-          readonly appBasePort?: number;
-          /** PostgreSQL listens on 127.0.0.1:dbPort. @default 55432 */
-          readonly dbPort?: number;
-          /** The stack's Prometheus on 127.0.0.1:prometheusPort, its two exporters on the next ports. @default 9090 */
-          readonly prometheusPort?: number;
-          /** HAProxy's health-check rise and fall and its timeouts. @default lbDefaults (targets/local/lb-config.ts) */
-          readonly loadBalancer?: Partial<LbSettings>;
-      }
-    | { readonly kind: "hosts"; readonly hosts: HostsConfig }
-    | { readonly kind: "aws"; readonly aws: AwsConfig };
-
 /** Everything a Release is told but its secrets. */
 export interface ReleaseSettings {
     /** Server names in release order: 1-32 of a-z 0-9 -, starting with a letter. */
@@ -123,36 +104,13 @@ const settingOfKey: Readonly<Record<string, string>> = {
     maxUnavailable: "batches.maxUnavailable", minHealthy: "batches.minHealthy",
     bakeSeconds: "canary.bakeSeconds", acceptVerdicts: "canary.acceptVerdicts",
     canaryStopWhenInconclusive: "canary.stopWhenInconclusive", canaryKeepServingOnFail: "canary.keepServingOnFail",
-    lbPort: "target.lbPort", appBasePort: "target.appBasePort", dbPort: "target.dbPort", prometheusPort: "target.prometheusPort",
     metricsPath: "app.metricsPath", canaryMetrics: "canary.metrics", canaryDefaultMetrics: "canary.defaultMetrics",
     ...Object.fromEntries(canaryKeys.map((k) => [k.key, `canary.judge.${k.option}`])),
-    ...Object.fromEntries(Object.keys(lbNumberKeys).map((k) => [k, `target.loadBalancer.${k}`])),
 };
 
-/** The keys the hosts and AWS targets share, each a field of the target's settings. */
-const sharedTargetKeys = ["appPort", "sshUser", "deployCommand", "stopCommand", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs"] as const;
-
-/** A hosts or AWS target's config keys, each told as its field of `target.hosts` or `target.aws`. */
-const targetSettingOfKey: Readonly<Record<"hosts" | "aws", Readonly<Record<string, string>>>> = {
-    hosts: {
-        ...Object.fromEntries(sharedTargetKeys.map((k) => [k, `target.hosts.${k}`])),
-        hosts: "target.hosts.hosts", knownHosts: "target.hosts.knownHosts", haproxyHost: "target.hosts.haproxy.address",
-        haproxySocket: "target.hosts.haproxy.socket", haproxyLogFile: "target.hosts.haproxy.logFile",
-        prometheusUrl: "target.hosts.prometheus.url", nodeExporterPort: "target.hosts.prometheus.nodeExporterPort",
-        dbHost: "target.hosts.db.host", dbPortRemote: "target.hosts.db.port",
-    },
-    aws: {
-        ...Object.fromEntries(sharedTargetKeys.map((k) => [k, `target.aws.${k}`])),
-        awsRegion: "target.aws.region", deregistrationDelaySeconds: "target.aws.deregistrationDelaySeconds",
-        ...Object.fromEntries(["vpcId", "subnetIds", "amiId", "instanceType", "sshCidr"].map((k) => [k, `target.aws.create.${k}`])),
-        ...Object.fromEntries(["targetGroupArn", "instanceIds", "knownHosts"].map((k) => [k, `target.aws.existing.${k}`])),
-        dbHost: "target.aws.db.host", dbPortRemote: "target.aws.db.port",
-    },
-};
-
-const text = (v: string | number | boolean | undefined) => (v === undefined ? undefined : String(v));
-const list = (v: readonly unknown[] | undefined) => (v === undefined ? undefined : JSON.stringify(v));
-const entries = (v: Readonly<Record<string, string | number>> | undefined) => (v === undefined ? undefined : JSON.stringify(Object.entries(v).map(([k, x]) => `${k}=${x}`)));
+const text = textOf;
+const list = listOf;
+const entries = entriesOf;
 
 /** The settings as the config keys' text (what `pulumi.Config` would hand over). */
 export function rawOf(s: ReleaseSettings): RawConfig {
@@ -174,40 +132,7 @@ export function rawOf(s: ReleaseSettings): RawConfig {
         canaryMetrics: list(s.canary?.metrics), canaryDefaultMetrics: text(s.canary?.defaultMetrics),
         ...Object.fromEntries(canaryKeys.map((k) => [k.key, text(s.canary?.judge?.[k.option] as number | undefined)])),
     };
-    if (t.kind === "local") {
-        Object.assign(raw, { lbPort: text(t.lbPort), appBasePort: text(t.appBasePort), dbPort: text(t.dbPort), prometheusPort: text(t.prometheusPort) });
-        Object.assign(raw, Object.fromEntries(Object.keys(lbNumberKeys).map((k) => [k, text(t.loadBalancer?.[k as keyof LbSettings])])));
-    }
     return raw;
-}
-
-const sshAddress = (at: HostAddress) => `${at.address}:${at.sshPort}`;
-
-/** The keys the hosts and AWS targets share, as text. */
-function sharedTargetRawOf(t: HostsConfig | AwsConfig): RawConfig {
-    return {
-        appPort: text(t.appPort), sshUser: t.sshUser, deployCommand: t.deployCommand, stopCommand: t.stopCommand,
-        sshTimeoutSeconds: text(t.sshTimeoutSeconds), commandTimeoutSeconds: text(t.commandTimeoutSeconds), healthPollIntervalMs: text(t.healthPollIntervalMs),
-        dbHost: t.db?.host, dbPortRemote: text(t.db?.port),
-    };
-}
-
-/** A typed hosts target as the hosts target's keys' text. */
-export function hostsRawOf(h: HostsConfig): RawConfig {
-    return {
-        ...sharedTargetRawOf(h),
-        hosts: list(Object.entries(h.hosts).map(([server, at]) => `${server}=${sshAddress(at)}`)), knownHosts: list(h.knownHosts),
-        haproxyHost: sshAddress(h.haproxy), haproxySocket: h.haproxy.socket, haproxyLogFile: h.haproxy.logFile,
-        prometheusUrl: h.prometheus?.url, nodeExporterPort: text(h.prometheus?.nodeExporterPort),
-    };
-}
-
-/** A typed AWS target as the AWS target's keys' text. */
-export function awsRawOf(a: AwsConfig): RawConfig {
-    const where = a.existing
-        ? { targetGroupArn: a.existing.targetGroupArn, instanceIds: entries(a.existing.instanceIds), knownHosts: list(a.existing.knownHosts) }
-        : { vpcId: a.create.vpcId, subnetIds: list(a.create.subnetIds), amiId: a.create.amiId, instanceType: a.create.instanceType, sshCidr: a.create.sshCidr };
-    return { ...sharedTargetRawOf(a), awsRegion: a.region, deregistrationDelaySeconds: text(a.deregistrationDelaySeconds), ...where, ...(a.metricChecks ? { awsCanaryMetrics: list(a.metricChecks.map(awsMetricEntryOf)), canaryDefaultMetrics: "false" } : {}) };
 }
 
 /**
@@ -235,29 +160,19 @@ export function stackConfigOf(settings: ReleaseSettings, resolvePath: (p: string
     const release = collect(problems, () => parseReleaseConfig(raw));
     const app = collect(problems, () => parseAppConfig(raw, kind, resolvePath));
     const canary = collect(problems, () => parseCanaryConfig(raw));
-    const metrics = collect(problems, () => parseMetricsConfig(raw, kind === "hosts" ? hostsTarget.metricDefaults : undefined));
-    let target: TargetConfig | undefined;
-    const t = settings.target;
-    if (t.kind === "local") {
-        const local = collect(problems, () => parseLocalConfig(raw, settings.servers.length));
-        const loadBalancer = collect(problems, () => parseLbConfig(raw));
-        target = local && loadBalancer && { kind: "local", local, loadBalancer };
-    } else if (release) {
-        const key = secrets.sshPrivateKey;
-        const targetRaw: RawConfig = { ...raw, ...(t.kind === "hosts" ? hostsRawOf(t.hosts) : awsRawOf(t.aws)), sshPrivateKey: typeof key === "object" ? key.text : undefined };
-        const keyCheck = key === "output" ? "when resolved" : "now";
-        if (t.kind === "hosts") {
-            const hosts = collect(problems, () => parseHostsConfig(targetRaw, release, keyCheck));
-            target = hosts && { kind: "hosts", hosts };
-        } else {
-            const aws = collect(problems, () => parseAwsConfig(targetRaw, release, keyCheck));
-            target = aws && { kind: "aws", aws };
-        }
+    const definition = targetDefinition(kind);
+    if (!definition) {
+        throw new ConfigError([`target.kind: must be one of ${targetKinds.map((k) => JSON.stringify(k)).join(", ")}; got ${JSON.stringify(kind)}`]);
     }
-    if ((kind === "local" || settings.migrations) && !secrets.dbPassword) {
-        problems.push(`dbPassword: required ${kind === "local" ? "on the local target (its PostgreSQL is initialised with it)" : "with migrations (they log in with it)"}; pass a Pulumi secret`);
+    const metrics = collect(problems, () => parseMetricsConfig(raw, definition.metricDefaults));
+    // the target's keys are parsed as its stack config's would be, with the SSH key it logs in with (if any)
+    const key = secrets.sshPrivateKey;
+    const targetRaw: RawConfig = { ...raw, ...definition.rawOf(settings.target), sshPrivateKey: typeof key === "object" ? key.text : undefined };
+    const target = release && collect(problems, () => definition.parse(targetRaw, release, { keyCheck: key === "output" ? "when resolved" : "now" }));
+    if ((definition.ownsDatabase || settings.migrations) && !secrets.dbPassword) {
+        problems.push(`dbPassword: required ${definition.ownsDatabase ? `on the ${kind} target (its PostgreSQL is initialised with it)` : "with migrations (they log in with it)"}; pass a Pulumi secret`);
     }
-    const settingOf = kind === "local" ? settingOfKey : { ...settingOfKey, ...targetSettingOfKey[kind] };
+    const settingOf = { ...settingOfKey, ...definition.settingOfKey };
     const named = problems.map((p) => p.replace(/^zdr:(\w+):/, (_, key: string) => `${settingOf[key] ?? key}:`));
     if (named.length > 0 || !release || !app || !target || !canary || !metrics) {
         throw new ConfigError(named);
@@ -276,6 +191,6 @@ export function settingsOf(stack: StackConfig): ReleaseSettings {
         ...(a.migrationsDir ? { migrations: { dir: a.migrationsDir, schemaVersions: a.schemaVersions, ...(a.queriesDir ? { queriesDir: a.queriesDir } : {}) } } : {}),
         ...(a.hooks ? { hooks: a.hooks } : {}),
         canary: { bakeSeconds: r.bakeSeconds, acceptVerdicts: r.acceptVerdicts, judge: c.judge, stopWhenInconclusive: c.stopWhenInconclusive, keepServingOnFail: c.keepServingOnFail, metrics: m.checks, defaultMetrics: false },
-        target: t.kind === "local" ? { kind: "local", ...t.local, loadBalancer: t.loadBalancer } : t.kind === "aws" ? { kind: "aws", aws: t.aws } : { kind: "hosts", hosts: t.hosts },
+        target: targetDefinition(t.kind)!.settingsOf(t),
     };
 }

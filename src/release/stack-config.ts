@@ -1,12 +1,12 @@
 // The whole stack configuration in one parse: release settings, the application, and the
 // target's settings as one either-or type. Every problem of every part is reported at once,
 // each naming its key and what is allowed, before anything changes.
-import { AppConfig, appKeys, appNumberKeys, parseAppConfig } from "./app-config";
-import { CanaryConfig, canaryConfigKeys, canaryKeys, parseCanaryConfig } from "../canary/config";
+import { AppConfig, appRows, parseAppConfig } from "./app-config";
+import { CanaryConfig, canaryRows, parseCanaryConfig } from "../canary/config";
 import { closest, distance } from "fastest-levenshtein";
-import { collect, ConfigError, namespace, type NumberKey, parseReleaseConfig, RawConfig, ReleaseConfig, releaseKeys, releaseNumberKeys } from "./config";
-import { type TargetConfig, targetDefinition, targetDefinitions, targetKeys, targetKinds, type TargetKind } from "../../targets/registry";
-import { MetricsConfig, metricKeys, parseMetricsConfig } from "../monitors/config";
+import { collect, type ConfigKey, ConfigError, type EnumKey, namespace, type NumberKey, parseReleaseConfig, RawConfig, readEnum, ReleaseConfig, releaseRows, type SecretKey } from "./config";
+import { type TargetConfig, targetDefinition, targetDefinitions, targetKinds, type TargetKind } from "../../targets/registry";
+import { MetricsConfig, metricRows, parseMetricsConfig } from "../monitors/config";
 
 export type { TargetConfig };
 
@@ -19,30 +19,56 @@ export interface StackConfig {
     readonly metrics: MetricsConfig;
 }
 
-/** Keys whose values are always Pulumi secrets: a plain value is refused. */
-export const secretKeys = ["dbPassword", "sshPrivateKey"] as const;
+/** Which target the stack releases to, and the database password (the local default's, the migrations'): read here, for every target. */
+export const stackKeyRows = {
+    target: {
+        key: "target", type: "enum", values: targetKinds, fallback: targetKinds[0],
+        description:
+            "Where the fleet runs. \"local\": HAProxy, app processes and PostgreSQL on 127.0.0.1 (the default, and " +
+            "how the tests prove the release graph). \"aws\": an ALB target group and EC2 instances (the keys below " +
+            "marked \"AWS target\"; see Pulumi.prod.yaml). \"hosts\": servers and an HAProxy host of your own, " +
+            "reached over SSH (the keys marked \"hosts target\"; see Pulumi.hosts.yaml and docs/hosts.md).",
+    } as EnumKey<TargetKind>,
+    dbPassword: {
+        key: "dbPassword", type: "secret",
+        description:
+            "The local default's and the migrations' database password, always a secret (scripts/pulumi config " +
+            "set --secret dbPassword \"$(openssl rand -base64 18)\"): the local default's PostgreSQL is initialised " +
+            "with it and the migrations log in with it. zdr requires it where a database is used (the local " +
+            "default, or migrationsDir) and refuses it in plain text, naming the key, before anything changes.",
+    } as SecretKey,
+} as const;
+
+/** A row of the config table with the targets whose parsers read it. */
+export type TableRow = ConfigKey & { readonly targets: readonly TargetKind[] };
 
 /**
- * Keys zdr reads that Pulumi.yaml does not declare: the engine requires a declared secret on every
- * stack (it accepts no default for one), and only the AWS and hosts targets use an SSH key, only
- * the local default and migrations a database password. zdr itself requires them where they are
- * used and refuses them in plain text (StackContext.plainKeys).
+ * The config table: every key zdr reads, once, with the targets that read it (the release's, the
+ * app's and the canary's: every target; a target's own: those whose definition lists the row). Each
+ * row is defined beside its parser; Pulumi.yaml's config is written from it (scripts/pulumi-yaml.ts)
+ * and test/unit/release/pulumi-yaml.test.ts holds Pulumi.yaml to it and the parsers to each range.
  */
-export const undeclaredKeys = ["dbPassword", "sshPrivateKey"] as const;
+export const configKeys: readonly TableRow[] = [
+    ...[stackKeyRows.target, ...releaseRows, ...canaryRows, ...metricRows, ...appRows, stackKeyRows.dbPassword].map((k) => ({ ...k, targets: targetKinds })),
+    ...[...new Set(targetDefinitions.flatMap((d) => d.configKeys))].map((k) => ({ ...k, targets: targetDefinitions.filter((d) => d.configKeys.includes(k)).map((d) => d.kind) })),
+];
+
+/** The config table's numeric rows. */
+export const numberKeys = configKeys.filter((k): k is NumberKey & TableRow => k.type === undefined || k.type === "integer" || k.type === "number");
+
+/** Keys whose values are always Pulumi secrets: a plain value is refused. */
+export const secretKeys: readonly string[] = configKeys.filter((k) => k.type === "secret").map((k) => k.key);
+
+/**
+ * Keys zdr reads that Pulumi.yaml does not declare: the secret ones. The engine requires a declared
+ * secret on every stack (it accepts no default for one), and only the AWS and hosts targets use an
+ * SSH key, only the local default and migrations a database password. zdr itself requires them where
+ * they are used and refuses them in plain text (StackContext.plainKeys).
+ */
+export const undeclaredKeys: readonly string[] = secretKeys;
 
 /** Every key of the zdr namespace: Pulumi.yaml's and undeclaredKeys. */
-export const stackKeys = [...new Set([...releaseKeys, ...appKeys, ...targetKeys, ...canaryConfigKeys, ...metricKeys, ...secretKeys])];
-
-/**
- * The config table's numeric rows: every numeric key zdr reads, once, with the targets whose
- * parser reads it (the release's, the app's and the canary judge's: every target). Each row is
- * defined beside its parser; test/unit/release/pulumi-yaml.test.ts holds Pulumi.yaml to each
- * row's type and default and the parsers to its range.
- */
-export const numberKeys: readonly (NumberKey & { readonly targets: readonly TargetKind[] })[] = [
-    ...[...Object.values(releaseNumberKeys), ...Object.values(appNumberKeys), ...canaryKeys].map((k) => ({ ...k, targets: targetKinds })),
-    ...[...new Set(targetDefinitions.flatMap((d) => d.numberKeys))].map((k) => ({ ...k, targets: targetDefinitions.filter((d) => d.numberKeys.includes(k)).map((d) => d.kind) })),
-];
+export const stackKeys: readonly string[] = configKeys.map((k) => k.key);
 
 /** Keys zdr no longer reads, and what to do about them. */
 const retiredKeys: Readonly<Record<string, string>> = {
@@ -86,10 +112,11 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): StackConfig
     if (plainSecrets.length > 0) {
         throw new ConfigError(plainSecrets.map((k) => `${namespace}:${k}: is a secret but set in plain text; set it again with --secret (scripts/pulumi config set --secret ${k} ...)`));
     }
-    const kind = raw.target || targetKinds[0];
+    const targetProblems: string[] = [];
+    const kind = readEnum(raw, stackKeyRows.target, targetProblems);
     const definition = targetDefinition(kind);
-    if (!definition) {
-        throw new ConfigError([`${namespace}:target: must be one of ${targetKinds.map((t) => JSON.stringify(t)).join(", ")}; got ${JSON.stringify(raw.target)}`]);
+    if (targetProblems.length > 0 || !definition) {
+        throw new ConfigError(targetProblems);
     }
     const release = collect(problems, () => parseReleaseConfig(raw));
     const app = collect(problems, () => parseAppConfig(raw, definition.kind, ctx.resolvePath));

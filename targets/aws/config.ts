@@ -1,11 +1,14 @@
 // Settings of the AWS target, validated before anything changes; every message names the key.
 import { targetHealthType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
-import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, type NumberKey, RawConfig, readNumber, ReleaseConfig } from "../../src/release/config";
-import { sshTargetNumberKeys } from "../ssh-keys";
+import { type ConfigKey, ConfigError, entriesOf, isPrivateKeyText, type KeyCheck, listOf, namespace, type NumberKey, RawConfig, readFlag, readList, readNumber, readString, ReleaseConfig, textOf } from "../../src/release/config";
+import { sshTargetKeyRows, sshTargetNumberKeys, sshTargetRawOf, sshTargetRows, sshTargetSettingOfKey, wantsDatabase } from "../ssh-keys";
 import { keysFor, parseKnownHosts } from "../../src/ssh/known-hosts";
-import { defaultMetricChecks, judgedFields, type MetricCheckConfig } from "../../src/monitors/config";
+import { defaultMetricChecks, judgedFields, type MetricCheckConfig, metricKeyRows } from "../../src/monitors/config";
 import { SignBet } from "../../src/monitors/sign-sequence";
+import { canaryKeys } from "../../src/canary/config";
+
+const passAlphaKey = canaryKeys.find((k) => k.option === "passAlpha")!;
 
 /** Either zdr creates the load balancer and the instances, or the stack names existing ones. */
 export type AwsConfig = AwsCommon & (
@@ -63,21 +66,71 @@ interface AwsCommon {
     readonly metricChecks?: readonly MetricCheckConfig[];
 }
 
-/** The AWS keys (all optional in Pulumi.yaml; parseAwsConfig says which the AWS target needs). */
-export const awsKeys = [
-    "awsRegion", "vpcId", "subnetIds", "amiId", "instanceType", "sshCidr", "targetGroupArn", "instanceIds",
-    "appPort", "deregistrationDelaySeconds", "sshUser", "sshPrivateKey", "deployCommand", "stopCommand",
-    "dbHost", "dbPortRemote", "knownHosts", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs",
-    "awsCanaryMetrics",
-] as const;
-
 /** The AWS target's own numeric key (ssh-keys.ts has those it shares with the hosts target). */
 export const awsNumberKeys = {
-    deregistrationDelaySeconds: { key: "deregistrationDelaySeconds", fallback: 30, min: 0, max: 3600, meaning: "the target group's deregistration delay" },
+    deregistrationDelaySeconds: {
+        key: "deregistrationDelaySeconds", fallback: 30, min: 0, max: 3600, meaning: "the target group's deregistration delay",
+        description:
+            "AWS target. The target group's deregistration delay - how long a drain lets in-flight requests " +
+            "finish; drains wait for it (plus 60 s at most).",
+    },
 } as const satisfies Record<string, NumberKey>;
 
-const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
-const list = (key: string, text: string | undefined, problems: string[]): unknown => json(key, text || undefined, problems);
+
+/** The AWS target's other own keys (ssh-keys.ts has those it shares with the hosts target); parseAwsConfig says which it requires. */
+export const awsKeyRows = {
+    awsRegion: {
+        key: "awsRegion", type: "string", fallback: "", pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, allowed: "an AWS region such as eu-central-1",
+        description: "AWS target, required. The region of the fleet, e.g. eu-central-1.",
+    },
+    vpcId: {
+        key: "vpcId", type: "string", fallback: "", pattern: /^vpc-[0-9a-f]{8,17}$/, allowed: "a VPC id (vpc-...), or name an existing target group with targetGroupArn and instanceIds",
+        description: "AWS target, when zdr creates the load balancer and instances. The VPC (vpc-...).",
+    },
+    subnetIds: {
+        key: "subnetIds", type: "list", items: "string", item: /^subnet-[0-9a-f]{8,17}$/, min: 2, allowed: "a list of at least two subnet ids (subnet-...) in different zones",
+        description:
+            "AWS target, with vpcId. At least two subnets (subnet-...) in different zones; instances go " +
+            "round-robin over them.",
+    },
+    amiId: {
+        key: "amiId", type: "string", fallback: "", pattern: /^ami-[0-9a-f]{8,17}$/, allowed: "an AMI id (ami-...) with the app's runtime installed",
+        description: "AWS target, with vpcId. The AMI of the app servers (with the app's runtime and its deploy script).",
+    },
+    instanceType: {
+        key: "instanceType", type: "string", fallback: "t3.small", pattern: /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, allowed: "an EC2 instance type such as t3.small",
+        description: "AWS target, with vpcId. EC2 instance type of the app servers.",
+    },
+    sshCidr: {
+        key: "sshCidr", type: "string", fallback: "10.0.0.0/8", pattern: /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, allowed: "an IPv4 CIDR such as 10.0.0.0/8",
+        description:
+            "AWS target, with vpcId. Who may reach the servers' SSH port (where `pulumi up` runs the deploys " +
+            "from).",
+    },
+    targetGroupArn: {
+        key: "targetGroupArn", type: "string", fallback: "", pattern: /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]+\/[0-9a-f]+$/,
+        description: "AWS target, instead of vpcId. An existing ALB target group; zdr only manages its members.",
+        allowed: "the ARN of an existing ALB target group",
+    },
+    instanceIds: {
+        key: "instanceIds", type: "list", items: "string", allowed: 'a list of "server=i-..." for every server',
+        description: "AWS target, with targetGroupArn. \"server=i-...\" for every server.",
+    },
+    awsCanaryMetrics: {
+        key: "awsCanaryMetrics", type: "list", items: "object", allowed: "a list of {name, namespace, metricName, statistic, dimensions, periodSeconds, better, tolerance}",
+        description:
+            "AWS target. Metric checks of each canary read from CloudWatch (GetMetricData per server) over the " +
+            "bake, besides the default (canaryDefaultMetrics: each instance's AWS/EC2 CPUUtilization, 60 s " +
+            "periods): a list of {name, namespace, metricName, statistic (Sum, Average, Minimum, Maximum, " +
+            "SampleCount, pNN), dimensions (a value may hold {instanceId} and {server}), periodSeconds (1, 5, 10, " +
+            "20, 30 or a multiple of 60; default 60), lagSeconds (how long a period takes to land; default 120), " +
+            "better: lower|higher, tolerance, warmupSeconds?}. A bake too short for a check to pass is refused " +
+            "(docs/canary.md, \"Metric checks on AWS\").",
+    },
+} as const satisfies Record<string, ConfigKey>;
+
+/** Every key the AWS target reads beyond the release's, the app's and the canary's, as rows of the config table. */
+export const awsRows: readonly ConfigKey[] = [...sshTargetRows, ...Object.values(awsKeyRows), ...Object.values(awsNumberKeys)];
 
 /**
  * Worked example (Pulumi.prod.yaml): region eu-central-1, vpcId and two subnets, an AMI: zdr
@@ -95,75 +148,56 @@ export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig, keyCheck:
     if (release.bakeSeconds > 0 && release.bakeSeconds < 300) {
         problems.push(`${namespace}:bakeSeconds: must be 0 or at least 300 on the AWS target (the ALB delivers the access logs the judge reads every 5 minutes); got "${release.bakeSeconds}"`);
     }
-    if (release.bakeSeconds > 0 && raw.targetGroupArn) {
+    if (release.bakeSeconds > 0 && readString(raw, awsKeyRows.targetGroupArn, [])) {
         problems.push(`${namespace}:bakeSeconds: must be 0 with targetGroupArn: the judge reads the access logs of an ALB zdr creates`);
     }
-    const need = (key: string, pattern: RegExp, what: string): string => {
-        const v = raw[key];
-        if (!v) {
-            problems.push(`${namespace}:${key}: required for the AWS target: ${what}`);
-            return "";
-        }
-        if (!pattern.test(v)) {
-            problems.push(`${namespace}:${key}: must be ${what}; got ${JSON.stringify(v)}`);
-        }
-        return v;
-    };
+    const k = awsKeyRows;
+    const shared = sshTargetKeyRows;
+    const required = "for the AWS target";
 
-    const region = need("awsRegion", regionPattern, "an AWS region such as eu-central-1");
+    const region = readString(raw, k.awsRegion, problems, required);
     let create: AwsCreate | undefined;
     let existing: AwsExisting | undefined;
-    // An empty list (the default in Pulumi.yaml) counts as not set.
-    const named = (v: string | undefined) => !!v && v.trim() !== "[]";
-    if (named(raw.targetGroupArn) || named(raw.instanceIds)) {
-        const targetGroupArn = need("targetGroupArn", /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]+\/[0-9a-f]+$/, "the ARN of an existing ALB target group");
-        const ids = list("instanceIds", raw.instanceIds, problems);
+    // an existing target group when either key is set (an empty list, Pulumi.yaml's default, is not)
+    const ids = readList(raw, k.instanceIds, problems);
+    if (readString(raw, k.targetGroupArn, []) !== "" || !ids || ids.length > 0) {
+        const targetGroupArn = readString(raw, k.targetGroupArn, problems, required);
         const instanceIds: Record<string, string> = {};
-        if (!Array.isArray(ids)) {
-            problems.push(`${namespace}:instanceIds: required with targetGroupArn: a list of "server=i-..." for every server`);
-        } else {
-            for (const entry of ids) {
-                const m = /^([^=\s]+)=(i-[0-9a-f]{8,17})$/.exec(String(entry));
-                if (!m) {
-                    problems.push(`${namespace}:instanceIds: ${JSON.stringify(entry)} is not "server=i-<hex>"`);
-                } else if (!servers.includes(m[1])) {
-                    problems.push(`${namespace}:instanceIds: ${m[1]} is not one of the servers (${servers.join(", ")})`);
-                } else {
-                    instanceIds[m[1]] = m[2];
-                }
-            }
-            const missing = servers.filter((s) => !instanceIds[s]);
-            if (missing.length > 0 && problems.length === 0) {
-                problems.push(`${namespace}:instanceIds: no instance for ${missing.join(", ")}; every server needs one`);
+        for (const entry of ids ?? []) {
+            const m = /^([^=\s]+)=(i-[0-9a-f]{8,17})$/.exec(entry);
+            if (!m) {
+                problems.push(`${namespace}:instanceIds: ${JSON.stringify(entry)} is not "server=i-<hex>"`);
+            } else if (!servers.includes(m[1])) {
+                problems.push(`${namespace}:instanceIds: ${m[1]} is not one of the servers (${servers.join(", ")})`);
+            } else {
+                instanceIds[m[1]] = m[2];
             }
         }
-        existing = { targetGroupArn, instanceIds, knownHosts: existingKnownHosts(raw.knownHosts, instanceIds, problems) };
+        const missing = servers.filter((s) => !instanceIds[s]);
+        if (ids && missing.length > 0 && problems.length === 0) {
+            problems.push(`${namespace}:instanceIds: no instance for ${missing.join(", ")}; every server needs one`);
+        }
+        existing = { targetGroupArn, instanceIds, knownHosts: existingKnownHosts(raw, instanceIds, problems) };
     } else {
-        const vpcId = need("vpcId", /^vpc-[0-9a-f]{8,17}$/, "a VPC id (vpc-...), or name an existing target group with targetGroupArn and instanceIds");
-        const subnets = list("subnetIds", raw.subnetIds, problems);
-        const subnetIds = Array.isArray(subnets) ? subnets.map(String) : [];
-        if (subnetIds.length < 2 || subnetIds.some((s) => !/^subnet-[0-9a-f]{8,17}$/.test(s))) {
-            problems.push(`${namespace}:subnetIds: must list at least two subnet ids (subnet-...) in different zones; got ${raw.subnetIds ?? "nothing"}`);
+        const vpcId = readString(raw, k.vpcId, problems, required);
+        const subnetIds = readList(raw, k.subnetIds, problems) ?? [];
+        if (subnetIds.length === 0 && !problems.some((p) => p.startsWith(`${namespace}:subnetIds:`))) {
+            problems.push(`${namespace}:subnetIds: must be ${k.subnetIds.allowed}; got none`);
         }
-        const amiId = need("amiId", /^ami-[0-9a-f]{8,17}$/, "an AMI id (ami-...) with the app's runtime installed");
-        const instanceType = raw.instanceType || "t3.small";
-        if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(instanceType)) {
-            problems.push(`${namespace}:instanceType: must be an EC2 instance type such as t3.small; got ${JSON.stringify(instanceType)}`);
-        }
-        const sshCidr = raw.sshCidr || "10.0.0.0/8";
-        if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(sshCidr)) {
-            problems.push(`${namespace}:sshCidr: must be an IPv4 CIDR such as 10.0.0.0/8; got ${JSON.stringify(sshCidr)}`);
-        }
+        const amiId = readString(raw, k.amiId, problems, required);
+        const instanceType = readString(raw, k.instanceType, problems);
+        const sshCidr = readString(raw, k.sshCidr, problems);
         create = { vpcId, subnetIds, amiId, instanceType, sshCidr };
     }
     const appPort = readNumber(raw, sshTargetNumberKeys.appPort, problems);
     const deregistrationDelaySeconds = readNumber(raw, awsNumberKeys.deregistrationDelaySeconds, problems);
-    const deployCommand = need("deployCommand", /\{version\}/, "a shell command that installs and starts {version} on the host, e.g. sudo /opt/app/bin/deploy {version}");
-    const stopCommand = need("stopCommand", /\S/, "a shell command that stops the app gracefully on the host, e.g. sudo systemctl stop app");
-    const db = raw.migrationsDir || raw.dbHost ? {
-        host: need("dbHost", /^[A-Za-z0-9.-]+$/, "the PostgreSQL host the migrations run against"),
+    const deployCommand = readString(raw, shared.deployCommand, problems, required);
+    const stopCommand = readString(raw, shared.stopCommand, problems, required);
+    const db = wantsDatabase(raw) ? {
+        host: readString(raw, shared.dbHost, problems, required),
         port: readNumber(raw, sshTargetNumberKeys.dbPortRemote, problems),
     } : undefined;
+    const sshUser = readString(raw, shared.sshUser, problems);
     const sshTimeoutSeconds = readNumber(raw, sshTargetNumberKeys.sshTimeoutSeconds, problems);
     const commandTimeoutSeconds = readNumber(raw, sshTargetNumberKeys.commandTimeoutSeconds, problems);
     const healthPollIntervalMs = readNumber(raw, sshTargetNumberKeys.healthPollIntervalMs, problems);
@@ -173,7 +207,7 @@ export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig, keyCheck:
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    const common: AwsCommon = { region, appPort, deregistrationDelaySeconds, sshUser: raw.sshUser || "ubuntu", deployCommand, stopCommand, ...(db ? { db } : {}), sshTimeoutSeconds, commandTimeoutSeconds, healthPollIntervalMs, metricChecks };
+    const common: AwsCommon = { region, appPort, deregistrationDelaySeconds, sshUser, deployCommand, stopCommand, ...(db ? { db } : {}), sshTimeoutSeconds, commandTimeoutSeconds, healthPollIntervalMs, metricChecks };
     return existing ? { ...common, existing } : { ...common, create: create as AwsCreate };
 }
 
@@ -181,13 +215,11 @@ export function parseAwsConfig(raw: RawConfig, release: ReleaseConfig, keyCheck:
  * The known_hosts lines of existing instances: one (at least) under each instance id, else a
  * problem naming the instance and how to get its line.
  */
-function existingKnownHosts(text: string | undefined, instanceIds: Readonly<Record<string, string>>, problems: string[]): string[] {
-    const value = json("knownHosts", text || undefined, problems) ?? [];
-    if (!Array.isArray(value) || !value.every((l) => typeof l === "string")) {
-        problems.push(`${namespace}:knownHosts: must be a list of known_hosts lines, one per instance under its id ("i-0123456789abcdef0 ssh-ed25519 AAAA..."); got ${text ?? "nothing"}`);
+function existingKnownHosts(raw: RawConfig, instanceIds: Readonly<Record<string, string>>, problems: string[]): string[] {
+    const lines = readList(raw, sshTargetKeyRows.knownHosts, problems);
+    if (!lines) {
         return [];
     }
-    const lines = value as string[];
     try {
         const known = parseKnownHosts(lines);
         for (const [server, id] of Object.entries(instanceIds)) {
@@ -213,8 +245,7 @@ export interface AwsTargetConfig {
 export const awsTarget: TargetDefinition<"aws", AwsTargetConfig> = {
     kind: "aws",
     summary: "an Application Load Balancer in front of EC2 instances, created by zdr or existing ones by id",
-    keys: awsKeys,
-    numberKeys: [...Object.values(sshTargetNumberKeys), ...Object.values(awsNumberKeys)],
+    configKeys: awsRows,
     metricChecks: true,
     ownMetricChecks: (settings) => settings.aws.metricChecks ?? awsDefaultMetricChecks,
     usesSshKey: true,
@@ -224,8 +255,24 @@ export const awsTarget: TargetDefinition<"aws", AwsTargetConfig> = {
     exampleStack: "Pulumi.prod.yaml",
     membershipTypes: [targetHealthType],
     fleetStatus: async () => (await import("./status")).awsFleetStatus,
-    parse: (raw, release) => ({ kind: "aws", aws: parseAwsConfig(raw, release) }),
+    parse: (raw, release, ctx) => ({ kind: "aws", aws: parseAwsConfig(raw, release, ctx.keyCheck) }),
+    rawOf: (s) => awsRawOf(s.aws),
+    settingsOf: (c) => c,
+    settingOfKey: {
+        ...sshTargetSettingOfKey("aws"),
+        awsRegion: "target.aws.region", deregistrationDelaySeconds: "target.aws.deregistrationDelaySeconds",
+        ...Object.fromEntries(["vpcId", "subnetIds", "amiId", "instanceType", "sshCidr"].map((k) => [k, `target.aws.create.${k}`])),
+        ...Object.fromEntries(["targetGroupArn", "instanceIds", "knownHosts"].map((k) => [k, `target.aws.existing.${k}`])),
+    },
 };
+
+/** A typed AWS target as the AWS target's keys' text (its metric checks, when given, are the whole list: the defaults off). */
+export function awsRawOf(a: AwsConfig): RawConfig {
+    const where = a.existing
+        ? { targetGroupArn: a.existing.targetGroupArn, instanceIds: entriesOf(a.existing.instanceIds), knownHosts: listOf(a.existing.knownHosts) }
+        : { vpcId: a.create.vpcId, subnetIds: listOf(a.create.subnetIds), amiId: a.create.amiId, instanceType: a.create.instanceType, sshCidr: a.create.sshCidr };
+    return { ...sshTargetRawOf(a), awsRegion: a.region, deregistrationDelaySeconds: textOf(a.deregistrationDelaySeconds), ...where, ...(a.metricChecks ? { awsCanaryMetrics: listOf(a.metricChecks.map(awsMetricEntryOf)), canaryDefaultMetrics: "false" } : {}) };
+}
 
 /**
  * The checks zdr adds on AWS unless canaryDefaultMetrics is false: each instance's CPU (EC2's
@@ -289,15 +336,14 @@ export function parseAwsMetricChecks(raw: RawConfig, bakeSeconds: number, proble
     const key = `${namespace}:awsCanaryMetrics`;
     const before = problems.length;
     // the PromQL defaults may come back from a Release's typed settings (settingsOf): only the team's own are refused
-    const promql = json("canaryMetrics", raw.canaryMetrics || undefined, []);
-    const own = Array.isArray(promql) ? promql.filter((c: { name?: unknown; query?: unknown }) => !defaultMetricChecks.some((d) => d.name === c?.name && d.query === c?.query)) : [];
+    const promql = readList(raw, metricKeyRows.canaryMetrics, []);
+    const own = promql ? (promql as { name?: unknown; query?: unknown }[]).filter((c) => !defaultMetricChecks.some((d) => d.name === c?.name && d.query === c?.query)) : [];
     if (own.length > 0) {
         problems.push(`${namespace}:canaryMetrics: PromQL checks are not read on the AWS target (no Prometheus); declare CloudWatch checks in awsCanaryMetrics ({name, namespace, metricName, statistic, dimensions, periodSeconds, better, tolerance})`);
     }
-    const list = json("awsCanaryMetrics", raw.awsCanaryMetrics || undefined, problems) ?? [];
-    const checks: MetricCheckConfig[] = raw.canaryDefaultMetrics === "false" ? [] : [...awsDefaultMetricChecks];
-    if (!Array.isArray(list)) {
-        problems.push(`${key}: must be a list of {name, namespace, metricName, statistic, dimensions, periodSeconds, better, tolerance}; got ${raw.awsCanaryMetrics}`);
+    const list = readList(raw, awsKeyRows.awsCanaryMetrics, problems);
+    const checks: MetricCheckConfig[] = readFlag(raw, metricKeyRows.canaryDefaultMetrics, []) ? [...awsDefaultMetricChecks] : [];
+    if (!list) {
         return [];
     }
     list.forEach((entry: unknown, i) => {
@@ -359,8 +405,8 @@ export function parseAwsMetricChecks(raw: RawConfig, bakeSeconds: number, proble
     });
     if (bakeSeconds > 0 && problems.length === before) {
         // a check with too few periods in the bake can never pass: refused, with the ways out
-        const passAlpha = raw.canaryPassAlpha ? Number(raw.canaryPassAlpha) : 0.05;
-        const need = stepsToPass(checks.length, Number.isFinite(passAlpha) && passAlpha > 0 ? passAlpha : 0.05);
+        // the pass level the judge will use (its default where the key is refused: the canary's parser says so)
+        const need = stepsToPass(checks.length, readNumber(raw, passAlphaKey, []));
         checks.forEach((c, i) => {
             const steps = Math.floor((bakeSeconds - (c.warmupSeconds ?? 0)) / (c.stepSeconds ?? 60));
             if (steps < need) {

@@ -3,8 +3,8 @@
 // every message names the key and what is allowed.
 import { memberType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
-import { ConfigError, isPrivateKeyText, json, type KeyCheck, namespace, type NumberKey, RawConfig, readNumber, ReleaseConfig } from "../../src/release/config";
-import { sshTargetNumberKeys } from "../ssh-keys";
+import { type ConfigKey, ConfigError, isPrivateKeyText, type KeyCheck, listOf, namespace, type NumberKey, RawConfig, readList, readNumber, readString, ReleaseConfig, textOf } from "../../src/release/config";
+import { sshTargetKeyRows, sshTargetNumberKeys, sshTargetRawOf, sshTargetRows, sshTargetSettingOfKey, wantsDatabase } from "../ssh-keys";
 import { keysFor, knownHostsName, parseKnownHosts } from "../../src/ssh/known-hosts";
 import { defaultNodeExporterPort, hostsMetricChecks, noPrometheusUrl } from "./metrics";
 
@@ -45,9 +45,6 @@ export interface HostsConfig {
     readonly prometheus?: { readonly url: string; readonly nodeExporterPort: number };
 }
 
-/** The hosts target's own keys; it shares appPort, sshUser, sshPrivateKey, deployCommand, stopCommand, dbHost and dbPortRemote with AWS. */
-export const hostsKeys = ["hosts", "knownHosts", "haproxyHost", "haproxySocket", "haproxyLogFile", "sshTimeoutSeconds", "commandTimeoutSeconds", "healthPollIntervalMs", "prometheusUrl", "nodeExporterPort"] as const;
-
 const hostName = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
 
 /** "address" or "address:port" (port 1-65535, default 22); undefined when it is neither. */
@@ -61,8 +58,60 @@ export function parseHostAddress(text: string): HostAddress | undefined {
 
 /** The hosts target's own numeric key (ssh-keys.ts has those it shares with AWS). */
 export const hostsNumberKeys = {
-    nodeExporterPort: { key: "nodeExporterPort", fallback: defaultNodeExporterPort, min: 1, max: 65535, meaning: "node_exporter's port on every host: a server's {instance} is <its host's address>:<port>" },
+    nodeExporterPort: {
+        key: "nodeExporterPort", fallback: defaultNodeExporterPort, min: 1, max: 65535, meaning: "node_exporter's port on every host: a server's {instance} is <its host's address>:<port>",
+        description:
+            "Hosts target. The port node_exporter listens on on every host (1-65535): a server's {instance} in a " +
+            "metric check's query is \"<its host's address>:<port>\", the instance label your Prometheus gives that " +
+            "target.",
+    },
 } as const satisfies Record<string, NumberKey>;
+
+/** The hosts target's other own keys (ssh-keys.ts has those it shares with AWS). */
+export const hostsKeyRows = {
+    hosts: {
+        key: "hosts", type: "list", items: "string", allowed: 'a list of "server=address" or "server=address:sshPort" entries',
+        description:
+            "Hosts target, required. \"server=address\" or \"server=address:sshPort\" for every server; zdr logs in " +
+            "there over SSH and polls the app's health on address:appPort from the host.",
+    },
+    haproxyHost: {
+        key: "haproxyHost", type: "string", fallback: "", allowed: "the address (or address:sshPort) of the host HAProxy runs on, e.g. 10.0.0.10",
+        description:
+            "Hosts target, required. \"address\" or \"address:sshPort\" of the host HAProxy runs on; zdr reaches its " +
+            "admin socket there through SSH.",
+    },
+    haproxySocket: {
+        key: "haproxySocket", type: "string", fallback: "/run/haproxy/admin.sock", pattern: /^\/[\x21-\x7e]{1,106}$/,
+        description:
+            "Hosts target. The path of HAProxy's admin socket on its host (\"stats socket <path> mode 600 level " +
+            "admin\", a UNIX socket; never open it on a network address). HAProxy's backend appName must declare " +
+            "every server by its name.",
+        allowed: 'the absolute path of HAProxy\'s admin socket on its host (a UNIX socket: "stats socket <path> level admin")',
+    },
+    haproxyLogFile: {
+        key: "haproxyLogFile", type: "string", fallback: "", pattern: /^\/[\x21-\x7e]{1,4095}$/,
+        description:
+            "Hosts target. The absolute path of HAProxy's request log on its host, the canary judge's evidence " +
+            "(read over SSH, from the end, each second of a bake); required when bakeSeconds > 0. HAProxy must " +
+            "write one line per request with log-format \"%Ts%ms %s %ST %Tr %Tt %HM %HPO %hs\" and \"capture " +
+            "response header x-error len 120\" (docs/hosts.md).",
+        allowed: "the absolute path of HAProxy's request log on its host (no spaces), written with the log-format in docs/hosts.md",
+    },
+    prometheusUrl: {
+        key: "prometheusUrl", type: "string", fallback: "",
+        description:
+            "Hosts target. The base URL of your own Prometheus (http or https, e.g. http://10.0.0.9:9090; no user " +
+            "or password in it), read from where `pulumi up` runs: the canary's metric checks (canaryMetrics and " +
+            "the defaults host-cpu and host-memory from node_exporter) are judged on it, each server's {instance} " +
+            "being \"<its host's address>:nodeExporterPort\". Empty: the metric checks are off, and each judgement " +
+            "says so (docs/canary.md, \"Metric checks\").",
+        allowed: "the base URL of the team's Prometheus (its HTTP API, e.g. http://10.0.0.9:9090 or https://prometheus.example.org/prom), reachable from where `pulumi up` runs",
+    },
+} as const satisfies Record<string, ConfigKey>;
+
+/** Every key the hosts target reads beyond the release's, the app's and the canary's, as rows of the config table. */
+export const hostsRows: readonly ConfigKey[] = [...sshTargetRows, ...Object.values(hostsKeyRows), ...Object.values(hostsNumberKeys)];
 
 /**
  * The team's Prometheus' base URL (http or https, no user or password: a credential in the URL
@@ -71,7 +120,7 @@ export const hostsNumberKeys = {
  */
 export function parsePrometheusUrl(text: string): { url: string } | { problem: string } {
     const key = `${namespace}:prometheusUrl`;
-    const allowed = "the base URL of the team's Prometheus (its HTTP API, e.g. http://10.0.0.9:9090 or https://prometheus.example.org/prom), reachable from where `pulumi up` runs";
+    const allowed = hostsKeyRows.prometheusUrl.allowed;
     let u: URL;
     try {
         u = new URL(text.trim());
@@ -99,73 +148,55 @@ export function parsePrometheusUrl(text: string): { url: string } | { problem: s
  */
 export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig, keyCheck: KeyCheck = "now"): HostsConfig {
     const problems: string[] = [];
-    const need = (key: string, pattern: RegExp, what: string): string => {
-        const v = raw[key];
-        if (!v) {
-            problems.push(`${namespace}:${key}: required for the hosts target: ${what}`);
-            return "";
-        }
-        if (!pattern.test(v)) {
-            problems.push(`${namespace}:${key}: must be ${what}; got ${JSON.stringify(v)}`);
-        }
-        return v;
-    };
+    const k = hostsKeyRows;
+    const shared = sshTargetKeyRows;
+    const required = "for the hosts target";
 
     if (keyCheck === "now" && !isPrivateKeyText(raw.sshPrivateKey)) {
         problems.push(`${namespace}:sshPrivateKey: the hosts target needs the SSH private key of sshUser (OpenSSH or PEM, "-----BEGIN ... PRIVATE KEY-----"), as a secret: pulumi config set --secret sshPrivateKey < KEYFILE`);
     }
-    const logFile = raw.haproxyLogFile || undefined;
-    if (logFile !== undefined && !/^\/[\x21-\x7e]{1,4095}$/.test(logFile)) {
-        problems.push(`${namespace}:haproxyLogFile: must be the absolute path of HAProxy's request log on its host (no spaces), written with the log-format in docs/hosts.md; got ${JSON.stringify(logFile)}`);
-    } else if (logFile === undefined && release.bakeSeconds > 0) {
+    const logFile = readString(raw, k.haproxyLogFile, problems) || undefined;
+    if (logFile === undefined && release.bakeSeconds > 0) {
         problems.push(`${namespace}:haproxyLogFile: required on the hosts target when bakeSeconds > 0 (the canary judge reads HAProxy's request log on its host over SSH): the absolute path of that log, written with the log-format in docs/hosts.md, e.g. /var/log/haproxy-requests.log; or set bakeSeconds to 0`);
     }
 
     const hosts: Record<string, HostAddress> = {};
-    const listed = json("hosts", raw.hosts || undefined, problems) ?? [];
-    if (!Array.isArray(listed) || !listed.every((e) => typeof e === "string")) {
-        problems.push(`${namespace}:hosts: must be a list of "server=address" or "server=address:sshPort" entries; got ${raw.hosts}`);
-    } else {
-        for (const entry of listed as string[]) {
-            const m = /^([^=\s]+)=(.+)$/.exec(entry);
-            const where = m ? parseHostAddress(m[2]) : undefined;
-            if (!m || !where) {
-                problems.push(`${namespace}:hosts: ${JSON.stringify(entry)} is not "server=address" or "server=address:sshPort" (an IPv4 address or a host name)`);
-            } else if (!release.servers.includes(m[1])) {
-                problems.push(`${namespace}:hosts: ${m[1]} is not one of the servers (${release.servers.join(", ")})`);
-            } else if (hosts[m[1]]) {
-                problems.push(`${namespace}:hosts: ${m[1]} is listed twice`);
-            } else {
-                hosts[m[1]] = where;
-            }
-        }
-        const missing = release.servers.filter((s) => !hosts[s]);
-        if (missing.length > 0 && Array.isArray(listed)) {
-            problems.push(`${namespace}:hosts: no host for ${missing.join(", ")}; every server needs "server=address"`);
+    const listed = readList(raw, k.hosts, problems);
+    for (const entry of listed ?? []) {
+        const m = /^([^=\s]+)=(.+)$/.exec(entry);
+        const where = m ? parseHostAddress(m[2]) : undefined;
+        if (!m || !where) {
+            problems.push(`${namespace}:hosts: ${JSON.stringify(entry)} is not "server=address" or "server=address:sshPort" (an IPv4 address or a host name)`);
+        } else if (!release.servers.includes(m[1])) {
+            problems.push(`${namespace}:hosts: ${m[1]} is not one of the servers (${release.servers.join(", ")})`);
+        } else if (hosts[m[1]]) {
+            problems.push(`${namespace}:hosts: ${m[1]} is listed twice`);
+        } else {
+            hosts[m[1]] = where;
         }
     }
+    const missing = release.servers.filter((s) => !hosts[s]);
+    if (listed && missing.length > 0) {
+        problems.push(`${namespace}:hosts: no host for ${missing.join(", ")}; every server needs "server=address"`);
+    }
 
-    const haproxyText = need("haproxyHost", /\S/, "the address (or address:sshPort) of the host HAProxy runs on, e.g. 10.0.0.10");
+    const haproxyText = readString(raw, k.haproxyHost, problems, required);
     const haproxyAt = haproxyText ? parseHostAddress(haproxyText) : undefined;
     if (haproxyText && !haproxyAt) {
         problems.push(`${namespace}:haproxyHost: must be an address or address:sshPort, e.g. 10.0.0.10 or lb.example.org:2222; got ${JSON.stringify(haproxyText)}`);
     }
-    const socket = raw.haproxySocket || "/run/haproxy/admin.sock";
-    if (!/^\/[\x21-\x7e]{1,106}$/.test(socket)) {
-        problems.push(`${namespace}:haproxySocket: must be the absolute path of HAProxy's admin socket on its host (a UNIX socket: "stats socket <path> level admin"); got ${JSON.stringify(socket)}`);
-    }
+    const socket = readString(raw, k.haproxySocket, problems);
 
-    const knownRaw = json("knownHosts", raw.knownHosts || undefined, problems) ?? [];
-    let knownHosts: string[] = [];
-    if (!Array.isArray(knownRaw) || !knownRaw.every((e) => typeof e === "string") || knownRaw.length === 0) {
-        problems.push(`${namespace}:knownHosts: must be a list of known_hosts lines ("address ssh-ed25519 AAAA..."), one for each host and the HAProxy host; got ${raw.knownHosts ?? "nothing"}`);
-    } else {
-        knownHosts = knownRaw as string[];
+    const knownRaw = readList(raw, shared.knownHosts, problems);
+    const knownHosts = knownRaw ?? [];
+    if (knownRaw?.length === 0) {
+        problems.push(`${namespace}:knownHosts: must be ${shared.knownHosts.allowed}; got none`);
+    } else if (knownRaw) {
         try {
             const known = parseKnownHosts(knownHosts);
             const needed: [string, HostAddress][] = [...Object.entries(hosts), ...(haproxyAt ? [["the HAProxy host", haproxyAt] as [string, HostAddress]] : [])];
             for (const [who, at] of needed) {
-                if (keysFor(known, at.address, at.sshPort).filter((k) => !k.revoked).length === 0) {
+                if (keysFor(known, at.address, at.sshPort).filter((key) => !key.revoked).length === 0) {
                     problems.push(`${namespace}:knownHosts: no line for ${who} (${knownHostsName(at.address, at.sshPort)}); zdr never trusts a host on first use: add its line (ssh-keyscan${at.sshPort === 22 ? "" : ` -p ${at.sshPort}`} ${at.address}) after checking its fingerprint on the host`);
                 }
             }
@@ -174,10 +205,10 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig, keyChec
         }
     }
 
-    const deployCommand = need("deployCommand", /\{version\}/, "a shell command that installs and starts {version} on the host (and stops the version it replaces), e.g. sudo /opt/shop/deploy {version}");
-    const stopCommand = need("stopCommand", /\S/, "a shell command that stops the app gracefully on the host, e.g. sudo systemctl stop shop");
-    const db = raw.migrationsDir || raw.dbHost ? {
-        host: need("dbHost", /^[A-Za-z0-9.-]+$/, "the PostgreSQL host the migrations run against (reachable from where `pulumi up` runs)"),
+    const deployCommand = readString(raw, shared.deployCommand, problems, required);
+    const stopCommand = readString(raw, shared.stopCommand, problems, required);
+    const db = wantsDatabase(raw) ? {
+        host: readString(raw, shared.dbHost, problems, required),
         port: readNumber(raw, sshTargetNumberKeys.dbPortRemote, problems),
     } : undefined;
     const appPort = readNumber(raw, sshTargetNumberKeys.appPort, problems);
@@ -185,14 +216,12 @@ export function parseHostsConfig(raw: RawConfig, release: ReleaseConfig, keyChec
     const commandTimeoutSeconds = readNumber(raw, sshTargetNumberKeys.commandTimeoutSeconds, problems);
     const healthPollIntervalMs = readNumber(raw, sshTargetNumberKeys.healthPollIntervalMs, problems);
     const nodeExporterPort = readNumber(raw, hostsNumberKeys.nodeExporterPort, problems);
-    const prometheusUrl = raw.prometheusUrl ? parsePrometheusUrl(raw.prometheusUrl) : undefined;
+    const prometheusText = readString(raw, k.prometheusUrl, problems);
+    const prometheusUrl = prometheusText ? parsePrometheusUrl(prometheusText) : undefined;
     if (prometheusUrl && "problem" in prometheusUrl) {
         problems.push(prometheusUrl.problem);
     }
-    const sshUser = raw.sshUser || "ubuntu";
-    if (!/^[a-z_][a-z0-9_.-]{0,31}$/.test(sshUser)) {
-        problems.push(`${namespace}:sshUser: must be a user name (lower-case letters, digits, _ . -); got ${JSON.stringify(sshUser)}`);
-    }
+    const sshUser = readString(raw, shared.sshUser, problems);
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
@@ -226,8 +255,7 @@ export interface HostsTargetConfig {
 export const hostsTarget: TargetDefinition<"hosts", HostsTargetConfig> = {
     kind: "hosts",
     summary: "the team's own hosts reached over SSH, behind the team's own HAProxy",
-    keys: hostsKeys,
-    numberKeys: [...Object.values(sshTargetNumberKeys), ...Object.values(hostsNumberKeys)],
+    configKeys: hostsRows,
     metricChecks: true,
     metricDefaults: hostsMetricChecks,
     metricsOff: (c) => (c.hosts.prometheus ? undefined : noPrometheusUrl),
@@ -238,5 +266,25 @@ export const hostsTarget: TargetDefinition<"hosts", HostsTargetConfig> = {
     exampleStack: "Pulumi.hosts.yaml",
     membershipTypes: [memberType],
     fleetStatus: async () => (await import("../../src/status/haproxy")).haproxyFleetStatus,
-    parse: (raw, release) => ({ kind: "hosts", hosts: parseHostsConfig(raw, release) }),
+    parse: (raw, release, ctx) => ({ kind: "hosts", hosts: parseHostsConfig(raw, release, ctx.keyCheck) }),
+    rawOf: (s) => hostsRawOf(s.hosts),
+    settingsOf: (c) => c,
+    settingOfKey: {
+        ...sshTargetSettingOfKey("hosts"),
+        hosts: "target.hosts.hosts", knownHosts: "target.hosts.knownHosts", haproxyHost: "target.hosts.haproxy.address",
+        haproxySocket: "target.hosts.haproxy.socket", haproxyLogFile: "target.hosts.haproxy.logFile",
+        prometheusUrl: "target.hosts.prometheus.url", nodeExporterPort: "target.hosts.prometheus.nodeExporterPort",
+    },
 };
+
+const sshAddress = (at: HostAddress) => `${at.address}:${at.sshPort}`;
+
+/** A typed hosts target as the hosts target's keys' text. */
+export function hostsRawOf(h: HostsConfig): RawConfig {
+    return {
+        ...sshTargetRawOf(h),
+        hosts: listOf(Object.entries(h.hosts).map(([server, at]) => `${server}=${sshAddress(at)}`)), knownHosts: listOf(h.knownHosts),
+        haproxyHost: sshAddress(h.haproxy), haproxySocket: h.haproxy.socket, haproxyLogFile: h.haproxy.logFile,
+        prometheusUrl: h.prometheus?.url, nodeExporterPort: textOf(h.prometheus?.nodeExporterPort),
+    };
+}

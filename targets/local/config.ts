@@ -1,6 +1,6 @@
 // The local default's settings: its ports (HAProxy, the servers, PostgreSQL) and HAProxy's
 // health-check and time-out settings (lb-config.ts). Pure: raw stack config in, settings out.
-import { collect, ConfigError, namespace, type NumberKey, type RawConfig, readNumber } from "../../src/release/config";
+import { collect, ConfigError, namespace, type NumberKey, type RawConfig, readNumber, textOf } from "../../src/release/config";
 import { memberType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
 import { type LbSettings, lbNumberKeys, parseLbConfig } from "./lb-config";
@@ -15,10 +15,27 @@ export interface LocalConfig {
 
 /** The local default's port keys (lb-config.ts has HAProxy's). */
 export const localNumberKeys = {
-    lbPort: { key: "lbPort", fallback: 0, min: 1024, max: 65535, meaning: "the load balancer's port on 127.0.0.1; 0 means $ZDR_LB_PORT, else 8080" },
-    appBasePort: { key: "appBasePort", fallback: 9101, min: 1024, max: 65535, meaning: "server i listens on appBasePort + i (all of them within the range)" },
-    dbPort: { key: "dbPort", fallback: 55432, min: 1024, max: 65535, meaning: "PostgreSQL's port on 127.0.0.1" },
-    prometheusPort: { key: "prometheusPort", fallback: 9090, min: 1024, max: 65533, meaning: "Prometheus' port; its exporters take the next two" },
+    lbPort: {
+        key: "lbPort", fallback: 0, min: 1024, max: 65535, meaning: "the load balancer's port on 127.0.0.1; 0 means $ZDR_LB_PORT, else 8080",
+        description: "Local default only. The load balancer listens on 127.0.0.1:lbPort; 0 means $ZDR_LB_PORT, else 8080.",
+    },
+    appBasePort: {
+        key: "appBasePort", fallback: 9101, min: 1024, max: 65535, meaning: "server i listens on appBasePort + i (all of them within the range)",
+        description:
+            "Local default only. The servers listen on 127.0.0.1 from this port up: a server keeps the port it " +
+            "was given for its lifetime, a new one takes the lowest free port (at the first up, server i gets " +
+            "appBasePort + i).",
+    },
+    dbPort: {
+        key: "dbPort", fallback: 55432, min: 1024, max: 65535, meaning: "PostgreSQL's port on 127.0.0.1",
+        description: "Local default only. PostgreSQL listens on 127.0.0.1:dbPort.",
+    },
+    prometheusPort: {
+        key: "prometheusPort", fallback: 9090, min: 1024, max: 65533, meaning: "Prometheus' port; its exporters take the next two",
+        description:
+            "Local default only. The stack's Prometheus listens on 127.0.0.1:prometheusPort, HAProxy's Prometheus " +
+            "exporter on the next port and the servers' process exporter (CPU, memory) on the one after.",
+    },
 } as const satisfies Record<string, NumberKey>;
 
 /**
@@ -56,12 +73,26 @@ export interface LocalTargetConfig {
     readonly loadBalancer: LbSettings;
 }
 
+/** The local default in a Release's typed settings. */
+export interface LocalReleaseTarget {
+    readonly kind: "local";
+    /** The load balancer listens on 127.0.0.1:lbPort. */
+    readonly lbPort: number;
+    /** Server i listens on 127.0.0.1:(appBasePort + i) (a server keeps its port). @default 9101 */
+    readonly appBasePort?: number;
+    /** PostgreSQL listens on 127.0.0.1:dbPort. @default 55432 */
+    readonly dbPort?: number;
+    /** The stack's Prometheus on 127.0.0.1:prometheusPort, its two exporters on the next ports. @default 9090 */
+    readonly prometheusPort?: number;
+    /** HAProxy's health-check rise and fall and its timeouts. @default lbDefaults (targets/local/lb-config.ts) */
+    readonly loadBalancer?: Partial<LbSettings>;
+}
+
 /** The local default: HAProxy, the app's processes and PostgreSQL on this machine's loopback. */
-export const localTarget: TargetDefinition<"local", LocalTargetConfig> = {
+export const localTarget: TargetDefinition<"local", LocalTargetConfig, LocalReleaseTarget> = {
     kind: "local",
     summary: "HAProxy, the app's processes and PostgreSQL on this machine's loopback (the default)",
-    keys: [...Object.keys(localNumberKeys), ...Object.keys(lbNumberKeys)],
-    numberKeys: [...Object.values(localNumberKeys), ...Object.values(lbNumberKeys)],
+    configKeys: [...Object.values(localNumberKeys), ...Object.values(lbNumberKeys)],
     metricChecks: true,
     usesSshKey: false,
     ownsDatabase: true,
@@ -78,5 +109,14 @@ export const localTarget: TargetDefinition<"local", LocalTargetConfig> = {
             throw new ConfigError(problems);
         }
         return { kind: "local", local, loadBalancer };
+    },
+    rawOf: (t) => ({
+        lbPort: textOf(t.lbPort), appBasePort: textOf(t.appBasePort), dbPort: textOf(t.dbPort), prometheusPort: textOf(t.prometheusPort),
+        ...Object.fromEntries(Object.keys(lbNumberKeys).map((k) => [k, textOf(t.loadBalancer?.[k as keyof LbSettings])])),
+    }),
+    settingsOf: (c) => ({ kind: "local", ...c.local, loadBalancer: c.loadBalancer }),
+    settingOfKey: {
+        ...Object.fromEntries(Object.keys(localNumberKeys).map((k) => [k, `target.${k}`])),
+        ...Object.fromEntries(Object.keys(lbNumberKeys).map((k) => [k, `target.loadBalancer.${k}`])),
     },
 };

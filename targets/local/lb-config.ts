@@ -18,11 +18,32 @@ export interface LbSettings {
 
 /** The keys, with their range and default: what Pulumi.yaml declares. */
 export const lbNumberKeys = {
-    healthCheckRise: { key: "healthCheckRise", fallback: 2, min: 1, max: 100, meaning: "consecutive successful checks that bring a server UP" },
-    healthCheckFall: { key: "healthCheckFall", fallback: 2, min: 1, max: 100, meaning: "consecutive failed checks that take a server DOWN" },
-    connectTimeoutMs: { key: "connectTimeoutMs", fallback: 2000, min: 100, max: 60000, meaning: "HAProxy's timeout connect" },
-    requestTimeoutSeconds: { key: "requestTimeoutSeconds", fallback: 30, min: 1, max: 3600, meaning: "HAProxy's timeout client and server: the longest request" },
-    queueTimeoutSeconds: { key: "queueTimeoutSeconds", fallback: 10, min: 1, max: 3600, meaning: "HAProxy's timeout queue" },
+    healthCheckRise: {
+        key: "healthCheckRise", fallback: 2, min: 1, max: 100, meaning: "consecutive successful checks that bring a server UP",
+        description:
+            "Local default (HAProxy). Consecutive successful health checks that bring a server UP (1-100); a " +
+            "change reloads HAProxy without dropping a connection.",
+    },
+    healthCheckFall: {
+        key: "healthCheckFall", fallback: 2, min: 1, max: 100, meaning: "consecutive failed checks that take a server DOWN",
+        description:
+            "Local default (HAProxy). Consecutive failed health checks that take a server DOWN (1-100); a change " +
+            "reloads HAProxy.",
+    },
+    connectTimeoutMs: {
+        key: "connectTimeoutMs", fallback: 2000, min: 100, max: 60000, meaning: "HAProxy's timeout connect",
+        description: "Local default (HAProxy's timeout connect), in milliseconds (100-60000); a change reloads HAProxy.",
+    },
+    requestTimeoutSeconds: {
+        key: "requestTimeoutSeconds", fallback: 30, min: 1, max: 3600, meaning: "HAProxy's timeout client and server: the longest request",
+        description:
+            "Local default (HAProxy's timeout client and server), the longest request in seconds (1-3600); a " +
+            "change reloads HAProxy.",
+    },
+    queueTimeoutSeconds: {
+        key: "queueTimeoutSeconds", fallback: 10, min: 1, max: 3600, meaning: "HAProxy's timeout queue",
+        description: "Local default (HAProxy's timeout queue), in seconds (1-3600); a change reloads HAProxy.",
+    },
 } as const satisfies Record<keyof LbSettings, NumberKey>;
 
 export const lbDefaults: LbSettings = Object.fromEntries(Object.values(lbNumberKeys).map((k) => [k.key, k.fallback])) as unknown as LbSettings;

@@ -20,8 +20,18 @@ export interface ErrorRateOptions {
 export const errorRateDefaults: Required<ErrorRateOptions> = { errorOddsTolerance: 1.5, errorRateFloor: 0.01 };
 
 export const errorRateKeys: readonly CheckKey<ErrorRateOptions>[] = [
-    { type: "number", key: "canaryErrorOddsTolerance", option: "errorOddsTolerance", fallback: errorRateDefaults.errorOddsTolerance, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of failing the canary's may be" },
-    { type: "number", key: "canaryErrorRateFloor", option: "errorRateFloor", fallback: errorRateDefaults.errorRateFloor, min: 0, max: 0.5, meaning: "a canary error rate proven at most this many points above the baseline's passes the error check" },
+    {
+        type: "number", key: "canaryErrorOddsTolerance", option: "errorOddsTolerance", fallback: errorRateDefaults.errorOddsTolerance, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of failing the canary's may be",
+        description:
+            "Canary judge: how many times the baseline's odds of a failed request the canary's may be and still " +
+            "pass (a number above 1, at most 100).",
+    },
+    {
+        type: "number", key: "canaryErrorRateFloor", option: "errorRateFloor", fallback: errorRateDefaults.errorRateFloor, min: 0, max: 0.5, meaning: "a canary error rate proven at most this many points above the baseline's passes the error check",
+        description:
+            "Canary judge: the error check's absolute tolerance: a canary error rate proven at most this many " +
+            "points above the baseline's passes it (0.01 = 1 percentage point; a number from 0 to 0.5).",
+    },
 ];
 
 /** Its share of alpha (./index.ts): the most, as a 5x error regression needs a level of about 1%. */

@@ -37,9 +37,25 @@ export interface LatencyOptions {
 export const latencyDefaults: Required<Omit<LatencyOptions, "latencyFailMargin">> = { latencyTolerance: 0.1, latencyFloorMs: 0, latencyNoiseFloor: 0.35 };
 
 export const latencyKeys: readonly CheckKey<LatencyOptions>[] = [
-    { type: "number", key: "canaryLatencyTolerance", option: "latencyTolerance", fallback: latencyDefaults.latencyTolerance, min: 0, max: 10, openMin: true, meaning: "how much slower the canary may be (0.1 = +10%)" },
-    { type: "number", key: "canaryLatencyFloorMs", option: "latencyFloorMs", fallback: latencyDefaults.latencyFloorMs, min: 0, max: 10000, meaning: "the latency check fails only on a canary slower by more than this many milliseconds as well" },
-    { type: "number", key: "canaryLatencyNoiseFloor", option: "latencyNoiseFloor", fallback: latencyDefaults.latencyNoiseFloor, min: 0, max: 3, meaning: "the latency check fails only on a canary slower than the baseline x exp(this x the baseline's own sigma of log latency) as well" },
+    {
+        type: "number", key: "canaryLatencyTolerance", option: "latencyTolerance", fallback: latencyDefaults.latencyTolerance, min: 0, max: 10, openMin: true, meaning: "how much slower the canary may be (0.1 = +10%)",
+        description:
+            "Canary judge: how much slower the canary may be and still pass (0.1 = +10%; a number above 0, at " +
+            "most 10). It fails once proven slower by more than half of it.",
+    },
+    {
+        type: "number", key: "canaryLatencyFloorMs", option: "latencyFloorMs", fallback: latencyDefaults.latencyFloorMs, min: 0, max: 10000, meaning: "the latency check fails only on a canary slower by more than this many milliseconds as well",
+        description:
+            "Canary judge: the latency check fails only on a canary slower by more than this many milliseconds as " +
+            "well (a number from 0 to 10000; 0: none, the noise floor decides).",
+    },
+    {
+        type: "number", key: "canaryLatencyNoiseFloor", option: "latencyNoiseFloor", fallback: latencyDefaults.latencyNoiseFloor, min: 0, max: 3, meaning: "the latency check fails only on a canary slower than the baseline x exp(this x the baseline's own sigma of log latency) as well",
+        description:
+            "Canary judge: the latency check fails only on a canary slower than the baseline x exp(this x sigma) " +
+            "as well, sigma the baseline's own spread of log latency between successive requests of a route, " +
+            "measured live (a number from 0 to 3; 0: none).",
+    },
 ];
 
 /** Its share of alpha (./index.ts): its fail side, against "no slower", spends about its whole level in A/A (0.11% at 1:3). */

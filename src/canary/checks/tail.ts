@@ -28,8 +28,18 @@ export interface TailOptions {
 export const tailDefaults: Required<Omit<TailOptions, "tailThresholdMs">> = { tailOddsTolerance: 2, tailQuantile: 0.99, farTailFactor: 1.5, tailEpisodeMs: 100 };
 
 export const tailKeys: readonly CheckKey<TailOptions>[] = [
-    { type: "number", key: "canaryTailOddsTolerance", option: "tailOddsTolerance", fallback: tailDefaults.tailOddsTolerance, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of a slow request the canary's may be" },
-    { type: "number", key: "canaryTailQuantile", option: "tailQuantile", fallback: tailDefaults.tailQuantile, min: 0.5, max: 0.999, meaning: "the baseline quantile that makes a request slow" },
+    {
+        type: "number", key: "canaryTailOddsTolerance", option: "tailOddsTolerance", fallback: tailDefaults.tailOddsTolerance, min: 1, max: 100, openMin: true, meaning: "how many times the baseline's odds of a slow request the canary's may be",
+        description:
+            "Canary judge: how many times the baseline's odds of a slow request the canary's may be (a number " +
+            "above 1, at most 100).",
+    },
+    {
+        type: "number", key: "canaryTailQuantile", option: "tailQuantile", fallback: tailDefaults.tailQuantile, min: 0.5, max: 0.999, meaning: "the baseline quantile that makes a request slow",
+        description:
+            "Canary judge: the baseline latency quantile, fixed before the canary is judged, above which a " +
+            "request is slow (a number from 0.5 to 0.999).",
+    },
 ];
 
 /** Its share of alpha (./index.ts): a p99 doubling needs a level of about 0.2%. */

@@ -39,7 +39,7 @@ describe("parseAppConfig", () => {
         ["no start command on the local target", {}, 'zdr:startCommand: required on the local target: how a version starts, as argv, e.g. [node, server.js, --port, "{port}"] ({version} and {port} are replaced)'],
         ["a start command that is not a list", { startCommand: "node server.js" }, 'zdr:startCommand: must be a list in YAML or JSON; got "node server.js"'],
         ["a start command with a number", { startCommand: '["node", 3]' }, 'zdr:startCommand: must be a list of strings (argv); got ["node", 3]'],
-        ["an unknown stop signal", { ...local, stopSignal: "SIGKILL" }, 'zdr:stopSignal: must be one of SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2; got "SIGKILL"'],
+        ["an unknown stop signal", { ...local, stopSignal: "SIGKILL" }, 'zdr:stopSignal: must be one of "SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"; got "SIGKILL"'],
         ["a zero grace period", { ...local, stopGraceSeconds: "0" }, 'zdr:stopGraceSeconds: must be an integer from 1 to 3600; got "0"'],
         ["a health path without /", { ...local, healthCheckPath: "health" }, 'zdr:healthCheckPath: must be a URL path starting with / (no spaces); got "health"'],
         ["an app name in capitals", { ...local, appName: "Shop" }, 'zdr:appName: must be 1-32 lower-case letters, digits, - or _, starting with a letter; got "Shop"'],

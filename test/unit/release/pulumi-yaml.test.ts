@@ -1,12 +1,14 @@
 // Pulumi.yaml's config schema (what the engine checks: types, defaults, secrets) must say what the
-// program's validation knows: the same keys, the same defaults, the same types and secrets.
+// program's validation knows: it is written from the config table (every key zdr reads is a row:
+// src/release/stack-config.ts, configKeys), and each row's parser refuses what the row does not allow.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
 import { projectRoot } from "../../../src/engine";
 import { ConfigError, RawConfig } from "../../../src/release/config";
-import { numberKeys, parseStackConfig, secretKeys, stackKeys, undeclaredKeys } from "../../../src/release/stack-config";
+import { configKeys, numberKeys, parseStackConfig, secretKeys, stackKeys, undeclaredKeys } from "../../../src/release/stack-config";
+import { pulumiYamlConfig, withConfigSection } from "../../../src/release/pulumi-yaml";
 
 interface Declared {
     readonly type: "string" | "integer" | "boolean" | "array";
@@ -14,7 +16,8 @@ interface Declared {
     readonly secret?: boolean;
     readonly description?: string;
 }
-const project = load(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as { config: Record<string, Declared>; plugins?: unknown };
+const text = fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8");
+const project = load(text) as { config: Record<string, Declared>; plugins?: unknown };
 const declared = project.config;
 const ctx = { resolvePath: (p: string) => path.resolve("/srv/shop", p), keysSet: [] };
 /** A stack's config as the engine hands it to the program after applying Pulumi.yaml's defaults. */
@@ -38,10 +41,34 @@ describe("Pulumi.yaml's config schema", () => {
         assert.equal((declared as Record<string, unknown>).providers, undefined);
     });
 
+    it("is written from the config table: scripts/pulumi-yaml.ts would change nothing (run it after changing a row)", () => {
+        assert.equal(withConfigSection(text, pulumiYamlConfig()), text);
+    });
+
+    it("has every key zdr reads as one row of the table", () => {
+        assert.deepEqual(stackKeys.filter((k, i) => stackKeys.indexOf(k) !== i), [], "no key is two rows");
+        assert.ok(stackKeys.length > 80, `${stackKeys.length} rows`);
+    });
+
     it("declares exactly the keys the program reads, but the undeclared secret ones", () => {
         assert.deepEqual(Object.keys(declared).sort(), stackKeys.filter((k) => !(undeclaredKeys as readonly string[]).includes(k)).sort());
         for (const k of undeclaredKeys) {
-            assert.ok(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8").includes(`# ${k} (`), `Pulumi.yaml says in a comment what ${k} is and why it is not declared`);
+            assert.ok(text.includes(`# ${k} (`), `Pulumi.yaml says in a comment what ${k} is and why it is not declared`);
+        }
+    });
+
+    it("declares every row with its type, default and description", () => {
+        const types = { integer: "integer", number: "string", string: "string", enum: "string", boolean: "boolean", list: "array" } as const;
+        for (const k of configKeys.filter((x) => x.type !== "secret")) {
+            const d = declared[k.key];
+            const type = types[(k.type ?? "integer") as keyof typeof types];
+            assert.equal(d.type, type, `${k.key}'s type`);
+            const fallback = k.type === "list" ? [...(k.fallback ?? [])] : k.type === "number" ? String(k.fallback) : k.fallback;
+            assert.deepEqual(d.default, fallback, `${k.key}'s default`);
+            assert.equal(d.description, k.description, `${k.key}'s description`);
+            if (k.type === "list") {
+                assert.deepEqual((d as { items?: unknown }).items, { type: k.items }, `${k.key}'s items`);
+            }
         }
     });
 
@@ -89,11 +116,31 @@ describe("Pulumi.yaml's config schema", () => {
         });
     }
 
-    it("types each array key as the program does: text that is no list is refused naming the key", () => {
-        for (const [key, d] of Object.entries(declared).filter(([, x]) => x.type === "array")) {
-            const target = ["subnetIds", "instanceIds", "awsCanaryMetrics"].includes(key) ? "aws" : ["hosts", "knownHosts"].includes(key) ? "hosts" : "local";
-            const raw = { ...minimal[target], [key]: "a,b" };
-            assert.throws(() => parseStackConfig(raw, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith(`zdr:${key}: must be a list`)), `${key} (${d.type})`);
+    for (const k of configKeys) {
+        const wrong = k.type === "enum" ? ["none-of-these"] : k.type === "boolean" ? ["yes", "1"] : k.type === "string" && k.pattern ? [" ", "{x} no such value!", "ok"].filter((v) => !k.pattern!.test(v)) : [];
+        if (wrong.length === 0) {
+            continue;
+        }
+        it(`refuses ${k.key} ${wrong.map((v) => JSON.stringify(v)).join(" or ")} on every target that reads it (${k.targets.join(", ")}), naming the key`, () => {
+            for (const target of k.targets) {
+                for (const value of wrong) {
+                    assert.throws(() => parseStackConfig({ ...minimal[target], [k.key]: value }, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith(`zdr:${k.key}: `)), `${k.key}=${value} on ${target}`);
+                }
+            }
+        });
+    }
+
+    it("types each array key as the program does: text that is no list is refused naming the key, on every target that reads it", () => {
+        // AWS reads knownHosts for instances it did not create
+        const awsExisting: RawConfig = {
+            ...minimal.aws, vpcId: "", subnetIds: "[]", amiId: "", targetGroupArn: "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/web/0123456789abcdef",
+            instanceIds: JSON.stringify(["web-1", "web-2", "web-3"].map((s, i) => `${s}=i-0123456789abcdef${i}`)),
+        };
+        for (const k of configKeys.filter((x) => x.type === "list")) {
+            for (const target of k.targets) {
+                const raw = { ...(target === "aws" && k.key === "knownHosts" ? awsExisting : minimal[target]), [k.key]: "a,b" };
+                assert.throws(() => parseStackConfig(raw, ctx), (e: ConfigError) => e.problems.some((p) => p.startsWith(`zdr:${k.key}: must be a list`)), `${k.key} on ${target}`);
+            }
         }
     });
 });

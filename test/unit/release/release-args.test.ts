@@ -118,7 +118,7 @@ describe("stackConfigOf: a typed hosts or AWS target is checked against the rele
             "target.aws.existing.instanceIds: web-9 is not one of the servers (web-1, web-2, web-3, web-4)",
         ] },
         { name: "an AWS target with one subnet", settings: { ...aws, target: { kind: "aws", aws: { ...awsTarget, existing: undefined, create: { ...awsTarget.create!, subnetIds: ["subnet-0a1b2c3d4e5f60001"] } } } }, problems: [
-            'target.aws.create.subnetIds: must list at least two subnet ids (subnet-...) in different zones; got ["subnet-0a1b2c3d4e5f60001"]',
+            'target.aws.create.subnetIds: must be a list of at least two subnet ids (subnet-...) in different zones; got ["subnet-0a1b2c3d4e5f60001"]',
         ] },
     ];
     for (const c of refused) {

@@ -57,7 +57,7 @@ describe("every target's contract (targets/registry.ts)", function () {
         describe(`the ${target.kind} target`, () => {
             it("declares its keys in Pulumi.yaml and parses its example stack", () => {
                 // a secret key is not declared (undeclaredKeys says why)
-                assert.deepEqual(target.keys.filter((k) => !declared.includes(k) && !(undeclaredKeys as readonly string[]).includes(k)), []);
+                assert.deepEqual(target.configKeys.map((k) => k.key).filter((k) => !declared.includes(k) && !(undeclaredKeys as readonly string[]).includes(k)), []);
                 const file = yaml.load(fs.readFileSync(path.join(projectRoot, target.exampleStack), "utf8")) as { config: Record<string, unknown> };
                 const raw = Object.fromEntries(Object.entries(file.config).filter(([, v]) => typeof v === "string" || Array.isArray(v)).map(([k, v]) => [k.replace(/^zdr:/, ""), typeof v === "string" ? v : JSON.stringify(v)]));
                 assert.equal(raw.target, target.kind, `${target.exampleStack} selects it`);

@@ -41,14 +41,14 @@ describe("parseAwsConfig", () => {
     const bad: [string, RawConfig, string, RawConfig?][] = [
         ["no SSH key", { ...created, sshPrivateKey: undefined }, 'zdr:sshPrivateKey: the AWS target needs the deploy user\'s SSH private key (PEM or OpenSSH, "-----BEGIN ... PRIVATE KEY-----"), as a secret: pulumi config set --secret sshPrivateKey < KEYFILE'],
         ["a placeholder for the SSH key", { ...created, sshPrivateKey: "unused" }, 'zdr:sshPrivateKey: the AWS target needs the deploy user\'s SSH private key (PEM or OpenSSH, "-----BEGIN ... PRIVATE KEY-----"), as a secret: pulumi config set --secret sshPrivateKey < KEYFILE'],
-        ["no deploy command", { ...created, deployCommand: undefined }, "zdr:deployCommand: required for the AWS target: a shell command that installs and starts {version} on the host, e.g. sudo /opt/app/bin/deploy {version}"],
-        ["no stop command", { ...created, stopCommand: "" }, "zdr:stopCommand: required for the AWS target: a shell command that stops the app gracefully on the host, e.g. sudo systemctl stop app"],
+        ["no deploy command", { ...created, deployCommand: undefined }, "zdr:deployCommand: required for the AWS target: a shell command that installs and starts {version} on the host (and stops the version it replaces), e.g. sudo /opt/shop/deploy {version}"],
+        ["no stop command", { ...created, stopCommand: "" }, "zdr:stopCommand: required for the AWS target: a shell command that stops the app gracefully on the host, e.g. sudo systemctl stop shop"],
         ["a bake shorter than the ALB's log delivery", created, 'zdr:bakeSeconds: must be 0 or at least 300 on the AWS target (the ALB delivers the access logs the judge reads every 5 minutes); got "60"', { bakeSeconds: "60" }],
         ["a bake with an existing target group", { awsRegion: "eu-central-1", targetGroupArn: arn, instanceIds: '["web-1=i-0123456789abcdef0","web-2=i-0fedcba9876543210"]', dbHost: "db", ...commands }, "zdr:bakeSeconds: must be 0 with targetGroupArn: the judge reads the access logs of an ALB zdr creates", { bakeSeconds: "300" }],
         ["no region", { ...created, awsRegion: undefined }, "zdr:awsRegion: required for the AWS target: an AWS region such as eu-central-1"],
         ["a region that is not one", { ...created, awsRegion: "eu-central" }, 'zdr:awsRegion: must be an AWS region such as eu-central-1; got "eu-central"'],
         ["neither a VPC nor a target group", { awsRegion: "eu-central-1", dbHost: "db", ...commands }, "zdr:vpcId: required for the AWS target: a VPC id (vpc-...), or name an existing target group with targetGroupArn and instanceIds"],
-        ["one subnet", { ...created, subnetIds: '["subnet-0a1b2c3d4e5f60001"]' }, 'zdr:subnetIds: must list at least two subnet ids (subnet-...) in different zones; got ["subnet-0a1b2c3d4e5f60001"]'],
+        ["one subnet", { ...created, subnetIds: '["subnet-0a1b2c3d4e5f60001"]' }, 'zdr:subnetIds: must be a list of at least two subnet ids (subnet-...) in different zones; got ["subnet-0a1b2c3d4e5f60001"]'],
         ["an AMI that is not one", { ...created, amiId: "ubuntu-24.04" }, 'zdr:amiId: must be an AMI id (ami-...) with the app\'s runtime installed; got "ubuntu-24.04"'],
         ["an instance type that is not one", { ...created, instanceType: "large" }, 'zdr:instanceType: must be an EC2 instance type such as t3.small; got "large"'],
         ["an SSH CIDR that is not one", { ...created, sshCidr: "office" }, 'zdr:sshCidr: must be an IPv4 CIDR such as 10.0.0.0/8; got "office"'],
@@ -56,7 +56,7 @@ describe("parseAwsConfig", () => {
         ["an instance for an unknown server", { awsRegion: "eu-central-1", targetGroupArn: arn, instanceIds: '["web-9=i-0123456789abcdef0"]', dbHost: "db", ...commands }, "zdr:instanceIds: web-9 is not one of the servers (web-1, web-2)"],
         ["a server without an instance", { awsRegion: "eu-central-1", targetGroupArn: arn, instanceIds: '["web-1=i-0123456789abcdef0"]', dbHost: "db", ...commands }, "zdr:instanceIds: no instance for web-2; every server needs one"],
         ["an instance id that is not one", { awsRegion: "eu-central-1", targetGroupArn: arn, instanceIds: '["web-1=web1"]', dbHost: "db", ...commands }, 'zdr:instanceIds: "web-1=web1" is not "server=i-<hex>"'],
-        ["a deploy command without the version", { ...created, deployCommand: "sudo deploy latest" }, 'zdr:deployCommand: must be a shell command that installs and starts {version} on the host, e.g. sudo /opt/app/bin/deploy {version}; got "sudo deploy latest"'],
+        ["a deploy command without the version", { ...created, deployCommand: "sudo deploy latest" }, 'zdr:deployCommand: must be a shell command that installs and starts {version} on the host (and stops the version it replaces), e.g. sudo /opt/shop/deploy {version}; got "sudo deploy latest"'],
         ["a negative deregistration delay", { ...created, deregistrationDelaySeconds: "-1" }, 'zdr:deregistrationDelaySeconds: must be an integer from 0 to 3600; got "-1"'],
         [
             "an existing instance whose host key is not known",
@@ -69,7 +69,7 @@ describe("parseAwsConfig", () => {
             'zdr:knownHosts: known hosts line 1 is not "host[,host...] key-type base64-key" (as ssh-keyscan prints it): "i-0123456789abcdef0 AAAA"',
         ],
         ["a command time-out beyond an hour", { ...created, commandTimeoutSeconds: "3601" }, 'zdr:commandTimeoutSeconds: must be an integer from 1 to 3600; got "3601"'],
-        ["no database host for migrations", { ...created, dbHost: undefined, migrationsDir: "db/migrations" }, "zdr:dbHost: required for the AWS target: the PostgreSQL host the migrations run against"],
+        ["no database host for migrations", { ...created, dbHost: undefined, migrationsDir: "db/migrations" }, "zdr:dbHost: required for the AWS target: the PostgreSQL host the migrations run against (reachable from where `pulumi up` runs)"],
     ];
     for (const [name, raw, message, releaseRaw] of bad) {
         it(`refuses ${name}`, () => {

@@ -1,30 +1,11 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, parseReleaseConfig, RawConfig } from "../../../../src/release/config";
-import { hostCommand, parseHostsConfig } from "../../../../targets/hosts/config";
+import type { RawConfig } from "../../../../src/release/config";
+import { hostCommand } from "../../../../targets/hosts/config";
+import { hostsProblems, hostsRaw, knownHostsLine, parseHosts } from "../../../support/hosts-config";
 
-const key = "AAAAC3NzaC1lZDI1NTE5AAAAIAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB";
-const base: RawConfig = {
-    servers: '["web-1","web-2"]',
-    hosts: '["web-1=198.18.0.11","web-2=198.18.0.12:2222"]',
-    haproxyHost: "198.18.0.10",
-    knownHosts: JSON.stringify([`198.18.0.10,198.18.0.11 ssh-ed25519 ${key}`, `[198.18.0.12]:2222 ssh-ed25519 ${key}`]),
-    sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----",
-    deployCommand: "sudo /opt/shop/deploy {version}",
-    stopCommand: "sudo systemctl stop shop",
-    dbHost: "198.18.0.1",
-};
-const parse = (raw: RawConfig) => parseHostsConfig(raw, parseReleaseConfig(raw));
-const problems = (raw: RawConfig): readonly string[] => {
-    try {
-        parse(raw);
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e.problems;
-        }
-        throw e;
-    }
-    return [];
-};
+const base: RawConfig = hostsRaw({ "web-1": "198.18.0.11", "web-2": "198.18.0.12:2222" }, { dbHost: "198.18.0.1" });
+const parse = parseHosts;
+const problems = hostsProblems;
 
 describe("parseHostsConfig", () => {
     it("reads the hosts, the HAProxy host and the defaults", () => {
@@ -58,7 +39,7 @@ describe("parseHostsConfig", () => {
         { name: "an HAProxy host with a bad port", raw: { haproxyHost: "198.18.0.10:70000" }, problem: /^zdr:haproxyHost: must be an address or address:sshPort/ },
         { name: "an admin socket that is a TCP address", raw: { haproxySocket: "127.0.0.1:9999" }, problem: /^zdr:haproxySocket: must be the absolute path of HAProxy's admin socket/ },
         { name: "no known hosts", raw: { knownHosts: "[]" }, problem: /^zdr:knownHosts: must be a list of known_hosts lines/ },
-        { name: "a host without a known key: no trust on first use", raw: { knownHosts: JSON.stringify([`198.18.0.10,198.18.0.11 ssh-ed25519 ${key}`]) }, problem: "zdr:knownHosts: no line for web-2 ([198.18.0.12]:2222); zdr never trusts a host on first use: add its line (ssh-keyscan -p 2222 198.18.0.12) after checking its fingerprint on the host" },
+        { name: "a host without a known key: no trust on first use", raw: { knownHosts: JSON.stringify(["198.18.0.10", "198.18.0.11"].map(knownHostsLine)) }, problem: "zdr:knownHosts: no line for web-2 ([198.18.0.12]:2222); zdr never trusts a host on first use: add its line (ssh-keyscan -p 2222 198.18.0.12) after checking its fingerprint on the host" },
         { name: "a known hosts line that is no key", raw: { knownHosts: '["198.18.0.10 ssh-ed25519"]' }, problem: /^zdr:knownHosts: known hosts line 1 is not/ },
         { name: "no private key", raw: { sshPrivateKey: "unused" }, problem: /^zdr:sshPrivateKey: the hosts target needs the SSH private key of sshUser/ },
         { name: "a deploy command without {version}", raw: { deployCommand: "deploy" }, problem: /^zdr:deployCommand: must be a shell command that installs and starts \{version\}/ },

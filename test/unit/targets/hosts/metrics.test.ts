@@ -2,38 +2,19 @@
 // {instance} its host's node_exporter, the defaults from node_exporter, and the judgement told
 // why the checks are off without a URL. Table-driven, worked examples a reader can check by hand.
 import { strict as assert } from "node:assert";
-import { ConfigError, parseReleaseConfig, RawConfig } from "../../../../src/release/config";
+import type { ConfigError, RawConfig } from "../../../../src/release/config";
 import { parseMetricsConfig, renderQuery } from "../../../../src/monitors/config";
 import { checkQueries } from "../../../../src/monitors/promql-check";
 import { parseStackConfig } from "../../../../src/release/stack-config";
-import { hostsTarget, parseHostsConfig } from "../../../../targets/hosts/config";
+import { hostsTarget } from "../../../../targets/hosts/config";
+import { hostsProblems, hostsRaw, parseHosts } from "../../../support/hosts-config";
 import { HostsEnvironment } from "../../../../targets/hosts/environment";
 import { hostsMetricChecks, nodeInstance, noPrometheusUrl } from "../../../../targets/hosts/metrics";
 import { metricChecksState } from "../../../../targets/registry";
 
-const key = "AAAAC3NzaC1lZDI1NTE5AAAAIAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB";
-const base: RawConfig = {
-    target: "hosts",
-    servers: '["web-1","web-2","web-3"]',
-    hosts: '["web-1=198.18.0.11","web-2=198.18.0.12","web-3=db-host.example.org:2222"]',
-    haproxyHost: "198.18.0.10",
-    knownHosts: JSON.stringify([`198.18.0.10,198.18.0.11,198.18.0.12 ssh-ed25519 ${key}`, `[db-host.example.org]:2222 ssh-ed25519 ${key}`]),
-    sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----",
-    deployCommand: "sudo /opt/shop/deploy {version}",
-    stopCommand: "sudo systemctl stop shop",
-};
-const parse = (raw: RawConfig) => parseHostsConfig(raw, parseReleaseConfig(raw));
-const problems = (raw: RawConfig): readonly string[] => {
-    try {
-        parse(raw);
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e.problems;
-        }
-        throw e;
-    }
-    return [];
-};
+const base: RawConfig = hostsRaw({ "web-1": "198.18.0.11", "web-2": "198.18.0.12", "web-3": "db-host.example.org:2222" });
+const parse = parseHosts;
+const problems = hostsProblems;
 
 describe("the hosts target's Prometheus (prometheusUrl, nodeExporterPort)", () => {
     const accepted: { name: string; raw: RawConfig; prometheus: unknown }[] = [
