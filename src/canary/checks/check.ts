@@ -80,7 +80,7 @@ export interface JudgeState {
     crossedAt(check: string): number | undefined;
     /** The named check crossed: its first crossing is kept, and the first of all decides "fail". */
     cross(check: string): void;
-    /** The check's evidence moved: the judge sees whether every check is now within tolerance (an early pass). */
+    /** The check's evidence moved: the judge sees whether every check is now within tolerance (an early pass, or with a check judged to the end, the others' pass). */
     look(): void;
 }
 
@@ -94,6 +94,13 @@ export interface CheckContext {
 }
 
 export interface CanaryCheck {
+    /**
+     * Judged to the bake's end (the metric checks, ./metrics.ts: a leak shows over time): while
+     * there is such a check the bake never ends early on a pass, any check's crossing before the
+     * end fails the canary, and the canary passes when the other checks passed and this one is
+     * within tolerance. @default false
+     */
+    readonly toTheEnd?: boolean;
     /**
      * Every request as it arrives, before any check judges it, for what the other checks' looks
      * read (the new-error check's open signatures hold back a pass). @default - nothing
