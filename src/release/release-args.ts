@@ -10,7 +10,8 @@ import { canaryKeys, parseCanaryConfig } from "../canary/config";
 import type { JudgeOptions } from "../canary/judge";
 import { collect, ConfigError, parseReleaseConfig, type RawConfig, type ReleaseMode } from "./config";
 import { parseLocalConfig } from "../../targets/local/config";
-import { type HostAddress, type HostsConfig, hostsTarget, parseHostsConfig } from "../../targets/hosts/config";
+import { type HostAddress, type HostsConfig, parseHostsConfig } from "../../targets/hosts/config";
+import { targetDefinition } from "../../targets/registry";
 import { type LbSettings, lbNumberKeys, parseLbConfig } from "../../targets/local/lb-config";
 import { type MetricCheckConfig, parseMetricsConfig } from "../monitors/config";
 import type { StackConfig, TargetConfig } from "./stack-config";
@@ -235,7 +236,7 @@ export function stackConfigOf(settings: ReleaseSettings, resolvePath: (p: string
     const release = collect(problems, () => parseReleaseConfig(raw));
     const app = collect(problems, () => parseAppConfig(raw, kind, resolvePath));
     const canary = collect(problems, () => parseCanaryConfig(raw));
-    const metrics = collect(problems, () => parseMetricsConfig(raw, kind === "hosts" ? hostsTarget.metricDefaults : undefined));
+    const metrics = collect(problems, () => parseMetricsConfig(raw, targetDefinition(kind)?.metricDefaults));
     let target: TargetConfig | undefined;
     const t = settings.target;
     if (t.kind === "local") {

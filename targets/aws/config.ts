@@ -215,8 +215,8 @@ export const awsTarget: TargetDefinition<"aws", AwsTargetConfig> = {
     summary: "an Application Load Balancer in front of EC2 instances, created by zdr or existing ones by id",
     keys: awsKeys,
     numberKeys: [...Object.values(sshTargetNumberKeys), ...Object.values(awsNumberKeys)],
-    metricChecks: true,
-    ownMetricChecks: (settings) => settings.aws.metricChecks ?? awsDefaultMetricChecks,
+    // its own checks, parsed with its settings (awsCanaryMetrics); canaryMetrics' PromQL is refused there
+    metricChecks: (settings) => ({ checks: settings.aws.metricChecks ?? awsDefaultMetricChecks, store: "cloudwatch" }),
     usesSshKey: true,
     ownsDatabase: false,
     ownsLoadBalancer: true,

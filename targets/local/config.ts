@@ -62,7 +62,7 @@ export const localTarget: TargetDefinition<"local", LocalTargetConfig> = {
     summary: "HAProxy, the app's processes and PostgreSQL on this machine's loopback (the default)",
     keys: [...Object.keys(localNumberKeys), ...Object.keys(lbNumberKeys)],
     numberKeys: [...Object.values(localNumberKeys), ...Object.values(lbNumberKeys)],
-    metricChecks: true,
+    metricChecks: (_, canaryMetrics) => ({ checks: canaryMetrics.checks, store: "prometheus" }),
     usesSshKey: false,
     ownsDatabase: true,
     ownsLoadBalancer: true,

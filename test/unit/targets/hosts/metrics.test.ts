@@ -7,9 +7,9 @@ import { parseMetricsConfig, renderQuery } from "../../../../src/monitors/config
 import { checkQueries } from "../../../../src/monitors/promql-check";
 import { parseStackConfig } from "../../../../src/release/stack-config";
 import { hostsTarget, parseHostsConfig } from "../../../../targets/hosts/config";
+import { targetDefinition } from "../../../../targets/registry";
 import { HostsEnvironment } from "../../../../targets/hosts/environment";
 import { hostsMetricChecks, nodeInstance, noPrometheusUrl } from "../../../../targets/hosts/metrics";
-import { metricChecksState } from "../../../../targets/registry";
 
 const key = "AAAAC3NzaC1lZDI1NTE5AAAAIAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB";
 const base: RawConfig = {
@@ -67,8 +67,9 @@ describe("the hosts target's metric checks", () => {
     it("are on with prometheusUrl, off without it and the judgement is told why", () => {
         const on = parseStackConfig({ ...base, prometheusUrl: "http://198.18.0.9:9090" }, { resolvePath: (p) => p, keysSet: [] });
         const off = parseStackConfig(base, { resolvePath: (p) => p, keysSet: [] });
-        assert.equal(metricChecksState(on.target), "on");
-        assert.deepEqual(metricChecksState(off.target), { off: noPrometheusUrl });
+        const hosts = targetDefinition("hosts");
+        assert.deepEqual(hosts?.metricChecks(on.target, on.metrics), { checks: on.metrics.checks, store: "prometheus" });
+        assert.deepEqual(hosts?.metricChecks(off.target, off.metrics), { off: noPrometheusUrl });
         assert.match(noPrometheusUrl, /zdr:prometheusUrl is not set/);
     });
 
