@@ -3,7 +3,6 @@
 // (test/support/target-contract-program.ts, one process per target). A target added to the
 // registry is tested here with no new test code.
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
@@ -12,7 +11,7 @@ import { parseReleaseConfig } from "../../../src/release/config";
 import { undeclaredKeys } from "../../../src/release/stack-config";
 import { parseMetricsConfig } from "../../../src/monitors/config";
 import { targetDefinition, targetDefinitions } from "../../../targets/registry";
-import { contractDeployFailure, contractSecrets } from "../../support/target-contract-program";
+import { contractDeployFailure, contractRegistrations, contractSecrets } from "../../support/target-contract-program";
 import { type Registration, waitsThroughChecks } from "../../support/mocks";
 
 const servers = ["web-1", "web-2", "web-3"];
@@ -50,9 +49,7 @@ const runs = new Map<string, Registration[]>();
 function registrations(kind: string): Registration[] {
     let regs = runs.get(kind);
     if (!regs) {
-        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "test/support/target-contract-program.ts", kind], { cwd: projectRoot, encoding: "utf8", timeout: 240_000, maxBuffer: 64 << 20 });
-        assert.equal(run.status, 0, `the ${kind} program under mocks: ${run.stderr}`);
-        regs = JSON.parse(run.stdout.trim().split("\n").pop() as string) as Registration[];
+        regs = contractRegistrations(kind);
         runs.set(kind, regs);
     }
     return regs;

@@ -8,6 +8,7 @@ import { checkQueries } from "../../../../src/monitors/promql-check";
 import { parseStackConfig } from "../../../../src/release/stack-config";
 import { hostsTarget, parseHostsConfig } from "../../../../targets/hosts/config";
 import { targetDefinition } from "../../../../targets/registry";
+import { contractRegistrations } from "../../../support/target-contract-program";
 import { HostsEnvironment } from "../../../../targets/hosts/environment";
 import { hostsMetricChecks, nodeInstance, noPrometheusUrl } from "../../../../targets/hosts/metrics";
 
@@ -71,6 +72,15 @@ describe("the hosts target's metric checks", () => {
         assert.deepEqual(hosts?.metricChecks(on.target, on.metrics), { checks: on.metrics.checks, store: "prometheus" });
         assert.deepEqual(hosts?.metricChecks(off.target, off.metrics), { off: noPrometheusUrl });
         assert.match(noPrometheusUrl, /zdr:prometheusUrl is not set/);
+    });
+
+    it("off: the Release gives each canary's judgement no metric check and why (its whole program under mocks)", function () {
+        this.timeout(300_000);
+        const judgement = contractRegistrations("hosts", ["prometheusUrl"]).find((r) => r.type === "zdr:canary:Judgement");
+        assert.ok(judgement, "a judgement");
+        assert.equal(judgement.inputs.metricsOff, noPrometheusUrl);
+        assert.deepEqual(judgement.inputs.metricChecks ?? [], []);
+        assert.equal(judgement.inputs.prometheus, undefined);
     });
 
     it("default to the host's CPU and memory from node_exporter, besides the team's checks", () => {
