@@ -16,7 +16,8 @@ import { type JudgementPlan, planJudgements, planLiveVersions, planMigrationChai
 import type { StackConfig } from "../src/release/stack-config";
 import { mark } from "../src/profile";
 import { prepareTarget } from "../targets/programs";
-import { metricChecksState, targetDefinition } from "../targets/registry";
+import { targetDefinition } from "../targets/registry";
+import type { MetricChecksOf } from "../targets/target";
 import { startProvider } from "../src/start-provider";
 import { checkQueries } from "../src/monitors/promql-check";
 import type { MetricCheckConfig } from "../src/monitors/config";
@@ -77,6 +78,8 @@ export class Release {
     readonly registered: Promise<void>;
 
     private readonly config: StackConfig;
+    /** The canary's metric checks with these settings (its target's definition): the checks and where they are read, or why they are off. */
+    private readonly metrics: MetricChecksOf | undefined;
     private readonly plan: ReleasePlan;
     private readonly projectDir: string;
     private readonly stateDir: string;
@@ -90,11 +93,11 @@ export class Release {
             dbPassword: args.dbPassword !== undefined,
             sshPrivateKey: key === undefined ? "none" : typeof key === "string" ? { text: key } : "output",
         }));
-        const definition = targetDefinition(this.config.target.kind);
-        if (metricChecksState(this.config.target) === "on" && !definition?.ownMetricChecks) {
+        this.metrics = targetDefinition(this.config.target.kind)?.metricChecks(this.config.target, this.config.metrics);
+        const metrics = this.metrics;
+        if (metrics && "store" in metrics && metrics.store === "prometheus") {
             // the metric checks' queries, parsed by Prometheus' own parser (promtool), before anything changes
-            const checks = this.config.metrics.checks;
-            validated(() => checkQueries(checks));
+            validated(() => checkQueries(metrics.checks));
         }
         const { release, app } = this.config;
         this.plan = planRelease(release);
@@ -194,13 +197,9 @@ export class Release {
         return { servers: fleet.servers, lbUrl: env.lbUrl, dashboardUrl };
     }
 
-    /** The checks each canary's judgement reads: none when they are off (metricChecksState), the target's own (AWS), else canaryMetrics' PromQL and the defaults read from a Prometheus. */
+    /** The checks each canary's judgement reads: none when they are off (this.metrics). */
     private metricChecks(): readonly MetricCheckConfig[] {
-        const definition = targetDefinition(this.config.target.kind);
-        if (metricChecksState(this.config.target) !== "on" || !definition) {
-            return [];
-        }
-        return definition.ownMetricChecks ? definition.ownMetricChecks(this.config.target) : this.config.metrics.checks;
+        return this.metrics && "checks" in this.metrics ? this.metrics.checks : [];
     }
 
     /**
@@ -231,10 +230,9 @@ export class Release {
      */
     private judge(name: string, judgement: JudgementPlan, server: ServerPlan, env: Environment, deploy: pulumi.CustomResource, opts: pulumi.CustomResourceOptions, notServing?: pulumi.Output<string | undefined>): Judged {
         const { metricChecks, ...plan } = judgement;
-        const metrics = metricChecksState(this.config.target);
         const resource = new Judgement(name, {
             // why the metric checks are off (the hosts target without the team's Prometheus): the judgement says it
-            ...(typeof metrics === "object" ? { metricsOff: metrics.off } : {}),
+            ...(this.metrics && "off" in this.metrics ? { metricsOff: this.metrics.off } : {}),
             ...env.canaryEvidence(server.name, judgement.baseline, Object.fromEntries(this.plan.servers.map((s) => [s.name, s.version]))),
             ...plan,
             baseline: [...judgement.baseline],

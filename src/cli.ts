@@ -6,7 +6,6 @@ import { Command, CommanderError } from "commander";
 import { formatJudgement, judge, TimedSample } from "./canary/judge";
 import { formatProgress, LiveJudgement } from "./canary/live";
 import { formatMetricProgress } from "./monitors/metric-judge";
-import { withMetrics } from "./monitors/verdict";
 import { watchMetrics } from "./monitors/watch";
 import { CheckInputError, CheckResult } from "./migrations/check";
 import { cachedCheck } from "./migrations/verdict-cache";
@@ -187,9 +186,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             }
             const started = Date.now();
             const servers = [opts.canary, ...opts.baseline];
-            const live = new LiveJudgement({ requestLog, canary: opts.canary, baseline: opts.baseline, from: started - since * 1000, appLogs: Object.fromEntries(servers.map((s) => [s, path.join(dir, "logs", `${s}.log`)])) });
             // the metric checks, as the judgement reads them, when the stack runs its Prometheus
-            const metrics = watchMetrics(dir, opts.canary, opts.baseline, started - since * 1000);
+            const setup = watchMetrics(dir, opts.canary, opts.baseline, started - since * 1000);
+            const live = new LiveJudgement({ requestLog, canary: opts.canary, baseline: opts.baseline, from: started - since * 1000, appLogs: Object.fromEntries(servers.map((s) => [s, path.join(dir, "logs", `${s}.log`)])), ...(setup ? { metrics: setup } : {}) });
+            const metrics = live.judge.metrics;
             let interrupted = false;
             const onInt = () => (interrupted = true);
             process.once("SIGINT", onInt);
@@ -199,9 +199,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
                     live.poll();
                     await metrics?.poll();
                     out(`${formatProgress(live.progress(), maxSeconds)}${metrics ? ` | ${formatMetricProgress(metrics.progress())}` : ""}\n`);
-                    // with metric checks: a failure, or the request judge's pass with every metric check passed
-                    const decided = metrics ? live.judge.decision?.verdict === "fail" || metrics.decision === "fail" || (live.judge.decision?.verdict === "pass" && metrics.allPassed()) : live.judge.decision;
-                    if (decided || Date.now() >= deadline) {
+                    // with metric checks: a failure, or the request checks' pass with every metric check passed
+                    if (live.judge.judgement(false).verdict !== "undecided" || Date.now() >= deadline) {
                         break;
                     }
                     await sleep(Math.min(every * 1000, Math.max(0, deadline - Date.now())));
@@ -209,7 +208,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             } finally {
                 process.removeListener("SIGINT", onInt);
             }
-            const j = metrics ? withMetrics(live.judge.judgement(false), metrics, false) : live.judge.judgement(false);
+            const j = live.judge.judgement(false);
             out(`\n${formatJudgement(j)}\n`);
             code = j.verdict === "pass" ? exitCodes.safe : j.verdict === "fail" ? exitCodes.blocked : exitCodes.inconclusive;
         });

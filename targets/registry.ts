@@ -33,16 +33,3 @@ type AnyTargetDefinition = TargetDefinition<TargetKind, TargetSettings<TargetKin
 
 /** Every key some target reads. */
 export const targetKeys: readonly string[] = [...new Set(targetDefinitions.flatMap((d) => d.configKeys.map((k) => k.key)))];
-
-/**
- * Whether the canary's metric checks run with these settings: "on", or why not. A target that
- * reads no metric at all (its definition's metricChecks false) has nothing to say: undefined.
- */
-export function metricChecksState(target: TargetConfig): "on" | { readonly off: string } | undefined {
-    const d = targetDefinition(target.kind);
-    if (!d?.metricChecks) {
-        return undefined;
-    }
-    const off = d.metricsOff?.(target);
-    return off === undefined ? "on" : { off };
-}

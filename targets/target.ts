@@ -5,7 +5,7 @@
 import type { MembershipType } from "../contract/tokens";
 import type { ConfigKey, KeyCheck, RawConfig, ReleaseConfig } from "../src/release/config";
 import type { ResourceState, ServerStatus } from "../src/status/rows";
-import type { MetricCheckConfig } from "../src/monitors/config";
+import type { MetricCheckConfig, MetricsConfig } from "../src/monitors/config";
 
 /** What a target's parser may need beyond the raw config and the release. */
 export interface TargetParseContext {
@@ -19,6 +19,13 @@ export interface TargetParseContext {
 export interface TargetSettings<K extends string> {
     readonly kind: K;
 }
+
+/** A canary's metric checks on a target, with its settings. */
+export type MetricChecksOf =
+    /** They run: the checks each judgement reads, and where (a Prometheus, or CloudWatch: provider/canary/judgement.ts). */
+    | { readonly checks: readonly MetricCheckConfig[]; readonly store: "prometheus" | "cloudwatch" }
+    /** They are off with these settings: why (the bake's live line and a stopping verdict say it, the record keeps it). */
+    | { readonly off: string };
 
 /**
  * What a target is to zdr. `C` is what its parser returns (its kind beside its settings); `S`, what a
@@ -37,20 +44,18 @@ export interface TargetDefinition<K extends string, C extends TargetSettings<K>,
      */
     readonly configKeys: readonly ConfigKey[];
     /**
-     * Whether the canary's metric checks can run on it (a Prometheus zdr can query: the local
-     * default runs one; the hosts target reads the team's, when its settings name one: metricsOff;
-     * AWS reads CloudWatch: ownMetricChecks).
+     * The canary's metric checks with these settings and the stack's canaryMetrics (its PromQL
+     * checks, parsed with `metricDefaults`): the checks and where they are read (the local
+     * default's Prometheus; the team's on hosts; CloudWatch on AWS, its own checks), or why they
+     * are off (hosts without the team's Prometheus); undefined for a target that reads no metric.
      */
-    readonly metricChecks: boolean;
+    metricChecks(settings: C, canaryMetrics: MetricsConfig): MetricChecksOf | undefined;
     /**
-     * The metric checks it reads from its own store (CloudWatch on AWS), parsed with its settings.
-     * @default - canaryMetrics and the defaults, PromQL read from a Prometheus
+     * Its default PromQL checks (canaryDefaultMetrics), which the stack config's parser adds to
+     * canaryMetrics and names a check declared twice against, with the config's other problems
+     * (before its settings exist). @default - the local default's (src/monitors/config.ts, defaultMetricChecks)
      */
-    readonly ownMetricChecks?: (settings: C) => readonly MetricCheckConfig[];
-    /** Its default PromQL metric checks (canaryDefaultMetrics). @default - the local default's (src/monitors/config.ts, defaultMetricChecks) */
     readonly metricDefaults?: readonly MetricCheckConfig[];
-    /** Why its metric checks are off with these settings (the judgement says it); undefined when they run. @default - they run whenever metricChecks */
-    metricsOff?(config: C): string | undefined;
     /** Whether zdr logs in to its hosts over SSH (it then needs the secret `sshPrivateKey`). */
     readonly usesSshKey: boolean;
     /** Whether the target runs its own database (it then always needs `dbPassword`). */

@@ -21,7 +21,7 @@ import { AppLogTemplate, AppLogWatch } from "../../src/canary/app-log";
 import { errorPattern } from "../../src/canary/log-level";
 import { formatProgress, LiveJudgement } from "../../src/canary/live";
 import { LoggedRequest } from "../../src/canary/evidence";
-import { CanaryJudge, defaultAlpha, failWeights, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
+import { CanaryJudge, formatJudgement, Judgement, JudgeOptions, type MetricChecksSetup } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
 import { runtimeOf } from "../../src/haproxy/runtime";
 import { LogMirror, RemoteRunner } from "../../src/canary/remote-log";
@@ -32,9 +32,9 @@ import { changedKeys } from "../diff";
 import { engineLog } from "./engine-log";
 import { serverInstance } from "../../src/monitors/prometheus-config";
 import type { MetricCheckConfig } from "../../src/monitors/config";
-import { formatMetricProgress, MetricJudge } from "../../src/monitors/metric-judge";
+import { formatMetricProgress } from "../../src/monitors/metric-judge";
+import type { MetricsCheck } from "../../src/canary/checks/metrics";
 import { CloudWatchMetricsSource } from "../../targets/aws/evidence/cloudwatch-metrics";
-import { withMetrics } from "../../src/monitors/verdict";
 import { FreshBaselineInputs, RunningFreshBaseline, startFreshBaseline } from "./fresh-baseline";
 import { removeScrapeTarget, type ScrapeTargetInputs, writeScrapeTarget } from "../../targets/local/provider/scrape-target";
 
@@ -258,26 +258,25 @@ async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | unde
 }
 
 /**
- * The metric checks of a bake, when the judgement has a Prometheus and checks to read; their share
- * of alpha as judge.ts gives it. With a fresh baseline the canary's metrics are compared with its
+ * Where the metric checks of a bake read, when the judgement has a Prometheus (or CloudWatch) and
+ * checks to read; the judge gives them their share of alpha. With a fresh baseline the canary's metrics are compared with its
  * alone, from the moment it joined: two processes of the same age (a fresh process spends more CPU
  * a request while its JIT compiles and holds less memory than one that has run for minutes: the
  * lesson of issue 24 for latency holds for them too). Without one, with the stable servers.
  */
-function metricJudge(i: JudgementInputs, fresh: { server: string; port: number; joinedAt: number } | undefined, from: number): MetricJudge | undefined {
+function metricChecks(i: JudgementInputs, fresh: { server: string; port: number; joinedAt: number } | undefined, from: number): { metrics?: MetricChecksSetup } {
     if (!i.metricChecks || i.metricChecks.length === 0) {
-        return undefined;
+        return {};
     }
     if (i.cloudWatchMetrics) {
         const source = new CloudWatchMetricsSource(i.cloudWatchMetrics);
-        return new MetricJudge({ source, checks: i.metricChecks, canary: i.canary, baseline: i.baseline, from, alpha: (i.judge?.alpha ?? defaultAlpha) * failWeights.metrics, ...(i.judge?.passAlpha !== undefined ? { passAlpha: i.judge.passAlpha } : {}) });
+        return { metrics: { source, checks: i.metricChecks, canary: i.canary, baseline: i.baseline, from } };
     }
     if (!i.prometheus) {
-        return undefined;
+        return {};
     }
     const prometheus = { url: i.prometheus.url, instances: { ...i.prometheus.instances, ...(fresh ? { [fresh.server]: serverInstance(fresh.port) } : {}) } };
-    const common = { prometheus, checks: i.metricChecks, canary: i.canary, alpha: (i.judge?.alpha ?? defaultAlpha) * failWeights.metrics, ...(i.judge?.passAlpha !== undefined ? { passAlpha: i.judge.passAlpha } : {}) };
-    return new MetricJudge({ ...common, ...(fresh ? { baseline: [fresh.server], from: fresh.joinedAt } : { baseline: i.baseline, from }) });
+    return { metrics: { prometheus, checks: i.metricChecks, canary: i.canary, ...(fresh ? { baseline: [fresh.server], from: fresh.joinedAt } : { baseline: i.baseline, from }) } };
 }
 
 /**
@@ -296,7 +295,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     let judge: CanaryJudge;
     let live: LiveJudgement | undefined;
     let cloudWatch: AppLogWatch | undefined;
-    let metrics: MetricJudge | undefined;
+    let metrics: MetricsCheck | undefined;
     /** The metric read in flight, if any (one at a time). */
     let metricRead: Promise<void> | undefined;
     let fresh: RunningFreshBaseline | undefined;
@@ -332,12 +331,13 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
             }
             // The tail threshold is fixed from the baseline's last minute before the canary is judged;
             // the app's own lines are read from now on (src/canary/live.ts).
-            live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, ...(fresh ? { fresh: fresh.server } : {}), from, ...(appLogs ? { appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), onRequest: keep });
+            const sources = metricChecks(i, fresh && freshRecord?.joinedAt !== undefined ? { server: fresh.server, port: fresh.port, joinedAt: freshRecord.joinedAt } : undefined, from);
+            live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, ...(fresh ? { fresh: fresh.server } : {}), from, ...(appLogs ? { appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), ...sources, onRequest: keep });
             judge = live.judge;
-            metrics = metricJudge(i, fresh && freshRecord?.joinedAt !== undefined ? { server: fresh.server, port: fresh.port, joinedAt: freshRecord.joinedAt } : undefined, from);
+            metrics = judge.metrics;
             let lastLine = 0;
-            // with metric checks, only a failure ends the bake early (a leak shows over time)
-            const decided = () => judge.decision?.verdict === "fail" || metrics?.decision === "fail" || (judge.decision?.verdict === "pass" && !metrics);
+            // with metric checks, only a failure ends the bake early (a leak shows over time: judge.ts)
+            const decided = () => judge.decision !== undefined;
             while (!decided() && Date.now() < deadline) {
                 await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
                 await Promise.all([mirror?.catchUp(2), appMirrors?.catchUp(2)]);
@@ -356,19 +356,19 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
                 live.poll(deadline);
                 // the metrics to the bake's end (the last steps' scrapes have landed by now)
                 await metricRead;
-                if (metrics && !metrics.decision) {
+                if (metrics && !judge.decision) {
                     await metrics.poll(Math.min(Date.now(), deadline + 2000));
                 }
             }
             // a failure does not wait for a metric read in flight: the canary leaves HAProxy first
         } else {
             // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
-            judge = new CanaryJudge(i.judge);
-            metrics = metricJudge(i, undefined, from);
+            judge = new CanaryJudge(i.judge, metricChecks(i, undefined, from));
+            metrics = judge.metrics;
             if (metrics) {
                 // CloudWatch through the bake, a read a few seconds (each bounded); a failing check ends it
                 let lastLine = 0;
-                while (metrics.decision !== "fail" && Date.now() < deadline) {
+                while (!judge.decision && Date.now() < deadline) {
                     await sleep(Math.min(cloudWatchPollMs, Math.max(0, deadline - Date.now())));
                     await metrics.poll();
                     if (progress && Date.now() - lastLine >= progressEveryMs) {
@@ -383,9 +383,9 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
                 await sleep(i.bakeSeconds * 1000);
             }
             await sleep((i.albLogs.deliverySeconds ?? 330) * 1000);
-            if (metrics && !metrics.decision) {
+            if (metrics && !judge.decision) {
                 // the delivery's wait covers the checks' lag; a few reads bound a long bake's rest
-                for (let k = 0; k < 3 && !metrics.decision; k++) {
+                for (let k = 0; k < 3 && !judge.decision; k++) {
                     await metrics.poll();
                 }
             }
@@ -413,7 +413,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     const to = Math.min(Date.now(), deadline);
     // a check passes only with data to the bake's end (metric-judge.ts)
     metrics?.end(to);
-    let j = metrics ? withMetrics(judge.judgement(true), metrics) : judge.judgement(true);
+    let j = judge.judgement(true);
     // Out of the load balancer before anything else (the report takes a while to draw).
     const leftOutAt = await leaveOut(i, j);
     // a failing canary leaves first; the fresh baseline goes in every case
@@ -428,13 +428,13 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     // failure and stays one, the checks and their evidence are what was read
     if (metricRead) {
         await metricRead;
-        j = withMetrics(judge.judgement(true), metrics as MetricJudge);
+        j = judge.judgement(true);
     }
     const appLogTemplates = (live?.appLogs ?? cloudWatch)?.templates();
     fs.mkdirSync(path.dirname(i.reportFile), { recursive: true });
     const extra = { ...(appLogTemplates ? { appLogTemplates } : {}), ...(leftOutAt !== undefined ? { leftOutAt } : {}), ...(freshRecord ? { freshBaseline: freshRecord } : {}), ...(i.metricsOff ? { metricsOff: i.metricsOff } : {}) };
     fs.writeFileSync(i.reportFile, `${JSON.stringify({ canary: i.canary, version: i.version, deployment: i.deployment, baseline: i.baseline, from, to, ...j, ...extra }, null, 2)}\n`);
-    const metricEvidence = metrics?.evidence();
+    const metricEvidence = metrics?.evidenceRecord();
     if (metricEvidence) {
         // what every metric check read, point by point, beside the judgement
         fs.writeFileSync(i.reportFile.replace(/\.json$/, ".metrics.json"), `${JSON.stringify({ ...(i.prometheus ? { prometheus: i.prometheus.url } : {}), ...(i.cloudWatchMetrics ? { cloudWatch: i.cloudWatchMetrics } : {}), baseline: metrics?.baseline, checks: metricEvidence }, null, 1)}\n`);

@@ -18,10 +18,15 @@
 // the service's own noise (latencyNoiseFloor), whichever is more, and still stands 3 s later; see LatencySequence.judgeSlower), at a false-failure rate of `alpha` over
 // all checks and looks together (weighted Bonferroni, failWeights: errors 2, tail 0.4, latency
 // 0.3, new signatures 0.4 parts of 3.3 of alpha, the k-th of them half of the previous one's share, and 0.2
-// parts for the metric checks the judgement reads from Prometheus beside it; once the
+// parts for the metric checks; once the
 // error rate fails, the new signatures are tested in a chain at the error rate's level). Pass early: every effect's upper bound is
 // inside its tolerance, at `passAlpha` over all checks. At the end of the bake an undecided
 // canary is inconclusive, with what was ruled out.
+// The metric checks (memory, CPU per request..., ./checks/metrics.ts), when the judge is given
+// where to read them, are fed by the bake's poll (`metrics.poll()`) instead of requests, and are
+// judged to the bake's end: no early pass then; any check's crossing before the end fails the
+// canary (a metric check's too, even after the request checks passed); a pass needs the request
+// checks' pass and every metric check passed with its data to the bake's end (`metrics.end()`).
 // The canary's own warm-up, from the data: the latency check takes every request and tells a
 // transient from a regression by the fall of the canary's own latency (judgeSlower); the tail
 // check starts at the first canary request after its latency stops falling (WarmupDetector).
@@ -30,11 +35,13 @@ import { isFailed as failed } from "./series";
 import type { Check, Sample } from "./checks/check";
 import { canaryChecks, checkDefaults, type CheckOptions, failWeights } from "./checks";
 import type { CanaryCheck, JudgedRequest, JudgeState } from "./checks/check";
+import { type MetricChecksSetup, MetricsCheck } from "./checks/metrics";
 
 export type { Check, Sample, TimedSample } from "./checks/check";
 export { appLogPrefix } from "./checks/new-errors";
 export { latencyStandMs } from "./checks/latency";
 export { failWeights };
+export type { MetricChecksSetup } from "./checks/metrics";
 
 /** The judge's options: its own (below) and every check's (each documented in its module, ./checks). */
 export interface JudgeOptions extends CheckOptions {
@@ -79,7 +86,10 @@ export interface Judgement {
     readonly counts: { readonly baseline: number; readonly canary: number; readonly fresh?: number };
     /** Canary requests left out as the canary's warm-up by the tail check (warmupSeconds: by the latency check too; otherwise it judges the transient itself). */
     readonly warmup: number;
-    /** Canary requests when the verdict was reached (all of the window's when inconclusive). */
+    /**
+     * Canary requests when the verdict was reached: the first crossing, or the early pass (with
+     * metric checks: the request checks' pass); all of the window's when undecided.
+     */
     readonly decidedAfter: number;
     /** Effects ruled out, e.g. "error odds above 3.6x". */
     readonly ruledOut: readonly string[];
@@ -173,10 +183,18 @@ export class CanaryJudge {
     private canaryAfterTimedWarmup = 0;
     private readonly history: EvidencePoint[] = [];
     private historyStep = 5;
-    /** The verdict once reached: it stands. */
+    /**
+     * The verdict once reached: it stands. With a check judged to the end (the metric checks) it
+     * is only ever "fail" before the end: the pass is `judgement()`'s, at the end.
+     */
     decision?: { verdict: "pass" | "fail"; after: number };
+    /** With a check judged to the end: the other checks' pass (they were all within tolerance). */
+    private passedAt?: number;
+    /** The metric checks, when the judge was given where to read them: the bake polls them. */
+    readonly metrics?: MetricsCheck;
 
-    constructor(options: JudgeOptions = {}) {
+    /** `sources.metrics`: where the metric checks read, and what (./checks/metrics.ts). @default - no metric checks */
+    constructor(options: JudgeOptions = {}, sources: { readonly metrics?: MetricChecksSetup } = {}) {
         const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as JudgeOptions;
         this.o = { ...judgeDefaults, ...checkDefaults, ...given };
         const judge = this;
@@ -191,17 +209,13 @@ export class CanaryJudge {
             cross: (check) => this.cross(check),
             look: () => this.maybePass(),
         };
-        this.checks = canaryChecks({ ...checkDefaults, ...this.o }, this.o.alpha, this.passShare, state);
+        this.checks = canaryChecks({ ...checkDefaults, ...this.o }, this.o, state, sources.metrics);
+        this.metrics = this.checks.find((c): c is MetricsCheck => c instanceof MetricsCheck);
         this.warmup = new WarmupDetector(this.o.warmupWindow, this.o.maxWarmupRequests);
         if (this.o.freshBaseline) {
             // Both sides start cold together: nothing to wait for.
             this.warmup.warm = true;
         }
-    }
-
-    /** Each effect's share of passAlpha: errors, latency, tail. */
-    private get passShare(): number {
-        return this.o.passAlpha / 3;
     }
 
     /**
@@ -269,27 +283,47 @@ export class CanaryJudge {
         }
     }
 
-    /** An early pass: every check within tolerance (and no new error signature open). */
+    /**
+     * An early pass: every check within tolerance (and no new error signature open). With a check
+     * judged to the end, the others' pass: the canary passes when that one passes too.
+     */
     private maybePass(): void {
-        if (this.decision) {
+        if (this.decision || this.passedAt !== undefined) {
             return;
         }
-        if (this.checks.every((c) => c.withinTolerance())) {
-            this.decision = { verdict: "pass", after: this.canaryCount };
+        const toTheEnd = this.checks.some((c) => c.toTheEnd);
+        if (this.checks.every((c) => c.toTheEnd || c.withinTolerance())) {
+            if (toTheEnd) {
+                this.passedAt = this.canaryCount;
+            } else {
+                this.decision = { verdict: "pass", after: this.canaryCount };
+            }
         }
+    }
+
+    /** The verdict now: the decision, or with checks judged to the end the others' pass and theirs. */
+    private verdict(final: boolean): Judgement["verdict"] {
+        if (this.decision) {
+            return this.decision.verdict;
+        }
+        if (this.passedAt !== undefined && this.checks.every((c) => !c.toTheEnd || c.withinTolerance())) {
+            return "pass";
+        }
+        return final ? "inconclusive" : "undecided";
     }
 
     /** The judgement now; `final` at the end of the bake turns an undecided canary inconclusive. */
     judgement(final = true): Judgement {
-        const verdict = this.decision?.verdict ?? (final ? "inconclusive" : "undecided");
+        const verdict = this.verdict(final);
+        const decidedAfter = this.decision?.after ?? this.passedAt;
         return {
             verdict,
             checks: this.checks.flatMap((c) => c.rows()),
             counts: { baseline: this.baselineCount, canary: this.canaryCount, ...(this.o.freshBaseline ? { fresh: this.freshCount } : {}) },
             warmup: this.warmupCount,
-            decidedAfter: this.decision?.after ?? this.canaryCount,
+            decidedAfter: decidedAfter ?? this.canaryCount,
             ruledOut: this.checks.flatMap((c) => c.ruledOut()),
-            ...(this.decision ? {} : { toPass: this.checks.map((c) => c.toPass()).filter((x): x is NonNullable<typeof x> => x !== undefined) }),
+            ...(decidedAfter !== undefined ? {} : { toPass: this.checks.map((c) => c.toPass()).filter((x): x is NonNullable<typeof x> => x !== undefined) }),
             ...(this.o.intervals ? { history: [...this.history] } : {}),
         };
     }

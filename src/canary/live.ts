@@ -7,7 +7,8 @@
 import { AppLogWatch } from "./app-log";
 import { followRequests, LoggedRequest, readFrom } from "./evidence";
 import type { FollowedLog } from "./rotated-log";
-import { CanaryJudge, Judgement, JudgeOptions } from "./judge";
+import { CanaryJudge, Judgement, JudgeOptions, type MetricChecksSetup } from "./judge";
+import { metricCheckPrefix } from "../monitors/metric-judge";
 
 export interface LiveOptions {
     readonly requestLog: string;
@@ -22,6 +23,8 @@ export interface LiveOptions {
     /** What makes an app log line without a level an error. @default - defaultErrorPattern (src/canary/log-level.ts) */
     readonly appLogErrorPattern?: RegExp;
     readonly judge?: JudgeOptions;
+    /** Where the judge's metric checks read, and what (the bake polls them: judge.metrics). @default - none */
+    readonly metrics?: MetricChecksSetup;
     /** Called with every request judged (the report's charts keep some). @default - none */
     readonly onRequest?: (r: LoggedRequest) => void;
 }
@@ -102,7 +105,7 @@ export class LiveJudgement {
         this.appLogs = o.appLogs ? new AppLogWatch(Object.fromEntries(Object.entries(o.appLogs).filter(([s]) => s === o.canary || s === o.fresh || o.baseline.includes(s))), o.canary, { ...(o.appLogErrorPattern ? { errorPattern: o.appLogErrorPattern } : {}) }) : undefined;
         const { threshold, signatures } = history(o);
         this.log = followRequests(o.requestLog, o.from);
-        this.judge = new CanaryJudge({ ...o.judge, ...(o.fresh ? { freshBaseline: true } : {}), knownSignatures: signatures, ...(threshold !== undefined && o.judge?.tailThresholdMs === undefined ? { tailThresholdMs: threshold } : {}) });
+        this.judge = new CanaryJudge({ ...o.judge, ...(o.fresh ? { freshBaseline: true } : {}), knownSignatures: signatures, ...(threshold !== undefined && o.judge?.tailThresholdMs === undefined ? { tailThresholdMs: threshold } : {}) }, { ...(o.metrics ? { metrics: o.metrics } : {}) });
     }
 
     /** Reads what was logged since the last poll (the app's lines first); requests after `until` are left out. */
@@ -149,8 +152,9 @@ const pct = (n: number, of: number) => `${of ? ((n / of) * 100).toFixed(1) : "0.
  */
 export function formatProgress(p: Progress, maxSeconds?: number): string {
     const group = (name: string, s: GroupStats) => `${name} ${s.requests} req ${pct(s.failed, s.requests)} failed p50 ${s.p50} p99 ${s.p99} ms`;
+    // the metric checks' evidence is in their own part of the line (formatMetricProgress)
     const evidence = p.judgement.checks
-        .filter((c) => c.threshold > 0 && Number.isFinite(c.evidence) && c.evidence > 0)
+        .filter((c) => !c.name.startsWith(metricCheckPrefix) && c.threshold > 0 && Number.isFinite(c.evidence) && c.evidence > 0)
         .map((c) => `${c.name} ${(Math.log10(c.evidence / c.threshold)).toFixed(1)}`)
         .join(", ");
     const verdict = p.judgement.verdict === "undecided" ? "undecided" : `${p.judgement.verdict} after ${p.judgement.decidedAfter} canary requests`;

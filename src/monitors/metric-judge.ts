@@ -1,15 +1,15 @@
 // The canary's metric checks through a bake: each check's query, filled in per server, read from
 // its source (source.ts: Prometheus' query_range, one step a second; CloudWatch's GetMetricData on
 // AWS, a step a period) for the canary and every baseline server, and judged step by step with the
-// sequential sign test of sign-sequence.ts, whatever the source. Polled by the judgement
-// (provider/canary/judgement.ts) beside HAProxy's log; every read is bounded in points and time.
+// sequential sign test of sign-sequence.ts, whatever the source. A check of the canary judge
+// (src/canary/checks/metrics.ts), polled by the bake beside HAProxy's log; every read is bounded in points and time.
 // Prometheus down, a read failing or a server with no series (not scraped) is said in the check's
 // detail, and such a check never passes: "no data" is never read as "no regression". Once the
 // bake's end is known (end()), a check passes only with data to that end: a Prometheus that went
 // down, or a canary (or baseline) no longer scraped, in the bake's last seconds leaves it
 // undecided, with when the data stopped and why. A failure stands whatever comes after (each
 // check's evidence is anytime-valid: a gap takes nothing from the steps before it).
-import type { Check } from "../canary/judge";
+import type { Check } from "../canary/checks/check";
 import type { MetricCheckConfig } from "./config";
 import { cumulativeMinSeconds } from "./config";
 import type { RangeSeries } from "./prometheus";
@@ -26,7 +26,7 @@ export interface MetricJudgeOptions {
     readonly baseline: readonly string[];
     /** The bake's start (epoch ms): the first step judged. */
     readonly from: number;
-    /** The metric checks' share of the judge's alpha (judge.ts, failWeights.metrics): split evenly over the checks. */
+    /** The metric checks' share of the judge's alpha (src/canary/checks/index.ts, failWeights.metrics): split evenly over the checks. */
     readonly alpha: number;
     /** The chance of a metric check passing while the canary is beyond its tolerance: split evenly over the checks. @default 0.05 */
     readonly passAlpha?: number;
@@ -297,6 +297,11 @@ export class MetricJudge {
     /** "fail" once any check failed; undefined otherwise (the metric checks never end a bake early on a pass: a leak shows over time). */
     get decision(): "fail" | undefined {
         return this.states.some((s) => s.failedAtStep !== undefined) ? "fail" : undefined;
+    }
+
+    /** The checks that failed, by their name in the verdict (`metric: <name>`). */
+    failed(): string[] {
+        return this.states.filter((s) => s.failedAtStep !== undefined).map((s) => `${metricCheckPrefix}${s.config.name}`);
     }
 
     /** Every check passed (its pass side crossed, its data there, none failed). */

@@ -1,12 +1,11 @@
 // `zdr watch`'s metric checks: the stack's Prometheus and the checks, as the local environment
 // wrote them beside Prometheus' configuration (prometheus-config.ts, watchFile), each server's
-// instance from its target file (serverTargetsDir), judged as the judgement judges them (the same
-// share of the default alpha).
+// instance from its target file (serverTargetsDir), judged as the judgement judges them (a check
+// of the canary judge, src/canary/checks/metrics.ts, at its share of the default alpha).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { defaultAlpha, failWeights } from "../canary/judge";
+import type { MetricChecksSetup } from "../canary/judge";
 import type { MetricCheckConfig } from "./config";
-import { MetricJudge } from "./metric-judge";
 import { serverTargetsDir, watchFile } from "./prometheus-config";
 
 /** Server -> address from the target files in `folder`; a file being written or removed is left out. */
@@ -32,8 +31,8 @@ export function readScrapeTargets(folder: string): Record<string, string> {
     return found;
 }
 
-/** A MetricJudge for the canary, or undefined when the stack runs no Prometheus (or has no checks). */
-export function watchMetrics(dir: string, canary: string, baseline: readonly string[], from: number): MetricJudge | undefined {
+/** Where the canary's metric checks read, and what; undefined when the stack runs no Prometheus (or has no checks). */
+export function watchMetrics(dir: string, canary: string, baseline: readonly string[], from: number): MetricChecksSetup | undefined {
     const file = watchFile(dir);
     if (!fs.existsSync(file)) {
         return undefined;
@@ -42,5 +41,5 @@ export function watchMetrics(dir: string, canary: string, baseline: readonly str
     if (w.checks.length === 0) {
         return undefined;
     }
-    return new MetricJudge({ prometheus: { url: w.url, instances: readScrapeTargets(serverTargetsDir(dir)) }, checks: w.checks, canary, baseline, from, alpha: defaultAlpha * failWeights.metrics });
+    return { prometheus: { url: w.url, instances: readScrapeTargets(serverTargetsDir(dir)) }, checks: w.checks, canary, baseline, from };
 }

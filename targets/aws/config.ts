@@ -246,8 +246,8 @@ export const awsTarget: TargetDefinition<"aws", AwsTargetConfig> = {
     kind: "aws",
     summary: "an Application Load Balancer in front of EC2 instances, created by zdr or existing ones by id",
     configKeys: awsRows,
-    metricChecks: true,
-    ownMetricChecks: (settings) => settings.aws.metricChecks ?? awsDefaultMetricChecks,
+    // its own checks, parsed with its settings (awsCanaryMetrics); canaryMetrics' PromQL is refused there
+    metricChecks: (settings) => ({ checks: settings.aws.metricChecks ?? awsDefaultMetricChecks, store: "cloudwatch" }),
     usesSshKey: true,
     ownsDatabase: false,
     ownsLoadBalancer: true,

@@ -93,7 +93,7 @@ export const localTarget: TargetDefinition<"local", LocalTargetConfig, LocalRele
     kind: "local",
     summary: "HAProxy, the app's processes and PostgreSQL on this machine's loopback (the default)",
     configKeys: [...Object.values(localNumberKeys), ...Object.values(lbNumberKeys)],
-    metricChecks: true,
+    metricChecks: (_, canaryMetrics) => ({ checks: canaryMetrics.checks, store: "prometheus" }),
     usesSshKey: false,
     ownsDatabase: true,
     ownsLoadBalancer: true,

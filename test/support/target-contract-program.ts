@@ -2,7 +2,9 @@
 // (targets/registry.ts: exampleStack) with a canary stage; prints what it registered as JSON on
 // the last line of stdout. test/unit/targets/contract.test.ts runs it once per target, each in a
 // process of its own (Pulumi's mocks are per process).
-//   node -r ts-node/register/transpile-only test/support/target-contract-program.ts <kind>
+//   node -r ts-node/register/transpile-only test/support/target-contract-program.ts <kind> [<key left unset>...]
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,14 +12,22 @@ import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { projectRoot } from "../../src/engine";
 import { targetDefinition } from "../../targets/registry";
-import { recordRegistrations, value } from "./mocks";
+import { recordRegistrations, type Registration, value } from "./mocks";
 
 /** The secrets the stage passes: the contract test requires that neither appears in plain text. */
 export const contractSecrets = { dbPassword: "contract-db-secret-9f2c", sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\ncontract-key-material-4b7e\n-----END OPENSSH PRIVATE KEY-----" };
 /** The failure the fake provider records for web-2's deploy (a provider records, not throws, it). */
 export const contractDeployFailure = "deploy of web-2 (v1): exit 3";
 
-async function main(kind: string): Promise<void> {
+/** What the target's program registers over its example stack, run in a process of its own (`unset`: keys left out of the stack). */
+export function contractRegistrations(kind: string, unset: readonly string[] = []): Registration[] {
+    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "test/support/target-contract-program.ts", kind, ...unset], { cwd: projectRoot, encoding: "utf8", timeout: 240_000, maxBuffer: 64 << 20 });
+    assert.equal(run.status, 0, `the ${kind} program under mocks: ${run.stderr}`);
+    return JSON.parse(run.stdout.trim().split("\n").pop() as string) as Registration[];
+}
+
+/** `unset`: keys of the example stack left out (e.g. the hosts target's prometheusUrl). */
+async function main(kind: string, unset: readonly string[] = []): Promise<void> {
     const definition = targetDefinition(kind);
     if (!definition) {
         throw new Error(`no target ${kind}`);
@@ -36,7 +46,7 @@ async function main(kind: string): Promise<void> {
     const file = yaml.load(fs.readFileSync(path.join(projectRoot, definition.exampleStack), "utf8")) as { config: Record<string, unknown> };
     const config: Record<string, string> = {};
     for (const [k, v] of Object.entries(file.config)) {
-        if (typeof v === "string" || Array.isArray(v)) {
+        if ((typeof v === "string" || Array.isArray(v)) && !unset.includes(k.replace(/^zdr:/, ""))) {
             config[k] = typeof v === "string" ? v : JSON.stringify(v);
         }
     }
@@ -57,7 +67,7 @@ async function main(kind: string): Promise<void> {
 }
 
 if (require.main === module) {
-    main(process.argv[2] ?? "").then(
+    main(process.argv[2] ?? "", process.argv.slice(3)).then(
         () => process.exit(0),
         (e) => {
             console.error(e);

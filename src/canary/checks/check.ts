@@ -5,7 +5,7 @@
 // (src/canary/judge.ts) is a loop over the checks (./index.ts lists them); adding a check is adding
 // a module here and a line there.
 import type { NumberKey } from "../../release/config";
-import type { Interval } from "../sequential";
+import type { DifferenceSequence, Interval, OddsSequence } from "../sequential";
 
 export interface Sample {
     /** HTTP status; 0 for a connection error or time-out. */
@@ -80,7 +80,7 @@ export interface JudgeState {
     crossedAt(check: string): number | undefined;
     /** The named check crossed: its first crossing is kept, and the first of all decides "fail". */
     cross(check: string): void;
-    /** The check's evidence moved: the judge sees whether every check is now within tolerance (an early pass). */
+    /** The check's evidence moved: the judge sees whether every check is now within tolerance (an early pass, or with a check judged to the end, the others' pass). */
     look(): void;
 }
 
@@ -94,6 +94,13 @@ export interface CheckContext {
 }
 
 export interface CanaryCheck {
+    /**
+     * Judged to the bake's end (the metric checks, ./metrics.ts: a leak shows over time): while
+     * there is such a check the bake never ends early on a pass, any check's crossing before the
+     * end fails the canary, and the canary passes when the other checks passed and this one is
+     * within tolerance. @default false
+     */
+    readonly toTheEnd?: boolean;
     /**
      * Every request as it arrives, before any check judges it, for what the other checks' looks
      * read (the new-error check's open signatures hold back a pass). @default - nothing
@@ -127,3 +134,47 @@ export function morePassRequests(check: string, logE: number, threshold: number,
 export const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 export const times = (x: number): string => (x === Infinity ? "∞" : `${x.toFixed(x < 10 ? 2 : 1)}x`);
 export const percentChange = (x: number): string => (x === Infinity ? "∞" : `${x >= 1 ? "+" : ""}${((x - 1) * 100).toFixed(0)}%`);
+
+/** An odds-ratio check (error rate, tail): what its row shows of it. */
+export interface OddsCheck {
+    readonly name: string;
+    readonly c: CheckContext;
+    /** The odds of its event, canary vs baseline, in matched sets. */
+    readonly odds: OddsSequence;
+    /** Its fail side's log e-value. */
+    readonly logEvidence: number;
+    readonly withinTolerance: boolean;
+    /** The event, before its rates in the detail: "failed", "above 12 ms:". */
+    readonly event: string;
+    /** The upper bound of the canary's own rate of the event, and what the detail calls it ("rate", "share"). */
+    readonly canaryUpper: { readonly upper: number; readonly is: string };
+    readonly oddsTolerance: number;
+    /** The pass side's absolute tolerance: the canary's rate at most `margin` points above the baseline's. */
+    readonly difference: DifferenceSequence;
+}
+
+/**
+ * An odds-ratio check's row: failed once it crossed; its interval at its level (the upper bound at
+ * half its pass share, the odds' half of the pass side); the rates of the event on either side.
+ */
+export function oddsRow(x: OddsCheck): Check {
+    const e = x.odds.counts;
+    const interval = x.odds.bounds(x.c.alpha, x.c.passShare / 2);
+    const crossedAfter = x.c.state.crossedAt(x.name);
+    const canary = e.canary ? e.canaryEvents / e.canary : 0;
+    const baseline = e.baseline ? e.baselineEvents / e.baseline : 0;
+    const shown = x.difference.within(x.c.passShare / 2) ? ": shown" : "";
+    return {
+        name: x.name,
+        verdict: crossedAfter !== undefined ? "fail" : x.withinTolerance ? "pass" : "undecided",
+        effect: "odds ratio",
+        interval,
+        evidence: Math.exp(x.logEvidence),
+        threshold: 1 / x.c.alpha,
+        crossedAfter,
+        canaryRequests: e.canary,
+        baseline,
+        canary,
+        detail: `${x.event} ${pct(canary)} vs ${pct(baseline)}; odds ratio ${times(interval.lower)}..${times(interval.upper)}, canary ${x.canaryUpper.is} below ${pct(x.canaryUpper.upper)} (tolerance: ${times(x.oddsTolerance)} or at most ${(x.difference.margin * 100).toFixed(2)} points above the baseline's${shown})`,
+    };
+}

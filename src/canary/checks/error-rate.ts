@@ -3,7 +3,7 @@
 // on every server cancels). Counts from the canary's first request: a fresh process that fails
 // requests fails customers.
 import { DifferenceSequence, MatchedSet, MatchedSets, OddsSequence, RateSequence } from "../sequential";
-import { CanaryCheck, Check, CheckContext, CheckKey, JudgedRequest, morePassRequests, pct, relativeEvidence, times } from "./check";
+import { CanaryCheck, Check, CheckContext, CheckKey, JudgedRequest, morePassRequests, oddsRow, pct, relativeEvidence, times } from "./check";
 
 export interface ErrorRateOptions {
     /** Errors within tolerance: the canary's odds of failing at most this many times the baseline's. @default 1.5 */
@@ -113,25 +113,18 @@ export class ErrorRateCheck implements CanaryCheck {
     }
 
     rows(): Check[] {
-        const e = this.odds.counts;
-        const interval = this.interval();
-        const crossedAfter = this.c.state.crossedAt(ErrorRateCheck.checkName);
-        const canaryRate = e.canary ? e.canaryEvents / e.canary : 0;
-        const baselineRate = e.baseline ? e.baselineEvents / e.baseline : 0;
         return [
-            {
+            oddsRow({
                 name: ErrorRateCheck.checkName,
-                verdict: crossedAfter !== undefined ? "fail" : this.withinTolerance() ? "pass" : "undecided",
-                effect: "odds ratio",
-                interval,
-                evidence: Math.exp(this.logEvidence()),
-                threshold: 1 / this.c.alpha,
-                crossedAfter,
-                canaryRequests: e.canary,
-                baseline: baselineRate,
-                canary: canaryRate,
-                detail: `failed ${pct(canaryRate)} vs ${pct(baselineRate)}; odds ratio ${times(interval.lower)}..${times(interval.upper)}, canary rate below ${pct(this.rateUpper())} (tolerance: ${times(this.o.errorOddsTolerance)} or at most ${(this.o.errorRateFloor * 100).toFixed(2)} points above the baseline's${this.difference.within(this.c.passShare / 2) ? ": shown" : ""})`,
-            },
+                c: this.c,
+                odds: this.odds,
+                logEvidence: this.logEvidence(),
+                withinTolerance: this.withinTolerance(),
+                event: "failed",
+                canaryUpper: { upper: this.rateUpper(), is: "rate" },
+                oddsTolerance: this.o.errorOddsTolerance,
+                difference: this.difference,
+            }),
         ];
     }
 

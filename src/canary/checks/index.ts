@@ -1,19 +1,14 @@
 // The canary's checks, in the order the judge feeds them and shows them, and their shares of the
 // alpha budget. Adding a check: its module in this folder (./check.ts says what it implements),
 // its share and a line in `canaryChecks`, its options in JudgeOptions, its keys in
-// src/canary/config.ts' table (and Pulumi.yaml).
+// src/canary/config.ts' table (and Pulumi.yaml). The metric checks (./metrics.ts) are fed by the
+// bake's poll instead of requests: they are in the loop when the judge is given where to read them.
 import type { CanaryCheck, CheckContext, JudgeState } from "./check";
 import { ErrorRateCheck, errorRateDefaults, type ErrorRateOptions, errorRateShare } from "./error-rate";
 import { LatencyCheck, latencyDefaults, type LatencyOptions, latencyShare } from "./latency";
+import { type MetricChecksSetup, MetricsCheck, metricsShare } from "./metrics";
 import { NewErrorsCheck, type NewErrorsOptions, newErrorsShare } from "./new-errors";
 import { TailCheck, tailDefaults, type TailOptions, tailShare } from "./tail";
-
-/**
- * The metric checks' share: judged beside the request checks by the judgement
- * (src/monitors/metric-judge.ts, split evenly over them) within the same alpha. Where a stack has
- * no metric checks their share is unspent: the request checks keep their levels.
- */
-const metricsShare = 0.2;
 
 /**
  * Each fail-side check's share of `alpha` (weighted Bonferroni: the checks' false failures add up
@@ -27,7 +22,8 @@ const metricsShare = 0.2;
  * the stable servers never show, on 0.5% of 2,000 canary requests, failed 135 of 200 streams at
  * 1:2 with 0.1%, 157 with 0.2%; none of 2,000 A/A streams with a burst of a new signature failed
  * on it at either), the k-th of them half the one before; the metric checks 0.1%, split evenly
- * over them (src/monitors/metric-judge.ts). At the default alpha 1.65% the levels are errors 1%,
+ * over them (./metrics.ts). Where a stack has no metric checks their share is unspent: the
+ * request checks keep their levels. At the default alpha 1.65% the levels are errors 1%,
  * tail 0.2%, latency 0.15%, new signatures 0.2%, metric checks 0.1%; the measured A/A rate is
  * about a third of alpha (docs/canary.md, "Alpha budget").
  */
@@ -50,17 +46,26 @@ export const checkDefaults = { ...errorRateDefaults, ...latencyDefaults, ...tail
 /** What the judge gives every check: the options resolved, its own too. */
 export type ResolvedCheckOptions = typeof checkDefaults & CheckOptions & { readonly intervals: boolean; readonly freshBaseline: boolean };
 
+/** The judge's levels: `alpha` over every check's fail side, `passAlpha` over the pass sides. */
+export interface Levels {
+    readonly alpha: number;
+    readonly passAlpha: number;
+}
+
 /**
  * The checks, each at alpha x its share, in the order the judge feeds them a request and shows
- * them: error rate, latency, tail, new error signatures.
+ * them: error rate, latency, tail, new error signatures, and the metric checks when `metrics`
+ * says where to read them. Each request effect (errors, latency, tail) gets a third of passAlpha.
  */
-export function canaryChecks(o: ResolvedCheckOptions, alpha: number, passShare: number, state: JudgeState): readonly CanaryCheck[] {
-    const at = (weight: number): CheckContext => ({ alpha: alpha * weight, passShare, state });
+export function canaryChecks(o: ResolvedCheckOptions, levels: Levels, state: JudgeState, metrics?: MetricChecksSetup): readonly CanaryCheck[] {
+    const passShare = levels.passAlpha / 3;
+    const at = (weight: number): CheckContext => ({ alpha: levels.alpha * weight, passShare, state });
     const errors = at(failWeights.errors);
     return [
         new ErrorRateCheck(o, errors),
         new LatencyCheck(o, at(failWeights.latency)),
         new TailCheck(o, at(failWeights.tail)),
         new NewErrorsCheck(o, at(failWeights.newErrors), { check: ErrorRateCheck.checkName, alpha: errors.alpha }),
+        ...(metrics ? [new MetricsCheck(metrics, at(failWeights.metrics), levels.passAlpha)] : []),
     ];
 }

@@ -3,7 +3,7 @@
 // e-values averaged; a server's pause is one episode. Starts at the first canary request after
 // the canary's warm-up (the judge's WarmupDetector).
 import { DifferenceSequence, MatchedSet, OddsSequence, RateSequence, RoutedSets } from "../sequential";
-import { CanaryCheck, Check, CheckContext, CheckKey, JudgedRequest, morePassRequests, pct, relativeEvidence, times } from "./check";
+import { CanaryCheck, Check, CheckContext, CheckKey, JudgedRequest, morePassRequests, oddsRow, relativeEvidence, times } from "./check";
 import { regressionPrior } from "./error-rate";
 
 export interface TailOptions {
@@ -153,30 +153,18 @@ export class TailCheck implements CanaryCheck {
     }
 
     rows(): Check[] {
-        const tc = this.odds.counts;
-        const interval = this.interval();
-        const shareUpper = this.share.interval(this.c.passShare / 2).upper;
-        const crossedAfter = this.c.state.crossedAt(TailCheck.checkName);
-        const canaryShare = tc.canary ? tc.canaryEvents / tc.canary : 0;
-        const baselineShare = tc.baseline ? tc.baselineEvents / tc.baseline : 0;
-        return [
-            {
-                name: TailCheck.checkName,
-                verdict: crossedAfter !== undefined ? "fail" : this.withinTolerance() ? "pass" : "undecided",
-                effect: "odds ratio",
-                interval,
-                evidence: Math.exp(this.logEvidence()),
-                threshold: 1 / this.c.alpha,
-                crossedAfter,
-                canaryRequests: tc.canary,
-                baseline: baselineShare,
-                canary: canaryShare,
-                detail:
-                    this.threshold === undefined
-                        ? `threshold not fixed yet (needs ${calibrationRequests} successful baseline requests)`
-                        : `above ${this.threshold} ms: ${pct(canaryShare)} vs ${pct(baselineShare)}; odds ratio ${times(interval.lower)}..${times(interval.upper)}, canary share below ${pct(shareUpper)} (tolerance: ${times(this.o.tailOddsTolerance)} or at most ${(this.difference.margin * 100).toFixed(2)} points above the baseline's${this.difference.within(this.c.passShare / 2) ? ": shown" : ""})`,
-            },
-        ];
+        const row = oddsRow({
+            name: TailCheck.checkName,
+            c: this.c,
+            odds: this.odds,
+            logEvidence: this.logEvidence(),
+            withinTolerance: this.withinTolerance(),
+            event: `above ${this.threshold} ms:`,
+            canaryUpper: { upper: this.share.interval(this.c.passShare / 2).upper, is: "share" },
+            oddsTolerance: this.o.tailOddsTolerance,
+            difference: this.difference,
+        });
+        return [this.threshold === undefined ? { ...row, detail: `threshold not fixed yet (needs ${calibrationRequests} successful baseline requests)` } : row];
     }
 
     ruledOut(): string[] {

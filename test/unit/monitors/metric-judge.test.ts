@@ -10,8 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { MetricJudge } from "../../../src/monitors/metric-judge";
 import { maxAnswerBytes, PrometheusClient } from "../../../src/monitors/prometheus";
-import { withMetrics } from "../../../src/monitors/verdict";
-import { judge } from "../../../src/canary/judge";
+import { CanaryJudge, type MetricChecksSetup } from "../../../src/canary/judge";
 import { freePort } from "../../support/ports";
 import { main } from "../../../src/cli";
 import { lookbackDelta, watchFile } from "../../../src/monitors/prometheus-config";
@@ -68,6 +67,21 @@ describe("metric checks read from a real Prometheus", function () {
     const check = { name: "memory", query: 'shop_memory_bytes{server="{server}"}', better: "lower" as const, tolerance: 0.5 };
     const judgeOf = (canary: string, o: Partial<ConstructorParameters<typeof MetricJudge>[0]> = {}) =>
         new MetricJudge({ prometheus: { url, instances: {} }, checks: [check], canary, baseline: ["web-2", "web-3"], from, alpha: 0.001, ...o });
+    /**
+     * The canary judge with the metric check (at its share of the default alpha, 0.1%: the level
+     * above), fed 1,500 canary and 3,000 baseline requests alike: its request checks pass.
+     */
+    const passingRequestsWith = (canary: string, o: Partial<MetricChecksSetup> = {}) => {
+        const j = new CanaryJudge({}, { metrics: { prometheus: { url, instances: {} }, checks: [check], canary, baseline: ["web-2", "web-3"], from, ...o } });
+        const ok = { status: 200, latencyMs: 5 };
+        for (let i = 0; i < 3000; i++) {
+            j.add("baseline", i, ok);
+            if (i % 2 === 1) {
+                j.add("canary", i, ok);
+            }
+        }
+        return { j, metrics: j.metrics as NonNullable<CanaryJudge["metrics"]> };
+    };
 
     it("fails a canary three times its baseline on a lower-is-better metric, with the comparison in the detail", async () => {
         const m = judgeOf("web-4");
@@ -100,17 +114,32 @@ describe("metric checks read from a real Prometheus", function () {
         assert.equal(f.steps.missing, 0);
     });
 
-    it("passes a canary like its baseline, and the verdict passes only with the request judge's pass", async () => {
+    it("passes a canary like its baseline, and the verdict passes only with the request checks' pass", async () => {
         const m = judgeOf("web-1");
         await m.poll();
         assert.equal(m.checks()[0].verdict, "pass", m.checks()[0].detail);
         assert.equal(m.decision, undefined);
         assert.ok(m.allPassed());
-        const ok = { status: 200, latencyMs: 5 };
-        const passing = judge(Array(3000).fill(ok), Array(1500).fill(ok));
-        assert.equal(passing.verdict, "pass");
-        assert.equal(withMetrics(passing, m).verdict, "pass");
-        assert.equal(withMetrics({ ...passing, verdict: "inconclusive" }, m).verdict, "inconclusive");
+        const { j, metrics } = passingRequestsWith("web-1");
+        assert.equal(j.judgement(false).verdict, "undecided", "the request checks' pass waits for the metric check");
+        assert.equal(j.decision, undefined, "no early pass with a metric check");
+        await metrics.poll();
+        const passed = j.judgement(true);
+        assert.equal(passed.verdict, "pass", JSON.stringify(passed.checks.map((c) => [c.name, c.verdict])));
+        assert.deepEqual(passed.checks.map((c) => c.name), ["error-rate", "latency", "tail", "metric: memory"]);
+        // no requests: the request checks did not pass
+        const alone = new CanaryJudge({}, { metrics: { prometheus: { url, instances: {} }, checks: [check], canary: "web-1", baseline: ["web-2", "web-3"], from } });
+        await alone.metrics?.poll();
+        assert.equal(alone.judgement(true).verdict, "inconclusive");
+    });
+
+    it("fails the canary on a failing metric check, even after its request checks passed", async () => {
+        const { j, metrics } = passingRequestsWith("web-4");
+        await metrics.poll();
+        const failed = j.judgement(true);
+        assert.equal(failed.verdict, "fail");
+        assert.deepEqual(failed.checks.filter((c) => c.verdict === "fail").map((c) => c.name), ["metric: memory"]);
+        assert.equal(failed.decidedAfter, 1500, "the canary requests judged when it failed");
     });
 
     it("leaves the check undecided, never passed, when Prometheus does not answer", async () => {
@@ -119,8 +148,9 @@ describe("metric checks read from a real Prometheus", function () {
         const [c] = m.checks();
         assert.equal(c.verdict, "undecided");
         assert.match(c.detail, /undecided: no read succeeded \(1 failed; last: Prometheus at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED\)/);
-        const ok = { status: 200, latencyMs: 5 };
-        assert.equal(withMetrics(judge(Array(3000).fill(ok), Array(1500).fill(ok)), m).verdict, "inconclusive");
+        const { j, metrics } = passingRequestsWith("web-1", { prometheus: { url: `http://127.0.0.1:${await freePort()}`, instances: {} } });
+        await metrics.poll();
+        assert.equal(j.judgement(true).verdict, "inconclusive");
     });
 
     it("leaves the check undecided when the canary is not scraped", async () => {
@@ -194,9 +224,9 @@ describe("metric checks read from a real Prometheus", function () {
         let own = await ownPrometheus(data, port, 8);
         try {
             const bakeFrom = Date.now() - 6_000;
-            const m = judgeOf("web-1", { prometheus: { url: `http://127.0.0.1:${port}`, instances: {} }, from: bakeFrom });
+            const { j, metrics: m } = passingRequestsWith("web-1", { prometheus: { url: `http://127.0.0.1:${port}`, instances: {} }, from: bakeFrom });
             await m.poll();
-            assert.ok(m.evidence()[0].steps.judged >= 3, JSON.stringify(m.evidence()[0].steps));
+            assert.ok(m.evidenceRecord()[0].steps.judged >= 3, JSON.stringify(m.evidenceRecord()[0].steps));
             const down = Date.now();
             await stopProcess(own);
             // the bake goes on 12 s with Prometheus down: every read of it fails
@@ -205,12 +235,11 @@ describe("metric checks read from a real Prometheus", function () {
                 await m.poll();
             }
             m.end(Date.now());
-            const [c] = m.checks();
+            const [c] = m.rows();
             assert.equal(c.verdict, "undecided", c.detail);
             assert.match(c.detail, /undecided: Prometheus not read after \S+Z: the bake's last (\d+) s unread; reads failing since \S+Z \((\d+)\): Prometheus at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
-            const ok = { status: 200, latencyMs: 5 };
-            assert.equal(withMetrics(judge(Array(3000).fill(ok), Array(1500).fill(ok)), m).verdict, "inconclusive", "never read as no regression");
-            const [e] = m.evidence();
+            assert.equal(j.judgement(true).verdict, "inconclusive", "never read as no regression");
+            const [e] = m.evidenceRecord();
             assert.equal(e.outages.length, 1);
             assert.ok(e.outages[0].from >= down && e.outages[0].to === undefined && e.outages[0].failed >= 10, JSON.stringify(e.outages));
             // Prometheus back (its data on disk): the next read closes the outage, and the seconds it
@@ -218,7 +247,7 @@ describe("metric checks read from a real Prometheus", function () {
             own = await ownPrometheus(data, port, 1);
             await sleep(3000);
             await m.poll();
-            const [after] = m.evidence();
+            const [after] = m.evidenceRecord();
             assert.ok(after.outages[0].to !== undefined && after.outages[0].to > down, JSON.stringify(after.outages));
             assert.ok(after.steps.missing >= 5, `the downtime's steps are missing: ${JSON.stringify(after.steps)}`);
         } finally {

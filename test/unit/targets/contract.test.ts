@@ -3,15 +3,15 @@
 // (test/support/target-contract-program.ts, one process per target). A target added to the
 // registry is tested here with no new test code.
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { projectRoot } from "../../../src/engine";
 import { parseReleaseConfig } from "../../../src/release/config";
 import { undeclaredKeys } from "../../../src/release/stack-config";
-import { targetDefinitions } from "../../../targets/registry";
-import { contractDeployFailure, contractSecrets } from "../../support/target-contract-program";
+import { parseMetricsConfig } from "../../../src/monitors/config";
+import { targetDefinition, targetDefinitions } from "../../../targets/registry";
+import { contractDeployFailure, contractRegistrations, contractSecrets } from "../../support/target-contract-program";
 import { type Registration, waitsThroughChecks } from "../../support/mocks";
 
 const servers = ["web-1", "web-2", "web-3"];
@@ -38,13 +38,18 @@ function shape(regs: readonly Registration[]): string[] {
     return regs.filter(isStep).map((r) => `${role(r)}: dbr=${r.deleteBeforeReplace} replaceWith=[${names(r.replaceWith)}] after=[${names(waitsThroughChecks(regs, r))}]`).sort();
 }
 
+/** A target's example stack file as raw config, with the secrets it holds encrypted. */
+function exampleConfig(exampleStack: string): Record<string, string> {
+    const file = yaml.load(fs.readFileSync(path.join(projectRoot, exampleStack), "utf8")) as { config: Record<string, unknown> };
+    const raw = Object.fromEntries(Object.entries(file.config).filter(([, v]) => typeof v === "string" || Array.isArray(v)).map(([k, v]) => [k.replace(/^zdr:/, ""), typeof v === "string" ? v : JSON.stringify(v)]));
+    return { ...raw, ...contractSecrets };
+}
+
 const runs = new Map<string, Registration[]>();
 function registrations(kind: string): Registration[] {
     let regs = runs.get(kind);
     if (!regs) {
-        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "test/support/target-contract-program.ts", kind], { cwd: projectRoot, encoding: "utf8", timeout: 240_000, maxBuffer: 64 << 20 });
-        assert.equal(run.status, 0, `the ${kind} program under mocks: ${run.stderr}`);
-        regs = JSON.parse(run.stdout.trim().split("\n").pop() as string) as Registration[];
+        regs = contractRegistrations(kind);
         runs.set(kind, regs);
     }
     return regs;
@@ -58,10 +63,8 @@ describe("every target's contract (targets/registry.ts)", function () {
             it("declares its keys in Pulumi.yaml and parses its example stack", () => {
                 // a secret key is not declared (undeclaredKeys says why)
                 assert.deepEqual(target.configKeys.map((k) => k.key).filter((k) => !declared.includes(k) && !(undeclaredKeys as readonly string[]).includes(k)), []);
-                const file = yaml.load(fs.readFileSync(path.join(projectRoot, target.exampleStack), "utf8")) as { config: Record<string, unknown> };
-                const raw = Object.fromEntries(Object.entries(file.config).filter(([, v]) => typeof v === "string" || Array.isArray(v)).map(([k, v]) => [k.replace(/^zdr:/, ""), typeof v === "string" ? v : JSON.stringify(v)]));
+                const raw = exampleConfig(target.exampleStack);
                 assert.equal(raw.target, target.kind, `${target.exampleStack} selects it`);
-                Object.assign(raw, contractSecrets); // the secrets, encrypted in the stack file
                 assert.equal(target.parse(raw, parseReleaseConfig(raw), {}).kind, target.kind);
             });
 
@@ -77,14 +80,20 @@ describe("every target's contract (targets/registry.ts)", function () {
                 assert.deepEqual(judgement.inputs.baseline, ["web-2", "web-3"]);
             });
 
-            it(`gives the canary's judgement ${target.metricChecks ? "metric checks and where to read them" : "no metric checks"} (its definition's metricChecks)`, () => {
+            it("gives the canary's judgement the metric checks its definition gives with the example stack, and where to read them (or why they are off)", () => {
+                const raw = exampleConfig(target.exampleStack);
+                const definition = targetDefinition(target.kind);
+                const setting = definition?.metricChecks(definition.parse(raw, parseReleaseConfig(raw), {}), parseMetricsConfig(raw, definition.metricDefaults));
                 const judgement = registrations(target.kind).find((r) => r.type === "zdr:canary:Judgement");
                 const checks = (judgement?.inputs.metricChecks ?? []) as { name: string }[];
-                const store = judgement?.inputs.prometheus ?? judgement?.inputs.cloudWatchMetrics;
-                if (target.metricChecks) {
-                    assert.ok(checks.length > 0 && store !== undefined, `checks ${JSON.stringify(checks.map((c) => c.name))}, read from ${JSON.stringify(store)}`);
+                const store = setting && "store" in setting ? { prometheus: judgement?.inputs.prometheus, cloudwatch: judgement?.inputs.cloudWatchMetrics }[setting.store] : undefined;
+                if (setting && "checks" in setting) {
+                    assert.ok(setting.checks.length > 0, "the example stack's target reads metric checks");
+                    assert.deepEqual(checks.map((c) => c.name), setting.checks.map((c) => c.name));
+                    assert.ok(store !== undefined, `read from ${JSON.stringify(setting.store)}: ${Object.keys(judgement?.inputs ?? {})}`);
                 } else {
                     assert.deepEqual(checks, []);
+                    assert.equal(judgement?.inputs.metricsOff, setting?.off);
                 }
             });
 

@@ -7,10 +7,11 @@ import { parseMetricsConfig, renderQuery } from "../../../../src/monitors/config
 import { checkQueries } from "../../../../src/monitors/promql-check";
 import { parseStackConfig } from "../../../../src/release/stack-config";
 import { hostsTarget } from "../../../../targets/hosts/config";
+import { targetDefinition } from "../../../../targets/registry";
+import { contractRegistrations } from "../../../support/target-contract-program";
 import { hostsProblems, hostsRaw, parseHosts } from "../../../support/hosts-config";
 import { HostsEnvironment } from "../../../../targets/hosts/environment";
 import { hostsMetricChecks, nodeInstance, noPrometheusUrl } from "../../../../targets/hosts/metrics";
-import { metricChecksState } from "../../../../targets/registry";
 
 const base: RawConfig = hostsRaw({ "web-1": "198.18.0.11", "web-2": "198.18.0.12", "web-3": "db-host.example.org:2222" });
 const parse = parseHosts;
@@ -48,9 +49,19 @@ describe("the hosts target's metric checks", () => {
     it("are on with prometheusUrl, off without it and the judgement is told why", () => {
         const on = parseStackConfig({ ...base, prometheusUrl: "http://198.18.0.9:9090" }, { resolvePath: (p) => p, keysSet: [] });
         const off = parseStackConfig(base, { resolvePath: (p) => p, keysSet: [] });
-        assert.equal(metricChecksState(on.target), "on");
-        assert.deepEqual(metricChecksState(off.target), { off: noPrometheusUrl });
+        const hosts = targetDefinition("hosts");
+        assert.deepEqual(hosts?.metricChecks(on.target, on.metrics), { checks: on.metrics.checks, store: "prometheus" });
+        assert.deepEqual(hosts?.metricChecks(off.target, off.metrics), { off: noPrometheusUrl });
         assert.match(noPrometheusUrl, /zdr:prometheusUrl is not set/);
+    });
+
+    it("off: the Release gives each canary's judgement no metric check and why (its whole program under mocks)", function () {
+        this.timeout(300_000);
+        const judgement = contractRegistrations("hosts", ["prometheusUrl"]).find((r) => r.type === "zdr:canary:Judgement");
+        assert.ok(judgement, "a judgement");
+        assert.equal(judgement.inputs.metricsOff, noPrometheusUrl);
+        assert.deepEqual(judgement.inputs.metricChecks ?? [], []);
+        assert.equal(judgement.inputs.prometheus, undefined);
     });
 
     it("default to the host's CPU and memory from node_exporter, besides the team's checks", () => {
