@@ -112,7 +112,7 @@ const text = textOf;
 const list = listOf;
 const entries = entriesOf;
 
-/** The settings as the config keys' text (what `pulumi.Config` would hand over). */
+/** The settings but the target's as the config keys' text (what `pulumi.Config` would hand over); the target's keys are its definition's `rawOf`. */
 export function rawOf(s: ReleaseSettings): RawConfig {
     const t = s.target;
     const raw: Record<string, string | undefined> = {
