@@ -1,0 +1,54 @@
+// The canaries baking in a stack, read from its state as `zdr watch` needs them: a judgement the
+// engine is creating or updating right now (a pending operation of type zdr:canary:Judgement: the
+// engine records it with its inputs when the step starts, and drops it when the step ends). Its
+// inputs are the judgement's description of the canary (provider/canary/judgement.ts), the same
+// the bake reads its evidence from. Pure: the state in, the bakes out.
+import type { JudgementInputs } from "../../provider/canary/judgement";
+import { judgementType } from "../../contract/tokens";
+
+/** A judgement in progress. */
+export interface Bake {
+    readonly urn: string;
+    readonly inputs: JudgementInputs;
+}
+
+/** Pulumi's mark of a secret value in a state (`pulumi stack export`; with --show-secrets it carries `plaintext`). */
+const secretSig = "4dabf18193072939515e22adb298388d";
+
+/**
+ * A state's value with its secrets in plain text (as `pulumi stack export --show-secrets`
+ * gives them: {sig, plaintext: JSON}); a secret still encrypted (no plaintext) is an error.
+ */
+export function revealed(v: unknown): unknown {
+    if (Array.isArray(v)) {
+        return v.map(revealed);
+    }
+    if (v !== null && typeof v === "object") {
+        const o = v as Record<string, unknown>;
+        if (secretSig in o) {
+            if (typeof o.plaintext !== "string") {
+                throw new Error("a secret of the state is still encrypted (read it with the stack's passphrase or secrets provider)");
+            }
+            return revealed(JSON.parse(o.plaintext));
+        }
+        return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, revealed(x)]));
+    }
+    return v;
+}
+
+interface PendingOperation {
+    readonly type?: string;
+    readonly resource?: { readonly urn?: string; readonly type?: string; readonly inputs?: unknown };
+}
+
+/** The judgements baking in a deployment (the state's `deployment`): judged now, neither accepted nor left unjudged. */
+export function bakesIn(deployment: { readonly pending_operations?: readonly PendingOperation[] } | undefined): Bake[] {
+    return (deployment?.pending_operations ?? []).flatMap((op) => {
+        const r = op.resource;
+        if (r?.type !== judgementType || (op.type !== "creating" && op.type !== "updating") || typeof r.urn !== "string") {
+            return [];
+        }
+        const inputs = revealed(r.inputs ?? {}) as JudgementInputs;
+        return typeof inputs.canary === "string" && Array.isArray(inputs.baseline) && !inputs.accepted && inputs.notServing === undefined ? [{ urn: r.urn, inputs }] : [];
+    });
+}

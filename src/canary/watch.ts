@@ -1,0 +1,62 @@
+// `zdr watch`'s loop: a baking canary judged live, one line every few seconds, until the verdict,
+// --max-seconds or Ctrl-C. What it watches comes from the stack's own folder (the local default's
+// files) or from the bake's sources as its target gives them (src/canary/sources.ts): the request
+// judge when requests are logged as they end, the metric checks from the target's store; on AWS
+// the ALB's logs arrive after the bake, which the line says instead of showing requests.
+import { setTimeout as sleep } from "node:timers/promises";
+import { CanaryJudge, type Judgement, type JudgeOptions } from "./judge";
+import { formatProgress, type LiveJudgement } from "./live";
+import { formatMetricProgress, type MetricJudge } from "../monitors/metric-judge";
+import { withMetrics } from "../monitors/verdict";
+
+export interface Watched {
+    readonly canary: string;
+    /** The request judge, fed as requests are logged. @default - requests arrive after the bake (note says so) */
+    readonly live?: LiveJudgement;
+    /** Brings copies of remote logs up to date before each look. @default - the logs are local */
+    readonly catchUp?: (rounds?: number) => Promise<void>;
+    /** The metric checks. @default - none */
+    readonly metrics?: MetricJudge;
+    /** Said in each line: why no requests are judged live, or why the metric checks are off. @default - nothing */
+    readonly note?: string;
+    /** The request judge's options when requests are not judged live (its verdict stays undecided). @default - the judge's defaults */
+    readonly judge?: JudgeOptions;
+}
+
+export interface WatchTiming {
+    /** When the watch started (epoch ms). */
+    readonly started: number;
+    readonly everySeconds: number;
+    readonly maxSeconds: number;
+    /** Ends the watch before its next look (Ctrl-C). */
+    readonly interrupted: () => boolean;
+}
+
+/** One line: the requests per side (or why none), the metric checks per side. */
+export function watchLine(w: Watched, maxSeconds: number, now = Date.now(), started = now): string {
+    const requests = w.live ? formatProgress(w.live.progress(), maxSeconds) : `${w.canary} ${((now - started) / 1000).toFixed(0)} s/${maxSeconds} s`;
+    return [requests, ...(w.note ? [w.note] : []), ...(w.metrics ? [formatMetricProgress(w.metrics.progress())] : [])].join(" | ");
+}
+
+/** Watches until a verdict (a failure; or the request judge's pass with every metric check passed), the end or an interrupt; the judgement as it stands then. */
+export async function watchBake(w: Watched, t: WatchTiming, out: (line: string) => void): Promise<Judgement> {
+    const judge = w.live?.judge ?? new CanaryJudge(w.judge);
+    const deadline = t.started + t.maxSeconds * 1000;
+    for (let i = 0; i <= Math.ceil(t.maxSeconds / t.everySeconds) && !t.interrupted(); i++) {
+        await w.catchUp?.(2);
+        w.live?.poll();
+        await w.metrics?.poll();
+        out(`${watchLine(w, t.maxSeconds, Date.now(), t.started)}\n`);
+        const requestVerdict = judge.decision?.verdict;
+        // without live requests, the metric checks are all a watch can decide: it stops when they did
+        const decided = w.metrics
+            ? requestVerdict === "fail" || w.metrics.decision === "fail" || ((requestVerdict === "pass" || !w.live) && w.metrics.allPassed())
+            : requestVerdict !== undefined;
+        if (decided || Date.now() >= deadline) {
+            break;
+        }
+        await sleep(Math.min(t.everySeconds * 1000, Math.max(0, deadline - Date.now())));
+    }
+    // the verdict composed as the judgement composes it (one function: src/monitors/verdict.ts)
+    return w.metrics ? withMetrics(judge.judgement(false), w.metrics, false) : judge.judgement(false);
+}
