@@ -20,10 +20,9 @@ import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { startLoad } from "../../src/load/traffic";
 import { readEvents } from "../../src/release/report";
 import { runStage, StageResult } from "../../src/release/stages";
-import { localStackApp } from "../../src/stack-file";
 import { closeAllSsh } from "../../src/ssh/client";
 import { errorCounters, readCounters, sampleCounters } from "../support/haproxy-counters";
-import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
+import { createNetnsHosts, hostsStackConfig, NetnsHosts } from "../support/netns-hosts";
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
 import { NetnsMonitoring, startNetnsMonitoring } from "../support/netns-prometheus";
 import { freePort } from "../support/ports";
@@ -153,31 +152,11 @@ describe("the hosts target: canary metric checks from the team's own Prometheus"
         await stack.setConfig("zdr:sshPrivateKey", { value: fleet.privateKey, secret: true });
         // a list of objects, set by path as `pulumi config set --path` does
         await stack.setAllConfig(Object.fromEntries(teamChecks.flatMap((c, i) => Object.entries(c).map(([k, v]) => [`zdr:canaryMetrics[${i}].${k}`, { value: String(v) }]))), true);
-        const script = `${projectRoot}/test/apps/hosts/webshop.sh`;
         const first = await runStage(stack, {
             name: "v1 everywhere",
             config: {
-                ...localStackApp(projectRoot),
-                startCommand: [],
-                target: "hosts",
-                hosts: servers.map((s) => `${s}=${fleet.host(s).address}`),
-                haproxyHost: fleet.host("lb").address,
-                haproxySocket: haproxy.adminSocket,
+                ...hostsStackConfig(fleet, { servers, lb: "lb", haproxySocket: haproxy.adminSocket, appPort, dbPort: pgPort }),
                 haproxyLogFile: haproxy.logFile,
-                knownHosts: fleet.hosts.map((h) => h.knownHostsLine),
-                sshUser: "root",
-                sshTimeoutSeconds: "3",
-                commandTimeoutSeconds: "30",
-                appPort: String(appPort),
-                deployCommand: `${script} start {version} ${fleet.dir}`,
-                stopCommand: `${script} stop {version} ${fleet.dir}`,
-                dbHost: fleet.gateway,
-                dbPortRemote: String(pgPort),
-                healthPollIntervalMs: "100",
-                stableVersion: "v1",
-                drainTimeoutSeconds: "5",
-                healthCheckIntervalMs: "200",
-                healthTimeoutSeconds: "10",
                 bakeSeconds: "60",
                 // the team's Prometheus, from this machine over the hosts' network
                 prometheusUrl: monitoring.url,
