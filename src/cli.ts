@@ -189,7 +189,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             if (opts.canary !== undefined && opts.baseline.includes(opts.canary)) {
                 throw new BadInput(`--baseline: must name the stable servers, not the canary ${opts.canary}; got ${JSON.stringify(opts.baseline.join(","))}`);
             }
-            const { watchBake } = await import("./canary/watch");
+            const { watchBake, watchedBake } = await import("./canary/watch");
             const started = Date.now();
             const from = started - since * 1000;
             const localDir = opts.dir ?? path.join((await import("./engine")).projectRoot, ".zdr/local", opts.stack ?? "local");
@@ -235,10 +235,11 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
                     fs.rmSync(copies, { recursive: true, force: true });
                     await closeAllSsh();
                 };
-                const { watchedBake } = await import("../provider/canary/watch");
+                // loaded here: the AWS SDK's clients come with the targets' evidence
+                const { canarySources } = await import("../targets/evidence");
                 out(`${stack}: watching ${inputs.canary} (${inputs.version}) against ${inputs.baseline.join(", ")}\n`);
                 try {
-                    watched = await watchedBake(inputs, path.join(copies, "watch"), from);
+                    watched = await watchedBake(inputs, canarySources(inputs, path.join(copies, "watch")), from);
                 } catch (e) {
                     await cleanUp();
                     throw e;

@@ -14,20 +14,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { AppLogTemplate, AppLogWatch } from "../../src/canary/app-log";
-import { errorPattern } from "../../src/canary/log-level";
 import { formatProgress, LiveJudgement } from "../../src/canary/live";
 import { LoggedRequest } from "../../src/canary/evidence";
-import { CanaryJudge, defaultAlpha, failWeights, formatJudgement, Judgement, JudgeOptions } from "../../src/canary/judge";
+import { CanaryJudge, formatJudgement, Judgement } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
-import type { CanarySources, LiveRequests } from "../../src/canary/sources";
+import { liveJudgement, metricJudge } from "../../src/canary/bake";
+import type { CanaryEvidenceInputs } from "../../targets/canary-evidence";
 import { runtimeOf } from "../../src/haproxy/runtime";
-import type { HostAppLog } from "../../targets/hosts/evidence/app-log";
 import { canarySources } from "../../targets/evidence";
 import type { SshHost } from "../../contract/ssh";
 import { changedKeys } from "../diff";
 import { engineLog } from "./engine-log";
 import { serverInstance } from "../../src/monitors/prometheus-config";
-import type { MetricCheckConfig } from "../../src/monitors/config";
 import { formatMetricProgress, MetricJudge } from "../../src/monitors/metric-judge";
 import { withMetrics } from "../../src/monitors/verdict";
 import { FreshBaselineInputs, RunningFreshBaseline, startFreshBaseline } from "./fresh-baseline";
@@ -35,78 +33,12 @@ import { removeScrapeTarget, type ScrapeTargetInputs, writeScrapeTarget } from "
 
 export { judgementType } from "../../contract/tokens";
 
-export interface JudgementInputs {
-    /** HAProxy's request log (local default, HAProxy targets). */
-    readonly requestLog?: string;
-    /**
-     * HAProxy's request log on its host, read over SSH (the hosts target): each poll mirrors its
-     * new bytes into a file beside reportFile, which the judge reads as requestLog.
-     * @default - the log is local (requestLog)
-     */
-    readonly remoteRequestLog?: { readonly ssh: SshHost; readonly file: string };
-    /** Server name -> its app log (stdout and stderr): new error templates become signatures (src/canary/app-log.ts). @default - none */
-    readonly appLogs?: Record<string, string>;
-    /**
-     * Server name -> where its app log is on its host (a file or a journald unit), read over SSH
-     * (the hosts target): each poll mirrors its new lines into a file beside reportFile, read as appLogs.
-     * @default - none
-     */
-    readonly hostAppLogs?: Record<string, { readonly ssh: SshHost } & HostAppLog>;
-    /**
-     * The app servers' own log lines in CloudWatch Logs (AWS target): read with the ALB's logs,
-     * after the bake, for the canary's and the baseline's streams (targets/aws/evidence/app-log.ts).
-     * @default - none
-     */
-    readonly cloudWatchLogs?: {
-        readonly region: string;
-        readonly group: string;
-        /** Server name -> its log stream. */
-        readonly streams: Record<string, string>;
-        readonly endpoint?: string;
-    };
-    /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - src/canary/log-level.ts's defaultErrorPattern */
-    readonly appLogErrorPattern?: string;
-    /**
-     * The stack's Prometheus and each server's `{instance}` (the local default), or the team's (the
-     * hosts target: `{instance}` is the host's node_exporter, targets/hosts/metrics.ts); freshTargets, the
-     * folder of file_sd targets where a fresh baseline is written for its bake (prometheus-config.ts).
-     * @default - no metric checks
-     */
-    readonly prometheus?: { readonly url: string; readonly instances: Record<string, string>; readonly freshTargets?: string };
-    /**
-     * CloudWatch and each server's EC2 instance id (the AWS target): the metric checks' values,
-     * GetMetricData per server (targets/aws/evidence/cloudwatch-metrics.ts). @default - none
-     */
-    readonly cloudWatchMetrics?: { readonly region: string; readonly instances: Record<string, string>; readonly endpoint?: string };
-    /** The metric checks, judged when `prometheus` or `cloudWatchMetrics` is set (src/monitors/metric-judge.ts). @default - none */
-    readonly metricChecks?: MetricCheckConfig[];
-    /**
-     * Why the metric checks are off (the hosts target without zdr:prometheusUrl): said in the bake's
-     * live line and a stopping verdict's message, and kept in the record (`metricsOff`).
-     * @default - they run, or the target reads no metric
-     */
-    readonly metricsOff?: string;
-    /** The ALB's access logs in S3 (AWS target). */
-    readonly albLogs?: {
-        readonly bucket: string;
-        readonly prefix: string;
-        readonly region: string;
-        /** Server name -> "ip:port" as the log names the target. */
-        readonly targets: Record<string, string>;
-        /** @default 330 */
-        readonly deliverySeconds?: number;
-        readonly endpoint?: string;
-    };
-    readonly canary: string;
-    readonly version: string;
+/** The judgement's inputs: the canary and its evidence (targets/canary-evidence.ts, read by the bake and `zdr watch`), and how the bake ends. */
+export interface JudgementInputs extends CanaryEvidenceInputs {
     /** The id of the canary's deploy: a new deployment is judged anew. */
     readonly deployment: string;
-    /** Servers on the stable version, in the load balancer. */
-    readonly baseline: string[];
     /** The longest the bake waits for a verdict. */
     readonly bakeSeconds: number;
-    /** Tolerances and rates of the judge (src/canary/config.ts). @default - the judge's defaults */
-    readonly judge?: JudgeOptions;
     /** Stop the `up` on an inconclusive verdict too. @default false */
     readonly stopWhenInconclusive?: boolean;
     /** HAProxy's runtime API and backend: a failing canary is set to `maint` there. @default - not left out (the ALB target) */
@@ -187,43 +119,6 @@ async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | unde
     const runtime = runtimeOf(i.leaveOutOnFail);
     await runtime.setServerState(i.leaveOutOnFail.backend, i.canary, "maint");
     return Date.now();
-}
-
-/**
- * The metric checks of a bake, when the judgement has checks and its target a store to read them
- * from (sources.metrics); their share of alpha as judge.ts gives it. With a fresh baseline the
- * canary's metrics are compared with its alone, from the moment it joined: two processes of the
- * same age (a fresh process spends more CPU a request while its JIT compiles and holds less memory
- * than one that has run for minutes: the lesson of issue 24 for latency holds for them too).
- * Without one, with the stable servers. `zdr watch` judges a bake's metrics with it too.
- */
-export function metricJudge(i: JudgementInputs, sources: CanarySources, fresh: { server: string; port: number; joinedAt: number } | undefined, from: number): MetricJudge | undefined {
-    if (!i.metricChecks || i.metricChecks.length === 0 || !sources.metrics) {
-        return undefined;
-    }
-    const source = sources.metrics(fresh ? { [fresh.server]: serverInstance(fresh.port) } : {});
-    const common = { source, checks: i.metricChecks, canary: i.canary, alpha: (i.judge?.alpha ?? defaultAlpha) * failWeights.metrics, ...(i.judge?.passAlpha !== undefined ? { passAlpha: i.judge.passAlpha } : {}) };
-    return new MetricJudge({ ...common, ...(fresh ? { baseline: [fresh.server], from: fresh.joinedAt } : { baseline: i.baseline, from }) });
-}
-
-/**
- * The request checks of a live bake (HAProxy's log): the tail threshold is fixed from the
- * baseline's last minute before the canary is judged; the app's own lines are read from `from` on
- * (src/canary/live.ts). `zdr watch` judges a bake's requests with it too.
- */
-export function liveJudgement(i: JudgementInputs, requests: LiveRequests, from: number, fresh?: { server: string; logFile: string }, onRequest?: (r: LoggedRequest) => void): LiveJudgement {
-    const appLogs = fresh ? { ...requests.appLogs, [fresh.server]: fresh.logFile } : requests.appLogs;
-    return new LiveJudgement({
-        requestLog: requests.requestLog,
-        canary: i.canary,
-        baseline: i.baseline,
-        ...(fresh ? { fresh: fresh.server } : {}),
-        from,
-        ...(appLogs ? { appLogs } : {}),
-        ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}),
-        ...(i.judge ? { judge: i.judge } : {}),
-        ...(onRequest ? { onRequest } : {}),
-    });
 }
 
 /**

@@ -1,15 +1,16 @@
 // The canaries baking in a stack, read from its state as `zdr watch` needs them: a judgement the
 // engine is creating or updating right now (a pending operation of type zdr:canary:Judgement: the
 // engine records it with its inputs when the step starts, and drops it when the step ends). Its
-// inputs are the judgement's description of the canary (provider/canary/judgement.ts), the same
+// inputs are the judgement's description of the canary (targets/canary-evidence.ts), the same
 // the bake reads its evidence from. Pure: the state in, the bakes out.
-import type { JudgementInputs } from "../../provider/canary/judgement";
+import type { CanaryEvidenceInputs } from "../../targets/canary-evidence";
 import { judgementType } from "../../contract/tokens";
 
 /** A judgement in progress. */
 export interface Bake {
     readonly urn: string;
-    readonly inputs: JudgementInputs;
+    /** The judgement's inputs: the canary and its evidence (more fields than these are there: the judgement's own). */
+    readonly inputs: CanaryEvidenceInputs;
 }
 
 /** Pulumi's mark of a secret value in a state (`pulumi stack export`; with --show-secrets it carries `plaintext`). */
@@ -48,7 +49,8 @@ export function bakesIn(deployment: { readonly pending_operations?: readonly Pen
         if (r?.type !== judgementType || (op.type !== "creating" && op.type !== "updating") || typeof r.urn !== "string") {
             return [];
         }
-        const inputs = revealed(r.inputs ?? {}) as JudgementInputs;
-        return typeof inputs.canary === "string" && Array.isArray(inputs.baseline) && !inputs.accepted && inputs.notServing === undefined ? [{ urn: r.urn, inputs }] : [];
+        // the judgement's own fields beside the evidence: an accepted verdict and a canary not serving are not judged
+        const inputs = revealed(r.inputs ?? {}) as CanaryEvidenceInputs & { readonly accepted?: boolean; readonly notServing?: string };
+        return typeof inputs.canary === "string" && Array.isArray(inputs.baseline) && inputs.accepted !== true && inputs.notServing === undefined ? [{ urn: r.urn, inputs }] : [];
     });
 }

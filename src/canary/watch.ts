@@ -8,6 +8,9 @@ import { CanaryJudge, type Judgement, type JudgeOptions } from "./judge";
 import { formatProgress, type LiveJudgement } from "./live";
 import { formatMetricProgress, type MetricJudge } from "../monitors/metric-judge";
 import { withMetrics } from "../monitors/verdict";
+import type { CanaryEvidenceInputs } from "../../targets/canary-evidence";
+import { liveJudgement, metricJudge } from "./bake";
+import type { CanarySources } from "./sources";
 
 export interface Watched {
     readonly canary: string;
@@ -59,4 +62,23 @@ export async function watchBake(w: Watched, t: WatchTiming, out: (line: string) 
     }
     // the verdict composed as the judgement composes it (one function: src/monitors/verdict.ts)
     return w.metrics ? withMetrics(judge.judgement(false), w.metrics, false) : judge.judgement(false);
+}
+
+/**
+ * A bake as `zdr watch` sees it from another process: its description (the judgement's inputs,
+ * from the stack's state: ./baking.ts) and the same sources the bake reads (targets/evidence.ts),
+ * judged by the same judges (./bake.ts), with two differences: the watch judges from when it starts
+ * (or --since), and against the stable servers (a local default's fresh baseline is the bake's
+ * own). It only reads: copies of remote logs go to its own folder, a failing canary is left to the bake.
+ */
+export async function watchedBake(i: CanaryEvidenceInputs, sources: CanarySources, from: number): Promise<Watched> {
+    const metrics = metricJudge(i, sources, undefined, from);
+    const requests = sources.requests;
+    const metricsOff = metrics ? undefined : i.metricsOff;
+    if (requests.kind === "delivered") {
+        return { canary: i.canary, note: [requests.note, ...(metricsOff ? [metricsOff] : [])].join(" | "), ...(metrics ? { metrics } : {}), ...(i.judge ? { judge: i.judge } : {}) };
+    }
+    // the stable servers' recent lines first: their error templates are known, never new
+    await requests.catchUp();
+    return { canary: i.canary, live: liveJudgement(i, requests, from), catchUp: (rounds) => requests.catchUp(rounds), ...(metrics ? { metrics } : {}), ...(metricsOff ? { note: metricsOff } : {}) };
 }

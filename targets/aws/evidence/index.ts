@@ -3,7 +3,7 @@
 // and CloudWatch's metrics (GetMetricData per server), read through the bake.
 import { S3Client } from "@aws-sdk/client-s3";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import type { JudgementInputs } from "../../../provider/canary/judgement";
+import type { CanaryEvidenceInputs } from "../../canary-evidence";
 import { AppLogWatch } from "../../../src/canary/app-log";
 import type { LoggedRequest } from "../../../src/canary/evidence";
 import { errorPattern } from "../../../src/canary/log-level";
@@ -15,7 +15,7 @@ import { CloudWatchMetricsSource } from "./cloudwatch-metrics";
 /** The ALB's delivery wait unless the judgement gives its own (albLogs.deliverySeconds). */
 export const defaultDeliverySeconds = 330;
 
-async function albRequests(i: JudgementInputs, a: NonNullable<JudgementInputs["albLogs"]>, from: number, to: number): Promise<LoggedRequest[]> {
+async function albRequests(i: CanaryEvidenceInputs, a: NonNullable<CanaryEvidenceInputs["albLogs"]>, from: number, to: number): Promise<LoggedRequest[]> {
     const s3 = new S3Client({ region: a.region, ...(a.endpoint ? { endpoint: a.endpoint, forcePathStyle: true } : {}) });
     const serverOf = new Map(Object.entries(a.targets).map(([server, target]) => [target, server]));
     return (await readAlbLogs(s3, { bucket: a.bucket, prefix: a.prefix }, from, to))
@@ -34,7 +34,7 @@ const knownCloudWatchMs = 10 * 60_000;
  * each request the new templates its server logged while serving it; the stable servers' lines of
  * the ten minutes before are known templates.
  */
-async function cloudWatchAppLogs(i: JudgementInputs, cw: NonNullable<JudgementInputs["cloudWatchLogs"]>, from: number, to: number): Promise<AppLogWatch> {
+async function cloudWatchAppLogs(i: CanaryEvidenceInputs, cw: NonNullable<CanaryEvidenceInputs["cloudWatchLogs"]>, from: number, to: number): Promise<AppLogWatch> {
     const client = new CloudWatchLogsClient({ region: cw.region, ...(cw.endpoint ? { endpoint: cw.endpoint } : {}) });
     const streams = (servers: string[]) => Object.fromEntries(servers.filter((s) => cw.streams[s]).map((s) => [s, cw.streams[s]]));
     const watch = new AppLogWatch({}, i.canary, i.appLogErrorPattern ? { errorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {});
@@ -44,7 +44,7 @@ async function cloudWatchAppLogs(i: JudgementInputs, cw: NonNullable<JudgementIn
     return watch;
 }
 
-export function awsCanarySources(i: JudgementInputs): CanarySources {
+export function awsCanarySources(i: CanaryEvidenceInputs): CanarySources {
     const a = i.albLogs;
     if (!a) {
         throw new Error(`judgement of ${i.canary}: albLogs is not set`);

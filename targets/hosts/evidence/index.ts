@@ -4,7 +4,7 @@
 // (../metrics.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { JudgementInputs } from "../../../provider/canary/judgement";
+import type { CanaryEvidenceInputs } from "../../canary-evidence";
 import { LogMirror, RemoteRunner } from "../../../src/canary/remote-log";
 import { type CanarySources, prometheusMetrics } from "../../../src/canary/sources";
 import { describeHost, sshReadOutput } from "../../../src/ssh/client";
@@ -21,7 +21,7 @@ function runner(ssh: SshHost): RemoteRunner {
  * `copies`: the path the copies' names start with (the bake: its report's, "<report>.haproxy.log"
  * and "<report>.<server>.app.log"; `zdr watch`: a folder of its own, never the bake's files).
  */
-export function hostsCanarySources(i: JudgementInputs, copies: string): CanarySources {
+export function hostsCanarySources(i: CanaryEvidenceInputs, copies: string): CanarySources {
     const remote = i.remoteRequestLog;
     if (!remote) {
         throw new Error(`judgement of ${i.canary}: remoteRequestLog is not set`);
