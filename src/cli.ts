@@ -213,21 +213,12 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             } else {
                 // the bake the stack's state shows, its evidence read from its target as the bake reads it
                 const { stack, state } = await stackWorkspace(opts.stack);
-                const { bakesIn } = await import("./canary/baking");
-                const bakes = bakesIn((await state()).deployment);
-                const baking = bakes.map((b) => b.inputs.canary).join(", ");
-                if (bakes.length === 0) {
-                    throw new BadInput(`no canary is baking in stack ${stack}: no canary judgement is in progress (watch during an \`up\` that moves a canary, once it is back in the load balancer)`);
+                const { bakesIn, pickBake } = await import("./canary/baking");
+                const picked = pickBake(bakesIn((await state()).deployment), stack, opts.canary, opts.baseline);
+                if ("error" in picked) {
+                    throw new BadInput(picked.error);
                 }
-                const bake = opts.canary === undefined ? (bakes.length === 1 ? bakes[0] : undefined) : bakes.find((b) => b.inputs.canary === opts.canary);
-                if (!bake) {
-                    throw new BadInput(opts.canary === undefined ? `--canary: ${bakes.length} canaries are baking in stack ${stack} (${baking}): name one` : `--canary: ${opts.canary} is not baking in stack ${stack}; baking: ${baking}`);
-                }
-                const unknown = opts.baseline.filter((s) => !bake.inputs.baseline.includes(s));
-                if (unknown.length > 0) {
-                    throw new BadInput(`--baseline: ${unknown.join(", ")} not among the stable servers ${bake.inputs.canary} is compared with (${bake.inputs.baseline.join(", ")})`);
-                }
-                const inputs = opts.baseline.length > 0 ? { ...bake.inputs, baseline: opts.baseline } : bake.inputs;
+                const inputs = picked.inputs;
                 const copies = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-watch-"));
                 // the SSH connections of the hosts target's copies closed after
                 const { closeAllSsh } = await import("./ssh/client");

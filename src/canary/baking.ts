@@ -54,3 +54,23 @@ export function bakesIn(deployment: { readonly pending_operations?: readonly Pen
         return typeof inputs.canary === "string" && Array.isArray(inputs.baseline) && inputs.accepted !== true && inputs.notServing === undefined ? [{ urn: r.urn, inputs }] : [];
     });
 }
+
+/**
+ * The bake `zdr watch` asked for: `canary` names it (or the only one baking), `baseline` some of
+ * its stable servers (or all of them). Every refusal names the option and what is allowed.
+ */
+export function pickBake(bakes: readonly Bake[], stack: string, canary: string | undefined, baseline: readonly string[]): { readonly inputs: CanaryEvidenceInputs } | { readonly error: string } {
+    const baking = bakes.map((b) => b.inputs.canary).join(", ");
+    if (bakes.length === 0) {
+        return { error: `no canary is baking in stack ${stack}: no canary judgement is in progress (watch during an \`up\` that moves a canary, once it is back in the load balancer)` };
+    }
+    const bake = canary === undefined ? (bakes.length === 1 ? bakes[0] : undefined) : bakes.find((b) => b.inputs.canary === canary);
+    if (!bake) {
+        return { error: canary === undefined ? `--canary: ${bakes.length} canaries are baking in stack ${stack} (${baking}): name one` : `--canary: ${canary} is not baking in stack ${stack}; baking: ${baking}` };
+    }
+    const unknown = baseline.filter((s) => !bake.inputs.baseline.includes(s));
+    if (unknown.length > 0) {
+        return { error: `--baseline: ${unknown.join(", ")} not among the stable servers ${bake.inputs.canary} is compared with (${bake.inputs.baseline.join(", ")})` };
+    }
+    return { inputs: baseline.length > 0 ? { ...bake.inputs, baseline: [...baseline] } : bake.inputs };
+}
