@@ -1,11 +1,10 @@
 // The zdr command line: `zdr check-migration`, `zdr analyze`, `zdr status` and `zdr watch`.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Command, CommanderError } from "commander";
 import { formatJudgement, judge, TimedSample } from "./canary/judge";
-import { formatProgress, LiveJudgement } from "./canary/live";
-import { formatMetricProgress } from "./monitors/metric-judge";
+import { LiveJudgement } from "./canary/live";
 import { watchMetrics } from "./monitors/watch";
 import { CheckInputError, CheckResult } from "./migrations/check";
 import { cachedCheck } from "./migrations/verdict-cache";
@@ -73,6 +72,25 @@ export function formatCheck(result: CheckResult): string {
     return lines.join("\n");
 }
 
+/** The project's workspace (the state in .zdr/state unless $PULUMI_BACKEND_URL says where) and the stack named, or the selected one. */
+async function stackWorkspace(name: string | undefined) {
+    const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+    const { engineEnv, projectRoot, pulumiCommand } = await import("./engine");
+    const stateDir = path.join(projectRoot, ".zdr/state");
+    const envVars = process.env.PULUMI_BACKEND_URL ? {} : engineEnv(stateDir);
+    const ws = await LocalWorkspace.create({ workDir: projectRoot, pulumiCommand: await pulumiCommand(), envVars });
+    const stack = name ?? (await ws.stack())?.name;
+    if (!stack) {
+        throw new BadInput("no stack is selected: select one (scripts/pulumi stack select <name>) or name it (--stack <name>)");
+    }
+    /** Its state, secrets in plain text (the engine decrypts them with the stack's passphrase or secrets provider): never printed. */
+    const state = async () =>
+        ws.exportStack(stack).catch((e: Error) => {
+            throw new BadInput(`cannot read the state of stack ${stack}: ${e.message.split("\n").find((l) => l.startsWith("error:")) ?? e.message}`);
+        });
+    return { stack, state };
+}
+
 /** Runs the CLI; returns the exit code. Output goes through the given writers (tests capture it). */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
     let code: number = exitCodes.safe;
@@ -135,18 +153,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         .option("--stack <name>", "the stack (default: the selected one, scripts/pulumi stack select)")
         .option("--json", "print the rows as JSON")
         .action(async (opts: { stack?: string; json?: boolean }) => {
-            const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
-            const { engineEnv, projectRoot, pulumiCommand } = await import("./engine");
-            const stateDir = path.join(projectRoot, ".zdr/state");
-            const envVars = process.env.PULUMI_BACKEND_URL ? {} : engineEnv(stateDir);
-            const ws = await LocalWorkspace.create({ workDir: projectRoot, pulumiCommand: await pulumiCommand(), envVars });
-            const stack = opts.stack ?? (await ws.stack())?.name;
-            if (!stack) {
-                throw new BadInput("no stack is selected: select one (scripts/pulumi stack select <name>) or name it (--stack <name>)");
-            }
-            const state = await ws.exportStack(stack).catch((e: Error) => {
-                throw new BadInput(`cannot read the state of stack ${stack}: ${e.message.split("\n").find((l) => l.startsWith("error:")) ?? e.message}`);
-            });
+            const { state: readState } = await stackWorkspace(opts.stack);
+            const state = await readState();
             const { closeAllSsh } = await import("./ssh/client");
             // the hosts target's HAProxy and servers are asked over SSH: close those connections after
             // loaded here: it brings the AWS SDK (about 2 s under load), which the other commands never need
@@ -157,15 +165,17 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         });
     program
         .command("watch")
-        .description("judge a baking canary live from the stack's local evidence (HAProxy's log, the servers' logs, its Prometheus' metric checks), one line every few seconds, until the verdict or Ctrl-C: exit 0 pass, 1 fail, 3 undecided, 2 bad input")
-        .requiredOption("--canary <server>", "the canary server")
-        .requiredOption("--baseline <servers>", "the stable servers it is compared with, comma-separated (or repeat the option)", collect, [])
-        .option("--stack <name>", "the stack (its evidence is in .zdr/local/<stack>)", "local")
-        .option("--dir <folder>", "the stack's folder instead of .zdr/local/<stack>")
+        .description(
+            "judge a baking canary live, one line every few seconds (requests and each metric check per side), until the verdict or Ctrl-C: the bake the stack's state shows, read from its target's evidence (HAProxy's log, local or over SSH; the servers' logs; Prometheus or CloudWatch), or a local-default stack's folder (--dir, or --baseline on .zdr/local/<stack>): exit 0 pass, 1 fail, 3 undecided, 2 bad input",
+        )
+        .option("--canary <server>", "the canary server (from the stack's state: which bake, when several canaries bake at once)")
+        .option("--baseline <servers>", "the stable servers it is compared with, comma-separated (or repeat the option); from the stack's state: some of the bake's", collect, [])
+        .option("--stack <name>", "the stack (default: the selected one; on a local-default stack's folder: local)")
+        .option("--dir <folder>", "a local-default stack's folder instead of its state (.zdr/local/<stack>): needs --canary and --baseline")
         .option("--since <seconds>", "judge from this many seconds ago", "0")
         .option("--every <seconds>", "seconds between lines", "5")
         .option("--max-seconds <seconds>", "stop undecided after this long", "3600")
-        .action(async (opts: { canary: string; baseline: string[]; stack: string; dir?: string; since: string; every: string; maxSeconds: string }) => {
+        .action(async (opts: { canary?: string; baseline: string[]; stack?: string; dir?: string; since: string; every: string; maxSeconds: string }) => {
             const number = (flag: string, text: string, min: number, max: number) => {
                 const v = Number(text);
                 if (!Number.isFinite(v) || v < min || v > max) {
@@ -176,39 +186,66 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             const since = number("since", opts.since, 0, 86400);
             const every = number("every", opts.every, 0.1, 60);
             const maxSeconds = number("max-seconds", opts.maxSeconds, 1, 86400);
-            if (opts.baseline.length === 0 || opts.baseline.includes(opts.canary)) {
+            if (opts.canary !== undefined && opts.baseline.includes(opts.canary)) {
                 throw new BadInput(`--baseline: must name the stable servers, not the canary ${opts.canary}; got ${JSON.stringify(opts.baseline.join(","))}`);
             }
-            const dir = opts.dir ?? path.join((await import("./engine")).projectRoot, ".zdr/local", opts.stack);
-            const requestLog = path.join(dir, "haproxy.log");
-            if (!fs.existsSync(requestLog)) {
-                throw new BadInput(`no HAProxy request log at ${requestLog}: is ${opts.dir ? "--dir" : `--stack ${opts.stack}`} a local-default stack that is up?`);
-            }
+            const { watchBake, watchedBake } = await import("./canary/watch");
             const started = Date.now();
-            const servers = [opts.canary, ...opts.baseline];
-            // the metric checks, as the judgement reads them, when the stack runs its Prometheus
-            const setup = watchMetrics(dir, opts.canary, opts.baseline, started - since * 1000);
-            const live = new LiveJudgement({ requestLog, canary: opts.canary, baseline: opts.baseline, from: started - since * 1000, appLogs: Object.fromEntries(servers.map((s) => [s, path.join(dir, "logs", `${s}.log`)])), ...(setup ? { metrics: setup } : {}) });
-            const metrics = live.judge.metrics;
+            const from = started - since * 1000;
+            const localDir = opts.dir ?? path.join((await import("./engine")).projectRoot, ".zdr/local", opts.stack ?? "local");
+            const files = opts.dir !== undefined || (opts.baseline.length > 0 && fs.existsSync(path.join(localDir, "haproxy.log")));
+            let watched: import("./canary/watch").Watched;
+            let cleanUp = async () => undefined as void;
+            if (files) {
+                // a local-default stack's folder: HAProxy's log, the servers' logs, its Prometheus' checks
+                if (opts.canary === undefined || opts.baseline.length === 0) {
+                    throw new BadInput(`--canary and --baseline: a stack's folder (${opts.dir ? "--dir" : localDir}) names no canary: name the canary and the stable servers it is compared with`);
+                }
+                const requestLog = path.join(localDir, "haproxy.log");
+                if (!fs.existsSync(requestLog)) {
+                    throw new BadInput(`no HAProxy request log at ${requestLog}: is --dir a local-default stack that is up?`);
+                }
+                const servers = [opts.canary, ...opts.baseline];
+                // the metric checks, as the judgement reads them, when the stack runs its Prometheus
+                const setup = watchMetrics(localDir, opts.canary, opts.baseline, from);
+                const live = new LiveJudgement({ requestLog, canary: opts.canary, baseline: opts.baseline, from, appLogs: Object.fromEntries(servers.map((s) => [s, path.join(localDir, "logs", `${s}.log`)])), ...(setup ? { metrics: setup } : {}) });
+                watched = { canary: opts.canary, live, judge: live.judge };
+            } else {
+                // the bake the stack's state shows, its evidence read from its target as the bake reads it
+                const { stack, state } = await stackWorkspace(opts.stack);
+                const { bakesIn, pickBake } = await import("./canary/baking");
+                const picked = pickBake(bakesIn((await state()).deployment), stack, opts.canary, opts.baseline);
+                if ("error" in picked) {
+                    throw new BadInput(picked.error);
+                }
+                const inputs = picked.inputs;
+                const copies = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-watch-"));
+                // the SSH connections of the hosts target's copies closed after
+                const { closeAllSsh } = await import("./ssh/client");
+                cleanUp = async () => {
+                    fs.rmSync(copies, { recursive: true, force: true });
+                    await closeAllSsh();
+                };
+                // loaded here: the AWS SDK's clients come with the targets' evidence
+                const { canarySources } = await import("../targets/evidence");
+                out(`${stack}: watching ${inputs.canary} (${inputs.version}) against ${inputs.baseline.join(", ")}\n`);
+                try {
+                    watched = await watchedBake(inputs, canarySources(inputs, path.join(copies, "watch")), from);
+                } catch (e) {
+                    await cleanUp();
+                    throw e;
+                }
+            }
             let interrupted = false;
             const onInt = () => (interrupted = true);
             process.once("SIGINT", onInt);
+            let j: import("./canary/judge").Judgement;
             try {
-                const deadline = started + maxSeconds * 1000;
-                for (let i = 0; i <= Math.ceil(maxSeconds / every) && !interrupted; i++) {
-                    live.poll();
-                    await metrics?.poll();
-                    out(`${formatProgress(live.progress(), maxSeconds)}${metrics ? ` | ${formatMetricProgress(metrics.progress())}` : ""}\n`);
-                    // with metric checks: a failure, or the request checks' pass with every metric check passed
-                    if (live.judge.judgement(false).verdict !== "undecided" || Date.now() >= deadline) {
-                        break;
-                    }
-                    await sleep(Math.min(every * 1000, Math.max(0, deadline - Date.now())));
-                }
+                j = await watchBake(watched, { started, everySeconds: every, maxSeconds, interrupted: () => interrupted }, out);
             } finally {
                 process.removeListener("SIGINT", onInt);
+                await cleanUp();
             }
-            const j = live.judge.judgement(false);
             out(`\n${formatJudgement(j)}\n`);
             code = j.verdict === "pass" ? exitCodes.safe : j.verdict === "fail" ? exitCodes.blocked : exitCodes.inconclusive;
         });

@@ -1,6 +1,6 @@
 // @ts-check
 // Whether a compiled file under dist/ (built by scripts/setup, `npx tsc -p tsconfig.build.json`)
-// may run instead of the sources: it exists and is newer than every .ts file it is built from.
+// may run instead of the sources: it exists and is newer than every .ts (and .js) file it is built from.
 // program.js and policy/index.js ask it, so that nothing stale ever runs and a fresh clone
 // still runs from the sources (through ts-node).
 const fs = require("node:fs");
@@ -21,7 +21,8 @@ function distIsFresh(root, compiled, sources) {
     }
     for (const source of sources) {
         const full = path.join(root, source);
-        const files = source.endsWith(".ts") ? [full] : fs.readdirSync(full, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => path.join(full, f));
+        // .js too: a plain-JS module the TypeScript imports is compiled into dist/ with it (allowJs: src/monitors/file-sd.js)
+        const files = /\.[jt]s$/.test(source) ? [full] : fs.readdirSync(full, { recursive: true, encoding: "utf8" }).filter((f) => /\.[jt]s$/.test(f)).map((f) => path.join(full, f));
         if (files.some((f) => fs.statSync(f).mtimeMs > since)) {
             return false;
         }

@@ -5,7 +5,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 
-export const projectRoot = path.resolve(__dirname, "..");
+/** The project's folder (where Pulumi.yaml is): src/'s parent when run from the sources, dist/'s parent when compiled (bin/zdr runs dist/src/cli.js). */
+export const projectRoot = ((up: string) => (fs.existsSync(path.join(up, "Pulumi.yaml")) ? up : path.dirname(up)))(path.resolve(__dirname, ".."));
 
 /** The settings scripts/pulumi applies, for a state folder of the caller's choice. */
 export function engineEnv(stateDir: string): Record<string, string> {

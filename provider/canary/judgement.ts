@@ -13,105 +13,32 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as provider from "@pulumi/pulumi/provider";
-import { S3Client } from "@aws-sdk/client-s3";
-import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { eventLines, forEachCloudWatchEvent } from "../../targets/aws/evidence/app-log";
-import { readAlbLogs } from "../../targets/aws/evidence/alb-log";
 import { AppLogTemplate, AppLogWatch } from "../../src/canary/app-log";
-import { errorPattern } from "../../src/canary/log-level";
 import { formatProgress, LiveJudgement } from "../../src/canary/live";
 import { LoggedRequest } from "../../src/canary/evidence";
-import { CanaryJudge, formatJudgement, Judgement, JudgeOptions, type MetricChecksSetup } from "../../src/canary/judge";
+import { CanaryJudge, formatJudgement, Judgement } from "../../src/canary/judge";
 import { renderCanaryReport } from "../../src/canary/report";
+import { liveJudgement, metricSetup } from "../../src/canary/bake";
+import type { CanaryEvidenceInputs } from "../../targets/canary-evidence";
 import { runtimeOf } from "../../src/haproxy/runtime";
-import { LogMirror, RemoteRunner } from "../../src/canary/remote-log";
-import { HostAppLog, hostAppLogMirror } from "../../targets/hosts/evidence/app-log";
-import { describeHost, sshReadOutput } from "../../src/ssh/client";
+import { canarySources } from "../../targets/evidence";
 import type { SshHost } from "../../contract/ssh";
 import { changedKeys } from "../diff";
 import { engineLog } from "./engine-log";
 import { serverInstance } from "../../src/monitors/prometheus-config";
-import type { MetricCheckConfig } from "../../src/monitors/config";
 import { formatMetricProgress } from "../../src/monitors/metric-judge";
 import type { MetricsCheck } from "../../src/canary/checks/metrics";
-import { CloudWatchMetricsSource } from "../../targets/aws/evidence/cloudwatch-metrics";
 import { FreshBaselineInputs, RunningFreshBaseline, startFreshBaseline } from "./fresh-baseline";
 import { removeScrapeTarget, type ScrapeTargetInputs, writeScrapeTarget } from "../../targets/local/provider/scrape-target";
 
 export { judgementType } from "../../contract/tokens";
 
-export interface JudgementInputs {
-    /** HAProxy's request log (local default, HAProxy targets). */
-    readonly requestLog?: string;
-    /**
-     * HAProxy's request log on its host, read over SSH (the hosts target): each poll mirrors its
-     * new bytes into a file beside reportFile, which the judge reads as requestLog.
-     * @default - the log is local (requestLog)
-     */
-    readonly remoteRequestLog?: { readonly ssh: SshHost; readonly file: string };
-    /** Server name -> its app log (stdout and stderr): new error templates become signatures (src/canary/app-log.ts). @default - none */
-    readonly appLogs?: Record<string, string>;
-    /**
-     * Server name -> where its app log is on its host (a file or a journald unit), read over SSH
-     * (the hosts target): each poll mirrors its new lines into a file beside reportFile, read as appLogs.
-     * @default - none
-     */
-    readonly hostAppLogs?: Record<string, { readonly ssh: SshHost } & HostAppLog>;
-    /**
-     * The app servers' own log lines in CloudWatch Logs (AWS target): read with the ALB's logs,
-     * after the bake, for the canary's and the baseline's streams (targets/aws/evidence/app-log.ts).
-     * @default - none
-     */
-    readonly cloudWatchLogs?: {
-        readonly region: string;
-        readonly group: string;
-        /** Server name -> its log stream. */
-        readonly streams: Record<string, string>;
-        readonly endpoint?: string;
-    };
-    /** What makes an app log line without a level an error (a regular expression, case-insensitive). @default - src/canary/log-level.ts's defaultErrorPattern */
-    readonly appLogErrorPattern?: string;
-    /**
-     * The stack's Prometheus and each server's `{instance}` (the local default), or the team's (the
-     * hosts target: `{instance}` is the host's node_exporter, targets/hosts/metrics.ts); freshTargets, the
-     * folder of file_sd targets where a fresh baseline is written for its bake (prometheus-config.ts).
-     * @default - no metric checks
-     */
-    readonly prometheus?: { readonly url: string; readonly instances: Record<string, string>; readonly freshTargets?: string };
-    /**
-     * CloudWatch and each server's EC2 instance id (the AWS target): the metric checks' values,
-     * GetMetricData per server (targets/aws/evidence/cloudwatch-metrics.ts). @default - none
-     */
-    readonly cloudWatchMetrics?: { readonly region: string; readonly instances: Record<string, string>; readonly endpoint?: string };
-    /** The metric checks, judged when `prometheus` or `cloudWatchMetrics` is set (src/monitors/metric-judge.ts). @default - none */
-    readonly metricChecks?: MetricCheckConfig[];
-    /**
-     * Why the metric checks are off (the hosts target without zdr:prometheusUrl): said in the bake's
-     * live line and a stopping verdict's message, and kept in the record (`metricsOff`).
-     * @default - they run, or the target reads no metric
-     */
-    readonly metricsOff?: string;
-    /** The ALB's access logs in S3 (AWS target). */
-    readonly albLogs?: {
-        readonly bucket: string;
-        readonly prefix: string;
-        readonly region: string;
-        /** Server name -> "ip:port" as the log names the target. */
-        readonly targets: Record<string, string>;
-        /** @default 330 */
-        readonly deliverySeconds?: number;
-        readonly endpoint?: string;
-    };
-    readonly canary: string;
-    readonly version: string;
+/** The judgement's inputs: the canary and its evidence (targets/canary-evidence.ts, read by the bake and `zdr watch`), and how the bake ends. */
+export interface JudgementInputs extends CanaryEvidenceInputs {
     /** The id of the canary's deploy: a new deployment is judged anew. */
     readonly deployment: string;
-    /** Servers on the stable version, in the load balancer. */
-    readonly baseline: string[];
     /** The longest the bake waits for a verdict. */
     readonly bakeSeconds: number;
-    /** Tolerances and rates of the judge (src/canary/config.ts). @default - the judge's defaults */
-    readonly judge?: JudgeOptions;
     /** Stop the `up` on an inconclusive verdict too. @default false */
     readonly stopWhenInconclusive?: boolean;
     /** HAProxy's runtime API and backend: a failing canary is set to `maint` there. @default - not left out (the ALB target) */
@@ -168,35 +95,6 @@ const progressEveryMs = 5000;
 /** Time between two reads of CloudWatch's metrics in a bake (a read asks only for periods due). */
 const cloudWatchPollMs = 5000;
 
-async function albRequests(i: JudgementInputs, a: NonNullable<JudgementInputs["albLogs"]>, from: number, to: number): Promise<LoggedRequest[]> {
-    const s3 = new S3Client({ region: a.region, ...(a.endpoint ? { endpoint: a.endpoint, forcePathStyle: true } : {}) });
-    const serverOf = new Map(Object.entries(a.targets).map(([server, target]) => [target, server]));
-    return (await readAlbLogs(s3, { bucket: a.bucket, prefix: a.prefix }, from, to))
-        .flatMap((r) => {
-            const server = serverOf.get(r.server);
-            return server && (server === i.canary || i.baseline.includes(server)) ? [{ ...r, server }] : [];
-        })
-        .sort((x, y) => x.t - y.t);
-}
-
-/** Before the window, the stable servers' lines of this long are read as known templates. */
-const knownCloudWatchMs = 10 * 60_000;
-
-/**
- * The canary's and the baseline's lines in CloudWatch Logs over [from, to], in a watch that gives
- * each request the new templates its server logged while serving it; the stable servers' lines of
- * the ten minutes before are known templates.
- */
-async function cloudWatchAppLogs(i: JudgementInputs, cw: NonNullable<JudgementInputs["cloudWatchLogs"]>, from: number, to: number): Promise<AppLogWatch> {
-    const client = new CloudWatchLogsClient({ region: cw.region, ...(cw.endpoint ? { endpoint: cw.endpoint } : {}) });
-    const streams = (servers: string[]) => Object.fromEntries(servers.filter((s) => cw.streams[s]).map((s) => [s, cw.streams[s]]));
-    const watch = new AppLogWatch({}, i.canary, i.appLogErrorPattern ? { errorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {});
-    await forEachCloudWatchEvent(client, { group: cw.group, streams: streams(i.baseline) }, from - knownCloudWatchMs, from - 1, (e) => eventLines(e.message).forEach((l) => watch.addKnown(l)));
-    // page by page: only error lines are kept (the watch puts each server's in time order)
-    await forEachCloudWatchEvent(client, { group: cw.group, streams: streams([i.canary, ...i.baseline]) }, from, to, (e) => eventLines(e.message).forEach((l) => watch.addLine(e.server, l, e.t, e.t)));
-    return watch;
-}
-
 /** What a judgement writes in its report beside the judge's own verdict. */
 export interface JudgementRecord extends Judgement {
     readonly from: number;
@@ -213,40 +111,6 @@ export interface JudgementRecord extends Judgement {
     readonly metricsOff?: string;
 }
 
-/** The mirror of HAProxy's log on its host, beside the report; undefined when the log is local. */
-function remoteMirror(i: JudgementInputs): LogMirror | undefined {
-    const remote = i.remoteRequestLog;
-    if (!remote) {
-        return undefined;
-    }
-    const local = i.reportFile.replace(/\.json$/, "") + ".haproxy.log";
-    fs.mkdirSync(path.dirname(local), { recursive: true });
-    const timeoutMs = Math.max(10_000, remote.ssh.connectTimeoutMs ?? 0);
-    return new LogMirror((command, maxBytes) => sshReadOutput(remote.ssh, command, { timeoutMs, maxBytes }), remote.file, local, undefined, describeHost(remote.ssh));
-}
-
-/** Mirrors of the app servers' logs on their hosts (canary and baseline), beside the report; none when the logs are local. */
-function hostAppLogMirrors(i: JudgementInputs): { files: Record<string, string>; catchUp(rounds?: number): Promise<void> } | undefined {
-    if (!i.hostAppLogs) {
-        return undefined;
-    }
-    const files: Record<string, string> = {};
-    const mirrors: { catchUp(rounds?: number): Promise<void> }[] = [];
-    for (const server of [i.canary, ...i.baseline]) {
-        const log = i.hostAppLogs[server];
-        if (!log) {
-            continue;
-        }
-        const local = `${i.reportFile.replace(/\.json$/, "")}.${server}.app.log`;
-        fs.mkdirSync(path.dirname(local), { recursive: true });
-        const timeoutMs = Math.max(10_000, log.ssh.connectTimeoutMs ?? 0);
-        const run: RemoteRunner = (command, maxBytes) => sshReadOutput(log.ssh, command, { timeoutMs, maxBytes });
-        mirrors.push(hostAppLogMirror(run, log, local, describeHost(log.ssh)));
-        files[server] = local;
-    }
-    return { files, catchUp: async (rounds) => void (await Promise.all(mirrors.map((m) => m.catchUp(rounds)))) };
-}
-
 /** Leaves a failing canary out of HAProxy (`maint`) at once; returns when, or undefined when it stays in. */
 async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | undefined> {
     if (j.verdict !== "fail" || !i.leaveOutOnFail || i.keepServingOnFail) {
@@ -255,28 +119,6 @@ async function leaveOut(i: JudgementInputs, j: Judgement): Promise<number | unde
     const runtime = runtimeOf(i.leaveOutOnFail);
     await runtime.setServerState(i.leaveOutOnFail.backend, i.canary, "maint");
     return Date.now();
-}
-
-/**
- * Where the metric checks of a bake read, when the judgement has a Prometheus (or CloudWatch) and
- * checks to read; the judge gives them their share of alpha. With a fresh baseline the canary's metrics are compared with its
- * alone, from the moment it joined: two processes of the same age (a fresh process spends more CPU
- * a request while its JIT compiles and holds less memory than one that has run for minutes: the
- * lesson of issue 24 for latency holds for them too). Without one, with the stable servers.
- */
-function metricChecks(i: JudgementInputs, fresh: { server: string; port: number; joinedAt: number } | undefined, from: number): { metrics?: MetricChecksSetup } {
-    if (!i.metricChecks || i.metricChecks.length === 0) {
-        return {};
-    }
-    if (i.cloudWatchMetrics) {
-        const source = new CloudWatchMetricsSource(i.cloudWatchMetrics);
-        return { metrics: { source, checks: i.metricChecks, canary: i.canary, baseline: i.baseline, from } };
-    }
-    if (!i.prometheus) {
-        return {};
-    }
-    const prometheus = { url: i.prometheus.url, instances: { ...i.prometheus.instances, ...(fresh ? { [fresh.server]: serverInstance(fresh.port) } : {}) } };
-    return { metrics: { prometheus, checks: i.metricChecks, canary: i.canary, ...(fresh ? { baseline: [fresh.server], from: fresh.joinedAt } : { baseline: i.baseline, from }) } };
 }
 
 /**
@@ -301,7 +143,9 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     let fresh: RunningFreshBaseline | undefined;
     let scraped: ScrapeTargetInputs | undefined;
     let freshRecord: JudgementRecord["freshBaseline"];
-    if (i.freshBaseline && !i.albLogs) {
+    // the target's sources: copies of remote logs beside the report
+    const sources = canarySources(i, i.reportFile.replace(/\.json$/, ""));
+    if (i.freshBaseline && sources.requests.kind === "live") {
         try {
             fresh = await startFreshBaseline(i.canary, i.freshBaseline);
             freshRecord = { server: fresh.server, joinedAt: Date.now() };
@@ -319,20 +163,12 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
         }
     }
     try {
-        if (!i.albLogs) {
-            const mirror = remoteMirror(i);
-            const appMirrors = hostAppLogMirrors(i);
+        const requests = sources.requests;
+        if (requests.kind === "live") {
             // the stable servers' recent lines first: their error templates are known, never new
-            await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
-            const appLogs = fresh && i.freshBaseline ? { ...(appMirrors?.files ?? i.appLogs), [fresh.server]: i.freshBaseline.logFile } : appMirrors?.files ?? i.appLogs;
-            const log = mirror?.localFile ?? i.requestLog;
-            if (!log) {
-                throw new Error(`judgement of ${i.canary}: neither requestLog nor albLogs is set`);
-            }
-            // The tail threshold is fixed from the baseline's last minute before the canary is judged;
-            // the app's own lines are read from now on (src/canary/live.ts).
-            const sources = metricChecks(i, fresh && freshRecord?.joinedAt !== undefined ? { server: fresh.server, port: fresh.port, joinedAt: freshRecord.joinedAt } : undefined, from);
-            live = new LiveJudgement({ requestLog: log, canary: i.canary, baseline: i.baseline, ...(fresh ? { fresh: fresh.server } : {}), from, ...(appLogs ? { appLogs } : {}), ...(i.appLogErrorPattern ? { appLogErrorPattern: errorPattern(i.appLogErrorPattern, "appLogErrorPattern") } : {}), ...(i.judge ? { judge: i.judge } : {}), ...sources, onRequest: keep });
+            await requests.catchUp();
+            const setup = metricSetup(i, sources, fresh && freshRecord?.joinedAt !== undefined ? { server: fresh.server, port: fresh.port, joinedAt: freshRecord.joinedAt } : undefined, from);
+            live = liveJudgement(i, requests, from, fresh && i.freshBaseline ? { server: fresh.server, logFile: i.freshBaseline.logFile } : undefined, keep, setup);
             judge = live.judge;
             metrics = judge.metrics;
             let lastLine = 0;
@@ -340,7 +176,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
             const decided = () => judge.decision !== undefined;
             while (!decided() && Date.now() < deadline) {
                 await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
-                await Promise.all([mirror?.catchUp(2), appMirrors?.catchUp(2)]);
+                await requests.catchUp(2);
                 // one metric read in flight at a time, beside the log reads (each bounded: metric-judge.ts)
                 metricRead ??= metrics?.poll().finally(() => (metricRead = undefined));
                 live.poll();
@@ -352,7 +188,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
             if (!decided()) {
                 // HAProxy logs a request when it ends: the last second's requests are still coming.
                 await sleep(1500);
-                await Promise.all([mirror?.catchUp(), appMirrors?.catchUp()]);
+                await requests.catchUp();
                 live.poll(deadline);
                 // the metrics to the bake's end (the last steps' scrapes have landed by now)
                 await metricRead;
@@ -363,7 +199,8 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
             // a failure does not wait for a metric read in flight: the canary leaves HAProxy first
         } else {
             // The ALB delivers its logs every five minutes: one read after the bake and the delivery.
-            judge = new CanaryJudge(i.judge, metricChecks(i, undefined, from));
+            const setup = metricSetup(i, sources, undefined, from);
+            judge = new CanaryJudge(i.judge, setup ? { metrics: setup } : {});
             metrics = judge.metrics;
             if (metrics) {
                 // CloudWatch through the bake, a read a few seconds (each bounded); a failing check ends it
@@ -382,7 +219,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
             } else {
                 await sleep(i.bakeSeconds * 1000);
             }
-            await sleep((i.albLogs.deliverySeconds ?? 330) * 1000);
+            await sleep(requests.deliverySeconds * 1000);
             if (metrics && !judge.decision) {
                 // the delivery's wait covers the checks' lag; a few reads bound a long bake's rest
                 for (let k = 0; k < 3 && !judge.decision; k++) {
@@ -391,16 +228,11 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
             }
             // All of the window is read at once here: the verdict (and decidedAfter) is where the
             // stream decided; later requests only fill the counts and the report.
-            cloudWatch = i.cloudWatchLogs ? await cloudWatchAppLogs(i, i.cloudWatchLogs, from, deadline) : undefined;
-            for (const r of await albRequests(i, i.albLogs, from, deadline)) {
-                if (r.t < from) {
-                    continue;
-                }
-                // the ALB stamps a request with its response: a line logged by then goes with it
-                const signatures = cloudWatch?.take(r.server, r.t);
-                const req = signatures ? { ...r, signatures } : r;
-                judge.add(r.server === i.canary ? "canary" : "baseline", r.t, req);
-                keep(req);
+            const delivered = await requests.read(from, deadline);
+            cloudWatch = delivered.appLogs;
+            for (const r of delivered.requests) {
+                judge.add(r.server === i.canary ? "canary" : "baseline", r.t, r);
+                keep(r);
             }
         }
     } catch (e) {
@@ -437,7 +269,7 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
     const metricEvidence = metrics?.evidenceRecord();
     if (metricEvidence) {
         // what every metric check read, point by point, beside the judgement
-        fs.writeFileSync(i.reportFile.replace(/\.json$/, ".metrics.json"), `${JSON.stringify({ ...(i.prometheus ? { prometheus: i.prometheus.url } : {}), ...(i.cloudWatchMetrics ? { cloudWatch: i.cloudWatchMetrics } : {}), baseline: metrics?.baseline, checks: metricEvidence }, null, 1)}\n`);
+        fs.writeFileSync(i.reportFile.replace(/\.json$/, ".metrics.json"), `${JSON.stringify({ ...sources.metricsRecord, baseline: metrics?.baseline, checks: metricEvidence }, null, 1)}\n`);
     }
     const html = await renderCanaryReport({ canary: i.canary, version: i.version, baseline: i.baseline, from, to, judgement: j, requests, ...(appLogTemplates ? { appLogTemplates } : {}), ...(metricEvidence ? { metrics: metricEvidence } : {}) });
     fs.writeFileSync(i.reportFile.replace(/\.json$/, ".html"), html);

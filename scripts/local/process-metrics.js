@@ -20,7 +20,7 @@ const fs = require("node:fs");
 const http = require("node:http");
 const { execFileSync } = require("node:child_process");
 
-const path = require("node:path");
+const { readScrapeTargets } = require("../../src/monitors/file-sd");
 
 const [listen, ...targetFolders] = process.argv.slice(2);
 const listenMatch = /^(127\.0\.0\.1|\[::1\]):(\d{1,5})$/.exec(listen || "");
@@ -156,32 +156,21 @@ function sample(pid) {
 }
 
 const label = (s) => JSON.stringify(String(s));
-/** The targets in a folder: server -> port; a file being written or removed is skipped until the next scrape. */
-function targetsIn(folder) {
-    const found = {};
-    let files = [];
-    try {
-        files = fs.readdirSync(folder).filter((f) => f.endsWith(".json"));
-    } catch {
-        return found;
-    }
-    for (const f of files) {
-        try {
-            for (const group of JSON.parse(fs.readFileSync(path.join(folder, f), "utf8"))) {
-                const port = /:(\d{1,5})$/.exec(group.targets[0]);
-                if (port && group.labels && typeof group.labels.server === "string") {
-                    found[group.labels.server] = Number(port[1]);
-                }
-            }
-        } catch {
-            continue;
+/** The targets in the folders: server -> port (a file being written or removed is skipped until the next scrape). */
+function targetPorts() {
+    /** @type {Record<string, number>} */
+    const ports = {};
+    for (const [server, address] of Object.entries(Object.assign({}, ...targetFolders.map(readScrapeTargets)))) {
+        const port = /:(\d{1,5})$/.exec(address);
+        if (port) {
+            ports[server] = Number(port[1]);
         }
     }
-    return found;
+    return ports;
 }
 
 function metrics() {
-    const servers = Object.assign({}, ...targetFolders.map(targetsIn));
+    const servers = targetPorts();
     const rows = { up: [], cpu: [], rss: [], start: [] };
     const pids = pidsOf(Object.values(servers).map(Number));
     for (const [server, port] of Object.entries(servers)) {

@@ -20,12 +20,11 @@ import { createStack, projectRoot } from "../../src/engine";
 import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { startLoad, Traffic } from "../../src/load/traffic";
 import { runStage, Stage, StageResult } from "../../src/release/stages";
-import { localStackApp } from "../../src/stack-file";
 import { closeAllSsh, sshReadOutput } from "../../src/ssh/client";
 import type { SshHost } from "../../contract/ssh";
 import { defaultJournalLimits, JournalMirror } from "../../targets/hosts/evidence/app-log";
 import { CounterReport, errorCounters, readCounters, sampleCounters } from "../../src/haproxy/counters";
-import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
+import { createNetnsHosts, hostsStackConfig, NetnsHosts } from "../support/netns-hosts";
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
 import { freePort } from "../support/ports";
 
@@ -84,33 +83,12 @@ describe("the hosts target: a canary judged on its own log file on its host", fu
         stack = await createStack(projectRoot, `e2e-hosts-app-log-${process.pid}`, stateDir);
         await stack.setConfig("zdr:dbPassword", { value: dbPassword, secret: true });
         await stack.setConfig("zdr:sshPrivateKey", { value: fleet.privateKey, secret: true });
-        const script = `${projectRoot}/test/apps/hosts/webshop.sh`;
         const first = await runStage(stack, {
             name: "v1 everywhere",
             config: {
-                ...localStackApp(projectRoot),
-                startCommand: [],
-                target: "hosts",
-                hosts: servers.map((s) => `${s}=${fleet.host(s).address}`),
-                haproxyHost: fleet.host("lb").address,
-                haproxySocket: haproxy.adminSocket,
+                ...hostsStackConfig(fleet, { servers, lb: "lb", haproxySocket: haproxy.adminSocket, appPort, dbPort: pgPort, logPerServer: true }),
                 haproxyLogFile: haproxy.logFile,
-                knownHosts: fleet.hosts.map((h) => h.knownHostsLine),
-                sshUser: "root",
-                sshTimeoutSeconds: "3",
-                commandTimeoutSeconds: "30",
-                appPort: String(appPort),
-                // the team's deploy writes each server's output to <run>/logs/<server>.log on its host
-                deployCommand: `${script} start {version} ${fleet.dir} {server}`,
-                stopCommand: `${script} stop {version} ${fleet.dir} {server}`,
                 appLogFile: `${fleet.dir}/logs/{server}.log`,
-                dbHost: fleet.gateway,
-                dbPortRemote: String(pgPort),
-                healthPollIntervalMs: "100",
-                stableVersion: "v1",
-                drainTimeoutSeconds: "5",
-                healthCheckIntervalMs: "200",
-                healthTimeoutSeconds: "10",
                 bakeSeconds: "60",
                 // This file judges the log lines: a freshly started canary on this loaded 2-core
                 // machine can be slower than the warm baseline by a few ms for seconds (a healthy

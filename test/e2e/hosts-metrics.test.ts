@@ -20,10 +20,9 @@ import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { startLoad } from "../../src/load/traffic";
 import { readEvents } from "../../src/release/report";
 import { runStage, StageResult } from "../../src/release/stages";
-import { localStackApp } from "../../src/stack-file";
 import { closeAllSsh } from "../../src/ssh/client";
 import { errorCounters, readCounters, sampleCounters } from "../../src/haproxy/counters";
-import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
+import { createNetnsHosts, hostsStackConfig, NetnsHosts } from "../support/netns-hosts";
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
 import { NetnsMonitoring, startNetnsMonitoring } from "../support/netns-prometheus";
 import { freePort } from "../support/ports";
@@ -85,6 +84,62 @@ describe("the hosts target: canary metric checks from the team's own Prometheus"
             await sleep(100);
         }
         throw new Error(`web-1 not reattached within ${timeoutMs} ms`);
+    }
+
+    /** `zdr watch` on this stack as a user runs it (bin/zdr, a process of its own, the state where this test keeps it), bounded. */
+    function zdrWatch(args: readonly string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+        const child = spawn(path.join(projectRoot, "bin/zdr"), ["watch", "--stack", stack.name, ...args], {
+            env: { ...process.env, PULUMI_BACKEND_URL: `file://${stateDir}`, PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "zdr-local", PULUMI_SKIP_UPDATE_CHECK: "true" },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        return new Promise((resolve) =>
+            child.on("close", (code) => {
+                clearTimeout(timer);
+                resolve({ code, stdout, stderr });
+            }),
+        );
+    }
+
+    /**
+     * Once web-1's bake has started (its judgement in the stack's state), `zdr watch` refuses a
+     * server that is not baking (exit 2, naming the one that is), then watches the bake to its
+     * verdict or `maxSeconds`.
+     */
+    async function watchBake(since: number, maxSeconds: number) {
+        await reattached(since);
+        let probe = await zdrWatch(["--canary", "web-9", "--max-seconds", "1"]);
+        // the engine records the judgement when its step starts, just after the reattach
+        for (let i = 0; i < 30 && /no canary is baking in stack/.test(probe.stderr); i++) {
+            await sleep(1000);
+            probe = await zdrWatch(["--canary", "web-9", "--max-seconds", "1"]);
+        }
+        assert.equal(probe.code, 2, probe.stderr);
+        assert.match(probe.stderr, new RegExp(`zdr: --canary: web-9 is not baking in stack ${stack.name}; baking: web-1\n`));
+        const w = await zdrWatch(["--every", "2", "--max-seconds", String(maxSeconds)], (maxSeconds + 120) * 1000);
+        // the SSH key it read from the state is never printed
+        const keyBody = fleet.privateKey.split("\n").filter((l) => l !== "" && !l.startsWith("-----"));
+        assert.ok(!keyBody.some((l) => w.stdout.includes(l) || w.stderr.includes(l)), "no line of the SSH key printed");
+        return w;
+    }
+
+    /** A watch's lines: requests per side read over SSH from HAProxy's log, each metric check per side from the team's Prometheus. */
+    function assertWatchLines(w: { stdout: string; stderr: string }, version: string, maxSeconds: number) {
+        assert.match(w.stdout, new RegExp(`^${stack.name}: watching web-1 \\(${version}\\) against web-2, web-3\n`), w.stdout + w.stderr);
+        const lines = w.stdout.split("\n").filter((l) => l.startsWith("web-1 "));
+        assert.ok(lines.length > 0, w.stdout + w.stderr);
+        const line = new RegExp(`^web-1 \\d+ s/${maxSeconds} s: canary (\\d+) req \\S+ failed p50 [\\d.]+ p99 [\\d.]+ ms \\| baseline (\\d+) req .* \\| metrics host-cpu .*, host-memory .*, app-cpu-per-request .*, app-memory .* \\(fail at 0\\)$`);
+        for (const l of lines) {
+            assert.match(l, line);
+        }
+        const last = line.exec(lines[lines.length - 1]) as RegExpExecArray;
+        assert.ok(Number(last[1]) > 0 && Number(last[2]) > 0, `requests of both sides counted: ${lines[lines.length - 1]}`);
+        assert.ok(lines.some((l) => /app-memory [\d.]+[kMG]? vs [\d.]+[kMG]? -?[\d.]+/.test(l)), `app-memory read per side: ${lines.join("\n")}`);
+        assert.match(w.stdout, /\nverdict: (pass|fail|undecided) after/);
     }
 
     /** One canary of `version` under load, what happens `during` its stage, its report and what the load and HAProxy saw. */
@@ -153,31 +208,11 @@ describe("the hosts target: canary metric checks from the team's own Prometheus"
         await stack.setConfig("zdr:sshPrivateKey", { value: fleet.privateKey, secret: true });
         // a list of objects, set by path as `pulumi config set --path` does
         await stack.setAllConfig(Object.fromEntries(teamChecks.flatMap((c, i) => Object.entries(c).map(([k, v]) => [`zdr:canaryMetrics[${i}].${k}`, { value: String(v) }]))), true);
-        const script = `${projectRoot}/test/apps/hosts/webshop.sh`;
         const first = await runStage(stack, {
             name: "v1 everywhere",
             config: {
-                ...localStackApp(projectRoot),
-                startCommand: [],
-                target: "hosts",
-                hosts: servers.map((s) => `${s}=${fleet.host(s).address}`),
-                haproxyHost: fleet.host("lb").address,
-                haproxySocket: haproxy.adminSocket,
+                ...hostsStackConfig(fleet, { servers, lb: "lb", haproxySocket: haproxy.adminSocket, appPort, dbPort: pgPort }),
                 haproxyLogFile: haproxy.logFile,
-                knownHosts: fleet.hosts.map((h) => h.knownHostsLine),
-                sshUser: "root",
-                sshTimeoutSeconds: "3",
-                commandTimeoutSeconds: "30",
-                appPort: String(appPort),
-                deployCommand: `${script} start {version} ${fleet.dir}`,
-                stopCommand: `${script} stop {version} ${fleet.dir}`,
-                dbHost: fleet.gateway,
-                dbPortRemote: String(pgPort),
-                healthPollIntervalMs: "100",
-                stableVersion: "v1",
-                drainTimeoutSeconds: "5",
-                healthCheckIntervalMs: "200",
-                healthTimeoutSeconds: "10",
                 bakeSeconds: "60",
                 // the team's Prometheus, from this machine over the hosts' network
                 prometheusUrl: monitoring.url,
@@ -222,6 +257,12 @@ describe("the hosts target: canary metric checks from the team's own Prometheus"
         }
     });
 
+    it("zdr watch on the stack with no canary baking: exit 2, saying so", async () => {
+        const w = await zdrWatch(["--max-seconds", "5"]);
+        assert.equal(w.code, 2, w.stdout + w.stderr);
+        assert.match(w.stderr, new RegExp(`^zdr: no canary is baking in stack ${stack.name}: no canary judgement is in progress`));
+    });
+
     it("refuses a query Prometheus cannot parse at preview, naming the key and the check, with Prometheus' own error", async () => {
         await stack.setConfig("zdr:canaryMetrics[1].query", { value: "sum(process_resident_memory_bytes{job=\"webshop\"}" }, true);
         try {
@@ -235,9 +276,17 @@ describe("the hosts target: canary metric checks from the team's own Prometheus"
         }
     });
 
-    it("passes a healthy v2 canary on every metric check, each read per host from the team's Prometheus", async () => {
-        const { result, report, evidence, metric, summary, output } = await canary("v2");
+    it("passes a healthy v2 canary on every metric check, each read per host from the team's Prometheus; zdr watch shows both sides of each as it bakes", async () => {
+        let watched: Awaited<ReturnType<typeof watchBake>> | undefined;
+        const { result, report, evidence, metric, summary, output } = await canary("v2", {}, async (since) => void (watched = await watchBake(since, 40)));
         console.log(`      ${summary}`);
+        const w = watched as NonNullable<typeof watched>;
+        console.log(`      zdr watch: exit ${w.code}; last line ${w.stdout.split("\n").filter((l) => l.startsWith("web-1 ")).pop()}`);
+        assertWatchLines(w, "v2", 40);
+        // a healthy canary: passed, or undecided at --max-seconds; never failed
+        assert.ok(w.code === 0 || w.code === 3, `exit ${w.code}: ${w.stdout.slice(-3000)}${w.stderr}`);
+        assert.match(w.stdout, w.code === 0 ? /\nverdict: pass after/ : /\nverdict: undecided after/);
+        assert.doesNotMatch(w.stdout, /^metric: \S+ +fail /m);
         assert.ok(result.ok, result.error);
         // the request checks may still be undecided at the bake's end (canary-metrics.test.ts)
         assert.ok(["pass", "inconclusive"].includes(report.verdict), summary);
@@ -253,9 +302,16 @@ describe("the hosts target: canary metric checks from the team's own Prometheus"
         await rollBack();
     });
 
-    it("fails a canary whose memory grows ~5 MB/s on the team's app-memory check, within the bake, no request check failing", async () => {
-        const { result, report, metric, summary } = await canary("leaky");
+    it("fails a canary whose memory grows ~5 MB/s on the team's app-memory check, within the bake, no request check failing; zdr watch fails it too (exit 1)", async () => {
+        let watched: Awaited<ReturnType<typeof watchBake>> | undefined;
+        const { result, report, metric, summary } = await canary("leaky", {}, async (since) => void (watched = await watchBake(since, 60)));
         console.log(`      ${summary}`);
+        const w = watched as NonNullable<typeof watched>;
+        console.log(`      zdr watch: exit ${w.code}; last line ${w.stdout.split("\n").filter((l) => l.startsWith("web-1 ")).pop()}`);
+        assertWatchLines(w, "leaky", 60);
+        assert.equal(w.code, 1, w.stdout.slice(-3000) + w.stderr);
+        assert.match(w.stdout, /\nverdict: fail after/);
+        assert.match(w.stdout, /^metric: app-memory +fail /m);
         assert.equal(result.ok, false);
         assert.match(result.error ?? "", /canary web-1 \(leaky\) failed its judgement against web-2, web-3/);
         assert.match(result.error ?? "", /metric: app-memory +fail/);

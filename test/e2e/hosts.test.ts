@@ -14,11 +14,10 @@ import { HaproxyRuntime } from "../../src/haproxy/runtime";
 import { startLoad, Traffic } from "../../src/load/traffic";
 import { readEvents } from "../../src/release/report";
 import { runStage, Stage, StageResult } from "../../src/release/stages";
-import { localStackApp } from "../../src/stack-file";
 import { closeAllSsh } from "../../src/ssh/client";
 import { fleetStatus } from "../../src/status";
 import { CounterReport, errorCounters, readCounters, sampleCounters } from "../../src/haproxy/counters";
-import { createNetnsHosts, NetnsHosts } from "../support/netns-hosts";
+import { createNetnsHosts, hostsStackConfig, NetnsHosts } from "../support/netns-hosts";
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
 
 const servers = ["web-1", "web-2", "web-3"];
@@ -101,30 +100,10 @@ describe("the hosts target: servers and HAProxy reached over SSH", function () {
         stack = await createStack(projectRoot, name, stateDir);
         await stack.setConfig("zdr:dbPassword", { value: dbPassword, secret: true });
         await stack.setConfig("zdr:sshPrivateKey", { value: fleet.privateKey, secret: true });
-        const script = `${projectRoot}/test/apps/hosts/webshop.sh`;
         const first = await runStage(stack, {
             name: "v1 everywhere",
             config: {
-                ...localStackApp(projectRoot),
-                startCommand: [],
-                target: "hosts",
-                hosts: servers.map((s) => `${s}=${fleet.host(s).address}`),
-                haproxyHost: fleet.host("lb").address,
-                haproxySocket: haproxy.adminSocket,
-                knownHosts: knownHosts(),
-                sshUser: "root",
-                sshTimeoutSeconds: "3",
-                commandTimeoutSeconds: "30",
-                appPort: String(appPort),
-                deployCommand: `${script} start {version} ${fleet.dir}`,
-                stopCommand: `${script} stop {version} ${fleet.dir}`,
-                dbHost: fleet.gateway,
-                dbPortRemote: String(pgPort),
-                healthPollIntervalMs: "100",
-                stableVersion: "v1",
-                drainTimeoutSeconds: "5",
-                healthCheckIntervalMs: "200",
-                healthTimeoutSeconds: "10",
+                ...hostsStackConfig(fleet, { servers, lb: "lb", haproxySocket: haproxy.adminSocket, appPort, dbPort: pgPort }),
             },
         });
         assert.ok(first.ok, first.error);

@@ -26,6 +26,9 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { projectRoot } from "../../src/engine";
+import type { StageValue } from "../../src/release/stages";
+import { localStackApp } from "../../src/stack-file";
 
 const sshd = "/usr/sbin/sshd";
 const journald = "/lib/systemd/systemd-journald";
@@ -437,5 +440,51 @@ export async function createNetnsHosts(names: readonly string[], opts: { firstHo
         async close() {
             teardown();
         },
+    };
+}
+
+/**
+ * The stack config of a hosts-target stack on these namespace hosts, as the e2e files share it:
+ * the sample webshop (test/apps/hosts/webshop.sh started and stopped over SSH, its database
+ * PostgreSQL on this machine at the fleet's gateway), HAProxy's admin socket on the host `lb`, the
+ * fleet's host keys, short time-outs for a test. A file adds its own keys (haproxyLogFile,
+ * bakeSeconds, ...) beside it.
+ */
+export function hostsStackConfig(
+    fleet: NetnsHosts,
+    o: {
+        readonly servers: readonly string[];
+        /** The HAProxy host. */
+        readonly lb: string;
+        readonly haproxySocket: string;
+        readonly appPort: number;
+        readonly dbPort: number;
+        /** The deploy writes each server's output to <fleet dir>/logs/<server>.log on its host. @default false */
+        readonly logPerServer?: boolean;
+    },
+): Record<string, StageValue> {
+    const script = `${projectRoot}/test/apps/hosts/webshop.sh`;
+    const server = o.logPerServer ? " {server}" : "";
+    return {
+        ...localStackApp(projectRoot),
+        startCommand: [],
+        target: "hosts",
+        hosts: o.servers.map((s) => `${s}=${fleet.host(s).address}`),
+        haproxyHost: fleet.host(o.lb).address,
+        haproxySocket: o.haproxySocket,
+        knownHosts: fleet.hosts.map((h) => h.knownHostsLine),
+        sshUser: "root",
+        sshTimeoutSeconds: "3",
+        commandTimeoutSeconds: "30",
+        appPort: String(o.appPort),
+        deployCommand: `${script} start {version} ${fleet.dir}${server}`,
+        stopCommand: `${script} stop {version} ${fleet.dir}${server}`,
+        dbHost: fleet.gateway,
+        dbPortRemote: String(o.dbPort),
+        healthPollIntervalMs: "100",
+        stableVersion: "v1",
+        drainTimeoutSeconds: "5",
+        healthCheckIntervalMs: "200",
+        healthTimeoutSeconds: "10",
     };
 }

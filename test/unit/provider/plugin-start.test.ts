@@ -10,7 +10,8 @@ const entryPoints = [
     { bin: "pulumi-resource-zdr", source: "provider/main.ts", compiled: "dist/provider/main.js", args: ["--port", "1"] },
     { bin: "zdr", source: "src/cli.ts", compiled: "dist/src/cli.js", args: ["status", "--json"] },
 ];
-const others = ["provider/haproxy/member.ts", "targets/local/provider/process.ts", "src/status/index.ts", "contract/member.ts", "resources/member.ts"];
+// a plain-JS module too (src/monitors/file-sd.js is compiled into dist/ with the TypeScript that imports it)
+const others = ["provider/haproxy/member.ts", "targets/local/provider/process.ts", "src/status/index.ts", "src/monitors/file-sd.js", "contract/member.ts", "resources/member.ts"];
 
 for (const entry of entryPoints) {
     describe(`the start of bin/${entry.bin}`, function () {
