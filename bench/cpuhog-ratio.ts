@@ -61,6 +61,8 @@ async function main(): Promise<void> {
             // the stable version of the demo: a cpuhog canary's fresh baseline there
             { name: "v1", version: "v1", script: path.join(root, "app/webshop/server.js") },
             { name: "cpuhog", version: "cpuhog", script: path.join(root, "app/webshop/server.js") },
+            // twice as much again: the hosts e2e's hog (its team check allows 2x against warm servers)
+            { name: "v2+burn200", version: "v2+burn200", script: path.join(root, "app/webshop/server.js") },
         ];
         if (oldRevision) {
             // the old server beside the tree's queries (the same SQL files)

@@ -196,6 +196,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             const files = opts.dir !== undefined || (opts.baseline.length > 0 && fs.existsSync(path.join(localDir, "haproxy.log")));
             let watched: import("./canary/watch").Watched;
             let cleanUp = async () => undefined as void;
+            // Ctrl-C ends the watch before its next look, also during the first copy of remote logs
+            // (the copies are removed after)
+            let interrupted = false;
+            const onInt = () => (interrupted = true);
             if (files) {
                 // a local-default stack's folder: HAProxy's log, the servers' logs, its Prometheus' checks
                 if (opts.canary === undefined || opts.baseline.length === 0) {
@@ -210,6 +214,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
                 const setup = watchMetrics(localDir, opts.canary, opts.baseline, from);
                 const live = new LiveJudgement({ requestLog, canary: opts.canary, baseline: opts.baseline, from, appLogs: Object.fromEntries(servers.map((s) => [s, path.join(localDir, "logs", `${s}.log`)])), ...(setup ? { metrics: setup } : {}) });
                 watched = { canary: opts.canary, live, judge: live.judge };
+                process.once("SIGINT", onInt);
             } else {
                 // the bake the stack's state shows, its evidence read from its target as the bake reads it
                 const { stack, state } = await stackWorkspace(opts.stack);
@@ -219,6 +224,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
                     throw new BadInput(picked.error);
                 }
                 const inputs = picked.inputs;
+                process.once("SIGINT", onInt);
                 const copies = fs.mkdtempSync(path.join(os.tmpdir(), "zdr-watch-"));
                 // the SSH connections of the hosts target's copies closed after
                 const { closeAllSsh } = await import("./ssh/client");
@@ -232,16 +238,30 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
                 try {
                     watched = await watchedBake(inputs, canarySources(inputs, path.join(copies, "watch")), from);
                 } catch (e) {
+                    process.removeListener("SIGINT", onInt);
                     await cleanUp();
-                    throw e;
+                    // the evidence could not be read (an SSH connection lost, a secret the engine did
+                    // not decrypt): undecided, with why, never read as a verdict
+                    process.stderr.write(`zdr: the evidence of ${inputs.canary}'s bake could not be read: ${e instanceof Error ? e.message : String(e)}\n`);
+                    code = exitCodes.inconclusive;
+                    return;
+                }
+                if (!watched.live && !watched.judge.metrics) {
+                    // on AWS without metric checks nothing can be judged before the ALB delivers its logs
+                    process.removeListener("SIGINT", onInt);
+                    await cleanUp();
+                    out(`${watched.note ?? ""}: nothing to judge live (no metric checks); the bake's judgement says the verdict\n`);
+                    code = exitCodes.inconclusive;
+                    return;
                 }
             }
-            let interrupted = false;
-            const onInt = () => (interrupted = true);
-            process.once("SIGINT", onInt);
             let j: import("./canary/judge").Judgement;
             try {
                 j = await watchBake(watched, { started, everySeconds: every, maxSeconds, interrupted: () => interrupted }, out);
+            } catch (e) {
+                process.stderr.write(`zdr: the evidence of ${watched.canary}'s bake could not be read: ${e instanceof Error ? e.message : String(e)}\n`);
+                code = exitCodes.inconclusive;
+                return;
             } finally {
                 process.removeListener("SIGINT", onInt);
                 await cleanUp();

@@ -22,6 +22,8 @@
 //                        handler's own time, measured, times p/100, added before the response)
 //             err<p>     p% of requests fail with a new error ("injected fault: <tag>")
 //             logerr<p>  p% of requests succeed but write a new error line to stderr
+//             burn<p>    after each response, p% of the CPU a request took spent again, as cpuhog
+//                        does (cpuhog is burn100): burn200 about 2.7x v2's (bench/cpuhog-ratio.ts)
 //             (a "-<anything>" after the tag names a run: slow30-4)
 //             anything else: identical to the base under another name (an A/A canary)
 // A failed request carries its error signature in the x-error header (HAProxy logs it).
@@ -36,10 +38,12 @@ const { Pool } = require("pg");
 const version = process.env.APP_VERSION;
 const port = Number(process.env.PORT);
 const [base, tag = ""] = String(version).split("+", 2);
-const variant = /^(slow|err|logerr)(\d+(?:\.\d+)?)(?:-.*)?$/.exec(tag);
+const variant = /^(slow|err|logerr|burn)(\d+(?:\.\d+)?)(?:-.*)?$/.exec(tag);
 const slowBy = variant && variant[1] === "slow" ? Number(variant[2]) / 100 : 0;
 const errorRate = variant && variant[1] === "err" ? Number(variant[2]) / 100 : 0;
 const logErrorRate = variant && variant[1] === "logerr" ? Number(variant[2]) / 100 : 0;
+// the CPU a request took, spent again after it this many times (cpuhog: once)
+const hog = base === "cpuhog" ? 1 : variant && variant[1] === "burn" ? Number(variant[2]) / 100 : 0;
 if (!["v1", "v2", "v3", "broken", "faulty", "logfault", "leaky", "cpuhog", "noorders"].includes(base) || (tag !== "" && !["v1", "v2", "v3"].includes(base)) || !port) {
     console.error(JSON.stringify({ level: "fatal", msg: "APP_VERSION must be v1, v2, v3, broken, faulty, logfault, leaky, cpuhog, noorders or <v1|v2|v3>+<tag> and PORT a port", version, port }));
     process.exit(2);
@@ -104,7 +108,7 @@ const cpuMicros = () => {
 };
 const cpu = { burnt: 0, perRequest: 0, itersPerMicro: 0, backlog: 0, last: { at: 0, burnt: 0, requests: 0 } };
 let burner;
-if (version === "cpuhog") {
+if (hog > 0) {
     const { Worker } = require("node:worker_threads");
     const spin = (n) => {
         let x = 0;
@@ -137,7 +141,7 @@ if (version === "cpuhog") {
 function burnLikeARequest() {
     if (cpu.backlog > 1000 || cpu.perRequest === 0) return;
     cpu.backlog++;
-    burner.postMessage({ n: Math.round(cpu.perRequest * cpu.itersPerMicro), micros: cpu.perRequest });
+    burner.postMessage({ n: Math.round(cpu.perRequest * hog * cpu.itersPerMicro), micros: cpu.perRequest * hog });
 }
 
 function send(res, status, body, error) {
@@ -208,7 +212,7 @@ async function handle(req, res) {
 const server = http.createServer((req, res) => {
     if (req.url !== "/health" && req.url !== "/metrics") {
         counters.requests++;
-        if (version === "cpuhog") res.on("finish", burnLikeARequest);
+        if (hog > 0) res.on("finish", burnLikeARequest);
     }
     if (slowBy > 0 && !req.url.startsWith("/health")) {
         // Node sends the headers with the body: delaying end() delays the whole response

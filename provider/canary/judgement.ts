@@ -227,7 +227,9 @@ export async function bakeAndJudge(i: JudgementInputs, sleep = (ms: number) => n
                 }
             }
             // All of the window is read at once here: the verdict (and decidedAfter) is where the
-            // stream decided; later requests only fill the counts and the report.
+            // stream decided (a metric check that failed during the bake decided it before any
+            // request: "before any canary request was judged"); later requests only fill the counts
+            // and the report.
             const delivered = await requests.read(from, deadline);
             cloudWatch = delivered.appLogs;
             for (const r of delivered.requests) {

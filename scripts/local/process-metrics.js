@@ -20,7 +20,8 @@ const fs = require("node:fs");
 const http = require("node:http");
 const { execFileSync } = require("node:child_process");
 
-const { readScrapeTargets } = require("../../src/monitors/file-sd");
+// the sources' reader in this repository; an installed package ships only its compiled copy (dist/)
+const { readScrapeTargets } = require(fs.existsSync(`${__dirname}/../../src/monitors/file-sd.js`) ? "../../src/monitors/file-sd" : "../../dist/src/monitors/file-sd");
 
 const [listen, ...targetFolders] = process.argv.slice(2);
 const listenMatch = /^(127\.0\.0\.1|\[::1\]):(\d{1,5})$/.exec(listen || "");

@@ -348,7 +348,8 @@ export function judge(baseline: readonly (Sample & { t?: number })[], canary: re
 
 export function formatJudgement(j: Judgement): string {
     const lines = [
-        `verdict: ${j.verdict} after ${j.decidedAfter} canary requests (canary ${j.counts.canary} requests, ${j.warmup} of them warm-up; baseline ${j.counts.baseline})`,
+        // a metric check can fail a canary before any of its requests was judged (on AWS the ALB's come after the bake)
+        `verdict: ${j.verdict} ${j.verdict === "fail" && j.decidedAfter === 0 ? "before any canary request was judged" : `after ${j.decidedAfter} canary requests`} (canary ${j.counts.canary} requests, ${j.warmup} of them warm-up; baseline ${j.counts.baseline})`,
         ...(j.verdict !== "fail" && j.ruledOut.length > 0 ? [`ruled out: ${j.ruledOut.join(", ")}`] : []),
         ...(j.verdict === "inconclusive" && j.toPass && j.toPass.length > 0
             ? [`to pass it needed: ${j.toPass.map((x) => `${x.check} ${x.moreCanaryRequests !== undefined ? `about ${x.moreCanaryRequests} more canary requests` : "more traffic (no sign yet it is within tolerance)"}`).join(", ")}`]

@@ -325,7 +325,7 @@ tr.fail td { background: #fde8e8; } .charts { display: flex; flex-wrap: wrap; ga
 <h1>Canary ${escapeHtml(e.canary)} on ${escapeHtml(e.version)}: <span class="${j.verdict}">${j.verdict}</span></h1>
 <p>Compared with ${escapeHtml(e.baseline.join(", "))} from ${time(e.from)} for ${seconds(e.from, e.to)}:
 ${j.counts.canary} canary requests, ${j.counts.baseline} baseline requests.</p>
-<p>Decided after ${j.decidedAfter} canary requests${markers.verdict !== undefined ? `, ${markers.verdict.toFixed(1)} s into the bake` : ""} (${j.warmup} of them the canary's warm-up${markers.warmupEnd ? `, ${markers.warmupEnd.over ? "over" : "still going"} at ${markers.warmupEnd.second.toFixed(1)} s` : ""}).${j.ruledOut.length && j.verdict !== "fail" ? ` Ruled out: ${escapeHtml(j.ruledOut.join(", "))}.` : ""}</p>
+<p>Decided ${j.verdict === "fail" && j.decidedAfter === 0 ? "before any canary request was judged (on a metric check)" : `after ${j.decidedAfter} canary requests`}${markers.verdict !== undefined ? `, ${markers.verdict.toFixed(1)} s into the bake` : ""} (${j.warmup} of them the canary's warm-up${markers.warmupEnd ? `, ${markers.warmupEnd.over ? "over" : "still going"} at ${markers.warmupEnd.second.toFixed(1)} s` : ""}).${j.ruledOut.length && j.verdict !== "fail" ? ` Ruled out: ${escapeHtml(j.ruledOut.join(", "))}.` : ""}</p>
 <table><tr><th>check</th><th>verdict</th><th>evidence / threshold</th><th>interval</th><th>crossed after (canary requests)</th><th>canary requests used</th><th>detail</th></tr>
 ${checkRows}
 </table>

@@ -7,7 +7,6 @@
 // targets/aws/environment.ts fills them in), written into the stack's checkpoint file. The CLI runs
 // as a user runs it (bin/zdr, its own process).
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
@@ -16,6 +15,7 @@ import { createStack, projectRoot } from "../../src/engine";
 import { judgementType } from "../../contract/tokens";
 import { parseAwsMetricChecks } from "../../targets/aws/config";
 import { Moto, startMoto } from "../support/moto";
+import { runZdrWatch } from "../support/zdr-watch";
 
 const instances = { "web-1": "i-0aaaaaaaaaaaaaaa1", "web-2": "i-0bbbbbbbbbbbbbbb2", "web-3": "i-0ccccccccccccccc3" };
 const bakeSeconds = 60;
@@ -41,24 +41,8 @@ describe("zdr watch on an AWS stack: CloudWatch's checks live, the ALB's logs af
         }
     });
 
-    /** `zdr watch` on the stack, as a user runs it, bounded. */
-    function zdrWatch(args: readonly string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-        const child = spawn(path.join(projectRoot, "bin/zdr"), ["watch", "--stack", stack.name, ...args], {
-            env: { ...process.env, PULUMI_BACKEND_URL: `file://${stateDir}`, PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "zdr-local", PULUMI_SKIP_UPDATE_CHECK: "true" },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-        return new Promise((resolve) =>
-            child.on("close", (code) => {
-                clearTimeout(timer);
-                resolve({ code, stdout, stderr });
-            }),
-        );
-    }
+    /** `zdr watch` on this stack as a user runs it (test/support/zdr-watch.ts). */
+    const zdrWatch = (args: readonly string[], timeoutMs?: number) => runZdrWatch(stack.name, stateDir, args, timeoutMs);
 
     /**
      * The stack's state with web-1's judgement in progress (or none), its inputs as the AWS
@@ -119,7 +103,7 @@ describe("zdr watch on an AWS stack: CloudWatch's checks live, the ALB's logs af
         }
         assert.ok(lines.some((l) => /cpu-ms 2\d(\.\d+)? vs 1\d(\.\d+)? /.test(l)), lines.join("\n"));
         assert.equal(w.code, 1, w.stdout + w.stderr);
-        assert.match(w.stdout, /\nverdict: fail after 0 canary requests/);
+        assert.match(w.stdout, /\nverdict: fail before any canary request was judged/);
         assert.match(w.stdout, /^metric: cpu-ms +fail .*canary 2\d\.?\d* vs baseline 1\d\.?\d* /m);
     });
 

@@ -26,6 +26,7 @@ import { createNetnsHosts, hostsStackConfig, NetnsHosts } from "../support/netns
 import { NetnsHaproxy, startNetnsHaproxy } from "../support/netns-haproxy";
 import { NetnsMonitoring, startNetnsMonitoring } from "../support/netns-prometheus";
 import { freePort } from "../support/ports";
+import { runZdrWatch } from "../support/zdr-watch";
 
 const servers = ["web-1", "web-2", "web-3"];
 const appPort = 9101;
@@ -40,7 +41,10 @@ const sinceFrom = (metric: string) => `(sum(${metric}{job="webshop",server="{ser
  * Node process spends more CPU a request while its JIT compiles (docs/canary.md, "Compared with
  * what"). Healthy v2 canaries here were at 1.14x, 1.17x and 1.69x their warm v1 baseline's CPU a
  * request over the bake (the last failed a tolerance of 0.5 at load 13), cpuhog at 2.45x-2.71x:
- * the team allows 2x (tolerance 1).
+ * the team allows 2x (tolerance 1). cpuhog spends twice the CPU by construction (bench/cpuhog-ratio.ts:
+ * 2.01-2.08x), so against that 2x it failed only while it was young (session 11 saw it at 1.86x and
+ * passed): the test's hog spends about 2.7x (v2+burn200, app/webshop/server.js; 2.72x in
+ * bench/cpuhog-ratio.ts at load 1).
  */
 const teamChecks = [
     {
@@ -86,24 +90,8 @@ describe("the hosts target: canary metric checks from the team's own Prometheus"
         throw new Error(`web-1 not reattached within ${timeoutMs} ms`);
     }
 
-    /** `zdr watch` on this stack as a user runs it (bin/zdr, a process of its own, the state where this test keeps it), bounded. */
-    function zdrWatch(args: readonly string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-        const child = spawn(path.join(projectRoot, "bin/zdr"), ["watch", "--stack", stack.name, ...args], {
-            env: { ...process.env, PULUMI_BACKEND_URL: `file://${stateDir}`, PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "zdr-local", PULUMI_SKIP_UPDATE_CHECK: "true" },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-        return new Promise((resolve) =>
-            child.on("close", (code) => {
-                clearTimeout(timer);
-                resolve({ code, stdout, stderr });
-            }),
-        );
-    }
+    /** `zdr watch` on this stack as a user runs it (test/support/zdr-watch.ts). */
+    const zdrWatch = (args: readonly string[], timeoutMs?: number) => runZdrWatch(stack.name, stateDir, args, timeoutMs);
 
     /**
      * Once web-1's bake has started (its judgement in the stack's state), `zdr watch` refuses a
@@ -327,11 +315,11 @@ describe("the hosts target: canary metric checks from the team's own Prometheus"
         await rollBack();
     });
 
-    it("fails a canary spending twice the CPU per request on the team's app-cpu-per-request check, its requests' latency left out", async () => {
+    it("fails a canary spending about 2.7 times the CPU per request on the team's app-cpu-per-request check (2x allowed), its requests' latency left out", async () => {
         // as in canary-metrics.test.ts: twice the CPU keeps the latency only with a core to spare;
         // on this busy machine the latency and tail checks can be right to fail it first, and what
         // this test shows is the CPU check, so the stage leaves them out (errors still counted)
-        const { result, report, metric, summary } = await canary("cpuhog", { canaryWarmupSeconds: "60" });
+        const { result, report, metric, summary } = await canary("v2+burn200", { canaryWarmupSeconds: "60" });
         console.log(`      ${summary}`);
         assert.equal(result.ok, false);
         assert.equal(metric("app-cpu-per-request").verdict, "fail", metric("app-cpu-per-request").detail);

@@ -46,8 +46,9 @@ stop() {
 
 case "$action" in
   start)
-    if [[ ! -f "$ROOT/app/webshop/queries/$version.sql" ]]; then
-      echo "webshop.sh: no package for version $version on $addr (app/webshop has no queries/$version.sql)" >&2
+    # a variant <base>+<tag> (v2+burn200) is its base's package
+    if [[ ! -f "$ROOT/app/webshop/queries/${version%%+*}.sql" ]]; then
+      echo "webshop.sh: no package for version $version on $addr (app/webshop has no queries/${version%%+*}.sql)" >&2
       exit 3
     fi
     [[ -f "$run/slow-deploy" ]] && sleep 4
