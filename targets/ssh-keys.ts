@@ -91,15 +91,21 @@ export function wantsDatabase(raw: RawConfig): boolean {
     return readString(raw, appKeyRows.migrationsDir, []) !== "" || readString(raw, sshTargetKeyRows.dbHost, []) !== "";
 }
 
-/** What the hosts and AWS targets' settings both hold (HostsConfig, AwsConfig). */
-interface SshTargetSettings {
+/** What the hosts and AWS targets' settings both hold (HostsConfig and AwsConfig extend it). */
+export interface SshTargetSettings {
+    /** The app's port on each host or instance: the health poll after a deploy asks it there. */
     readonly appPort: number;
     readonly sshUser: string;
+    /** Shell commands run on a host, `{version}` and `{server}` replaced. */
     readonly deployCommand: string;
     readonly stopCommand: string;
+    /** Longest wait for an SSH connection and its handshake. */
     readonly sshTimeoutSeconds: number;
+    /** Longest run of a deploy or stop command. */
     readonly commandTimeoutSeconds: number;
+    /** Time between two health checks after a deploy (bounded overall by healthTimeoutSeconds). */
     readonly healthPollIntervalMs: number;
+    /** Where the migrations run (database name and user are the app's: AppConfig.db). @default - none: an app without migrations needs no database keys */
     readonly db?: { readonly host: string; readonly port: number };
 }
 

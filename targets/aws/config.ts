@@ -2,7 +2,7 @@
 import { targetHealthType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
 import { type ConfigKey, ConfigError, entriesOf, isPrivateKeyText, type KeyCheck, listOf, namespace, type NumberKey, RawConfig, readFlag, readList, readNumber, readString, ReleaseConfig, textOf } from "../../src/release/config";
-import { sshTargetKeyRows, sshTargetNumberKeys, sshTargetRawOf, sshTargetRows, sshTargetSettingOfKey, wantsDatabase } from "../ssh-keys";
+import { sshTargetKeyRows, sshTargetNumberKeys, sshTargetRawOf, sshTargetRows, type SshTargetSettings, sshTargetSettingOfKey, wantsDatabase } from "../ssh-keys";
 import { keysFor, parseKnownHosts } from "../../src/ssh/known-hosts";
 import { defaultMetricChecks, judgedFields, type MetricCheckConfig, metricKeyRows } from "../../src/monitors/config";
 import { SignBet } from "../../src/monitors/sign-sequence";
@@ -40,23 +40,10 @@ export interface AwsExisting {
     readonly knownHosts: readonly string[];
 }
 
-interface AwsCommon {
+/** What every AWS fleet holds, besides what it shares with the hosts target (SshTargetSettings: the app's port, the SSH user, the commands, their time-outs, the database). */
+interface AwsCommon extends SshTargetSettings {
     readonly region: string;
-    readonly appPort: number;
     readonly deregistrationDelaySeconds: number;
-    readonly sshUser: string;
-    /** Runs on the host with `{version}` replaced; installs and starts that version. */
-    readonly deployCommand: string;
-    /** Runs on the host with `{version}` replaced; stops the app gracefully. */
-    readonly stopCommand: string;
-    /** Where the migrations run (database name and user are the app's: AppConfig.db). @default - none: an app without migrations needs no database keys */
-    readonly db?: { readonly host: string; readonly port: number };
-    /** Longest wait for an SSH connection and its handshake. */
-    readonly sshTimeoutSeconds: number;
-    /** Longest run of a deploy or stop command on an instance. */
-    readonly commandTimeoutSeconds: number;
-    /** Between two health checks (from the instance itself) after a deploy. */
-    readonly healthPollIntervalMs: number;
     /**
      * The canary's metric checks, read from CloudWatch: awsDefaultMetricChecks (unless
      * canaryDefaultMetrics is false) and awsCanaryMetrics, parsed (parseAwsMetricChecks). Given in a

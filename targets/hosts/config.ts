@@ -4,7 +4,7 @@
 import { memberType } from "../../contract/tokens";
 import type { TargetDefinition } from "../target";
 import { type ConfigKey, ConfigError, isPrivateKeyText, type KeyCheck, listOf, namespace, type NumberKey, RawConfig, readList, readNumber, readString, ReleaseConfig, textOf } from "../../src/release/config";
-import { sshTargetKeyRows, sshTargetNumberKeys, sshTargetRawOf, sshTargetRows, sshTargetSettingOfKey, wantsDatabase } from "../ssh-keys";
+import { sshTargetKeyRows, sshTargetNumberKeys, sshTargetRawOf, sshTargetRows, type SshTargetSettings, sshTargetSettingOfKey, wantsDatabase } from "../ssh-keys";
 import { keysFor, knownHostsName, parseKnownHosts } from "../../src/ssh/known-hosts";
 import { defaultNodeExporterPort, hostsMetricChecks, noPrometheusUrl } from "./metrics";
 
@@ -13,10 +13,9 @@ export interface HostAddress {
     readonly sshPort: number;
 }
 
-export interface HostsConfig {
+export interface HostsConfig extends SshTargetSettings {
     /** Server name -> where its SSH server is (the app's health is polled on the same address). */
     readonly hosts: Readonly<Record<string, HostAddress>>;
-    readonly sshUser: string;
     /** known_hosts lines; every host's and the HAProxy host's key must be among them. */
     readonly knownHosts: readonly string[];
     /**
@@ -24,19 +23,6 @@ export interface HostsConfig {
      * there (the canary judge's evidence, read over SSH; required when bakeSeconds > 0).
      */
     readonly haproxy: HostAddress & { readonly socket: string; readonly logFile?: string };
-    /** The app's port on each host: the health poll after a deploy asks address:appPort. */
-    readonly appPort: number;
-    /** Shell commands run on a host, `{version}` and `{server}` replaced. */
-    readonly deployCommand: string;
-    readonly stopCommand: string;
-    /** Longest wait for an SSH connection and its handshake. */
-    readonly sshTimeoutSeconds: number;
-    /** Longest run of a deploy or stop command. */
-    readonly commandTimeoutSeconds: number;
-    /** Time between two health checks after a deploy (bounded overall by healthTimeoutSeconds). */
-    readonly healthPollIntervalMs: number;
-    /** Where the migrations run (database name and user are the app's: AppConfig.db). @default - none: an app without migrations needs no database keys */
-    readonly db?: { readonly host: string; readonly port: number };
     /**
      * The team's own Prometheus (its HTTP API, read from where `pulumi up` runs) and the port of
      * node_exporter on every host: a server's `{instance}` is `<its address>:<port>` (metrics.ts).

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig } from "../../src/release/app-config";
 import { hostCommand, type HostAddress, type HostsConfig } from "./config";
+import type { SshTargetSettings } from "../ssh-keys";
 import { nodeInstance } from "./metrics";
 import type { ServerPlan } from "../../src/release/plan";
 import type { JudgementArgs } from "../../resources/judgement";
@@ -83,14 +84,8 @@ export class HostsEnvironment implements Environment {
 // build it: the deploy and stop commands with {server} and {version} filled in, then a bounded
 // health poll from the host itself. The targets differ only in how zdr logs in to the host, where
 // the health poll asks (the host's address; 127.0.0.1 on an EC2 instance) and what redeploys it.
-/** The settings of the targets that deploy over SSH (targets/ssh-keys.ts' rows and the commands). */
-export interface SshDeploySettings {
-    readonly deployCommand: string;
-    readonly stopCommand: string;
-    readonly commandTimeoutSeconds: number;
-    readonly appPort: number;
-    readonly healthPollIntervalMs: number;
-}
+/** What a deploy over SSH reads of the settings the hosts and AWS targets share (targets/ssh-keys.ts). */
+export type SshDeploySettings = Pick<SshTargetSettings, "deployCommand" | "stopCommand" | "commandTimeoutSeconds" | "appPort" | "healthPollIntervalMs">;
 
 export interface SshDeployArgs {
     readonly settings: SshDeploySettings;
