@@ -49,7 +49,7 @@ describe("zdr watch on an AWS stack: CloudWatch's checks live, the ALB's logs af
      * environment gives them: written into the stack's checkpoint in its file backend as the engine
      * writes it when the judgement's step starts (`pulumi stack import` drops pending operations).
      */
-    async function baking(metricName: string | undefined): Promise<void> {
+    async function baking(metricName: string | undefined, withChecks = true): Promise<void> {
         const checks = parseAwsMetricChecks(
             { awsCanaryMetrics: JSON.stringify([{ name: "cpu-ms", namespace: "Webshop", metricName: metricName ?? "none", statistic: "Average", dimensions: { InstanceId: "{instanceId}" }, periodSeconds: 1, lagSeconds: 1, better: "lower", tolerance: 0.5 }]), canaryDefaultMetrics: "false" },
             bakeSeconds,
@@ -58,7 +58,7 @@ describe("zdr watch on an AWS stack: CloudWatch's checks live, the ALB's logs af
         const inputs = {
             albLogs: { bucket: "logs", prefix: "alb/AWSLogs/123456789012/elasticloadbalancing/eu-central-1/", region: "eu-central-1", endpoint: moto.endpoint, targets: { "web-1": "10.0.1.10:8080", "web-2": "10.0.1.11:8080", "web-3": "10.0.1.12:8080" } },
             cloudWatchMetrics: { region: "eu-central-1", endpoint: moto.endpoint, instances },
-            metricChecks: checks,
+            ...(withChecks ? { metricChecks: checks } : {}),
             canary: "web-1", version: "v2", deployment: "d-1", baseline: ["web-2", "web-3"], bakeSeconds, accepted: false,
             reportFile: path.join(stateDir, "judgements/web-1-v2.json"),
         };
@@ -115,5 +115,16 @@ describe("zdr watch on an AWS stack: CloudWatch's checks live, the ALB's logs af
         assert.equal(w.code, 3, w.stdout + w.stderr);
         assert.match(w.stdout, /^metric: cpu-ms +pass /m);
         assert.match(w.stdout, /\nverdict: undecided after/);
+    });
+
+    it("a bake without metric checks: nothing to judge live, said at once (exit 3), not an hour of empty lines", async () => {
+        await baking("CpuMsHealthy", false);
+        const started = Date.now();
+        const w = await zdrWatch(["--every", "1"]);
+        assert.equal(w.code, 3, w.stdout + w.stderr);
+        assert.match(w.stdout, /\nrequests: the ALB's access logs arrive every 5 min, judged 330 s after the bake: nothing to judge live \(no metric checks\); the bake's judgement says the verdict\n$/);
+        assert.doesNotMatch(w.stdout, /^web-1 \d+ s/m);
+        // its default --max-seconds is an hour: it ended long before
+        assert.ok(Date.now() - started < 60_000, `${Date.now() - started} ms`);
     });
 });
